@@ -1,0 +1,72 @@
+"""Rendering of blades: a full page on direct load, only the journey on htmx navigation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.loader import render_to_string
+
+from asm_portal import navigation
+
+
+def render_blade(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    blade: str,
+    status: int = 200,
+) -> HttpResponse:
+    """Render `template`, whose `journey` partial holds the breadcrumb and the blade.
+
+    `blade` is the url name that places the blade in the navigation tree (breadcrumb and
+    selected left-nav item). An htmx request gets the journey plus out-of-band updates of the
+    left nav and the toasts; anything else gets the whole shell, so deep links work.
+    """
+    context = {
+        **(context or {}),
+        "crumbs": navigation.trail(blade),
+        "nav_section": navigation.section_of(blade),
+        "blade_name": blade,
+    }
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.history_restore_request:
+        response = render(request, f"{template}#journey", context, status=status)
+        response.content += render_to_string("ui/_oob.html", context, request).encode()
+        return response
+    return render(request, template, context, status=status)
+
+
+def render_fragment(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """A partial for an in-place update (a grid, a pane), with the toasts out of band."""
+    response = render(request, template, context, status=status)
+    response.content += render_to_string(
+        "ui/_oob_toasts.html", context or {}, request
+    ).encode()
+    return response
+
+
+def redirect_to_blade(request: HttpRequest, url: str) -> HttpResponse:
+    """After a successful form: htmx navigates to the blade (closing the pane), others redirect.
+
+    The navigation response carries the toasts and an empty pane, out of band.
+    """
+    htmx = getattr(request, "htmx", None)
+    if htmx:
+        return HttpResponse(
+            status=204,
+            headers={
+                "HX-Location": json.dumps(
+                    {"path": url, "target": "#journey", "swap": "innerHTML"}
+                )
+            },
+        )
+    return HttpResponseRedirect(url)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from asm_portal import clock, navigation, roles, services
+from asm_portal.models import Notification, WorkerHeartbeat
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    """What the shell needs on every portal page. Lazy, so fragments pay only for what they use."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"apple_public_url": settings.APPLE_PUBLIC_URL}
+
+    def unread() -> int:
+        return Notification.objects.filter(user=user, read=False).count()
+
+    def worker_online() -> bool:
+        cutoff = clock.now() - timedelta(minutes=5)
+        return WorkerHeartbeat.objects.filter(last_seen__gte=cutoff).exists()
+
+    taken: list[Notification] | None = None
+
+    def pending_toasts() -> list[Notification]:
+        # Taking marks them shown, so remember the first answer for this render.
+        nonlocal taken
+        if taken is None:
+            taken = services.toasts_take(user=user)
+        return taken
+
+    return {
+        "pending_toasts": pending_toasts,
+        "left_nav": navigation.LEFT_NAV,
+        "apple_menu": navigation.APPLE_ENROLLMENT_MENU,
+        "can_change": roles.can_change(user),
+        "user_roles": sorted(roles.roles_of(user)),
+        "unread_count": unread,
+        "worker_online": worker_online,
+        "apple_public_url": settings.APPLE_PUBLIC_URL,
+        "clock_offset": clock.offset,
+    }

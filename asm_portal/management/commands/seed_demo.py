@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from asm_portal import demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo users and the mock Apple School Manager organisation (idempotent)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--devices",
+            type=int,
+            default=500,
+            help="Devices in the ASM inventory (up to 200,000 and more).",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help="Random seed for a repeatable inventory.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = demo.demo_password()
+        users = demo.users_seed(password=password)
+        # The Apple side is seeded by its own command: the portal does not import mock_apple.
+        call_command(
+            "seed_apple",
+            devices=options["devices"],
+            password=password,
+            seed=options["seed"],
+            stdout=self.stdout,
+        )
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("Demo ready."))
+        self.stdout.write(f"  Intune portal:          {settings.PORTAL_BASE_URL}/")
+        for user, role in users:
+            self.stdout.write(f"    {role:<22} {user.get_username()}")
+        self.stdout.write(f"  Apple School Manager:   {settings.APPLE_PUBLIC_URL}/asm/")
+        self.stdout.write(f"  Password (all accounts): {password}")

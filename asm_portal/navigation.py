@@ -1,0 +1,88 @@
+"""The shell's navigation: the left rail, the breadcrumb trail and the Apple enrollment menu."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str | Promise
+    url_name: str
+    icon: str
+
+
+LEFT_NAV = (
+    NavItem("home", _("Home"), "home", "home"),
+    NavItem("enrollment", _("Device enrollment"), "enrollment", "phone_laptop"),
+    NavItem("tenant", _("Tenant administration"), "tenant_admin", "settings"),
+)
+
+# Each blade names its parent, which gives the breadcrumb without hand-written trails.
+BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
+    # url name: (title, parent url name, left-nav section)
+    "home": (_("Home"), None, "home"),
+    "enrollment": (_("Device enrollment"), "home", "enrollment"),
+    "apple_enrollment": (_("Apple enrollment"), "enrollment", "enrollment"),
+    "tokens:push_certificate": (
+        _("Apple MDM Push certificate"),
+        "apple_enrollment",
+        "enrollment",
+    ),
+    "tokens:list": (_("Enrollment program tokens"), "apple_enrollment", "enrollment"),
+    "profiles:list": (
+        _("Enrollment program profiles"),
+        "apple_enrollment",
+        "enrollment",
+    ),
+    "devices:list": (_("Enrollment program devices"), "apple_enrollment", "enrollment"),
+    "tenant_admin": (_("Tenant administration"), "home", "tenant"),
+    "audit_logs": (_("Audit logs"), "tenant_admin", "tenant"),
+    "roles": (_("Roles"), "tenant_admin", "tenant"),
+    "notifications": (_("Notifications"), "home", "home"),
+}
+
+
+@dataclass(frozen=True)
+class Crumb:
+    label: str | Promise
+    url: str
+
+
+def trail(url_name: str) -> list[Crumb]:
+    """The ancestors of a blade, outermost first; the blade itself is not repeated."""
+    crumbs: list[Crumb] = []
+    parent = BLADES[url_name][1]
+    while parent is not None:
+        title, grandparent, _section = BLADES[parent]
+        crumbs.insert(0, Crumb(title, reverse(parent)))
+        parent = grandparent
+    return crumbs
+
+
+def section_of(url_name: str) -> str:
+    entry = BLADES.get(url_name)
+    return entry[2] if entry else ""
+
+
+APPLE_ENROLLMENT_MENU = (
+    # (group label, [(url name, label, icon)])
+    (None, [("apple_enrollment", _("Overview"), "info")]),
+    (
+        _("Prerequisites"),
+        [("tokens:push_certificate", _("Apple MDM Push certificate"), "certificate")],
+    ),
+    (
+        _("Enrollment program"),
+        [
+            ("tokens:list", _("Enrollment program tokens"), "key"),
+            ("profiles:list", _("Enrollment program profiles"), "document"),
+            ("devices:list", _("Enrollment program devices"), "tablet"),
+        ],
+    ),
+)

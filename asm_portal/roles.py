@@ -1,0 +1,59 @@
+"""Portal roles, stored as Django groups so that an administrator can manage them anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.utils.translation import gettext_noop
+
+# Group names are stored in English; templates translate them ({% translate role %}).
+ADMINISTRATOR = gettext_noop("Administrator")
+READ_ONLY_OPERATOR = gettext_noop("Read-only operator")
+TRAINER = gettext_noop("Trainer")
+ALL_ROLES = (ADMINISTRATOR, READ_ONLY_OPERATOR, TRAINER)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    # Cached on the user object: one query per request, however often templates ask.
+    cached: set[str] | None = getattr(user, "_asm_roles", None)
+    if cached is None:
+        cached = set(
+            Group.objects.filter(user__pk=user.pk).values_list("name", flat=True)
+        )
+        if getattr(user, "is_superuser", False):
+            cached.add(ADMINISTRATOR)
+        setattr(user, "_asm_roles", cached)  # noqa: B010
+    return cached
+
+
+def can_change(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Administrators change things; read-only operators only look."""
+    return ADMINISTRATOR in roles_of(user)
+
+
+def is_trainer(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return TRAINER in roles_of(user)
+
+
+def require_change_permission(user: AbstractBaseUser | AnonymousUser) -> None:
+    """Services call this, so the rule holds whoever calls them, not only the views."""
+    if not can_change(user):
+        raise PermissionDenied("This account has read-only access.")
+
+
+def admin_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        require_change_permission(request.user)
+        return view(request, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

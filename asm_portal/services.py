@@ -1,0 +1,146 @@
+"""Portal-wide services: the audit log, notifications, sign-in throttling, preferences."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+
+from asm_portal import clock
+from asm_portal.models import AuditEvent, Notification, SignInFailure, UserPreference
+
+logger = logging.getLogger(__name__)
+
+
+def audit_record(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    category: str,
+    action: str,
+    target: Any = None,
+    target_type: str = "",
+    result: str = AuditEvent.Result.SUCCESS,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record a change made through the portal. `target` may be any model instance."""
+    user = actor if isinstance(actor, User) else None
+    if target is not None:
+        target_type = target_type or target._meta.verbose_name
+    return AuditEvent.objects.create(
+        occurred_at=clock.now(),
+        actor=user,
+        actor_name=user.get_username() if user else "system",
+        category=category,
+        action=action,
+        target_type=str(target_type)[:64],
+        target_id=str(getattr(target, "pk", "") or "")[:64],
+        target_name=str(target or "")[:255],
+        result=result,
+        details=details or {},
+    )
+
+
+def notification_send(
+    *,
+    user: User,
+    title: str,
+    body: str = "",
+    level: str = Notification.Level.INFO,
+    link: str = "",
+) -> Notification:
+    """Archive a notification for the bell; the next page or fragment shows it as a toast."""
+    return Notification.objects.create(
+        user=user,
+        created_at=clock.now(),
+        level=level,
+        title=title,
+        body=body,
+        link=link,
+    )
+
+
+def toasts_take(*, user: User) -> list[Notification]:
+    """Notifications not yet shown as a toast; taking them marks them shown."""
+    pending = list(
+        Notification.objects.filter(user=user, toasted=False).order_by("created_at")[:5]
+    )
+    if pending:
+        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(toasted=True)
+    return pending
+
+
+def notifications_mark_read(*, user: User) -> int:
+    return Notification.objects.filter(user=user, read=False).update(read=True)
+
+
+def signin_is_locked(*, username: str, ip_address: str | None) -> bool:
+    """Too many failures for this user name, or from this address, in the lockout window."""
+    since = clock.now() - timedelta(seconds=settings.SIGNIN_LOCKOUT_SECONDS)
+    recent = SignInFailure.objects.filter(occurred_at__gte=since)
+    limit = settings.SIGNIN_MAX_FAILURES
+    if recent.filter(username=username.lower()).count() >= limit:
+        return True
+    # An address gets more room than a user name: a classroom shares one address.
+    return bool(
+        ip_address and recent.filter(ip_address=ip_address).count() >= limit * 4
+    )
+
+
+def signin_record_failure(*, username: str, ip_address: str | None) -> None:
+    SignInFailure.objects.create(
+        occurred_at=clock.now(), username=username.lower()[:254], ip_address=ip_address
+    )
+    logger.info("Failed sign-in for %r from %s", username[:254], ip_address)
+
+
+def signin_clear_failures(*, username: str) -> None:
+    SignInFailure.objects.filter(username=username.lower()).delete()
+
+
+def preference_set_language(*, user: User, language: str) -> UserPreference:
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"Unsupported language {language!r}")
+    preference, _ = UserPreference.objects.update_or_create(
+        user=user, defaults={"language": language}
+    )
+    return preference
+
+
+class RoleChangeError(Exception):
+    pass
+
+
+def user_roles_set(*, actor: User, user: User, role_names: list[str]) -> None:
+    """Give `user` exactly these portal roles. Only administrators may; the last one stays."""
+    from django.contrib.auth.models import Group
+
+    from asm_portal import roles
+
+    roles.require_change_permission(actor)
+    unknown = set(role_names) - set(roles.ALL_ROLES)
+    if unknown:
+        raise RoleChangeError(f"Unknown roles: {sorted(unknown)}")
+    if roles.ADMINISTRATOR not in role_names and roles.ADMINISTRATOR in roles.roles_of(
+        user
+    ):
+        other_admins = (
+            User.objects.filter(groups__name=roles.ADMINISTRATOR, is_active=True)
+            .exclude(pk=user.pk)
+            .exists()
+        )
+        if not other_admins:
+            raise RoleChangeError("The tenant must keep at least one administrator.")
+    before = sorted(roles.roles_of(user))
+    user.groups.set([Group.objects.get_or_create(name=name)[0] for name in role_names])
+    user.__dict__.pop("_asm_roles", None)
+    audit_record(
+        actor=actor,
+        category="Role",
+        action="Update role assignment",
+        target=user,
+        target_type="User",
+        details={"before": before, "after": sorted(role_names)},
+    )

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from asm_portal import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("signin/", views.signin, name="signin"),
+    path("signout/", views.signout, name="signout"),
+    path("language/", views.set_language, name="set_language"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("enrollment/", views.enrollment, name="enrollment"),
+    path("enrollment/apple/", views.apple_enrollment, name="apple_enrollment"),
+    path("enrollment/apple/", include("tokens.urls")),
+    path("enrollment/apple/", include("profiles.urls")),
+    path("enrollment/apple/", include("devices.urls")),
+    path("tenant-admin/", views.tenant_admin, name="tenant_admin"),
+    path("tenant-admin/audit-logs/", views.audit_logs, name="audit_logs"),
+    path("tenant-admin/roles/", views.role_list, name="roles"),
+    path("tenant-admin/roles/<int:pk>/", views.role_edit, name="role_edit"),
+]

@@ -1,0 +1,143 @@
+"""A realistic device inventory for the mock organisation: models, colours, purchase orders."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+# Apple serial numbers since 2021 are 10 random characters without vowels-like ambiguity.
+_SERIAL_ALPHABET = "0123456789BCDFGHJKLMNPQRSTVWXYZ"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    model: str
+    family: str
+    os: str
+    description: str  # as Apple's DEP API reports it, upper case
+    colors: tuple[str, ...]
+    weight: int  # how common it is in a school's fleet
+
+
+CATALOGUE = (
+    Catalogue(
+        "iPad (10th generation)",
+        "iPad",
+        "iPadOS",
+        "IPAD 10TH GEN WI-FI 64GB",
+        ("SILVER", "BLUE", "PINK", "YELLOW"),
+        40,
+    ),
+    Catalogue(
+        "iPad (9th generation)",
+        "iPad",
+        "iPadOS",
+        "IPAD 9TH GEN WI-FI 64GB",
+        ("SPACE GRAY", "SILVER"),
+        25,
+    ),
+    Catalogue(
+        "iPad Air (5th generation)",
+        "iPad",
+        "iPadOS",
+        "IPAD AIR 5TH GEN WI-FI 64GB",
+        ("SPACE GRAY", "STARLIGHT", "PURPLE", "BLUE"),
+        10,
+    ),
+    Catalogue(
+        "iPad mini (6th generation)",
+        "iPad",
+        "iPadOS",
+        "IPAD MINI 6TH GEN WI-FI 64GB",
+        ("SPACE GRAY", "PINK", "STARLIGHT"),
+        8,
+    ),
+    Catalogue(
+        "iPad Pro 11-inch (4th generation)",
+        "iPad",
+        "iPadOS",
+        "IPAD PRO 11 4TH GEN WI-FI 128GB",
+        ("SPACE GRAY", "SILVER"),
+        4,
+    ),
+    Catalogue(
+        "iPhone 15", "iPhone", "iOS", "IPHONE 15 128GB", ("BLACK", "BLUE", "GREEN"), 6
+    ),
+    Catalogue(
+        "iPhone SE (3rd generation)",
+        "iPhone",
+        "iOS",
+        "IPHONE SE 3RD GEN 64GB",
+        ("MIDNIGHT", "STARLIGHT"),
+        7,
+    ),
+)
+
+
+def serial_number(rng: random.Random) -> str:
+    return "".join(rng.choices(_SERIAL_ALPHABET, k=10))
+
+
+def order_number(rng: random.Random) -> str:
+    return f"MX{rng.randrange(10_000_000, 99_999_999)}"
+
+
+@dataclass(frozen=True)
+class PlannedDevice:
+    serial_number: str
+    model: str
+    description: str
+    color: str
+    device_family: str
+    os: str
+
+
+@dataclass(frozen=True)
+class PlannedOrder:
+    order_number: str
+    order_date: date
+    devices: list[PlannedDevice]
+
+
+def plan_orders(
+    count: int,
+    *,
+    rng: random.Random,
+    today: date,
+    taken_serials: set[str],
+    taken_orders: set[str],
+) -> Iterator[PlannedOrder]:
+    """Orders of 10 to 600 devices, one or two models each, over the last three years."""
+    weights = [item.weight for item in CATALOGUE]
+    remaining = count
+    while remaining > 0:
+        size = min(remaining, rng.randint(10, 600))
+        number = order_number(rng)
+        while number in taken_orders:
+            number = order_number(rng)
+        taken_orders.add(number)
+        kinds = rng.choices(CATALOGUE, weights=weights, k=2)
+        devices = []
+        for index in range(size):
+            kind = kinds[0] if index < size * 0.8 else kinds[1]
+            serial = serial_number(rng)
+            while serial in taken_serials:
+                serial = serial_number(rng)
+            taken_serials.add(serial)
+            color = rng.choice(kind.colors)
+            devices.append(
+                PlannedDevice(
+                    serial_number=serial,
+                    model=kind.model,
+                    description=f"{kind.description} {color}",
+                    color=color,
+                    device_family=kind.family,
+                    os=kind.os,
+                )
+            )
+        yield PlannedOrder(
+            number, today - timedelta(days=rng.randint(1, 3 * 365)), devices
+        )
+        remaining -= size

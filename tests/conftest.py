@@ -1,0 +1,199 @@
+"""Shared fixtures: the cast of users, htmx headers, and real processes for integration tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connections
+from django.test import Client
+
+from asm_portal import demo, roles
+from asm_portal.celery import app as celery_app
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+PASSWORD = "Correct-Horse-42!"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery() -> Iterator[None]:
+    """Unit tests run tasks inline; integration tests switch this off (see `celery_worker`)."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def make_user(username: str, *role_names: str) -> User:
+    groups = demo.roles_seed()
+    user = User.objects.create_user(
+        username=username, email=username, password=PASSWORD
+    )
+    user.groups.set([groups[name] for name in role_names])
+    return user
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return make_user("admin@contoso.onmicrosoft.com", roles.ADMINISTRATOR)
+
+
+@pytest.fixture
+def operator_user(db: None) -> User:
+    return make_user("operator@contoso.onmicrosoft.com", roles.READ_ONLY_OPERATOR)
+
+
+@pytest.fixture
+def admin_client(admin_user: User) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def operator_client(operator_user: User) -> Client:
+    client = Client()
+    client.force_login(operator_user)
+    return client
+
+
+# --- Real processes -----------------------------------------------------------------------
+
+
+def database_url(alias: str) -> str:
+    """The URL of the (test) database behind `alias`, for a subprocess to use the same rows."""
+    conf = connections[alias].settings_dict
+    if conf["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{conf['NAME']}"
+    auth = conf["USER"] or ""
+    if conf.get("PASSWORD"):
+        auth += f":{conf['PASSWORD']}"
+    host = conf["HOST"] or "127.0.0.1"
+    port = conf["PORT"] or 5432
+    return f"postgres://{auth}@{host}:{port}/{conf['NAME']}"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url("default"),
+        "APPLE_DATABASE_URL": database_url("apple"),
+        "DJANGO_SETTINGS_MODULE": "asm_portal.settings",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(
+    url: str, process: subprocess.Popen[bytes], timeout: float = 30
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"process exited with {process.returncode} before {url} answered"
+            )
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def apple_server(transactional_db: None, django_db_blocker: Any) -> Iterator[str]:
+    """The mock Apple service in its own process, on its own port, over the test databases."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "runserver",
+            f"127.0.0.1:{port}",
+            "--noreload",
+            "--nothreading",
+        ],
+        cwd=REPO,
+        env=subprocess_env(ASM_SERVICE="apple"),
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{base_url}/health", process)
+        yield base_url
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[str]:
+    """A real worker process on the configured broker, on a queue of its own."""
+    queue = f"asm-test-{uuid.uuid4().hex[:8]}"
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    process = subprocess.Popen(
+        [
+            shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery",
+            "-A",
+            "asm_portal",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=1",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=REPO,
+        env=subprocess_env(),
+    )
+    try:
+        yield queue
+    finally:
+        stop(process)
+        celery_app.conf.task_default_queue = "celery"
+
+
+def broker_is_redis() -> bool:
+    return str(settings.CELERY_BROKER_URL).startswith("redis")
