@@ -98,7 +98,7 @@ def database_url(alias: str) -> str:
 
 def subprocess_env(**extra: str) -> dict[str, str]:
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": database_url("default"),
         "APPLE_DATABASE_URL": database_url("apple"),
         "DJANGO_SETTINGS_MODULE": "asm_portal.settings",
