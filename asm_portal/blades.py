@@ -48,9 +48,7 @@ def render_fragment(
 ) -> HttpResponse:
     """A partial for an in-place update (a grid, a pane), with the toasts out of band."""
     response = render(request, template, context, status=status)
-    response.content += render_to_string(
-        "ui/_oob_toasts.html", context or {}, request
-    ).encode()
+    response.content += render_to_string("ui/_oob_toasts.html", context or {}, request).encode()
     return response
 
 
@@ -63,10 +61,6 @@ def redirect_to_blade(request: HttpRequest, url: str) -> HttpResponse:
     if htmx:
         return HttpResponse(
             status=204,
-            headers={
-                "HX-Location": json.dumps(
-                    {"path": url, "target": "#journey", "swap": "innerHTML"}
-                )
-            },
+            headers={"HX-Location": json.dumps({"path": url, "target": "#journey", "swap": "innerHTML"})},
         )
     return HttpResponseRedirect(url)

@@ -32,9 +32,7 @@ def offset() -> timedelta:
 def set_offset(value: timedelta) -> None:
     from asm_portal.models import ClockOffset
 
-    ClockOffset.objects.update_or_create(
-        pk=1, defaults={"seconds": int(value.total_seconds())}
-    )
+    ClockOffset.objects.update_or_create(pk=1, defaults={"seconds": int(value.total_seconds())})
     cache.delete(_CACHE_KEY)
 
 

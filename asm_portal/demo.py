@@ -31,9 +31,7 @@ def demo_password() -> str:
     path = settings.VAR_DIR / "demo_password"
     if not path.exists():
         # Readable but not guessable: three words of hex plus a symbol and a capital.
-        path.write_text(
-            f"Demo-{secrets.token_hex(3)}-{secrets.token_hex(3)}!", encoding="utf-8"
-        )
+        path.write_text(f"Demo-{secrets.token_hex(3)}-{secrets.token_hex(3)}!", encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
 

@@ -17,11 +17,7 @@ class UserLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            language = (
-                UserPreference.objects.filter(user=user)
-                .values_list("language", flat=True)
-                .first()
-            )
+            language = UserPreference.objects.filter(user=user).values_list("language", flat=True).first()
             if language:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language

@@ -8,9 +8,7 @@ from django.utils.translation import gettext_lazy as _
 class UserPreference(models.Model):
     """Per-user choices that follow the user from browser to browser."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True)
 
     def __str__(self) -> str:
@@ -25,9 +23,7 @@ class AuditEvent(models.Model):
         FAILURE = "failure", _("Failure")
 
     occurred_at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     # Kept apart from the foreign key so the log survives the deletion of the user.
     actor_name = models.CharField(max_length=254)
     category = models.CharField(max_length=64)
@@ -35,9 +31,7 @@ class AuditEvent(models.Model):
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     target_name = models.CharField(max_length=255, blank=True)
-    result = models.CharField(
-        max_length=16, choices=Result.choices, default=Result.SUCCESS
-    )
+    result = models.CharField(max_length=16, choices=Result.choices, default=Result.SUCCESS)
     details = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -57,9 +51,7 @@ class Notification(models.Model):
         ERROR = "error", _("Error")
         IN_PROGRESS = "in_progress", _("In progress")
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     created_at = models.DateTimeField()
     level = models.CharField(max_length=16, choices=Level.choices, default=Level.INFO)
     title = models.CharField(max_length=200)

@@ -26,9 +26,7 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
     # Cached on the user object: one query per request, however often templates ask.
     cached: set[str] | None = getattr(user, "_asm_roles", None)
     if cached is None:
-        cached = set(
-            Group.objects.filter(user__pk=user.pk).values_list("name", flat=True)
-        )
+        cached = set(Group.objects.filter(user__pk=user.pk).values_list("name", flat=True))
         if getattr(user, "is_superuser", False):
             cached.add(ADMINISTRATOR)
         setattr(user, "_asm_roles", cached)  # noqa: B010

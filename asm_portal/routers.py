@@ -22,9 +22,7 @@ class AppleRouter:
         return APPLE_DB if model._meta.app_label == APPLE_APP else "default"
 
     def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool | None:
-        return (obj1._meta.app_label == APPLE_APP) == (
-            obj2._meta.app_label == APPLE_APP
-        )
+        return (obj1._meta.app_label == APPLE_APP) == (obj2._meta.app_label == APPLE_APP)
 
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool | None:
         if app_label == APPLE_APP:

@@ -64,9 +64,7 @@ def notification_send(
 
 def toasts_take(*, user: User) -> list[Notification]:
     """Notifications not yet shown as a toast; taking them marks them shown."""
-    pending = list(
-        Notification.objects.filter(user=user, toasted=False).order_by("created_at")[:5]
-    )
+    pending = list(Notification.objects.filter(user=user, toasted=False).order_by("created_at")[:5])
     if pending:
         Notification.objects.filter(pk__in=[n.pk for n in pending]).update(toasted=True)
     return pending
@@ -84,9 +82,7 @@ def signin_is_locked(*, username: str, ip_address: str | None) -> bool:
     if recent.filter(username=username.lower()).count() >= limit:
         return True
     # An address gets more room than a user name: a classroom shares one address.
-    return bool(
-        ip_address and recent.filter(ip_address=ip_address).count() >= limit * 4
-    )
+    return bool(ip_address and recent.filter(ip_address=ip_address).count() >= limit * 4)
 
 
 def signin_record_failure(*, username: str, ip_address: str | None) -> None:
@@ -103,9 +99,7 @@ def signin_clear_failures(*, username: str) -> None:
 def preference_set_language(*, user: User, language: str) -> UserPreference:
     if language not in dict(settings.LANGUAGES):
         raise ValueError(f"Unsupported language {language!r}")
-    preference, _ = UserPreference.objects.update_or_create(
-        user=user, defaults={"language": language}
-    )
+    preference, _ = UserPreference.objects.update_or_create(user=user, defaults={"language": language})
     return preference
 
 
@@ -123,13 +117,9 @@ def user_roles_set(*, actor: User, user: User, role_names: list[str]) -> None:
     unknown = set(role_names) - set(roles.ALL_ROLES)
     if unknown:
         raise RoleChangeError(f"Unknown roles: {sorted(unknown)}")
-    if roles.ADMINISTRATOR not in role_names and roles.ADMINISTRATOR in roles.roles_of(
-        user
-    ):
+    if roles.ADMINISTRATOR not in role_names and roles.ADMINISTRATOR in roles.roles_of(user):
         other_admins = (
-            User.objects.filter(groups__name=roles.ADMINISTRATOR, is_active=True)
-            .exclude(pk=user.pk)
-            .exists()
+            User.objects.filter(groups__name=roles.ADMINISTRATOR, is_active=True).exclude(pk=user.pk).exists()
         )
         if not other_admins:
             raise RoleChangeError("The tenant must keep at least one administrator.")

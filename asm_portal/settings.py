@@ -34,9 +34,7 @@ def envint(name: str, default: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ImproperlyConfigured(
-            f"{name} must be a whole number, not {value!r}"
-        ) from None
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
 def envsecret(name: str) -> str | None:
@@ -46,16 +44,12 @@ def envsecret(name: str) -> str | None:
         try:
             return Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ImproperlyConfigured(
-                f"{name}_FILE: cannot read {path}: {exc}"
-            ) from None
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}: {exc}") from None
     return os.getenv(name) or None
 
 
 def envlist(name: str, default: str) -> list[str]:
-    return [
-        item.strip() for item in os.getenv(name, default).split(",") if item.strip()
-    ]
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
 
 
 def envurl(name: str, default: str) -> str:
@@ -81,9 +75,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 ASM_SERVICE = os.getenv("ASM_SERVICE", "portal")
 if ASM_SERVICE not in ("portal", "apple"):
-    raise ImproperlyConfigured(
-        f"ASM_SERVICE must be 'portal' or 'apple', not {ASM_SERVICE!r}"
-    )
+    raise ImproperlyConfigured(f"ASM_SERVICE must be 'portal' or 'apple', not {ASM_SERVICE!r}")
 
 SECRET_KEY = envsecret("SECRET_KEY") or ""
 if not SECRET_KEY:
@@ -94,19 +86,13 @@ if not SECRET_KEY:
 # Fernet keys for secrets at rest (private keys, OAuth secrets). Several keys, comma-separated,
 # allow rotation: the first encrypts, all decrypt.
 FIELD_ENCRYPTION_KEYS = [
-    key.strip()
-    for key in (envsecret("FIELD_ENCRYPTION_KEY") or "").split(",")
-    if key.strip()
+    key.strip() for key in (envsecret("FIELD_ENCRYPTION_KEY") or "").split(",") if key.strip()
 ]
 if not FIELD_ENCRYPTION_KEYS:
     if not DEBUG:
-        raise ImproperlyConfigured(
-            "FIELD_ENCRYPTION_KEY must be set when DEBUG is False"
-        )
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set when DEBUG is False")
     FIELD_ENCRYPTION_KEYS = [
-        _dev_secret(
-            VAR_DIR / "field_encryption_key", lambda: Fernet.generate_key().decode()
-        )
+        _dev_secret(VAR_DIR / "field_encryption_key", lambda: Fernet.generate_key().decode())
     ]
 for _key in FIELD_ENCRYPTION_KEYS:
     try:
@@ -246,9 +232,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
-    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -280,9 +264,7 @@ STORAGES = {
 # Uploads: .pem, .p7m, certificates and CSV files are small; refuse anything large early.
 ASM_MAX_UPLOAD_BYTES = envint("ASM_MAX_UPLOAD_BYTES", str(1024 * 1024))
 ASM_MAX_CSV_UPLOAD_BYTES = envint("ASM_MAX_CSV_UPLOAD_BYTES", str(20 * 1024 * 1024))
-DATA_UPLOAD_MAX_MEMORY_SIZE = envint(
-    "DATA_UPLOAD_MAX_MEMORY_SIZE", str(5 * 1024 * 1024)
-)
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", str(5 * 1024 * 1024))
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 DATA_UPLOAD_MAX_NUMBER_FIELDS = envint("DATA_UPLOAD_MAX_NUMBER_FIELDS", "5000")
 
@@ -292,9 +274,7 @@ SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(not DEBUG))
 SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", str(not DEBUG))
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", str(not DEBUG))
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000")
-SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool(
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS", str(not DEBUG)
-)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", str(not DEBUG))
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", str(not DEBUG))
 if envbool("SECURE_PROXY_SSL_HEADER", "False"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -326,9 +306,7 @@ LOG_LEVEL = os.getenv("LOG_LEVEL", "INFO")
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
-    },
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},

@@ -12,7 +12,5 @@ def worker_heartbeat() -> str:
     from asm_portal.models import WorkerHeartbeat
 
     hostname = socket.gethostname()
-    WorkerHeartbeat.objects.update_or_create(
-        hostname=hostname, defaults={"last_seen": clock.now()}
-    )
+    WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"last_seen": clock.now()})
     return hostname

@@ -40,16 +40,11 @@ def signin(request: HtmxHttpRequest) -> HttpResponse:
         if services.signin_is_locked(username=username, ip_address=ip_address):
             form.add_error(
                 None,
-                _(
-                    "Your account is temporarily locked to prevent unauthorized use. "
-                    "Try again later."
-                ),
+                _("Your account is temporarily locked to prevent unauthorized use. Try again later."),
             )
             status = 429
         else:
-            user = authenticate(
-                request, username=username, password=form.cleaned_data["password"]
-            )
+            user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None:
                 services.signin_record_failure(username=username, ip_address=ip_address)
                 form.add_error(
@@ -59,9 +54,7 @@ def signin(request: HtmxHttpRequest) -> HttpResponse:
             else:
                 services.signin_clear_failures(username=username)
                 login(request, user)
-                return HttpResponseRedirect(
-                    _safe_next(request, request.GET.get("next"))
-                )
+                return HttpResponseRedirect(_safe_next(request, request.GET.get("next")))
     return render(request, "registration/signin.html", {"form": form}, status=status)
 
 
@@ -105,9 +98,7 @@ def enrollment(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_GET
 def apple_enrollment(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render_blade(
-        request, "asm_portal/apple_enrollment.html", blade="apple_enrollment"
-    )
+    return render_blade(request, "asm_portal/apple_enrollment.html", blade="apple_enrollment")
 
 
 @require_GET
@@ -124,9 +115,7 @@ def audit_logs(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         events = events.filter(
-            Q(actor_name__icontains=query)
-            | Q(action__icontains=query)
-            | Q(target_name__icontains=query)
+            Q(actor_name__icontains=query) | Q(action__icontains=query) | Q(target_name__icontains=query)
         )
     category = request.GET.get("category", "")
     if category:
@@ -140,16 +129,12 @@ def audit_logs(request: AuthenticatedHttpRequest) -> HttpResponse:
         "query": query,
         "category": category,
         "result": result,
-        "categories": AuditEvent.objects.order_by("category")
-        .values_list("category", flat=True)
-        .distinct(),
+        "categories": AuditEvent.objects.order_by("category").values_list("category", flat=True).distinct(),
         "results": AuditEvent.Result.choices,
     }
     if request.htmx and request.GET.get("fragment") == "grid":
         return render_fragment(request, "asm_portal/audit_logs.html#grid", context)
-    return render_blade(
-        request, "asm_portal/audit_logs.html", context, blade="audit_logs"
-    )
+    return render_blade(request, "asm_portal/audit_logs.html", context, blade="audit_logs")
 
 
 @require_GET
@@ -158,9 +143,7 @@ def notifications(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {"notifications": items}
     if request.htmx:
         return render_fragment(request, "asm_portal/notifications.html#pane", context)
-    return render_blade(
-        request, "asm_portal/notifications.html", context, blade="notifications"
-    )
+    return render_blade(request, "asm_portal/notifications.html", context, blade="notifications")
 
 
 @require_POST
@@ -177,14 +160,8 @@ def notifications_read(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_GET
 def role_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    users = (
-        User.objects.filter(is_active=True)
-        .prefetch_related("groups")
-        .order_by("username")
-    )
-    return render_blade(
-        request, "asm_portal/roles.html", {"users": users}, blade="roles"
-    )
+    users = User.objects.filter(is_active=True).prefetch_related("groups").order_by("username")
+    return render_blade(request, "asm_portal/roles.html", {"users": users}, blade="roles")
 
 
 def _get_user_for_role_edit(request: AuthenticatedHttpRequest, pk: int) -> User:
@@ -197,9 +174,7 @@ def role_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     subject = _get_user_for_role_edit(request, pk)
     error = ""
     if request.method == "POST":
-        chosen = [
-            name for name in request.POST.getlist("roles") if name in roles.ALL_ROLES
-        ]
+        chosen = [name for name in request.POST.getlist("roles") if name in roles.ALL_ROLES]
         try:
             services.user_roles_set(actor=request.user, user=subject, role_names=chosen)
         except services.RoleChangeError:
@@ -208,8 +183,7 @@ def role_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             services.notification_send(
                 user=request.user,
                 title=_("Role assignment updated"),
-                body=_("The roles of %(user)s were updated.")
-                % {"user": subject.get_username()},
+                body=_("The roles of %(user)s were updated.") % {"user": subject.get_username()},
                 level=Notification.Level.SUCCESS,
             )
             return redirect_to_blade(request, reverse("roles"))

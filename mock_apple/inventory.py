@@ -62,9 +62,7 @@ CATALOGUE = (
         ("SPACE GRAY", "SILVER"),
         4,
     ),
-    Catalogue(
-        "iPhone 15", "iPhone", "iOS", "IPHONE 15 128GB", ("BLACK", "BLUE", "GREEN"), 6
-    ),
+    Catalogue("iPhone 15", "iPhone", "iOS", "IPHONE 15 128GB", ("BLACK", "BLUE", "GREEN"), 6),
     Catalogue(
         "iPhone SE (3rd generation)",
         "iPhone",
@@ -137,7 +135,5 @@ def plan_orders(
                     os=kind.os,
                 )
             )
-        yield PlannedOrder(
-            number, today - timedelta(days=rng.randint(1, 3 * 365)), devices
-        )
+        yield PlannedOrder(number, today - timedelta(days=rng.randint(1, 3 * 365)), devices)
         remaining -= size

@@ -22,12 +22,8 @@ class Organization(models.Model):
     email = models.EmailField()
     phone = models.CharField(max_length=50, blank=True)
     address = models.CharField(max_length=300, blank=True)
-    domain = models.CharField(
-        max_length=200, help_text=_("The organisation's verified domain.")
-    )
-    org_type = models.CharField(
-        max_length=8, choices=OrgType.choices, default=OrgType.EDU
-    )
+    domain = models.CharField(max_length=200, help_text=_("The organisation's verified domain."))
+    org_type = models.CharField(max_length=8, choices=OrgType.choices, default=OrgType.EDU)
     # v1 = legacy programmes (DEP), v2 = Apple School Manager / Apple Business Manager.
     org_version = models.CharField(max_length=4, default="v2")
     # The published terms and the version the administrator accepted. The API answers
@@ -54,16 +50,12 @@ class AppleAccount(models.Model):
             _("Device Enrollment Manager"),
         )
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="accounts"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="accounts")
     apple_id = models.EmailField(unique=True)
     password = models.CharField(max_length=200)  # a Django password hash
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
-    role = models.CharField(
-        max_length=32, choices=Role.choices, default=Role.ADMINISTRATOR
-    )
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.ADMINISTRATOR)
 
     def __str__(self) -> str:
         return self.apple_id
@@ -72,18 +64,14 @@ class AppleAccount(models.Model):
 class PurchaseOrder(models.Model):
     """An order of devices; ASM lets admins pick devices by order number."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="orders"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="orders")
     order_number = models.CharField(max_length=64)
     order_date = models.DateField()
     supplier = models.CharField(max_length=100, default="Apple")
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "order_number"], name="unique_order_number"
-            )
+            models.UniqueConstraint(fields=["organization", "order_number"], name="unique_order_number")
         ]
 
     def __str__(self) -> str:
@@ -93,18 +81,14 @@ class PurchaseOrder(models.Model):
 class MdmServer(models.Model):
     """An MDM server as the ASM administrator registered it ("Add MDM server")."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="mdm_servers"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="mdm_servers")
     name = models.CharField(max_length=200)
     server_uuid = models.CharField(max_length=32, unique=True)
     created_at = models.DateTimeField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "name"], name="unique_mdm_server_name"
-            )
+            models.UniqueConstraint(fields=["organization", "name"], name="unique_mdm_server_name")
         ]
 
     def __str__(self) -> str:
@@ -120,12 +104,8 @@ class Device(models.Model):
         PUSHED = "pushed", _("Pushed")
         REMOVED = "removed", _("Removed")
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="devices"
-    )
-    order = models.ForeignKey(
-        PurchaseOrder, on_delete=models.PROTECT, related_name="devices"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="devices")
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="devices")
     serial_number = models.CharField(max_length=20, unique=True)
     model = models.CharField(max_length=100)
     description = models.CharField(max_length=200)

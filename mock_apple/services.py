@@ -24,9 +24,7 @@ DEMO_ORG = {
 
 def organization_seed_demo(*, admin_password: str) -> tuple[Organization, AppleAccount]:
     """The demo organisation and its administrator; safe to run again."""
-    organization, _ = Organization.objects.get_or_create(
-        org_id=DEMO_ORG["org_id"], defaults=DEMO_ORG
-    )
+    organization, _ = Organization.objects.get_or_create(org_id=DEMO_ORG["org_id"], defaults=DEMO_ORG)
     account, created = AppleAccount.objects.get_or_create(
         apple_id=f"admin@appleid.{organization.domain}",
         defaults={
@@ -43,9 +41,7 @@ def organization_seed_demo(*, admin_password: str) -> tuple[Organization, AppleA
     return organization, account
 
 
-def inventory_top_up(
-    *, organization: Organization, devices: int, seed: int | None = None
-) -> int:
+def inventory_top_up(*, organization: Organization, devices: int, seed: int | None = None) -> int:
     """Buy devices until the organisation owns `devices` of them; returns how many were added."""
     missing = devices - Device.objects.filter(organization=organization).count()
     if missing <= 0:
@@ -53,9 +49,7 @@ def inventory_top_up(
     rng = random.Random(seed if seed is not None else secrets.randbits(32))
     taken_serials = set(Device.objects.values_list("serial_number", flat=True))
     taken_orders = set(
-        PurchaseOrder.objects.filter(organization=organization).values_list(
-            "order_number", flat=True
-        )
+        PurchaseOrder.objects.filter(organization=organization).values_list("order_number", flat=True)
     )
     today = timezone.now().date()
     added = 0

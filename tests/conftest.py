@@ -49,9 +49,7 @@ def _clean_cache() -> Iterator[None]:
 
 def make_user(username: str, *role_names: str) -> User:
     groups = demo.roles_seed()
-    user = User.objects.create_user(
-        username=username, email=username, password=PASSWORD
-    )
+    user = User.objects.create_user(username=username, email=username, password=PASSWORD)
     user.groups.set([groups[name] for name in role_names])
     return user
 
@@ -114,15 +112,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_http(
-    url: str, process: subprocess.Popen[bytes], timeout: float = 30
-) -> None:
+def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"process exited with {process.returncode} before {url} answered"
-            )
+            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
         try:
             if requests.get(url, timeout=1).status_code < 500:
                 return

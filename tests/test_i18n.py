@@ -26,11 +26,7 @@ SOURCES = (
 
 
 def catalogues(root: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in root.glob("**/locale/fr/LC_MESSAGES/django.po")
-        if ".venv" not in p.parts
-    )
+    return sorted(p for p in root.glob("**/locale/fr/LC_MESSAGES/django.po") if ".venv" not in p.parts)
 
 
 def problems(path: Path) -> list[str]:
@@ -53,15 +49,11 @@ class CatalogueTests:
         found = {p.relative_to(REPO).parts[0] for p in catalogues(REPO)}
         assert found >= {"locale", "tokens", "profiles", "devices", "sds", "mock_apple"}
 
-    @pytest.mark.parametrize(
-        "path", catalogues(REPO), ids=lambda p: str(p.relative_to(REPO))
-    )
+    @pytest.mark.parametrize("path", catalogues(REPO), ids=lambda p: str(p.relative_to(REPO)))
     def test_committed_catalogue_is_complete(self, path: Path) -> None:
         assert problems(path) == []
 
-    @pytest.mark.parametrize(
-        "path", catalogues(REPO), ids=lambda p: str(p.relative_to(REPO))
-    )
+    @pytest.mark.parametrize("path", catalogues(REPO), ids=lambda p: str(p.relative_to(REPO)))
     def test_compiled_catalogue_matches(self, path: Path) -> None:
         mo = {
             (e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural
@@ -71,16 +63,12 @@ class CatalogueTests:
             if entry.obsolete or not entry.msgid:
                 continue
             expected = entry.msgstr_plural if entry.msgid_plural else entry.msgstr
-            assert mo.get((entry.msgctxt, entry.msgid)) == expected, (
-                f"{entry.msgid!r}: run `make messages`"
-            )
+            assert mo.get((entry.msgctxt, entry.msgid)) == expected, f"{entry.msgid!r}: run `make messages`"
 
     def test_every_string_in_the_code_is_in_a_catalogue(self, tmp_path: Path) -> None:
         """Extract the strings again from a copy of the sources; none may come out untranslated."""
         if shutil.which("xgettext") is None:
-            pytest.fail(
-                "GNU gettext (xgettext) is needed to check the catalogues: apt install gettext"
-            )
+            pytest.fail("GNU gettext (xgettext) is needed to check the catalogues: apt install gettext")
         for name in SOURCES:
             source = REPO / name
             if source.is_dir():
@@ -97,7 +85,5 @@ class CatalogueTests:
             check=True,
             capture_output=True,
         )
-        report = {
-            str(p.relative_to(tmp_path)): problems(p) for p in catalogues(tmp_path)
-        }
+        report = {str(p.relative_to(tmp_path)): problems(p) for p in catalogues(tmp_path)}
         assert {path: found for path, found in report.items() if found} == {}

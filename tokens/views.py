@@ -9,9 +9,7 @@ from asm_portal.http import AuthenticatedHttpRequest
 
 @require_GET
 def push_certificate(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render_blade(
-        request, "tokens/push_certificate.html", blade="tokens:push_certificate"
-    )
+    return render_blade(request, "tokens/push_certificate.html", blade="tokens:push_certificate")
 
 
 @require_GET

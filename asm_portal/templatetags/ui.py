@@ -49,9 +49,7 @@ def nav(url: str, push: bool = True) -> SafeString:
 @register.simple_tag
 def pane(url: str) -> SafeString:
     """Attributes for a link that opens the right-hand context pane (no URL push)."""
-    return format_html(
-        'href="{0}" hx-get="{0}" hx-target="#pane" hx-swap="innerHTML"', url
-    )
+    return format_html('href="{0}" hx-get="{0}" hx-target="#pane" hx-swap="innerHTML"', url)
 
 
 @register.simple_tag(takes_context=True)

@@ -6,9 +6,7 @@ from tests.conftest import HTMX
 
 
 class AuditLogsTests:
-    def record(
-        self, user, action: str, result: str = AuditEvent.Result.SUCCESS
-    ) -> None:
+    def record(self, user, action: str, result: str = AuditEvent.Result.SUCCESS) -> None:
         services.audit_record(
             actor=user,
             category="Enrollment",
@@ -30,17 +28,13 @@ class AuditLogsTests:
         html = admin_client.get("/tenant-admin/audit-logs/?q=profile").content.decode()
         assert "Create profile" in html
         assert "Delete token" not in html
-        html = admin_client.get(
-            "/tenant-admin/audit-logs/?result=failure"
-        ).content.decode()
+        html = admin_client.get("/tenant-admin/audit-logs/?result=failure").content.decode()
         assert "Delete token" in html
         assert "Create profile" not in html
 
     def test_htmx_search_gets_the_grid_only(self, admin_client, admin_user) -> None:
         self.record(admin_user, "Create profile")
-        response = admin_client.get(
-            "/tenant-admin/audit-logs/?q=profile&fragment=grid", **HTMX
-        )
+        response = admin_client.get("/tenant-admin/audit-logs/?q=profile&fragment=grid", **HTMX)
         html = response.content.decode()
         assert html.lstrip().startswith('<div id="grid"')
         assert "Create profile" in html

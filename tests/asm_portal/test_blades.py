@@ -23,9 +23,7 @@ BLADES = [
 
 @pytest.mark.parametrize(("url", "title"), BLADES)
 class BladeTests:
-    def test_a_direct_load_renders_the_whole_shell(
-        self, admin_client, url, title
-    ) -> None:
+    def test_a_direct_load_renders_the_whole_shell(self, admin_client, url, title) -> None:
         response = admin_client.get(url)
         assert response.status_code == 200
         html = response.content.decode()
@@ -34,9 +32,7 @@ class BladeTests:
         assert 'class="topbar"' in html
         assert title in html
 
-    def test_htmx_navigation_gets_only_the_journey(
-        self, admin_client, url, title
-    ) -> None:
+    def test_htmx_navigation_gets_only_the_journey(self, admin_client, url, title) -> None:
         response = admin_client.get(url, **HTMX)
         assert response.status_code == 200
         html = response.content.decode()
@@ -46,9 +42,7 @@ class BladeTests:
         # The left nav follows the blade, out of band.
         assert 'id="leftnav" class="leftnav" hx-swap-oob="true"' in html
 
-    def test_a_history_restore_gets_the_whole_page(
-        self, admin_client, url, title
-    ) -> None:
+    def test_a_history_restore_gets_the_whole_page(self, admin_client, url, title) -> None:
         response = admin_client.get(url, HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
         assert "<html" in response.content.decode()
 
@@ -68,15 +62,9 @@ class ShellTests:
     def test_breadcrumb_lists_the_ancestors(self, admin_client) -> None:
         html = admin_client.get("/enrollment/apple/tokens/").content.decode()
         crumbs = html[
-            html.index('class="breadcrumb"') : html.index(
-                "</nav>", html.index('class="breadcrumb"')
-            )
+            html.index('class="breadcrumb"') : html.index("</nav>", html.index('class="breadcrumb"'))
         ]
-        assert [
-            label
-            for label in ("Home", "Device enrollment", "Apple enrollment")
-            if label in crumbs
-        ] == [
+        assert [label for label in ("Home", "Device enrollment", "Apple enrollment") if label in crumbs] == [
             "Home",
             "Device enrollment",
             "Apple enrollment",

@@ -6,12 +6,8 @@ from asm_portal.models import UserPreference
 
 
 class LanguageTests:
-    def test_switching_is_remembered_for_the_user(
-        self, admin_client, admin_user
-    ) -> None:
-        response = admin_client.post(
-            "/language/", {"language": "fr", "next": "/enrollment/"}
-        )
+    def test_switching_is_remembered_for_the_user(self, admin_client, admin_user) -> None:
+        response = admin_client.post("/language/", {"language": "fr", "next": "/enrollment/"})
         assert response.status_code == 302
         assert response["Location"] == "/enrollment/"
         assert UserPreference.objects.get(user=admin_user).language == "fr"
@@ -19,9 +15,7 @@ class LanguageTests:
         other = Client()
         other.force_login(admin_user)
         html = other.get("/enrollment/").content.decode()
-        assert (
-            "Inscription de l’appareil" in html or "Inscription de l'appareil" in html
-        )
+        assert "Inscription de l’appareil" in html or "Inscription de l'appareil" in html
         assert '<html lang="fr">' in html
 
     def test_the_french_shell_uses_the_article_terms(self, admin_client) -> None:

@@ -6,21 +6,15 @@ from tests.conftest import HTMX
 
 
 class NotificationsTests:
-    def test_a_notification_is_toasted_once_then_archived(
-        self, admin_client, admin_user
-    ) -> None:
-        services.notification_send(
-            user=admin_user, title="Sync finished", body="42 devices", level="success"
-        )
+    def test_a_notification_is_toasted_once_then_archived(self, admin_client, admin_user) -> None:
+        services.notification_send(user=admin_user, title="Sync finished", body="42 devices", level="success")
         first = admin_client.get("/").content.decode()
         assert "Sync finished" in first
         assert 'id="bell-count" class="bell-count">1<' in first
         second = admin_client.get("/").content.decode()
         assert 'class="toast toast-success"' not in second
 
-    def test_htmx_fragments_carry_new_toasts_out_of_band(
-        self, admin_client, admin_user
-    ) -> None:
+    def test_htmx_fragments_carry_new_toasts_out_of_band(self, admin_client, admin_user) -> None:
         services.notification_send(user=admin_user, title="Token uploaded")
         html = admin_client.get("/enrollment/", **HTMX).content.decode()
         assert 'hx-swap-oob="afterbegin:#toasts"' in html
@@ -36,9 +30,7 @@ class NotificationsTests:
 
     def test_users_see_only_their_own(self, operator_client, admin_user) -> None:
         services.notification_send(user=admin_user, title="Only for the admin")
-        assert (
-            b"Only for the admin" not in operator_client.get("/notifications/").content
-        )
+        assert b"Only for the admin" not in operator_client.get("/notifications/").content
 
     def test_mark_read_needs_post(self, admin_client) -> None:
         assert admin_client.get("/notifications/read/").status_code == 405

@@ -23,12 +23,8 @@ class RoleEditTests:
         assert b"<html" not in response.content
         assert b'class="pane-panel"' in response.content
 
-    def test_it_changes_the_roles_and_audits_it(
-        self, admin_client, admin_user, operator_user
-    ) -> None:
-        response = admin_client.post(
-            self.url(operator_user), {"roles": [roles.ADMINISTRATOR]}
-        )
+    def test_it_changes_the_roles_and_audits_it(self, admin_client, admin_user, operator_user) -> None:
+        response = admin_client.post(self.url(operator_user), {"roles": [roles.ADMINISTRATOR]})
         assert response.status_code == 302
         operator_user = User.objects.get(pk=operator_user.pk)
         assert roles.roles_of(operator_user) == {roles.ADMINISTRATOR}
@@ -39,34 +35,22 @@ class RoleEditTests:
             "after": [roles.ADMINISTRATOR],
         }
 
-    def test_htmx_post_navigates_back_to_the_list(
-        self, admin_client, operator_user
-    ) -> None:
-        response = admin_client.post(
-            self.url(operator_user), {"roles": [roles.TRAINER]}, **HTMX
-        )
+    def test_htmx_post_navigates_back_to_the_list(self, admin_client, operator_user) -> None:
+        response = admin_client.post(self.url(operator_user), {"roles": [roles.TRAINER]}, **HTMX)
         assert response.status_code == 204
         assert '"path": "/tenant-admin/roles/"' in response["HX-Location"]
 
     def test_the_last_administrator_stays(self, admin_client, admin_user) -> None:
-        response = admin_client.post(
-            self.url(admin_user), {"roles": [roles.READ_ONLY_OPERATOR]}
-        )
+        response = admin_client.post(self.url(admin_user), {"roles": [roles.READ_ONLY_OPERATOR]})
         assert response.status_code == 200
         assert b"at least one administrator" in response.content
         assert roles.ADMINISTRATOR in roles.roles_of(User.objects.get(pk=admin_user.pk))
 
-    def test_read_only_operators_are_refused(
-        self, operator_client, admin_user, operator_user
-    ) -> None:
+    def test_read_only_operators_are_refused(self, operator_client, admin_user, operator_user) -> None:
         assert operator_client.get(self.url(admin_user)).status_code == 403
-        response = operator_client.post(
-            self.url(operator_user), {"roles": [roles.ADMINISTRATOR]}
-        )
+        response = operator_client.post(self.url(operator_user), {"roles": [roles.ADMINISTRATOR]})
         assert response.status_code == 403
-        assert roles.roles_of(User.objects.get(pk=operator_user.pk)) == {
-            roles.READ_ONLY_OPERATOR
-        }
+        assert roles.roles_of(User.objects.get(pk=operator_user.pk)) == {roles.READ_ONLY_OPERATOR}
         assert not AuditEvent.objects.exists()
 
     def test_it_refuses_other_methods(self, admin_client, operator_user) -> None:
@@ -74,7 +58,5 @@ class RoleEditTests:
 
     def test_unknown_roles_are_ignored(self, admin_client, operator_user) -> None:
         make_user("second-admin@contoso.onmicrosoft.com", roles.ADMINISTRATOR)
-        admin_client.post(
-            self.url(operator_user), {"roles": ["Global God", roles.TRAINER]}
-        )
+        admin_client.post(self.url(operator_user), {"roles": ["Global God", roles.TRAINER]})
         assert roles.roles_of(User.objects.get(pk=operator_user.pk)) == {roles.TRAINER}

@@ -18,9 +18,7 @@ class SeedDemoTests:
         call_command("seed_demo", devices=devices, seed=7, stdout=out)
         return out.getvalue()
 
-    def test_it_creates_users_an_organisation_and_an_inventory(
-        self, monkeypatch
-    ) -> None:
+    def test_it_creates_users_an_organisation_and_an_inventory(self, monkeypatch) -> None:
         output = self.run(monkeypatch, devices=300)
         admin = User.objects.get(username="admin@contoso.onmicrosoft.com")
         assert admin.check_password("Seeded-Pass-1!")
@@ -33,10 +31,7 @@ class SeedDemoTests:
         assert families <= {"iPad", "iPhone"}
         assert "iPad" in families
         assert PurchaseOrder.objects.count() >= 1
-        assert all(
-            len(serial) == 10
-            for serial in Device.objects.values_list("serial_number", flat=True)
-        )
+        assert all(len(serial) == 10 for serial in Device.objects.values_list("serial_number", flat=True))
         assert "Seeded-Pass-1!" in output
         assert "admin@contoso.onmicrosoft.com" in output
         assert "/asm/" in output
@@ -45,9 +40,7 @@ class SeedDemoTests:
         self.run(monkeypatch, devices=100)
         self.run(monkeypatch, devices=100)
         assert Device.objects.count() == 100
-        assert (
-            User.objects.filter(username="admin@contoso.onmicrosoft.com").count() == 1
-        )
+        assert User.objects.filter(username="admin@contoso.onmicrosoft.com").count() == 1
         self.run(monkeypatch, devices=250)
         assert Device.objects.count() == 250
         assert Device.objects.values("serial_number").distinct().count() == 250

@@ -35,9 +35,7 @@ class SignInTests:
         assert response["Location"] == "/"
 
     def test_it_rejects_a_wrong_password_and_counts_it(self, admin_user) -> None:
-        response = Client().post(
-            "/signin/", {"username": admin_user.username, "password": "wrong"}
-        )
+        response = Client().post("/signin/", {"username": admin_user.username, "password": "wrong"})
         assert response.status_code == 200
         assert b"Your account or password is incorrect." in response.content
         assert SignInFailure.objects.filter(username=admin_user.username).count() == 1
@@ -48,12 +46,8 @@ class SignInTests:
         settings.SIGNIN_MAX_FAILURES = 3
         client = Client()
         for _ in range(3):
-            client.post(
-                "/signin/", {"username": admin_user.username, "password": "wrong"}
-            )
-        response = client.post(
-            "/signin/", {"username": admin_user.username, "password": PASSWORD}
-        )
+            client.post("/signin/", {"username": admin_user.username, "password": "wrong"})
+        response = client.post("/signin/", {"username": admin_user.username, "password": PASSWORD})
         assert response.status_code == 429
         assert b"temporarily locked" in response.content
         assert "_auth_user_id" not in client.session

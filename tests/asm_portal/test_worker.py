@@ -19,6 +19,4 @@ class WorkerTests:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not WorkerHeartbeat.objects.exists():
             time.sleep(0.25)
-        assert WorkerHeartbeat.objects.exists(), (
-            "the worker did not run the task within 60 s"
-        )
+        assert WorkerHeartbeat.objects.exists(), "the worker did not run the task within 60 s"

@@ -23,9 +23,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            "Debian's chromium is needed for the browser tests: apt install chromium"
-        )
+        pytest.fail("Debian's chromium is needed for the browser tests: apt install chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -42,9 +40,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(
-        viewport={"width": 1400, "height": 900}, locale="en-US"
-    )
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

@@ -8,19 +8,14 @@ from tests.conftest import ARTIFACTS, PASSWORD
 
 @pytest.mark.browser
 class ShellBrowserTests:
-    def test_sign_in_switch_to_french_and_open_apple_enrollment(
-        self, live_server, admin_user, page
-    ) -> None:
+    def test_sign_in_switch_to_french_and_open_apple_enrollment(self, live_server, admin_user, page) -> None:
         page.goto(f"{live_server.url}/")
         assert "/signin/" in page.url
         page.fill("input[name=username]", admin_user.username)
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{live_server.url}/")
-        assert (
-            page.locator(".topbar-product").inner_text()
-            == "Microsoft Intune admin center"
-        )
+        assert page.locator(".topbar-product").inner_text() == "Microsoft Intune admin center"
 
         page.select_option("#topbar-language", "fr")
         page.wait_for_load_state("load")
@@ -31,10 +26,7 @@ class ShellBrowserTests:
         page.wait_for_url(f"{live_server.url}/enrollment/")
         page.click("#journey >> text=Inscription Apple")
         page.wait_for_url(f"{live_server.url}/enrollment/apple/")
-        assert (
-            page.locator(".blade-title").inner_text()
-            == "Inscription Apple | Vue d’ensemble"
-        )
+        assert page.locator(".blade-title").inner_text() == "Inscription Apple | Vue d’ensemble"
         menu = page.locator(".blade-menu").inner_text()
         for label in (
             "Certificat Push MDM Apple",
@@ -45,10 +37,7 @@ class ShellBrowserTests:
             assert label in menu
         page.click(".blade-menu >> text=Jetons du programme d’inscription")
         page.wait_for_url(f"{live_server.url}/enrollment/apple/tokens/")
-        assert (
-            "Aucun jeton du programme d’inscription"
-            in page.locator("#journey").inner_text()
-        )
+        assert "Aucun jeton du programme d’inscription" in page.locator("#journey").inner_text()
         assert page.title().startswith("Jetons du programme d’inscription")
 
         screenshot(page, "shell-apple-enrollment-fr")

@@ -23,17 +23,11 @@ IGNORED = (
 
 
 class Command(BaseCommand):
-    help = (
-        "Extract translatable strings into every French catalogue (root and per app)."
-    )
+    help = "Extract translatable strings into every French catalogue (root and per app)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument(
-            "--root", default=str(settings.BASE_DIR), help="Repository root to work on."
-        )
-        parser.add_argument(
-            "--compile", action="store_true", help="Compile the .mo files afterwards."
-        )
+        parser.add_argument("--root", default=str(settings.BASE_DIR), help="Repository root to work on.")
+        parser.add_argument("--compile", action="store_true", help="Compile the .mo files afterwards.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         root = Path(options["root"])
@@ -48,8 +42,7 @@ class Command(BaseCommand):
             "--no-location",
         ]
         ignore_root = [
-            f"--ignore={pattern}"
-            for pattern in (*IGNORED, *(f"{app}/*" for app in APPS_WITH_CATALOGUES))
+            f"--ignore={pattern}" for pattern in (*IGNORED, *(f"{app}/*" for app in APPS_WITH_CATALOGUES))
         ]
         self._run([*admin, *ignore_root], root)
         for app in APPS_WITH_CATALOGUES:
