@@ -27,7 +27,7 @@ seed: migrate
 	$(PY) manage.py seed_demo --devices $(DEVICES)
 
 demo: seed
-	$(VENV)/bin/honcho --procfile Procfile start
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho --procfile Procfile start
 
 lint: install
 	$(PY) -m ruff check .
