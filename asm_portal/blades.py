@@ -18,17 +18,19 @@ def render_blade(
     context: dict[str, Any] | None = None,
     *,
     blade: str,
+    extra_crumbs: list[navigation.Crumb] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """Render `template`, whose `journey` partial holds the breadcrumb and the blade.
 
     `blade` is the url name that places the blade in the navigation tree (breadcrumb and
-    selected left-nav item). An htmx request gets the journey plus out-of-band updates of the
+    selected left-nav item); `extra_crumbs` follow the static trail for blades under an object
+    whose URL the static tree cannot know (a token, a profile). An htmx request gets the journey plus out-of-band updates of the
     left nav and the toasts; anything else gets the whole shell, so deep links work.
     """
     context = {
         **(context or {}),
-        "crumbs": navigation.trail(blade),
+        "crumbs": [*navigation.trail(blade), *(extra_crumbs or [])],
         "nav_section": navigation.section_of(blade),
         "blade_name": blade,
     }

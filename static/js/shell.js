@@ -64,5 +64,35 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  // Conditional settings: <div data-show-when="shared_ipad=yes"> shows only while the radio,
+  // select or checkbox named shared_ipad has that value. The server applies the same rules.
+  function currentValue(form, name) {
+    var checked = form.querySelector('input[name="' + name + '"]:checked');
+    if (checked) return checked.value;
+    var field = form.querySelector('[name="' + name + '"]');
+    return field && field.type !== "radio" && field.type !== "checkbox" ? field.value : "";
+  }
+  function applyConditions(root) {
+    root.querySelectorAll("form").forEach(function (form) {
+      form.querySelectorAll("[data-show-when]").forEach(function (element) {
+        var rule = element.getAttribute("data-show-when").split("=");
+        element.hidden = currentValue(form, rule[0]) !== rule[1];
+      });
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.form) applyConditions(event.target.form.parentNode);
+  });
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-toggle-all-screens]");
+    if (!toggle) return;
+    // Intune's "Toggle All": hide every screen, or show them all if all are hidden already.
+    var form = toggle.closest("form");
+    var hides = form.querySelectorAll('input[type=radio][name^="screen_"][value="hide"]');
+    var allHidden = Array.prototype.every.call(hides, function (input) { return input.checked; });
+    form.querySelectorAll('input[type=radio][name^="screen_"][value="' + (allHidden ? "show" : "hide") + '"]')
+      .forEach(function (input) { input.checked = true; input.classList.add("is-dirty"); });
+  });
+  document.addEventListener("htmx:afterSwap", function () { applyConditions(document); });
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); applyConditions(document); });
 })();
