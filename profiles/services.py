@@ -14,13 +14,13 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from tokens.dep_client import DepError
 
 from asm_portal import clock, roles
 from asm_portal.services import audit_record
 from profiles import apple, graph, rules
 from profiles.certificates import CertificateError, certificate_parse
 from profiles.models import ConfiguratorCertificate, EnrollmentProfile, ProfileSettings
-from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
 
 logger = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from asm_portal import navigation
 from asm_portal.blades import redirect_to_blade, render_blade, render_fragment
-from asm_portal.navigation import Crumb
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
+from asm_portal.navigation import Crumb
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
 from profiles import services
