@@ -112,6 +112,8 @@ PORTAL_BASE_URL = envurl("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 APPLE_BASE_URL = envurl("APPLE_BASE_URL", "http://127.0.0.1:8001")
 APPLE_PUBLIC_URL = envurl("APPLE_PUBLIC_URL", APPLE_BASE_URL)
 APPLE_HTTP_TIMEOUT_SECONDS = envint("APPLE_HTTP_TIMEOUT_SECONDS", "15")
+# The X-Server-Protocol-Version the DEP client sends (7: iPads report os "iPadOS").
+APPLE_SERVER_PROTOCOL_VERSION = envint("APPLE_SERVER_PROTOCOL_VERSION", "7")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -264,6 +266,8 @@ STORAGES = {
 # Uploads: .pem, .p7m, certificates and CSV files are small; refuse anything large early.
 ASM_MAX_UPLOAD_BYTES = envint("ASM_MAX_UPLOAD_BYTES", str(1024 * 1024))
 ASM_MAX_CSV_UPLOAD_BYTES = envint("ASM_MAX_CSV_UPLOAD_BYTES", str(20 * 1024 * 1024))
+# Intune accepts up to 2,000 enrollment program tokens per tenant.
+ASM_MAX_ENROLLMENT_PROGRAM_TOKENS = envint("ASM_MAX_ENROLLMENT_PROGRAM_TOKENS", "2000")
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", str(5 * 1024 * 1024))
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 DATA_UPLOAD_MAX_NUMBER_FIELDS = envint("DATA_UPLOAD_MAX_NUMBER_FIELDS", "5000")
