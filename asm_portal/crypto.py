@@ -14,6 +14,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.apps import apps
 from django.conf import settings
 from django.db import models, transaction
+from django.http import HttpRequest
+from django.views.debug import SafeExceptionReporterFilter
 
 
 class DecryptionError(Exception):
@@ -83,3 +85,14 @@ def secrets_reencrypt() -> int:
                     manager.filter(pk=pk).update(**updates)
                     changed += len(updates)
     return changed
+
+
+class SecretsExceptionReporterFilter(SafeExceptionReporterFilter):
+    """Hide what `sensitive_variables` / `sensitive_post_parameters` mark, even when DEBUG is on.
+
+    Django's filter only works when DEBUG is False, but demos and trainings run with DEBUG on:
+    a debug page must not show a decrypted server token or a private key either.
+    """
+
+    def is_active(self, request: HttpRequest | None) -> bool:
+        return True

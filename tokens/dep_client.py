@@ -30,6 +30,9 @@ from django.conf import settings
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_TYPE_AUTH_HEADER, Client
 
 logger = logging.getLogger(__name__)
+# oauthlib logs the parameters it signs (consumer key, access token) at DEBUG level: keep them
+# out of the logs whatever LOG_LEVEL says.
+logging.getLogger("oauthlib").setLevel(logging.WARNING)
 
 SESSION_HEADER = "X-ADM-Auth-Session"
 JSON_CONTENT_TYPE = "application/json;charset=UTF8"

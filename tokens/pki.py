@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.views.decorators.debug import sensitive_variables
 
 from tokens.dep_client import OAuthCredentials
 
@@ -217,17 +218,16 @@ def _der_length(length: int) -> bytes:
 
 
 def _is_recipient(envelope: bytes, certificate: x509.Certificate) -> bool:
-    """The envelope names this certificate in a RecipientInfo (issuer + serial, or key id)."""
-    issuer_and_serial = certificate.issuer.public_bytes() + _der_integer(certificate.serial_number)
-    if issuer_and_serial in envelope:
-        return True
-    try:
-        key_id = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-    except x509.ExtensionNotFound:
-        return False
-    return b"\x80" + _der_length(len(key_id)) + key_id in envelope
+    """The envelope names this certificate in a RecipientInfo (issuer and serial number).
+
+    Apple, openssl and `cryptography` all name the recipient this way; `cryptography` cannot
+    decrypt for a recipient named by key identifier anyway.
+    """
+    return certificate.issuer.public_bytes() + _der_integer(certificate.serial_number) in envelope
 
 
+# Debug error pages must not show the decrypted token (Django hides these frames' variables).
+@sensitive_variables()
 def server_token_decrypt(envelope: bytes, recipients: list[RecipientKey]) -> tuple[RecipientKey, bytes]:
     """Decrypt with the portal's key the envelope names; tell "another key" from "damaged"."""
     for recipient in recipients:
@@ -243,6 +243,7 @@ def server_token_decrypt(envelope: bytes, recipients: list[RecipientKey]) -> tup
     raise ServerTokenError(ServerTokenProblem.WRONG_RECIPIENT)
 
 
+@sensitive_variables()
 def server_token_unwrap(content: bytes) -> str:
     """The JSON inside the decrypted MIME entity, between the BEGIN/END MESSAGE markers."""
     try:
@@ -271,6 +272,7 @@ def _parse_expiry(value: object) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+@sensitive_variables()
 def server_token_parse(text: str) -> ServerToken:
     try:
         payload = json.loads(text)
@@ -299,6 +301,7 @@ def server_token_parse(text: str) -> ServerToken:
     )
 
 
+@sensitive_variables()
 def server_token_read(data: bytes, recipients: list[RecipientKey]) -> tuple[RecipientKey, ServerToken]:
     """From the uploaded bytes to the OAuth values, or a ServerTokenError saying what is wrong."""
     envelope = server_token_envelope(data)

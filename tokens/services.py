@@ -16,6 +16,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.db.models import PROTECT, RESTRICT, Min, Model, ProtectedError, RestrictedError
+from django.db.models.deletion import get_candidate_relations_to_delete
+from django.db.models.fields.reverse_related import ForeignObjectRel
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -592,7 +594,9 @@ def token_deletion_blockers(*, token: EnrollmentProgramToken) -> list[str]:
     with CASCADE (sync history, public keys) go with the token.
     """
     blockers = []
-    for relation in token._meta.related_objects:
+    # The relations Django's own deletion looks at, hidden ones (related_name="+") included.
+    for candidate in get_candidate_relations_to_delete(token._meta):
+        relation = cast(ForeignObjectRel, candidate)
         if relation.on_delete not in (PROTECT, RESTRICT):
             continue
         model = cast(type[Model], relation.related_model)

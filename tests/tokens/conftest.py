@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import responses
 from django.test import Client
 
+from asm_portal import clock
 from tests.tokens.apple import APPLE_BASE_URL, PushCertificatesPortal, account_json
 from tokens import pki, services
-from tokens.models import ApplePushCertificate
+from tokens.models import ApplePushCertificate, EnrollmentProgramToken
 
 PUBLIC_KEY_URL = "/enrollment/apple/tokens/add/public-key/"
 APPLE_ID = "admin@appleid.contoso.edu"
@@ -86,3 +90,27 @@ def download_public_key(client: Client, url: str = PUBLIC_KEY_URL) -> str:
     assert response.status_code == 200, response.content[:500]
     assert response["Content-Disposition"] == 'attachment; filename="IntunePublicKey.pem"'
     return response.content.decode()
+
+
+def make_token(**fields: Any) -> EnrollmentProgramToken:
+    """A token as an upload leaves it, without the upload (for the blades that show tokens)."""
+    now = clock.now()
+    consumer_key = fields.pop("consumer_key", f"CK_{uuid.uuid4().hex}")
+    values: dict[str, Any] = {
+        "token_name": "Lycée Jean Moulin - Intune",
+        "apple_id": APPLE_ID,
+        "token_type": EnrollmentProgramToken.TokenType.APPLE_SCHOOL_MANAGER,
+        "org_name": "Contoso School District",
+        "server_uuid": uuid.uuid4().hex.upper(),
+        "consumer_key": consumer_key,
+        "consumer_key_sha256": hashlib.sha256(consumer_key.encode()).hexdigest(),
+        "consumer_secret": f"CS_{uuid.uuid4().hex}",
+        "access_token": f"AT_{uuid.uuid4().hex}",
+        "access_secret": f"AS_{uuid.uuid4().hex}",
+        "expires_at": now + timedelta(days=365),
+        "created_at": now,
+        "modified_at": now,
+        "data_sharing_consent": True,
+        **fields,
+    }
+    return EnrollmentProgramToken.objects.create(**values)
