@@ -41,12 +41,12 @@ class PushCertificateUploadForm(forms.Form):
     apple_id = forms.EmailField(
         max_length=254,
         error_messages={
-            "required": _("Enter the Apple ID used to create the Apple MDM push certificate."),
+            "required": _("Enter the Apple ID used to create the Apple MDM Push certificate."),
             "invalid": APPLE_ID_ERRORS["invalid"],
         },
     )
     certificate = forms.FileField(
-        error_messages={"required": _("Choose the Apple MDM push certificate (.pem) to upload.")}
+        error_messages={"required": _("Choose the Apple MDM Push certificate (.pem) to upload.")}
     )
 
     def clean_certificate(self) -> UploadedFile | None:

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 AUDIT_CATEGORY = "Enrollment"
 # Audit rows are stored in English whatever the language of the request.
 AUDIT_TOKEN = "Enrollment program token"
-AUDIT_PUSH_CERTIFICATE = "Apple MDM push certificate"
+AUDIT_PUSH_CERTIFICATE = "Apple MDM Push certificate"
 Actor = AbstractBaseUser | AnonymousUser
 
 
@@ -87,7 +87,7 @@ def push_certificate_request_create(*, actor: Actor) -> ApplePushCertificate:
     audit_record(
         actor=actor,
         category=AUDIT_CATEGORY,
-        action="Download Apple MDM push certificate signing request",
+        action="Download Apple MDM Push certificate signing request",
         target=request,
         target_type=AUDIT_PUSH_CERTIFICATE,
     )
@@ -103,7 +103,7 @@ def push_certificate_upload(*, actor: Actor, apple_id: str, data: bytes) -> Appl
         raise UploadError(
             "not_certificate",
             _(
-                "This file is not a certificate. Upload the Apple MDM push certificate (.pem) that "
+                "This file is not a certificate. Upload the Apple MDM Push certificate (.pem) that "
                 "Apple’s Push Certificates portal created from your certificate signing request."
             ),
         ) from None
@@ -133,7 +133,7 @@ def push_certificate_upload(*, actor: Actor, apple_id: str, data: bytes) -> Appl
         raise UploadError(
             "not_push_certificate",
             _(
-                "This certificate is not an Apple MDM push certificate: its subject has no "
+                "This certificate is not an Apple MDM Push certificate: its subject has no "
                 "com.apple.mgmt topic. Upload the certificate created by Apple’s Push Certificates portal."
             ),
         )
@@ -172,7 +172,7 @@ def push_certificate_upload(*, actor: Actor, apple_id: str, data: bytes) -> Appl
         audit_record(
             actor=actor,
             category=AUDIT_CATEGORY,
-            action="Renew Apple MDM push certificate" if before else "Upload Apple MDM push certificate",
+            action="Renew Apple MDM Push certificate" if before else "Upload Apple MDM Push certificate",
             target=request,
             target_type=AUDIT_PUSH_CERTIFICATE,
             details={"topic": topic, "apple_id": apple_id, "expires": request.expires_at.isoformat()},

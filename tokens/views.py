@@ -116,7 +116,7 @@ def push_certificate_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     request.session.pop(SESSION_PUSH_CSR, None)
     notification_send(
         user=request.user,
-        title=_("Apple MDM push certificate uploaded"),
+        title=_("Apple MDM Push certificate uploaded"),
         body=_("Topic %(topic)s. It expires on %(date)s.")
         % {"topic": certificate.topic, "date": when(certificate.expires_at)},
         level=Notification.Level.SUCCESS,

@@ -53,7 +53,7 @@ class PushCertificateTests:
         for text in (
             "I agree",
             "Download your CSR",
-            "Create your MDM push certificate",
+            "Create your MDM Push certificate",
             'name="apple_id"',
             'name="certificate"',
         ):
@@ -80,7 +80,7 @@ class PushCertificateTests:
         key = pki.private_key_from_pem(row.private_key)
         assert key.key_size == 2048
         assert pki.public_key_fingerprint(key.public_key()) == row.public_key_sha256
-        assert AuditEvent.objects.get().action == "Download Apple MDM push certificate signing request"
+        assert AuditEvent.objects.get().action == "Download Apple MDM Push certificate signing request"
 
     def test_it_uploads_the_certificate_apple_signed(self, admin_client, push_portal) -> None:
         csr = download_csr(admin_client)
@@ -126,7 +126,7 @@ class PushCertificateTests:
         refused(
             admin_client,
             push_portal.sign(csr, topic_prefix="com.example."),
-            "is not an Apple MDM push certificate",
+            "is not an Apple MDM Push certificate",
         )
 
     def test_an_expired_certificate(self, admin_client, push_portal) -> None:
@@ -152,7 +152,7 @@ class PushCertificateTests:
         renewed = ApplePushCertificate.objects.get()  # the old certificate and its key are gone
         assert renewed.pk != first.pk
         assert renewed.topic == first.topic
-        assert AuditEvent.objects.filter(action="Renew Apple MDM push certificate").exists()
+        assert AuditEvent.objects.filter(action="Renew Apple MDM Push certificate").exists()
 
     def test_a_new_certificate_instead_of_a_renewal_is_refused(self, admin_client, push_portal) -> None:
         upload(admin_client, push_portal.sign(download_csr(admin_client), topic_uuid="topic-1"))
