@@ -136,6 +136,9 @@ class EnrollmentProgramToken(models.Model):
     created_at = models.DateTimeField()
     modified_at = models.DateTimeField()  # Graph lastModifiedDateTime
 
+    # Loaded (and decrypted) only by the code that calls Apple or saves a new server token.
+    SECRET_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_secret")
+
     class Meta:
         ordering = ["token_name", "id"]
         verbose_name = _("enrollment program token")

@@ -31,7 +31,10 @@ SESSION_PUSH_CSR = "tokens.push_csr_downloaded"
 
 def _get_token_for_user(request: AuthenticatedHttpRequest, pk: int) -> EnrollmentProgramToken:
     # One tenant per deployment: every signed-in user sees every token; roles decide changes.
-    return get_object_or_404(EnrollmentProgramToken, pk=pk)
+    # Blades never need the OAuth values: they stay encrypted, not even decrypted in memory.
+    return get_object_or_404(
+        EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS), pk=pk
+    )
 
 
 def _session_key_ids(request: AuthenticatedHttpRequest, flow: str) -> list[int]:
@@ -129,7 +132,8 @@ def push_certificate_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_GET
 def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    page = Paginator(EnrollmentProgramToken.objects.all(), TOKENS_PAGE_SIZE).get_page(request.GET.get("page"))
+    tokens = EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS)
+    page = Paginator(tokens, TOKENS_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "summary": services.tokens_summary(),
