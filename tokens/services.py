@@ -20,7 +20,7 @@ from django.db.models.deletion import get_candidate_relations_to_delete
 from django.db.models.fields.reverse_related import ForeignObjectRel
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from asm_portal import clock, roles
@@ -222,34 +222,38 @@ def _consumer_key_digest(consumer_key: str) -> str:
     return hashlib.sha256(consumer_key.encode("utf-8")).hexdigest()
 
 
+_APPLE_ERROR_MESSAGES = {
+    "T_C_NOT_SIGNED": gettext_lazy(
+        "Apple refused the token because the organization has not accepted the latest Apple School "
+        "Manager terms and conditions (T_C_NOT_SIGNED). An administrator must sign in to Apple School "
+        "Manager and accept them; then try again."
+    ),
+    "ACCESS_DENIED": gettext_lazy(
+        "Apple denied access with this token (ACCESS_DENIED). Check in Apple School Manager that the "
+        "MDM server still exists and that its token was not revoked; then download a new token."
+    ),
+    "token_rejected": gettext_lazy(
+        "Apple rejected this token (token_rejected): it was revoked or replaced by a newer download "
+        "in Apple School Manager. Upload the newest token file of this MDM server."
+    ),
+    "signature_invalid": gettext_lazy(
+        "Apple could not verify the token’s signature (signature_invalid). Download the token again "
+        "from Apple School Manager."
+    ),
+}
+
+
 def apple_error_message(code: str, status: int | None = None) -> str:
     """What an Apple error means for the administrator, and what to do about it."""
-    if status is None and not code:
+    if code.isdigit():  # an error without Apple code is remembered by its HTTP status
+        status, code = int(code), ""
+    if (status is None and not code) or code == "UNREACHABLE":
         return _(
             "Apple’s service cannot be reached right now, so the token could not be verified. "
-            "Nothing was saved; try again in a few minutes."
+            "Try again in a few minutes."
         )
-    if code == "T_C_NOT_SIGNED":
-        return _(
-            "Apple refused the token because the organization has not accepted the latest Apple School "
-            "Manager terms and conditions (T_C_NOT_SIGNED). An administrator must sign in to Apple School "
-            "Manager and accept them; then try again."
-        )
-    if code == "ACCESS_DENIED":
-        return _(
-            "Apple denied access with this token (ACCESS_DENIED). Check in Apple School Manager that the "
-            "MDM server still exists and that its token was not revoked; then download a new token."
-        )
-    if code == "token_rejected":
-        return _(
-            "Apple rejected this token (token_rejected): it was revoked or replaced by a newer download "
-            "in Apple School Manager. Upload the newest token file of this MDM server."
-        )
-    if code == "signature_invalid":
-        return _(
-            "Apple could not verify the token’s signature (signature_invalid). Download the token again "
-            "from Apple School Manager."
-        )
+    if code in _APPLE_ERROR_MESSAGES:
+        return str(_APPLE_ERROR_MESSAGES[code])
     return _("Apple answered with an error (HTTP %(status)s %(code)s). Try again later.") % {
         "status": status or "-",
         "code": code or "",
@@ -297,25 +301,29 @@ def _encryption_keys(key_ids: list[int], token: EnrollmentProgramToken | None) -
     return found
 
 
+_SERVER_TOKEN_MESSAGES = {
+    pki.ServerTokenProblem.NOT_PKCS7: gettext_lazy(
+        "This file is not a server token. Upload the token file (.p7m) that Apple School Manager "
+        "downloaded for your MDM server, for example “Server_Token_2026-01-31T10-00-00Z_smime.p7m”."
+    ),
+    pki.ServerTokenProblem.WRONG_RECIPIENT: gettext_lazy(
+        "This token was not created with the public key downloaded from this portal. Upload the "
+        "public key (.pem) of step 1 to your MDM server in Apple School Manager, download a new "
+        "token and upload that one."
+    ),
+    pki.ServerTokenProblem.UNSUPPORTED_CIPHER: gettext_lazy(
+        "This token is encrypted with an algorithm this portal does not support. Download it again "
+        "from Apple School Manager."
+    ),
+    pki.ServerTokenProblem.CORRUPT: gettext_lazy(
+        "This token file is damaged or incomplete and cannot be decrypted. Download it again from Apple "
+        "School Manager."
+    ),
+}
+
+
 def _server_token_problem_message(error: pki.ServerTokenError) -> str:
-    problem = error.problem
-    if problem == pki.ServerTokenProblem.NOT_PKCS7:
-        return _(
-            "This file is not a server token. Upload the token file (.p7m) that Apple School Manager "
-            "downloaded for your MDM server, for example “Server_Token_2026-01-31T10-00-00Z_smime.p7m”."
-        )
-    if problem == pki.ServerTokenProblem.WRONG_RECIPIENT:
-        return _(
-            "This token was not created with the public key downloaded from this portal. Upload the "
-            "public key (.pem) of step 1 to your MDM server in Apple School Manager, download a new "
-            "token and upload that one."
-        )
-    if problem == pki.ServerTokenProblem.UNSUPPORTED_CIPHER:
-        return _(
-            "This token is encrypted with an algorithm this portal does not support. Download it again "
-            "from Apple School Manager."
-        )
-    if problem == pki.ServerTokenProblem.MISSING_FIELDS:
+    if error.problem == pki.ServerTokenProblem.MISSING_FIELDS:
         return ngettext(
             "This token is missing a required value (%(fields)s). Download it again from Apple School "
             "Manager.",
@@ -323,10 +331,7 @@ def _server_token_problem_message(error: pki.ServerTokenError) -> str:
             "Manager.",
             len(error.missing),
         ) % {"fields": ", ".join(error.missing)}
-    return _(
-        "This token file is damaged or incomplete and cannot be decrypted. Download it again from Apple "
-        "School Manager."
-    )
+    return str(_SERVER_TOKEN_MESSAGES[error.problem])
 
 
 @sensitive_variables("keys", "recipients", "server_token")
