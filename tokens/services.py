@@ -422,9 +422,9 @@ def _token_apply(
     apple_id: str,
     server_token: pki.ServerToken,
     account: dict[str, Any],
-    data_sharing_consent: bool,
-    now: Any,
+    key: TokenEncryptionKey,
 ) -> None:
+    """Copy what the server token and Apple's answer say onto the token (not saved yet)."""
     credentials = server_token.credentials
     token.token_name = account["server_name"].strip()[:200]
     token.apple_id = apple_id
@@ -438,10 +438,10 @@ def _token_apply(
     token.access_token = credentials.access_token
     token.access_secret = credentials.access_secret
     token.expires_at = server_token.access_token_expiry
-    token.data_sharing_consent = token.data_sharing_consent or data_sharing_consent
+    token.data_sharing_consent = token.data_sharing_consent or key.data_sharing_consent
     token.last_sync_error_code = ""
     token.last_sync_error_at = None
-    token.modified_at = now
+    token.modified_at = clock.now()
 
 
 @sensitive_variables("server_token", "account")
@@ -464,16 +464,8 @@ def token_upload(*, actor: Actor, apple_id: str, data: bytes, key_ids: list[int]
     existing = EnrollmentProgramToken.objects.filter(server_uuid=account["server_uuid"].strip()).first()
     if existing is not None:
         raise _duplicate_error(existing)
-    now = clock.now()
-    token = EnrollmentProgramToken(created_at=now)
-    _token_apply(
-        token,
-        apple_id=apple_id,
-        server_token=server_token,
-        account=account,
-        data_sharing_consent=key.data_sharing_consent,
-        now=now,
-    )
+    token = EnrollmentProgramToken(created_at=clock.now())
+    _token_apply(token, apple_id=apple_id, server_token=server_token, account=account, key=key)
     try:
         with transaction.atomic():
             _limit_check()
@@ -516,8 +508,9 @@ def token_renew(
         raise _duplicate_error(other)
     account = _apple_account(server_token.credentials)
     server_uuid = account["server_uuid"].strip()
-    # Apple keeps an MDM server's consumer key across downloads; the server's UUID says the same
-    # thing from Apple's own answer, so either proves the new token belongs to this server.
+    # Whether Apple keeps an MDM server's consumer key across downloads is not documented (the
+    # mock issues a new one each time): the same consumer key, or Apple's own answer about the
+    # server (its UUID), proves that the new token belongs to this token's MDM server.
     if digest != token.consumer_key_sha256 and server_uuid != token.server_uuid:
         raise UploadError(
             "other_server",
@@ -528,15 +521,7 @@ def token_renew(
             % {"server": account["server_name"], "name": token.token_name},
         )
     before = {"apple_id": token.apple_id, "expires": token.expires_at.isoformat()}
-    now = clock.now()
-    _token_apply(
-        token,
-        apple_id=apple_id,
-        server_token=server_token,
-        account=account,
-        data_sharing_consent=key.data_sharing_consent,
-        now=now,
-    )
+    _token_apply(token, apple_id=apple_id, server_token=server_token, account=account, key=key)
     with transaction.atomic():
         token.save()
         TokenEncryptionKey.objects.filter(token=token).delete()
