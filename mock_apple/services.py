@@ -196,6 +196,15 @@ def mdm_server_certificate_upload(*, actor: AppleAccount | None, server: MdmServ
     return server
 
 
+def mdm_server_add(
+    *, actor: AppleAccount | None, organization: Organization, name: str, certificate: bytes
+) -> MdmServer:
+    """Add MDM server as the portal's form does: a name and the public key, both or nothing."""
+    with transaction.atomic(using=DB):
+        server = mdm_server_create(actor=actor, organization=organization, name=name)
+        return mdm_server_certificate_upload(actor=actor, server=server, data=certificate)
+
+
 def server_token_issue(
     *, actor: AppleAccount | None, server: MdmServer, issued_by: AppleAccount | None = None
 ) -> tuple[ServerToken, dict[str, str]]:

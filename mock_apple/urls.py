@@ -14,6 +14,30 @@ from mock_apple import control_views, dep_views, views
 urlpatterns = [
     path("", views.index, name="apple_index"),
     path("health", views.health, name="apple_health"),
+    # Apple School Manager
+    path("asm/", views.home, name="asm_home"),
+    path("asm/signin/", views.signin, name="asm_signin"),
+    path("asm/signout/", views.signout, name="asm_signout"),
+    path("asm/language/", views.set_language, name="asm_language"),
+    path("asm/terms/", views.terms, name="asm_terms"),
+    path("asm/devices/", views.devices, name="asm_devices"),
+    path("asm/devices/<str:serial>/", views.device, name="asm_device"),
+    path("asm/assignments/", views.assignments, name="asm_assignments"),
+    path("asm/mdm-servers/", views.mdm_servers, name="asm_mdm_servers"),
+    path("asm/mdm-servers/add/", views.mdm_server_add, name="asm_mdm_server_add"),
+    path("asm/mdm-servers/<str:server_uuid>/", views.mdm_server, name="asm_mdm_server"),
+    path(
+        "asm/mdm-servers/<str:server_uuid>/certificate/",
+        views.mdm_server_certificate,
+        name="asm_mdm_server_certificate",
+    ),
+    path("asm/mdm-servers/<str:server_uuid>/token/", views.mdm_server_token, name="asm_mdm_server_token"),
+    path("asm/trainer/", views.faults, name="asm_faults"),
+    # Apple Push Certificates portal
+    path("push/", views.push_certificates, name="push_certificates"),
+    path("push/create/", views.push_certificate_create, name="push_certificate_create"),
+    path("push/<int:pk>/renew/", views.push_certificate_renew, name="push_certificate_renew"),
+    path("push/<int:pk>/download/", views.push_certificate_download, name="push_certificate_download"),
     # Apple's Device Assignment API
     path("session", dep_views.session, name="dep_session"),
     path("account", dep_views.account, name="dep_account"),
