@@ -70,7 +70,7 @@ def _int(data: dict[str, Any], key: str, default: int | None = None) -> int | No
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{key} must be a whole number.")
-    return value
+    return int(value)
 
 
 def _fault_json(fault: ForcedResponse) -> dict[str, Any]:

@@ -144,10 +144,7 @@ def ca_create(*, name: str, now: datetime) -> tuple[str, str]:
 def load_csr(data: bytes) -> x509.CertificateSigningRequest:
     """A certificate signing request, PEM or DER, RSA, with a valid self-signature."""
     try:
-        if b"-----BEGIN" in data:
-            csr = x509.load_pem_x509_csr(data)
-        else:
-            csr = x509.load_der_x509_csr(data)
+        csr = x509.load_pem_x509_csr(data) if b"-----BEGIN" in data else x509.load_der_x509_csr(data)
     except ValueError as exc:
         raise CertificateError("not a certificate signing request") from exc
     if not isinstance(csr.public_key(), rsa.RSAPublicKey):

@@ -114,7 +114,7 @@ def limit_of(body: Mapping[str, Any]) -> int:
         raise DepError(400, "MALFORMED_REQUEST_BODY")
     if limit < 1:
         return DEFAULT_LIMIT
-    return min(limit, MAX_LIMIT)
+    return min(int(limit), MAX_LIMIT)
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
 from typing import Any
@@ -125,8 +126,6 @@ def _url(base: str, uri: str, methods: list[str]) -> dict[str, Any]:
 
 
 def _sha256(value: str) -> str:
-    import hashlib
-
     return hashlib.sha256(value.encode()).hexdigest()
 
 

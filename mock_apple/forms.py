@@ -38,7 +38,11 @@ class AssignmentForm(forms.Form):
 
     choose_by = forms.ChoiceField(
         label=_("Choose devices by"),
-        choices=[(BY_SERIAL, _("Serial number")), (BY_ORDER, _("Order number")), (BY_CSV, _("Upload CSV file"))],
+        choices=[
+            (BY_SERIAL, _("Serial number")),
+            (BY_ORDER, _("Order number")),
+            (BY_CSV, _("Upload CSV file")),
+        ],
         widget=forms.RadioSelect,
         initial=BY_SERIAL,
     )
@@ -81,7 +85,9 @@ class AssignmentForm(forms.Form):
     def _device_ids(self, data: dict[str, Any]) -> list[int]:
         choose_by = data["choose_by"]
         if choose_by == self.BY_ORDER:
-            return services.order_device_ids(organization=self.organization, order_number=data.get("order_number", ""))
+            return services.order_device_ids(
+                organization=self.organization, order_number=data.get("order_number", "")
+            )
         if choose_by == self.BY_CSV:
             upload = data.get("csv_file")
             if upload is None:
@@ -115,10 +121,17 @@ class FaultForm(forms.Form):
         label=_("Status"), choices=STATUS_CHOICES, coerce=int, empty_value=None, required=False
     )
     code = forms.CharField(
-        label=_("Body code"), required=False, max_length=64, widget=forms.TextInput(attrs={"list": "apple-codes"})
+        label=_("Body code"),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"list": "apple-codes"}),
     )
-    retry_after = forms.IntegerField(label=_("Retry-After (seconds)"), required=False, min_value=0, max_value=86_400)
-    latency_ms = forms.IntegerField(label=_("Added latency (ms)"), required=False, min_value=0, max_value=60_000)
+    retry_after = forms.IntegerField(
+        label=_("Retry-After (seconds)"), required=False, min_value=0, max_value=86_400
+    )
+    latency_ms = forms.IntegerField(
+        label=_("Added latency (ms)"), required=False, min_value=0, max_value=60_000
+    )
     count = forms.IntegerField(label=_("Count"), min_value=1, max_value=10_000, initial=1)
 
 
@@ -128,12 +141,16 @@ class ClockForm(forms.Form):
 
 
 class SessionForm(forms.Form):
-    session_ttl_seconds = forms.IntegerField(label=_("Session lifetime (seconds)"), min_value=5, max_value=86_400)
+    session_ttl_seconds = forms.IntegerField(
+        label=_("Session lifetime (seconds)"), min_value=5, max_value=86_400
+    )
     session_rotation = forms.BooleanField(label=_("Rotate the session on every answer"), required=False)
 
 
 class FeedForm(forms.Form):
-    echoed_cursor_remaining = forms.IntegerField(label=_("Echoed cursors to serve"), min_value=0, max_value=1000)
+    echoed_cursor_remaining = forms.IntegerField(
+        label=_("Echoed cursors to serve"), min_value=0, max_value=1000
+    )
     move_op_type = forms.ChoiceField(
         label=_("A device moved to another server shows there as"),
         choices=[("modified", _("modified (as Apple does)")), ("added", _("added"))],
@@ -142,8 +159,12 @@ class FeedForm(forms.Form):
 
 class ThrottleForm(forms.Form):
     throttle_percent = forms.IntegerField(label=_("Devices throttled (%)"), min_value=0, max_value=100)
-    throttle_serials = forms.CharField(label=_("Always throttled serial numbers"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    failed_serials = forms.CharField(label=_("Always failed serial numbers"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    throttle_serials = forms.CharField(
+        label=_("Always throttled serial numbers"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    failed_serials = forms.CharField(
+        label=_("Always failed serial numbers"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     retry_after_seconds = forms.IntegerField(label=_("retry_after_seconds"), min_value=0, max_value=604_800)
 
 

@@ -103,7 +103,7 @@ def parse(request: HttpRequest) -> SignedRequest:
 def verify(signed: SignedRequest, *, consumer_secret: str, access_secret: str) -> bool:
     return bool(
         signature.verify_hmac_sha1(
-            _OAuthlibRequest(signed),  # type: ignore[arg-type]
+            _OAuthlibRequest(signed),
             client_secret=consumer_secret,
             resource_owner_secret=access_secret,
         )

@@ -10,18 +10,23 @@ from django.contrib import messages
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mock_apple import auth, clock, crypto, services
-from mock_apple.auth import AppleHttpRequest, account_required, administrator_required, device_manager_required
+from mock_apple.auth import (
+    AppleHttpRequest,
+    account_required,
+    administrator_required,
+    device_manager_required,
+)
 from mock_apple.forms import (
     AssignmentForm,
     CertificateForm,
@@ -35,7 +40,14 @@ from mock_apple.forms import (
     SignInForm,
     ThrottleForm,
 )
-from mock_apple.models import AppleAccount, Device, ForcedResponse, MdmServer, MockConfig, PurchaseOrder, ServerToken
+from mock_apple.models import (
+    AppleAccount,
+    Device,
+    ForcedResponse,
+    MdmServer,
+    MockConfig,
+    ServerToken,
+)
 
 PAGE_SIZE = 50
 
@@ -67,10 +79,14 @@ def signin(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        account = AppleAccount.objects.filter(apple_id__iexact=form.cleaned_data["apple_id"], is_active=True).first()
+        account = AppleAccount.objects.filter(
+            apple_id__iexact=form.cleaned_data["apple_id"], is_active=True
+        ).first()
         now = timezone.now()
         if account and account.locked_until and account.locked_until > now:
-            form.add_error(None, _("This account is locked for a while after too many attempts. Try again later."))
+            form.add_error(
+                None, _("This account is locked for a while after too many attempts. Try again later.")
+            )
             status = 429
         elif account is None or not check_password(form.cleaned_data["password"], account.password):
             if account is not None:
@@ -86,7 +102,11 @@ def signin(request: HttpRequest) -> HttpResponse:
 
 def _record_failure(account: AppleAccount, now: Any) -> None:
     failures = account.failed_signins + 1
-    locked = now + timedelta(seconds=settings.SIGNIN_LOCKOUT_SECONDS) if failures >= settings.SIGNIN_MAX_FAILURES else None
+    locked = (
+        now + timedelta(seconds=settings.SIGNIN_LOCKOUT_SECONDS)
+        if failures >= settings.SIGNIN_MAX_FAILURES
+        else None
+    )
     AppleAccount.objects.filter(pk=account.pk).update(
         failed_signins=0 if locked else failures, locked_until=locked
     )
@@ -122,7 +142,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
 # --- Apple School Manager -------------------------------------------------------------------
 
 
-def _page(request: AppleHttpRequest, template: str, context: dict[str, Any], *, section: str, status: int = 200) -> HttpResponse:
+def _page(
+    request: AppleHttpRequest, template: str, context: dict[str, Any], *, section: str, status: int = 200
+) -> HttpResponse:
     account = request.account
     context = {
         **context,
@@ -231,11 +253,16 @@ def assignments(request: AppleHttpRequest) -> HttpResponse:
             data = form.cleaned_data
             if data["action"] == AssignmentForm.ASSIGN:
                 result = services.devices_assign(
-                    actor=request.account, organization=organization, server=data["server"], device_ids=data["device_ids"]
+                    actor=request.account,
+                    organization=organization,
+                    server=data["server"],
+                    device_ids=data["device_ids"],
                 )
                 messages.success(request, _assigned_message(result, data["server"]))
             else:
-                result = services.devices_unassign(actor=request.account, organization=organization, device_ids=data["device_ids"])
+                result = services.devices_unassign(
+                    actor=request.account, organization=organization, device_ids=data["device_ids"]
+                )
                 messages.success(
                     request,
                     ngettext(
@@ -264,7 +291,9 @@ def _assigned_message(result: services.AssignmentResult, server: MdmServer) -> s
         ) % {"count": result.moved}
     if result.unchanged:
         message += " " + ngettext(
-            "%(count)d was already assigned to it.", "%(count)d were already assigned to it.", result.unchanged
+            "%(count)d was already assigned to it.",
+            "%(count)d were already assigned to it.",
+            result.unchanged,
         ) % {"count": result.unchanged}
     return message
 
@@ -294,7 +323,9 @@ def mdm_server_add(request: AppleHttpRequest) -> HttpResponse:
                 certificate=form.cleaned_data["certificate"].read(settings.ASM_MAX_UPLOAD_BYTES + 1),
             )
         except ValidationError as error:
-            _form_errors(form, error, field_for_code={"required": "name", "max_length": "name", "unique": "name"})
+            _form_errors(
+                form, error, field_for_code={"required": "name", "max_length": "name", "unique": "name"}
+            )
         else:
             messages.success(request, _("The MDM server %(name)s was saved.") % {"name": server.name})
             return redirect("asm_mdm_server", server_uuid=server.server_uuid)
@@ -314,7 +345,9 @@ def _server_for(request: AppleHttpRequest, server_uuid: str) -> MdmServer:
 @account_required
 def mdm_server(request: AppleHttpRequest, server_uuid: str) -> HttpResponse:
     server = _server_for(request, server_uuid)
-    certificate = crypto.load_rsa_certificate(server.certificate_pem.encode()) if server.certificate_pem else None
+    certificate = (
+        crypto.load_rsa_certificate(server.certificate_pem.encode()) if server.certificate_pem else None
+    )
     context = {
         "server": server,
         "certificate": certificate,
@@ -334,7 +367,9 @@ def mdm_server_certificate(request: AppleHttpRequest, server_uuid: str) -> HttpR
     if form.is_valid():
         try:
             services.mdm_server_certificate_upload(
-                actor=request.account, server=server, data=form.cleaned_data["certificate"].read(settings.ASM_MAX_UPLOAD_BYTES + 1)
+                actor=request.account,
+                server=server,
+                data=form.cleaned_data["certificate"].read(settings.ASM_MAX_UPLOAD_BYTES + 1),
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -362,8 +397,6 @@ def mdm_server_token(request: AppleHttpRequest, server_uuid: str) -> HttpRespons
 
 
 def _attachment(filename: str) -> str:
-    from django.utils.http import content_disposition_header
-
     return content_disposition_header(True, filename) or "attachment"
 
 
@@ -380,8 +413,20 @@ def faults(request: AppleHttpRequest) -> HttpResponse:
     forms: dict[str, Any] = {
         "fault": FaultForm(prefix="fault"),
         "clock": ClockForm(prefix="clock", initial=_clock_initial()),
-        "session": SessionForm(prefix="session", initial={"session_ttl_seconds": config.session_ttl_seconds, "session_rotation": config.session_rotation}),
-        "feed": FeedForm(prefix="feed", initial={"echoed_cursor_remaining": config.echoed_cursor_remaining, "move_op_type": config.move_op_type}),
+        "session": SessionForm(
+            prefix="session",
+            initial={
+                "session_ttl_seconds": config.session_ttl_seconds,
+                "session_rotation": config.session_rotation,
+            },
+        ),
+        "feed": FeedForm(
+            prefix="feed",
+            initial={
+                "echoed_cursor_remaining": config.echoed_cursor_remaining,
+                "move_op_type": config.move_op_type,
+            },
+        ),
         "throttle": ThrottleForm(
             prefix="throttle",
             initial={
@@ -418,13 +463,13 @@ def _clock_initial() -> dict[str, int]:
 
 def _fault_action(request: AppleHttpRequest, action: str, organization: Any) -> Any:
     """Apply one form of the trainer's page; returns the bound form when it is invalid."""
-    simple = {
-        "clear": lambda: services.faults_clear(),
-        "reset": lambda: services.mock_reset(),
-        "publish_terms": lambda: services.terms_publish(organization=organization),
-    }
-    if action in simple:
-        simple[action]()
+    if action in ("clear", "reset", "publish_terms"):
+        if action == "clear":
+            services.faults_clear()
+        elif action == "reset":
+            services.mock_reset()
+        else:
+            services.terms_publish(organization=organization)
         messages.success(request, _("Done."))
         return None
     if action in ("revoke", "deny", "allow"):
@@ -435,7 +480,13 @@ def _fault_action(request: AppleHttpRequest, action: str, organization: Any) -> 
             MdmServer.objects.filter(pk=server.pk).update(access_denied=action == "deny")
         messages.success(request, _("Done."))
         return None
-    form_classes = {"fault": FaultForm, "clock": ClockForm, "session": SessionForm, "feed": FeedForm, "throttle": ThrottleForm}
+    form_classes = {
+        "fault": FaultForm,
+        "clock": ClockForm,
+        "session": SessionForm,
+        "feed": FeedForm,
+        "throttle": ThrottleForm,
+    }
     if action not in form_classes:
         messages.error(request, _("Unknown action."))
         return None
@@ -493,7 +544,9 @@ def push_certificate_create(request: AppleHttpRequest) -> HttpResponse:
 @account_required
 @device_manager_required
 def push_certificate_renew(request: AppleHttpRequest, pk: int) -> HttpResponse:
-    return _push_issue(request, renew=get_object_or_404(services.push_certificates_of(request.account), pk=pk))
+    return _push_issue(
+        request, renew=get_object_or_404(services.push_certificates_of(request.account), pk=pk)
+    )
 
 
 def _push_issue(request: AppleHttpRequest, renew: Any) -> HttpResponse:
@@ -503,12 +556,16 @@ def _push_issue(request: AppleHttpRequest, renew: Any) -> HttpResponse:
         return redirect("push_certificates")
     try:
         issued = services.push_certificate_issue(
-            actor=request.account, csr_data=form.cleaned_data["csr"].read(settings.ASM_MAX_UPLOAD_BYTES + 1), renew=renew
+            actor=request.account,
+            csr_data=form.cleaned_data["csr"].read(settings.ASM_MAX_UPLOAD_BYTES + 1),
+            renew=renew,
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("push_certificates")
-    messages.success(request, _("Your push certificate is ready. Download it and upload it to your MDM server."))
+    messages.success(
+        request, _("Your push certificate is ready. Download it and upload it to your MDM server.")
+    )
     return redirect(f"{reverse('push_certificates')}?issued={issued.pk}")
 
 
@@ -520,6 +577,3 @@ def push_certificate_download(request: AppleHttpRequest, pk: int) -> HttpRespons
     response = HttpResponse(certificate.certificate_pem, content_type="application/x-pem-file")
     response["Content-Disposition"] = _attachment(f"MDM_ {vendor}_Certificate.pem")
     return response
-
-
-__all__ = ["PurchaseOrder", "Q"]
