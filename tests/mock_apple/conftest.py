@@ -173,8 +173,9 @@ class DepClient:
         return str(value)
 
     def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
-        data = json.dumps(body) if body is not None else None
-        response = self.http.request(method, f"{self.base_url}{path}", data=data, timeout=10, **kwargs)
+        if body is not None:
+            kwargs["data"] = json.dumps(body)
+        response = self.http.request(method, f"{self.base_url}{path}", timeout=10, **kwargs)
         rotated = response.headers.get("X-ADM-Auth-Session")
         if rotated:
             self.http.headers["X-ADM-Auth-Session"] = rotated
