@@ -57,9 +57,13 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--devices", type=int, default=200_000)
-    parser.add_argument("--database-url", default="", help="A scratch PostgreSQL database (dropped and re-created).")
+    parser.add_argument(
+        "--database-url", default="", help="A scratch PostgreSQL database (dropped and re-created)."
+    )
     parser.add_argument("--port", type=int, default=8111)
     parser.add_argument("--repeat", type=int, default=50, help="Fetch pages timed for the median.")
     options = parser.parse_args()
@@ -91,12 +95,21 @@ def main() -> None:
     manage(env, "seed_apple", "--devices", str(options.devices), "--password", PASSWORD, "--seed", "1")
     seeded = time.perf_counter() - started
     started = time.perf_counter()
-    token = json.loads(manage(env, "mock_apple_token", "Benchmark", "--assign", str(options.devices), "--json"))
+    token = json.loads(
+        manage(env, "mock_apple_token", "Benchmark", "--assign", str(options.devices), "--json")
+    )
     assigned = time.perf_counter() - started
 
     base = f"http://127.0.0.1:{options.port}"
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "asm_portal.wsgi", "--bind", f"127.0.0.1:{options.port}", "--workers", "2"],
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "asm_portal.wsgi",
+            "--bind",
+            f"127.0.0.1:{options.port}",
+            "--workers",
+            "2",
+        ],
         cwd=REPO,
         env={**env, "ASM_SERVICE": "apple"},
         stdout=subprocess.DEVNULL,
@@ -114,8 +127,12 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=20)
 
-    print(f"\n## Mock Apple benchmark: {options.devices:,} devices, {backend}, gunicorn 2 workers, {os.cpu_count()} cores\n")
-    print(f"- seeding the inventory: {seeded:.1f} s; assigning every device to one MDM server (with its sync events): {assigned:.1f} s")
+    print(
+        f"\n## Mock Apple benchmark: {options.devices:,} devices, {backend}, gunicorn 2 workers, {os.cpu_count()} cores\n"
+    )
+    print(
+        f"- seeding the inventory: {seeded:.1f} s; assigning every device to one MDM server (with its sync events): {assigned:.1f} s"
+    )
     for name, value in results.items():
         print(f"- {name}: {value}")
 
@@ -123,7 +140,9 @@ def main() -> None:
 def measure(base: str, token: dict[str, str], repeat: int) -> dict[str, str]:
     http = requests.Session()
     http.headers.update({"User-Agent": "mock-benchmark/1", "X-Server-Protocol-Version": "7"})
-    auth = OAuth1(token["consumer_key"], token["consumer_secret"], token["access_token"], token["access_secret"])
+    auth = OAuth1(
+        token["consumer_key"], token["consumer_secret"], token["access_token"], token["access_secret"]
+    )
     opened = http.get(f"{base}/session", auth=auth, timeout=10)
     assert opened.status_code == 200, (opened.status_code, opened.text[:500])
     http.headers["X-ADM-Auth-Session"] = opened.json()["auth_session_token"]
@@ -189,7 +208,9 @@ def inventory_times(base: str) -> dict[str, str]:
             response = http.get(f"{base}{path}", timeout=30)
             samples.append(time.perf_counter() - t0)
             assert response.status_code == 200, (path, response.status_code)
-        results[name] = f"median {statistics.median(samples) * 1000:.1f} ms, p95 {percentile(samples, 0.95) * 1000:.1f} ms"
+        results[name] = (
+            f"median {statistics.median(samples) * 1000:.1f} ms, p95 {percentile(samples, 0.95) * 1000:.1f} ms"
+        )
     return results
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -127,7 +127,20 @@ def inventory_top_up(*, organization: Organization, devices: int, seed: int | No
                 batch = []
         Device.objects.bulk_create(batch, batch_size=5000)
         added += len(batch)
+    if added >= BULK:
+        _analyze(Device._meta.db_table)
     return added
+
+
+BULK = 10_000
+
+
+def _analyze(*tables: str) -> None:
+    """Refresh the planner's statistics after a bulk change, so that the very next fetch or
+    inventory page uses the indexes (PostgreSQL's autovacuum would get there, but later)."""
+    with connections[DB].cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connections[DB].ops.quote_name(table)}")
 
 
 def organization_demo() -> Organization | None:
@@ -425,6 +438,8 @@ def devices_assign(
                 **_clear_profile_fields(),
             )
     result.servers.add(server.pk)
+    if result.events >= BULK:
+        _analyze(Device._meta.db_table, DeviceEvent._meta.db_table)
     return result
 
 

@@ -34,7 +34,7 @@ live = pytest.mark.django_db(transaction=True, databases=APPLE_DB)
 # --- Apple's JSON Schemas -------------------------------------------------------------------
 
 
-def _registry() -> Registry:  # type: ignore[type-arg]
+def _registry() -> Registry:
     resources = [
         (path.name, Resource.from_contents(json.loads(path.read_text(encoding="utf-8"))))
         for path in SCHEMAS.glob("*.json")
@@ -46,7 +46,7 @@ REGISTRY = _registry()
 FORMATS = FormatChecker()
 
 
-@FORMATS.checks("date-time", raises=ValueError)
+@FORMATS.checks("date-time", raises=ValueError)  # type: ignore[untyped-decorator]
 def _date_time(value: object) -> bool:
     # Apple writes UTC stamps with a Z and no fraction, e.g. 2026-11-27T05:20:43Z.
     if not isinstance(value, str):
@@ -67,9 +67,7 @@ _HASH: dict[str, str] = {}
 
 def organization_create(devices: int = 30) -> Organization:
     """The demo organisation, its administrator and a small inventory (fast: no seeding command)."""
-    organization = Organization.objects.create(
-        **services.DEMO_ORG, terms_version=1, terms_accepted_version=1
-    )
+    organization = Organization.objects.create(**services.DEMO_ORG, terms_version=1, terms_accepted_version=1)
     if PASSWORD not in _HASH:
         _HASH[PASSWORD] = make_password(PASSWORD)
     AppleAccount.objects.create(
@@ -80,7 +78,9 @@ def organization_create(devices: int = 30) -> Organization:
         password=_HASH[PASSWORD],
         role=AppleAccount.Role.ADMINISTRATOR,
     )
-    order = PurchaseOrder.objects.create(organization=organization, order_number="MX10000001", order_date="2026-01-15")
+    order = PurchaseOrder.objects.create(
+        organization=organization, order_number="MX10000001", order_date="2026-01-15"
+    )
     Device.objects.bulk_create(
         Device(
             organization=organization,
@@ -106,10 +106,14 @@ def organization() -> Organization:
     return organization_create()
 
 
-def server_with_token(organization: Organization, name: str = "Intune", devices: int = 10) -> tuple[MdmServer, dict[str, str]]:
+def server_with_token(
+    organization: Organization, name: str = "Intune", devices: int = 10
+) -> tuple[MdmServer, dict[str, str]]:
     server = services.mdm_server_create(actor=None, organization=organization, name=name)
     if devices:
-        services.devices_assign_unassigned(server=server, count=devices, assigned_by="admin@appleid.contoso.edu")
+        services.devices_assign_unassigned(
+            server=server, count=devices, assigned_by="admin@appleid.contoso.edu"
+        )
     _, values = services.server_token_issue(actor=None, server=server, issued_by=admin_of(organization))
     return server, values
 
@@ -140,7 +144,9 @@ def dep_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
 class DepClient:
     """A DEP client written from Apple's documentation, independent of the mock's code."""
 
-    def __init__(self, base_url: str, token: dict[str, str], *, version: int | None = 7, realm: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, token: dict[str, str], *, version: int | None = 7, realm: str | None = None
+    ) -> None:
         self.base_url = base_url
         self.token = token
         self.realm = realm
@@ -219,7 +225,12 @@ def signed_in(account: AppleAccount) -> Client:
 
 def account_create(organization: Organization, apple_id: str, role: str) -> AppleAccount:
     return AppleAccount.objects.create(
-        organization=organization, apple_id=apple_id, first_name="Test", last_name="User", password=make_password(PASSWORD), role=role
+        organization=organization,
+        apple_id=apple_id,
+        first_name="Test",
+        last_name="User",
+        password=make_password(PASSWORD),
+        role=role,
     )
 
 
@@ -235,7 +246,9 @@ def asm_staff(apple_settings: Any, organization: Organization) -> Client:
 
 @pytest.fixture
 def asm_manager(apple_settings: Any, organization: Organization) -> Client:
-    return signed_in(account_create(organization, "dem@appleid.contoso.edu", AppleAccount.Role.DEVICE_ENROLLMENT_MANAGER))
+    return signed_in(
+        account_create(organization, "dem@appleid.contoso.edu", AppleAccount.Role.DEVICE_ENROLLMENT_MANAGER)
+    )
 
 
 def rsa_certificate_pem(common_name: str = "Intune MDM") -> tuple[bytes, bytes]:
@@ -262,6 +275,7 @@ def rsa_certificate_pem(common_name: str = "Intune MDM") -> tuple[bytes, bytes]:
     )
     return (
         certificate.public_bytes(serialization.Encoding.PEM),
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
     )
-

@@ -23,19 +23,38 @@ class AsmAssignmentsTests:
     def test_assign_by_serial_numbers(self, asm_admin, server) -> None:
         response = asm_admin.post(
             "/asm/assignments/",
-            {"choose_by": "serial", "serials": "dmpq000001 DMPQ000002", "action": "assign", "server": server.server_uuid},
+            {
+                "choose_by": "serial",
+                "serials": "dmpq000001 DMPQ000002",
+                "action": "assign",
+                "server": server.server_uuid,
+            },
             follow=True,
         )
         assert "2 devices were assigned to Intune." in response.content.decode()
         assert Device.objects.filter(mdm_server=server).count() == 2
         assert DeviceEvent.objects.filter(op_type="added").count() == 2
-        assert Device.objects.get(serial_number="DMPQ000001").device_assigned_by == "admin@appleid.contoso.edu"
+        assert (
+            Device.objects.get(serial_number="DMPQ000001").device_assigned_by == "admin@appleid.contoso.edu"
+        )
 
     def test_assign_by_order_and_unassign_by_csv(self, asm_admin, server) -> None:
-        asm_admin.post("/asm/assignments/", {"choose_by": "order", "order_number": "MX10000001", "action": "assign", "server": server.server_uuid})
+        asm_admin.post(
+            "/asm/assignments/",
+            {
+                "choose_by": "order",
+                "order_number": "MX10000001",
+                "action": "assign",
+                "server": server.server_uuid,
+            },
+        )
         assert Device.objects.filter(mdm_server=server).count() == 30
-        upload = SimpleUploadedFile("devices.csv", b"Serial Number\nDMPQ000003\nDMPQ000004\n", content_type="text/csv")
-        response = asm_admin.post("/asm/assignments/", {"choose_by": "csv", "csv_file": upload, "action": "unassign"}, follow=True)
+        upload = SimpleUploadedFile(
+            "devices.csv", b"Serial Number\nDMPQ000003\nDMPQ000004\n", content_type="text/csv"
+        )
+        response = asm_admin.post(
+            "/asm/assignments/", {"choose_by": "csv", "csv_file": upload, "action": "unassign"}, follow=True
+        )
         assert "2 devices were unassigned" in response.content.decode()
         assert Device.objects.filter(mdm_server=server).count() == 28
 
@@ -50,7 +69,10 @@ class AsmAssignmentsTests:
     )
     def test_bad_csv_files_change_nothing(self, asm_admin, server, content, message) -> None:
         upload = SimpleUploadedFile("devices.csv", content, content_type="text/csv")
-        response = asm_admin.post("/asm/assignments/", {"choose_by": "csv", "csv_file": upload, "action": "assign", "server": server.server_uuid})
+        response = asm_admin.post(
+            "/asm/assignments/",
+            {"choose_by": "csv", "csv_file": upload, "action": "assign", "server": server.server_uuid},
+        )
         assert response.status_code == 200
         assert message in response.content.decode()
         assert "Nothing was changed." in response.content.decode()
@@ -59,16 +81,31 @@ class AsmAssignmentsTests:
 
     def test_a_too_large_csv_is_refused(self, asm_admin, server, settings) -> None:
         settings.ASM_MAX_CSV_UPLOAD_BYTES = 20
-        upload = SimpleUploadedFile("devices.csv", b"Serial Number\n" + b"DMPQ000001\n" * 5, content_type="text/csv")
-        response = asm_admin.post("/asm/assignments/", {"choose_by": "csv", "csv_file": upload, "action": "assign", "server": server.server_uuid})
+        upload = SimpleUploadedFile(
+            "devices.csv", b"Serial Number\n" + b"DMPQ000001\n" * 5, content_type="text/csv"
+        )
+        response = asm_admin.post(
+            "/asm/assignments/",
+            {"choose_by": "csv", "csv_file": upload, "action": "assign", "server": server.server_uuid},
+        )
         assert "too large" in response.content.decode()
 
     def test_assign_needs_a_server(self, asm_admin, server) -> None:
-        response = asm_admin.post("/asm/assignments/", {"choose_by": "serial", "serials": "DMPQ000001", "action": "assign"})
+        response = asm_admin.post(
+            "/asm/assignments/", {"choose_by": "serial", "serials": "DMPQ000001", "action": "assign"}
+        )
         assert "Choose the MDM server" in response.content.decode()
 
     def test_staff_cannot_change_assignments(self, asm_staff, server) -> None:
-        response = asm_staff.post("/asm/assignments/", {"choose_by": "serial", "serials": "DMPQ000001", "action": "assign", "server": server.server_uuid})
+        response = asm_staff.post(
+            "/asm/assignments/",
+            {
+                "choose_by": "serial",
+                "serials": "DMPQ000001",
+                "action": "assign",
+                "server": server.server_uuid,
+            },
+        )
         assert response.status_code == 403
         assert not Device.objects.filter(mdm_server__isnull=False).exists()
 

@@ -13,8 +13,16 @@ from tests.mock_apple.conftest import APPLE_DB, admin_of
 class AsmDevicesTests:
     def test_it_lists_pages_of_fifty_with_next_and_previous(self, asm_admin, organization) -> None:
         Device.objects.bulk_create(
-            Device(organization=organization, order_id=Device.objects.first().order_id, serial_number=f"ZZ{i:08d}",
-                   model="iPad", description="IPAD", color="SILVER", device_family="iPad", os="iPadOS")
+            Device(
+                organization=organization,
+                order_id=Device.objects.all()[0].order_id,
+                serial_number=f"ZZ{i:08d}",
+                model="iPad",
+                description="IPAD",
+                color="SILVER",
+                device_family="iPad",
+                os="iPadOS",
+            )
             for i in range(40)
         )
         first = asm_admin.get("/asm/devices/")

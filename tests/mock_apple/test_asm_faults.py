@@ -16,7 +16,15 @@ class AsmFaultsTests:
         assert response.status_code == 200 and b"Forced answers" in response.content
 
     def test_it_queues_and_clears_faults(self, asm_admin) -> None:
-        data = {"action": "fault", "fault-endpoint": "sync", "fault-status": "429", "fault-code": "", "fault-retry_after": "30", "fault-latency_ms": "", "fault-count": "2"}
+        data = {
+            "action": "fault",
+            "fault-endpoint": "sync",
+            "fault-status": "429",
+            "fault-code": "",
+            "fault-retry_after": "30",
+            "fault-latency_ms": "",
+            "fault-count": "2",
+        }
         assert asm_admin.post("/asm/trainer/", data).status_code == 302
         fault = ForcedResponse.objects.get()
         assert (fault.endpoint, fault.status, fault.retry_after, fault.remaining) == ("sync", 429, 30, 2)
@@ -26,18 +34,43 @@ class AsmFaultsTests:
     def test_a_bad_fault_is_explained(self, asm_admin) -> None:
         data = {"action": "fault", "fault-endpoint": "sync", "fault-status": "", "fault-count": "1"}
         response = asm_admin.post("/asm/trainer/", data)
-        assert response.status_code == 200 and "Give a status, a latency, or both." in response.content.decode()
+        assert (
+            response.status_code == 200 and "Give a status, a latency, or both." in response.content.decode()
+        )
         assert not ForcedResponse.objects.exists()
 
     def test_clock_sessions_feed_throttle_terms_and_servers(self, asm_admin, organization) -> None:
         asm_admin.post("/asm/trainer/", {"action": "clock", "clock-days": "8", "clock-hours": "1"})
         assert clock.offset().total_seconds() == 8 * 86_400 + 3600
-        asm_admin.post("/asm/trainer/", {"action": "session", "session-session_ttl_seconds": "30", "session-session_rotation": "on"})
-        asm_admin.post("/asm/trainer/", {"action": "feed", "feed-echoed_cursor_remaining": "3", "feed-move_op_type": "added"})
-        asm_admin.post("/asm/trainer/", {"action": "throttle", "throttle-throttle_percent": "25", "throttle-throttle_serials": "a1 b2", "throttle-failed_serials": "", "throttle-retry_after_seconds": "60"})
+        asm_admin.post(
+            "/asm/trainer/",
+            {"action": "session", "session-session_ttl_seconds": "30", "session-session_rotation": "on"},
+        )
+        asm_admin.post(
+            "/asm/trainer/",
+            {"action": "feed", "feed-echoed_cursor_remaining": "3", "feed-move_op_type": "added"},
+        )
+        asm_admin.post(
+            "/asm/trainer/",
+            {
+                "action": "throttle",
+                "throttle-throttle_percent": "25",
+                "throttle-throttle_serials": "a1 b2",
+                "throttle-failed_serials": "",
+                "throttle-retry_after_seconds": "60",
+            },
+        )
         config = MockConfig.objects.get()
-        assert (config.session_ttl_seconds, config.session_rotation, config.echoed_cursor_remaining) == (30, True, 3)
-        assert (config.move_op_type, config.throttle_rate, config.throttle_serials) == ("added", 0.25, ["A1", "B2"])
+        assert (config.session_ttl_seconds, config.session_rotation, config.echoed_cursor_remaining) == (
+            30,
+            True,
+            3,
+        )
+        assert (config.move_op_type, config.throttle_rate, config.throttle_serials) == (
+            "added",
+            0.25,
+            ["A1", "B2"],
+        )
         asm_admin.post("/asm/trainer/", {"action": "publish_terms"})
         assert not Organization.objects.get().terms_accepted
         server = services.mdm_server_create(actor=None, organization=organization, name="Intune")

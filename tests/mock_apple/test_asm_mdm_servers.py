@@ -23,21 +23,31 @@ class AsmMdmServersTests:
 
     def test_add_a_server_with_its_public_key(self, asm_admin, organization) -> None:
         certificate, _ = rsa_certificate_pem()
-        response = asm_admin.post("/asm/mdm-servers/add/", {"name": "Intune MDM", "certificate": pem(certificate)})
+        response = asm_admin.post(
+            "/asm/mdm-servers/add/", {"name": "Intune MDM", "certificate": pem(certificate)}
+        )
         server = MdmServer.objects.get()
-        assert response.status_code == 302 and response["Location"] == f"/asm/mdm-servers/{server.server_uuid}/"
+        assert (
+            response.status_code == 302 and response["Location"] == f"/asm/mdm-servers/{server.server_uuid}/"
+        )
         assert server.certificate_pem and server.created_by == "admin@appleid.contoso.edu"
 
-    @pytest.mark.parametrize("content", [b"not a certificate", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"])
+    @pytest.mark.parametrize(
+        "content", [b"not a certificate", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"]
+    )
     def test_a_bad_key_adds_nothing(self, asm_admin, organization, content) -> None:
-        response = asm_admin.post("/asm/mdm-servers/add/", {"name": "Intune MDM", "certificate": pem(content)})
+        response = asm_admin.post(
+            "/asm/mdm-servers/add/", {"name": "Intune MDM", "certificate": pem(content)}
+        )
         assert response.status_code == 200 and "RSA" in response.content.decode()
         assert not MdmServer.objects.exists()
 
     def test_names_are_unique(self, asm_admin, organization) -> None:
         certificate, _ = rsa_certificate_pem()
         services.mdm_server_create(actor=None, organization=organization, name="Intune")
-        response = asm_admin.post("/asm/mdm-servers/add/", {"name": "intune", "certificate": pem(certificate)})
+        response = asm_admin.post(
+            "/asm/mdm-servers/add/", {"name": "intune", "certificate": pem(certificate)}
+        )
         assert "already exists" in response.content.decode()
         assert MdmServer.objects.count() == 1
 
@@ -46,7 +56,9 @@ class AsmMdmServersTests:
         response = asm_admin.post(f"/asm/mdm-servers/{server.server_uuid}/token/", follow=True)
         assert "before you download a token" in response.content.decode()
         certificate, _ = rsa_certificate_pem()
-        asm_admin.post(f"/asm/mdm-servers/{server.server_uuid}/certificate/", {"certificate": pem(certificate)})
+        asm_admin.post(
+            f"/asm/mdm-servers/{server.server_uuid}/certificate/", {"certificate": pem(certificate)}
+        )
         response = asm_admin.post(f"/asm/mdm-servers/{server.server_uuid}/token/")
         assert response.status_code == 200 and response["Content-Type"] == "application/pkcs7-mime"
         assert 'filename="Intune MDM_Token_' in response["Content-Disposition"]
@@ -64,5 +76,7 @@ class AsmMdmServersTests:
 
     def test_device_enrollment_managers_can(self, asm_manager, organization) -> None:
         certificate, _ = rsa_certificate_pem()
-        response = asm_manager.post("/asm/mdm-servers/add/", {"name": "Intune", "certificate": pem(certificate)})
+        response = asm_manager.post(
+            "/asm/mdm-servers/add/", {"name": "Intune", "certificate": pem(certificate)}
+        )
         assert response.status_code == 302

@@ -12,7 +12,14 @@ from tests.mock_apple.conftest import APPLE_DB, PASSWORD
 @pytest.mark.django_db(databases=APPLE_DB)
 class AsmSignInTests:
     def test_every_page_needs_a_signed_in_account(self, apple_settings, organization) -> None:
-        for url in ("/asm/", "/asm/devices/", "/asm/mdm-servers/", "/asm/assignments/", "/asm/trainer/", "/push/"):
+        for url in (
+            "/asm/",
+            "/asm/devices/",
+            "/asm/mdm-servers/",
+            "/asm/assignments/",
+            "/asm/trainer/",
+            "/push/",
+        ):
             response = Client().get(url)
             assert response.status_code == 302
             assert response["Location"].startswith("/asm/signin/?next=")
@@ -20,7 +27,10 @@ class AsmSignInTests:
     def test_it_signs_in_and_goes_back(self, apple_settings, organization) -> None:
         AppleAccount.objects.update(password=_hash())
         client = Client()
-        response = client.post("/asm/signin/?next=/asm/mdm-servers/", {"apple_id": "ADMIN@appleid.contoso.edu", "password": PASSWORD})
+        response = client.post(
+            "/asm/signin/?next=/asm/mdm-servers/",
+            {"apple_id": "ADMIN@appleid.contoso.edu", "password": PASSWORD},
+        )
         assert response.status_code == 302 and response["Location"] == "/asm/mdm-servers/"
         assert client.get("/asm/mdm-servers/").status_code == 200
         assert client.post("/asm/signout/").status_code == 302
@@ -31,14 +41,21 @@ class AsmSignInTests:
         settings.SIGNIN_MAX_FAILURES = 2
         client = Client()
         for _ in range(2):
-            response = client.post("/asm/signin/", {"apple_id": "admin@appleid.contoso.edu", "password": "wrong"})
+            response = client.post(
+                "/asm/signin/", {"apple_id": "admin@appleid.contoso.edu", "password": "wrong"}
+            )
             assert b"entered incorrectly" in response.content
-        response = client.post("/asm/signin/", {"apple_id": "admin@appleid.contoso.edu", "password": PASSWORD})
+        response = client.post(
+            "/asm/signin/", {"apple_id": "admin@appleid.contoso.edu", "password": PASSWORD}
+        )
         assert response.status_code == 429
 
     def test_an_open_redirect_is_refused(self, apple_settings, organization) -> None:
         AppleAccount.objects.update(password=_hash())
-        response = Client().post("/asm/signin/?next=https://evil.example/", {"apple_id": "admin@appleid.contoso.edu", "password": PASSWORD})
+        response = Client().post(
+            "/asm/signin/?next=https://evil.example/",
+            {"apple_id": "admin@appleid.contoso.edu", "password": PASSWORD},
+        )
         assert response["Location"] == "/asm/devices/"
 
     def test_it_speaks_french(self, apple_settings, organization) -> None:

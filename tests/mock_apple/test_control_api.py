@@ -23,12 +23,23 @@ class ControlApiTests:
         _, token = server_with_token(organization)
         client = DepClient(dep_server, token)
         client.authenticate()
-        created = control(dep_server, "POST", "faults", {"endpoint": "account", "status": 429, "retry_after": 120, "count": 2})
+        created = control(
+            dep_server,
+            "POST",
+            "faults",
+            {"endpoint": "account", "status": 429, "retry_after": 120, "count": 2},
+        )
         assert created.status_code == 201
-        control(dep_server, "POST", "faults", {"endpoint": "account", "status": 403, "code": "T_C_NOT_SIGNED"})
+        control(
+            dep_server, "POST", "faults", {"endpoint": "account", "status": 403, "code": "T_C_NOT_SIGNED"}
+        )
         for _ in range(2):
             response = client.call("GET", "/account")
-            assert (response.status_code, response.text, response.headers["Retry-After"]) == (429, "TOO_MANY_REQUESTS", "120")
+            assert (response.status_code, response.text, response.headers["Retry-After"]) == (
+                429,
+                "TOO_MANY_REQUESTS",
+                "120",
+            )
         response = client.call("GET", "/account")
         assert (response.status_code, response.text) == (403, "T_C_NOT_SIGNED")
         assert client.call("GET", "/account").status_code == 200
@@ -56,7 +67,12 @@ class ControlApiTests:
         assert time.monotonic() - started >= 0.4
 
     def test_bad_faults_are_refused(self, dep_server, organization) -> None:
-        for body in ({"endpoint": "nowhere", "status": 500}, {"endpoint": "fetch", "status": 200}, {"endpoint": "fetch"}, {"endpoint": "fetch", "status": "x"}):
+        for body in (
+            {"endpoint": "nowhere", "status": 500},
+            {"endpoint": "fetch", "status": 200},
+            {"endpoint": "fetch"},
+            {"endpoint": "fetch", "status": "x"},
+        ):
             response = control(dep_server, "POST", "faults", body)
             assert response.status_code == 400
             assert response.json()["error"]
@@ -64,10 +80,19 @@ class ControlApiTests:
 
     def test_clear_and_reset(self, dep_server, organization) -> None:
         control(dep_server, "POST", "faults", {"endpoint": "fetch", "status": 503, "count": 5})
-        control(dep_server, "PATCH", "config", {"throttle_rate": 0.5, "echoed_cursor_remaining": 3, "session_ttl_seconds": 60})
+        control(
+            dep_server,
+            "PATCH",
+            "config",
+            {"throttle_rate": 0.5, "echoed_cursor_remaining": 3, "session_ttl_seconds": 60},
+        )
         assert control(dep_server, "DELETE", "faults").status_code == 204
         config = MockConfig.objects.get()
-        assert (config.throttle_rate, config.echoed_cursor_remaining, config.session_ttl_seconds) == (0, 0, 60)
+        assert (config.throttle_rate, config.echoed_cursor_remaining, config.session_ttl_seconds) == (
+            0,
+            0,
+            60,
+        )
         control(dep_server, "PUT", "clock", {"offset_seconds": 3600})
         assert control(dep_server, "POST", "reset").json()["session_ttl_seconds"] == 180
         assert control(dep_server, "GET", "clock").json()["offset_seconds"] == 0
@@ -93,7 +118,10 @@ class ControlApiTests:
     def test_terms_tokens_and_access(self, dep_server, organization) -> None:
         _, token = server_with_token(organization)
         client = DepClient(dep_server, token)
-        assert control(dep_server, "POST", "terms", {"action": "publish"}).json() == {"version": 2, "accepted_version": 1}
+        assert control(dep_server, "POST", "terms", {"action": "publish"}).json() == {
+            "version": 2,
+            "accepted_version": 1,
+        }
         assert client.session().text == "T_C_NOT_SIGNED"
         control(dep_server, "POST", "terms", {"action": "accept"})
         client.authenticate()
@@ -113,11 +141,15 @@ class ControlApiTests:
         client = DepClient(dep_server, body["token"])
         client.authenticate()
         assert len(client.call("POST", "/server/devices", {}).json()["devices"]) == 5
-        serial = Device.objects.filter(mdm_server__isnull=True).first().serial_number
+        serial = Device.objects.filter(mdm_server__isnull=True)[0].serial_number
         moved = control(
-            dep_server, "POST", "assignments",
+            dep_server,
+            "POST",
+            "assignments",
             {"action": "assign", "serials": [serial], "server_uuid": body["server"]["server_uuid"]},
         )
         assert moved.json()["added"] == 1
-        bad = control(dep_server, "POST", "assignments", {"action": "assign", "serials": ["NOPE"], "server_uuid": "x"})
+        bad = control(
+            dep_server, "POST", "assignments", {"action": "assign", "serials": ["NOPE"], "server_uuid": "x"}
+        )
         assert bad.status_code == 400

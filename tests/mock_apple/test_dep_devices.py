@@ -29,7 +29,7 @@ class DeviceEndpointTests:
 
     def test_details_answer_per_serial(self, dep_server, organization) -> None:
         client = self.client(dep_server, organization)
-        serial = Device.objects.filter(mdm_server__isnull=False).first().serial_number
+        serial = Device.objects.filter(mdm_server__isnull=False)[0].serial_number
         body = client.call("POST", "/devices", {"devices": [serial, "DMPQ000029"]}).json()
         assert_schema({"devices": {serial: body["devices"][serial]}}, "DeviceListResponse.json")
         assert body["devices"][serial]["response_status"] == "SUCCESS"
@@ -39,7 +39,7 @@ class DeviceEndpointTests:
 
     def test_disown_removes_the_device_for_good(self, dep_server, organization) -> None:
         client = self.client(dep_server, organization)
-        serial = Device.objects.filter(mdm_server__isnull=False).first().serial_number
+        serial = Device.objects.filter(mdm_server__isnull=False)[0].serial_number
         response = client.call("POST", "/devices/disown", {"devices": [serial, "DMPQ000029"]})
         assert_schema(response.json(), "DeviceStatusResponse.json")
         assert response.json() == {"devices": {serial: "SUCCESS", "DMPQ000029": "NOT_ACCESSIBLE"}}
@@ -49,17 +49,28 @@ class DeviceEndpointTests:
 
     def test_activation_lock(self, dep_server, organization) -> None:
         client = self.client(dep_server, organization)
-        serial = Device.objects.filter(mdm_server__isnull=False).first().serial_number
+        serial = Device.objects.filter(mdm_server__isnull=False)[0].serial_number
         response = client.call("POST", "/device/activationlock", {"device": serial, "escrow_key": "a" * 64})
         assert_schema(response.json(), "ActivationLockStatusResponse.json")
         assert response.json() == {"serial_number": serial, "response_status": "SUCCESS"}
         again = client.call("POST", "/device/activationlock", {"device": serial}).json()
         assert again["response_status"] == "DEVICE_ALREADY_LOCKED"
-        assert client.call("POST", "/device/activationlock", {"device": "DMPQ000029"}).json()["response_status"] == "NOT_ACCESSIBLE"
-        assert client.call("POST", "/device/activationlock", {"device": serial, "escrow_key": "short"}).text == "MALFORMED_REQUEST_BODY"
+        assert (
+            client.call("POST", "/device/activationlock", {"device": "DMPQ000029"}).json()["response_status"]
+            == "NOT_ACCESSIBLE"
+        )
+        assert (
+            client.call("POST", "/device/activationlock", {"device": serial, "escrow_key": "short"}).text
+            == "MALFORMED_REQUEST_BODY"
+        )
         assert client.call("POST", "/device/activationlock", {}).text == "DEVICE_ID_REQUIRED"
 
     def test_wrong_methods_are_405(self, dep_server, organization) -> None:
         client = self.client(dep_server, organization)
-        for method, path in (("GET", "/server/devices"), ("PUT", "/devices/sync"), ("POST", "/account"), ("PATCH", "/profile/devices")):
+        for method, path in (
+            ("GET", "/server/devices"),
+            ("PUT", "/devices/sync"),
+            ("POST", "/account"),
+            ("PATCH", "/profile/devices"),
+        ):
             assert client.call(method, path).status_code == 405

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mock_apple import cursors, services
 from mock_apple.models import Device, MdmServer, Organization
 from tests.mock_apple.conftest import DepClient, assert_schema, live, server_with_token
 
 
-def walk(client: DepClient, limit: int) -> tuple[list[dict], str]:
-    devices: list[dict] = []
-    body: dict = {"limit": limit}
+def walk(client: DepClient, limit: int) -> tuple[list[dict[str, Any]], str]:
+    devices: list[dict[str, Any]] = []
+    body: dict[str, Any] = {"limit": limit}
     while True:
         response = client.call("POST", "/server/devices", body)
         assert response.status_code == 200, response.text
@@ -24,7 +26,9 @@ def walk(client: DepClient, limit: int) -> tuple[list[dict], str]:
 
 @live
 class FetchSyncTests:
-    def client(self, dep_server: str, organization: Organization, devices: int = 25, version: int = 7) -> DepClient:
+    def client(
+        self, dep_server: str, organization: Organization, devices: int = 25, version: int = 7
+    ) -> DepClient:
         _, token = server_with_token(organization, devices=devices)
         client = DepClient(dep_server, token, version=version)
         client.authenticate()
@@ -49,8 +53,16 @@ class FetchSyncTests:
 
     def test_the_limit_defaults_to_100_and_is_clamped_to_1000(self, dep_server, organization) -> None:
         Device.objects.bulk_create(
-            Device(organization=organization, order_id=Device.objects.first().order_id, serial_number=f"BULK{i:06d}",
-                   model="iPad", description="IPAD", color="SILVER", device_family="iPad", os="iPadOS")
+            Device(
+                organization=organization,
+                order_id=Device.objects.all()[0].order_id,
+                serial_number=f"BULK{i:06d}",
+                model="iPad",
+                description="IPAD",
+                color="SILVER",
+                device_family="iPad",
+                os="iPadOS",
+            )
             for i in range(1100)
         )
         client = self.client(dep_server, organization, devices=1105)
@@ -67,9 +79,9 @@ class FetchSyncTests:
         other = services.mdm_server_create(actor=None, organization=organization, name="Jamf")
         fresh = list(Device.objects.filter(mdm_server__isnull=True).values_list("id", flat=True)[:2])
         services.devices_assign(actor=None, organization=organization, server=server, device_ids=fresh)
-        moved = Device.objects.filter(mdm_server=server).order_by("id").first()
+        moved = Device.objects.filter(mdm_server=server).order_by("id")[0]
         services.devices_assign(actor=None, organization=organization, server=other, device_ids=[moved.pk])
-        gone = Device.objects.filter(mdm_server=server).order_by("-id").first()
+        gone = Device.objects.filter(mdm_server=server).order_by("-id")[0]
         services.devices_unassign(actor=None, organization=organization, device_ids=[gone.pk])
         response = client.call("POST", "/devices/sync", {"cursor": cursor, "limit": 2})
         assert response.json()["more_to_follow"] is True
@@ -92,7 +104,12 @@ class FetchSyncTests:
         client = self.client(dep_server, organization, devices=0)
         _, cursor = walk(client, limit=100)
         new = MdmServer.objects.get(name="Intune")
-        services.devices_assign(actor=None, organization=organization, server=new, device_ids=[Device.objects.get(mdm_server=old).pk])
+        services.devices_assign(
+            actor=None,
+            organization=organization,
+            server=new,
+            device_ids=[Device.objects.get(mdm_server=old).pk],
+        )
         lines = client.call("POST", "/devices/sync", {"cursor": cursor}).json()["devices"]
         assert [line["op_type"] for line in lines] == ["modified"]
         assert lines[0]["profile_status"] == "empty"
@@ -138,7 +155,14 @@ class FetchSyncTests:
 
     def test_the_protocol_version_gates_device_fields(self, dep_server, organization) -> None:
         _, token = server_with_token(organization, devices=6)
-        for version, ipad_os in ((None, None), (1, None), (2, "iOS"), (6, "iOS"), (7, "iPadOS"), (10, "iPadOS")):
+        for version, ipad_os in (
+            (None, None),
+            (1, None),
+            (2, "iOS"),
+            (6, "iOS"),
+            (7, "iPadOS"),
+            (10, "iPadOS"),
+        ):
             client = DepClient(dep_server, token, version=version)
             client.authenticate()
             devices = client.call("POST", "/server/devices", {}).json()["devices"]
@@ -158,4 +182,3 @@ class FetchSyncTests:
         page = client.call("POST", "/devices/sync", {"cursor": cursor}).json()
         assert page["cursor"] != cursor
         assert page["more_to_follow"] is False
-

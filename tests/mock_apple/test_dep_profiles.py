@@ -20,7 +20,11 @@ class ProfileTests:
         return client
 
     def serials(self) -> list[str]:
-        return list(Device.objects.filter(mdm_server__isnull=False).order_by("id").values_list("serial_number", flat=True))
+        return list(
+            Device.objects.filter(mdm_server__isnull=False)
+            .order_by("id")
+            .values_list("serial_number", flat=True)
+        )
 
     def test_it_defines_reads_and_assigns_with_post_and_put(self, dep_server, organization) -> None:
         client = self.client(dep_server, organization)
@@ -49,7 +53,9 @@ class ProfileTests:
         client = self.client(dep_server, organization)
         serials = self.serials()
         uuid = client.call("POST", "/profile", {**PROFILE, "devices": serials[:2]}).json()["profile_uuid"]
-        response = client.call("DELETE", "/profile/devices", {"profile_uuid": uuid, "devices": [serials[0], "NOPE"]})
+        response = client.call(
+            "DELETE", "/profile/devices", {"profile_uuid": uuid, "devices": [serials[0], "NOPE"]}
+        )
         assert_schema(response.json(), "ClearProfileResponse.json")
         assert response.json() == {"devices": {serials[0]: "SUCCESS", "NOPE": "NOT_ACCESSIBLE"}}
         device = Device.objects.get(serial_number=serials[0])
@@ -111,13 +117,17 @@ class ProfileTests:
     def test_throttling_by_protocol_version(self, dep_server, organization) -> None:
         _, token = server_with_token(organization, devices=3)
         serials = self.serials()
-        services.config_update(throttle_serials=[serials[0]], failed_serials=[serials[1]], retry_after_seconds=600)
+        services.config_update(
+            throttle_serials=[serials[0]], failed_serials=[serials[1]], retry_after_seconds=600
+        )
         answers = {}
         for version in (8, 9, 10):
             client = DepClient(dep_server, token, version=version)
             client.authenticate()
             uuid = client.call("POST", "/profile", PROFILE).json()["profile_uuid"]
-            answers[version] = client.call("POST", "/profile/devices", {"profile_uuid": uuid, "devices": serials}).json()
+            answers[version] = client.call(
+                "POST", "/profile/devices", {"profile_uuid": uuid, "devices": serials}
+            ).json()
             assert_schema(answers[version], "AssignProfileResponse.json")
         assert answers[8]["devices"] == {serials[0]: "FAILED", serials[1]: "FAILED", serials[2]: "SUCCESS"}
         assert answers[9]["devices"][serials[0]] == "THROTTLED"

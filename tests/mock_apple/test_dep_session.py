@@ -90,7 +90,8 @@ class SessionTests:
         response = client.http.get(f"{dep_server}/session", timeout=5)
         assert (response.status_code, response.text) == (400, "parameter_absent")
         response = client.http.get(
-            f"{dep_server}/session", headers={"Authorization": 'OAuth oauth_consumer_key="x", oauth_consumer_key="y"'}
+            f"{dep_server}/session",
+            headers={"Authorization": 'OAuth oauth_consumer_key="x", oauth_consumer_key="y"'},
         )
         assert (response.status_code, response.text) == (400, "parameter_rejected")
 
@@ -103,7 +104,10 @@ class SessionTests:
         from requests_oauthlib import OAuth1
 
         plaintext = OAuth1(
-            token["consumer_key"], token["consumer_secret"], token["access_token"], token["access_secret"],
+            token["consumer_key"],
+            token["consumer_secret"],
+            token["access_token"],
+            token["access_secret"],
             signature_method="PLAINTEXT",
         )
         response = client.http.get(f"{dep_server}/session", auth=plaintext, timeout=5)

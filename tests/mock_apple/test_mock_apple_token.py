@@ -26,7 +26,13 @@ def run(*args: str) -> str:
 class MockAppleTokenTests:
     def test_it_creates_the_server_assigns_and_prints_json(self, organization) -> None:
         values = json.loads(run("Jamf Test", "--assign", "7", "--json"))
-        assert set(values) == {"consumer_key", "consumer_secret", "access_token", "access_secret", "access_token_expiry"}
+        assert set(values) == {
+            "consumer_key",
+            "consumer_secret",
+            "access_token",
+            "access_secret",
+            "access_token_expiry",
+        }
         server = MdmServer.objects.get(name="Jamf Test")
         assert Device.objects.filter(mdm_server=server).count() == 7
         run("Jamf Test", "--assign", "3", "--json")

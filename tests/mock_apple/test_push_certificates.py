@@ -14,11 +14,13 @@ from mock_apple.models import CertificateAuthority, PushCertificate
 from tests.mock_apple.conftest import APPLE_DB
 
 
-def csr_pem(key=None) -> bytes:  # type: ignore[no-untyped-def]
+def csr_pem(key=None) -> bytes:
     key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    csr = x509.CertificateSigningRequestBuilder().subject_name(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Intune push")])
-    ).sign(key, hashes.SHA256())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Intune push")]))
+        .sign(key, hashes.SHA256())
+    )
     return csr.public_bytes(serialization.Encoding.PEM)
 
 
@@ -36,7 +38,9 @@ class PushCertificatesTests:
         uid = certificate.subject.get_attributes_for_oid(crypto.UID_OID)[0].value
         topic_uuid = str(uid).removeprefix("com.apple.mgmt.External.")
         assert issued.topic == uid
-        assert certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == f"APSP:{topic_uuid}"
+        assert (
+            certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == f"APSP:{topic_uuid}"
+        )
         assert 364 <= (certificate.not_valid_after_utc - certificate.not_valid_before_utc).days <= 366
         ca = x509.load_pem_x509_certificate(CertificateAuthority.objects.get().certificate_pem.encode())
         certificate.verify_directly_issued_by(ca)

@@ -31,7 +31,9 @@ def unwrap(inner: bytes) -> dict[str, str]:
 class ServerTokenFileTests:
     def token_file(self, organization, tmp_path):
         certificate_pem, key_pem = rsa_certificate_pem()
-        server = services.mdm_server_add(actor=None, organization=organization, name="Intune MDM", certificate=certificate_pem)
+        server = services.mdm_server_add(
+            actor=None, organization=organization, name="Intune MDM", certificate=certificate_pem
+        )
         filename, data = services.server_token_file(actor=None, server=server)
         return filename, data, certificate_pem, key_pem
 
@@ -39,14 +41,22 @@ class ServerTokenFileTests:
         filename, data, certificate_pem, key_pem = self.token_file(organization, tmp_path)
         assert filename.startswith("Intune MDM_Token_") and filename.endswith("_smime.p7m")
         message = email.message_from_bytes(data)
-        assert message["Content-Type"] == 'application/pkcs7-mime; name="smime.p7m"; smime-type=enveloped-data'
+        assert (
+            message["Content-Type"] == 'application/pkcs7-mime; name="smime.p7m"; smime-type=enveloped-data'
+        )
         assert message["Content-Description"] == "S/MIME Encrypted Message"
         assert message["Content-Disposition"] == 'attachment; filename="smime.p7m"'
         certificate = x509.load_pem_x509_certificate(certificate_pem)
         key = serialization.load_pem_private_key(key_pem, password=None)
         inner = pkcs7.pkcs7_decrypt_smime(data, certificate, key, [])  # type: ignore[arg-type]
         values = unwrap(inner)
-        assert set(values) == {"consumer_key", "consumer_secret", "access_token", "access_secret", "access_token_expiry"}
+        assert set(values) == {
+            "consumer_key",
+            "consumer_secret",
+            "access_token",
+            "access_secret",
+            "access_token_expiry",
+        }
         token = ServerToken.objects.get()
         assert token.consumer_key == values["consumer_key"]
         assert crypto.decrypt(token.access_secret_encrypted) == values["access_secret"]
@@ -67,7 +77,9 @@ class ServerTokenFileTests:
             capture_output=True,
             check=True,
         )
-        assert unwrap(result.stdout.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))["consumer_key"].startswith("CK_")
+        assert unwrap(result.stdout.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))[
+            "consumer_key"
+        ].startswith("CK_")
 
     def test_another_key_cannot_decrypt_it(self, organization, tmp_path) -> None:
         _, data, _, _ = self.token_file(organization, tmp_path)
@@ -93,7 +105,9 @@ class ServerTokenFileTests:
         from django.db import connections
 
         with connections["apple"].cursor() as cursor:
-            cursor.execute("SELECT consumer_secret_encrypted, access_secret_encrypted FROM mock_apple_servertoken")
+            cursor.execute(
+                "SELECT consumer_secret_encrypted, access_secret_encrypted FROM mock_apple_servertoken"
+            )
             row = " ".join(cursor.fetchone())
         assert values["consumer_secret"] not in row and values["access_secret"] not in row
 
@@ -115,7 +129,7 @@ class ServerTokenFileTests:
         assert server.certificate_pem == ""
 
 
-def _ec_certificate(key) -> bytes:  # type: ignore[no-untyped-def]
+def _ec_certificate(key) -> bytes:
     from datetime import UTC, datetime, timedelta
 
     from cryptography.hazmat.primitives import hashes
@@ -124,7 +138,13 @@ def _ec_certificate(key) -> bytes:  # type: ignore[no-untyped-def]
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ec")])
     now = datetime.now(UTC)
     certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(1).not_valid_before(now).not_valid_after(now + timedelta(days=1)).sign(key, hashes.SHA256())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
     )
     return certificate.public_bytes(serialization.Encoding.PEM)
