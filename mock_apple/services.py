@@ -561,15 +561,15 @@ def profile_assign(
             else:
                 answers[serial] = "SUCCESS"
                 changed.append(device)
-        ids = [device.pk for device in changed]
-        for start in range(0, len(ids), CHUNK):
-            Device.objects.filter(id__in=ids[start : start + CHUNK]).update(
-                profile_uuid=profile.profile_uuid,
-                profile_status=Device.ProfileStatus.ASSIGNED,
-                profile_assign_time=now,
-                profile_push_time=None,
-            )
-        _emit_modified(server, changed, now)
+        _profile_fields_set(
+            server,
+            changed,
+            now,
+            profile_uuid=profile.profile_uuid,
+            profile_status=Device.ProfileStatus.ASSIGNED,
+            profile_assign_time=now,
+            profile_push_time=None,
+        )
     return answers
 
 
@@ -579,13 +579,14 @@ def profile_clear(*, server: MdmServer, serials: Sequence[str]) -> dict[str, str
         now = clock.now()
         devices = _server_devices(server, serials)
         answers = {serial: "SUCCESS" if serial in devices else "NOT_ACCESSIBLE" for serial in serials}
-        changed = list(devices.values())
-        ids = [device.pk for device in changed]
-        for start in range(0, len(ids), CHUNK):
-            Device.objects.filter(id__in=ids[start : start + CHUNK]).update(
-                profile_uuid="", profile_status=Device.ProfileStatus.REMOVED, profile_assign_time=now
-            )
-        _emit_modified(server, changed, now)
+        _profile_fields_set(
+            server,
+            list(devices.values()),
+            now,
+            profile_uuid="",
+            profile_status=Device.ProfileStatus.REMOVED,
+            profile_assign_time=now,
+        )
     return answers
 
 
