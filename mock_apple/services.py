@@ -520,12 +520,13 @@ def _server_devices(server: MdmServer, serials: Sequence[str]) -> dict[str, Devi
     return found
 
 
-def _emit_modified(server: MdmServer, devices: Iterable[Device], now: Any, actor: str = "") -> None:
+def _profile_fields_set(server: MdmServer, devices: list[Device], now: Any, **fields: Any) -> None:
+    """Change the devices' profile fields and write a `modified` line for each on the feed."""
+    ids = [device.pk for device in devices]
+    for start in range(0, len(ids), CHUNK):
+        Device.objects.filter(id__in=ids[start : start + CHUNK]).update(**fields)
     DeviceEvent.objects.bulk_create(
-        [
-            DeviceEvent(mdm_server=server, device=d, op_type="modified", op_date=now, actor=actor)
-            for d in devices
-        ],
+        [DeviceEvent(mdm_server=server, device=d, op_type="modified", op_date=now) for d in devices],
         batch_size=CHUNK,
     )
 
