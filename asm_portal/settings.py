@@ -102,6 +102,13 @@ for _key in FIELD_ENCRYPTION_KEYS:
             "FIELD_ENCRYPTION_KEY must hold Fernet keys (32 url-safe base64-encoded bytes)"
         ) from None
 
+# The mock Apple service's control API (/_mock/: faults, clock, terms) needs this shared secret
+# in X-Mock-Control-Token. Unset, the API does not exist, except in DEBUG where one is
+# generated into var/.
+MOCK_APPLE_CONTROL_TOKEN = envsecret("MOCK_APPLE_CONTROL_TOKEN") or (
+    _dev_secret(VAR_DIR / "mock_control_token", lambda: secrets.token_urlsafe(32)) if DEBUG else ""
+)
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
