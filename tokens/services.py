@@ -561,6 +561,23 @@ def token_sync_request(*, actor: Actor | None, token: EnrollmentProgramToken, re
     )
 
 
+def token_dep_client(*, token: EnrollmentProgramToken) -> DepClient:
+    """A DEP client speaking for this token (for the sync engine, profiles and assignments).
+
+    The OAuth values are decrypted here and nowhere else; blades load tokens without them.
+    """
+    if set(token.get_deferred_fields()) & set(EnrollmentProgramToken.SECRET_FIELDS):
+        token = EnrollmentProgramToken.objects.get(pk=token.pk)
+    return DepClient(
+        OAuthCredentials(
+            consumer_key=token.consumer_key,
+            consumer_secret=token.consumer_secret,
+            access_token=token.access_token,
+            access_secret=token.access_secret,
+        )
+    )
+
+
 def token_apple_call_failed(*, token: EnrollmentProgramToken, error: DepError) -> None:
     """Remember that Apple refused a call made with this token: the token shows an error state."""
     token.last_sync_error_code = (error.code or (str(error.status) if error.status else "UNREACHABLE"))[:64]

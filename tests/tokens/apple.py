@@ -82,20 +82,9 @@ def server_token_file(
 @cache
 def self_signed_certificate_pem(common_name: str = "someone else's MDM") -> str:
     """Another vendor's public key: a token encrypted to it is not for this portal."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+    from tests.mock_apple.conftest import rsa_certificate_pem
+
+    return rsa_certificate_pem(common_name)[0].decode()
 
 
 class PushCertificatesPortal:

@@ -12,6 +12,7 @@ from mock_apple import services as apple
 from mock_apple.models import MdmServer, Organization
 from tests.mock_apple.conftest import admin_of, control, dep_server, live, organization_create  # noqa: F401
 from tests.tokens.conftest import APPLE_ID, download_public_key
+from tokens import services
 from tokens.dep_client import DepClient, DepError, OAuthCredentials
 from tokens.models import EnrollmentProgramToken
 
@@ -67,12 +68,7 @@ class AppleOverHttpTests:
         assert response.status_code == 302, response.content.decode()[:2000]
         renewed = EnrollmentProgramToken.objects.get()
         assert renewed.pk == token.pk and renewed.consumer_key != token.consumer_key
-        client = DepClient(
-            OAuthCredentials(
-                renewed.consumer_key, renewed.consumer_secret, renewed.access_token, renewed.access_secret
-            )
-        )
-        assert client.account()["server_uuid"] == token.server_uuid
+        assert services.token_dep_client(token=renewed).account()["server_uuid"] == token.server_uuid
 
     def test_the_token_of_another_mdm_server_does_not_renew(
         self, admin_client, push_certificate, organization

@@ -201,3 +201,25 @@ class DepClientTests:
         for secret in (*SECRETS, CREDENTIALS.consumer_key):
             for text in texts:
                 assert secret not in text
+
+
+class TokenDepClientTests:
+    def test_it_speaks_for_the_token_even_when_loaded_without_its_secrets(self, db, settings) -> None:
+        import responses
+        from oauthlib.oauth1.rfc5849 import signature
+
+        from tests.tokens.apple import APPLE_BASE_URL, account_json
+
+        settings.APPLE_BASE_URL = APPLE_BASE_URL
+        token = make_token(consumer_key="CK_of_this_token")
+        light = EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS).get(pk=token.pk)
+        with responses.RequestsMock() as apple:
+            apple.get(f"{APPLE_BASE_URL}/session", json={"auth_session_token": "s"})
+            apple.get(f"{APPLE_BASE_URL}/account", json=account_json(server_name="Lycée"))
+            assert services.token_dep_client(token=light).account()["server_name"] == "Lycée"
+            headers = {"Authorization": apple.calls[0].request.headers["Authorization"]}
+        params = dict(signature.collect_parameters(headers=headers))
+        assert (params["oauth_consumer_key"], params["oauth_token"]) == (
+            "CK_of_this_token",
+            token.access_token,
+        )
