@@ -14,7 +14,10 @@ from oauthlib.common import Request
 from oauthlib.oauth1.rfc5849 import signature, utils
 
 from tests.tokens.apple import APPLE_BASE_URL, account_json
+from tests.tokens.conftest import make_token
+from tokens import services
 from tokens.dep_client import DepClient, DepError, OAuthCredentials, apple_error_code
+from tokens.models import EnrollmentProgramToken
 
 CREDENTIALS = OAuthCredentials(
     consumer_key="CK_3a1b9c0d2e",
@@ -205,11 +208,6 @@ class DepClientTests:
 
 class TokenDepClientTests:
     def test_it_speaks_for_the_token_even_when_loaded_without_its_secrets(self, db, settings) -> None:
-        import responses
-        from oauthlib.oauth1.rfc5849 import signature
-
-        from tests.tokens.apple import APPLE_BASE_URL, account_json
-
         settings.APPLE_BASE_URL = APPLE_BASE_URL
         token = make_token(consumer_key="CK_of_this_token")
         light = EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS).get(pk=token.pk)
