@@ -296,10 +296,25 @@ X_FRAME_OPTIONS = "DENY"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "asm_portal.crypto.SecretsExceptionReporterFilter"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
-# Celery. Redis when configured; otherwise a SQLite-backed broker that needs no server.
+
+def _redis_broker_url(cache_url: str) -> str:
+    """The broker on the cache's Redis server, one database number up.
+
+    The cache and the broker must not share a database: clearing the cache (FLUSHDB) would
+    drop the queued tasks with it.
+    """
+    parts = urlsplit(cache_url)
+    index = parts.path.lstrip("/") or "0"
+    if not index.isdigit():
+        raise ImproperlyConfigured(f"REDIS_URL must end with a database number, not {cache_url!r}")
+    return parts._replace(path=f"/{int(index) + 1}").geturl()
+
+
+# Redis when configured (one database number above the cache's); otherwise a SQLite-backed
+# broker that needs no server.
 CELERY_BROKER_URL = os.getenv(
     "CELERY_BROKER_URL",
-    REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}",
+    _redis_broker_url(REDIS_URL) if REDIS_URL else f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}",
 )
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "False")
 CELERY_TASK_EAGER_PROPAGATES = True
