@@ -35,6 +35,9 @@ BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
         "enrollment",
     ),
     "tokens:list": (_("Enrollment program tokens"), "apple_enrollment", "enrollment"),
+    "tokens:add": (_("Add enrollment program token"), "tokens:list", "enrollment"),
+    # A token's own blades (renew, delete) render under this one with the token in the trail.
+    "tokens:detail": (_("Enrollment program token"), "tokens:list", "enrollment"),
     "profiles:list": (
         _("Enrollment program profiles"),
         "apple_enrollment",
@@ -94,4 +97,12 @@ APPLE_ENROLLMENT_MENU = (
             ("devices:list", _("Enrollment program devices"), "tablet"),
         ],
     ),
+)
+
+
+# The menu of one enrollment program token (urls take the token's id). Profiles, Devices and,
+# for Apple School Manager tokens, School Data Sync join it when their apps exist.
+TOKEN_MENU = (
+    # (group label, [(url name, label, icon)])
+    (None, [("tokens:detail", _("Overview"), "info")]),
 )

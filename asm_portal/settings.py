@@ -102,6 +102,13 @@ for _key in FIELD_ENCRYPTION_KEYS:
             "FIELD_ENCRYPTION_KEY must hold Fernet keys (32 url-safe base64-encoded bytes)"
         ) from None
 
+# The mock Apple service's control API (/_mock/: faults, clock, terms) needs this shared secret
+# in X-Mock-Control-Token. Unset, the API does not exist, except in DEBUG where one is
+# generated into var/.
+MOCK_APPLE_CONTROL_TOKEN = envsecret("MOCK_APPLE_CONTROL_TOKEN") or (
+    _dev_secret(VAR_DIR / "mock_control_token", lambda: secrets.token_urlsafe(32)) if DEBUG else ""
+)
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
@@ -112,6 +119,8 @@ PORTAL_BASE_URL = envurl("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 APPLE_BASE_URL = envurl("APPLE_BASE_URL", "http://127.0.0.1:8001")
 APPLE_PUBLIC_URL = envurl("APPLE_PUBLIC_URL", APPLE_BASE_URL)
 APPLE_HTTP_TIMEOUT_SECONDS = envint("APPLE_HTTP_TIMEOUT_SECONDS", "15")
+# The X-Server-Protocol-Version the DEP client sends (7: iPads report os "iPadOS").
+APPLE_SERVER_PROTOCOL_VERSION = envint("APPLE_SERVER_PROTOCOL_VERSION", "7")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -264,6 +273,8 @@ STORAGES = {
 # Uploads: .pem, .p7m, certificates and CSV files are small; refuse anything large early.
 ASM_MAX_UPLOAD_BYTES = envint("ASM_MAX_UPLOAD_BYTES", str(1024 * 1024))
 ASM_MAX_CSV_UPLOAD_BYTES = envint("ASM_MAX_CSV_UPLOAD_BYTES", str(20 * 1024 * 1024))
+# Intune accepts up to 2,000 enrollment program tokens per tenant.
+ASM_MAX_ENROLLMENT_PROGRAM_TOKENS = envint("ASM_MAX_ENROLLMENT_PROGRAM_TOKENS", "2000")
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", str(5 * 1024 * 1024))
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 DATA_UPLOAD_MAX_NUMBER_FIELDS = envint("DATA_UPLOAD_MAX_NUMBER_FIELDS", "5000")
@@ -281,12 +292,29 @@ if envbool("SECURE_PROXY_SSL_HEADER", "False"):
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", str(8 * 3600))
 X_FRAME_OPTIONS = "DENY"
+# Secrets stay hidden on error pages and in error reports, DEBUG or not (asm_portal/crypto.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "asm_portal.crypto.SecretsExceptionReporterFilter"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
-# Celery. Redis when configured; otherwise a SQLite-backed broker that needs no server.
+
+def _redis_broker_url(cache_url: str) -> str:
+    """The broker on the cache's Redis server, one database number up.
+
+    The cache and the broker must not share a database: clearing the cache (FLUSHDB) would
+    drop the queued tasks with it.
+    """
+    parts = urlsplit(cache_url)
+    index = parts.path.lstrip("/") or "0"
+    if not index.isdigit():
+        raise ImproperlyConfigured(f"REDIS_URL must end with a database number, not {cache_url!r}")
+    return parts._replace(path=f"/{int(index) + 1}").geturl()
+
+
+# Redis when configured (one database number above the cache's); otherwise a SQLite-backed
+# broker that needs no server.
 CELERY_BROKER_URL = os.getenv(
     "CELERY_BROKER_URL",
-    REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}",
+    _redis_broker_url(REDIS_URL) if REDIS_URL else f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}",
 )
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "False")
 CELERY_TASK_EAGER_PROPAGATES = True

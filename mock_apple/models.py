@@ -49,6 +49,8 @@ class AppleAccount(models.Model):
             "device_enrollment_manager",
             _("Device Enrollment Manager"),
         )
+        # Sees the inventory and the MDM servers, changes nothing.
+        STAFF = "staff", _("Staff")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="accounts")
     apple_id = models.EmailField(unique=True)
@@ -56,9 +58,18 @@ class AppleAccount(models.Model):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.ADMINISTRATOR)
+    # A deactivated account cannot sign in, and the server tokens it downloaded answer
+    # ACCESS_DENIED, as Apple does when the person behind a token loses access.
+    is_active = models.BooleanField(default=True)
+    failed_signins = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.apple_id
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
 
 
 class PurchaseOrder(models.Model):
@@ -85,6 +96,12 @@ class MdmServer(models.Model):
     name = models.CharField(max_length=200)
     server_uuid = models.CharField(max_length=32, unique=True)
     created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=254, blank=True)
+    # The MDM vendor's public-key certificate (PEM) that server tokens are encrypted to.
+    certificate_pem = models.TextField(blank=True)
+    certificate_uploaded_at = models.DateTimeField(null=True, blank=True)
+    # Fault injection: the DEP API answers 403 ACCESS_DENIED for this server's tokens.
+    access_denied = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -128,9 +145,180 @@ class Device(models.Model):
     )
     profile_assign_time = models.DateTimeField(null=True, blank=True)
     profile_push_time = models.DateTimeField(null=True, blank=True)
+    # The id of the DeviceEvent that brought the device to its current server: a fetch walk
+    # lists only the devices whose assignment precedes the walk's snapshot.
+    assignment_seq = models.BigIntegerField(null=True, blank=True)
+    activation_locked = models.BooleanField(default=False)
+    # Disowned devices leave the organisation for good (POST /devices/disown).
+    disowned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["mdm_server", "id"])]
 
     def __str__(self) -> str:
         return self.serial_number
+
+
+class ServerToken(models.Model):
+    """The OAuth 1.0a credentials of a server token (.p7m); a new download revokes the previous one.
+
+    The three secrets are Fernet ciphertext (mock_apple.crypto); the consumer key and the
+    access token are identifiers and stay readable for the look-up at /session.
+    """
+
+    mdm_server = models.ForeignKey(MdmServer, on_delete=models.CASCADE, related_name="tokens")
+    consumer_key = models.CharField(max_length=128, unique=True)
+    consumer_secret_encrypted = models.TextField()
+    access_token = models.CharField(max_length=160, unique=True)
+    access_secret_encrypted = models.TextField()
+    access_token_expiry = models.DateTimeField()
+    created_at = models.DateTimeField()
+    issued_by = models.ForeignKey(
+        AppleAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="server_tokens"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.mdm_server} {self.consumer_key[:12]}…"
+
+
+class OAuthNonce(models.Model):
+    """Nonces seen at /session, kept for the timestamp window so that a replay is refused."""
+
+    consumer_key = models.CharField(max_length=128)
+    nonce = models.CharField(max_length=128)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["consumer_key", "nonce"], name="unique_oauth_nonce")]
+
+    def __str__(self) -> str:
+        return self.nonce
+
+
+class AuthSession(models.Model):
+    """An X-ADM-Auth-Session; only a SHA-256 digest of the opaque value is stored."""
+
+    token_digest = models.CharField(max_length=64, unique=True)
+    server_token = models.ForeignKey(ServerToken, on_delete=models.CASCADE, related_name="sessions")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"session {self.token_digest[:8]}…"
+
+
+class DeviceEvent(models.Model):
+    """One line of an MDM server's change feed (POST /devices/sync), in id order."""
+
+    class OpType(models.TextChoices):
+        ADDED = "added", _("Added")
+        MODIFIED = "modified", _("Modified")
+        DELETED = "deleted", _("Deleted")
+
+    mdm_server = models.ForeignKey(MdmServer, on_delete=models.CASCADE, related_name="events")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="events")
+    op_type = models.CharField(max_length=16, choices=OpType.choices)
+    op_date = models.DateTimeField()
+    actor = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["mdm_server", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.op_type} {self.device_id}"
+
+
+class Profile(models.Model):
+    """A cloud configuration (DEP profile) defined by an MDM server through POST /profile."""
+
+    mdm_server = models.ForeignKey(MdmServer, on_delete=models.CASCADE, related_name="profiles")
+    profile_uuid = models.CharField(max_length=32, unique=True)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.profile_uuid
+
+
+class MockConfig(models.Model):
+    """The mock's own switches (one row, pk=1): clock, sessions and fault injection."""
+
+    clock_offset_seconds = models.BigIntegerField(default=0)
+    session_ttl_seconds = models.PositiveIntegerField(default=180)
+    # When on, every authenticated answer carries a new X-ADM-Auth-Session header.
+    session_rotation = models.BooleanField(default=False)
+    # Apple's echoed-cursor bug: the next N syncs answer the request's cursor, more_to_follow.
+    echoed_cursor_remaining = models.PositiveIntegerField(default=0)
+    throttle_rate = models.FloatField(default=0.0)
+    throttle_serials = models.JSONField(default=list, blank=True)
+    failed_serials = models.JSONField(default=list, blank=True)
+    retry_after_seconds = models.PositiveIntegerField(default=3600)
+    # What the new server's feed says when a device moves between servers: Apple says
+    # "modified" (clients keyed on "added" miss it); "added" is the textbook answer.
+    move_op_type = models.CharField(max_length=16, default="modified")
+    # depsim quoted its error codes ("INVALID_CURSOR"); Apple sends them bare.
+    quoted_errors = models.BooleanField(default=False)
+    profile_not_found_status = models.PositiveSmallIntegerField(default=400)
+
+    def __str__(self) -> str:
+        return "mock configuration"
+
+    @classmethod
+    def load(cls) -> MockConfig:
+        config, _ = cls.objects.get_or_create(pk=1)
+        return config
+
+
+class ForcedResponse(models.Model):
+    """A queued fault: the next `remaining` calls of `endpoint` get this answer (or this delay)."""
+
+    endpoint = models.CharField(max_length=32)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    code = models.CharField(max_length=64, blank=True)
+    retry_after = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    remaining = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.status or ''} {self.code} ×{self.remaining}"
+
+
+class CertificateAuthority(models.Model):
+    """The mock Apple CA that signs push certificates; generated once, key encrypted at rest."""
+
+    name = models.CharField(max_length=200)
+    certificate_pem = models.TextField()
+    private_key_encrypted = models.TextField()
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PushCertificate(models.Model):
+    """An Apple MDM push certificate issued by the Apple Push Certificates portal (/push/)."""
+
+    account = models.ForeignKey(AppleAccount, on_delete=models.CASCADE, related_name="push_certificates")
+    topic = models.CharField(max_length=100)  # com.apple.mgmt.External.<uuid>
+    serial_number = models.CharField(max_length=64)
+    subject = models.CharField(max_length=300)
+    certificate_pem = models.TextField()
+    not_after = models.DateTimeField()
+    created_at = models.DateTimeField()
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.topic

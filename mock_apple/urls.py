@@ -1,12 +1,63 @@
-"""The mock Apple service's URLconf, served by its own process (ASM_SERVICE=apple)."""
+"""The mock Apple service's URLconf, served by its own process (ASM_SERVICE=apple).
+
+Apple's DEP API sits at the root, at Apple's paths (no trailing slashes); the Apple School
+Manager portal under /asm/, the Apple Push Certificates portal under /push/, and the control
+API for tests and trainers under /_mock/.
+"""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from mock_apple import views
+from mock_apple import control_views, dep_views, views
 
 urlpatterns = [
     path("", views.index, name="apple_index"),
     path("health", views.health, name="apple_health"),
+    # Apple School Manager
+    path("asm/", views.home, name="asm_home"),
+    path("asm/signin/", views.signin, name="asm_signin"),
+    path("asm/signout/", views.signout, name="asm_signout"),
+    path("asm/language/", views.set_language, name="asm_language"),
+    path("asm/terms/", views.terms, name="asm_terms"),
+    path("asm/devices/", views.devices, name="asm_devices"),
+    path("asm/devices/<str:serial>/", views.device, name="asm_device"),
+    path("asm/assignments/", views.assignments, name="asm_assignments"),
+    path("asm/mdm-servers/", views.mdm_servers, name="asm_mdm_servers"),
+    path("asm/mdm-servers/add/", views.mdm_server_add, name="asm_mdm_server_add"),
+    path("asm/mdm-servers/<str:server_uuid>/", views.mdm_server, name="asm_mdm_server"),
+    path(
+        "asm/mdm-servers/<str:server_uuid>/certificate/",
+        views.mdm_server_certificate,
+        name="asm_mdm_server_certificate",
+    ),
+    path("asm/mdm-servers/<str:server_uuid>/token/", views.mdm_server_token, name="asm_mdm_server_token"),
+    path("asm/trainer/", views.faults, name="asm_faults"),
+    # Apple Push Certificates portal
+    path("push/", views.push_certificates, name="push_certificates"),
+    path("push/create/", views.push_certificate_create, name="push_certificate_create"),
+    path("push/<int:pk>/renew/", views.push_certificate_renew, name="push_certificate_renew"),
+    path("push/<int:pk>/download/", views.push_certificate_download, name="push_certificate_download"),
+    # Apple's Device Assignment API
+    path("session", dep_views.session, name="dep_session"),
+    path("account", dep_views.account, name="dep_account"),
+    path("server/devices", dep_views.fetch_devices, name="dep_fetch"),
+    path("devices/sync", dep_views.sync_devices, name="dep_sync"),
+    path("devices", dep_views.device_details, name="dep_details"),
+    path("devices/disown", dep_views.disown_devices, name="dep_disown"),
+    path("profile", dep_views.profile, name="dep_profile"),
+    path("profile/devices", dep_views.profile_devices, name="dep_profile_devices"),
+    path("device/activationlock", dep_views.activation_lock, name="dep_activation_lock"),
+    # Control API (X-Mock-Control-Token)
+    path("_mock/state", control_views.state, name="mock_state"),
+    path("_mock/faults", control_views.faults, name="mock_faults"),
+    path("_mock/config", control_views.config, name="mock_config"),
+    path("_mock/clock", control_views.clock_offset, name="mock_clock"),
+    path("_mock/terms", control_views.terms, name="mock_terms"),
+    path("_mock/reset", control_views.reset, name="mock_reset"),
+    path("_mock/servers", control_views.servers, name="mock_servers"),
+    path("_mock/servers/<str:server_uuid>/token", control_views.server_token, name="mock_server_token"),
+    path("_mock/servers/<str:server_uuid>/revoke", control_views.server_revoke, name="mock_server_revoke"),
+    path("_mock/servers/<str:server_uuid>/access", control_views.server_access, name="mock_server_access"),
+    path("_mock/assignments", control_views.assignments, name="mock_assignments"),
 ]

@@ -39,6 +39,17 @@ def _eager_celery() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language: a French request activates French for the
+    rest of the thread (LocaleMiddleware never deactivates), which leaked into later tests."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     from django.core.cache import cache
 
@@ -159,30 +170,50 @@ def apple_server(transactional_db: None, django_db_blocker: Any) -> Iterator[str
         stop(process)
 
 
+def worker_log(queue: str) -> str:
+    """The output of the worker fixture's process, for assertion messages."""
+    path = ARTIFACTS / f"worker-{queue}.log"
+    return path.read_text(errors="replace")[-4000:] if path.exists() else "(no worker log)"
+
+
 @pytest.fixture
 def celery_worker(transactional_db: None) -> Iterator[str]:
-    """A real worker process on the configured broker, on a queue of its own."""
+    """A real worker process on the configured broker, on a queue of its own.
+
+    Yields the queue name once the worker says it is ready; its output goes to
+    test-artifacts/worker-<queue>.log (see `worker_log`).
+    """
     queue = f"asm-test-{uuid.uuid4().hex[:8]}"
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
-    process = subprocess.Popen(
-        [
-            shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery",
-            "-A",
-            "asm_portal",
-            "worker",
-            "--loglevel=INFO",
-            "--concurrency=1",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=REPO,
-        env=subprocess_env(),
-    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / f"worker-{queue}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery",
+                "-A",
+                "asm_portal",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=1",
+                "-Q",
+                queue,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=REPO,
+            env=subprocess_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
+        deadline = time.monotonic() + 60
+        while b" ready." not in log_path.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Celery worker did not start:\n{worker_log(queue)}")
+            time.sleep(0.2)
         yield queue
     finally:
         stop(process)

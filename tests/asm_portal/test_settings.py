@@ -83,3 +83,13 @@ class ProductionSettingsTests:
         env = {**PRODUCTION_ENV, "ASM_SERVICE": "apple"}
         result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+class BrokerSettingsTests:
+    def test_the_broker_never_shares_the_cache_database(self) -> None:
+        assert portal_settings._redis_broker_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/1"
+        assert portal_settings._redis_broker_url("redis://cache:6379") == "redis://cache:6379/1"
+        assert (
+            portal_settings._redis_broker_url("redis://:secret@cache:6379/4")
+            == "redis://:secret@cache:6379/5"
+        )

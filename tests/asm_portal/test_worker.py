@@ -8,6 +8,7 @@ import pytest
 
 from asm_portal.models import WorkerHeartbeat
 from asm_portal.tasks import worker_heartbeat
+from tests.conftest import worker_log
 
 
 @pytest.mark.integration
@@ -19,4 +20,6 @@ class WorkerTests:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not WorkerHeartbeat.objects.exists():
             time.sleep(0.25)
-        assert WorkerHeartbeat.objects.exists(), "the worker did not run the task within 60 s"
+        assert WorkerHeartbeat.objects.exists(), (
+            f"the worker did not run the task within 60 s:\n{worker_log(celery_worker)}"
+        )

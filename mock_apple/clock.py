@@ -1,0 +1,48 @@
+"""The mock Apple side's own clock.
+
+Apple's clock is not the portal's: sessions, cursor age and token expiry ask this module. The
+offset lives in the apple database (MockConfig) so that every process serving the mock, and
+the control API that moves it, agree; tests in one process may also freeze it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+_frozen: ContextVar[datetime | None] = ContextVar("mock_apple_clock_frozen", default=None)
+
+
+def offset() -> timedelta:
+    from mock_apple.models import MockConfig
+
+    seconds = MockConfig.objects.filter(pk=1).values_list("clock_offset_seconds", flat=True).first()
+    return timedelta(seconds=int(seconds or 0))
+
+
+def set_offset(value: timedelta) -> None:
+    from mock_apple.models import MockConfig
+
+    MockConfig.load()
+    MockConfig.objects.filter(pk=1).update(clock_offset_seconds=int(value.total_seconds()))
+
+
+def now() -> datetime:
+    frozen = _frozen.get()
+    if frozen is not None:
+        return frozen
+    return timezone.now() + offset()
+
+
+@contextmanager
+def frozen_at(moment: datetime) -> Iterator[None]:
+    """Pin the clock for the current thread (tests and benchmarks)."""
+    token = _frozen.set(moment)
+    try:
+        yield
+    finally:
+        _frozen.reset(token)

@@ -1,0 +1,280 @@
+"""The control API under /_mock/: fault injection, clock, terms and test data, for tests and trainers.
+
+Never on Apple's paths. Every call needs the shared secret settings.MOCK_APPLE_CONTROL_TOKEN
+in the X-Mock-Control-Token header; without a configured secret the API does not exist.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.csrf import csrf_exempt
+
+from mock_apple import clock, services
+from mock_apple.models import Device, ForcedResponse, MdmServer, MockConfig, ServerToken
+
+View = Callable[..., HttpResponse]
+
+
+def control(*methods: str) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            expected = settings.MOCK_APPLE_CONTROL_TOKEN
+            if not expected:
+                raise Http404
+            if not constant_time_compare(request.headers.get("X-Mock-Control-Token", ""), expected):
+                return JsonResponse({"error": "X-Mock-Control-Token is missing or wrong."}, status=403)
+            if request.method not in methods:
+                response = JsonResponse({"error": "Method not allowed."}, status=405)
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return view(request, *args, **kwargs)
+            except ValidationError as error:
+                fields = error.message_dict if hasattr(error, "error_dict") else {}
+                return JsonResponse({"error": " ".join(error.messages), "fields": fields}, status=400)
+            except ValueError as error:
+                return JsonResponse({"error": str(error)}, status=400)
+
+        return wrapper
+
+    return decorator
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    if not request.body.strip():
+        return {}
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        raise ValueError("The body is not JSON.") from None
+    if not isinstance(data, dict):
+        raise ValueError("The body must be a JSON object.")
+    return data
+
+
+def _int(data: dict[str, Any], key: str, default: int | None = None) -> int | None:
+    value = data.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} must be a whole number.")
+    return int(value)
+
+
+def _fault_json(fault: ForcedResponse) -> dict[str, Any]:
+    return {
+        "id": fault.pk,
+        "endpoint": fault.endpoint,
+        "status": fault.status,
+        "code": fault.code,
+        "retry_after": fault.retry_after,
+        "latency_ms": fault.latency_ms,
+        "remaining": fault.remaining,
+    }
+
+
+def _config_json(config: MockConfig) -> dict[str, Any]:
+    return {name: getattr(config, name) for name in services.CONFIG_FIELDS}
+
+
+def _server_json(server: MdmServer) -> dict[str, Any]:
+    token = ServerToken.objects.filter(mdm_server=server, revoked_at__isnull=True).first()
+    return {
+        "name": server.name,
+        "server_uuid": server.server_uuid,
+        "devices": getattr(server, "device_count", None),
+        "access_denied": server.access_denied,
+        "has_certificate": bool(server.certificate_pem),
+        "token": {"consumer_key": token.consumer_key, "expiry": token.access_token_expiry.isoformat()}
+        if token
+        else None,
+    }
+
+
+@control("GET")
+def state(request: HttpRequest) -> HttpResponse:
+    organization = services.organization_demo()
+    servers = MdmServer.objects.annotate(device_count=Count("devices")).order_by("name")
+    return JsonResponse(
+        {
+            "clock": {"now": clock.now().isoformat(), "offset_seconds": int(clock.offset().total_seconds())},
+            "config": _config_json(MockConfig.load()),
+            "faults": [_fault_json(fault) for fault in ForcedResponse.objects.all()],
+            "terms": {
+                "version": organization.terms_version,
+                "accepted_version": organization.terms_accepted_version,
+            }
+            if organization
+            else None,
+            "servers": [_server_json(server) for server in servers],
+            "endpoints": list(services.ENDPOINTS),
+        }
+    )
+
+
+@control("GET", "POST", "DELETE")
+def faults(request: HttpRequest) -> HttpResponse:
+    """POST queues a forced answer: {endpoint, status, code, retry_after, latency_ms, count}."""
+    if request.method == "DELETE":
+        services.faults_clear()
+        return HttpResponse(status=204)
+    if request.method == "POST":
+        data = _body(request)
+        fault = services.fault_queue(
+            endpoint=str(data.get("endpoint", "")),
+            status=_int(data, "status"),
+            code=str(data.get("code", "")),
+            retry_after=_int(data, "retry_after"),
+            latency_ms=_int(data, "latency_ms", 0) or 0,
+            count=_int(data, "count", 1) or 1,
+        )
+        return JsonResponse(_fault_json(fault), status=201)
+    return JsonResponse({"faults": [_fault_json(fault) for fault in ForcedResponse.objects.all()]})
+
+
+@control("GET", "PATCH", "PUT")
+def config(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        services.config_update(**_body(request))
+    return JsonResponse(_config_json(MockConfig.load()))
+
+
+@control("GET", "PUT")
+def clock_offset(request: HttpRequest) -> HttpResponse:
+    """PUT {"offset_seconds": n}: move the mock's clock (cursor age, sessions, token expiry)."""
+    if request.method == "PUT":
+        seconds = _int(_body(request), "offset_seconds")
+        if seconds is None:
+            raise ValueError("offset_seconds is required.")
+        services.clock_set_offset(seconds=seconds)
+    return JsonResponse(
+        {"now": clock.now().isoformat(), "offset_seconds": int(clock.offset().total_seconds())}
+    )
+
+
+@control("POST")
+def terms(request: HttpRequest) -> HttpResponse:
+    """{"action": "publish"} publishes new terms (T_C_NOT_SIGNED); "accept" accepts them."""
+    organization = services.organization_demo()
+    if organization is None:
+        raise ValueError("There is no organisation: run seed_apple first.")
+    action = _body(request).get("action")
+    if action == "publish":
+        organization = services.terms_publish(organization=organization)
+    elif action == "accept":
+        organization = services.terms_accept(actor=None, organization=organization)
+    else:
+        raise ValueError('action must be "publish" or "accept".')
+    return JsonResponse(
+        {"version": organization.terms_version, "accepted_version": organization.terms_accepted_version}
+    )
+
+
+@control("POST")
+def reset(request: HttpRequest) -> HttpResponse:
+    """Every fault, session setting and the clock back to the defaults."""
+    return JsonResponse(_config_json(services.mock_reset()))
+
+
+@control("GET", "POST")
+def servers(request: HttpRequest) -> HttpResponse:
+    """POST {"name", "assign": n}: the MDM server (created if needed), n more devices, a new token."""
+    if request.method == "GET":
+        found = MdmServer.objects.annotate(device_count=Count("devices")).order_by("name")
+        return JsonResponse({"servers": [_server_json(server) for server in found]})
+    data = _body(request)
+    organization = services.organization_demo()
+    if organization is None:
+        raise ValueError("There is no organisation: run seed_apple first.")
+    name = str(data.get("name", "")).strip()
+    server = MdmServer.objects.filter(organization=organization, name=name).first()
+    if server is None:
+        server = services.mdm_server_create(actor=None, organization=organization, name=name)
+    assign = _int(data, "assign", 0) or 0
+    if assign:
+        services.devices_assign_unassigned(server=server, count=assign, assigned_by=_admin_id(organization))
+    _, values = services.server_token_issue(actor=None, server=server, issued_by=_admin(organization))
+    server.device_count = Device.objects.filter(mdm_server=server).count()  # type: ignore[attr-defined]
+    return JsonResponse({"server": _server_json(server), "token": values}, status=201)
+
+
+def _admin(organization: Any) -> Any:
+    return organization.accounts.filter(role="administrator", is_active=True).order_by("id").first()
+
+
+def _admin_id(organization: Any) -> str:
+    admin = _admin(organization)
+    return admin.apple_id if admin else ""
+
+
+def _server(server_uuid: str) -> MdmServer:
+    return get_object_or_404(MdmServer, server_uuid=server_uuid)
+
+
+@control("POST")
+def server_token(request: HttpRequest, server_uuid: str) -> HttpResponse:
+    server = _server(server_uuid)
+    _, values = services.server_token_issue(actor=None, server=server, issued_by=_admin(server.organization))
+    return JsonResponse({"token": values}, status=201)
+
+
+@control("POST")
+def server_revoke(request: HttpRequest, server_uuid: str) -> HttpResponse:
+    return JsonResponse({"revoked": services.server_token_revoke(server=_server(server_uuid))})
+
+
+@control("PUT")
+def server_access(request: HttpRequest, server_uuid: str) -> HttpResponse:
+    """{"denied": true}: the server's tokens get 403 ACCESS_DENIED until set back to false."""
+    server = _server(server_uuid)
+    denied = _body(request).get("denied")
+    if not isinstance(denied, bool):
+        raise ValueError("denied must be true or false.")
+    MdmServer.objects.filter(pk=server.pk).update(access_denied=denied)
+    return JsonResponse({"server_uuid": server.server_uuid, "access_denied": denied})
+
+
+@control("POST")
+def assignments(request: HttpRequest) -> HttpResponse:
+    """{"action": "assign"|"unassign", "serials": [...], "server_uuid"}: as the ASM portal does,
+    with the same sync events."""
+    data = _body(request)
+    organization = services.organization_demo()
+    if organization is None:
+        raise ValueError("There is no organisation: run seed_apple first.")
+    serials = data.get("serials")
+    if not isinstance(serials, list) or not all(isinstance(item, str) for item in serials):
+        raise ValueError("serials must be a list of serial numbers.")
+    ids = services.serials_resolve(organization=organization, serials=[s.strip().upper() for s in serials])
+    by = _admin_id(organization)
+    if data.get("action") == "assign":
+        server = _server(str(data.get("server_uuid", "")))
+        result = services.devices_assign(
+            actor=None, organization=organization, server=server, device_ids=ids, assigned_by=by
+        )
+    elif data.get("action") == "unassign":
+        result = services.devices_unassign(
+            actor=None, organization=organization, device_ids=ids, assigned_by=by
+        )
+    else:
+        raise ValueError('action must be "assign" or "unassign".')
+    return JsonResponse(
+        {
+            "added": result.added,
+            "moved": result.moved,
+            "unassigned": result.unassigned,
+            "unchanged": result.unchanged,
+        }
+    )

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from mock_apple import services
+from mock_apple.models import MdmServer
+
+
+class Command(BaseCommand):
+    help = (
+        "Create an MDM server in the mock Apple School Manager if needed, optionally give it N "
+        "unassigned devices, and write a new server token to standard output: the plain JSON "
+        "(--json) or the encrypted .p7m for your certificate (--cert). The server's earlier token "
+        "stops working."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("name", help="Name of the MDM server.")
+        parser.add_argument("--assign", type=int, default=0, metavar="N", help="Assign N unassigned devices.")
+        output = parser.add_mutually_exclusive_group(required=True)
+        output.add_argument("--json", action="store_true", help="Write the token's OAuth values as JSON.")
+        output.add_argument("--cert", metavar="PEM", help="Encrypt the token (.p7m) to this certificate.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        organization = services.organization_demo()
+        if organization is None:
+            raise CommandError(
+                "There is no Apple School Manager organisation yet: run seed_demo (or seed_apple)."
+            )
+        if options["assign"] < 0:
+            raise CommandError("--assign must be a positive number.")
+        certificate = b""
+        if options["cert"]:
+            try:
+                certificate = Path(options["cert"]).read_bytes()
+            except OSError as exc:
+                raise CommandError(f"Cannot read {options['cert']}: {exc.strerror}") from None
+        admin = organization.accounts.filter(role="administrator", is_active=True).order_by("id").first()
+        try:
+            server = MdmServer.objects.filter(organization=organization, name=options["name"].strip()).first()
+            if server is None:
+                server = services.mdm_server_create(
+                    actor=None, organization=organization, name=options["name"]
+                )
+            if options["assign"]:
+                services.devices_assign_unassigned(
+                    server=server, count=options["assign"], assigned_by=admin.apple_id if admin else ""
+                )
+            if certificate:
+                services.mdm_server_certificate_upload(actor=None, server=server, data=certificate)
+                _, data = services.server_token_file(actor=None, server=server, issued_by=admin)
+                self.stdout.write(data.decode(), ending="")
+            else:
+                _, values = services.server_token_issue(actor=None, server=server, issued_by=admin)
+                self.stdout.write(json.dumps(values, indent=2))
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None

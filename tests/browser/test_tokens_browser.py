@@ -1,0 +1,124 @@
+"""The issue's "done when", in Chromium and in French, as a new administrator does it.
+
+Push certificate first (its prerequisite), then the article's step 1: the public key from the
+portal, the MDM server and its token in the mock Apple School Manager, devices assigned to it,
+the .p7m and the Apple ID back in the portal: the token is Active, named after the MDM server,
+and expires a year ahead.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from asm_portal import clock
+from tests.browser.conftest import screenshot
+from tests.conftest import ARTIFACTS, PASSWORD
+from tests.mock_apple.conftest import PASSWORD as APPLE_PASSWORD
+from tests.mock_apple.conftest import dep_server, live, organization_create  # noqa: F401
+from tokens.models import EnrollmentProgramToken
+
+APPLE_ID = "admin@appleid.contoso.edu"
+SERVER = "Lycée Jean Moulin - Intune"
+
+
+@pytest.mark.browser
+@pytest.mark.integration
+@live
+class TokenBrowserTests:
+    def test_a_new_administrator_adds_an_asm_token_in_french(
+        self,
+        live_server,
+        dep_server,  # noqa: F811
+        admin_user,
+        page,
+        settings,
+    ) -> None:
+        settings.APPLE_BASE_URL = settings.APPLE_PUBLIC_URL = dep_server
+        organization_create(devices=12)
+        portal = live_server.url
+
+        page.goto(f"{portal}/signin/")
+        page.fill("input[name=username]", admin_user.username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{portal}/")
+        page.select_option("#topbar-language", "fr")
+        page.wait_for_function("document.documentElement.lang === 'fr'")
+
+        # Prerequisite: the Apple MDM Push certificate, from Apple's Push Certificates portal.
+        page.goto(f"{portal}/enrollment/apple/push-certificate/")
+        page.check("input[data-consent]")
+        with page.expect_download() as csr:
+            page.click("text=Télécharger votre CSR")
+        with page.context.expect_page() as opened:
+            page.click("text=Créer votre certificat Push MDM")
+        apple = opened.value
+        apple.wait_for_load_state()
+        apple.select_option("#signin-language", "fr")
+        apple.wait_for_function("document.documentElement.lang === 'fr'")
+        apple.fill("#id_apple_id", APPLE_ID)
+        apple.fill("#id_password", APPLE_PASSWORD)
+        apple.click("form:not(.signin-foot) button[type=submit]")
+        apple.wait_for_url(f"{dep_server}/push/")
+        apple.set_input_files("#id_csr", csr.value.path())
+        apple.click("form[action$='/push/create/'] button[type=submit]")
+        with apple.expect_download() as certificate:
+            apple.click(".apple-table a.button-primary")
+        page.bring_to_front()
+        page.fill("#id_apple_id", APPLE_ID)
+        page.set_input_files("#id_certificate", certificate.value.path())
+        page.click(".upload-form button[type=submit]")
+        page.wait_for_selector(".essentials >> text=Actif")
+
+        # Step 1 of the article: the public key, then the token made for it in Apple School Manager.
+        page.click(".blade-menu >> text=Jetons du programme d’inscription")
+        page.click(".commandbar >> text=Ajouter")
+        page.wait_for_selector("h1:has-text('Ajouter un jeton du programme d’inscription')")
+        page.check("input[data-consent]")
+        with page.expect_download() as public_key:
+            page.click("text=Télécharger votre clé publique")
+        assert public_key.value.suggested_filename.endswith(".pem")
+        with page.context.expect_page() as opened:
+            page.click("text=Créer un jeton via Apple School Manager")
+        asm = opened.value
+        asm.wait_for_url(f"{dep_server}/asm/devices/")  # already signed in to Apple
+        asm.click(".asm-nav >> text=Serveurs de gestion des appareils mobiles")
+        asm.click("text=Ajouter un serveur MDM")
+        asm.fill("#id_name", SERVER)
+        asm.set_input_files("#id_certificate", public_key.value.path())
+        asm.click("text=Enregistrer le serveur MDM")
+        with asm.expect_download() as server_token:
+            asm.click("text=Obtenir un jeton")
+        assert server_token.value.suggested_filename.endswith("_smime.p7m")
+        asm.click(".asm-nav >> text=Affectations d’appareil")
+        asm.fill("#id_serials", "DMPQ000001 DMPQ000002 DMPQ000003")
+        asm.select_option("#id_server", label=SERVER)
+        asm.click("button:has-text('OK')")
+        assert "3 appareils ont été affectés" in asm.locator(".notice-success").inner_text()
+
+        page.bring_to_front()
+        page.fill("#id_apple_id", APPLE_ID)
+        page.set_input_files("#id_token", server_token.value.path())
+        page.click(".upload-form button[type=submit]")
+        page.wait_for_selector(f".blade-title:has-text('{SERVER} | Vue d’ensemble')")
+
+        token = EnrollmentProgramToken.objects.get()
+        assert token.token_name == SERVER
+        assert abs(token.expires_at - (clock.now() + timedelta(days=365))) < timedelta(days=1)
+        essentials = page.locator(".essentials").inner_text()
+        assert "Actif" in essentials and "Apple School Manager" in essentials and APPLE_ID in essentials
+        assert token.expires_at.strftime("%d/%m/%Y") in essentials
+        assert "364 jours" in essentials or "365 jours" in essentials
+        assert "Jeton chargé" in page.locator("#toasts").inner_text()
+        page.evaluate(
+            "document.getElementById('toasts').replaceChildren()"
+        )  # the blade alone, for the screenshot
+        screenshot(page, "token-blade-fr")
+        assert (ARTIFACTS / "token-blade-fr.png").stat().st_size > 10_000
+
+        page.click(".breadcrumb >> text=Jetons du programme d’inscription")
+        row = page.locator(f"tr:has-text('{SERVER}')")
+        assert "Actif" in row.inner_text() and "Apple School Manager" in row.inner_text()
+        screenshot(page, "token-list-fr")
