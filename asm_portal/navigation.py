@@ -105,4 +105,5 @@ APPLE_ENROLLMENT_MENU = (
 TOKEN_MENU = (
     # (group label, [(url name, label, icon)])
     (None, [("tokens:detail", _("Overview"), "info")]),
+    (_("Manage"), [("profiles:token_profiles", _("Profiles"), "document")]),
 )

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from profiles.choices import GRACE_PERIODS, Affinity, AuthMethod, Pairing, RulesEdition
-from profiles.models import ConfiguratorCertificate, VppToken
+from profiles.models import ConfiguratorCertificate, EnrollmentProfile, VppToken
 from profiles.rules import ProfileValues
 from profiles.screens import SCREENS
 
@@ -24,7 +24,9 @@ def yes_no(label: Any, help_text: Any = "") -> forms.TypedChoiceField:
         choices=YES_NO,
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
-        empty_value=False,
+        # Not "required": an unanswered Yes | No means No, as Intune's defaults do.
+        required=False,
+        empty_value=False,  # type: ignore[arg-type]
     )
 
 
@@ -176,8 +178,8 @@ class ProfileForm(forms.Form):
         # One Hide | Show control per Setup Assistant screen, as Intune lists them.
         for screen in SCREENS:
             self.fields[f"screen_{screen.key}"] = forms.ChoiceField(
-                label=screen.label,
-                help_text=screen.description,
+                label=str(screen.label),
+                help_text=str(screen.description),
                 choices=SHOW_HIDE,
                 initial="show",
                 widget=forms.RadioSelect,
@@ -245,9 +247,11 @@ class RulesEditionForm(forms.Form):
 
 
 class DefaultProfileForm(forms.Form):
-    profile = forms.ModelChoiceField(
-        label=_("Default profile"), queryset=None, empty_label=_("Select a profile")
-    )  # type: ignore[arg-type]
+    profile: forms.ModelChoiceField[EnrollmentProfile] = forms.ModelChoiceField(
+        label=_("Default profile"),
+        queryset=EnrollmentProfile.objects.none(),
+        empty_label=_("Select a profile"),
+    )
 
     def __init__(self, *args: Any, profiles: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -113,6 +113,8 @@ class EnrollmentProfile(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        verbose_name = _("enrollment program profile")
+        verbose_name_plural = _("enrollment program profiles")
         constraints = [
             models.UniqueConstraint(fields=["token", "name"], name="unique_profile_name_per_token"),
             models.UniqueConstraint(

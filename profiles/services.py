@@ -14,13 +14,13 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from tokens.dep_client import DepError
 
 from asm_portal import clock, roles
 from asm_portal.services import audit_record
 from profiles import apple, graph, rules
 from profiles.certificates import CertificateError, certificate_parse
 from profiles.models import ConfiguratorCertificate, EnrollmentProfile, ProfileSettings
+from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
 
 logger = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ def profile_define_on_apple(*, profile: EnrollmentProfile, force: bool = False) 
     digest = _digest(body)
     if profile.apple_profile_uuid and profile.apple_definition_digest == digest and not force:
         return profile.apple_profile_uuid
-    answer = token_dep_client(profile.token).request("POST", "/profile", json_body=body)
+    answer = token_dep_client(token=profile.token).request("POST", "/profile", json_body=body)
     uuid = answer.get("profile_uuid") if isinstance(answer, dict) else None
     if not isinstance(uuid, str) or not uuid:
         raise DepError("Apple's define-profile answer has no profile_uuid.", code="INVALID_RESPONSE")

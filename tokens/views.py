@@ -29,6 +29,11 @@ SESSION_PUBLIC_KEYS = "tokens.public_keys"
 SESSION_PUSH_CSR = "tokens.push_csr_downloaded"
 
 
+def _crumbs(token: EnrollmentProgramToken) -> list[navigation.Crumb]:
+    """Blades under a token: the token joins the breadcrumb."""
+    return [navigation.Crumb(token.token_name, reverse("tokens:detail", args=[token.pk]))]
+
+
 def _get_token_for_user(request: AuthenticatedHttpRequest, pk: int) -> EnrollmentProgramToken:
     # One tenant per deployment: every signed-in user sees every token; roles decide changes.
     # Blades never need the OAuth values: they stay encrypted, not even decrypted in memory.
@@ -165,11 +170,9 @@ def _render_upload(
     if token is None:
         return render_blade(request, "tokens/upload.html", context, blade="tokens:add")
     # A renewal sits under its token, whose URL the static blade tree cannot know.
-    context["token_crumbs"] = [
-        *navigation.trail("tokens:detail"),
-        navigation.Crumb(token.token_name, reverse("tokens:detail", args=[token.pk])),
-    ]
-    return render_blade(request, "tokens/upload.html", context, blade="tokens:detail")
+    return render_blade(
+        request, "tokens/upload.html", context, blade="tokens:detail", extra_crumbs=_crumbs(token)
+    )
 
 
 @sensitive_post_parameters()
@@ -226,6 +229,8 @@ def token_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else "",
         "deletion_blockers": services.token_deletion_blockers(token=token),
         "token_menu": navigation.TOKEN_MENU,
+        # The reverse relation of profiles.EnrollmentProfile; tokens need not import profiles.
+        "default_profile": token.profiles.filter(is_default=True).first(),
     }
     return render_blade(request, "tokens/detail.html", context, blade="tokens:detail")
 
@@ -281,9 +286,7 @@ def token_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context = {
         "token": token,
         "deletion_blockers": reasons,
-        "token_crumbs": [
-            *navigation.trail("tokens:detail"),
-            navigation.Crumb(token.token_name, reverse("tokens:detail", args=[token.pk])),
-        ],
     }
-    return render_blade(request, "tokens/delete.html", context, blade="tokens:detail")
+    return render_blade(
+        request, "tokens/delete.html", context, blade="tokens:detail", extra_crumbs=_crumbs(token)
+    )

@@ -90,3 +90,15 @@ def days_until(value: datetime | None) -> str:
 @register.filter
 def get_item(mapping: dict[Any, Any], key: Any) -> Any:
     return mapping.get(key)
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """How long ago, as notifications say it: "Just now" under a minute."""
+    if value is None:
+        return ""
+    from django.utils.timesince import timesince
+
+    if (clock.now() - value).total_seconds() < 60:
+        return _("Just now")
+    return _("%(time)s ago") % {"time": timesince(value, clock.now())}

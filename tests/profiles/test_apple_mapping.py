@@ -4,6 +4,7 @@ import base64
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 from referencing import Registry, Resource
@@ -15,7 +16,7 @@ from profiles.rules import ProfileValues
 SCHEMAS = Path(__file__).resolve().parent.parent / "fixtures" / "apple-dep-schemas"
 
 
-def validate(body: dict, schema: str = "Profile.json") -> None:
+def validate(body: dict[str, Any], schema: str = "Profile.json") -> None:
     resources = [(p.name, Resource.from_contents(json.loads(p.read_text()))) for p in SCHEMAS.glob("*.json")]
     registry = Registry().with_resources(resources)
     jsonschema.Draft202012Validator(json.loads((SCHEMAS / schema).read_text()), registry=registry).validate(
@@ -23,7 +24,7 @@ def validate(body: dict, schema: str = "Profile.json") -> None:
     )
 
 
-def mapped(values: ProfileValues, certificates: list[bytes] | None = None) -> dict:
+def mapped(values: ProfileValues, certificates: list[bytes] | None = None) -> dict[str, Any]:
     return apple_profile(
         values,
         enrollment_url="https://portal.example.org/enroll/tok-1/",

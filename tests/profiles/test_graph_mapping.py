@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import replace
+from typing import Any
 
 from profiles.choices import Affinity, AuthMethod, Pairing
 from profiles.graph import graph_profile
@@ -10,7 +11,7 @@ from profiles.rules import ProfileValues
 from profiles.screens import SCREENS
 
 
-def mapped(values: ProfileValues, certificates: list[bytes] | None = None) -> dict:
+def mapped(values: ProfileValues, certificates: list[bytes] | None = None) -> dict[str, Any]:
     return graph_profile(
         values,
         profile_id="p-1",
