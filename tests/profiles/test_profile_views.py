@@ -49,7 +49,7 @@ SCREENS_SHOWN = {
 }
 
 
-def form_data(**changes) -> dict:
+def form_data(**changes: str) -> dict[str, str]:
     data = {
         "name": "Cart 3",
         "description": "Library cart",
