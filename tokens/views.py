@@ -18,6 +18,7 @@ from asm_portal.models import Notification
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
 from asm_portal.templatetags.ui import when
+from profiles.models import EnrollmentProfile
 from tokens import services
 from tokens.forms import ConsentForm, PushCertificateUploadForm, TokenUploadForm
 from tokens.models import EnrollmentProgramToken
@@ -229,8 +230,7 @@ def token_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else "",
         "deletion_blockers": services.token_deletion_blockers(token=token),
         "token_menu": navigation.TOKEN_MENU,
-        # The reverse relation of profiles.EnrollmentProfile; tokens need not import profiles.
-        "default_profile": token.profiles.filter(is_default=True).first(),
+        "default_profile": EnrollmentProfile.objects.filter(token=token, is_default=True).first(),
     }
     return render_blade(request, "tokens/detail.html", context, blade="tokens:detail")
 
