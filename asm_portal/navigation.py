@@ -53,6 +53,15 @@ BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
     "profiles:delete": (_("Delete profile"), "tokens:list", "enrollment"),
     "profiles:default": (_("Set default profile"), "tokens:list", "enrollment"),
     "devices:list": (_("Enrollment program devices"), "apple_enrollment", "enrollment"),
+    "devices:sync_choose": (_("Sync"), "devices:list", "enrollment"),
+    "devices:assign": (_("Assign profile"), "devices:list", "enrollment"),
+    "devices:delete": (_("Delete devices"), "devices:list", "enrollment"),
+    # Blades under a token or a profile: the views add the token (and profile) to the trail.
+    "devices:token_devices": (_("Devices"), "tokens:list", "enrollment"),
+    "devices:sync": (_("Sync"), "tokens:list", "enrollment"),
+    "devices:profile_assignments": (_("Device assignments"), "tokens:list", "enrollment"),
+    "devices:profile_assign": (_("Assign"), "tokens:list", "enrollment"),
+    "devices:assignment": (_("Assignment result"), "tokens:list", "enrollment"),
     "tenant_admin": (_("Tenant administration"), "home", "tenant"),
     "audit_logs": (_("Audit logs"), "tenant_admin", "tenant"),
     "roles": (_("Roles"), "tenant_admin", "tenant"),
@@ -105,5 +114,11 @@ APPLE_ENROLLMENT_MENU = (
 TOKEN_MENU = (
     # (group label, [(url name, label, icon)])
     (None, [("tokens:detail", _("Overview"), "info")]),
-    (_("Manage"), [("profiles:token_profiles", _("Profiles"), "document")]),
+    (
+        _("Manage"),
+        [
+            ("profiles:token_profiles", _("Profiles"), "document"),
+            ("devices:token_devices", _("Devices"), "tablet"),
+        ],
+    ),
 )

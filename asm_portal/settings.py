@@ -119,8 +119,31 @@ PORTAL_BASE_URL = envurl("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 APPLE_BASE_URL = envurl("APPLE_BASE_URL", "http://127.0.0.1:8001")
 APPLE_PUBLIC_URL = envurl("APPLE_PUBLIC_URL", APPLE_BASE_URL)
 APPLE_HTTP_TIMEOUT_SECONDS = envint("APPLE_HTTP_TIMEOUT_SECONDS", "15")
-# The X-Server-Protocol-Version the DEP client sends (7: iPads report os "iPadOS").
-APPLE_SERVER_PROTOCOL_VERSION = envint("APPLE_SERVER_PROTOCOL_VERSION", "7")
+# The X-Server-Protocol-Version the DEP client sends (7: iPads report os "iPadOS"; 9: a throttled
+# profile assignment answers THROTTLED; 10: with retry_after_seconds, which assignments honour).
+APPLE_SERVER_PROTOCOL_VERSION = envint("APPLE_SERVER_PROTOCOL_VERSION", "10")
+
+# Device sync and profile assignment (devices app), Intune's limits. A trainer can shorten them.
+# A full sync (every serial Apple assigns) at most once per this interval; a request inside it
+# refreshes only the serial numbers Intune does not know yet.
+SYNC_FULL_INTERVAL_SECONDS = envint("SYNC_FULL_INTERVAL_SECONDS", str(7 * 86400))
+# Each sync request has this long to finish; until then, or until it succeeds, Sync is refused.
+SYNC_REQUEST_WINDOW_SECONDS = envint("SYNC_REQUEST_WINDOW_SECONDS", str(15 * 60))
+# The automatic delta sync of every token (Celery beat).
+SYNC_DELTA_INTERVAL_SECONDS = envint("SYNC_DELTA_INTERVAL_SECONDS", str(12 * 3600))
+# Devices asked of Apple per page (Apple's maximum is 1000).
+SYNC_PAGE_SIZE = envint("SYNC_PAGE_SIZE", "1000")
+# A running sync holds a lease on its run, renewed at every page; a lease that is not renewed
+# for this long (a killed worker) can be taken over.
+SYNC_LEASE_SECONDS = envint("SYNC_LEASE_SECONDS", "60")
+# Apple's 429, 5xx and timeouts: tries per call, and the first back-off delay (doubled each time,
+# or Apple's Retry-After when it says more).
+SYNC_RETRY_ATTEMPTS = envint("SYNC_RETRY_ATTEMPTS", "5")
+SYNC_RETRY_BACKOFF_SECONDS = envint("SYNC_RETRY_BACKOFF_SECONDS", "2")
+# Devices that Apple reports deleted stay visible (as removed) this long, then Intune removes them.
+SYNC_REMOVED_RETENTION_DAYS = envint("SYNC_REMOVED_RETENTION_DAYS", "30")
+# Serial numbers Apple answers THROTTLED are tried again this many times (after its delay).
+ASSIGNMENT_THROTTLED_RETRIES = envint("ASSIGNMENT_THROTTLED_RETRIES", "5")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -328,6 +351,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "worker-heartbeat": {"task": "asm_portal.tasks.worker_heartbeat", "schedule": 60.0},
+    # Queues the 12-hour delta sync of each token when it is due, and resumes abandoned syncs.
+    "devices-syncs-due": {"task": "devices.tasks.syncs_due_task", "schedule": 300.0},
+    "devices-removed-purge": {"task": "devices.tasks.removed_devices_purge_task", "schedule": 86400.0},
 }
 
 LOG_LEVEL = os.getenv("LOG_LEVEL", "INFO")

@@ -254,7 +254,9 @@ def profile_update(
             locked.certificates.filter(pk__in=list(remove_certificate_ids)).delete()
             _save_certificates(locked, parsed)
             if locked.apple_profile_uuid:
-                profile_define_on_apple(profile=locked)
+                previous_uuid = locked.apple_profile_uuid
+                if profile_define_on_apple(profile=locked) != previous_uuid:
+                    _devices_reassign_on_commit(locked)
     except IntegrityError:
         raise ProfileRefused({"name": [_("This token already has a profile with this name.")]}) from None
     except DepError as error:
@@ -272,6 +274,15 @@ def profile_update(
         details={"changed": changed},
     )
     return SaveResult(locked, outcome.notices)
+
+
+def _devices_reassign_on_commit(profile: EnrollmentProfile) -> None:
+    """Apple's profiles cannot change: the edit is a new Apple profile, and the devices assigned
+    the old one are assigned the new one by a task once the edit is saved."""
+    from devices.tasks import profile_reassign_task
+
+    if profile_assigned_device_count(profile):
+        transaction.on_commit(lambda: profile_reassign_task.delay(profile.pk))
 
 
 def profile_assigned_device_count(profile: EnrollmentProfile) -> int:

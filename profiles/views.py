@@ -17,6 +17,7 @@ from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
+from devices.services import profiles_with_assigned_counts
 from profiles import services
 from profiles.choices import Affinity
 from profiles.forms import DefaultProfileForm, ProfileForm, RulesEditionForm, initial_from
@@ -36,7 +37,8 @@ def _get_profile_for_user(request: AuthenticatedHttpRequest, pk: int) -> Enrollm
 
 
 def _profiles() -> QuerySet[EnrollmentProfile]:
-    return EnrollmentProfile.objects.select_related("token")
+    # With `assigned_count` (the « Assigned devices » column), counted by the devices app.
+    return profiles_with_assigned_counts(EnrollmentProfile.objects.select_related("token"))
 
 
 def _crumbs(

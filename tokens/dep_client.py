@@ -10,7 +10,10 @@ It behaves like the open-source DEP clients Apple's service is used to (nanodep,
   `Content-Type: application/json;charset=UTF8`, within `APPLE_HTTP_TIMEOUT_SECONDS`;
 - every failure is one exception type, `DepError`, with the HTTP status, Apple's error code
   (Apple answers bare or quoted code strings, so they are matched as substrings) and the
-  Retry-After delay.
+  Retry-After delay;
+- `fetch_devices`, `sync_devices`, `assign_profile` and `remove_profile` speak Apple's device
+  endpoints and check the shape of the answers; what to do on 429, 5xx or a cursor error is
+  the caller's policy (devices/sync.py, devices/services.py).
 
 Secrets and session tokens are never logged and never part of an exception message.
 """
@@ -21,6 +24,7 @@ import email.utils
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -105,6 +109,23 @@ class OAuthCredentials:
         return "OAuthCredentials(<redacted>)"
 
     __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class DevicePage:
+    """One page of a fetch or sync (FetchDeviceResponse): the devices and the cursor after them."""
+
+    cursor: str
+    devices: list[dict[str, Any]]
+    more_to_follow: bool
+
+
+@dataclass(frozen=True)
+class AssignmentAnswer:
+    """Apple's AssignProfileResponse: the status of each serial and the throttling delay."""
+
+    devices: dict[str, str]
+    retry_after_seconds: int | None
 
 
 class DepError(Exception):
@@ -239,6 +260,61 @@ class DepClient:
         if not isinstance(body, dict):
             raise DepError("Apple's /account answer is not an object.", code="INVALID_RESPONSE")
         return body
+
+    # --- Devices and profile assignments ---------------------------------------------------
+
+    def fetch_devices(self, *, cursor: str = "", limit: int = 1000) -> DevicePage:
+        """POST /server/devices: one page of the walk through every device of the MDM server.
+
+        The first call has no cursor; the walk goes on while `more_to_follow` is true. The last
+        page's cursor on fetch answers EXHAUSTED_CURSOR: it is then a cursor for `sync_devices`.
+        """
+        body: dict[str, Any] = {"limit": limit}
+        if cursor:
+            body["cursor"] = cursor
+        return self._device_page(self.request("POST", "/server/devices", json_body=body))
+
+    def sync_devices(self, *, cursor: str, limit: int = 1000) -> DevicePage:
+        """POST /devices/sync: the devices added, modified or deleted since the cursor."""
+        return self._device_page(
+            self.request("POST", "/devices/sync", json_body={"cursor": cursor, "limit": limit})
+        )
+
+    def assign_profile(self, *, profile_uuid: str, serials: Sequence[str]) -> AssignmentAnswer:
+        """POST /profile/devices: Apple's answer per serial (SUCCESS, NOT_ACCESSIBLE, FAILED,
+        THROTTLED) and, from protocol version 10, how long to wait before retrying throttled ones."""
+        body = self.request(
+            "POST", "/profile/devices", json_body={"profile_uuid": profile_uuid, "devices": list(serials)}
+        )
+        devices = body.get("devices") if isinstance(body, dict) else None
+        if not isinstance(devices, dict):
+            raise DepError("Apple's assign-profile answer has no devices.", code="INVALID_RESPONSE")
+        retry_after = body.get("retry_after_seconds")
+        return AssignmentAnswer(
+            devices={str(serial): str(status) for serial, status in devices.items()},
+            retry_after_seconds=retry_after if isinstance(retry_after, int) else None,
+        )
+
+    def remove_profile(self, *, serials: Sequence[str]) -> dict[str, str]:
+        """DELETE /profile/devices (with a JSON body, as Apple wants it): Apple's answer per serial."""
+        body = self.request("DELETE", "/profile/devices", json_body={"devices": list(serials)})
+        devices = body.get("devices") if isinstance(body, dict) else None
+        if not isinstance(devices, dict):
+            raise DepError("Apple's remove-profile answer has no devices.", code="INVALID_RESPONSE")
+        return {str(serial): str(status) for serial, status in devices.items()}
+
+    @staticmethod
+    def _device_page(body: Any) -> DevicePage:
+        if not isinstance(body, dict):
+            raise DepError("Apple's device page is not an object.", code="INVALID_RESPONSE")
+        cursor, devices = body.get("cursor"), body.get("devices") or []
+        if not isinstance(cursor, str) or not isinstance(devices, list):
+            raise DepError("Apple's device page has no cursor or devices.", code="INVALID_RESPONSE")
+        return DevicePage(
+            cursor=cursor,
+            devices=[device for device in devices if isinstance(device, dict)],
+            more_to_follow=body.get("more_to_follow") is True,
+        )
 
     # --- Plumbing ------------------------------------------------------------------------
 

@@ -240,6 +240,10 @@ _APPLE_ERROR_MESSAGES = {
         "Apple could not verify the token’s signature (signature_invalid). Download the token again "
         "from Apple School Manager."
     ),
+    "token_expired": gettext_lazy(
+        "Apple refused the token because it has expired (token_expired). Renew the token: download a "
+        "new one from Apple School Manager and upload it here."
+    ),
 }
 
 
@@ -543,10 +547,13 @@ def token_renew(
 def token_sync_request(*, actor: Actor | None, token: EnrollmentProgramToken, reason: str) -> None:
     """Ask for a sync of the token's devices with Apple (Graph syncWithAppleDeviceEnrollmentProgram).
 
-    The sync engine belongs to the devices app; it plugs in here, in this one place:
-    `transaction.on_commit(lambda: token_sync_task.delay(token.pk))`. Until then the request
-    is recorded (Last requested sync) and audited.
+    The request is recorded (Last requested sync) and audited; the devices app queues the sync
+    run, whose task is sent once the caller's transaction commits. A sync already in progress
+    is not doubled.
     """
+    from devices.models import SyncRun
+    from devices.services import sync_queue
+
     if actor is not None:
         roles.require_change_permission(actor)
     token.last_sync_requested_at = clock.now()
@@ -558,6 +565,11 @@ def token_sync_request(*, actor: Actor | None, token: EnrollmentProgramToken, re
         target=token,
         target_type=AUDIT_TOKEN,
         details={"reason": reason},
+    )
+    sync_queue(
+        token=token,
+        trigger=SyncRun.Trigger.TOKEN_UPLOAD,
+        requested_by=actor if isinstance(actor, User) else None,
     )
 
 

@@ -18,6 +18,7 @@ from asm_portal.models import Notification
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
 from asm_portal.templatetags.ui import when
+from devices.services import devices_without_profile_counts, token_device_counts
 from profiles.models import EnrollmentProfile
 from tokens import services
 from tokens.forms import ConsentForm, PushCertificateUploadForm, TokenUploadForm
@@ -142,6 +143,8 @@ def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(tokens, TOKENS_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
+        # « Devices without profiles », for this page's tokens in one query (devices app).
+        "without_profiles": devices_without_profile_counts(token_ids=[token.pk for token in page]),
         "summary": services.tokens_summary(),
         "push_certificate": services.push_certificate_active(),
     }
@@ -231,6 +234,7 @@ def token_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "deletion_blockers": services.token_deletion_blockers(token=token),
         "token_menu": navigation.TOKEN_MENU,
         "default_profile": EnrollmentProfile.objects.filter(token=token, is_default=True).first(),
+        "device_counts": token_device_counts(token=token),
     }
     return render_blade(request, "tokens/detail.html", context, blade="tokens:detail")
 

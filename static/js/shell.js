@@ -96,3 +96,32 @@
   document.addEventListener("htmx:afterSwap", function () { applyConditions(document); });
   document.addEventListener("DOMContentLoaded", function () { enhance(document); applyConditions(document); });
 })();
+
+// Grids with a selection: the header checkbox (data-select-all) checks every listed row, and
+// commands that act on a selection (data-requires-selection) stay disabled until a row is
+// checked. Without JavaScript everything stays enabled and the server says what is missing.
+(function () {
+  "use strict";
+  function rowBoxes(table) {
+    return table.querySelectorAll('tbody input[type="checkbox"]');
+  }
+  function refresh() {
+    var any = document.querySelector('#journey tbody input[type="checkbox"]:checked') !== null;
+    document.querySelectorAll("#journey [data-requires-selection]").forEach(function (command) {
+      command.disabled = !any;
+    });
+    document.querySelectorAll("#journey tbody tr").forEach(function (row) {
+      var box = row.querySelector('input[type="checkbox"]');
+      if (box) row.classList.toggle("is-selected", box.checked);
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest("[data-select-all]");
+    if (all) {
+      rowBoxes(all.closest("table")).forEach(function (box) { box.checked = all.checked; });
+    }
+    if (event.target.matches && event.target.matches('#journey input[type="checkbox"]')) refresh();
+  });
+  document.addEventListener("htmx:afterSettle", refresh);
+  document.addEventListener("DOMContentLoaded", refresh);
+})();

@@ -1,0 +1,608 @@
+"""The device sync engine: one SyncRun, page by page, against Apple's DEP API over HTTP.
+
+How a run goes (apple-dep-api.md §1.4):
+- full: walk every device (`POST /server/devices`) until `more_to_follow` is false, then read
+  the change feed (`POST /devices/sync`) from the walk's last cursor, which Apple accepts; at the
+  end, the token's devices the walk did not list are marked removed, and the devices an
+  administrator deleted may come back;
+- delta: read the change feed from the cursor the last sync left;
+- new serial numbers: walk every device but add only the serial numbers Intune does not know.
+
+Reliability:
+- one worker per run: a lease on the run (owner + expiry), renewed with every page; a lease
+  left to expire (a killed worker) is taken over by the next delivery of the task;
+- each page is written in one transaction with the cursor that follows it and the lease check,
+  so a redelivered task resumes after the last page written, never losing or doubling a device;
+- Apple's refusals that retrying cannot fix (T_C_NOT_SIGNED, ACCESS_DENIED, token_rejected,
+  token_expired…) end the run at once with Apple's code on the token; 429, 5xx and timeouts
+  are tried again with a back-off that honours Retry-After, within the request's deadline;
+- EXHAUSTED_CURSOR moves a walk on to the change feed; EXPIRED_CURSOR and INVALID_CURSOR start
+  again with a full walk; Apple's echoed-cursor bug stops the run cleanly instead of looping.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+
+from asm_portal import clock
+from devices.models import DeletedDevice, Device, ProfileStatus, SyncRun, TokenSyncState
+from profiles.models import EnrollmentProfile
+from tokens.dep_client import DepClient, DepError, DevicePage
+from tokens.models import EnrollmentProgramToken
+from tokens.services import token_apple_call_failed, token_apple_call_succeeded, token_dep_client
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Refusals of Apple's that no retry can fix: the run ends, the token shows the code.
+CURSOR_RESTART_CODES = ("EXPIRED_CURSOR", "INVALID_CURSOR", "CURSOR_REQUIRED")
+ECHOED_CURSOR = "ECHOED_CURSOR"
+TIMEOUT = "TIMEOUT"
+# Longer waits than this give the worker back and come back as a new delivery of the task.
+LONGEST_SLEEP_SECONDS = 30
+
+# What Apple says about a device, in the order of the grid's columns.
+APPLE_FIELDS = (
+    "model",
+    "description",
+    "color",
+    "asset_tag",
+    "os",
+    "device_family",
+    "device_assigned_date",
+    "device_assigned_by",
+    "profile_status",
+    "apple_profile_uuid",
+    "apple_profile_assign_time",
+    "apple_profile_push_time",
+)
+APPLE_PROFILE_STATUSES = {
+    ProfileStatus.EMPTY.value,
+    ProfileStatus.ASSIGNED.value,
+    ProfileStatus.PUSHED.value,
+    ProfileStatus.REMOVED.value,
+}
+
+
+class SyncFailed(Exception):
+    """The run ends in error: `code` is Apple's (or TIMEOUT) and goes on the token."""
+
+    def __init__(self, code: str, status: int | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+
+
+class LeaseLost(Exception):
+    """Another worker took the run over: this one stops without writing anything more."""
+
+
+class Reschedule(Exception):
+    """Apple asks to wait longer than a worker should sleep: run the task again later."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(delay)
+        self.delay = delay
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    retry_in: float | None = None
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# --- Apple calls: which errors are worth a retry ----------------------------------------------
+
+
+def transient(error: DepError) -> bool:
+    """429, 5xx, unreachable or a garbled answer: worth another try. Everything else is final."""
+    return (
+        error.status is None or error.status == 429 or error.status >= 500 or error.code == "INVALID_RESPONSE"
+    )
+
+
+def error_code(error: DepError) -> str:
+    return (error.code or (str(error.status) if error.status else "UNREACHABLE"))[:64]
+
+
+def backoff_delay(error: DepError, attempt: int) -> float:
+    """The attempt-th wait (from 1): doubled each time, or Apple's Retry-After when it says more."""
+    base = settings.SYNC_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1)
+    return float(max(error.retry_after or 0, base))
+
+
+def apple_call(
+    call: Callable[[], T],
+    *,
+    deadline: datetime | None = None,
+    before_sleep: Callable[[float], None] | None = None,
+) -> T:
+    """Call Apple, retrying transient failures with back-off (SYNC_RETRY_ATTEMPTS tries).
+
+    A wait that would pass the deadline ends the call as a failure (no retry storm); a wait
+    longer than LONGEST_SLEEP_SECONDS raises Reschedule.
+    """
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except DepError as error:
+            if not transient(error):
+                raise
+            attempt += 1
+            delay = backoff_delay(error, attempt)
+            if attempt >= settings.SYNC_RETRY_ATTEMPTS:
+                raise
+            if deadline is not None and clock.now() + timedelta(seconds=delay) >= deadline:
+                raise
+            logger.info("Apple answered %s; trying again in %.0f s", error_code(error), delay)
+            if delay > LONGEST_SLEEP_SECONDS:
+                raise Reschedule(delay) from error
+            if before_sleep is not None:
+                before_sleep(delay)
+            time.sleep(delay)
+
+
+# --- Apple's device JSON --------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def apple_time(value: str) -> datetime | None:
+    """Apple's `2026-11-27T05:20:43Z` (cached: a page shares a handful of values)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _text(device: dict[str, Any], key: str, longest: int) -> str:
+    value = device.get(key)
+    return str(value)[:longest] if value is not None else ""
+
+
+def _moment(device: dict[str, Any], key: str) -> datetime | None:
+    value = device.get(key)
+    return apple_time(value) if isinstance(value, str) and value else None
+
+
+def device_fields(device: dict[str, Any]) -> dict[str, Any]:
+    """The columns a device of Apple's answer fills (serial number excluded)."""
+    status = _text(device, "profile_status", 16)
+    return {
+        "model": _text(device, "model", 100),
+        "description": _text(device, "description", 200),
+        "color": _text(device, "color", 50),
+        "asset_tag": _text(device, "asset_tag", 100),
+        "os": _text(device, "os", 20),
+        "device_family": _text(device, "device_family", 20),
+        "device_assigned_date": _moment(device, "device_assigned_date"),
+        "device_assigned_by": _text(device, "device_assigned_by", 254),
+        "profile_status": status if status in APPLE_PROFILE_STATUSES else ProfileStatus.EMPTY,
+        "apple_profile_uuid": _text(device, "profile_uuid", 64).replace("-", "").upper(),
+        "apple_profile_assign_time": _moment(device, "profile_assign_time"),
+        "apple_profile_push_time": _moment(device, "profile_push_time"),
+    }
+
+
+def serial_of(device: dict[str, Any]) -> str:
+    value = device.get("serial_number")
+    return str(value).strip().upper()[:32] if value else ""
+
+
+# --- The run --------------------------------------------------------------------------------
+
+
+def lease_take(*, run_id: int, worker: str) -> SyncRun | None:
+    """Take the run if it is still to do and nobody holds a live lease on it (one atomic UPDATE)."""
+    now = clock.now()
+    taken = (
+        SyncRun.objects.filter(pk=run_id, state__in=SyncRun.ACTIVE_STATES)
+        .filter(Q(lease_owner="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
+        .update(
+            lease_owner=worker,
+            lease_expires_at=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
+            state=SyncRun.State.RUNNING,
+            started_at=Coalesce(F("started_at"), now),
+            attempts=F("attempts") + 1,
+        )
+    )
+    if not taken:
+        return None
+    return SyncRun.objects.get(pk=run_id)
+
+
+class SyncEngine:
+    """Runs one SyncRun for the worker that holds its lease."""
+
+    def __init__(self, run: SyncRun, token: EnrollmentProgramToken, client: DepClient, worker: str) -> None:
+        self.run = run
+        self.token = token
+        self.client = client
+        self.worker = worker
+        self.page_size = max(1, min(settings.SYNC_PAGE_SIZE, 1000))
+        # Apple's profile uuids of this token's profiles: Apple's answer says which one a device has.
+        self.profiles_by_uuid: dict[str, int] = {
+            apple_uuid.replace("-", "").upper(): pk
+            for pk, apple_uuid in EnrollmentProfile.objects.filter(token_id=token.pk)
+            .exclude(apple_profile_uuid="")
+            .values_list("pk", "apple_profile_uuid")
+        }
+        self.walk_completed = run.phase == SyncRun.Phase.SYNC
+
+    # -- the loop --
+
+    def execute(self) -> str:
+        """Pages until the end; the warning code when the run stopped early, else ""."""
+        run = self.run
+        if run.kind == SyncRun.Kind.DELTA and not run.cursor and run.phase == SyncRun.Phase.SYNC:
+            self._restart_full()
+        while True:
+            self._check_deadline()
+            done = self._fetch_step() if run.phase == SyncRun.Phase.FETCH else self._sync_step()
+            if done is not None:
+                return done
+
+    def _fetch_step(self) -> str | None:
+        run = self.run
+        try:
+            page = self._apple(lambda: self.client.fetch_devices(cursor=run.cursor, limit=self.page_size))
+        except DepError as error:
+            if error.code == "EXHAUSTED_CURSOR" and run.cursor:
+                # The walk already reached its end (a resumed run): on to the change feed.
+                return self._walk_finished(run.cursor, write=False)
+            if error.code in CURSOR_RESTART_CODES and run.cursor and not run.restarted_full:
+                self._restart_full()
+                return None
+            raise
+        if self._echoed(page):
+            return ECHOED_CURSOR
+        if page.more_to_follow:
+            self._write_fetch_page(page, phase=SyncRun.Phase.FETCH)
+            return None
+        return self._walk_finished(page.cursor, write=True, page=page)
+
+    def _walk_finished(self, cursor: str, *, write: bool, page: DevicePage | None = None) -> str | None:
+        run = self.run
+        if run.kind == SyncRun.Kind.NEW_SERIALS:
+            if write and page is not None:
+                self._write_fetch_page(page, phase=SyncRun.Phase.FETCH)
+            self.walk_completed = True
+            return ""
+        # The walk's last cursor reads the changes made since the walk began.
+        if write and page is not None:
+            self._write_fetch_page(page, phase=SyncRun.Phase.SYNC)
+        else:
+            self._save_progress(cursor=cursor, phase=SyncRun.Phase.SYNC, count_page=False)
+        self.walk_completed = True
+        return None
+
+    def _sync_step(self) -> str | None:
+        run = self.run
+        try:
+            page = self._apple(lambda: self.client.sync_devices(cursor=run.cursor, limit=self.page_size))
+        except DepError as error:
+            if error.code in CURSOR_RESTART_CODES and not run.restarted_full:
+                self._restart_full()
+                return None
+            raise
+        if self._echoed(page):
+            return ECHOED_CURSOR
+        self._write_sync_page(page)
+        return None if page.more_to_follow else ""
+
+    def _echoed(self, page: DevicePage) -> bool:
+        """Apple's known bug: the request's own cursor back, with more to follow. Looping on it
+        would never end; the run stops here and the next sync starts from this cursor."""
+        if page.more_to_follow and self.run.cursor and page.cursor == self.run.cursor:
+            logger.warning("Apple echoed the cursor of token %s; the sync stops", self.token.pk)
+            return True
+        return False
+
+    def _restart_full(self) -> None:
+        """Apple no longer accepts the cursor: read every device again (a full sync)."""
+        run = self.run
+        logger.info("Token %s: cursor refused, the sync starts again as a full sync", self.token.pk)
+        with transaction.atomic():
+            self._renew(kind=SyncRun.Kind.FULL, phase=SyncRun.Phase.FETCH, cursor="", restarted_full=True)
+        run.kind, run.phase, run.cursor, run.restarted_full = (
+            SyncRun.Kind.FULL,
+            SyncRun.Phase.FETCH,
+            "",
+            True,
+        )
+        self.walk_completed = False
+
+    def _check_deadline(self) -> None:
+        if clock.now() >= self.run.deadline_at:
+            raise SyncFailed(TIMEOUT)
+
+    def _apple(self, call: Callable[[], T]) -> T:
+        return apple_call(call, deadline=self.run.deadline_at, before_sleep=self._extend_lease)
+
+    # -- writing pages --
+
+    def _existing(self, serials: Iterable[str]) -> set[str]:
+        return set(
+            Device.objects.filter(token_id=self.token.pk, serial_number__in=list(serials)).values_list(
+                "serial_number", flat=True
+            )
+        )
+
+    def _deleted_by_admin(self, serials: Iterable[str]) -> set[str]:
+        return set(
+            DeletedDevice.objects.filter(token_id=self.token.pk, serial_number__in=list(serials)).values_list(
+                "serial_number", flat=True
+            )
+        )
+
+    def _write_fetch_page(self, page: DevicePage, *, phase: str) -> None:
+        devices: dict[str, dict[str, Any]] = {}
+        for device in page.devices:
+            serial = serial_of(device)
+            if serial:
+                devices[serial] = device
+        with transaction.atomic():
+            existing = self._existing(devices)
+            if self.run.kind == SyncRun.Kind.NEW_SERIALS:
+                skipped = existing | self._deleted_by_admin(devices)
+                new = {serial: device for serial, device in devices.items() if serial not in skipped}
+                self._insert(new)
+                added, updated = len(new), 0
+            else:
+                self._upsert(devices)
+                added, updated = len(devices.keys() - existing), len(devices.keys() & existing)
+            self._save_progress(cursor=page.cursor, phase=phase, added=added, updated=updated)
+
+    def _write_sync_page(self, page: DevicePage) -> None:
+        # The same serial can appear several times: the latest op_date wins (Apple's rule).
+        latest: dict[str, dict[str, Any]] = {}
+        for device in page.devices:
+            serial = serial_of(device)
+            if not serial:
+                continue
+            previous = latest.get(serial)
+            if previous is None or str(device.get("op_date") or "") >= str(previous.get("op_date") or ""):
+                latest[serial] = device
+        changed = {s: d for s, d in latest.items() if d.get("op_type") in ("added", "modified")}
+        deleted = [s for s, d in latest.items() if d.get("op_type") == "deleted"]
+        now = clock.now()
+        with transaction.atomic():
+            tombstones = self._deleted_by_admin(changed)
+            if tombstones:
+                # A device the administrator deleted comes back when Apple assigns it again
+                # (added); other changes of it wait for the next full sync.
+                back = {s for s in tombstones if changed[s].get("op_type") == "added"}
+                DeletedDevice.objects.filter(token_id=self.token.pk, serial_number__in=back).delete()
+                changed = {s: d for s, d in changed.items() if s not in tombstones or s in back}
+            existing = self._existing(changed)
+            self._upsert(changed)
+            removed = Device.objects.filter(
+                token_id=self.token.pk, serial_number__in=deleted, removed_by_apple=False
+            ).update(removed_by_apple=True, removed_at=now, updated_at=now)
+            self._save_progress(
+                cursor=page.cursor,
+                phase=SyncRun.Phase.SYNC,
+                added=len(changed.keys() - existing),
+                updated=len(changed.keys() & existing),
+                removed=removed,
+            )
+
+    def _build(self, serial: str, fields: dict[str, Any], now: datetime) -> Device:
+        return Device(
+            token_id=self.token.pk,
+            serial_number=serial,
+            created_at=now,
+            updated_at=now,
+            last_seen_run_id=self.run.pk,
+            removed_by_apple=False,
+            removed_at=None,
+            **fields,
+        )
+
+    def _insert(self, devices: dict[str, dict[str, Any]]) -> None:
+        now = clock.now()
+        rows = []
+        for serial, device in devices.items():
+            fields = device_fields(device)
+            profile_id = self.profiles_by_uuid.get(fields["apple_profile_uuid"])
+            row = self._build(serial, fields, now)
+            if profile_id is not None:
+                row.assigned_profile_id = profile_id
+                row.profile_assigned_at = fields["apple_profile_assign_time"]
+            rows.append(row)
+        Device.objects.bulk_create(rows, ignore_conflicts=True)
+
+    def _upsert(self, devices: dict[str, dict[str, Any]]) -> None:
+        """Insert new devices, refresh known ones (one statement per kind of profile answer)."""
+        now = clock.now()
+        with_profile: list[Device] = []  # Apple's profile says which of ours is assigned (or none)
+        other_profile: list[Device] = []  # a profile uuid we do not know: ours stays as it is
+        for serial, device in devices.items():
+            fields = device_fields(device)
+            row = self._build(serial, fields, now)
+            apple_uuid = fields["apple_profile_uuid"]
+            if apple_uuid and apple_uuid not in self.profiles_by_uuid:
+                other_profile.append(row)
+                continue
+            if apple_uuid and fields["profile_status"] != ProfileStatus.REMOVED:
+                row.assigned_profile_id = self.profiles_by_uuid[apple_uuid]
+                row.profile_assigned_at = fields["apple_profile_assign_time"]
+            with_profile.append(row)
+        common = [*APPLE_FIELDS, "updated_at", "last_seen_run_id", "removed_by_apple", "removed_at"]
+        for rows, update_fields in (
+            (with_profile, [*common, "assigned_profile", "profile_assigned_at"]),
+            (other_profile, common),
+        ):
+            if rows:
+                Device.objects.bulk_create(
+                    rows,
+                    update_conflicts=True,
+                    unique_fields=["token", "serial_number"],
+                    update_fields=update_fields,
+                )
+
+    # -- progress and lease --
+
+    def _renew(self, **changes: Any) -> None:
+        now = clock.now()
+        updated = SyncRun.objects.filter(pk=self.run.pk, lease_owner=self.worker).update(
+            lease_expires_at=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS), **changes
+        )
+        if not updated:
+            raise LeaseLost()
+
+    def _extend_lease(self, seconds: float) -> None:
+        """Before a back-off sleep: keep the lease for the sleep and a lease period more."""
+        expires = clock.now() + timedelta(seconds=seconds + settings.SYNC_LEASE_SECONDS)
+        if not SyncRun.objects.filter(pk=self.run.pk, lease_owner=self.worker).update(
+            lease_expires_at=expires
+        ):
+            raise LeaseLost()
+
+    def _save_progress(
+        self,
+        *,
+        cursor: str,
+        phase: str,
+        added: int = 0,
+        updated: int = 0,
+        removed: int = 0,
+        count_page: bool = True,
+    ) -> None:
+        """In the page's transaction: the cursor after the page, its counts, the lease."""
+        run = self.run
+        self._renew(
+            cursor=cursor,
+            phase=phase,
+            pages=F("pages") + int(count_page),
+            added=F("added") + added,
+            updated=F("updated") + updated,
+            removed=F("removed") + removed,
+        )
+        run.cursor, run.phase = cursor, phase
+        run.pages += int(count_page)
+        run.added += added
+        run.updated += updated
+        run.removed += removed
+
+
+# --- Ending a run ---------------------------------------------------------------------------
+
+
+def sync_state_for(token_id: int) -> TokenSyncState:
+    return TokenSyncState.objects.get_or_create(token_id=token_id)[0]
+
+
+def _finish_succeeded(engine: SyncEngine, warning: str) -> None:
+    run, token = engine.run, engine.token
+    now = clock.now()
+    with transaction.atomic():
+        state = TokenSyncState.objects.select_for_update().get(pk=sync_state_for(token.pk).pk)
+        removed = 0
+        if run.kind == SyncRun.Kind.FULL and engine.walk_completed:
+            # Apple listed every device it assigns: the others have left the MDM server.
+            removed = (
+                Device.objects.filter(token_id=token.pk, removed_by_apple=False)
+                .exclude(last_seen_run_id=run.pk)
+                .update(removed_by_apple=True, removed_at=now, updated_at=now)
+            )
+            # Devices deleted by the administrator came back if Apple still assigns them.
+            DeletedDevice.objects.filter(token_id=token.pk).delete()
+            state.last_full_sync_at = run.started_at or now
+        if run.kind in (SyncRun.Kind.FULL, SyncRun.Kind.DELTA):
+            state.cursor = run.cursor if run.phase == SyncRun.Phase.SYNC else state.cursor
+            # A walk cut short (echoed cursor) leaves the next sync to be full.
+            state.next_must_be_full = run.kind == SyncRun.Kind.FULL and not engine.walk_completed
+        state.save()
+        if not SyncRun.objects.filter(pk=run.pk, lease_owner=engine.worker).update(
+            state=SyncRun.State.SUCCEEDED,
+            finished_at=now,
+            removed=F("removed") + removed,
+            warning_code=warning,
+            lease_owner="",
+            lease_expires_at=None,
+        ):
+            raise LeaseLost()
+        EnrollmentProgramToken.objects.filter(pk=token.pk).update(last_successful_sync_at=now)
+        token_apple_call_succeeded(token=token)
+    run.refresh_from_db()
+
+
+def run_fail(*, run: SyncRun, code: str, status: int | None = None, worker: str | None = None) -> bool:
+    """End the run in error: the code on the run and on the token; the next sync reads everything."""
+    now = clock.now()
+    with transaction.atomic():
+        runs = SyncRun.objects.filter(pk=run.pk, state__in=SyncRun.ACTIVE_STATES)
+        if worker is not None:
+            runs = runs.filter(lease_owner=worker)
+        if not runs.update(
+            state=SyncRun.State.FAILED,
+            finished_at=now,
+            error_code=code[:64],
+            lease_owner="",
+            lease_expires_at=None,
+        ):
+            return False
+        if run.kind in (SyncRun.Kind.FULL, SyncRun.Kind.DELTA):
+            # Intune's rule: after a failed delta (or full) sync, the next one is full.
+            state = sync_state_for(run.token_id)
+            TokenSyncState.objects.filter(pk=state.pk).update(next_must_be_full=True)
+        token = EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS).get(
+            pk=run.token_id
+        )
+        token_apple_call_failed(token=token, error=DepError(code, status=status, code=code))
+    run.refresh_from_db()
+    return True
+
+
+def sync_run_execute(*, run_id: int, on_finish: Callable[[SyncRun], None] | None = None) -> Outcome:
+    """Take the run's lease and run it to its end (or to the next retry); safe to deliver twice."""
+    worker = worker_id()
+    run = lease_take(run_id=run_id, worker=worker)
+    if run is None:
+        return Outcome("skipped")
+    token = EnrollmentProgramToken.objects.get(pk=run.token_id)
+    try:
+        if token.expires_at <= clock.now():
+            raise SyncFailed("token_expired", 401)
+        engine = SyncEngine(run, token, token_dep_client(token=token), worker)
+        warning = engine.execute()
+        _finish_succeeded(engine, warning)
+    except LeaseLost:
+        logger.warning("Sync run %s: another worker took the lease over", run_id)
+        return Outcome("lost")
+    except Reschedule as wait:
+        # Give the lease up until then: the next delivery takes it back.
+        SyncRun.objects.filter(pk=run.pk, lease_owner=worker).update(
+            lease_expires_at=clock.now() + timedelta(seconds=wait.delay)
+        )
+        return Outcome("waiting", retry_in=wait.delay)
+    except SyncFailed as failure:
+        run_fail(run=run, code=failure.code, status=failure.status, worker=worker)
+    except DepError as error:
+        logger.warning("Sync run %s failed: Apple answered %s", run_id, error_code(error))
+        run_fail(run=run, code=error_code(error), status=error.status, worker=worker)
+    run.refresh_from_db()
+    if on_finish is not None:
+        on_finish(run)
+    return Outcome(run.state)
