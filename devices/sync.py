@@ -27,19 +27,19 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
 from asm_portal import clock
-from devices.models import DeletedDevice, Device, ProfileStatus, SyncRun, TokenSyncState
+from devices.models import DeletedDevice, Device, EnrollmentState, ProfileStatus, SyncRun, TokenSyncState
 from profiles.models import EnrollmentProfile
 from tokens.dep_client import DepClient, DepError, DevicePage
 from tokens.models import EnrollmentProgramToken
@@ -207,6 +207,60 @@ def device_fields(device: dict[str, Any]) -> dict[str, Any]:
 def serial_of(device: dict[str, Any]) -> str:
     value = device.get("serial_number")
     return str(value).strip().upper()[:32] if value else ""
+
+
+# --- Writing devices ---------------------------------------------------------------------------
+
+INSERT_COLUMNS = (
+    "token_id",
+    "serial_number",
+    *APPLE_FIELDS,
+    "assigned_profile_id",
+    "profile_assigned_at",
+    "enrollment_state",
+    "last_contacted_at",
+    "removed_by_apple",
+    "removed_at",
+    "enrolled_user_name",
+    "device_name",
+    "enrolled_profile_id",
+    "created_at",
+    "updated_at",
+    "last_seen_run_id",
+)
+DATETIME_COLUMNS = frozenset(
+    field.column for field in Device._meta.concrete_fields if field.get_internal_type() == "DateTimeField"
+)
+
+
+def devices_write(rows: list[list[Any]], *, update_columns: Sequence[str] | None) -> None:
+    """INSERT … ON CONFLICT (token, serial) DO UPDATE (or DO NOTHING), many rows at once.
+
+    Plain SQL with executemany: the ORM's bulk_create spends ~80 ms per 1,000 rows preparing
+    values, more than the database takes to write them, and a full sync writes 200,000.
+    PostgreSQL and SQLite both speak this upsert.
+    """
+    if not rows:
+        return
+    connection = connections[router.db_for_write(Device)]
+    quote = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    dates = [index for index, column in enumerate(INSERT_COLUMNS) if column in DATETIME_COLUMNS]
+    for row in rows:
+        for index in dates:
+            if row[index] is not None:
+                row[index] = adapt(row[index])
+    conflict = f"{quote('token_id')}, {quote('serial_number')}"
+    if update_columns:
+        action = "DO UPDATE SET " + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in update_columns)
+    else:
+        action = "DO NOTHING"
+    sql = (
+        f"INSERT INTO {quote(Device._meta.db_table)} ({', '.join(quote(c) for c in INSERT_COLUMNS)}) "
+        f"VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))}) ON CONFLICT ({conflict}) {action}"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 # --- The run --------------------------------------------------------------------------------
@@ -407,59 +461,54 @@ class SyncEngine:
                 removed=removed,
             )
 
-    def _build(self, serial: str, fields: dict[str, Any], now: datetime) -> Device:
-        return Device(
-            token_id=self.token.pk,
-            serial_number=serial,
-            created_at=now,
-            updated_at=now,
-            last_seen_run_id=self.run.pk,
-            removed_by_apple=False,
-            removed_at=None,
+    def _row(self, serial: str, fields: dict[str, Any], now: datetime, profile_id: int | None) -> list[Any]:
+        """A device row in INSERT_COLUMNS order (a new device: not contacted yet)."""
+        values = {
             **fields,
-        )
+            "token_id": self.token.pk,
+            "serial_number": serial,
+            "assigned_profile_id": profile_id,
+            "profile_assigned_at": fields["apple_profile_assign_time"] if profile_id else None,
+            "enrollment_state": EnrollmentState.NOT_CONTACTED,
+            "last_contacted_at": None,
+            "removed_by_apple": False,
+            "removed_at": None,
+            "enrolled_user_name": "",
+            "device_name": "",
+            "enrolled_profile_id": None,
+            "created_at": now,
+            "updated_at": now,
+            "last_seen_run_id": self.run.pk,
+        }
+        return [values[column] for column in INSERT_COLUMNS]
 
     def _insert(self, devices: dict[str, dict[str, Any]]) -> None:
         now = clock.now()
         rows = []
         for serial, device in devices.items():
             fields = device_fields(device)
-            profile_id = self.profiles_by_uuid.get(fields["apple_profile_uuid"])
-            row = self._build(serial, fields, now)
-            if profile_id is not None:
-                row.assigned_profile_id = profile_id
-                row.profile_assigned_at = fields["apple_profile_assign_time"]
-            rows.append(row)
-        Device.objects.bulk_create(rows, ignore_conflicts=True)
+            rows.append(
+                self._row(serial, fields, now, self.profiles_by_uuid.get(fields["apple_profile_uuid"]))
+            )
+        devices_write(rows, update_columns=None)
 
     def _upsert(self, devices: dict[str, dict[str, Any]]) -> None:
         """Insert new devices, refresh known ones (one statement per kind of profile answer)."""
         now = clock.now()
-        with_profile: list[Device] = []  # Apple's profile says which of ours is assigned (or none)
-        other_profile: list[Device] = []  # a profile uuid we do not know: ours stays as it is
+        with_profile: list[list[Any]] = []  # Apple's profile says which of ours is assigned (or none)
+        other_profile: list[list[Any]] = []  # a profile uuid we do not know: ours stays as it is
         for serial, device in devices.items():
             fields = device_fields(device)
-            row = self._build(serial, fields, now)
             apple_uuid = fields["apple_profile_uuid"]
             if apple_uuid and apple_uuid not in self.profiles_by_uuid:
-                other_profile.append(row)
+                other_profile.append(self._row(serial, fields, now, None))
                 continue
-            if apple_uuid and fields["profile_status"] != ProfileStatus.REMOVED:
-                row.assigned_profile_id = self.profiles_by_uuid[apple_uuid]
-                row.profile_assigned_at = fields["apple_profile_assign_time"]
-            with_profile.append(row)
+            removed = fields["profile_status"] == ProfileStatus.REMOVED
+            profile_id = self.profiles_by_uuid[apple_uuid] if apple_uuid and not removed else None
+            with_profile.append(self._row(serial, fields, now, profile_id))
         common = [*APPLE_FIELDS, "updated_at", "last_seen_run_id", "removed_by_apple", "removed_at"]
-        for rows, update_fields in (
-            (with_profile, [*common, "assigned_profile", "profile_assigned_at"]),
-            (other_profile, common),
-        ):
-            if rows:
-                Device.objects.bulk_create(
-                    rows,
-                    update_conflicts=True,
-                    unique_fields=["token", "serial_number"],
-                    update_fields=update_fields,
-                )
+        devices_write(with_profile, update_columns=[*common, "assigned_profile_id", "profile_assigned_at"])
+        devices_write(other_profile, update_columns=common)
 
     # -- progress and lease --
 

@@ -1,0 +1,183 @@
+"""Fixtures of the devices tests: tokens and devices in bulk, a token that exists on the mock
+Apple service (served over real HTTP in its own process), and real Celery worker processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from asm_portal import clock
+from asm_portal.celery import app as celery_app
+from devices.models import Device, EnrollmentState, ProfileStatus
+from mock_apple import services as apple
+from mock_apple.models import Device as AppleDevice
+from mock_apple.models import MdmServer, Organization
+from tests.conftest import ARTIFACTS, REPO, subprocess_env
+from tests.mock_apple.conftest import control, dep_server, live, organization_create, server_with_token  # noqa: F401
+from tests.profiles.conftest import profile_create, token_create
+from tokens.models import EnrollmentProgramToken
+
+__all__ = ["control", "dep_server", "live", "profile_create", "token_create"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def devices_create(
+    token: EnrollmentProgramToken, count: int, *, prefix: str = "DMPQ", start: int = 0, **fields: Any
+) -> list[Device]:
+    """`count` devices of the token, as a sync leaves them (bulk, for the grid tests)."""
+    now = clock.now()
+    values: dict[str, Any] = {
+        "model": "iPad (10th generation)",
+        "description": "IPAD 10TH GEN WI-FI 64GB SILVER",
+        "color": "SILVER",
+        "os": "iPadOS",
+        "device_family": "iPad",
+        "profile_status": ProfileStatus.EMPTY,
+        "enrollment_state": EnrollmentState.NOT_CONTACTED,
+        **fields,
+    }
+    return Device.objects.bulk_create(
+        Device(
+            token=token,
+            serial_number=f"{prefix}{index:06d}",
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+        for index in range(start, start + count)
+    )
+
+
+@dataclass
+class AppleToken:
+    """A token of the portal and the MDM server it speaks for on the mock Apple service."""
+
+    token: EnrollmentProgramToken
+    server: MdmServer
+    organization: Organization
+    base_url: str
+
+    def apple_serials(self) -> set[str]:
+        return set(AppleDevice.objects.filter(mdm_server=self.server).values_list("serial_number", flat=True))
+
+    def assign(self, count: int) -> None:
+        """The ASM administrator assigns more devices to the MDM server (`added` on its feed)."""
+        apple.devices_assign_unassigned(
+            server=self.server, count=count, assigned_by="admin@appleid.contoso.edu"
+        )
+
+    def unassign(self, serials: list[str]) -> None:
+        ids = AppleDevice.objects.filter(serial_number__in=serials).values_list("pk", flat=True)
+        apple.devices_unassign(actor=None, organization=self.organization, device_ids=list(ids))
+
+
+def apple_token_create(base_url: str, *, inventory: int = 40, assigned: int = 12) -> AppleToken:
+    organization = organization_create(devices=inventory)
+    server, values = server_with_token(organization, devices=assigned)
+    token = token_create(credentials=values, server_uuid=server.server_uuid)
+    return AppleToken(token=token, server=server, organization=organization, base_url=base_url)
+
+
+@pytest.fixture
+def apple_token(settings, dep_server) -> AppleToken:  # noqa: F811
+    """A token whose MDM server has 12 of the organisation's 40 devices, Apple over real HTTP."""
+    settings.APPLE_BASE_URL = dep_server
+    settings.SYNC_RETRY_BACKOFF_SECONDS = 0
+    return apple_token_create(dep_server)
+
+
+# --- Real worker processes ------------------------------------------------------------------------
+
+
+@dataclass
+class Worker:
+    queue: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else "(no worker log)"
+
+    def kill(self) -> None:
+        """SIGKILL to the worker's whole process group: no warm shutdown, no ack."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def workers(transactional_db: None, monkeypatch) -> Iterator[Callable[..., Worker]]:
+    """Start real Celery worker processes on a private queue (each in its own process group, so
+    a test can kill one as a crash would), with extra environment variables."""
+    queue = f"asm-devices-{uuid.uuid4().hex[:8]}"
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    started: list[Worker] = []
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def start(**env: str) -> Worker:
+        log = ARTIFACTS / f"worker-{queue}-{len(started)}.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [
+                    shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery",
+                    "-A",
+                    "asm_portal",
+                    "worker",
+                    "--loglevel=INFO",
+                    "--concurrency=1",
+                    "-Q",
+                    queue,
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ],
+                cwd=REPO,
+                env=subprocess_env(**env),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        worker = Worker(queue, process, log)
+        started.append(worker)
+        deadline = time.monotonic() + 60
+        while b" ready." not in log.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Celery worker did not start:\n{worker.output()}")
+            time.sleep(0.2)
+        return worker
+
+    yield start
+    for worker in started:
+        if worker.process.poll() is None:
+            os.killpg(worker.process.pid, signal.SIGTERM)
+            try:
+                worker.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    celery_app.conf.task_default_queue = "celery"
+
+
+def wait_for(condition: Callable[[], Any], *, timeout: float = 60, message: Callable[[], str] = str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s\n{message()}")
