@@ -19,7 +19,7 @@ import pytest
 
 from asm_portal import clock
 from asm_portal.celery import app as celery_app
-from devices.models import Device, EnrollmentState, ProfileStatus
+from devices.models import Device, EnrollmentState, ProfileStatus, SyncRun
 from mock_apple import services as apple
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer, Organization
@@ -102,6 +102,19 @@ def apple_token(settings, dep_server) -> AppleToken:  # noqa: F811
 
 
 # --- Real worker processes ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def worker_env(monkeypatch, dep_server):  # noqa: F811
+    """What every worker process of a test is told: where Apple is, no back-off wait."""
+    monkeypatch.setenv("APPLE_BASE_URL", dep_server)
+    monkeypatch.setenv("SYNC_RETRY_BACKOFF_SECONDS", "0")
+    return dep_server
+
+
+def finished(run_id: int) -> SyncRun | None:
+    run = SyncRun.objects.get(pk=run_id)
+    return None if run.is_active else run
 
 
 @dataclass

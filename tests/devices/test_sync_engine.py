@@ -59,7 +59,9 @@ class FirstSyncTests:
         assert (run.added, run.updated, run.removed) == (12, 0, 0)
         assert run.pages == 4  # three pages of the walk, one of the feed
         assert portal_serials(apple_token.token) == apple_token.apple_serials()
-        apple_device = AppleDevice.objects.filter(mdm_server=apple_token.server).first()
+        apple_device = AppleDevice.objects.filter(mdm_server=apple_token.server).get(
+            serial_number=min(apple_token.apple_serials())
+        )
         device = Device.objects.get(serial_number=apple_device.serial_number)
         assert device.description == apple_device.description
         assert device.model == apple_device.model
@@ -201,7 +203,9 @@ class CursorTests:
         assert not last.more_to_follow
         apple_token.assign(1)
         with transaction.atomic():
-            run = services.sync_queue(token=apple_token.token, trigger=SyncRun.Trigger.MANUAL)
+            queued = services.sync_queue(token=apple_token.token, trigger=SyncRun.Trigger.MANUAL)
+            assert queued is not None
+            run = queued
             # Before its task is sent (on commit): as if the walk's last page were written.
             SyncRun.objects.filter(pk=run.pk).update(cursor=last.cursor, phase=SyncRun.Phase.FETCH, pages=1)
         run.refresh_from_db()
@@ -309,7 +313,7 @@ class AppleRefusalTests:
 @live
 class TransientFailureTests:
     def test_429_with_retry_after_is_tried_again(self, apple_token, monkeypatch) -> None:
-        slept = []
+        slept: list[float] = []
         monkeypatch.setattr("devices.sync.time.sleep", slept.append)
         fault(apple_token, endpoint="fetch", status=429, code="TOO_MANY_REQUESTS", retry_after=3, count=2)
         run = sync(apple_token.token)
@@ -319,7 +323,7 @@ class TransientFailureTests:
 
     def test_5xx_are_tried_again_with_a_growing_back_off(self, apple_token, settings, monkeypatch) -> None:
         settings.SYNC_RETRY_BACKOFF_SECONDS = 2
-        slept = []
+        slept: list[float] = []
         monkeypatch.setattr("devices.sync.time.sleep", slept.append)
         fault(apple_token, endpoint="fetch", status=503, count=1)
         fault(apple_token, endpoint="fetch", status=500, count=1)

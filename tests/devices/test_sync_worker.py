@@ -9,22 +9,9 @@ from django.db import transaction
 from devices import services
 from devices.models import Device, SyncRun
 from mock_apple.models import Device as AppleDevice
-from tests.devices.conftest import apple_token_create, control, dep_server, live, wait_for  # noqa: F401
+from tests.devices.conftest import apple_token_create, control, finished, live, wait_for
 from tokens.models import EnrollmentProgramToken
 from tokens.services import token_sync_request
-
-
-def finished(run_id: int) -> SyncRun | None:
-    run = SyncRun.objects.get(pk=run_id)
-    return None if run.is_active else run
-
-
-@pytest.fixture
-def worker_env(monkeypatch, dep_server):  # noqa: F811
-    """What every worker process of these tests is told: where Apple is, no back-off wait."""
-    monkeypatch.setenv("APPLE_BASE_URL", dep_server)
-    monkeypatch.setenv("SYNC_RETRY_BACKOFF_SECONDS", "0")
-    return dep_server
 
 
 @pytest.mark.integration
@@ -59,7 +46,8 @@ class SyncWorkerTests:
         with transaction.atomic():
             delta = services.sync_queue(token=apple.token, trigger=SyncRun.Trigger.AUTOMATIC)
         assert delta is not None and delta.kind == SyncRun.Kind.DELTA
-        delta = wait_for(lambda: finished(delta.pk), message=worker.output)
+        delta_id = delta.pk
+        delta = wait_for(lambda: finished(delta_id), message=worker.output)
         assert (delta.state, delta.added) == (SyncRun.State.SUCCEEDED, 3)
         assert set(Device.objects.values_list("serial_number", flat=True)) == apple.apple_serials()
         token = EnrollmentProgramToken.objects.get(pk=apple.token.pk)

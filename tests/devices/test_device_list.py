@@ -1,0 +1,197 @@
+"""The devices grids: a token's Devices blade and « Enrollment program devices » across tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from asm_portal import clock
+from devices.models import Device, EnrollmentState, ProfileStatus
+from tests.conftest import HTMX
+from tests.devices.conftest import devices_create, profile_create, token_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def token():
+    return token_create("Lycée Jean Moulin - Intune")
+
+
+def grid_serials(html: str) -> list[str]:
+    return [part.split("<")[0].strip() for part in html.split('<td class="mono-serial">')[1:]]
+
+
+class TokenDevicesTests:
+    def url(self, token) -> str:
+        return f"/enrollment/apple/tokens/{token.pk}/devices/"
+
+    def test_it_shows_the_blade_with_the_grid(self, admin_client, token) -> None:
+        devices_create(token, 3)
+        response = admin_client.get(self.url(token))
+        body = response.content.decode()
+        assert response.status_code == 200 and "<html" in body
+        assert "Lycée Jean Moulin - Intune | Devices" in body
+        for column in (
+            "Serial number",
+            "Details",
+            "Model",
+            "Color",
+            "Asset tag",
+            "OS",
+            "State",
+            "Profile status",
+            "Assigned profile",
+            "Profile assigned",
+            "Last contacted",
+        ):
+            assert f">{column}" in body
+        assert "Showing 1 to 3 of 3 records" in body
+        assert grid_serials(body) == ["DMPQ000000", "DMPQ000001", "DMPQ000002"]
+        assert "Not available. Sync to refresh." in body  # Last successful sync
+        assert 'class="blade-menu-item is-selected"' in body and ">Devices<" in body
+
+    def test_htmx_gets_the_grid_fragment_only(self, admin_client, token) -> None:
+        devices_create(token, 2)
+        response = admin_client.get(self.url(token) + "?fragment=grid&q=dmpq000001", **HTMX)
+        body = response.content.decode()
+        assert "<html" not in body and 'id="grid"' in body
+        assert grid_serials(body) == ["DMPQ000001"]
+        # The Export command follows the search, out of band.
+        assert 'id="devices-export"' in body and "hx-swap-oob" in body and "q=dmpq000001" in body
+
+    def test_search_is_a_serial_number_prefix(self, admin_client, token) -> None:
+        devices_create(token, 30)
+        body = admin_client.get(self.url(token) + "?q=DMPQ00001").content.decode()
+        assert grid_serials(body) == [f"DMPQ0000{n}" for n in range(10, 20)]
+        assert "Showing 1 to 10 of 10 records" in body
+
+    def test_filter_pills(self, admin_client, token) -> None:
+        profile = profile_create(token)
+        devices_create(token, 2, prefix="AAA")
+        devices_create(token, 2, prefix="BBB", enrollment_state=EnrollmentState.ENROLLED)
+        devices_create(
+            token, 2, prefix="CCC", profile_status=ProfileStatus.ASSIGNED, assigned_profile=profile
+        )
+        cases = {
+            "state=enrolled": ["BBB000000", "BBB000001"],
+            "profile_status=assigned": ["CCC000000", "CCC000001"],
+            f"profile={profile.pk}": ["CCC000000", "CCC000001"],
+            "profile=none": ["AAA000000", "AAA000001", "BBB000000", "BBB000001"],
+            "profile=none&state=notContacted": ["AAA000000", "AAA000001"],
+            "state=bogus": ["AAA000000", "AAA000001", "BBB000000", "BBB000001", "CCC000000", "CCC000001"],
+        }
+        for query, expected in cases.items():
+            assert (
+                grid_serials(admin_client.get(f"{self.url(token)}?{query}").content.decode()) == expected
+            ), query
+
+    def test_columns_sort_both_ways(self, admin_client, token) -> None:
+        now = clock.now()
+        for index, serial in enumerate(("B", "C", "A")):
+            devices_create(token, 1, prefix=serial, last_contacted_at=now - timedelta(days=index))
+        assert grid_serials(admin_client.get(self.url(token) + "?sort=serial&dir=desc").content.decode()) == [
+            "C000000",
+            "B000000",
+            "A000000",
+        ]
+        assert grid_serials(admin_client.get(self.url(token) + "?sort=last_contacted").content.decode()) == [
+            "A000000",
+            "C000000",
+            "B000000",
+        ]
+        body = admin_client.get(self.url(token) + "?sort=last_contacted").content.decode()
+        assert 'aria-sort="ascending"><a href="/enrollment/apple/tokens/' in body
+        assert "?dir=desc&amp;sort=last_contacted" in body  # the next click sorts the other way
+
+    def test_pages_of_fifty_with_the_total(self, admin_client, token) -> None:
+        devices_create(token, 120)
+        body = admin_client.get(self.url(token) + "?page=3").content.decode()
+        assert "Showing 101 to 120 of 120 records" in body and "Page 3 of 3" in body
+        assert grid_serials(body)[0] == "DMPQ000100"
+        assert "Showing 101 to 120" in admin_client.get(self.url(token) + "?page=99").content.decode()
+
+    def test_queries_do_not_grow_with_the_rows(
+        self, admin_client, token, django_assert_max_num_queries
+    ) -> None:
+        profile = profile_create(token)
+        devices_create(token, 50, assigned_profile=profile)
+        with django_assert_max_num_queries(12):
+            admin_client.get(self.url(token) + "?fragment=grid", **HTMX)
+
+    def test_read_only_operators_see_but_cannot_select(self, operator_client, token) -> None:
+        devices_create(token, 1)
+        body = operator_client.get(self.url(token)).content.decode()
+        assert "DMPQ000000" in body
+        assert 'name="device"' not in body and "data-select-all" not in body
+        assert 'aria-disabled="true"' in body
+
+    def test_removed_devices_say_so(self, admin_client, token) -> None:
+        devices_create(token, 1, removed_by_apple=True, removed_at=clock.now())
+        assert "Removed by Apple" in admin_client.get(self.url(token)).content.decode()
+
+    def test_the_token_s_apple_error_shows_as_a_banner(self, admin_client, token) -> None:
+        type(token).objects.filter(pk=token.pk).update(
+            last_sync_error_code="T_C_NOT_SIGNED", last_sync_error_at=clock.now()
+        )
+        assert "terms and conditions (T_C_NOT_SIGNED)" in admin_client.get(self.url(token)).content.decode()
+
+    def test_other_methods_and_anonymous(self, client, admin_client, token) -> None:
+        assert admin_client.post(self.url(token)).status_code == 405
+        response = client.get(self.url(token))
+        assert response.status_code == 302 and "/signin/" in response["Location"]
+
+    def test_an_unknown_token_is_404(self, admin_client) -> None:
+        assert admin_client.get("/enrollment/apple/tokens/999/devices/").status_code == 404
+
+
+class DeviceListTests:
+    url = "/enrollment/apple/devices/"
+
+    def test_it_lists_every_token_s_devices_with_the_token(self, admin_client) -> None:
+        first, second = token_create("Lycée A"), token_create("Collège B")
+        devices_create(first, 2, prefix="AAA")
+        devices_create(second, 1, prefix="BBB")
+        body = admin_client.get(self.url).content.decode()
+        assert grid_serials(body) == ["AAA000000", "AAA000001", "BBB000000"]
+        assert ">Token<" in body and "Collège B" in body
+        assert "Showing 1 to 3 of 3 records" in body
+
+    def test_without_tokens_it_says_what_to_do(self, admin_client) -> None:
+        body = admin_client.get(self.url).content.decode()
+        assert "No enrollment program devices" in body and "/enrollment/apple/tokens/" in body
+
+    def test_sync_leads_to_the_token_s_sync_blade(self, admin_client) -> None:
+        token = token_create()
+        response = admin_client.get("/enrollment/apple/devices/sync/")
+        assert (
+            response.status_code == 302
+            and response["Location"] == f"/enrollment/apple/tokens/{token.pk}/devices/sync/"
+        )
+        token_create("Another")
+        body = admin_client.get("/enrollment/apple/devices/sync/").content.decode()
+        assert "Choose the token to sync" in body and "Another" in body
+
+    def test_the_grid_has_no_n_plus_one_across_tokens(
+        self, admin_client, django_assert_max_num_queries
+    ) -> None:
+        for name in ("A", "B", "C"):
+            token = token_create(name)
+            devices_create(token, 20, prefix=name, assigned_profile=profile_create(token))
+        with django_assert_max_num_queries(12):
+            admin_client.get(self.url + "?fragment=grid", **HTMX)
+
+    def test_filters_are_validated(self, admin_client) -> None:
+        token = token_create()
+        devices_create(token, 1)
+        for query in ("profile=abc", "sort=password", "page=x", "q=%00%27"):
+            assert admin_client.get(f"{self.url}?{query}").status_code == 200
+
+    def test_device_rows_belong_to_the_token_of_the_grid(self, admin_client) -> None:
+        first, second = token_create("Lycée A"), token_create("Collège B")
+        devices_create(first, 1, prefix="AAA")
+        devices_create(second, 1, prefix="BBB")
+        body = admin_client.get(f"/enrollment/apple/tokens/{first.pk}/devices/").content.decode()
+        assert grid_serials(body) == ["AAA000000"]
+        assert Device.objects.count() == 2

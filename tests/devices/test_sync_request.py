@@ -1,0 +1,270 @@
+"""The article's sync rules, enforced by the services (no Apple needed: no run is executed)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from asm_portal import clock
+from asm_portal.models import AuditEvent
+from devices import services
+from devices.models import SyncRun, TokenSyncState
+from devices.sync import lease_take
+from tests.devices.conftest import token_create
+from tokens.models import EnrollmentProgramToken
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def token() -> EnrollmentProgramToken:
+    return token_create()
+
+
+def synced(
+    token: EnrollmentProgramToken, *, full_days_ago: float = 1, cursor: str = "CURSOR"
+) -> TokenSyncState:
+    """A token whose last full sync succeeded `full_days_ago` days ago."""
+    state = TokenSyncState.objects.create(
+        token=token,
+        cursor=cursor,
+        last_full_sync_at=clock.now() - timedelta(days=full_days_ago),
+        next_must_be_full=False,
+    )
+    return state
+
+
+def finish(run: SyncRun, state: str = SyncRun.State.SUCCEEDED) -> None:
+    SyncRun.objects.filter(pk=run.pk).update(state=state, finished_at=clock.now())
+
+
+class SyncKindTests:
+    def test_it_is_full_without_a_cursor_or_after_a_failure(self, token) -> None:
+        now = clock.now()
+        state = TokenSyncState(token=token)
+        for trigger in SyncRun.Trigger.values:
+            assert services.sync_kind(state=state, trigger=trigger, now=now) == SyncRun.Kind.FULL
+        state = synced(token)
+        state.next_must_be_full = True
+        assert (
+            services.sync_kind(state=state, trigger=SyncRun.Trigger.AUTOMATIC, now=now) == SyncRun.Kind.FULL
+        )
+
+    def test_a_request_within_seven_days_of_a_full_sync_adds_new_serials_only(self, token) -> None:
+        state = synced(token, full_days_ago=6.9)
+        now = clock.now()
+        assert (
+            services.sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=now)
+            == SyncRun.Kind.NEW_SERIALS
+        )
+        assert (
+            services.sync_kind(state=state, trigger=SyncRun.Trigger.TOKEN_UPLOAD, now=now)
+            == SyncRun.Kind.NEW_SERIALS
+        )
+
+    def test_a_request_seven_days_after_a_full_sync_is_full(self, token) -> None:
+        state = synced(token, full_days_ago=7)
+        assert (
+            services.sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=clock.now())
+            == SyncRun.Kind.FULL
+        )
+
+    def test_automatic_syncs_are_deltas(self, token) -> None:
+        state = synced(token, full_days_ago=30)
+        assert (
+            services.sync_kind(state=state, trigger=SyncRun.Trigger.AUTOMATIC, now=clock.now())
+            == SyncRun.Kind.DELTA
+        )
+
+    def test_the_interval_is_a_setting(self, token, settings) -> None:
+        settings.SYNC_FULL_INTERVAL_SECONDS = 3600
+        state = synced(token, full_days_ago=0.05)  # 72 minutes
+        assert (
+            services.sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=clock.now())
+            == SyncRun.Kind.FULL
+        )
+
+
+class SyncRequestTests:
+    def test_it_queues_a_run_records_and_audits_the_request(
+        self, token, admin_user, django_capture_on_commit_callbacks
+    ) -> None:
+        with django_capture_on_commit_callbacks() as callbacks:
+            run = services.sync_request(actor=admin_user, token=token)
+        assert len(callbacks) == 1  # the task is sent once the request is saved
+        assert (run.state, run.kind, run.trigger) == (
+            SyncRun.State.QUEUED,
+            SyncRun.Kind.FULL,
+            SyncRun.Trigger.MANUAL,
+        )
+        assert run.requested_by == admin_user
+        assert run.deadline_at == run.requested_at + timedelta(minutes=15)
+        assert EnrollmentProgramToken.objects.get(pk=token.pk).last_sync_requested_at == run.requested_at
+        event = AuditEvent.objects.get(action="Request sync of enrollment program token")
+        assert event.details == {"reason": "Sync requested", "kind": "full"}
+
+    def test_a_second_request_is_refused_with_the_time_left(self, token, admin_user) -> None:
+        start = clock.now()
+        with clock.frozen_at(start):
+            services.sync_request(actor=admin_user, token=token)
+        with clock.frozen_at(start + timedelta(minutes=3)), pytest.raises(services.SyncRefused) as refused:
+            services.sync_request(actor=admin_user, token=token)
+        assert refused.value.message == "A sync is in progress. You can request another sync in 12 minutes."
+        assert refused.value.available_at == start + timedelta(minutes=15)
+        assert SyncRun.objects.count() == 1
+
+    def test_a_request_that_succeeded_frees_sync_at_once(self, token, admin_user) -> None:
+        run = services.sync_request(actor=admin_user, token=token)
+        finish(run)
+        second = services.sync_request(actor=admin_user, token=token)
+        assert second.pk != run.pk
+
+    def test_a_failed_request_keeps_sync_unavailable_until_its_window_ends(self, token, admin_user) -> None:
+        start = clock.now()
+        with clock.frozen_at(start):
+            run = services.sync_request(actor=admin_user, token=token)
+        finish(run, SyncRun.State.FAILED)
+        with (
+            clock.frozen_at(start + timedelta(minutes=14, seconds=30)),
+            pytest.raises(services.SyncRefused) as refused,
+        ):
+            services.sync_request(actor=admin_user, token=token)
+        assert "30 seconds" in refused.value.message
+        with clock.frozen_at(start + timedelta(minutes=15)):
+            assert services.sync_request(actor=admin_user, token=token)
+
+    def test_a_run_past_its_fifteen_minutes_fails_and_frees_sync(self, token, admin_user) -> None:
+        start = clock.now()
+        with clock.frozen_at(start):
+            stuck = services.sync_request(actor=admin_user, token=token)
+        with clock.frozen_at(start + timedelta(minutes=16)):
+            services.sync_request(actor=admin_user, token=token)
+        stuck.refresh_from_db()
+        assert (stuck.state, stuck.error_code) == (SyncRun.State.FAILED, "TIMEOUT")
+        assert EnrollmentProgramToken.objects.get(pk=token.pk).last_sync_error_code == "TIMEOUT"
+        assert TokenSyncState.objects.get(token=token).next_must_be_full
+
+    def test_the_window_is_a_setting(self, token, admin_user, settings) -> None:
+        settings.SYNC_REQUEST_WINDOW_SECONDS = 60
+        start = clock.now()
+        with clock.frozen_at(start):
+            run = services.sync_request(actor=admin_user, token=token)
+        assert run.deadline_at == start + timedelta(seconds=60)
+        finish(run, SyncRun.State.FAILED)
+        with clock.frozen_at(start + timedelta(seconds=61)):
+            assert services.sync_request(actor=admin_user, token=token)
+
+    def test_an_expired_token_cannot_sync(self, admin_user) -> None:
+        token = token_create()
+        EnrollmentProgramToken.objects.filter(pk=token.pk).update(expires_at=clock.now() - timedelta(days=1))
+        token.refresh_from_db()
+        with pytest.raises(services.SyncRefused, match="expired"):
+            services.sync_request(actor=admin_user, token=token)
+        assert not SyncRun.objects.exists()
+
+    def test_read_only_operators_cannot_sync(self, token, operator_user) -> None:
+        with pytest.raises(PermissionDenied):
+            services.sync_request(actor=operator_user, token=token)
+        assert not SyncRun.objects.exists()
+        assert EnrollmentProgramToken.objects.get(pk=token.pk).last_sync_requested_at is None
+
+    def test_the_availability_shows_the_window_s_progress(self, token, admin_user) -> None:
+        start = clock.now()
+        with clock.frozen_at(start):
+            services.sync_request(actor=admin_user, token=token)
+        availability = services.sync_availability(token=token, now=start + timedelta(minutes=5))
+        assert not availability.allowed and availability.percent == 33
+
+
+class SyncQueueTests:
+    def test_one_run_per_token_at_a_time(self, token) -> None:
+        first = services.sync_queue(token=token, trigger=SyncRun.Trigger.TOKEN_UPLOAD)
+        assert first is not None
+        assert services.sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC) is None
+        assert SyncRun.objects.count() == 1
+        finish(first)
+        assert services.sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC) is not None
+
+    def test_the_token_upload_queues_the_first_sync(self, token, admin_user) -> None:
+        from tokens.services import token_sync_request
+
+        token_sync_request(actor=admin_user, token=token, reason="Token uploaded")
+        run = SyncRun.objects.get()
+        assert (run.trigger, run.kind, run.requested_by) == (
+            SyncRun.Trigger.TOKEN_UPLOAD,
+            SyncRun.Kind.FULL,
+            admin_user,
+        )
+
+    def test_a_delta_starts_from_the_cursor_of_the_last_sync(self, token) -> None:
+        synced(token, cursor="THE-CURSOR")
+        run = services.sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC)
+        assert run is not None
+        assert (run.kind, run.phase, run.cursor) == (SyncRun.Kind.DELTA, SyncRun.Phase.SYNC, "THE-CURSOR")
+
+
+class SyncsDueTests:
+    def test_it_queues_a_delta_every_twelve_hours(self, token) -> None:
+        synced(token)
+        other = token_create("Collège Victor Hugo")
+        synced(other)
+        expired = token_create("Expired")
+        EnrollmentProgramToken.objects.filter(pk=expired.pk).update(
+            expires_at=clock.now() - timedelta(days=1)
+        )
+        now = clock.now()
+        SyncRun.objects.create(
+            token=other,
+            kind="delta",
+            trigger="automatic",
+            state="succeeded",
+            requested_at=now - timedelta(hours=2),
+            deadline_at=now,
+        )
+        assert services.syncs_due_queue() == 1  # `token`: never synced through a run; `other`: 2 h ago
+        run = SyncRun.objects.get(token=token)
+        assert (run.trigger, run.kind) == (SyncRun.Trigger.AUTOMATIC, SyncRun.Kind.DELTA)
+        assert services.syncs_due_queue() == 0
+        with clock.frozen_at(now + timedelta(hours=12, minutes=1)):
+            finish(run)
+            assert services.syncs_due_queue() == 2
+
+
+class LeaseTests:
+    def test_a_live_lease_keeps_other_workers_out_until_it_expires(self, token, settings) -> None:
+        settings.SYNC_LEASE_SECONDS = 60
+        run = services.sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
+        assert run is not None
+        start = clock.now()
+        with clock.frozen_at(start):
+            taken = lease_take(run_id=run.pk, worker="worker-a")
+            assert taken is not None and taken.state == SyncRun.State.RUNNING and taken.attempts == 1
+            assert lease_take(run_id=run.pk, worker="worker-b") is None
+        with clock.frozen_at(start + timedelta(seconds=61)):
+            taken = lease_take(run_id=run.pk, worker="worker-b")
+        assert taken is not None and taken.lease_owner == "worker-b" and taken.attempts == 2
+        assert taken.started_at == start  # the run keeps its start
+
+    def test_a_finished_run_is_not_run_again(self, token) -> None:
+        run = services.sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
+        assert run is not None
+        finish(run)
+        assert lease_take(run_id=run.pk, worker="late-delivery") is None
+
+    def test_resume_sends_again_the_runs_nobody_holds(self, token, monkeypatch) -> None:
+        sent: list[tuple[int, str | None, float | None]] = []
+        monkeypatch.setattr(
+            services,
+            "sync_run_enqueue",
+            lambda run_id, queue=None, countdown=None: sent.append((run_id, queue, countdown)),
+        )
+        run = services.sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
+        assert run is not None
+        start = clock.now()
+        with clock.frozen_at(start):
+            lease_take(run_id=run.pk, worker="dead-worker")
+            assert services.sync_runs_resume(queue="private") == 1
+        # Sent for when the dead worker's lease expires.
+        assert sent[0][0] == run.pk and sent[0][1] == "private" and 0 < (sent[0][2] or 0) <= 61
