@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -384,7 +385,8 @@ class DeviceFilters:
         profile = params.get("profile", "")
         sort = params.get("sort", "serial")
         return cls(
-            search="".join(params.get("q", "").split()).upper()[:32],
+            # Serial numbers are upper-case letters and digits: anything else cannot match.
+            search=re.sub(r"[^A-Z0-9]", "", params.get("q", "").upper())[:32],
             profile_status=params.get("profile_status", "")
             if params.get("profile_status") in ProfileStatus.values
             else "",

@@ -86,6 +86,22 @@ def _profile_crumbs(profile: EnrollmentProfile, *, assignments: bool = False) ->
     return crumbs
 
 
+def _render(
+    request: AuthenticatedHttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    blade: str,
+    crumbs: list[Crumb] | None = None,
+    fragment: str = "grid",
+    partial: str = "",
+) -> HttpResponse:
+    """The blade, or only its swappable part for htmx when asked with `fragment=<name>`."""
+    if request.htmx and request.GET.get("fragment") == fragment:
+        return render_fragment(request, partial or f"{template}#{fragment}", context)
+    return render_blade(request, template, context, blade=blade, extra_crumbs=crumbs)
+
+
 # --- The devices grid (across tokens, and per token) ------------------------------------------
 
 
@@ -129,9 +145,7 @@ def device_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     context["tokens"] = list(
         EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS).order_by("token_name")[:2]
     )
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "devices/_grid.html", context)
-    return render_blade(request, "devices/list.html", context, blade="devices:list")
+    return _render(request, "devices/list.html", context, blade="devices:list", partial="devices/_grid.html")
 
 
 @require_GET
@@ -149,8 +163,14 @@ def token_devices(request: AuthenticatedHttpRequest, token_id: int) -> HttpRespo
             "running": SyncRun.objects.filter(token=token, state__in=SyncRun.ACTIVE_STATES).first(),
         }
     )
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "devices/_grid.html", context)
+    return _render(
+        request,
+        "devices/token_devices.html",
+        context,
+        blade="devices:token_devices",
+        crumbs=_token_crumbs(token),
+        partial="devices/_grid.html",
+    )
     return render_blade(
         request,
         "devices/token_devices.html",
@@ -277,7 +297,7 @@ def _notify_assignment_started(request: AuthenticatedHttpRequest, assignment: Pr
             assignment.device_count,
         )
         % {"profile": assignment.profile.name, "count": assignment.device_count},
-        level=Notification.Level.IN_PROGRESS,
+        level=Notification.Level.INFO,
         link=reverse("devices:assignment", args=[assignment.pk]),
     )
 
@@ -345,7 +365,7 @@ def token_sync_request(request: AuthenticatedHttpRequest, token_id: int) -> Http
         title=_("Sync requested"),
         body=_("Intune is syncing the devices of “%(name)s” with Apple (%(kind)s).")
         % {"name": token.token_name, "kind": run.get_kind_display()},
-        level=Notification.Level.IN_PROGRESS,
+        level=Notification.Level.INFO,
     )
     if request.htmx:
         return _render_sync(request, token)
@@ -391,14 +411,12 @@ def profile_assignments(request: AuthenticatedHttpRequest, profile_id: int) -> H
         "assignments": ProfileAssignment.objects.filter(profile=profile)[:5],
         "grid_url": reverse("devices:profile_assignments", args=[profile.pk]),
     }
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "devices/profile_assignments.html#grid", context)
-    return render_blade(
+    return _render(
         request,
         "devices/profile_assignments.html",
         context,
         blade="devices:profile_assignments",
-        extra_crumbs=_profile_crumbs(profile),
+        crumbs=_profile_crumbs(profile),
     )
 
 
@@ -440,14 +458,12 @@ def profile_assign(request: AuthenticatedHttpRequest, profile_id: int) -> HttpRe
         "max_selection": services.MAX_SELECTION,
         "grid_url": reverse("devices:profile_assign", args=[profile.pk]),
     }
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "devices/profile_assign.html#grid", context)
-    return render_blade(
+    return _render(
         request,
         "devices/profile_assign.html",
         context,
         blade="devices:profile_assign",
-        extra_crumbs=_profile_crumbs(profile, assignments=True),
+        crumbs=_profile_crumbs(profile, assignments=True),
     )
 
 
@@ -463,12 +479,11 @@ def assignment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         "problems": problems,
         "now": clock.now(),
     }
-    if request.htmx and request.GET.get("fragment") == "status":
-        return render_fragment(request, "devices/assignment.html#status", context)
-    return render_blade(
+    return _render(
         request,
         "devices/assignment.html",
         context,
         blade="devices:assignment",
-        extra_crumbs=_profile_crumbs(assignment.profile, assignments=True),
+        crumbs=_profile_crumbs(assignment.profile, assignments=True),
+        fragment="status",
     )

@@ -176,18 +176,11 @@ def worker_log(queue: str) -> str:
     return path.read_text(errors="replace")[-4000:] if path.exists() else "(no worker log)"
 
 
-@pytest.fixture
-def celery_worker(transactional_db: None) -> Iterator[str]:
-    """A real worker process on the configured broker, on a queue of its own.
-
-    Yields the queue name once the worker says it is ready; its output goes to
-    test-artifacts/worker-<queue>.log (see `worker_log`).
-    """
-    queue = f"asm-test-{uuid.uuid4().hex[:8]}"
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue
-    ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / f"worker-{queue}.log"
+def celery_worker_start(
+    queue: str, log_path: Path, *, env: dict[str, str], own_session: bool = False
+) -> subprocess.Popen[bytes]:
+    """A real worker process consuming `queue`, its output in `log_path`; returns once it is
+    ready. `own_session` puts it in a process group of its own (so a test can kill it whole)."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -204,16 +197,35 @@ def celery_worker(transactional_db: None) -> Iterator[str]:
                 "--without-heartbeat",
             ],
             cwd=REPO,
-            env=subprocess_env(),
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=own_session,
         )
+    deadline = time.monotonic() + 60
+    while b" ready." not in log_path.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop(process)
+            raise RuntimeError(
+                f"the Celery worker did not start:\n{log_path.read_text(errors='replace')[-4000:]}"
+            )
+        time.sleep(0.2)
+    return process
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[str]:
+    """A real worker process on the configured broker, on a queue of its own.
+
+    Yields the queue name once the worker says it is ready; its output goes to
+    test-artifacts/worker-<queue>.log (see `worker_log`).
+    """
+    queue = f"asm-test-{uuid.uuid4().hex[:8]}"
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    ARTIFACTS.mkdir(exist_ok=True)
+    process = celery_worker_start(queue, ARTIFACTS / f"worker-{queue}.log", env=subprocess_env())
     try:
-        deadline = time.monotonic() + 60
-        while b" ready." not in log_path.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker did not start:\n{worker_log(queue)}")
-            time.sleep(0.2)
         yield queue
     finally:
         stop(process)

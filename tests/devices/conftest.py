@@ -4,10 +4,8 @@ Apple service (served over real HTTP in its own process), and real Celery worker
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,7 +21,7 @@ from devices.models import Device, EnrollmentState, ProfileStatus, SyncRun
 from mock_apple import services as apple
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer, Organization
-from tests.conftest import ARTIFACTS, REPO, subprocess_env
+from tests.conftest import ARTIFACTS, celery_worker_start, subprocess_env
 from tests.mock_apple.conftest import control, dep_server, live, organization_create, server_with_token  # noqa: F401
 from tests.profiles.conftest import profile_create, token_create
 from tokens.models import EnrollmentProgramToken
@@ -145,34 +143,10 @@ def workers(transactional_db: None, monkeypatch) -> Iterator[Callable[..., Worke
 
     def start(**env: str) -> Worker:
         log = ARTIFACTS / f"worker-{queue}-{len(started)}.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [
-                    shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery",
-                    "-A",
-                    "asm_portal",
-                    "worker",
-                    "--loglevel=INFO",
-                    "--concurrency=1",
-                    "-Q",
-                    queue,
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                ],
-                cwd=REPO,
-                env=subprocess_env(**env),
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        worker = Worker(queue, process, log)
+        worker = Worker(
+            queue, celery_worker_start(queue, log, env=subprocess_env(**env), own_session=True), log
+        )
         started.append(worker)
-        deadline = time.monotonic() + 60
-        while b" ready." not in log.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker did not start:\n{worker.output()}")
-            time.sleep(0.2)
         return worker
 
     yield start

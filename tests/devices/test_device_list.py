@@ -202,8 +202,9 @@ class DeviceListTests:
     def test_filters_are_validated(self, admin_client) -> None:
         token = token_create()
         devices_create(token, 1)
-        for query in ("profile=abc", "sort=password", "page=x", "q=%00%27"):
+        for query in ("profile=abc", "sort=password", "page=x", "q=%00%27", "q=%F0%9F%93%B1"):
             assert admin_client.get(f"{self.url}?{query}").status_code == 200
+        assert "DMPQ000000" in admin_client.get(f"{self.url}?q=dmpq-0%00").content.decode()
 
     def test_device_rows_belong_to_the_token_of_the_grid(self, admin_client) -> None:
         first, second = token_create("Lycée A"), token_create("Collège B")
