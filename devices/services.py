@@ -43,7 +43,15 @@ from devices.models import (
     SyncRun,
     TokenSyncState,
 )
-from devices.sync import Outcome, apple_call, error_code, run_fail, sync_run_execute, sync_state_for
+from devices.sync import (
+    Outcome,
+    Reschedule,
+    apple_call,
+    error_code,
+    run_fail,
+    sync_run_execute,
+    sync_state_for,
+)
 from profiles.models import EnrollmentProfile
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
@@ -930,6 +938,14 @@ def assignment_run(*, assignment_id: int) -> float | None:
     token = assignment.profile.token
     try:
         delay = _assign_round(assignment)
+    except Reschedule as wait:
+        # Apple asked for a long wait (Retry-After): the serial numbers not answered yet go
+        # in the next round, after it.
+        _assignment_counts(assignment)
+        assignment.state = ProfileAssignment.State.WAITING
+        assignment.retry_at = clock.now() + timedelta(seconds=wait.delay)
+        assignment.save()
+        return wait.delay
     except DepError as error:
         assignment.state = ProfileAssignment.State.FAILED
         assignment.error_code = error_code(error)

@@ -154,6 +154,25 @@ class ProfileAssignOnAppleTests:
         assert reassigned.state == ProfileAssignment.State.SUCCEEDED and reassigned.device_count == 3
         assert {apple_profile_of(s) for s in serials[:3]} == {profile.apple_profile_uuid}
 
+    def test_a_long_retry_after_waits_for_the_next_round(self, apple_token, admin_user) -> None:
+        serials = synced(apple_token)
+        profile = profile_create(apple_token.token)
+        control(
+            apple_token.base_url,
+            "POST",
+            "faults",
+            {"endpoint": "profile_assign", "status": 503, "retry_after": 120},
+        )
+        start = clock.now()
+        with clock.frozen_at(start):
+            assignment = assign(admin_user, profile, serials[:2])
+        assert assignment.state == ProfileAssignment.State.WAITING
+        assert assignment.retry_at == start + timedelta(seconds=120)
+        with clock.frozen_at(start + timedelta(seconds=121)):
+            assert services.assignment_run(assignment_id=assignment.pk) is None
+        assignment.refresh_from_db()
+        assert assignment.state == ProfileAssignment.State.SUCCEEDED
+
     def test_apple_s_refusal_fails_the_assignment_with_its_code(self, apple_token, admin_user) -> None:
         serials = synced(apple_token)
         profile = profile_create(apple_token.token)
