@@ -19,7 +19,7 @@ from asm_portal.navigation import Crumb
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
 from devices import services
-from devices.models import Device, EnrollmentState, ProfileAssignment, ProfileStatus, SyncRun
+from devices.models import Device, EnrollmentState, ProfileAssignment, ProfileStatus, SyncRun, TokenSyncState
 from profiles.models import EnrollmentProfile
 from tokens.models import EnrollmentProgramToken
 from tokens.services import apple_error_message
@@ -309,13 +309,16 @@ def _sync_context(token: EnrollmentProgramToken) -> dict[str, Any]:
     runs = list(SyncRun.objects.filter(token=token).select_related("requested_by")[:SYNC_RUNS_SHOWN])
     latest = runs[0] if runs else None
     availability = services.sync_availability(token=token)
-    state = getattr(token, "device_sync", None)
+    state = TokenSyncState.objects.filter(token=token).first() or TokenSyncState(token=token)
     return {
         "token": token,
         "runs": runs,
         "latest": latest,
         "availability": availability,
         "sync_state": state,
+        "next_kind": SyncRun.Kind(
+            services.sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=clock.now())
+        ),
         "latest_error": services.sync_error_message(latest.error_code)
         if latest and latest.error_code
         else "",
@@ -368,7 +371,8 @@ def token_sync_request(request: AuthenticatedHttpRequest, token_id: int) -> Http
         level=Notification.Level.INFO,
     )
     if request.htmx:
-        return _render_sync(request, token)
+        # Read again: a sync run inline (eager Celery) may already have finished.
+        return _render_sync(request, _get_token_for_user(request, token.pk))
     return redirect(reverse("devices:sync", args=[token.pk]))
 
 

@@ -41,6 +41,10 @@ class DevicesBrowserTests:
         page.locator("text=La dernière synchronisation a réussi").wait_for()
         assert SyncRun.objects.get().state == SyncRun.State.SUCCEEDED
         page.locator(f".toast >> text=Synchronisation de « {token.token_name} » terminée").first.wait_for()
+        journey = page.locator("#journey").inner_text()
+        assert "Non disponible. Synchronisez pour actualiser." not in journey
+        assert "30 ajoutés, 0 mis à jour, 0 supprimés" in journey
+        page.wait_for_timeout(500)  # the toasts' fade-in
         screenshot(page, "devices-sync-fr")
 
         # The token's devices: search, select three, « Affecter un profil » in the context pane.
@@ -60,6 +64,7 @@ class DevicesBrowserTests:
         page.click("#pane button:has-text('Affecter')")
         page.wait_for_url("**/enrollment/apple/assignments/*/")
         page.locator("text=Le profil a été affecté aux 3 appareils.").wait_for()
+        page.wait_for_timeout(500)
         screenshot(page, "devices-assignment-result-fr")
         profile.refresh_from_db()
         assigned = set(

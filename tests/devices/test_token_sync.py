@@ -79,6 +79,21 @@ class TokenSyncTests:
         assert "The last sync succeeded" in body and "12 added" in body
         assert "hx-swap-oob" in body and "Sync of “Lycée Jean Moulin - Intune” completed" in body
 
+    def test_it_says_which_sync_the_next_request_gets(self, admin_client, token) -> None:
+        from devices.models import TokenSyncState
+
+        blade, _, _ = urls(token)
+        assert "Next request</dt><dd>Full sync" in admin_client.get(blade).content.decode()
+        state = TokenSyncState.objects.create(
+            token=token,
+            cursor="C",
+            last_full_sync_at=clock.now() - timedelta(days=1),
+            next_must_be_full=False,
+        )
+        assert "Next request</dt><dd>New serial numbers only" in admin_client.get(blade).content.decode()
+        TokenSyncState.objects.filter(pk=state.pk).update(last_full_sync_at=clock.now() - timedelta(days=8))
+        assert "Next request</dt><dd>Full sync" in admin_client.get(blade).content.decode()
+
     def test_a_failure_shows_apple_s_reason_and_the_window(self, admin_client, token) -> None:
         blade, _, _ = urls(token)
         now = clock.now()
