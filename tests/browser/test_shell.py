@@ -17,8 +17,9 @@ class ShellBrowserTests:
         page.wait_for_url(f"{live_server.url}/")
         assert page.locator(".topbar-product").inner_text() == "Microsoft Intune admin center"
 
-        page.select_option("#topbar-language", "fr")
-        page.wait_for_load_state("load")
+        # The select submits its form: wait for that navigation, not for the current page's load.
+        with page.expect_navigation():
+            page.select_option("#topbar-language", "fr")
         assert page.locator("html").get_attribute("lang") == "fr"
 
         # htmx navigation: the shell stays, the journey changes and the URL follows.
