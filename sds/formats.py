@@ -279,6 +279,8 @@ STAFF_ROLES = (
     "alumni",
 )
 ROLES = _camel_case_lookup((*STUDENT_ROLES, *STAFF_ROLES, "other"))
+# People whose role is none of these: students, and v2.1 users without a role (guardians).
+NOT_STAFF = (*STUDENT_ROLES, "")
 ACADEMIC_SESSION_TYPES = _camel_case_lookup(("schoolYear", "semester", "term", "gradingPeriod", "quarter"))
 # Guardian roles of the parent contact sync (V1 add-on); the v2.1 samples use two of them.
 RELATIONSHIP_ROLES = _camel_case_lookup(
@@ -293,8 +295,9 @@ def _grades() -> dict[str, str]:
     codes += ["postgraduate alumni", "adultEducation", "ps1", "ps2", "ps3", "ps4", "14"]
     lookup = _camel_case_lookup(tuple(codes))
     for number in range(1, 14):
-        # 01 to 13, with or without the leading zero; stored with it.
-        lookup[f"{number:02d}"] = lookup[str(number)] = f"{number:02d}"
+        # 01 to 13, with or without the leading zero, both in the list.
+        lookup[f"{number:02d}"] = f"{number:02d}"
+        lookup[str(number)] = str(number)
     return lookup
 
 

@@ -59,8 +59,8 @@ class ClassRow:
 class Roster:
     schools: list[SchoolRow] = field(default_factory=list)
     people: list[PersonRow] = field(default_factory=list)
-    # (person SIS ID, school SIS ID, role, is primary)
-    memberships: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    # (person SIS ID, school SIS ID, role, is primary, is active)
+    memberships: list[tuple[str, str, str, bool, bool]] = field(default_factory=list)
     classes: list[ClassRow] = field(default_factory=list)
     # (class SIS ID, person SIS ID, role)
     enrollments: list[tuple[str, str, str]] = field(default_factory=list)
@@ -80,6 +80,7 @@ def roster_from_v1(result: ValidationResult, *, domain_suffix: str) -> Roster:
         ("Teacher.csv", "teacher", "Teacher Number"),
     ):
         for row in _records(result, name):
+            person_active = row.get("Status", "Active") != "Inactive"
             roster.people.append(
                 PersonRow(
                     sis_id=row["SIS ID"],
@@ -91,10 +92,10 @@ def roster_from_v1(result: ValidationResult, *, domain_suffix: str) -> Roster:
                     family_name=row.get("Last Name", ""),
                     grade=row.get("Grade", ""),
                     number=row.get(number_column, ""),
-                    is_active=row.get("Status", "Active") != "Inactive",
+                    is_active=person_active,
                 )
             )
-            roster.memberships.append((row["SIS ID"], row["School SIS ID"], role, True))
+            roster.memberships.append((row["SIS ID"], row["School SIS ID"], role, True, person_active))
     for row in _records(result, "Section.csv"):
         roster.classes.append(
             ClassRow(
@@ -128,7 +129,7 @@ def roster_from_v2_1(result: ValidationResult) -> Roster:
     primary_roles: dict[str, dict[str, str]] = {}
     for row in _records(result, "roles.csv"):
         is_primary = row.get("isPrimary", "") != "false"
-        roster.memberships.append((row["userSourcedId"], row["orgSourcedId"], row["role"], is_primary))
+        roster.memberships.append((row["userSourcedId"], row["orgSourcedId"], row["role"], is_primary, True))
         current = primary_roles.get(row["userSourcedId"])
         # The person's role is their primary one; without isPrimary, the first.
         if current is None or (is_primary and current.get("isPrimary", "") == "false"):
@@ -265,12 +266,13 @@ def roster_write(*, profile: SyncProfile, upload: RosterUpload, roster: Roster) 
                 school_id=school_ids[school],
                 role=role,
                 is_primary=is_primary,
-                is_active=True,
+                is_active=is_active,
                 **common,
             )
             # A repeated roles.csv row is imported once (one statement may not upsert a row twice).
-            for (person, school, role), is_primary in {
-                (person, school, role): is_primary for person, school, role, is_primary in roster.memberships
+            for (person, school, role), (is_primary, is_active) in {
+                (person, school, role): (is_primary, is_active)
+                for person, school, role, is_primary, is_active in roster.memberships
             }.items()
         ],
         unique_fields=["person", "school", "role"],

@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -109,10 +110,9 @@ def _unzip(data: bytes, *, budget: int) -> dict[str, bytes]:
 
 
 def roster_too_large() -> RosterUploadError:
-    limit = settings.ASM_MAX_CSV_UPLOAD_BYTES
     return RosterUploadError(
-        _("The roster is larger than %(size)s MB, the largest upload allowed.")
-        % {"size": f"{limit / (1024 * 1024):.0f}"}
+        _("The roster is larger than %(size)s, the largest upload allowed.")
+        % {"size": filesizeformat(settings.ASM_MAX_CSV_UPLOAD_BYTES)}
     )
 
 

@@ -8,13 +8,14 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from asm_portal.blades import redirect_to_blade, render_blade, render_fragment
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.roles import admin_required
-from sds import samples, services
+from sds import formats, samples, services
 from sds.forms import RosterQuotaUploadHandler, RosterUploadForm, SyncProfileForm
 from sds.models import Enrollment, Membership, Person, RosterUpload, School, SchoolClass, SyncProfile
 from sds.navigation import SDS_MENU
@@ -64,7 +65,7 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
         "school_count": School.objects.filter(**active).count(),
         "class_count": SchoolClass.objects.filter(**active).count(),
         "student_count": people.filter(role="student").count(),
-        "staff_count": people.exclude(role="student").count(),
+        "staff_count": people.exclude(role__in=formats.NOT_STAFF).count(),
         "uploads": RosterUpload.objects.select_related("profile")[:5],
     }
     return _blade(request, "sds/overview.html", context, blade="sds:overview")
@@ -165,7 +166,7 @@ def _upload_create(
         "spec": profile.spec,
         "form": form,
         "error": error,
-        "limit_mb": settings.ASM_MAX_CSV_UPLOAD_BYTES / (1024 * 1024),
+        "limit": settings.ASM_MAX_CSV_UPLOAD_BYTES,
     }
     if request.htmx:
         return render_fragment(request, "sds/upload_form.html#pane", context)
@@ -253,11 +254,26 @@ def _get_school_for_user(request: AuthenticatedHttpRequest, pk: int) -> School:
 def school_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     school = _get_school_for_user(request, pk)
     memberships = school.memberships.filter(is_active=True)
+    people_url, classes_url = reverse("sds:person_list"), reverse("sds:class_list")
     context = {
         "school": school,
-        "student_count": memberships.filter(role="student").count(),
-        "staff_count": memberships.exclude(role="student").count(),
-        "class_count": school.classes.filter(is_active=True).count(),
+        "tiles": [
+            (
+                _("Students"),
+                f"{people_url}?school={school.pk}&role=student",
+                memberships.filter(role="student").count(),
+            ),
+            (
+                _("Teachers and staff"),
+                f"{people_url}?school={school.pk}&role=staff",
+                memberships.exclude(role="student").count(),
+            ),
+            (
+                _("Classes"),
+                f"{classes_url}?school={school.pk}",
+                school.classes.filter(is_active=True).count(),
+            ),
+        ],
         "parent": School.objects.filter(profile=school.profile, sis_id=school.parent_sis_id).first()
         if school.parent_sis_id
         else None,
@@ -332,7 +348,7 @@ def person_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     people, context["profile"] = _profile_filter(request, people)
     role = request.GET.get("role", "")
     if role == "staff":
-        people = people.exclude(role="student")
+        people = people.exclude(role__in=formats.NOT_STAFF)
     elif role == "student":
         people = people.filter(role="student")
     else:
