@@ -306,11 +306,20 @@ def _report_outcome(upload: RosterUpload) -> None:
     with translation.override(upload.language):
         if succeeded:
             title = _("Roster imported")
-            body = ngettext(
-                "%(profile)s: %(people)s people imported, with %(count)s warning.",
-                "%(profile)s: %(people)s people imported, with %(count)s warnings.",
-                upload.warning_count,
-            ) % {"profile": upload.profile.name, "people": upload.person_count, "count": upload.warning_count}
+            people = ngettext("%(count)s person", "%(count)s people", upload.person_count) % {
+                "count": upload.person_count
+            }
+            if upload.warning_count:
+                body = ngettext(
+                    "%(profile)s: %(people)s in the roster, with %(count)s warning.",
+                    "%(profile)s: %(people)s in the roster, with %(count)s warnings.",
+                    upload.warning_count,
+                ) % {"profile": upload.profile.name, "people": people, "count": upload.warning_count}
+            else:
+                body = _("%(profile)s: %(people)s in the roster.") % {
+                    "profile": upload.profile.name,
+                    "people": people,
+                }
             level = Notification.Level.WARNING if upload.warning_count else Notification.Level.SUCCESS
         elif upload.state == RosterUpload.State.REJECTED:
             title = _("Roster rejected")

@@ -58,6 +58,12 @@ class RosterUploadProcessTests:
         assert all(bytes(f.content) == b"" for f in RosterFile.objects.filter(upload=upload))
         classic_profile.refresh_from_db()
         assert classic_profile.file_set == sorted(sample("v1-25-users"))
+        notification = Notification.objects.get(user=admin_user)
+        assert (notification.title, notification.body, notification.level) == (
+            "Roster imported",
+            "Contoso classic: 24 people in the roster.",
+            "success",
+        )
 
     def test_it_imports_the_v21_sample(self, v21_profile, admin_user) -> None:
         upload = upload_and_process(v21_profile, sample("v2.1"), admin_user)
@@ -167,7 +173,11 @@ class RosterUploadProcessTests:
         assert not Enrollment.objects.filter(is_active=True).exists()
         assert upload.deactivated_count == 2 + 46
         assert Person.objects.filter(is_active=True).count() == 24
-        assert Notification.objects.filter(title="Roster imported", level="warning").exists()
+        assert Notification.objects.filter(
+            title="Roster imported",
+            body="Contoso classic: 24 people in the roster, with 3 warnings.",
+            level="warning",
+        ).exists()
         # The set keeps the class files: leaving them out again warns again.
         classic_profile.refresh_from_db()
         assert "Section.csv" in classic_profile.file_set
