@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent, Notification
 from asm_portal.services import audit_record, notification_send
-from sds import importing, validation
+from sds import importing, signals, validation
 from sds.models import RosterFile, RosterUpload, SyncProfile, ValidationIssue
 
 logger = logging.getLogger(__name__)
@@ -231,6 +231,9 @@ def roster_upload_process(*, upload_id: int) -> RosterUpload:
             upload.class_count = counts.classes
             upload.enrollment_count = counts.enrollments
             upload.deactivated_count = counts.deactivated
+            transaction.on_commit(
+                lambda: signals.roster_imported.send(sender=SyncProfile, profile=profile, upload=upload)
+            )
         issues = sorted(result.issues, key=_issue_order(spec.names))
         ValidationIssue.objects.bulk_create(
             ValidationIssue(
@@ -260,8 +263,9 @@ def roster_upload_fail(*, upload_id: int) -> None:
     """The worker could not finish (a crash, a time limit): say so, and forget the files."""
     logger.exception("Roster upload %s failed", upload_id)
     with transaction.atomic():
+        # Lock the upload's row only: PostgreSQL cannot lock the nullable side of an outer join.
         upload = (
-            RosterUpload.objects.select_for_update()
+            RosterUpload.objects.select_for_update(of=("self",))
             .select_related("profile", "uploaded_by")
             .filter(pk=upload_id)
             .first()

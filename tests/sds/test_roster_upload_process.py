@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from asm_portal.models import AuditEvent, Notification
-from sds import services
+from sds import services, signals
 from sds.models import Enrollment, Membership, Person, RosterFile, RosterUpload, School, SchoolClass
 from tests.sds.conftest import edited, sample, upload_and_process, without, without_lines
 
@@ -94,6 +94,29 @@ class RosterUploadProcessTests:
         assert School.objects.get(sis_id="110002").org_type == "department"
         professor = Enrollment.objects.get(school_class__sis_id="112001", person__sis_id="114006")
         assert professor.role == "professor" and professor.is_teacher
+
+    def test_an_accepted_upload_is_announced_after_its_commit(
+        self, classic_profile, admin_user, django_capture_on_commit_callbacks
+    ) -> None:
+        received = []
+
+        def receiver(sender, profile, upload, **kwargs):
+            received.append((profile.pk, upload.pk, upload.state))
+
+        signals.roster_imported.connect(receiver)
+        try:
+            upload = services.roster_upload_create(
+                actor=admin_user, profile=classic_profile, files=sample("v1-25-users")
+            )
+            with django_capture_on_commit_callbacks(execute=True):
+                services.roster_upload_process(upload_id=upload.pk)
+            bad = edited(sample("v1-25-users"), "StudentEnrollment.csv", append="99999,13001")
+            rejected = services.roster_upload_create(actor=admin_user, profile=classic_profile, files=bad)
+            with django_capture_on_commit_callbacks(execute=True):
+                services.roster_upload_process(upload_id=rejected.pk)
+        finally:
+            signals.roster_imported.disconnect(receiver)
+        assert received == [(classic_profile.pk, upload.pk, RosterUpload.State.SUCCEEDED)]
 
     def test_a_bad_roster_imports_nothing_and_reports_its_errors(self, classic_profile, admin_user) -> None:
         files = sample("v1-25-users")

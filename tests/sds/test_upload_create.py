@@ -41,7 +41,8 @@ class UploadCreateTests:
         upload = RosterUpload.objects.get()
         assert response.status_code == 302
         assert response["Location"] == f"/sds/uploads/{upload.pk}/"
-        assert len(callbacks) == 1  # the task, run eagerly by the unit tests
+        # The task (run eagerly by the unit tests), then the announcement of the import it commits.
+        assert len(callbacks) == 2
         assert upload.state == RosterUpload.State.SUCCEEDED and upload.language == "en"
         assert Person.objects.count() == 24
 
