@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -8,7 +10,9 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -32,28 +36,6 @@ def _blade(
 
 def _page(request: AuthenticatedHttpRequest, queryset: QuerySet[Any], size: int = PAGE_SIZE) -> Page[Any]:
     return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-def _status_filter(request: AuthenticatedHttpRequest, queryset: QuerySet[Any]) -> tuple[QuerySet[Any], str]:
-    status = request.GET.get("status", "")
-    if status == "active":
-        queryset = queryset.filter(is_active=True)
-    elif status == "inactive":
-        queryset = queryset.filter(is_active=False)
-    else:
-        status = ""
-    return queryset, status
-
-
-def _profile_filter(request: AuthenticatedHttpRequest, queryset: QuerySet[Any]) -> tuple[QuerySet[Any], str]:
-    profile = request.GET.get("profile", "")
-    if profile.isdigit():
-        return queryset.filter(profile_id=int(profile)), profile
-    return queryset, ""
-
-
-def _list_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
-    return {"query": request.GET.get("q", "").strip(), "profiles": SyncProfile.objects.all()}
 
 
 @require_GET
@@ -208,42 +190,114 @@ def upload_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render_fragment(request, "sds/upload_detail.html#status", context)
 
 
-def _search(queryset: QuerySet[Any], query: str, *fields: str) -> QuerySet[Any]:
-    if not query:
-        return queryset
-    condition = Q()
-    for name in fields:
-        condition |= Q(**{f"{name}__icontains": query})
-    return queryset.filter(condition)
+@dataclass(frozen=True)
+class _RosterList:
+    """What makes one roster list: its blade, its rows and what the search box looks at."""
+
+    blade: str
+    title: str | Promise
+    rows_template: str
+    search_fields: tuple[str, ...]
+    search_placeholder: str | Promise
+    role_filter: bool = False
+
+
+SCHOOL_LIST = _RosterList(
+    "sds:school_list",
+    gettext_lazy("Schools"),
+    "sds/_school_rows.html",
+    ("name", "sis_id"),
+    gettext_lazy("Search by name or SIS ID"),
+)
+CLASS_LIST = _RosterList(
+    "sds:class_list",
+    gettext_lazy("Classes"),
+    "sds/_class_rows.html",
+    ("title", "sis_id", "code"),
+    gettext_lazy("Search by title, code or SIS ID"),
+)
+PERSON_LIST = _RosterList(
+    "sds:person_list",
+    gettext_lazy("People"),
+    "sds/_person_rows.html",
+    ("given_name", "family_name", "username", "sis_id"),
+    gettext_lazy("Search by name, username or SIS ID"),
+    role_filter=True,
+)
+
+
+def _roster_list(
+    request: AuthenticatedHttpRequest,
+    spec: _RosterList,
+    queryset: QuerySet[Any],
+    rows: Callable[[Page[Any]], list[Any]],
+    **extra: Any,
+) -> HttpResponse:
+    """Search (any of the spec's fields, case-insensitive), status and profile filters, a page."""
+    query = request.GET.get("q", "").strip()
+    if query:
+        condition = Q()
+        for name in spec.search_fields:
+            condition |= Q(**{f"{name}__icontains": query})
+        queryset = queryset.filter(condition)
+    status = request.GET.get("status", "")
+    if status in ("active", "inactive"):
+        queryset = queryset.filter(is_active=status == "active")
+    else:
+        status = ""
+    profile = request.GET.get("profile", "")
+    if profile.isdigit():
+        queryset = queryset.filter(profile_id=int(profile))
+    else:
+        profile = ""
+    page = _page(request, queryset)
+    context = {
+        "list_title": spec.title,
+        "list_url": reverse(spec.blade),
+        "rows_template": spec.rows_template,
+        "search_placeholder": spec.search_placeholder,
+        "role_filter": spec.role_filter,
+        "query": query,
+        "status": status,
+        "profile": profile,
+        "profiles": SyncProfile.objects.all(),
+        "page": page,
+        "rows": rows(page),
+        **extra,
+    }
+    if request.htmx and request.GET.get("fragment") == "grid":
+        return render_fragment(request, "sds/roster_list.html#grid", context)
+    return _blade(request, "sds/roster_list.html", context, blade=spec.blade)
+
+
+def _school_of(request: AuthenticatedHttpRequest) -> School | None:
+    """The school a list is narrowed to (?school=), if any."""
+    school = request.GET.get("school", "")
+    return School.objects.filter(pk=int(school)).first() if school.isdigit() else None
 
 
 @require_GET
 def school_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    context = _list_context(request)
-    schools = _search(School.objects.select_related("profile"), context["query"], "name", "sis_id")
-    schools, context["status"] = _status_filter(request, schools)
-    schools, context["profile"] = _profile_filter(request, schools)
-    page = _page(request, schools)
-    ids = [school.pk for school in page]
-    people = {
-        row["school_id"]: row
-        for row in Membership.objects.filter(school_id__in=ids, is_active=True)
-        .values("school_id")
-        .annotate(
-            students=Count("id", filter=Q(role="student")), staff=Count("id", filter=~Q(role="student"))
+    def rows(page: Page[Any]) -> list[Any]:
+        # Counts for the page's schools only: two grouped queries, whatever the roster's size.
+        ids = [school.pk for school in page]
+        people = {
+            row["school_id"]: row
+            for row in Membership.objects.filter(school_id__in=ids, is_active=True)
+            .values("school_id")
+            .annotate(
+                students=Count("id", filter=Q(role="student")), staff=Count("id", filter=~Q(role="student"))
+            )
+        }
+        classes = dict(
+            SchoolClass.objects.filter(school_id__in=ids, is_active=True)
+            .values("school_id")
+            .annotate(count=Count("id"))
+            .values_list("school_id", "count")
         )
-    }
-    classes = dict(
-        SchoolClass.objects.filter(school_id__in=ids, is_active=True)
-        .values("school_id")
-        .annotate(count=Count("id"))
-        .values_list("school_id", "count")
-    )
-    context["rows"] = [(school, people.get(school.pk, {}), classes.get(school.pk, 0)) for school in page]
-    context["page"] = page
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "sds/school_list.html#grid", context)
-    return _blade(request, "sds/school_list.html", context, blade="sds:school_list")
+        return [(school, people.get(school.pk, {}), classes.get(school.pk, 0)) for school in page]
+
+    return _roster_list(request, SCHOOL_LIST, School.objects.select_related("profile"), rows)
 
 
 def _get_school_for_user(request: AuthenticatedHttpRequest, pk: int) -> School:
@@ -294,23 +348,16 @@ def _class_counts(ids: list[int]) -> dict[int, dict[str, int]]:
 
 @require_GET
 def class_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    context = _list_context(request)
-    classes = _search(
-        SchoolClass.objects.select_related("school", "profile"), context["query"], "title", "sis_id", "code"
-    )
-    classes, context["status"] = _status_filter(request, classes)
-    classes, context["profile"] = _profile_filter(request, classes)
-    school = request.GET.get("school", "")
-    if school.isdigit():
-        classes = classes.filter(school_id=int(school))
-        context["school"] = School.objects.filter(pk=int(school)).first()
-    page = _page(request, classes)
-    counts = _class_counts([school_class.pk for school_class in page])
-    context["rows"] = [(school_class, counts.get(school_class.pk, {})) for school_class in page]
-    context["page"] = page
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "sds/class_list.html#grid", context)
-    return _blade(request, "sds/class_list.html", context, blade="sds:class_list")
+    classes = SchoolClass.objects.select_related("school", "profile")
+    school = _school_of(request)
+    if school is not None:
+        classes = classes.filter(school=school)
+
+    def rows(page: Page[Any]) -> list[Any]:
+        counts = _class_counts([school_class.pk for school_class in page])
+        return [(school_class, counts.get(school_class.pk, {})) for school_class in page]
+
+    return _roster_list(request, CLASS_LIST, classes, rows, school=school)
 
 
 def _get_class_for_user(request: AuthenticatedHttpRequest, pk: int) -> SchoolClass:
@@ -335,17 +382,13 @@ def class_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def person_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    context = _list_context(request)
-    people = _search(
-        Person.objects.select_related("profile"),
-        context["query"],
-        "given_name",
-        "family_name",
-        "username",
-        "sis_id",
+    people = Person.objects.select_related("profile").prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.filter(is_active=True).select_related("school"),
+            to_attr="active_memberships",
+        )
     )
-    people, context["status"] = _status_filter(request, people)
-    people, context["profile"] = _profile_filter(request, people)
     role = request.GET.get("role", "")
     if role == "staff":
         people = people.exclude(role__in=formats.NOT_STAFF)
@@ -353,26 +396,12 @@ def person_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         people = people.filter(role="student")
     else:
         role = ""
-    context["role"] = role
-    school = request.GET.get("school", "")
-    if school.isdigit():
-        members = Membership.objects.filter(school_id=int(school), is_active=True).values("person_id")
-        people = people.filter(pk__in=members)
-        context["school"] = School.objects.filter(pk=int(school)).first()
-    page = _page(
-        request,
-        people.prefetch_related(
-            Prefetch(
-                "memberships",
-                queryset=Membership.objects.filter(is_active=True).select_related("school"),
-                to_attr="active_memberships",
-            )
-        ),
-    )
-    context["page"] = page
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "sds/person_list.html#grid", context)
-    return _blade(request, "sds/person_list.html", context, blade="sds:person_list")
+    school = _school_of(request)
+    if school is not None:
+        people = people.filter(
+            pk__in=Membership.objects.filter(school=school, is_active=True).values("person_id")
+        )
+    return _roster_list(request, PERSON_LIST, people, list, role=role, school=school)
 
 
 def _get_person_for_user(request: AuthenticatedHttpRequest, pk: int) -> Person:
