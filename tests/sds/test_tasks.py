@@ -8,6 +8,7 @@ import pytest
 
 from sds import services
 from sds.models import Person, RosterUpload
+from sds.tasks import roster_upload_process_task
 from tests.sds.conftest import edited, sample
 
 
@@ -42,3 +43,22 @@ class RosterUploadProcessTaskTests:
         assert bad.state == RosterUpload.State.REJECTED
         assert list(bad.issues.values_list("line", "code")) == [(46, "InvalidLookupReference")]
         assert Person.objects.get(sis_id="13001").given_name == "Ora"
+
+
+class RosterUploadProcessTaskFailureTests:
+    def test_a_crash_marks_the_upload_failed_rather_than_leaving_it_pending(
+        self, classic_profile, admin_user, monkeypatch
+    ) -> None:
+        upload = services.roster_upload_create(
+            actor=admin_user, profile=classic_profile, files=sample("v1-25-users")
+        )
+
+        def crash(**kwargs):
+            raise RuntimeError("the database went away")
+
+        monkeypatch.setattr(services, "roster_upload_process", crash)
+        with pytest.raises(RuntimeError):
+            roster_upload_process_task.delay(upload.pk)  # eager in unit tests
+        upload.refresh_from_db()
+        assert upload.state == RosterUpload.State.FAILED
+        assert all(bytes(f.content) == b"" for f in upload.files.all())
