@@ -27,6 +27,11 @@ def bad_roster(folder) -> list[str]:
     return paths
 
 
+def settled(page) -> None:
+    """Wait until htmx has swapped and processed the new content (its triggers are bound)."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
 def report_rows(page) -> list[list[str]]:
     rows = page.locator("#upload-report table.report tbody tr")
     return [
@@ -116,6 +121,9 @@ class SchoolDataSyncBrowserTests:
         # The roster pages: the students, searchable, and a class with its teacher and students.
         page.click(".breadcrumb >> text=School Data Sync")
         page.click(".blade-menu >> text=People")
+        page.wait_for_url(f"{live_server.url}/sds/people/")
+        page.wait_for_selector("#grid >> text=Showing 1 to 24 of 24 records")
+        settled(page)
         page.fill("input[type=search]", "klein")
         page.wait_for_selector("#grid >> text=Showing 1 to 1 of 1 records")
         assert "OKlein@contoso.edu" in page.locator("#grid").inner_text()
