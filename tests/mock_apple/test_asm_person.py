@@ -28,7 +28,9 @@ class AsmPersonTests:
         ora = Person.objects.get(person_id="13001")
         response = asm_admin.post(f"/asm/people/{ora.pk}/reset-password/")
         assert response.status_code == 200
-        password = re.search(r"data-temporary-password>([^<]+)<", response.content.decode()).group(1)
+        found = re.search(r"data-temporary-password>([^<]+)<", response.content.decode())
+        assert found is not None
+        password = found.group(1)
         ora.refresh_from_db()
         assert roster.person_password_check(person=ora, password=password)
         assert password not in asm_admin.get(f"/asm/people/{ora.pk}/").content.decode()

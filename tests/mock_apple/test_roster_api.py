@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mock_apple.models import Organization, Person, RosterClass
 from tests.mock_apple.conftest import DepClient, control, live, server_with_token
 
-ROSTER = {
+ROSTER: dict[str, Any] = {
     "source_name": "Contoso classic",
     "locations": [{"location_id": "10001", "location_name": "Contoso High School"}],
     "people": [
@@ -92,7 +94,7 @@ class RosterApiTests:
 
     def test_malformed_bodies_change_nothing(self, dep_server, organization) -> None:
         client = self.client(dep_server, organization)
-        person = ROSTER["people"][0]
+        person: dict[str, Any] = ROSTER["people"][0]
         for body in (
             ["not", "an", "object"],
             {"people": "13001"},
