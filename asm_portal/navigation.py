@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from sds.navigation import SDS_BLADES, SDS_NAV
+from sds.navigation import SDS_BLADES, SDS_NAV, SDS_TOKEN_MENU_ITEM
 
 
 @dataclass(frozen=True)
@@ -109,5 +109,5 @@ APPLE_ENROLLMENT_MENU = (
 TOKEN_MENU = (
     # (group label, [(url name, label, icon)])
     (None, [("tokens:detail", _("Overview"), "info")]),
-    (_("Manage"), [("profiles:token_profiles", _("Profiles"), "document")]),
+    (_("Manage"), [("profiles:token_profiles", _("Profiles"), "document"), SDS_TOKEN_MENU_ITEM]),
 )

@@ -11,8 +11,14 @@ from django.utils.translation import gettext_lazy as _
 # (key, label, url name, icon) of the left-nav item.
 SDS_NAV = ("sds", _("School Data Sync"), "sds:overview", "arrow_sync")
 
+# The item of an enrollment program token's menu (asm_portal.navigation.TOKEN_MENU); the menu
+# shows it for Apple School Manager tokens only.
+SDS_TOKEN_MENU_ITEM = ("tokens:sds", _("School Data Sync"), "people")
+
 # url name: (title, parent url name, left-nav section)
 SDS_BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
+    # Under a token (its view adds the token to the trail): « Allow Microsoft School Data Sync… »
+    "tokens:sds": (_("School Data Sync"), "tokens:list", "enrollment"),
     "sds:overview": (_("School Data Sync"), "home", "sds"),
     "sds:profile_list": (_("Sync profiles"), "sds:overview", "sds"),
     "sds:profile_create": (_("Create sync profile"), "sds:profile_list", "sds"),
@@ -26,12 +32,15 @@ SDS_BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
     "sds:person_list": (_("People"), "sds:overview", "sds"),
     "sds:person_detail": (_("Person"), "sds:person_list", "sds"),
     "sds:samples": (_("Sample files"), "sds:overview", "sds"),
+    "sds:apple_sync_list": (_("Apple School Manager"), "sds:overview", "sds"),
+    "sds:apple_sync_detail": (_("Sync to Apple School Manager"), "sds:apple_sync_list", "sds"),
 }
 
 # The blade menu: (group label, [(url name, label, icon)]).
 SDS_MENU = (
     (None, [("sds:overview", _("Overview"), "info")]),
     (_("Inbound"), [("sds:profile_list", _("Sync profiles"), "arrow_sync")]),
+    (_("Outbound"), [("sds:apple_sync_list", _("Apple School Manager"), "arrow_export")]),
     (
         _("Roster"),
         [
