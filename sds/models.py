@@ -263,3 +263,76 @@ class Enrollment(RosterRecord):
     @property
     def is_teacher(self) -> bool:
         return self.role not in formats.STUDENT_ROLES
+
+
+class AppleRosterSync(models.Model):
+    """One sync of a sync profile's roster to Apple School Manager, through the enrollment
+    program token shared with School Data Sync; a worker fills it in, the pages poll it."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Syncing")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        # The token stopped being shared before the worker got to it: nothing was sent.
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Trigger(models.TextChoices):
+        IMPORT = "import", _("Roster imported")
+        MANUAL = "manual", _("Sync to Apple School Manager")
+        SHARED = "shared", _("Token shared")
+
+    PENDING_STATES = (State.QUEUED, State.RUNNING)
+
+    profile = models.ForeignKey(SyncProfile, on_delete=models.CASCADE, related_name="apple_syncs")
+    upload = models.ForeignKey(
+        RosterUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The history outlives the token: its name is kept.
+    token = models.ForeignKey(
+        "tokens.EnrollmentProgramToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token_name = models.CharField(max_length=200)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The requester's language, for the notification the worker sends when it is done.
+    language = models.CharField(max_length=8, default="en")
+    created_at = models.DateTimeField(db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    batches_total = models.PositiveIntegerField(default=0)
+    batches_done = models.PositiveIntegerField(default=0)
+    locations_created = models.PositiveIntegerField(default=0)
+    locations_updated = models.PositiveIntegerField(default=0)
+    people_created = models.PositiveIntegerField(default=0)
+    people_updated = models.PositiveIntegerField(default=0)
+    people_deactivated = models.PositiveIntegerField(default=0)
+    people_failed = models.PositiveIntegerField(default=0)
+    classes_created = models.PositiveIntegerField(default=0)
+    classes_updated = models.PositiveIntegerField(default=0)
+    classes_switched_to_manual = models.PositiveIntegerField(default=0)
+    classes_failed = models.PositiveIntegerField(default=0)
+    members_not_found = models.PositiveIntegerField(default=0)
+    # Records Apple School Manager refused: {"record", "id", "code", "field"}, the first ones.
+    failures = models.JSONField(default=list, blank=True)
+    # Why the whole sync stopped: Apple's code (or HTTP status), empty when it did not.
+    error_code = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("sync to Apple School Manager")
+        verbose_name_plural = _("syncs to Apple School Manager")
+
+    def __str__(self) -> str:
+        return f"{self.profile} → {self.token_name} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in self.PENDING_STATES
+
+    @property
+    def failure_count(self) -> int:
+        return self.people_failed + self.classes_failed

@@ -7,7 +7,7 @@ import logging
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
@@ -22,8 +22,17 @@ from django.utils.translation import ngettext
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent, Notification
 from asm_portal.services import audit_record, notification_send
-from sds import importing, signals, validation
-from sds.models import RosterFile, RosterUpload, SyncProfile, ValidationIssue
+from sds import apple_roster, importing, signals, validation
+from sds.models import AppleRosterSync, RosterFile, RosterUpload, SyncProfile, ValidationIssue
+from tokens.dep_client import DepError
+from tokens.models import EnrollmentProgramToken
+from tokens.services import (
+    apple_error_message,
+    token_apple_call_failed,
+    token_apple_call_succeeded,
+    token_dep_client,
+    token_sds_shared,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -345,4 +354,294 @@ def _report_outcome(upload: RosterUpload) -> None:
             body=body,
             level=level,
             link=reverse("sds:upload_detail", args=[upload.pk]),
+        )
+
+
+# --- Syncs to Apple School Manager ---------------------------------------------------------------
+
+# The failures a sync keeps to show (the counts cover them all).
+MAX_STORED_FAILURES = 1000
+
+
+class AppleRosterSyncError(Exception):
+    """A sync that cannot be asked for (no token shared, nothing imported); the message is translated."""
+
+
+def _profiles_with_roster() -> list[SyncProfile]:
+    return list(
+        SyncProfile.objects.filter(uploads__state=RosterUpload.State.SUCCEEDED).distinct().order_by("name")
+    )
+
+
+def _apple_roster_sync_queue(
+    *,
+    profile: SyncProfile,
+    token: EnrollmentProgramToken,
+    trigger: str,
+    requested_by: User | None,
+    language: str,
+    upload: RosterUpload | None = None,
+) -> AppleRosterSync:
+    from sds.tasks import apple_roster_sync_task
+
+    sync = AppleRosterSync.objects.create(
+        profile=profile,
+        upload=upload,
+        token=token,
+        token_name=token.token_name,
+        trigger=trigger,
+        requested_by=requested_by,
+        language=language or settings.LANGUAGE_CODE,
+        created_at=clock.now(),
+    )
+    transaction.on_commit(lambda: apple_roster_sync_task.delay(sync.pk))
+    return sync
+
+
+def apple_roster_sync_request(
+    *, actor: AbstractBaseUser | AnonymousUser, language: str = ""
+) -> list[AppleRosterSync]:
+    """The "Sync to Apple School Manager" command: every sync profile's roster, through the shared token."""
+    roles.require_change_permission(actor)
+    token = token_sds_shared()
+    if token is None:
+        raise AppleRosterSyncError(
+            _(
+                "No enrollment program token is shared with School Data Sync. Allow School Data Sync on an "
+                "Apple School Manager token first."
+            )
+        )
+    profiles = _profiles_with_roster()
+    if not profiles:
+        raise AppleRosterSyncError(_("No roster has been imported yet: upload one first."))
+    user = actor if isinstance(actor, User) else None
+    with transaction.atomic():
+        syncs = [
+            _apple_roster_sync_queue(
+                profile=profile,
+                token=token,
+                trigger=AppleRosterSync.Trigger.MANUAL,
+                requested_by=user,
+                language=language,
+            )
+            for profile in profiles
+        ]
+        audit_record(
+            actor=actor,
+            category=AUDIT_CATEGORY,
+            action="Sync rosters to Apple School Manager",
+            target=token,
+            target_type="Enrollment program token",
+            details={
+                "profiles": [profile.name for profile in profiles],
+                "syncs": [sync.pk for sync in syncs],
+            },
+        )
+    return syncs
+
+
+def apple_roster_sync_after_import(*, profile: SyncProfile, upload: RosterUpload) -> AppleRosterSync | None:
+    """An accepted import goes on to Apple School Manager when a token is shared with SDS."""
+    token = token_sds_shared()
+    if token is None:
+        return None
+    return _apple_roster_sync_queue(
+        profile=profile,
+        token=token,
+        trigger=AppleRosterSync.Trigger.IMPORT,
+        requested_by=upload.uploaded_by,
+        language=upload.language,
+        upload=upload,
+    )
+
+
+def apple_roster_sync_after_sharing(
+    *, token: EnrollmentProgramToken, actor: User | None, language: str = ""
+) -> list[AppleRosterSync]:
+    """A token newly shared with SDS receives the rosters already imported."""
+    return [
+        _apple_roster_sync_queue(
+            profile=profile,
+            token=token,
+            trigger=AppleRosterSync.Trigger.SHARED,
+            requested_by=actor,
+            language=language,
+        )
+        for profile in _profiles_with_roster()
+    ]
+
+
+def _sync_progress(sync: AppleRosterSync, **fields: object) -> None:
+    """A committed step of progress, so that the polling page sees it at once."""
+    for name, value in fields.items():
+        setattr(sync, name, value)
+    AppleRosterSync.objects.filter(pk=sync.pk).update(**fields)
+
+
+def _count(answer: dict[str, Any], kind: str, name: str) -> int:
+    part = answer.get(kind)
+    value = part.get(name, 0) if isinstance(part, dict) else 0
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def _tally(sync: AppleRosterSync, answer: Any) -> None:
+    """Add one answer of POST /roster/import to the sync's counts."""
+    if not isinstance(answer, dict):
+        raise DepError("Apple's roster answer is not an object.", code="INVALID_RESPONSE")
+    for field_name, kind, name in (
+        ("locations_created", "locations", "created"),
+        ("locations_updated", "locations", "updated"),
+        ("people_created", "people", "created"),
+        ("people_updated", "people", "updated"),
+        ("people_deactivated", "people", "deactivated"),
+        ("people_failed", "people", "failed"),
+        ("classes_created", "classes", "created"),
+        ("classes_updated", "classes", "updated"),
+        ("classes_switched_to_manual", "classes", "switched_to_manual"),
+        ("classes_failed", "classes", "failed"),
+        ("members_not_found", "classes", "members_not_found"),
+    ):
+        setattr(sync, field_name, getattr(sync, field_name) + _count(answer, kind, name))
+    room = MAX_STORED_FAILURES - len(sync.failures)
+    failures = answer.get("failures")
+    if room > 0 and isinstance(failures, list):
+        sync.failures = [
+            *sync.failures,
+            *(
+                {key: str(failure.get(key, ""))[:255] for key in ("record", "id", "code", "field")}
+                for failure in failures[:room]
+                if isinstance(failure, dict)
+            ),
+        ]
+
+
+COUNT_FIELDS = (
+    "batches_done",
+    "locations_created",
+    "locations_updated",
+    "people_created",
+    "people_updated",
+    "people_deactivated",
+    "people_failed",
+    "classes_created",
+    "classes_updated",
+    "classes_switched_to_manual",
+    "classes_failed",
+    "members_not_found",
+    "failures",
+)
+
+
+def apple_roster_sync_run(*, sync_id: int) -> AppleRosterSync:
+    """What the worker does: send the profile's roster to Apple School Manager, batch by batch,
+    with the shared token (GET /session, then POST /roster/import), counting what Apple did."""
+    sync = AppleRosterSync.objects.select_related("profile", "requested_by").get(pk=sync_id)
+    if not sync.is_pending:
+        return sync  # done already (a task delivered twice)
+    token = (
+        EnrollmentProgramToken.objects.filter(pk=sync.token_id, shared_with_sds=True).first()
+        if sync.token_id is not None
+        else None
+    )
+    if token is None:
+        # Blocked (or moved to another token) since it was asked for: nothing goes to Apple.
+        _sync_progress(sync, state=AppleRosterSync.State.CANCELLED, finished_at=clock.now())
+        _sync_report(sync)
+        return sync
+    batches = apple_roster.roster_batches(sync.profile)
+    _sync_progress(
+        sync, state=AppleRosterSync.State.RUNNING, started_at=clock.now(), batches_total=batches.total
+    )
+    client = token_dep_client(token=token)
+    try:
+        for body in batches.requests:
+            _tally(sync, client.request("POST", apple_roster.PATH, json_body=body))
+            sync.batches_done += 1
+            _sync_progress(sync, **{name: getattr(sync, name) for name in COUNT_FIELDS})
+    except DepError as error:
+        logger.info("Roster sync %s refused by Apple: HTTP %s %s", sync.pk, error.status, error.code)
+        token_apple_call_failed(token=token, error=error)
+        code = error.code or (str(error.status) if error.status else "UNREACHABLE")
+        _sync_progress(
+            sync, state=AppleRosterSync.State.FAILED, finished_at=clock.now(), error_code=code[:64]
+        )
+    else:
+        token_apple_call_succeeded(token=token)
+        _sync_progress(sync, state=AppleRosterSync.State.SUCCEEDED, finished_at=clock.now())
+    _sync_report(sync)
+    return sync
+
+
+def apple_roster_sync_fail(*, sync_id: int) -> None:
+    """The worker could not finish (a crash, a time limit): the sync must not stay pending."""
+    logger.exception("Roster sync %s failed", sync_id)
+    sync = AppleRosterSync.objects.select_related("profile", "requested_by").filter(pk=sync_id).first()
+    if sync is None or not sync.is_pending:
+        return
+    _sync_progress(
+        sync, state=AppleRosterSync.State.FAILED, finished_at=clock.now(), error_code="WORKER_ERROR"
+    )
+    _sync_report(sync)
+
+
+def apple_error_text(code: str) -> str:
+    """Why a sync stopped, for people."""
+    if code == "WORKER_ERROR":
+        return _("The sync stopped unexpectedly. Run it again with Sync to Apple School Manager.")
+    return apple_error_message(code)
+
+
+def _sync_report(sync: AppleRosterSync) -> None:
+    succeeded = sync.state == AppleRosterSync.State.SUCCEEDED
+    audit_record(
+        actor=sync.requested_by,
+        category=AUDIT_CATEGORY,
+        action="Sync roster to Apple School Manager",
+        target=sync.profile,
+        result=AuditEvent.Result.SUCCESS if succeeded else AuditEvent.Result.FAILURE,
+        details={
+            "sync": sync.pk,
+            "token": sync.token_name,
+            "state": sync.state,
+            "people_created": sync.people_created,
+            "people_updated": sync.people_updated,
+            "people_failed": sync.people_failed,
+            "error": sync.error_code,
+        },
+    )
+    if sync.requested_by is None:
+        return
+    with translation.override(sync.language):
+        if succeeded:
+            title = _("Roster synced to Apple School Manager")
+            body = _(
+                "%(profile)s: %(created)s new people with a Managed Apple Account, %(updated)s updated, "
+                "%(classes)s classes."
+            ) % {
+                "profile": sync.profile.name,
+                "created": sync.people_created,
+                "updated": sync.people_updated,
+                "classes": sync.classes_created + sync.classes_updated,
+            }
+            if sync.failure_count:
+                body += " " + ngettext(
+                    "%(count)s record was refused.", "%(count)s records were refused.", sync.failure_count
+                ) % {"count": sync.failure_count}
+            level = Notification.Level.WARNING if sync.failure_count else Notification.Level.SUCCESS
+        elif sync.state == AppleRosterSync.State.CANCELLED:
+            title = _("Roster sync cancelled")
+            body = _(
+                "%(profile)s: the token “%(token)s” is no longer shared with School Data Sync, so nothing was sent."
+            ) % {"profile": sync.profile.name, "token": sync.token_name}
+            level = Notification.Level.WARNING
+        else:
+            title = _("Roster sync to Apple School Manager failed")
+            body = f"{sync.profile.name}: {apple_error_text(sync.error_code)}"
+            level = Notification.Level.ERROR
+        notification_send(
+            user=sync.requested_by,
+            title=title,
+            body=body,
+            level=level,
+            link=reverse("sds:apple_sync_detail", args=[sync.pk]),
         )

@@ -19,6 +19,9 @@ urlpatterns = [
     path("classes/<int:pk>/", views.class_detail, name="class_detail"),
     path("people/", views.person_list, name="person_list"),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
+    path("apple-school-manager/", views.apple_sync_list, name="apple_sync_list"),
+    path("apple-school-manager/sync/", views.apple_sync_request, name="apple_sync_request"),
+    path("apple-school-manager/<int:pk>/", views.apple_sync_detail, name="apple_sync_detail"),
     path("samples/", views.samples_page, name="samples"),
     path("samples/<slug:name>.zip", views.sample_download, name="sample_download"),
 ]

@@ -14,15 +14,25 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from asm_portal.blades import redirect_to_blade, render_blade, render_fragment
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.roles import admin_required
 from sds import formats, samples, services
 from sds.forms import RosterQuotaUploadHandler, RosterUploadForm, SyncProfileForm
-from sds.models import Enrollment, Membership, Person, RosterUpload, School, SchoolClass, SyncProfile
+from sds.models import (
+    AppleRosterSync,
+    Enrollment,
+    Membership,
+    Person,
+    RosterUpload,
+    School,
+    SchoolClass,
+    SyncProfile,
+)
 from sds.navigation import SDS_MENU
+from tokens.services import token_sds_shared
 
 PAGE_SIZE = 50
 REPORT_PAGE_SIZE = 100
@@ -437,3 +447,63 @@ def sample_download(request: AuthenticatedHttpRequest, name: str) -> HttpRespons
         content_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="sds-sample-{sample.slug}.zip"'},
     )
+
+
+# --- Syncs to Apple School Manager ---------------------------------------------------------------
+
+
+def _apple_syncs_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
+    syncs = AppleRosterSync.objects.select_related("profile")
+    page = _page(request, syncs)
+    return {"page": page, "polling": any(sync.is_pending for sync in page)}
+
+
+def _render_apple_sync_list(request: AuthenticatedHttpRequest, *, error: str = "") -> HttpResponse:
+    context = {
+        **_apple_syncs_context(request),
+        "token": token_sds_shared(),
+        "has_roster": RosterUpload.objects.filter(state=RosterUpload.State.SUCCEEDED).exists(),
+        "asm_people_url": f"{settings.APPLE_PUBLIC_URL}/asm/people/",
+        "error": error,
+    }
+    return _blade(request, "sds/apple_sync_list.html", context, blade="sds:apple_sync_list")
+
+
+@require_GET
+def apple_sync_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Outbound › Apple School Manager: the shared token, the syncs, and the command to sync now."""
+    if request.htmx and request.GET.get("fragment") == "syncs":
+        return render_fragment(request, "sds/apple_sync_list.html#syncs", _apple_syncs_context(request))
+    return _render_apple_sync_list(request)
+
+
+@require_POST
+@admin_required
+def apple_sync_request(request: AuthenticatedHttpRequest) -> HttpResponse:
+    try:
+        syncs = services.apple_roster_sync_request(actor=request.user, language=request.LANGUAGE_CODE)
+    except services.AppleRosterSyncError as error:
+        return _render_apple_sync_list(request, error=str(error))
+    if len(syncs) == 1:
+        return redirect_to_blade(request, reverse("sds:apple_sync_detail", args=[syncs[0].pk]))
+    return redirect_to_blade(request, reverse("sds:apple_sync_list"))
+
+
+def _get_apple_sync_for_user(request: AuthenticatedHttpRequest, pk: int) -> AppleRosterSync:
+    return get_object_or_404(AppleRosterSync.objects.select_related("profile", "upload"), pk=pk)
+
+
+@require_GET
+def apple_sync_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    sync = _get_apple_sync_for_user(request, pk)
+    context = {
+        "sync": sync,
+        "error_text": services.apple_error_text(sync.error_code) if sync.error_code else "",
+        "asm_people_url": f"{settings.APPLE_PUBLIC_URL}/asm/people/",
+    }
+    if request.htmx and request.GET.get("fragment") == "status":
+        # Polled every 2 s while the sync runs; the answer without a trigger stops it.
+        return render_fragment(
+            request, "sds/apple_sync_detail.html#status", {**context, "oob": not sync.is_pending}
+        )
+    return _blade(request, "sds/apple_sync_detail.html", context, blade="sds:apple_sync_detail")

@@ -204,7 +204,9 @@ def celery_worker(transactional_db: None) -> Iterator[str]:
                 "--without-heartbeat",
             ],
             cwd=REPO,
-            env=subprocess_env(),
+            # The worker calls Apple where the test points the portal (a served mock, often).
+            # Tasks the worker itself queues (a sync after an import) stay on its private queue.
+            env=subprocess_env(APPLE_BASE_URL=settings.APPLE_BASE_URL, CELERY_TASK_DEFAULT_QUEUE=queue),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
