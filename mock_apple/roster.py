@@ -531,22 +531,19 @@ def _people_upsert(
                 organization=organization,
                 person_id=record.person_id,
                 created_at=origin["now"],
+                modified_at=origin["now"],
                 temporary_password=crypto.encrypt(temporary_password()),
                 **values,
+                **_origin_fields(origin),
             )
             created.append(person)
             candidates.append(candidate)
             result.people_created += 1
         else:
-            for name, value in values.items():
-                setattr(person, name, value)
-            person.is_active = True
-            updated.append(person)
             result.people_updated += 1
-        person.source = origin["source"]
-        person.source_name = origin["source_name"]
-        person.synced_by = origin["synced_by"]
-        person.modified_at = origin["now"]
+            if _changed(person, {**values, "is_active": True, **_origin_fields(origin)}):
+                person.modified_at = origin["now"]
+                updated.append(person)
         links.append((person, [location_pks[location_id] for location_id in record.location_ids]))
     for person, address in zip(created, managed_apple_ids_assign(candidates), strict=True):
         person.managed_apple_id = address
@@ -565,17 +562,40 @@ def _people_upsert(
     )
 
 
+def _origin_fields(origin: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "source": origin["source"],
+        "source_name": origin["source_name"],
+        "synced_by": origin["synced_by"],
+    }
+
+
+def _changed(row: Any, values: Mapping[str, Any]) -> bool:
+    """Set the values on the row; whether any differed. A sync that changes nothing writes nothing."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
 def _links_replace(through: Any, owner: str, other: str, links: Mapping[int, Iterable[int]]) -> None:
-    """Make the many-to-many rows of these owners exactly `links` (owner pk -> other pks)."""
-    owners = list(links)
+    """Make the many-to-many rows of these owners exactly `links` (owner pk -> other pks),
+    touching only the owners whose rows differ."""
+    wanted = {pk: set(others) for pk, others in links.items()}
+    current: dict[int, set[int]] = {pk: set() for pk in wanted}
+    owners = list(wanted)
     for start in range(0, len(owners), CHUNK):
-        through.objects.filter(**{f"{owner}__in": owners[start : start + CHUNK]}).delete()
+        for owner_pk, other_pk in through.objects.filter(
+            **{f"{owner}__in": owners[start : start + CHUNK]}
+        ).values_list(owner, other):
+            current[owner_pk].add(other_pk)
+    changed = [pk for pk in owners if current[pk] != wanted[pk]]
+    for start in range(0, len(changed), CHUNK):
+        through.objects.filter(**{f"{owner}__in": changed[start : start + CHUNK]}).delete()
     through.objects.bulk_create(
-        (
-            through(**{owner: pk, other: other_pk})
-            for pk, others in links.items()
-            for other_pk in dict.fromkeys(others)
-        ),
+        (through(**{owner: pk, other: other_pk}) for pk in changed for other_pk in sorted(wanted[pk])),
         batch_size=CHUNK,
     )
 
@@ -615,23 +635,28 @@ def _classes_upsert(
         if record.location_id not in location_pks:
             result.fail("class", record.class_id, LOCATION_NOT_FOUND, "location_id")
             continue
+        values = {
+            "display_name": record.display_name,
+            "class_number": record.class_number,
+            "course_name": record.course_name,
+            "location_id": location_pks[record.location_id],
+            **_origin_fields(origin),
+        }
         if school_class is None:
             school_class = RosterClass(
-                organization=organization, class_id=record.class_id, created_at=origin["now"]
+                organization=organization,
+                class_id=record.class_id,
+                created_at=origin["now"],
+                modified_at=origin["now"],
+                **values,
             )
             created.append(school_class)
             result.classes_created += 1
         else:
-            updated.append(school_class)
             result.classes_updated += 1
-        school_class.display_name = record.display_name
-        school_class.class_number = record.class_number
-        school_class.course_name = record.course_name
-        school_class.location_id = location_pks[record.location_id]
-        school_class.source = origin["source"]
-        school_class.source_name = origin["source_name"]
-        school_class.synced_by = origin["synced_by"]
-        school_class.modified_at = origin["now"]
+            if _changed(school_class, values):
+                school_class.modified_at = origin["now"]
+                updated.append(school_class)
         members = (*record.instructor_ids, *record.student_ids)
         result.members_not_found += sum(1 for person_id in members if person_id not in person_pks)
         instructors.append((school_class, [person_pks[i] for i in record.instructor_ids if i in person_pks]))
