@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import os
 import re
 import statistics
@@ -163,7 +164,10 @@ def main() -> None:
 
     from asm_portal import clock, demo, roles
     from asm_portal.celery import app as celery_app
-    from benchmarks.sds_import import roster_v1
+
+    # The import benchmark's roster (benchmarks/ is a folder of scripts, not a package).
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    roster_v1 = importlib.import_module("sds_import").roster_v1
     from mock_apple import services as apple
     from sds import services
     from sds.models import AppleRosterSync, RosterUpload
