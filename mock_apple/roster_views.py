@@ -147,10 +147,17 @@ def classes(request: AppleHttpRequest) -> HttpResponse:
         found = found.filter(
             Q(display_name__icontains=query) | Q(class_id__iexact=query) | Q(course_name__icontains=query)
         )
-    found = found.annotate(
-        instructor_count=Count("instructors", distinct=True), student_count=Count("students", distinct=True)
-    ).order_by("display_name", "id")  # aggregates drop Meta.ordering
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counts for the page's classes only, one grouped query each (joining both lists at once
+    # would multiply their rows).
+    ids = [school_class.pk for school_class in page]
+    instructors = _counts(
+        RosterClass.instructors.through.objects.filter(rosterclass_id__in=ids), "rosterclass_id"
+    )
+    students = _counts(RosterClass.students.through.objects.filter(rosterclass_id__in=ids), "rosterclass_id")
+    for school_class in page:
+        school_class.instructor_count = instructors.get(school_class.pk, 0)  # type: ignore[attr-defined]
+        school_class.student_count = students.get(school_class.pk, 0)  # type: ignore[attr-defined]
     context = {"page": page, "filters": {"q": query}}
     if request.GET.get("fragment") == "grid":
         return render(request, "mock_apple/classes.html#grid", context)
@@ -176,12 +183,20 @@ def roster_class(request: AppleHttpRequest, pk: int) -> HttpResponse:
 def locations(request: AppleHttpRequest) -> HttpResponse:
     organization = request.account.organization
     roster.location_primary(organization)
-    found = (
-        Location.objects.filter(organization=organization)
-        .annotate(people_count=Count("people", distinct=True), class_count=Count("classes", distinct=True))
-        .order_by("-is_primary", "name", "id")
+    found = list(Location.objects.filter(organization=organization))
+    people = _counts(
+        Person.locations.through.objects.filter(location__organization=organization), "location_id"
     )
+    classes_at = _counts(RosterClass.objects.filter(organization=organization), "location_id")
+    for location in found:
+        location.people_count = people.get(location.pk, 0)  # type: ignore[attr-defined]
+        location.class_count = classes_at.get(location.pk, 0)  # type: ignore[attr-defined]
     return _roster_page(request, "mock_apple/locations.html", {"locations": found}, section="locations")
+
+
+def _counts(queryset: QuerySet[Any], key: str) -> dict[int, int]:
+    """How many rows of `queryset` each value of `key` has, in one grouped query."""
+    return dict(queryset.order_by().values(key).annotate(count=Count("pk")).values_list(key, "count"))
 
 
 @require_http_methods(["GET", "POST"])
