@@ -217,24 +217,29 @@ def preferences(request: AppleHttpRequest) -> HttpResponse:
                 value=form.cleaned_data["managed_apple_id_format"],
                 apply_to_existing=form.cleaned_data["apply_to"] == ManagedIdFormatForm.ALL,
             )
-            message = _("The Managed Apple Account format was saved. New accounts will use it.")
-            if form.cleaned_data["apply_to"] == ManagedIdFormatForm.ALL:
-                message += " " + ngettext(
-                    "%(count)d existing account was changed.",
-                    "%(count)d existing accounts were changed.",
-                    change.changed,
-                ) % {"count": change.changed}
-                if change.kept:
-                    message += " " + ngettext(
-                        "%(count)d account kept its name: a field of the format is empty for it.",
-                        "%(count)d accounts kept their name: a field of the format is empty for them.",
-                        change.kept,
-                    ) % {"count": change.kept}
-            messages.success(request, message)
+            applied = form.cleaned_data["apply_to"] == ManagedIdFormatForm.ALL
+            messages.success(request, _format_saved_message(change if applied else None))
             return redirect("asm_preferences")
     example = _example(form.data.get("managed_apple_id_format") if form.is_bound else None, current)
     context = {"form": form, "settings_row": current, "example": example}
     return _roster_page(request, "mock_apple/preferences.html", context, section="preferences")
+
+
+def _format_saved_message(change: roster.FormatChange | None) -> str:
+    """What saving the format did; `change` when it was applied to existing people too."""
+    message = _("The Managed Apple Account format was saved. New accounts will use it.")
+    if change is None:
+        return message
+    message += " " + ngettext(
+        "%(count)d existing account was changed.", "%(count)d existing accounts were changed.", change.changed
+    ) % {"count": change.changed}
+    if change.kept:
+        message += " " + ngettext(
+            "%(count)d account kept its name: a field of the format is empty for it.",
+            "%(count)d accounts kept their name: a field of the format is empty for them.",
+            change.kept,
+        ) % {"count": change.kept}
+    return message
 
 
 def _example(value: str | None, current: Any) -> str:

@@ -288,12 +288,15 @@ def roster_upload_fail(*, upload_id: int) -> None:
         _report_outcome(upload)
 
 
-def _state_set(upload: RosterUpload, state: str, **fields: object) -> None:
+def _progress(row: RosterUpload | AppleRosterSync, **fields: object) -> None:
     """A committed step of progress, so that the polling page sees it at once."""
-    RosterUpload.objects.filter(pk=upload.pk).update(state=state, **fields)
-    upload.state = state
+    type(row).objects.filter(pk=row.pk).update(**fields)
     for name, value in fields.items():
-        setattr(upload, name, value)
+        setattr(row, name, value)
+
+
+def _state_set(upload: RosterUpload, state: str, **fields: object) -> None:
+    _progress(upload, state=state, **fields)
 
 
 def _report_outcome(upload: RosterUpload) -> None:
@@ -471,13 +474,6 @@ def apple_roster_sync_after_sharing(
     ]
 
 
-def _sync_progress(sync: AppleRosterSync, **fields: object) -> None:
-    """A committed step of progress, so that the polling page sees it at once."""
-    for name, value in fields.items():
-        setattr(sync, name, value)
-    AppleRosterSync.objects.filter(pk=sync.pk).update(**fields)
-
-
 def _count(answer: dict[str, Any], kind: str, name: str) -> int:
     part = answer.get(kind)
     value = part.get(name, 0) if isinstance(part, dict) else 0
@@ -545,29 +541,25 @@ def apple_roster_sync_run(*, sync_id: int) -> AppleRosterSync:
     )
     if token is None:
         # Blocked (or moved to another token) since it was asked for: nothing goes to Apple.
-        _sync_progress(sync, state=AppleRosterSync.State.CANCELLED, finished_at=clock.now())
+        _progress(sync, state=AppleRosterSync.State.CANCELLED, finished_at=clock.now())
         _sync_report(sync)
         return sync
     batches = apple_roster.roster_batches(sync.profile)
-    _sync_progress(
-        sync, state=AppleRosterSync.State.RUNNING, started_at=clock.now(), batches_total=batches.total
-    )
+    _progress(sync, state=AppleRosterSync.State.RUNNING, started_at=clock.now(), batches_total=batches.total)
     client = token_dep_client(token=token)
     try:
         for body in batches.requests:
             _tally(sync, client.request("POST", apple_roster.PATH, json_body=body))
             sync.batches_done += 1
-            _sync_progress(sync, **{name: getattr(sync, name) for name in COUNT_FIELDS})
+            _progress(sync, **{name: getattr(sync, name) for name in COUNT_FIELDS})
     except DepError as error:
         logger.info("Roster sync %s refused by Apple: HTTP %s %s", sync.pk, error.status, error.code)
         token_apple_call_failed(token=token, error=error)
         code = error.code or (str(error.status) if error.status else "UNREACHABLE")
-        _sync_progress(
-            sync, state=AppleRosterSync.State.FAILED, finished_at=clock.now(), error_code=code[:64]
-        )
+        _progress(sync, state=AppleRosterSync.State.FAILED, finished_at=clock.now(), error_code=code[:64])
     else:
         token_apple_call_succeeded(token=token)
-        _sync_progress(sync, state=AppleRosterSync.State.SUCCEEDED, finished_at=clock.now())
+        _progress(sync, state=AppleRosterSync.State.SUCCEEDED, finished_at=clock.now())
     _sync_report(sync)
     return sync
 
@@ -578,9 +570,7 @@ def apple_roster_sync_fail(*, sync_id: int) -> None:
     sync = AppleRosterSync.objects.select_related("profile", "requested_by").filter(pk=sync_id).first()
     if sync is None or not sync.is_pending:
         return
-    _sync_progress(
-        sync, state=AppleRosterSync.State.FAILED, finished_at=clock.now(), error_code="WORKER_ERROR"
-    )
+    _progress(sync, state=AppleRosterSync.State.FAILED, finished_at=clock.now(), error_code="WORKER_ERROR")
     _sync_report(sync)
 
 
