@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from sds.navigation import SDS_BLADES, SDS_NAV, SDS_TOKEN_MENU_ITEM
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -20,6 +22,7 @@ class NavItem:
 LEFT_NAV = (
     NavItem("home", _("Home"), "home", "home"),
     NavItem("enrollment", _("Device enrollment"), "enrollment", "phone_laptop"),
+    NavItem(*SDS_NAV),
     NavItem("tenant", _("Tenant administration"), "tenant_admin", "settings"),
 )
 
@@ -66,6 +69,7 @@ BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
     "audit_logs": (_("Audit logs"), "tenant_admin", "tenant"),
     "roles": (_("Roles"), "tenant_admin", "tenant"),
     "notifications": (_("Notifications"), "home", "home"),
+    **SDS_BLADES,
 }
 
 
@@ -119,6 +123,7 @@ TOKEN_MENU = (
         [
             ("profiles:token_profiles", _("Profiles"), "document"),
             ("devices:token_devices", _("Devices"), "tablet"),
+            SDS_TOKEN_MENU_ITEM,
         ],
     ),
 )

@@ -350,6 +350,9 @@ CELERY_BROKER_URL = os.getenv(
     _redis_broker_url(REDIS_URL) if REDIS_URL else f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}",
 )
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "False")
+# The queue tasks are sent to (and workers read by default): several deployments, or test
+# workers, can share one broker without taking each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = os.getenv("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

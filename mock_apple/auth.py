@@ -28,6 +28,8 @@ DEVICE_ROLES = {
     AppleAccount.Role.SITE_MANAGER,
     AppleAccount.Role.DEVICE_ENROLLMENT_MANAGER,
 }
+# Who manages accounts (format, passwords, sign-in sheets); Apple's People Manager role too.
+PEOPLE_ROLES = {AppleAccount.Role.ADMINISTRATOR, AppleAccount.Role.SITE_MANAGER}
 
 
 class AppleHttpRequest(HttpRequest):
@@ -81,6 +83,15 @@ def is_administrator(account: AppleAccount) -> bool:
     return account.is_active and account.role == AppleAccount.Role.ADMINISTRATOR
 
 
+def can_manage_people(account: AppleAccount) -> bool:
+    return account.is_active and account.role in PEOPLE_ROLES
+
+
+def require_people_manager(account: AppleAccount | None) -> None:
+    if account is not None and not can_manage_people(account):
+        raise PermissionDenied("This Apple account cannot manage people.")
+
+
 def require_device_manager(account: AppleAccount | None) -> None:
     """Services call this, so the rule holds whoever calls them (None: the DEP API or the CLI)."""
     if account is not None and not can_manage_devices(account):
@@ -96,6 +107,15 @@ def device_manager_required(view: F) -> F:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         require_device_manager(request.account)  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def people_manager_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        require_people_manager(request.account)  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

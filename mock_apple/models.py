@@ -322,3 +322,140 @@ class PushCertificate(models.Model):
 
     def __str__(self) -> str:
         return self.topic
+
+
+# --- The roster: locations, people with Managed Apple Accounts, classes ----------------------
+
+
+class RosterSource(models.TextChoices):
+    """Where a roster record came from, as Apple School Manager's lists show it."""
+
+    # Microsoft School Data Sync, sent by an MDM server with its token (this emulator's own
+    # endpoint, POST /roster/import: Apple has none that accepts rosters from an MDM).
+    SDS = "sds", _("SDS")
+    MANUAL = "manual", _("Manual")
+
+
+class Location(models.Model):
+    """A location (a school or another unit). The primary one is named after the organisation."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="locations")
+    # The SIS identifier (location_id of Apple's templates); empty for the primary location.
+    location_id = models.CharField(max_length=255, blank=True)
+    name = models.CharField(max_length=255)
+    is_primary = models.BooleanField(default=False)
+    source = models.CharField(max_length=16, choices=RosterSource.choices, default=RosterSource.MANUAL)
+    source_name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+    modified_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-is_primary", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "location_id"],
+                condition=~models.Q(location_id=""),
+                name="unique_location_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(models.Model):
+    """Someone of the organisation's roster, with a Managed Apple Account (a Managed Apple ID).
+
+    What a Shared iPad signs in with: `managed_apple_id` and a password, checked by
+    mock_apple.roster.person_password_check (the temporary one until the person chooses their
+    own: person_must_change_password, person_password_change). Inactive people cannot sign in.
+    """
+
+    class Role(models.TextChoices):
+        STUDENT = "student", _("Student")
+        INSTRUCTOR = "instructor", _("Instructor")
+        STAFF = "staff", _("Staff")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="people")
+    person_id = models.CharField(max_length=255)  # the SIS identifier, unique in the organisation
+    person_number = models.CharField(max_length=255, blank=True)
+    first_name = models.CharField(max_length=255, blank=True)
+    middle_name = models.CharField(max_length=255, blank=True)
+    last_name = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=320, blank=True)
+    sis_username = models.CharField(max_length=320, blank=True)
+    grade_level = models.CharField(max_length=32, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    managed_apple_id = models.CharField(max_length=128, unique=True)
+    locations = models.ManyToManyField(Location, related_name="people", blank=True)
+    source = models.CharField(max_length=16, choices=RosterSource.choices, default=RosterSource.SDS)
+    source_name = models.CharField(max_length=255, blank=True)  # e.g. the SDS sync profile
+    synced_by = models.CharField(max_length=200, blank=True)  # the MDM server that sent it
+    # Inactive when the source no longer carries the person: nothing is deleted.
+    is_active = models.BooleanField(default=True)
+    # The temporary password (Fernet ciphertext) until the person chooses their own; it is
+    # shown once, on a sign-in sheet.
+    temporary_password = models.TextField(blank=True)
+    temporary_password_shown = models.BooleanField(default=False)
+    password = models.CharField(max_length=200, blank=True)  # a Django password hash, once chosen
+    created_at = models.DateTimeField()
+    modified_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [models.UniqueConstraint(fields=["organization", "person_id"], name="unique_person_id")]
+        indexes = [models.Index(fields=["organization", "last_name", "first_name"], name="asm_person_name")]
+
+    def __str__(self) -> str:
+        return self.managed_apple_id
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.middle_name, self.last_name) if part)
+
+    @property
+    def display_name(self) -> str:
+        """First and last name, as the lists show people (the person ID when both are empty)."""
+        return " ".join(part for part in (self.first_name, self.last_name) if part) or self.person_id
+
+
+class RosterClass(models.Model):
+    """A class: a course at a location, its instructors and its students."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="classes")
+    class_id = models.CharField(max_length=255)  # the SIS identifier, unique in the organisation
+    class_number = models.CharField(max_length=255, blank=True)
+    course_name = models.CharField(max_length=255, blank=True)
+    display_name = models.CharField(max_length=255)  # class_display_name, the "Class Nickname"
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="classes")
+    instructors = models.ManyToManyField(Person, related_name="classes_taught", blank=True)
+    students = models.ManyToManyField(Person, related_name="classes_attended", blank=True)
+    # A class the source stops sending turns Manual and loses its students, as Apple does.
+    source = models.CharField(max_length=16, choices=RosterSource.choices, default=RosterSource.SDS)
+    source_name = models.CharField(max_length=255, blank=True)
+    synced_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    modified_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        constraints = [models.UniqueConstraint(fields=["organization", "class_id"], name="unique_class_id")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class RosterSettings(models.Model):
+    """The organisation's Preferences for accounts: the Managed Apple Account format."""
+
+    DEFAULT_FORMAT = "{first}.{last}@appleid.{domain}"
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="roster_settings"
+    )
+    managed_apple_id_format = models.CharField(max_length=200, default=DEFAULT_FORMAT)
+    modified_at = models.DateTimeField(null=True, blank=True)
+    modified_by = models.CharField(max_length=254, blank=True)
+
+    def __str__(self) -> str:
+        return self.managed_apple_id_format

@@ -636,6 +636,7 @@ ENDPOINTS = (
     "profile_assign",
     "profile_remove",
     "activationlock",
+    "roster",  # this emulator's own POST /roster/import
 )
 ANY_ENDPOINT = "*"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from mock_apple import control_views, dep_views, views
+from mock_apple import control_views, dep_views, roster_api, roster_views, views
 
 urlpatterns = [
     path("", views.index, name="apple_index"),
@@ -33,6 +33,15 @@ urlpatterns = [
     ),
     path("asm/mdm-servers/<str:server_uuid>/token/", views.mdm_server_token, name="asm_mdm_server_token"),
     path("asm/trainer/", views.faults, name="asm_faults"),
+    # Apple School Manager: the roster and the account preferences
+    path("asm/people/", roster_views.people, name="asm_people"),
+    path("asm/people/sign-in-sheets/", roster_views.sign_in_sheets, name="asm_sign_in_sheets"),
+    path("asm/people/<int:pk>/", roster_views.person, name="asm_person"),
+    path("asm/people/<int:pk>/reset-password/", roster_views.person_password_reset, name="asm_person_reset"),
+    path("asm/classes/", roster_views.classes, name="asm_classes"),
+    path("asm/classes/<int:pk>/", roster_views.roster_class, name="asm_class"),
+    path("asm/locations/", roster_views.locations, name="asm_locations"),
+    path("asm/preferences/", roster_views.preferences, name="asm_preferences"),
     # Apple Push Certificates portal
     path("push/", views.push_certificates, name="push_certificates"),
     path("push/create/", views.push_certificate_create, name="push_certificate_create"),
@@ -48,6 +57,8 @@ urlpatterns = [
     path("profile", dep_views.profile, name="dep_profile"),
     path("profile/devices", dep_views.profile_devices, name="dep_profile_devices"),
     path("device/activationlock", dep_views.activation_lock, name="dep_activation_lock"),
+    # The emulator's own, shaped like Apple's API: rosters sent by an MDM server (see roster_api)
+    path("roster/import", roster_api.roster_import, name="roster_import"),
     # Control API (X-Mock-Control-Token)
     path("_mock/state", control_views.state, name="mock_state"),
     path("_mock/faults", control_views.faults, name="mock_faults"),

@@ -7,3 +7,10 @@ from django.utils.translation import gettext_lazy as _
 class SdsConfig(AppConfig):
     name = "sds"
     verbose_name = _("School Data Sync")
+
+    def ready(self) -> None:
+        from sds import receivers, signals
+        from tokens.signals import sds_sharing_changed
+
+        signals.roster_imported.connect(receivers.roster_imported, dispatch_uid="sds.apple_roster_sync")
+        sds_sharing_changed.connect(receivers.sds_sharing_changed, dispatch_uid="sds.apple_roster_sync")

@@ -197,7 +197,8 @@ def celery_worker_start(
                 "--without-heartbeat",
             ],
             cwd=REPO,
-            env=env,
+            # Tasks the worker itself queues (a sync after an import, a retry) stay on its queue.
+            env={**env, "CELERY_TASK_DEFAULT_QUEUE": queue},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=own_session,
@@ -224,7 +225,10 @@ def celery_worker(transactional_db: None) -> Iterator[str]:
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
     ARTIFACTS.mkdir(exist_ok=True)
-    process = celery_worker_start(queue, ARTIFACTS / f"worker-{queue}.log", env=subprocess_env())
+    # The worker calls Apple where the test points the portal (a served mock, often).
+    process = celery_worker_start(
+        queue, ARTIFACTS / f"worker-{queue}.log", env=subprocess_env(APPLE_BASE_URL=settings.APPLE_BASE_URL)
+    )
     try:
         yield queue
     finally:

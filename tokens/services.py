@@ -25,7 +25,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from asm_portal import clock, roles
 from asm_portal.services import audit_record
-from tokens import pki
+from tokens import pki, signals
 from tokens.dep_client import DepClient, DepError, OAuthCredentials
 from tokens.models import (
     ApplePushCertificate,
@@ -659,6 +659,98 @@ def token_delete(*, actor: Actor, token: EnrollmentProgramToken) -> None:
     except (ProtectedError, RestrictedError):
         # A device or profile arrived between the check and the deletion.
         raise TokenDeletionError(token_deletion_blockers(token=token)) from None
+
+
+# --- School Data Sync ---------------------------------------------------------------------------
+
+
+class SdsShareError(Exception):
+    """Sharing with School Data Sync refused; the message is for people."""
+
+
+class SdsShareConflict(Exception):
+    """Another token is shared with School Data Sync: replacing it needs a confirmation."""
+
+    def __init__(self, current: EnrollmentProgramToken) -> None:
+        super().__init__(current.token_name)
+        self.current = current
+
+
+def token_sds_shared() -> EnrollmentProgramToken | None:
+    """The token School Data Sync may use (one at most), without its secrets."""
+    return (
+        EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS)
+        .filter(shared_with_sds=True)
+        .first()
+    )
+
+
+def _sds_sharing_set(actor: Actor | None, token: EnrollmentProgramToken, shared: bool, reason: str) -> None:
+    token.shared_with_sds = shared
+    token.save(update_fields=["shared_with_sds"])
+    audit_record(
+        actor=actor,
+        category=AUDIT_CATEGORY,
+        action="Share enrollment program token with School Data Sync"
+        if shared
+        else "Stop sharing enrollment program token with School Data Sync",
+        target=token,
+        target_type=AUDIT_TOKEN,
+        details={
+            "graph_action": "shareForSchoolDataSyncService" if shared else "unshareForSchoolDataSyncService",
+            "reason": reason,
+        },
+    )
+    transaction.on_commit(
+        lambda: signals.sds_sharing_changed.send(
+            sender=EnrollmentProgramToken, token=token, shared=shared, actor=actor
+        )
+    )
+
+
+def token_sds_share(
+    *, actor: Actor, token: EnrollmentProgramToken, replace: bool = False
+) -> EnrollmentProgramToken | None:
+    """Allow School Data Sync to use this token (Graph shareForSchoolDataSyncService).
+
+    Only Apple School Manager tokens can be shared, one at a time: when another token has it,
+    `replace` must confirm that it moves here. Returns the token that lost it, if any.
+    """
+    roles.require_change_permission(actor)
+    if not token.is_apple_school_manager:
+        raise SdsShareError(_("Only Apple School Manager tokens can be shared with School Data Sync."))
+    with transaction.atomic():
+        # Every Apple School Manager token row, locked in id order: two administrators sharing
+        # two tokens at once cannot both succeed.
+        list(
+            EnrollmentProgramToken.objects.select_for_update()
+            .filter(token_type=EnrollmentProgramToken.TokenType.APPLE_SCHOOL_MANAGER)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        token.refresh_from_db(fields=["shared_with_sds"])
+        if token.shared_with_sds:
+            return None
+        current = token_sds_shared()
+        if current is not None and not replace:
+            raise SdsShareConflict(current)
+        if current is not None:
+            _sds_sharing_set(actor, current, False, reason=f"Replaced by {token.token_name}")
+        _sds_sharing_set(actor, token, True, reason="Allowed")
+    return current
+
+
+def token_sds_unshare(*, actor: Actor, token: EnrollmentProgramToken) -> bool:
+    """Block School Data Sync (Graph unshareForSchoolDataSyncService): future roster syncs stop;
+    nothing already in Apple School Manager is deleted. False when it was not shared."""
+    roles.require_change_permission(actor)
+    with transaction.atomic():
+        locked = EnrollmentProgramToken.objects.select_for_update().filter(pk=token.pk, shared_with_sds=True)
+        if not locked.values_list("pk", flat=True).first():
+            token.shared_with_sds = False
+            return False
+        _sds_sharing_set(actor, token, False, reason="Blocked")
+    return True
 
 
 def tokens_summary() -> dict[str, Any]:

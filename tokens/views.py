@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ from asm_portal.templatetags.ui import when
 from devices.services import devices_without_profile_counts, token_device_counts
 from profiles.models import EnrollmentProfile
 from tokens import services
-from tokens.forms import ConsentForm, PushCertificateUploadForm, TokenUploadForm
+from tokens.forms import ConsentForm, PushCertificateUploadForm, SdsSharingForm, TokenUploadForm
 from tokens.models import EnrollmentProgramToken
 
 TOKENS_PAGE_SIZE = 50
@@ -294,3 +294,82 @@ def token_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render_blade(
         request, "tokens/delete.html", context, blade="tokens:detail", extra_crumbs=_crumbs(token)
     )
+
+
+# --- School Data Sync ---------------------------------------------------------------------------
+
+
+def _get_asm_token_for_user(request: AuthenticatedHttpRequest, pk: int) -> EnrollmentProgramToken:
+    """Only Apple School Manager tokens offer School Data Sync; for the others it does not exist."""
+    token = _get_token_for_user(request, pk)
+    if not token.is_apple_school_manager:
+        raise Http404
+    return token
+
+
+def _render_sds(
+    request: AuthenticatedHttpRequest,
+    token: EnrollmentProgramToken,
+    form: SdsSharingForm,
+    *,
+    conflict: EnrollmentProgramToken | None = None,
+) -> HttpResponse:
+    shared = services.token_sds_shared()
+    context = {
+        "token": token,
+        "form": form,
+        "other_shared": shared if shared is not None and shared.pk != token.pk else None,
+        "conflict": conflict,
+        "token_menu": navigation.TOKEN_MENU,
+        "token_menu_selected": "tokens:sds",
+    }
+    return render_blade(
+        request, "tokens/school_data_sync.html", context, blade="tokens:sds", extra_crumbs=_crumbs(token)
+    )
+
+
+@require_GET
+def token_sds(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """« Allow Microsoft School Data Sync to use this token »: Allow / Block, then OK."""
+    token = _get_asm_token_for_user(request, pk)
+    initial = SdsSharingForm.ALLOW if token.shared_with_sds else SdsSharingForm.BLOCK
+    return _render_sds(request, token, SdsSharingForm(initial={"sharing": initial}))
+
+
+@require_POST
+@admin_required
+def token_sds_save(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    token = _get_asm_token_for_user(request, pk)
+    form = SdsSharingForm(request.POST)
+    if not form.is_valid():
+        return _render_sds(request, token, form)
+    if form.cleaned_data["sharing"] == SdsSharingForm.ALLOW:
+        try:
+            replaced = services.token_sds_share(
+                actor=request.user, token=token, replace=form.cleaned_data["replace"]
+            )
+        except services.SdsShareConflict as conflict:
+            return _render_sds(request, token, form, conflict=conflict.current)
+        body = _(
+            "Microsoft School Data Sync can use the token “%(name)s”: accepted rosters are synced to Apple School Manager."
+        ) % {"name": token.token_name}
+        if replaced is not None:
+            body += " " + _("It no longer uses the token “%(name)s”.") % {"name": replaced.token_name}
+        notification_send(
+            user=request.user,
+            title=_("School Data Sync allowed"),
+            body=body,
+            level=Notification.Level.SUCCESS,
+        )
+    elif services.token_sds_unshare(actor=request.user, token=token):
+        notification_send(
+            user=request.user,
+            title=_("School Data Sync blocked"),
+            body=_(
+                "Rosters are no longer synced to Apple School Manager with the token “%(name)s”. Nothing "
+                "already in Apple School Manager was deleted."
+            )
+            % {"name": token.token_name},
+            level=Notification.Level.SUCCESS,
+        )
+    return redirect_to_blade(request, reverse("tokens:detail", args=[token.pk]))

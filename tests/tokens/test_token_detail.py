@@ -80,3 +80,24 @@ class TokenDetailTests:
 
     def test_it_refuses_other_methods(self, admin_client) -> None:
         assert admin_client.post(url(make_token())).status_code == 405
+
+    def test_an_asm_token_offers_school_data_sync(self, admin_client) -> None:
+        token = make_token()
+        body = admin_client.get(url(token)).content.decode()
+        sds_url = f"{url(token)}school-data-sync/"
+        # The blue information banner, the Connect SDS command and the menu item open the blade.
+        assert f'class="banner banner-info banner-clickable" href="{sds_url}"' in body
+        assert "Allow Microsoft School Data Sync to use this token" in body
+        assert f'class="command" href="{sds_url}"' in body and "Connect SDS" in body
+        assert f'href="{sds_url}" hx-get' in body and "School Data Sync</span>" in body
+        assert "<dt>School Data Sync</dt><dd>Blocked</dd>" in body
+
+    def test_a_shared_token_says_so(self, admin_client) -> None:
+        body = admin_client.get(url(make_token(shared_with_sds=True))).content.decode()
+        assert "Microsoft School Data Sync can use this token" in body
+        assert "<dt>School Data Sync</dt><dd>Allowed</dd>" in body
+
+    def test_a_dep_token_has_no_school_data_sync(self, admin_client) -> None:
+        token = make_token(token_type=EnrollmentProgramToken.TokenType.DEP)
+        body = admin_client.get(url(token)).content.decode()
+        assert "school-data-sync" not in body and "Connect SDS" not in body

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from sds.models import SyncProfile
+
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+if TYPE_CHECKING:
+    _ProfileModelForm = forms.ModelForm[SyncProfile]
+else:
+    _ProfileModelForm = forms.ModelForm
+
+
+class SyncProfileForm(_ProfileModelForm):
+    class Meta:
+        model = SyncProfile
+        fields = ["name", "roster_format", "domain_suffix"]
+        labels = {
+            "name": _("Sync profile name"),
+            "roster_format": _("CSV format"),
+            "domain_suffix": _("Domain suffix"),
+        }
+        help_texts = {
+            "name": _("At least 3 characters."),
+            "domain_suffix": _(
+                "Classic SDS adds it to usernames without a domain: OKlein becomes OKlein@contoso.edu. "
+                "SDS v2.1 usernames must carry their domain."
+            ),
+        }
+        widgets = {
+            "roster_format": forms.RadioSelect,
+            "domain_suffix": forms.TextInput(attrs={"placeholder": "contoso.edu"}),
+        }
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"].strip()
+        if len(name) < 3:
+            raise forms.ValidationError(_("The name needs at least 3 characters."))
+        return name
+
+    def clean_domain_suffix(self) -> str:
+        suffix: str = self.cleaned_data["domain_suffix"].strip().lstrip("@").lower()
+        if suffix and not _DOMAIN.match(suffix):
+            raise forms.ValidationError(_("Enter a domain name, such as contoso.edu."))
+        return suffix
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class RosterUploadForm(forms.Form):
+    roster = MultipleFileField(
+        label=_("Files"),
+        error_messages={"required": _("Choose the roster's CSV files, or one .zip file that holds them.")},
+        widget=MultipleFileInput(attrs={"accept": ".csv,.zip,text/csv,application/zip"}),
+    )
+
+
+class RosterQuotaUploadHandler(FileUploadHandler):
+    """Stops reading file data past the roster size limit, before it reaches memory or disk."""
+
+    def __init__(self, request: HttpRequest | None = None, *, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+        self.exceeded = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.exceeded = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None

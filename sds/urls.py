@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from sds import views
+
+app_name = "sds"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("profiles/", views.profile_list, name="profile_list"),
+    path("profiles/new/", views.profile_create, name="profile_create"),
+    path("profiles/<int:pk>/", views.profile_detail, name="profile_detail"),
+    path("profiles/<int:pk>/upload/", views.upload_create, name="upload_create"),
+    path("uploads/<int:pk>/", views.upload_detail, name="upload_detail"),
+    path("uploads/<int:pk>/status/", views.upload_status, name="upload_status"),
+    path("schools/", views.school_list, name="school_list"),
+    path("schools/<int:pk>/", views.school_detail, name="school_detail"),
+    path("classes/", views.class_list, name="class_list"),
+    path("classes/<int:pk>/", views.class_detail, name="class_detail"),
+    path("people/", views.person_list, name="person_list"),
+    path("people/<int:pk>/", views.person_detail, name="person_detail"),
+    path("apple-school-manager/", views.apple_sync_list, name="apple_sync_list"),
+    path("apple-school-manager/sync/", views.apple_sync_request, name="apple_sync_request"),
+    path("apple-school-manager/<int:pk>/", views.apple_sync_detail, name="apple_sync_detail"),
+    path("samples/", views.samples_page, name="samples"),
+    path("samples/<slug:name>.zip", views.sample_download, name="sample_download"),
+]

@@ -1,0 +1,625 @@
+"""Validation of a roster upload, as School Data Sync validates it.
+
+SDS refuses a whole upload when any file has an error, and imports it with warnings. Every
+issue names a file, a line (1 is the header row), a column, a code and a message. The codes
+are SDS's own where SDS has one (`DuplicateTargetEntries`, `InvalidLookupReference`,
+`InvalidOrMissingReferenceCode`, from Microsoft's list of SDS errors); the checks SDS reports
+without a published code get a code of this emulator in the same style.
+
+This module is pure: bytes in, issues and parsed tables out. `sds.importing` turns the tables
+into roster rows and `sds.services` stores them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from sds import formats
+from sds.formats import Presence, RosterFormat
+
+if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
+
+ERROR = "error"
+WARNING = "warning"
+
+# Codes SDS itself reports (docs.microsoft.com/schooldatasync/sds-errors).
+DUPLICATE_TARGET_ENTRIES = "DuplicateTargetEntries"
+INVALID_LOOKUP_REFERENCE = "InvalidLookupReference"
+INVALID_OR_MISSING_REFERENCE_CODE = "InvalidOrMissingReferenceCode"
+# Codes of this emulator, for the checks of the format pages that SDS publishes no code for.
+MISSING_REQUIRED_FILE = "MissingRequiredFile"
+UNEXPECTED_FILE = "UnexpectedFile"
+FILE_SET_CHANGED = "FileSetChanged"
+EMPTY_FILE = "EmptyFile"
+INVALID_ENCODING = "InvalidEncoding"
+MISSING_REQUIRED_HEADER = "MissingRequiredHeader"
+HEADER_CASE_MISMATCH = "HeaderCaseMismatch"
+DUPLICATE_HEADER = "DuplicateHeader"
+UNKNOWN_HEADER = "UnknownHeader"
+MALFORMED_ROW = "MalformedRow"
+LINE_BREAK_IN_FIELD = "LineBreakInField"
+MISSING_REQUIRED_VALUE = "MissingRequiredValue"
+USERNAME_WITHOUT_DOMAIN = "UsernameWithoutDomain"
+INVALID_USERNAME = "InvalidUsername"
+INVALID_DATE = "InvalidDate"
+INVALID_PHONE_NUMBER = "InvalidPhoneNumber"
+DUPLICATE_ROW = "DuplicateRow"
+ROW_LIMIT_EXCEEDED = "RowLimitExceeded"
+SUPERSEDED = "Superseded"
+
+# Stored issues are rendered in the reader's language, so they keep a message id and its
+# parameters rather than a sentence.
+MESSAGES: dict[str, Promise] = {
+    "file_unexpected": _("%(file)s is not a file of this format; nothing else may be in the upload."),
+    "file_name_case": _("File names are case-sensitive: name this file %(expected)s."),
+    "file_twice": _("%(file)s is in the upload more than once."),
+    "file_missing": _("%(file)s is required."),
+    "file_missing_classes": _("%(file)s is required when classes are synced (%(present)s is in the upload)."),
+    "file_missing_referenced": _("%(file)s is required: this column refers to it."),
+    "file_left_out": _(
+        "%(file)s was in the first upload of this sync profile and is missing: "
+        "its records are marked inactive."
+    ),
+    "file_empty": _("The file is empty: it needs at least its header row."),
+    "encoding": _("The file is not valid UTF-8 (byte %(byte)s). Save it as UTF-8 and upload it again."),
+    "header_missing": _("The required header “%(header)s” is missing."),
+    "header_case": _("Headers are case-sensitive and exact: write “%(expected)s”, not “%(header)s”."),
+    "header_duplicate": _("The header “%(header)s” appears more than once."),
+    "header_unknown": _("“%(header)s” is not a column of this file; it is ignored."),
+    "row_fields": _("The row has %(found)s fields, the header %(expected)s."),
+    "row_csv": _(
+        "The row is not valid CSV (a quote is not closed, or a character is misplaced); the rest of the file cannot be read."
+    ),
+    "line_break": _("The value contains a line break; no field may."),
+    "value_missing": _("A value is required."),
+    "value_missing_guardian": _("A value is required: this user is a guardian in relationships.csv."),
+    "duplicate_id": _("The %(column)s “%(value)s” is already used on line %(other_line)s."),
+    "duplicate_person": _(
+        "The SIS ID “%(value)s” is already used in %(other_file)s, line %(other_line)s: "
+        "every person needs a SIS ID of their own."
+    ),
+    "duplicate_username": _(
+        "The username “%(value)s” is already used in %(other_file)s, line %(other_line)s."
+    ),
+    "duplicate_row": _("The same row is on line %(other_line)s; it is imported once."),
+    "unknown_reference": _("No row of %(target_file)s has the %(target_column)s “%(value)s”."),
+    "invalid_code": _("“%(value)s” is not in the list of values of %(column)s."),
+    "username_without_domain": _(
+        "The username “%(value)s” has no domain (name@domain); this format requires one."
+    ),
+    "username_without_suffix": _(
+        "The username “%(value)s” has no domain, and the sync profile has no domain suffix to add."
+    ),
+    "username_invalid": _("The username “%(value)s” is not valid: it may not contain spaces or several @."),
+    "invalid_date": _("“%(value)s” is not a date; write it YYYY-MM-DD."),
+    "invalid_year": _("“%(value)s” is not a year; write it with four digits."),
+    "invalid_phone": _(
+        "“%(value)s” is not an E.164 phone number (+ and up to 15 digits); SDS keeps it as it is."
+    ),
+    "row_limit": _("The file has more than %(limit)s rows; split the roster over several sync profiles."),
+    "superseded": _("A newer upload of this sync profile was imported first; this one was not imported."),
+}
+
+
+def issue_message(message_id: str, params: dict[str, Any]) -> str:
+    return str(MESSAGES[message_id]) % params
+
+
+@dataclass(frozen=True)
+class Issue:
+    severity: str
+    file: str
+    line: int | None
+    column: str
+    code: str
+    message_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return issue_message(self.message_id, self.params)
+
+
+@dataclass
+class Table:
+    """The rows of one file: (line number, values aligned on the header)."""
+
+    name: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+    # False once the file cannot be trusted (bad encoding, a required header missing…):
+    # its rows are not checked further and nothing refers to it.
+    usable: bool = True
+
+    def index(self, column: str) -> int | None:
+        try:
+            return self.header.index(column)
+        except ValueError:
+            return None
+
+    def records(self) -> Iterator[dict[str, str]]:
+        for _line, values in self.rows:
+            yield dict(zip(self.header, values, strict=False))
+
+
+@dataclass
+class ValidationResult:
+    roster_format: RosterFormat
+    issues: list[Issue] = field(default_factory=list)
+    tables: dict[str, Table] = field(default_factory=dict)
+    error_count: int = 0
+    warning_count: int = 0
+    rows_read: int = 0
+    # Files whose absence is already an error (the file-set rule does not warn about them).
+    missing_reported: set[str] = field(default_factory=set)
+
+    @property
+    def has_errors(self) -> bool:
+        return self.error_count > 0
+
+    def add(self, issue: Issue) -> None:
+        if issue.severity == ERROR:
+            self.error_count += 1
+        else:
+            self.warning_count += 1
+        self.issues.append(issue)
+
+    def error(
+        self, file: str, line: int | None, column: str, code: str, message_id: str, /, **params: Any
+    ) -> None:
+        self.add(Issue(ERROR, file, line, column, code, message_id, params))
+
+    def warning(
+        self, file: str, line: int | None, column: str, code: str, message_id: str, /, **params: Any
+    ) -> None:
+        self.add(Issue(WARNING, file, line, column, code, message_id, params))
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{8}$")
+# The classic samples write US dates (9/1/2015) although Microsoft recommends ISO 8601.
+_US_DATE = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
+_YEAR = re.compile(r"^\d{4}$")
+_E164 = re.compile(r"^\+?[1-9]\d{1,14}$")
+_PHONE_PUNCTUATION = str.maketrans("", "", "()-. ")
+
+
+def roster_validate(
+    *, roster_format: RosterFormat, files: dict[str, bytes], domain_suffix: str = ""
+) -> ValidationResult:
+    """Check a whole upload; the result holds every issue and the tables it could read."""
+    result = ValidationResult(roster_format)
+    present = _check_file_names(result, files)
+    _check_file_presence(result, present)
+    for name in roster_format.names:
+        if name in present:
+            result.tables[name] = _read_table(result, name, files[name])
+    _check_duplicates(result)
+    _check_references(result)
+    _check_usernames(result, domain_suffix)
+    _check_guardians(result)
+    return result
+
+
+def file_set_check(
+    *,
+    roster_format: RosterFormat,
+    previous: Iterable[str],
+    present: Iterable[str],
+    missing_reported: Iterable[str] = (),
+) -> list[Issue]:
+    """SDS's rule: every upload after the first carries the same files; a file left out has
+    its records marked inactive. Kept apart because it depends on the profile's state."""
+    left_out = set(previous) - set(present) - set(missing_reported)
+    return [
+        Issue(WARNING, name, None, "", FILE_SET_CHANGED, "file_left_out", {"file": name})
+        for name in roster_format.names
+        if name in left_out
+    ]
+
+
+def _check_file_names(result: ValidationResult, files: dict[str, bytes]) -> set[str]:
+    known = result.roster_format.names
+    by_lower = {name.lower(): name for name in known}
+    present = set()
+    for name in files:
+        if name in known:
+            present.add(name)
+        elif name.lower() in by_lower:
+            result.error(name, None, "", UNEXPECTED_FILE, "file_name_case", expected=by_lower[name.lower()])
+        else:
+            result.error(name, None, "", UNEXPECTED_FILE, "file_unexpected", file=name)
+    return present
+
+
+def _check_file_presence(result: ValidationResult, present: set[str]) -> None:
+    specs = result.roster_format.files
+    class_files = [spec.name for spec in specs if spec.presence is Presence.CLASSES]
+    present_class_files = [name for name in class_files if name in present]
+    for spec in specs:
+        if spec.name in present:
+            continue
+        if spec.presence is Presence.ALWAYS:
+            result.error(spec.name, None, "", MISSING_REQUIRED_FILE, "file_missing", file=spec.name)
+            result.missing_reported.add(spec.name)
+        elif spec.presence is Presence.CLASSES and present_class_files:
+            result.error(
+                spec.name,
+                None,
+                "",
+                MISSING_REQUIRED_FILE,
+                "file_missing_classes",
+                file=spec.name,
+                present=present_class_files[0],
+            )
+            result.missing_reported.add(spec.name)
+
+
+def _decode(result: ValidationResult, name: str, data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        result.error(name, line, "", INVALID_ENCODING, "encoding", byte=f"0x{data[exc.start]:02X}")
+        return None
+
+
+def _read_table(result: ValidationResult, name: str, data: bytes) -> Table:
+    """The file's rows; a file that cannot be read comes back empty and unusable."""
+    text = _decode(result, name, data)
+    if text is None:
+        return Table(name, [], usable=False)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error:
+        header = None
+    if not header or not any(cell.strip() for cell in header):
+        result.error(name, 1, "", EMPTY_FILE, "file_empty")
+        return Table(name, [], usable=False)
+    table = Table(name, header)
+    _check_header(result, table)
+    if not table.usable:
+        return table
+    _read_rows(result, table, reader)
+    return table
+
+
+def _check_header(result: ValidationResult, table: Table) -> None:
+    spec = result.roster_format.spec(table.name)
+    assert spec is not None
+    expected_by_folded = {column.strip().lower(): column for column in spec.headers}
+    seen: set[str] = set()
+    for header in table.header:
+        if header in seen:
+            result.error(table.name, 1, header, DUPLICATE_HEADER, "header_duplicate", header=header)
+            table.usable = False
+        seen.add(header)
+        if header in spec.headers:
+            continue
+        expected = expected_by_folded.get(header.strip().lower())
+        if expected is not None:
+            result.error(
+                table.name, 1, header, HEADER_CASE_MISMATCH, "header_case", header=header, expected=expected
+            )
+            if expected in spec.required:
+                table.usable = False
+        else:
+            result.warning(table.name, 1, header, UNKNOWN_HEADER, "header_unknown", header=header)
+    folded_present = {header.strip().lower() for header in table.header}
+    for column in spec.required:
+        if column not in table.header and column.lower() not in folded_present:
+            result.error(table.name, 1, column, MISSING_REQUIRED_HEADER, "header_missing", header=column)
+            table.usable = False
+
+
+@dataclass(frozen=True)
+class _ColumnCheck:
+    index: int
+    column: str
+    required: bool
+    enum: dict[str, str] | None
+    date: bool
+    year: bool
+    phone: bool
+
+
+def _column_checks(result: ValidationResult, table: Table) -> list[_ColumnCheck]:
+    spec = result.roster_format.spec(table.name)
+    assert spec is not None
+    checks = []
+    for index, column in enumerate(table.header):
+        if column not in spec.headers:
+            continue
+        key = (table.name, column)
+        checks.append(
+            _ColumnCheck(
+                index=index,
+                column=column,
+                required=column in spec.required,
+                enum=formats.ENUM_COLUMNS.get(key),
+                date=key in formats.DATE_COLUMNS,
+                year=key in formats.YEAR_COLUMNS,
+                phone=key in formats.PHONE_COLUMNS,
+            )
+        )
+    return checks
+
+
+def _read_rows(result: ValidationResult, table: Table, reader: CsvReader) -> None:
+    name = table.name
+    width = len(table.header)
+    checks = _column_checks(result, table)
+    iso_only = result.roster_format.code != "v1"
+    line_num = 1
+    while True:
+        start = line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            result.error(name, start, "", MALFORMED_ROW, "row_csv")
+            table.usable = False
+            return
+        line_num = reader.line_num
+        if not row:
+            continue  # a blank line
+        if len(table.rows) >= formats.MAX_ROWS_PER_FILE:
+            result.error(
+                name, start, "", ROW_LIMIT_EXCEEDED, "row_limit", limit=f"{formats.MAX_ROWS_PER_FILE:,}"
+            )
+            table.usable = False
+            return
+        values = [value.strip() for value in row]
+        table.rows.append((start, values))
+        result.rows_read += 1
+        if len(values) != width:
+            result.error(name, start, "", MALFORMED_ROW, "row_fields", found=len(values), expected=width)
+            values.extend([""] * (width - len(values)))
+            del values[width:]
+            continue
+        if line_num > start:
+            # The record spans several lines: one of its quoted fields holds a line break.
+            for index, value in enumerate(row):
+                if "\n" in value or "\r" in value:
+                    result.error(name, start, table.header[index], LINE_BREAK_IN_FIELD, "line_break")
+        for check in checks:
+            value = values[check.index]
+            if not value:
+                if check.required:
+                    result.error(name, start, check.column, MISSING_REQUIRED_VALUE, "value_missing")
+                continue
+            if check.enum is not None:
+                canonical = check.enum.get(value.lower())
+                if canonical is None:
+                    result.error(
+                        name,
+                        start,
+                        check.column,
+                        INVALID_OR_MISSING_REFERENCE_CODE,
+                        "invalid_code",
+                        value=value,
+                        column=check.column,
+                    )
+                else:
+                    values[check.index] = canonical
+            elif check.date:
+                if not (_ISO_DATE.match(value) or (not iso_only and _US_DATE.match(value))):
+                    result.warning(name, start, check.column, INVALID_DATE, "invalid_date", value=value)
+            elif check.year:
+                if not _YEAR.match(value):
+                    result.error(
+                        name,
+                        start,
+                        check.column,
+                        INVALID_OR_MISSING_REFERENCE_CODE,
+                        "invalid_year",
+                        value=value,
+                    )
+            elif check.phone and not _E164.match(value.translate(_PHONE_PUNCTUATION)):
+                result.warning(name, start, check.column, INVALID_PHONE_NUMBER, "invalid_phone", value=value)
+
+
+def _usable(result: ValidationResult, name: str) -> Table | None:
+    table = result.tables.get(name)
+    return table if table is not None and table.usable else None
+
+
+def _check_duplicates(result: ValidationResult) -> None:
+    people_files = formats.PEOPLE_FILES[result.roster_format.code]
+    people_seen: dict[str, tuple[str, int]] = {}
+    for spec in result.roster_format.files:
+        table = _usable(result, spec.name)
+        if table is None:
+            continue
+        if spec.key:
+            index = table.index(spec.key)
+            assert index is not None
+            seen: dict[str, int] = {}
+            for line, values in table.rows:
+                value = values[index]
+                if not value:
+                    continue
+                if value in seen:
+                    result.error(
+                        spec.name,
+                        line,
+                        spec.key,
+                        DUPLICATE_TARGET_ENTRIES,
+                        "duplicate_id",
+                        column=spec.key,
+                        value=value,
+                        other_line=seen[value],
+                    )
+                    continue
+                seen[value] = line
+                if spec.name in people_files:
+                    other = people_seen.get(value)
+                    if other is not None:
+                        result.error(
+                            spec.name,
+                            line,
+                            spec.key,
+                            DUPLICATE_TARGET_ENTRIES,
+                            "duplicate_person",
+                            value=value,
+                            other_file=other[0],
+                            other_line=other[1],
+                        )
+                    else:
+                        people_seen[value] = (spec.name, line)
+        pair = formats.PAIR_COLUMNS.get(spec.name)
+        if pair:
+            indexes = [table.index(column) for column in pair]
+            if None in indexes:
+                continue
+            pairs: dict[tuple[str, ...], int] = {}
+            for line, values in table.rows:
+                key = tuple(values[i] for i in indexes if i is not None)
+                if key in pairs:
+                    result.warning(spec.name, line, "", DUPLICATE_ROW, "duplicate_row", other_line=pairs[key])
+                else:
+                    pairs[key] = line
+
+
+def _check_references(result: ValidationResult) -> None:
+    targets: dict[tuple[str, str], set[str] | None] = {}
+
+    def target_values(target: tuple[str, str]) -> set[str] | None:
+        if target not in targets:
+            table = _usable(result, target[0])
+            index = table.index(target[1]) if table is not None else None
+            targets[target] = (
+                {values[index] for _line, values in table.rows}
+                if table is not None and index is not None
+                else None
+            )
+        return targets[target]
+
+    for (name, column), target in formats.REFERENCES.items():
+        table = _usable(result, name)
+        if table is None:
+            continue
+        index = table.index(column)
+        if index is None:
+            continue
+        known = target_values(target)
+        target_spec = result.roster_format.spec(target[0])
+        assert target_spec is not None
+        many = (name, column) in formats.LIST_COLUMNS
+        for line, values in table.rows:
+            raw = values[index]
+            if not raw:
+                continue
+            if target[0] not in result.tables:
+                if target_spec.presence is Presence.OPTIONAL and target[0] not in result.missing_reported:
+                    # academicSessions.csv and courses.csv become required once referred to.
+                    result.error(
+                        name, line, column, MISSING_REQUIRED_FILE, "file_missing_referenced", file=target[0]
+                    )
+                    result.missing_reported.add(target[0])
+                break
+            if known is None:
+                break  # the target file is unusable; its own errors say why
+            for value in _split(raw) if many else (raw,):
+                if value not in known:
+                    result.error(
+                        name,
+                        line,
+                        column,
+                        INVALID_LOOKUP_REFERENCE,
+                        "unknown_reference",
+                        value=value,
+                        target_file=target[0],
+                        target_column=target[1],
+                    )
+
+
+def _split(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def full_username(value: str, domain_suffix: str) -> str:
+    """Classic SDS appends the profile's domain suffix to a username that has none."""
+    if "@" not in value and domain_suffix:
+        return f"{value}@{domain_suffix}"
+    return value
+
+
+def _check_usernames(result: ValidationResult, domain_suffix: str) -> None:
+    classic = result.roster_format.code == "v1"
+    seen: dict[str, tuple[str, int]] = {}
+    for name in formats.PEOPLE_FILES[result.roster_format.code]:
+        table = _usable(result, name)
+        if table is None:
+            continue
+        column = "Username" if classic else "username"
+        index = table.index(column)
+        key_index = table.index("SIS ID" if classic else "sourcedId")
+        assert index is not None and key_index is not None
+        ids_seen: set[str] = set()
+        for line, values in table.rows:
+            value = values[index]
+            sis_id = values[key_index]
+            if sis_id in ids_seen:
+                continue  # a repeated row: its duplicate SIS ID is the one error it gets
+            ids_seen.add(sis_id)
+            if not value:
+                continue
+            if any(char.isspace() for char in value) or value.count("@") > 1:
+                result.error(name, line, column, INVALID_USERNAME, "username_invalid", value=value)
+                continue
+            if "@" not in value and classic and not domain_suffix:
+                result.error(
+                    name, line, column, USERNAME_WITHOUT_DOMAIN, "username_without_suffix", value=value
+                )
+                continue
+            username = full_username(value, domain_suffix) if classic else value
+            local, _at, domain = username.partition("@")
+            if not local or "." not in domain.strip("."):
+                result.error(
+                    name, line, column, USERNAME_WITHOUT_DOMAIN, "username_without_domain", value=value
+                )
+                continue
+            folded = username.lower()
+            other = seen.get(folded)
+            if other is not None:
+                result.error(
+                    name,
+                    line,
+                    column,
+                    DUPLICATE_TARGET_ENTRIES,
+                    "duplicate_username",
+                    value=value,
+                    other_file=other[0],
+                    other_line=other[1],
+                )
+            else:
+                seen[folded] = (name, line)
+
+
+def _check_guardians(result: ValidationResult) -> None:
+    """v2.1: guardians in relationships.csv need a given name, a family name and an email."""
+    relationships = _usable(result, "relationships.csv")
+    users = _usable(result, "users.csv")
+    if relationships is None or users is None:
+        return
+    guardian_index = relationships.index("relationshipUserSourcedId")
+    assert guardian_index is not None
+    guardians = {values[guardian_index] for _line, values in relationships.rows}
+    key_index = users.index("sourcedId")
+    assert key_index is not None
+    for column in ("givenName", "familyName", "email"):
+        index = users.index(column)
+        for line, values in users.rows:
+            if values[key_index] in guardians and (index is None or not values[index]):
+                result.error("users.csv", line, column, MISSING_REQUIRED_VALUE, "value_missing_guardian")
