@@ -253,6 +253,8 @@ class ProfileAssignment(models.Model):
         PROFILE = "profile", _("Device assignments")
         DEVICES = "devices", _("Enrollment program devices")
         PROFILE_EDIT = "profileEdit", _("Profile edited")
+        # The token's default profile, given to synced devices that have no profile yet.
+        DEFAULT_PROFILE = "defaultProfile", _("Default profile")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")

@@ -301,8 +301,47 @@ def sync_runs_resume(*, queue: str | None = None) -> int:
 
 
 def sync_run(*, run_id: int) -> Outcome:
-    """What the sync task does: run it, then tell whoever asked for it."""
-    return sync_run_execute(run_id=run_id, on_finish=_notify_finished)
+    """What the sync task does: run it, tell whoever asked for it, then give the token's default
+    profile to the devices the sync brought without one."""
+    outcome = sync_run_execute(run_id=run_id, on_finish=_notify_finished)
+    run = SyncRun.objects.filter(pk=run_id).only("state", "token_id").first()
+    if run is not None and run.state == SyncRun.State.SUCCEEDED:
+        default_profile_assign(token_id=run.token_id)
+    return outcome
+
+
+def default_profile_assign(*, token_id: int) -> list[ProfileAssignment]:
+    """Devices of the token with no profile get its default profile (Intune's setDefaultProfile).
+
+    The docs urge setting a default profile early: a synced device with no profile that is
+    powered on fails enrollment. Batches of at most 1,000, as Apple advises.
+    """
+    profile = EnrollmentProfile.objects.filter(token_id=token_id, is_default=True).first()
+    if profile is None:
+        return []
+    devices = list(
+        Device.objects.filter(
+            token_id=token_id,
+            assigned_profile__isnull=True,
+            removed_by_apple=False,
+            enrollment_state=EnrollmentState.NOT_CONTACTED,
+        )
+        .order_by("serial_number")
+        .values_list("serial_number", "pk")
+    )
+    assignments = []
+    for start in range(0, len(devices), MAX_SELECTION):
+        batch = dict(devices[start : start + MAX_SELECTION])
+        with transaction.atomic():
+            assignments.append(
+                _assignment_create(
+                    profile=profile,
+                    devices=batch,
+                    source=ProfileAssignment.Source.DEFAULT_PROFILE,
+                    requested_by=None,
+                )
+            )
+    return assignments
 
 
 def sync_error_message(code: str) -> str:

@@ -323,6 +323,10 @@ def profile_set_default(*, actor: User, profile: EnrollmentProfile) -> None:
     audit_record(
         actor=actor, category=AUDIT_CATEGORY, action="Set default enrollment profile", target=profile
     )
+    # Devices already synced without a profile get the new default, as Intune does.
+    from devices.services import default_profile_assign
+
+    default_profile_assign(token_id=profile.token_id)
 
 
 def rules_edition_set(*, actor: User, edition: str) -> None:
