@@ -626,3 +626,76 @@ def scenario_reset(
         raise
     logger.info("Tenant reset to %s in %.2f s: %s", preset.key, outcome.seconds, outcome.steps)
     return outcome
+
+
+# --- Resets run by a worker (large presets), followed by the page through the cache -----------
+
+JOB_TTL_SECONDS = 3600
+
+
+def _job_key(reset_id: str) -> str:
+    return f"trainer:preset-reset:{reset_id}"
+
+
+def reset_job_get(reset_id: str) -> dict[str, Any] | None:
+    from django.core.cache import cache
+
+    job: dict[str, Any] | None = cache.get(_job_key(reset_id))
+    return job
+
+
+def _job_update(reset_id: str, **changes: Any) -> None:
+    from django.core.cache import cache
+
+    job = reset_job_get(reset_id) or {}
+    job.update(changes)
+    cache.set(_job_key(reset_id), job, JOB_TTL_SECONDS)
+
+
+def reset_job_queue(*, actor: Actor, preset_key: str) -> str:
+    """Queue the reset for a worker; returns the id its progress is followed by."""
+    import uuid
+
+    from asm_portal.trainer.preset_tasks import preset_reset_task
+
+    require_trainer(actor)
+    assert isinstance(actor, User)
+    preset = preset_get(preset_key)
+    reset_id = uuid.uuid4().hex
+    _job_update(
+        reset_id,
+        user_id=actor.pk,
+        preset=preset.key,
+        state="queued",
+        label=_("Waiting for a worker…"),
+        message="",
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+    )
+    preset_reset_task.delay(reset_id, actor.pk, preset.key)
+    return reset_id
+
+
+def reset_job_run(*, reset_id: str, user_id: int, preset_key: str) -> str:
+    """The task's body: the reset, its progress and its outcome written where the page polls."""
+    job = reset_job_get(reset_id) or {}
+    user = User.objects.get(pk=user_id)
+    with translation.override(job.get("language") or settings.LANGUAGE_CODE):
+        _job_update(reset_id, state="running", label=_("Starting…"))
+        try:
+            outcome = scenario_reset(
+                actor=user,
+                preset_key=preset_key,
+                progress=lambda label: _job_update(reset_id, label=label),
+            )
+        except ResetFailed as error:
+            _job_update(reset_id, state="failed", message=str(error))
+            return "failed"
+        except Exception:
+            _job_update(
+                reset_id,
+                state="failed",
+                message=_("The reset stopped unexpectedly; nothing was changed in the portal. Try again."),
+            )
+            raise
+        _job_update(reset_id, state="succeeded", message=outcome.message, seconds=round(outcome.seconds, 2))
+    return "succeeded"
