@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from asm_portal.models import Notification
 from asm_portal.trainer import presets
@@ -13,7 +12,7 @@ from tokens.models import EnrollmentProgramToken
 
 
 @pytest.mark.django_db
-def test_list_shows_every_preset(trainer_client: Client) -> None:
+def test_list_shows_every_preset(trainer_client) -> None:
     response = trainer_client.get("/trainer/presets/")
 
     assert response.status_code == 200
@@ -25,14 +24,14 @@ def test_list_shows_every_preset(trainer_client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_section_alone(trainer_client: Client) -> None:
+def test_section_alone(trainer_client) -> None:
     response = trainer_client.get("/trainer/presets/section/", **HTMX)
     assert response.status_code == 200
     assert 'id="trainer-presets"' in response.content.decode()
 
 
 @pytest.mark.django_db
-def test_confirmation_in_the_pane(trainer_client: Client) -> None:
+def test_confirmation_in_the_pane(trainer_client) -> None:
     response = trainer_client.get("/trainer/presets/token-ready/reset/", **HTMX)
 
     body = response.content.decode()
@@ -53,21 +52,19 @@ def test_confirmation_in_the_pane(trainer_client: Client) -> None:
         ("/trainer/presets/jobs/abc/", "get"),
     ],
 )
-def test_not_for_administrators_or_operators(
-    admin_client: Client, operator_client: Client, path, method
-) -> None:
+def test_not_for_administrators_or_operators(admin_client, operator_client, path, method) -> None:
     for client in (admin_client, operator_client):
         assert getattr(client, method)(path).status_code == 403
     assert not EnrollmentProgramToken.objects.exists()
 
 
 @pytest.mark.django_db
-def test_unknown_preset_is_404(trainer_client: Client) -> None:
+def test_unknown_preset_is_404(trainer_client) -> None:
     assert trainer_client.get("/trainer/presets/nope/reset/").status_code == 404
 
 
 @live
-def test_reset_inline_refreshes_the_page_with_a_toast(apple, trainer_client: Client, trainer_user) -> None:
+def test_reset_inline_refreshes_the_page_with_a_toast(apple, trainer_client, trainer_user) -> None:
     response = trainer_client.post("/trainer/presets/token-ready/reset/", **HTMX)
 
     assert response.status_code == 200
@@ -78,7 +75,7 @@ def test_reset_inline_refreshes_the_page_with_a_toast(apple, trainer_client: Cli
 
 
 @live
-def test_apple_down_says_why_in_the_pane(apple, trainer_client: Client, settings) -> None:
+def test_apple_down_says_why_in_the_pane(apple, trainer_client, settings) -> None:
     settings.APPLE_BASE_URL = "http://127.0.0.1:9"
 
     response = trainer_client.post("/trainer/presets/token-ready/reset/", **HTMX)
@@ -90,7 +87,7 @@ def test_apple_down_says_why_in_the_pane(apple, trainer_client: Client, settings
 
 
 @live
-def test_large_preset_runs_as_a_job(apple, trainer_client: Client, monkeypatch) -> None:
+def test_large_preset_runs_as_a_job(apple, trainer_client, monkeypatch) -> None:
     # Scaled down so that the (eager) task stays fast; the job and its panel are the real ones.
     original = presets.preset_get
 
@@ -114,13 +111,13 @@ def test_large_preset_runs_as_a_job(apple, trainer_client: Client, monkeypatch) 
 
 
 @pytest.mark.django_db
-def test_job_of_someone_else_is_404(trainer_client: Client) -> None:
+def test_job_of_someone_else_is_404(trainer_client) -> None:
     presets._job_update("other", user_id=-1, preset="token-ready", state="running", label="x")
     assert trainer_client.get("/trainer/presets/jobs/other/", **HTMX).status_code == 404
 
 
 @pytest.mark.django_db
-def test_job_failure_is_shown(trainer_client: Client, trainer_user) -> None:
+def test_job_failure_is_shown(trainer_client, trainer_user) -> None:
     presets._job_update(
         "failed1", user_id=trainer_user.pk, preset="large-district", state="failed", message="Apple said no."
     )
