@@ -69,6 +69,8 @@ BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
     "audit_logs": (_("Audit logs"), "tenant_admin", "tenant"),
     "roles": (_("Roles"), "tenant_admin", "tenant"),
     "notifications": (_("Notifications"), "home", "home"),
+    "trainer_presets:list": (_("Scenario presets"), "home", "home"),
+    "trainer_presets:reset": (_("Reset to this preset"), "trainer_presets:list", "home"),
     **SDS_BLADES,
 }
 

@@ -14,3 +14,7 @@ def worker_heartbeat() -> str:
     hostname = socket.gethostname()
     WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"last_seen": clock.now()})
     return hostname
+
+
+# Trainer mode's package is not an app of its own: its tasks are registered from here.
+from asm_portal.trainer import preset_tasks  # noqa: E402, F401

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
-from mock_apple import clock, services
+from mock_apple import clock, scenario, services
 from mock_apple.models import Device, ForcedResponse, MdmServer, MockConfig, ServerToken
 
 View = Callable[..., HttpResponse]
@@ -277,4 +277,28 @@ def assignments(request: HttpRequest) -> HttpResponse:
             "unassigned": result.unassigned,
             "unchanged": result.unchanged,
         }
+    )
+
+
+@control("POST")
+def scenario_reset(request: HttpRequest) -> HttpResponse:
+    """{"apple": {...}, "seed", "push_csr", "server_certificates": {name: pem}}: the organisation
+    wiped and built again from a trainer preset's Apple part (see mock_apple.scenario)."""
+    data = _body(request)
+    certificates = data.get("server_certificates") or {}
+    if not isinstance(certificates, dict) or not all(isinstance(v, str) for v in certificates.values()):
+        raise ValueError("server_certificates must map MDM server names to PEM text.")
+    result = scenario.scenario_build(
+        spec=data.get("apple") or {},
+        seed=str(data.get("seed", "")),
+        push_csr=str(data.get("push_csr") or ""),
+        server_certificates=certificates,
+    )
+    return JsonResponse(
+        {
+            **scenario.scenario_summary(result.organization),
+            "push_certificate": result.push_certificate_pem,
+            "servers": result.servers,
+        },
+        status=201,
     )

@@ -66,6 +66,7 @@ urlpatterns = [
     path("_mock/clock", control_views.clock_offset, name="mock_clock"),
     path("_mock/terms", control_views.terms, name="mock_terms"),
     path("_mock/reset", control_views.reset, name="mock_reset"),
+    path("_mock/scenario", control_views.scenario_reset, name="mock_scenario"),
     path("_mock/servers", control_views.servers, name="mock_servers"),
     path("_mock/servers/<str:server_uuid>/token", control_views.server_token, name="mock_server_token"),
     path("_mock/servers/<str:server_uuid>/revoke", control_views.server_revoke, name="mock_server_revoke"),
