@@ -15,8 +15,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
@@ -275,24 +274,6 @@ def _apple_scenario(body: dict[str, Any]) -> dict[str, Any]:
         )
     answer: dict[str, Any] = response.json()
     return answer
-
-
-@contextmanager
-def _roster_syncs_inline() -> Iterator[None]:
-    """The reset sends the roster to Apple itself, inside its transaction. Sharing the token and
-    importing the roster would each queue one more sync after the commit: their receivers are
-    off meanwhile (a reset empties the tenant anyway; nobody else is importing rosters then)."""
-    from sds import receivers, signals
-    from tokens.signals import sds_sharing_changed
-
-    uid = "sds.apple_roster_sync"
-    signals.roster_imported.disconnect(dispatch_uid=uid)
-    sds_sharing_changed.disconnect(dispatch_uid=uid)
-    try:
-        yield
-    finally:
-        signals.roster_imported.connect(receivers.roster_imported, dispatch_uid=uid)
-        sds_sharing_changed.connect(receivers.sds_sharing_changed, dispatch_uid=uid)
 
 
 # --- The reset ----------------------------------------------------------------------------------
@@ -586,10 +567,12 @@ def scenario_reset(
     preset = preset_get(preset_key)
     if scale != 1.0:
         preset = preset.scaled(scale)
+    from sds.receivers import roster_syncs_suppressed
+
     outcome = ResetOutcome(preset=preset)
     started = time.monotonic()
     try:
-        with _roster_syncs_inline(), transaction.atomic():
+        with roster_syncs_suppressed(), transaction.atomic():
             _Build(actor, preset, outcome, progress or (lambda label: None)).run()
             outcome.seconds = time.monotonic() - started
             # The build's own toasts (sync finished, roster imported…) would bury the one that matters.
