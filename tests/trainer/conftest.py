@@ -1,0 +1,43 @@
+"""Fixtures of the trainer tests: a trainer (Administrator + Trainer, as the seed's demo login),
+a trainer without the administrator role, and the mock Apple service served over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from asm_portal import roles
+from tests.conftest import make_user
+from tests.devices.conftest import apple_token, apple_token_create, devices_create  # noqa: F401
+from tests.mock_apple.conftest import control, dep_server, live  # noqa: F401
+from tests.profiles.conftest import profile_create, token_create
+
+__all__ = ["apple_token_create", "control", "devices_create", "live", "profile_create", "token_create"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def served_apple(settings, dep_server):  # noqa: F811
+    """The portal calls the served mock; its clock and faults go back to normal afterwards
+    (the session-wide process keeps its clock offset in its own cache)."""
+    settings.APPLE_BASE_URL = dep_server
+    yield dep_server
+    control(dep_server, "PUT", "clock", {"offset_seconds": 0})
+    control(dep_server, "DELETE", "faults")
+
+
+@pytest.fixture
+def trainer_user(db: None) -> User:
+    return make_user("trainer@contoso.onmicrosoft.com", roles.ADMINISTRATOR, roles.TRAINER)
+
+
+@pytest.fixture
+def trainer_client(trainer_user: User) -> Client:
+    client = Client()
+    client.force_login(trainer_user)
+    return client
