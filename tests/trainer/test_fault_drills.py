@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 
 from asm_portal.models import AuditEvent
 from asm_portal.trainer import apple_control, services
-from tests.trainer.conftest import control, live, token_create
+from tests.trainer.conftest import live, token_create
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
 from tokens.services import token_dep_client

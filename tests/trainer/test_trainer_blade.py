@@ -10,7 +10,7 @@ import pytest
 from asm_portal import clock
 from asm_portal.models import Notification
 from tests.conftest import HTMX
-from tests.trainer.conftest import control, live
+from tests.trainer.conftest import live
 
 URL = "/trainer/"
 
