@@ -9,10 +9,10 @@ import pytest
 from asm_portal import clock
 from tests.browser.conftest import screenshot
 from tests.conftest import PASSWORD
+from tests.mock_apple.conftest import dep_server  # noqa: F401
 from tests.trainer.conftest import (  # noqa: F401
     apple_token_create,
     control,
-    dep_server,
     live,
     profile_create,
     served_apple,
