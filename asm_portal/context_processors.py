@@ -8,6 +8,8 @@ from django.http import HttpRequest
 
 from asm_portal import clock, navigation, roles, services
 from asm_portal.models import Notification, WorkerHeartbeat
+from asm_portal.trainer import services as trainer_services
+from asm_portal.trainer.services import SESSION_TOUR_OPEN, SESSION_TOUR_STEP, TourState
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -32,9 +34,28 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             taken = services.toasts_take(user=user)
         return taken
 
+    trainer = roles.is_trainer(user)
+    session = getattr(request, "session", {})
+    tour_cache: list[TourState] = []
+
+    def tour() -> TourState | None:
+        # Computed once per render, and only when the open panel shows it.
+        if not trainer:
+            return None
+        if not tour_cache:
+            tour_cache.append(trainer_services.tour_state(user, chosen=session.get(SESSION_TOUR_STEP)))
+        return tour_cache[0]
+
+    def demo_clock_banner() -> str:
+        return trainer_services.demo_clock_banner_text(clock.offset())
+
     return {
+        "is_trainer": trainer,
+        "tour_open": trainer and bool(session.get(SESSION_TOUR_OPEN)),
+        "tour": tour,
+        "demo_clock_banner": demo_clock_banner,
         "pending_toasts": pending_toasts,
-        "left_nav": navigation.LEFT_NAV,
+        "left_nav": (*navigation.LEFT_NAV, navigation.TRAINER_NAV) if trainer else navigation.LEFT_NAV,
         "apple_menu": navigation.APPLE_ENROLLMENT_MENU,
         "can_change": roles.can_change(user),
         "user_roles": sorted(roles.roles_of(user)),

@@ -26,6 +26,9 @@ LEFT_NAV = (
     NavItem("tenant", _("Tenant administration"), "tenant_admin", "settings"),
 )
 
+# Shown only to the Trainer role (the shell checks roles.is_trainer).
+TRAINER_NAV = NavItem("trainer", _("Trainer mode"), "trainer:home", "wrench")
+
 # Each blade names its parent, which gives the breadcrumb without hand-written trails.
 BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
     # url name: (title, parent url name, left-nav section)
@@ -69,8 +72,9 @@ BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
     "audit_logs": (_("Audit logs"), "tenant_admin", "tenant"),
     "roles": (_("Roles"), "tenant_admin", "tenant"),
     "notifications": (_("Notifications"), "home", "home"),
-    "trainer_presets:list": (_("Scenario presets"), "home", "home"),
-    "trainer_presets:reset": (_("Reset to this preset"), "trainer_presets:list", "home"),
+    "trainer:home": (_("Trainer mode"), "home", "trainer"),
+    "trainer_presets:list": (_("Scenario presets"), "trainer:home", "trainer"),
+    "trainer_presets:reset": (_("Reset to this preset"), "trainer_presets:list", "trainer"),
     **SDS_BLADES,
 }
 

@@ -55,3 +55,19 @@ def admin_required(view: F) -> F:
         return view(request, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def require_trainer(user: AbstractBaseUser | AnonymousUser) -> None:
+    """Trainer mode (tour, demo clock, fault drills) is for the Trainer role only: being an
+    administrator is not enough, so ordinary administrators never move the tenant's clock."""
+    if not is_trainer(user):
+        raise PermissionDenied("Trainer mode is for the Trainer role.")
+
+
+def trainer_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        require_trainer(request.user)
+        return view(request, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("enrollment/apple/", include("devices.urls")),
     path("sds/", include("sds.urls")),
     path("trainer/presets/", include("asm_portal.trainer.urls_presets")),
+    path("trainer/", include("asm_portal.trainer.urls")),
     path("tenant-admin/", views.tenant_admin, name="tenant_admin"),
     path("tenant-admin/audit-logs/", views.audit_logs, name="audit_logs"),
     path("tenant-admin/roles/", views.role_list, name="roles"),

@@ -144,6 +144,15 @@ def faults(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"faults": [_fault_json(fault) for fault in ForcedResponse.objects.all()]})
 
 
+@control("DELETE")
+def fault(request: HttpRequest, pk: int) -> HttpResponse:
+    """DELETE one queued fault (a trainer clears one drill and leaves the others running)."""
+    deleted, _ = ForcedResponse.objects.filter(pk=pk).delete()
+    if not deleted:
+        return JsonResponse({"error": "No such fault."}, status=404)
+    return HttpResponse(status=204)
+
+
 @control("GET", "PATCH", "PUT")
 def config(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":

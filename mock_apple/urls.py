@@ -62,6 +62,7 @@ urlpatterns = [
     # Control API (X-Mock-Control-Token)
     path("_mock/state", control_views.state, name="mock_state"),
     path("_mock/faults", control_views.faults, name="mock_faults"),
+    path("_mock/faults/<int:pk>", control_views.fault, name="mock_fault"),
     path("_mock/config", control_views.config, name="mock_config"),
     path("_mock/clock", control_views.clock_offset, name="mock_clock"),
     path("_mock/terms", control_views.terms, name="mock_terms"),

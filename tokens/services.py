@@ -604,6 +604,24 @@ def token_apple_call_succeeded(*, token: EnrollmentProgramToken) -> None:
         token.save(update_fields=["last_sync_error_code", "last_sync_error_at"])
 
 
+@sensitive_variables("credentials")
+def token_credentials_replace(
+    *, token: EnrollmentProgramToken, credentials: OAuthCredentials, expires_at: Any
+) -> None:
+    """Install a server token Apple issued again for the token's MDM server (a trainer clearing
+    a revocation drill): the same MDM server, new OAuth values, no error state left."""
+    token.consumer_key = credentials.consumer_key
+    token.consumer_key_sha256 = _consumer_key_digest(credentials.consumer_key)
+    token.consumer_secret = credentials.consumer_secret
+    token.access_token = credentials.access_token
+    token.access_secret = credentials.access_secret
+    token.expires_at = expires_at
+    token.last_sync_error_code = ""
+    token.last_sync_error_at = None
+    token.modified_at = clock.now()
+    token.save()
+
+
 def token_deletion_blockers(*, token: EnrollmentProgramToken) -> list[str]:
     """Why the token cannot be deleted yet; empty when it can.
 

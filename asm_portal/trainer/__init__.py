@@ -1,0 +1,1 @@
+"""Trainer mode: guided tour, demo clock, fault drills (and the scenario presets)."""

@@ -8,18 +8,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
+from asm_portal import roles
 from asm_portal.blades import render_blade, render_fragment
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.trainer import presets
 
 
-def _require_trainer(request: AuthenticatedHttpRequest) -> None:
-    # The lead unifies this with the tour's decorator; the service checks again anyway.
-    presets.require_trainer(request.user)
-
-
 def _preset_for(request: AuthenticatedHttpRequest, key: str) -> presets.Preset:
-    _require_trainer(request)
+    roles.require_trainer(request.user)
     try:
         return presets.preset_get(key)
     except presets.PresetNotFound:
@@ -28,7 +24,7 @@ def _preset_for(request: AuthenticatedHttpRequest, key: str) -> presets.Preset:
 
 @require_GET
 def preset_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_trainer(request)
+    roles.require_trainer(request.user)
     return render_blade(
         request, "trainer/presets.html", {"presets": presets.presets()}, blade="trainer_presets:list"
     )
@@ -37,7 +33,7 @@ def preset_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def preset_section(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The presets table alone, for the trainer home to load in place."""
-    _require_trainer(request)
+    roles.require_trainer(request.user)
     return render_fragment(request, "trainer/_presets.html", {"presets": presets.presets()})
 
 
@@ -70,7 +66,7 @@ def preset_reset(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
 @require_GET
 def preset_job(request: AuthenticatedHttpRequest, reset_id: str) -> HttpResponse:
     """The progress panel of a reset run by a worker; when it is done the page reloads (toast)."""
-    _require_trainer(request)
+    roles.require_trainer(request.user)
     job = presets.reset_job_get(reset_id)
     if job is None or job.get("user_id") != request.user.pk:
         raise Http404

@@ -26,7 +26,6 @@ import requests
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.core.exceptions import PermissionDenied
 from django.db import connection, models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -315,12 +314,6 @@ class ResetOutcome:
         }
 
 
-def require_trainer(actor: Actor) -> None:
-    """Trainer mode is for trainers only; administrators without the role get 403 too."""
-    if not roles.is_trainer(actor):
-        raise PermissionDenied("Trainer mode is for trainers.")
-
-
 class _Build:
     """The portal part of a preset, built through the real services (inside the reset's transaction)."""
 
@@ -561,7 +554,7 @@ def scenario_reset(
 
     `scale` multiplies the preset's device counts (tests load the large presets scaled down).
     """
-    require_trainer(actor)
+    roles.require_trainer(actor)
     roles.require_change_permission(actor)  # the real services check it too: say so up front
     assert isinstance(actor, User)
     preset = preset_get(preset_key)
@@ -641,7 +634,7 @@ def reset_job_queue(*, actor: Actor, preset_key: str) -> str:
 
     from asm_portal.trainer.preset_tasks import preset_reset_task
 
-    require_trainer(actor)
+    roles.require_trainer(actor)
     assert isinstance(actor, User)
     preset = preset_get(preset_key)
     reset_id = uuid.uuid4().hex

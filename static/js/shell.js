@@ -125,3 +125,17 @@
   document.addEventListener("htmx:afterSettle", refresh);
   document.addEventListener("DOMContentLoaded", refresh);
 })();
+
+// The guided tour: a step's link opens its blade (an ordinary htmx navigation) and the panel
+// remembers that step as the current one, so it stays highlighted across pages and reloads.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-tour-step]");
+    var steps = link && link.closest("[data-step-url]");
+    if (!steps || !window.htmx) return;
+    htmx.ajax("POST", steps.getAttribute("data-step-url"), {
+      source: steps, target: "#tour-steps", swap: "outerHTML", values: { step: link.getAttribute("data-tour-step") }
+    });
+  });
+})();

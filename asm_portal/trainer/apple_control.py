@@ -1,0 +1,114 @@
+"""The mock Apple service's control API (/_mock/), as trainer mode calls it: over HTTP only.
+
+The portal never imports mock_apple code. Every failure becomes an AppleControlError whose
+message says what went wrong in words a trainer can act on; callers change nothing on the
+portal's side when one is raised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+# A trainer waits for the answer in front of a room: fail fast rather than after the DEP
+# client's longer timeout.
+TIMEOUT_SECONDS = 5
+
+
+class AppleControlError(Exception):
+    """The control API could not do what was asked; str() is the translated explanation."""
+
+
+def _call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    token = settings.MOCK_APPLE_CONTROL_TOKEN
+    base_url = settings.APPLE_BASE_URL
+    if not token:
+        raise AppleControlError(
+            _("Trainer mode cannot reach Apple: MOCK_APPLE_CONTROL_TOKEN is not set on the portal.")
+        )
+    try:
+        response = requests.request(
+            method,
+            f"{base_url}/_mock/{path}",
+            json=body,
+            headers={"X-Mock-Control-Token": token},
+            timeout=TIMEOUT_SECONDS,
+        )
+    except requests.RequestException:
+        raise AppleControlError(
+            _(
+                "The mock Apple service cannot be reached at %(url)s. Start it and try again: nothing was changed."
+            )
+            % {"url": base_url}
+        ) from None
+    if response.status_code == 403:
+        raise AppleControlError(
+            _(
+                "The mock Apple service refused the control token: MOCK_APPLE_CONTROL_TOKEN must be the "
+                "same for the portal and for Apple. Nothing was changed."
+            )
+        )
+    if response.status_code >= 400:
+        try:
+            detail = str(response.json().get("error", ""))
+        except (ValueError, AttributeError):
+            detail = ""
+        raise AppleControlError(
+            _("The mock Apple service refused the request (HTTP %(status)s %(detail)s). Nothing was changed.")
+            % {"status": response.status_code, "detail": detail}
+        )
+    if response.status_code == 204 or not response.content:
+        return {}
+    return response.json()
+
+
+def state() -> dict[str, Any]:
+    """Apple's clock, queued faults, terms and MDM servers (GET /_mock/state)."""
+    result: dict[str, Any] = _call("GET", "state")
+    return result
+
+
+def clock_set(*, offset_seconds: int) -> dict[str, Any]:
+    result: dict[str, Any] = _call("PUT", "clock", {"offset_seconds": offset_seconds})
+    return result
+
+
+def terms(*, action: str) -> dict[str, Any]:
+    """ "publish" new terms (the DEP API answers T_C_NOT_SIGNED) or "accept" them."""
+    result: dict[str, Any] = _call("POST", "terms", {"action": action})
+    return result
+
+
+def fault_add(
+    *, endpoint: str, status: int, code: str = "", retry_after: int | None = None, count: int
+) -> int:
+    body: dict[str, Any] = {"endpoint": endpoint, "status": status, "code": code, "count": count}
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+    return int(_call("POST", "faults", body)["id"])
+
+
+def fault_delete(*, fault_id: int) -> None:
+    try:
+        _call("DELETE", f"faults/{fault_id}")
+    except AppleControlError:
+        # Already used up or cleared by someone else: the drill is over either way.
+        if any(fault["id"] == fault_id for fault in state()["faults"]):
+            raise
+
+
+def server_revoke(*, server_uuid: str) -> None:
+    _call("POST", f"servers/{server_uuid}/revoke")
+
+
+def server_token_issue(*, server_uuid: str) -> dict[str, str]:
+    """A new server token for the MDM server: its four OAuth values and access_token_expiry."""
+    result: dict[str, str] = _call("POST", f"servers/{server_uuid}/token")["token"]
+    return result
+
+
+def server_access(*, server_uuid: str, denied: bool) -> None:
+    _call("PUT", f"servers/{server_uuid}/access", {"denied": denied})

@@ -1,0 +1,116 @@
+"""Fault drills start and clear the mock Apple's faults over HTTP; the portal's own DEP client
+sees each one, and sees Apple answer again once the drill is cleared."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from asm_portal.models import AuditEvent
+from asm_portal.trainer import apple_control, services
+from tests.trainer.conftest import live, token_create
+from tokens.dep_client import DepError
+from tokens.models import EnrollmentProgramToken
+from tokens.services import token_dep_client
+
+
+def active(key: str) -> bool:
+    return {status.drill.key: status.active for status in services.drills_status(apple_control.state())}[key]
+
+
+def apple_answer(token: EnrollmentProgramToken) -> tuple[int | None, str, int | None]:
+    """(status, code, retry_after) of the portal's call to Apple's /account, (200, "", None) when it works."""
+    token = EnrollmentProgramToken.objects.get(pk=token.pk)
+    try:
+        token_dep_client(token=token).account()
+    except DepError as error:
+        return error.status, error.code, error.retry_after
+    return 200, "", None
+
+
+@pytest.mark.integration
+@live
+@pytest.mark.usefixtures("served_apple")
+class FaultDrillTests:
+    @pytest.mark.parametrize(
+        ("key", "status", "code"),
+        [
+            ("terms", 403, "T_C_NOT_SIGNED"),
+            ("revoked", 401, "token_rejected"),
+            ("apple_down", 503, "SERVICE_UNAVAILABLE"),
+            ("throttling", 429, "TOO_MANY_REQUESTS"),
+            ("access_denied", 403, "ACCESS_DENIED"),
+        ],
+    )
+    def test_each_drill_starts_shows_and_clears(self, trainer_user, apple_token, key, status, code) -> None:
+        token = apple_token.token
+        assert apple_answer(token)[0] == 200
+        assert not active(key)
+
+        services.drill_start(actor=trainer_user, key=key)
+        assert active(key)
+        assert apple_answer(token)[:2] == (status, code)
+        others = [
+            status.drill.key for status in services.drills_status(apple_control.state()) if status.active
+        ]
+        assert others == [key]
+
+        services.drill_clear(actor=trainer_user, key=key)
+        assert not active(key)
+        assert apple_answer(token)[0] == 200
+        actions = list(
+            AuditEvent.objects.filter(category="Trainer").order_by("id").values_list("action", "details")
+        )
+        assert actions == [("Start fault drill", {"drill": key}), ("Clear fault drill", {"drill": key})]
+
+    def test_throttling_says_when_to_retry(self, trainer_user, apple_token) -> None:
+        services.drill_start(actor=trainer_user, key="throttling")
+        assert apple_answer(apple_token.token)[2] == services.THROTTLE_RETRY_AFTER_SECONDS
+
+    def test_starting_twice_queues_one_fault_and_clearing_one_drill_keeps_the_other(
+        self, trainer_user, apple_token
+    ) -> None:
+        services.drill_start(actor=trainer_user, key="apple_down")
+        services.drill_start(actor=trainer_user, key="apple_down")
+        services.drill_start(actor=trainer_user, key="throttling")
+        assert len(apple_control.state()["faults"]) == 2
+        services.drill_clear(actor=trainer_user, key="apple_down")
+        assert not active("apple_down")
+        assert active("throttling")
+
+    def test_a_revoked_token_gets_a_new_server_token_on_clear(self, trainer_user, apple_token) -> None:
+        before = EnrollmentProgramToken.objects.get(pk=apple_token.token.pk).consumer_key
+        services.drill_start(actor=trainer_user, key="revoked")
+        services.drill_clear(actor=trainer_user, key="revoked")
+        token = EnrollmentProgramToken.objects.get(pk=apple_token.token.pk)
+        assert token.consumer_key != before
+        assert token.last_sync_error_code == ""
+
+    def test_token_drills_need_a_token_apple_knows(self, trainer_user, settings, dep_server) -> None:
+        settings.APPLE_BASE_URL = dep_server
+        token_create()  # a token whose MDM server Apple does not have
+        for key in ("revoked", "access_denied"):
+            with pytest.raises(services.TrainerError, match="Upload an enrollment program token first"):
+                services.drill_start(actor=trainer_user, key=key)
+
+    def test_unknown_drills_and_other_roles_are_refused(
+        self, trainer_user, admin_user, operator_user
+    ) -> None:
+        with pytest.raises(services.TrainerError):
+            services.drill_start(actor=trainer_user, key="meteor")
+        for user in (admin_user, operator_user):
+            with pytest.raises(PermissionDenied):
+                services.drill_start(actor=user, key="apple_down")
+            with pytest.raises(PermissionDenied):
+                services.drill_clear(actor=user, key="apple_down")
+
+    def test_when_apple_is_unreachable_the_failure_is_audited(self, trainer_user, settings) -> None:
+        settings.APPLE_BASE_URL = "http://127.0.0.1:9"
+        with pytest.raises(apple_control.AppleControlError):
+            services.drill_start(actor=trainer_user, key="apple_down")
+        event = AuditEvent.objects.get(category="Trainer")
+        assert (event.action, event.result, event.details["drill"]) == (
+            "Start fault drill",
+            "failure",
+            "apple_down",
+        )
