@@ -13,8 +13,6 @@ from tests.mock_apple.conftest import APPLE_DB
 from tests.mock_apple.ipad_fake import FakePortal, ipad_with_profile
 from tests.mock_apple.roster_records import imported, server_of
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
 
 @pytest.fixture
 def portal(monkeypatch) -> FakePortal:
@@ -24,7 +22,9 @@ def portal(monkeypatch) -> FakePortal:
 
 
 def act(client: Client, serial: str, action: str, pane: str = "", **fields: str) -> str:
-    response = client.post(f"/ipad/{serial}/action/", {"action": action, "pane": pane, **fields}, **HTMX)
+    response = client.post(
+        f"/ipad/{serial}/action/", {"action": action, "pane": pane, **fields}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     return response.content.decode()
 
@@ -45,7 +45,9 @@ class DevicePagesTests:
         assert virtual.device.serial_number in body and server.name in body and "Cart 3" in body
         assert "Power on" in body
 
-    def test_setup_in_french_shows_the_remote_management_pane(self, apple_settings, organization, portal) -> None:
+    def test_setup_in_french_shows_the_remote_management_pane(
+        self, apple_settings, organization, portal
+    ) -> None:
         virtual, _ = ipad_with_profile(organization)
         serial = virtual.device.serial_number
         body = to_remote_management(Client(), serial, "fr")
@@ -63,7 +65,9 @@ class DevicePagesTests:
         body = act(client, serial, "remote_management", "remote_management")
         assert len(portal.calls) == calls and 'data-pane="pane:Privacy"' in body
 
-    def test_the_refusal_is_shown_in_apples_words_with_retry(self, apple_settings, organization, portal) -> None:
+    def test_the_refusal_is_shown_in_apples_words_with_retry(
+        self, apple_settings, organization, portal
+    ) -> None:
         virtual, _ = ipad_with_profile(organization, no_profile=True)
         body = to_remote_management(Client(), virtual.device.serial_number)
         assert f"The configuration for your iPad could not be downloaded from {organization.name}" in body
@@ -77,7 +81,9 @@ class DevicePagesTests:
         body = act(client, virtual.device.serial_number, "remote_management", "remote_management")
         assert "Could not connect to the server" in body
 
-    def test_shared_ipad_sign_in_lists_classes_then_people(self, apple_settings, organization, portal) -> None:
+    def test_shared_ipad_sign_in_lists_classes_then_people(
+        self, apple_settings, organization, portal
+    ) -> None:
         virtual, _ = ipad_with_profile(organization, is_multi_user=True)
         imported(server_of(organization))
         serial = virtual.device.serial_number
@@ -129,11 +135,14 @@ class DeviceServicesTests:
     def test_activation_answers_a_signed_request_only(self, apple_settings, organization) -> None:
         virtual, _ = ipad_with_profile(organization)
         body = json.dumps({"serial_number": virtual.device.serial_number, "udid": virtual.udid}).encode()
-        headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in ipad.signed_headers(virtual, body).items()}
-        headers.pop("HTTP_CONTENT_TYPE")
-        response = Client().post("/deviceservices/activation", body, content_type="application/json", **headers)
+        headers = {k: v for k, v in ipad.signed_headers(virtual, body).items() if k != "Content-Type"}
+        response = Client().post(
+            "/deviceservices/activation", body, content_type="application/json", headers=headers
+        )
         assert response.status_code == 200
         assert response.json()["cloud_configuration"]["profile_name"] == "Cart 3"
         forged = json.dumps({"serial_number": "OTHER", "udid": virtual.udid}).encode()
-        response = Client().post("/deviceservices/activation", forged, content_type="application/json", **headers)
+        response = Client().post(
+            "/deviceservices/activation", forged, content_type="application/json", headers=headers
+        )
         assert response.status_code == 401 and response.json()["code"] == "DEVICE_IDENTITY_INVALID"

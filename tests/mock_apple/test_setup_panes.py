@@ -19,7 +19,11 @@ class SetupPanesTests:
         shown = panes_after_activation(None, os_version="18.1")
         assert "Intelligence" in shown  # 18.0+
         assert "Zoom" not in shown and "DisplayTone" not in shown and "OnBoarding" not in shown
-        assert "WebContentFiltering" not in shown and "SafetyAndHandling" not in shown and "Multitasking" not in shown
+        assert (
+            "WebContentFiltering" not in shown
+            and "SafetyAndHandling" not in shown
+            and "Multitasking" not in shown
+        )
         older = panes_after_activation(None, os_version="16.4")
         assert "Zoom" in older and "Intelligence" not in older
 
