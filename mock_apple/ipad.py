@@ -137,6 +137,8 @@ class Activation:
 def activation_for(device: Device) -> Activation:
     """What Apple's activation service answers for a serial: the cloud configuration of the
     profile assigned on its MDM server (marked pushed, as Apple does), or none and why."""
+    # Apple's records as they are now, not as the caller loaded them.
+    device = Device.objects.select_related("mdm_server__organization").get(pk=device.pk)
     server = device.mdm_server
     if device.disowned_at or server is None:
         return Activation(None, "", "NOT_ASSIGNED", "")
