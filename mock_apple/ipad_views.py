@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -62,7 +62,10 @@ def _device(serial: str) -> Device:
 
 
 def _virtual(serial: str) -> VirtualDevice:
-    return ipad.virtual_device_of(_device(serial))
+    device = _device(serial)
+    if device.device_family not in ("iPad", "iPhone"):
+        raise Http404("Only iPads and iPhones run Setup Assistant here.")
+    return ipad.virtual_device_of(device)
 
 
 def _screen_context(request: HttpRequest, virtual: VirtualDevice, **extra: Any) -> dict[str, Any]:
@@ -244,6 +247,10 @@ def device_action(request: HttpRequest, serial: str) -> HttpResponse:
         name = "power_on" if virtual.state == VirtualDevice.State.OFF else "power_off"
     if name in ("power_on", "power_off"):
         (ipad.power_on if name == "power_on" else ipad.power_off)(virtual)
+    elif name == "restore" and virtual.state != VirtualDevice.State.OFF:
+        # A restore from a Mac (Apple Configurator, Finder): the only way out of Setup Assistant
+        # for a device that must be erased, since Settings is not reachable there.
+        ipad.erase(virtual)
     elif virtual.state != VirtualDevice.State.OFF and name in ACTIONS:
         allowed, action = ACTIONS[name]
         if _pane_matches(allowed, virtual.pane, request.POST.get("pane", "")):

@@ -146,3 +146,24 @@ class DeviceServicesTests:
             "/deviceservices/activation", forged, content_type="application/json", headers=headers
         )
         assert response.status_code == 401 and response.json()["code"] == "DEVICE_IDENTITY_INVALID"
+
+
+@pytest.mark.django_db(databases=APPLE_DB)
+class RestoreTests:
+    def test_a_device_stuck_on_a_changed_profile_is_restored_to_hello(
+        self, apple_settings, organization, portal
+    ) -> None:
+        virtual, _ = ipad_with_profile(organization)
+        portal.answers["http://portal.test/enroll/tok-1/"] = (409, {"code": "PROFILE_CHANGED"})
+        client = Client()
+        to_remote_management(client, virtual.device.serial_number)
+        body = act(client, virtual.device.serial_number, "remote_management", "remote_management")
+        assert "It must be erased before it can be set up again" in body
+        body = act(client, virtual.device.serial_number, "restore")
+        assert 'data-pane="hello"' in body
+
+    def test_a_mac_has_no_setup_assistant_here(self, apple_settings, organization) -> None:
+        from mock_apple.models import Device
+
+        Device.objects.filter(serial_number="DMPQ000001").update(device_family="Mac")
+        assert Client().get("/ipad/DMPQ000001/").status_code == 404
