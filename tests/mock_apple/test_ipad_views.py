@@ -167,3 +167,58 @@ class RestoreTests:
 
         Device.objects.filter(serial_number="DMPQ000001").update(device_family="Mac")
         assert Client().get("/ipad/DMPQ000001/").status_code == 404
+
+
+@pytest.mark.django_db(databases=APPLE_DB)
+class SharedIpadSignInViewTests:
+    def test_sign_in_change_password_eviction_and_sign_out(
+        self, apple_settings, organization, portal
+    ) -> None:
+        from mock_apple import crypto
+        from mock_apple.models import Person, RosterClass
+
+        virtual, _ = ipad_with_profile(organization, is_multi_user=True, shared_ipad_maximum_user_count=1)
+        imported(server_of(organization))
+        serial = virtual.device.serial_number
+        client = Client()
+        to_remote_management(client, serial)
+        act(client, serial, "remote_management", "remote_management")
+        act(client, serial, "class", "home", **{"class": str(RosterClass.objects.get().pk)})
+        ora, beulah = Person.objects.get(first_name="Ora"), Person.objects.get(first_name="Beulah")
+
+        body = act(client, serial, "person", "home", person=str(ora.pk))
+        assert "ora.klein@appleid" in body.lower() and 'name="password"' in body
+        assert "Incorrect Managed Apple Account or password." in act(
+            client, serial, "password", "home", password="x"
+        )
+        temporary = crypto.decrypt(ora.temporary_password)
+        body = act(client, serial, "password", "home", password=temporary)
+        assert "You must change your password." in body
+        body = act(
+            client,
+            serial,
+            "change_password",
+            "home",
+            current=temporary,
+            new="Blue-Sky-77",
+            confirm="Blue-Sky-77",
+        )
+        assert 'value="settings"' in body and "Ora Klein" in body  # home, signed in
+        body = act(client, serial, "lock", "home")
+        assert "Sign Out" in body
+        body = act(client, serial, "sign_out", "home")
+        assert "On This iPad" in body and "Choose Your Class" in body
+
+        act(client, serial, "class", "home", **{"class": str(RosterClass.objects.get().pk)})
+        act(client, serial, "person", "home", person=str(beulah.pk))
+        temporary = crypto.decrypt(beulah.temporary_password)
+        body = act(
+            client,
+            serial,
+            "change_password",
+            "home",
+            current=temporary,
+            new="Red-Moon-88",
+            confirm="Red-Moon-88",
+        )
+        assert "Ora Klein was removed from this iPad to make room." in body
