@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -169,6 +170,14 @@ class RestoreTests:
         assert Client().get("/ipad/DMPQ000001/").status_code == 404
 
 
+def change_password(client: Client, serial: str, person: Any, new: str) -> str:
+    """The first sign-in's form: the temporary password, then the new one twice."""
+    from mock_apple import crypto
+
+    current = crypto.decrypt(person.temporary_password)
+    return act(client, serial, "change_password", "home", current=current, new=new, confirm=new)
+
+
 @pytest.mark.django_db(databases=APPLE_DB)
 class SharedIpadSignInViewTests:
     def test_sign_in_change_password_eviction_and_sign_out(
@@ -191,18 +200,9 @@ class SharedIpadSignInViewTests:
         assert "Incorrect Managed Apple Account or password." in act(
             client, serial, "password", "home", password="x"
         )
-        temporary = crypto.decrypt(ora.temporary_password)
-        body = act(client, serial, "password", "home", password=temporary)
+        body = act(client, serial, "password", "home", password=crypto.decrypt(ora.temporary_password))
         assert "You must change your password." in body
-        body = act(
-            client,
-            serial,
-            "change_password",
-            "home",
-            current=temporary,
-            new="Blue-Sky-77",
-            confirm="Blue-Sky-77",
-        )
+        body = change_password(client, serial, ora, "Blue-Sky-77")
         assert 'value="settings"' in body and "Ora Klein" in body  # home, signed in
         body = act(client, serial, "lock", "home")
         assert "Sign Out" in body
@@ -211,14 +211,5 @@ class SharedIpadSignInViewTests:
 
         act(client, serial, "class", "home", **{"class": str(RosterClass.objects.get().pk)})
         act(client, serial, "person", "home", person=str(beulah.pk))
-        temporary = crypto.decrypt(beulah.temporary_password)
-        body = act(
-            client,
-            serial,
-            "change_password",
-            "home",
-            current=temporary,
-            new="Red-Moon-88",
-            confirm="Red-Moon-88",
-        )
+        body = change_password(client, serial, beulah, "Red-Moon-88")
         assert "Ora Klein was removed from this iPad to make room." in body
