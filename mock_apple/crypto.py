@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -205,3 +205,57 @@ def push_certificate_sign(
         )
         .sign(ca_key, hashes.SHA256())
     )
+
+
+# --- Virtual devices: identity certificates and signed requests -----------------------------
+
+
+def device_identity_issue(
+    *, udid: str, serial_number: str, ca_certificate_pem: str, ca_key_pem: str, now: datetime
+) -> tuple[str, str]:
+    """A device's RSA-2048 key and its certificate from the device CA: CN = UDID, serialNumber =
+    the serial (OID 2.5.4.5), as the enrollment contract says. Returns (certificate PEM, key PEM)."""
+    ca_certificate = x509.load_pem_x509_certificate(ca_certificate_pem.encode())
+    ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), password=None)
+    assert isinstance(ca_key, rsa.RSAPrivateKey)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, udid),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, serial_number),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Apple Inc."),
+        ]
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=10 * 365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return certificate_pem(certificate), key_pem
+
+
+def device_request_headers(*, certificate_pem_text: str, key_pem: str, body: bytes) -> dict[str, str]:
+    """The identity headers of a device → MDM request: the certificate (DER, base64) and an
+    RSA PKCS#1 v1.5 SHA-256 signature of the exact body bytes."""
+    certificate = x509.load_pem_x509_certificate(certificate_pem_text.encode())
+    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    signature = key.sign(body, padding.PKCS1v15(), hashes.SHA256())
+    return {
+        "X-Apple-Device-Certificate": base64.b64encode(
+            certificate.public_bytes(serialization.Encoding.DER)
+        ).decode("ascii"),
+        "X-Apple-Device-Signature": base64.b64encode(signature).decode("ascii"),
+    }

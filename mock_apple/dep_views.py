@@ -290,7 +290,10 @@ PROFILE_FLAGS = (
     "auto_advance_setup",
     "do_not_use_profile_from_backup",
     "is_return_to_service",
+    # The emulator's own (see profiles.apple): Shared iPad settings carried to the virtual iPad.
+    "shared_ipad_temporary_session_only",
 )
+EMULATOR_KEYS = ("shared_ipad_maximum_user_count",)
 FLAG_DEFAULTS = {
     "allow_pairing": True,
     "is_supervised": False,
@@ -368,7 +371,13 @@ def profile_validate(body: dict[str, Any]) -> dict[str, Any]:
             isinstance(value, list) and all(isinstance(item, str) for item in value)
         ):
             raise DepError(400, "MALFORMED_REQUEST_BODY")
-    stored = {key: body[key] for key in (*PROFILE_STRINGS, *PROFILE_FLAGS, *PROFILE_LISTS) if key in body}
+    users = body.get("shared_ipad_maximum_user_count")
+    if users is not None and not (
+        isinstance(users, int) and not isinstance(users, bool) and 1 <= users <= 96
+    ):
+        raise DepError(400, "MALFORMED_REQUEST_BODY")
+    keys = (*PROFILE_STRINGS, *PROFILE_FLAGS, *PROFILE_LISTS, *EMULATOR_KEYS)
+    stored = {key: body[key] for key in keys if key in body}
     return stored
 
 

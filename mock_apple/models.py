@@ -102,6 +102,9 @@ class MdmServer(models.Model):
     certificate_uploaded_at = models.DateTimeField(null=True, blank=True)
     # Fault injection: the DEP API answers 403 ACCESS_DENIED for this server's tokens.
     access_denied = models.BooleanField(default=False)
+    # The `url` of the last profile defined on this server (POST /profile): a device assigned
+    # here without a profile still reports to it, so that the MDM can record the failure.
+    enrollment_url = models.CharField(max_length=2000, blank=True)
 
     class Meta:
         constraints = [
@@ -292,8 +295,14 @@ class ForcedResponse(models.Model):
 
 
 class CertificateAuthority(models.Model):
-    """The mock Apple CA that signs push certificates; generated once, key encrypted at rest."""
+    """A mock Apple CA, generated once, key encrypted at rest: one signs push certificates, the
+    other ("Apple iPhone Device CA") the identity certificates of virtual devices."""
 
+    class Purpose(models.TextChoices):
+        PUSH = "push", _("Push certificates")
+        DEVICE = "device", _("Device identities")
+
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.PUSH)
     name = models.CharField(max_length=200)
     certificate_pem = models.TextField()
     private_key_encrypted = models.TextField()
@@ -459,3 +468,90 @@ class RosterSettings(models.Model):
 
     def __str__(self) -> str:
         return self.managed_apple_id_format
+
+
+# --- Virtual devices: the hardware side of a serial number -----------------------------------
+
+
+class VirtualDevice(models.Model):
+    """What a serial number of the inventory does when someone powers it on (/ipad/).
+
+    Its identity (UDID, key, certificate from the device CA) is the hardware's and survives an
+    erase; everything else is what the device remembers, and an erase forgets it.
+    """
+
+    class State(models.TextChoices):
+        OFF = "off", _("Off")
+        SETUP = "setup", _("Setup Assistant")
+        HOME = "home", _("Home Screen")
+
+    class Session(models.TextChoices):
+        NONE = "", _("No one")
+        USER = "user", _("User")
+        GUEST = "guest", _("Guest")
+
+    device = models.OneToOneField(Device, on_delete=models.CASCADE, related_name="virtual")
+    udid = models.CharField(max_length=64, unique=True)
+    private_key_encrypted = models.TextField()
+    certificate_pem = models.TextField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OFF)
+    pane = models.CharField(max_length=40, blank=True)
+    # The Setup Assistant panes still ahead, derived at activation (Apple's order).
+    panes_ahead = models.JSONField(default=list, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    region = models.CharField(max_length=8, blank=True)
+    wifi_network = models.CharField(max_length=64, blank=True)
+    # The cloud configuration received at activation; null when Apple had none.
+    activated_at = models.DateTimeField(null=True, blank=True)
+    activation = models.JSONField(null=True, blank=True)
+    # Where the device reports without a profile (its MDM server's last known enrollment URL).
+    enrollment_url = models.CharField(max_length=2000, blank=True)
+    # The portal's answer to the enrollment (contract §3), and what check-ins added.
+    enrolled = models.BooleanField(default=False)
+    enrollment = models.JSONField(null=True, blank=True)
+    auth_ticket = models.TextField(blank=True)
+    device_name = models.CharField(max_length=100, blank=True)
+    apps = models.JSONField(default=list, blank=True)
+    mdm_state = models.CharField(max_length=32, blank=True)
+    # The last error shown on the screen: a code and the organisation it names.
+    error_code = models.CharField(max_length=40, blank=True)
+    error_detail = models.CharField(max_length=300, blank=True)
+    session_kind = models.CharField(max_length=8, choices=Session.choices, default=Session.NONE, blank=True)
+    session_user = models.ForeignKey(
+        "SharedIPadUser", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The Shared iPad sign-in flow: the class picked, the person picked.
+    signin_class = models.ForeignKey(
+        RosterClass, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    signin_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Which app is open on the home screen ("" = the grid).
+    open_app = models.CharField(max_length=40, blank=True)
+    powered_on_at = models.DateTimeField(null=True, blank=True)
+    enrolled_at = models.DateTimeField(null=True, blank=True)
+    last_checkin_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.device.serial_number} ({self.state})"
+
+
+class SharedIPadUser(models.Model):
+    """A user cached on a Shared iPad: their partition stays until evicted (oldest first) or erased."""
+
+    virtual_device = models.ForeignKey(VirtualDevice, on_delete=models.CASCADE, related_name="cached_users")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="shared_ipad_caches")
+    first_signed_in_at = models.DateTimeField()
+    last_signed_in_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_signed_in_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["virtual_device", "person"], name="unique_cached_user")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.person)

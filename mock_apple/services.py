@@ -532,9 +532,12 @@ def _profile_fields_set(server: MdmServer, devices: list[Device], now: Any, **fi
 
 
 def profile_define(*, server: MdmServer, data: dict[str, Any]) -> Profile:
-    return Profile.objects.create(
-        mdm_server=server, profile_uuid=uuid.uuid4().hex.upper(), data=data, created_at=clock.now()
-    )
+    with transaction.atomic(using=DB):
+        # Remembered so that a device assigned here without a profile can still report to the MDM.
+        MdmServer.objects.filter(pk=server.pk).update(enrollment_url=data.get("url", ""))
+        return Profile.objects.create(
+            mdm_server=server, profile_uuid=uuid.uuid4().hex.upper(), data=data, created_at=clock.now()
+        )
 
 
 def profile_assign(
@@ -810,17 +813,22 @@ def _digest(value: str) -> str:
 # --- Apple Push Certificates portal ---------------------------------------------------------
 
 CA_NAME = "Apple Application Integration 2 Certification Authority (mock)"
+DEVICE_CA_NAME = "Apple iPhone Device CA (mock)"
 
 
-def certificate_authority() -> CertificateAuthority:
-    """The mock Apple CA, generated on first use."""
+def certificate_authority(purpose: str = CertificateAuthority.Purpose.PUSH) -> CertificateAuthority:
+    """A mock Apple CA (push certificates, or device identities), generated on first use."""
+    name = DEVICE_CA_NAME if purpose == CertificateAuthority.Purpose.DEVICE else CA_NAME
     with transaction.atomic(using=DB):
-        existing = CertificateAuthority.objects.select_for_update().order_by("id").first()
+        existing = (
+            CertificateAuthority.objects.select_for_update().filter(purpose=purpose).order_by("id").first()
+        )
         if existing:
             return existing
-        certificate_pem, key_pem = crypto.ca_create(name=CA_NAME, now=timezone.now())
+        certificate_pem, key_pem = crypto.ca_create(name=name, now=timezone.now())
         return CertificateAuthority.objects.create(
-            name=CA_NAME,
+            purpose=purpose,
+            name=name,
             certificate_pem=certificate_pem,
             private_key_encrypted=crypto.encrypt(key_pem),
             created_at=clock.now(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from mock_apple import control_views, dep_views, roster_api, roster_views, views
+from mock_apple import control_views, dep_views, ipad_views, roster_api, roster_views, views
 
 urlpatterns = [
     path("", views.index, name="apple_index"),
@@ -47,6 +47,14 @@ urlpatterns = [
     path("push/create/", views.push_certificate_create, name="push_certificate_create"),
     path("push/<int:pk>/renew/", views.push_certificate_renew, name="push_certificate_renew"),
     path("push/<int:pk>/download/", views.push_certificate_download, name="push_certificate_download"),
+    # Virtual devices, and Apple's services that devices call
+    path("ipad/", ipad_views.device_list, name="ipad_list"),
+    path("ipad/<str:serial>/", ipad_views.device_screen, name="ipad_device"),
+    path("ipad/<str:serial>/action/", ipad_views.device_action, name="ipad_action"),
+    path("ipad/<str:serial>/authenticated/", ipad_views.authenticated, name="ipad_authenticated"),
+    path("ipad/<str:serial>/apps/company-portal/", ipad_views.company_portal_app, name="ipad_company_portal"),
+    path("deviceservices/ca.pem", ipad_views.device_ca, name="device_ca"),
+    path("deviceservices/activation", ipad_views.device_activation, name="device_activation"),
     # Apple's Device Assignment API
     path("session", dep_views.session, name="dep_session"),
     path("account", dep_views.account, name="dep_account"),

@@ -40,6 +40,13 @@ def apple_profile(
         # Apple's order of keys does not matter; Intune's screen order keeps the JSON readable.
         "skip_setup_items": [screen.key for screen in SCREENS if screen.key in values.hidden_screens],
     }
+    if values.shared_ipad:
+        # Not Apple's: Intune sends these to the device by MDM command once it is enrolled. The
+        # emulator carries them in the cloud configuration so that the virtual iPad knows them
+        # from the start (contract amendment, device side).
+        body["shared_ipad_temporary_session_only"] = values.temporary_session_only
+        if values.max_cached_users and not values.temporary_session_only:
+            body["shared_ipad_maximum_user_count"] = values.max_cached_users
     if values.pairing == Pairing.BY_CERTIFICATE:
         body["supervising_host_certs"] = [base64.b64encode(der).decode("ascii") for der in certificates_der]
     if values.authentication_method == AuthMethod.MODERN:

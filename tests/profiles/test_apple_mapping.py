@@ -71,6 +71,8 @@ class AppleMappingTests:
                 base64.b64encode(b"\x30\x82cert-two").decode(),
             ],
             "configuration_web_url": "https://portal.example.org/enroll/tok-1/authenticate/",
+            "shared_ipad_temporary_session_only": False,
+            "shared_ipad_maximum_user_count": 6,
         }
 
     def test_a_plain_profile(self) -> None:
@@ -83,6 +85,12 @@ class AppleMappingTests:
         assert body["skip_setup_items"] == []
         assert "supervising_host_certs" not in body
         assert "configuration_web_url" not in body
+        assert "shared_ipad_maximum_user_count" not in body
+
+    def test_a_temporary_session_only_shared_ipad_caches_no_one(self) -> None:
+        body = mapped(replace(BASE, shared_ipad=True, max_cached_users=6, temporary_session_only=True))
+        assert body["shared_ipad_temporary_session_only"] is True
+        assert "shared_ipad_maximum_user_count" not in body
 
     def test_allow_all_pairing(self) -> None:
         body = mapped(replace(BASE, pairing=Pairing.ALLOW_ALL))

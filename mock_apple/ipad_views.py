@@ -1,0 +1,326 @@
+"""The virtual devices (/ipad/) and Apple's device services (/deviceservices/).
+
+The device pages are the hardware: whoever holds the device uses it, so they need no Apple
+sign-in. Every button posts an action with the pane it was pressed on; an action from a pane
+the device has already left (a refresh, a double click) changes nothing and shows the screen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from mock_apple import clock, ipad, services
+from mock_apple.models import CertificateAuthority, Device, Profile, VirtualDevice
+from mock_apple.setup_panes import BY_KEY, OS_VERSION
+
+PAGE_SIZE = 25
+
+
+@require_GET
+def device_list(request: HttpRequest) -> HttpResponse:
+    """Pick a serial to power on: the inventory with its organisation, MDM server and profile."""
+    query = request.GET.get("q", "").strip().replace("\x00", "")
+    devices = Device.objects.filter(disowned_at__isnull=True).select_related("organization", "mdm_server")
+    if query:
+        devices = devices.filter(
+            Q(serial_number__icontains=query)
+            | Q(model__icontains=query)
+            | Q(mdm_server__name__icontains=query)
+        )
+    page = Paginator(devices.order_by("serial_number"), PAGE_SIZE).get_page(request.GET.get("page"))
+    uuids = {device.profile_uuid for device in page if device.profile_uuid}
+    names = {
+        profile.profile_uuid: profile.data.get("profile_name", "")
+        for profile in Profile.objects.filter(profile_uuid__in=uuids)
+    }
+    states = dict(VirtualDevice.objects.filter(device__in=list(page)).values_list("device_id", "state"))
+    rows = [
+        {"device": device, "profile_name": names.get(device.profile_uuid, ""), "state": states.get(device.pk)}
+        for device in page
+    ]
+    return render(request, "mock_apple/ipad/list.html", {"page": page, "rows": rows, "query": query})
+
+
+def _device(serial: str) -> Device:
+    return get_object_or_404(
+        Device.objects.select_related("organization", "mdm_server"), serial_number=serial
+    )
+
+
+def _virtual(serial: str) -> VirtualDevice:
+    device = _device(serial)
+    if device.device_family not in ("iPad", "iPhone"):
+        raise Http404("Only iPads and iPhones run Setup Assistant here.")
+    return ipad.virtual_device_of(device)
+
+
+def _screen_context(request: HttpRequest, virtual: VirtualDevice, **extra: Any) -> dict[str, Any]:
+    configuration = virtual.activation or {}
+    return_url = settings.APPLE_PUBLIC_URL + reverse(
+        "ipad_authenticated", args=[virtual.device.serial_number]
+    )
+    context: dict[str, Any] = {
+        "virtual": virtual,
+        "device": virtual.device,
+        "serial": virtual.device.serial_number,
+        "is_iphone": virtual.device.device_family == "iPhone",
+        "family": virtual.device.device_family,
+        "configuration": configuration,
+        "organization_name": configuration.get("organization_name") or virtual.device.organization.name,
+        "enrollment": virtual.enrollment or {},
+        "now": clock.now(),
+        "os_version": OS_VERSION,
+        "languages": ipad.LANGUAGES,
+        "regions": ipad.REGIONS,
+        "networks": ipad.WIFI_NETWORKS,
+        "shared": ipad.is_shared(virtual),
+        "company_portal": ipad.company_portal_available(virtual),
+        **extra,
+    }
+    pane = virtual.pane
+    if pane.startswith("pane:"):
+        context["pane"] = BY_KEY.get(pane[5:])
+        context["android_hidden"] = "Android" in (configuration.get("skip_setup_items") or [])
+    if pane == "authenticate":
+        context["auth_url"] = ipad.authentication_url(virtual, return_url)
+        context["modern_auth"] = bool(configuration.get("configuration_web_url"))
+    if pane == "home" and ipad.is_shared(virtual) and not virtual.session_kind:
+        context["classes"] = ipad.signin_classes(virtual)
+        if virtual.signin_class:
+            context["people"] = ipad.class_people(virtual.signin_class)
+        context["cached_users"] = list(virtual.cached_users.select_related("person"))
+        context["temporary_only"] = ipad.temporary_session_only(virtual)
+        context["maximum_users"] = ipad.maximum_users(virtual)
+    if virtual.open_app == "company_portal":
+        context["company_portal_url"] = (
+            f"{settings.PORTAL_BASE_URL}/company-portal/?serial={virtual.device.serial_number}"
+        )
+    return context
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _render_screen(request: HttpRequest, virtual: VirtualDevice, **extra: Any) -> HttpResponse:
+    """The screen alone for htmx, the whole device page otherwise; in the device's language."""
+    template = "mock_apple/ipad/device.html#screen" if _htmx(request) else "mock_apple/ipad/device.html"
+    with translation.override(virtual.language or "en"):
+        context = _screen_context(request, virtual, **extra)
+        return render(request, template, context)
+
+
+@require_GET
+def device_screen(request: HttpRequest, serial: str) -> HttpResponse:
+    return _render_screen(request, _virtual(serial))
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        return 0
+
+
+Action = Callable[[HttpRequest, VirtualDevice], dict[str, Any] | None]
+
+
+def _shared_password(request: HttpRequest, virtual: VirtualDevice) -> dict[str, Any]:
+    result = ipad.sign_in(virtual, request.POST.get("password", ""))
+    if result.must_change_password:
+        return {"change_password": True}
+    if not result.ok:
+        return {"signin_error": True}
+    return {"evicted": result.evicted}
+
+
+def _shared_change_password(request: HttpRequest, virtual: VirtualDevice) -> dict[str, Any]:
+    try:
+        result = ipad.change_password(
+            virtual,
+            current=request.POST.get("current", ""),
+            new=request.POST.get("new", ""),
+            confirm=request.POST.get("confirm", ""),
+        )
+    except ValidationError as exc:
+        return {"change_password": True, "password_error": " ".join(exc.messages)}
+    if not result.ok:
+        return {
+            "change_password": True,
+            "password_error": _("The passwords don't match, or the current one is wrong."),
+        }
+    return {"evicted": result.evicted}
+
+
+def _open_company_portal(virtual: VirtualDevice) -> dict[str, Any] | None:
+    if not ipad.company_portal_available(virtual):
+        return {"app_refused": True}
+    ipad.open_app(virtual, "company_portal")
+    return None
+
+
+def _step(function: Callable[[VirtualDevice], Any]) -> Action:
+    """An action that only moves the device on."""
+
+    def action(request: HttpRequest, virtual: VirtualDevice) -> None:
+        function(virtual)
+
+    return action
+
+
+def _choice(function: Callable[[VirtualDevice, str], Any], field: str) -> Action:
+    """An action that takes one posted value."""
+
+    def action(request: HttpRequest, virtual: VirtualDevice) -> None:
+        function(virtual, request.POST.get(field, ""))
+
+    return action
+
+
+def _pick(function: Callable[[VirtualDevice, int], Any], field: str) -> Action:
+    def action(request: HttpRequest, virtual: VirtualDevice) -> None:
+        function(virtual, _int(request.POST.get(field)))
+
+    return action
+
+
+def _open(request: HttpRequest, virtual: VirtualDevice) -> dict[str, Any] | None:
+    app = request.POST.get("app", "")
+    if app == "company_portal":
+        return _open_company_portal(virtual)
+    ipad.open_app(virtual, app)
+    return None
+
+
+# Each action: the panes it may be pressed on ("pane:*" = any pane after Remote Management).
+ACTIONS: dict[str, tuple[tuple[str, ...], Action]] = {
+    "hello": (("hello",), _step(lambda virtual: ipad.go(virtual, "language"))),
+    "language": (("language",), _choice(ipad.choose_language, "language")),
+    "region": (("region",), _choice(ipad.choose_region, "region")),
+    "wifi": (("wifi",), _choice(ipad.join_wifi, "network")),
+    "remote_management": (("remote_management",), _step(ipad.remote_management_continue)),
+    "retry": (("error",), _step(ipad.retry)),
+    "continue": (("pane:*", "not_managed"), _step(ipad.pane_continue)),
+    "checkin": (("configuring", "home"), _step(ipad.checkin)),
+    "class": (("home",), _pick(ipad.pick_class, "class")),
+    "person": (("home",), _pick(ipad.pick_person, "person")),
+    "signin_back": (("home",), _step(ipad.signin_back)),
+    "password": (("home",), _shared_password),
+    "change_password": (("home",), _shared_change_password),
+    "guest": (("home",), _step(ipad.guest_session)),
+    "lock": (("home",), lambda request, virtual: {"locked": True}),
+    "sign_out": (("home",), _step(ipad.sign_out)),
+    "open": (("home",), _open),
+    "close": (("home",), _step(ipad.close_app)),
+    "remove_management": (("home",), _step(ipad.remove_management)),
+    "erase": (("home",), _step(ipad.erase)),
+}
+
+
+def _pane_matches(allowed: tuple[str, ...], pane: str, posted: str) -> bool:
+    if posted != pane:
+        return False
+    return any(pane == name or (name.endswith("*") and pane.startswith(name[:-1])) for name in allowed)
+
+
+@require_POST
+def device_action(request: HttpRequest, serial: str) -> HttpResponse:
+    virtual = _virtual(serial)
+    # A button's own action comes after its form's hidden one.
+    name = (request.POST.getlist("action") or [""])[-1]
+    extra: dict[str, Any] = {}
+    if name == "power_toggle":
+        name = "power_on" if virtual.state == VirtualDevice.State.OFF else "power_off"
+    if name in ("power_on", "power_off"):
+        (ipad.power_on if name == "power_on" else ipad.power_off)(virtual)
+    elif name == "restore" and virtual.state != VirtualDevice.State.OFF:
+        # A restore from a Mac (Apple Configurator, Finder): the only way out of Setup Assistant
+        # for a device that must be erased, since Settings is not reachable there.
+        ipad.erase(virtual)
+    elif virtual.state != VirtualDevice.State.OFF and name in ACTIONS:
+        allowed, action = ACTIONS[name]
+        if _pane_matches(allowed, virtual.pane, request.POST.get("pane", "")):
+            extra = action(request, virtual) or {}
+    extra["settings_page"] = request.POST.get("page", "")
+    virtual.refresh_from_db()
+    if not _htmx(request) and not extra.get("signin_error") and "change_password" not in extra:
+        return redirect("ipad_device", serial=serial)
+    return _render_screen(request, virtual, **extra)
+
+
+@require_GET
+def authenticated(request: HttpRequest, serial: str) -> HttpResponse:
+    """Where the portal's sign-in (in the device's web view) returns with a ticket; the page
+    tells the device page around the web view to show the next screen."""
+    virtual = _virtual(serial)
+    ipad.authenticated(virtual, request.GET.get("ticket", "")[:4000])
+    return render(
+        request, "mock_apple/ipad/authenticated.html", {"device_url": reverse("ipad_device", args=[serial])}
+    )
+
+
+@require_GET
+def company_portal_app(request: HttpRequest, serial: str) -> HttpResponse:
+    """Launching the Company Portal by its URL: it opens only with user affinity, else says why."""
+    virtual = _virtual(serial)
+    extra = _open_company_portal(virtual) if virtual.pane == "home" else None
+    virtual.refresh_from_db()
+    return _render_screen(request, virtual, **(extra or {}))
+
+
+# --- Apple's device services ------------------------------------------------------------------
+
+
+@require_GET
+def device_ca(request: HttpRequest) -> HttpResponse:
+    authority = services.certificate_authority(CertificateAuthority.Purpose.DEVICE)
+    return HttpResponse(authority.certificate_pem, content_type="application/x-pem-file")
+
+
+@csrf_exempt
+@require_POST
+def device_activation(request: HttpRequest) -> JsonResponse:
+    """POST /deviceservices/activation, signed like every device request: the cloud
+    configuration for the serial (contract §2)."""
+    try:
+        serial, udid = ipad.device_identity_verify(
+            certificate_b64=request.headers.get("X-Apple-Device-Certificate", ""),
+            signature_b64=request.headers.get("X-Apple-Device-Signature", ""),
+            body=request.body,
+        )
+        body = json.loads(request.body)
+    except (ipad.DeviceIdentityError, ValueError):
+        return JsonResponse(
+            {"code": "DEVICE_IDENTITY_INVALID", "message": "The device identity could not be verified."},
+            status=401,
+        )
+    if not isinstance(body, dict) or body.get("serial_number") != serial or body.get("udid") != udid:
+        return JsonResponse(
+            {"code": "DEVICE_IDENTITY_INVALID", "message": "The body does not match the certificate."},
+            status=401,
+        )
+    device = Device.objects.select_related("mdm_server__organization").filter(serial_number=serial).first()
+    if device is None:
+        return JsonResponse({"code": "DEVICE_NOT_FOUND", "message": "Unknown serial number."}, status=404)
+    answer = ipad.activation_for(device)
+    return JsonResponse(
+        {
+            "cloud_configuration": answer.configuration,
+            "mdm_server": answer.mdm_server,
+            "reason": answer.reason,
+        }
+    )

@@ -1,0 +1,55 @@
+"""The virtual iPad in Chromium, over htmx: an unmanaged iPad runs every pane, then is erased."""
+
+from __future__ import annotations
+
+import pytest
+
+from mock_apple.setup_panes import panes_after_activation
+from tests.browser.conftest import screenshot
+from tests.mock_apple.conftest import (
+    dep_server,  # noqa: F401  (the mock Apple process)
+    live,
+    organization_create,
+)
+
+
+@pytest.mark.browser
+@live
+class VirtualIpadBrowserTests:
+    def test_an_unmanaged_ipad_shows_every_pane_then_erases_back_to_hello(self, dep_server, page) -> None:  # noqa: F811
+        organization_create(devices=4)
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(f"{dep_server}/ipad/?q=DMPQ000001")
+        page.click("button:has-text('Power on')")
+        screen = page.locator("#screen")
+
+        def pane() -> str:
+            return str(screen.get_attribute("data-pane"))
+
+        assert pane() == "hello"
+        page.click(".hello-continue")
+        page.click("button[value=en]")
+        page.click("button[value=FR]")
+        page.click("button[value=eduroam]")
+        page.wait_for_function("document.querySelector('#screen').dataset.pane === 'not_managed'")
+        assert "No organisation manages this iPad" in screen.inner_text()
+        page.click("button:has-text('Continue')")
+        page.wait_for_function("document.querySelector('#screen').dataset.pane !== 'not_managed'")
+        seen = []
+        while pane().startswith("pane:"):
+            current = pane()
+            seen.append(current[5:])
+            page.click("#screen .setup-actions .ios-button")
+            page.wait_for_function(f"document.querySelector('#screen').dataset.pane !== '{current}'")
+        assert seen == panes_after_activation(None, language="en")
+        assert pane() == "home"
+        screenshot(page, "ipad-home-unmanaged")
+
+        page.click("button[value=settings]")
+        page.click("button[value=general]")
+        page.click("button[value=device_management]")
+        page.wait_for_selector("#screen >> text=This iPad is not managed.")
+        page.click("button[value=general]")
+        page.click("button[value=reset]")
+        page.click("button:has-text('Erase All Content and Settings')")
+        page.wait_for_function("document.querySelector('#screen').dataset.pane === 'hello'")

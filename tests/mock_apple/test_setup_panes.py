@@ -1,0 +1,34 @@
+"""Apple's Setup Assistant panes after activation: skip items, Shared iPad, OS ranges, family."""
+
+from __future__ import annotations
+
+from mock_apple.setup_panes import PANES, panes_after_activation
+
+
+class SetupPanesTests:
+    def test_skipped_panes_are_hidden_in_apples_order(self) -> None:
+        shown = panes_after_activation({"skip_setup_items": ["Siri", "Privacy"]})
+        assert "Siri" not in shown and "Privacy" not in shown
+        assert shown == [key for key in (p.key for p in PANES) if key in shown]
+        assert shown[0] == "Biometric" and shown[-1] == "Welcome"
+
+    def test_a_shared_ipad_skips_every_pane(self) -> None:
+        assert panes_after_activation({"is_multi_user": True, "skip_setup_items": []}) == []
+
+    def test_os_ranges_for_ipados_18(self) -> None:
+        shown = panes_after_activation(None, os_version="18.1")
+        assert "Intelligence" in shown  # 18.0+
+        assert "Zoom" not in shown and "DisplayTone" not in shown and "OnBoarding" not in shown
+        assert (
+            "WebContentFiltering" not in shown
+            and "SafetyAndHandling" not in shown
+            and "Multitasking" not in shown
+        )
+        older = panes_after_activation(None, os_version="16.4")
+        assert "Zoom" in older and "Intelligence" not in older
+
+    def test_iphone_only_panes_and_terms_of_address_by_language(self) -> None:
+        assert "ActionButton" not in panes_after_activation(None, family="iPad")
+        assert "ActionButton" in panes_after_activation(None, family="iPhone")
+        assert "TermsOfAddress" in panes_after_activation(None, language="fr")
+        assert "TermsOfAddress" not in panes_after_activation(None, language="en")
