@@ -66,7 +66,7 @@ def home(request: HttpRequest) -> HttpResponse:
     installed = company_portal.installed_bundle_ids(device)
     context.update(
         {
-            "user": user,
+            "cp_user": user,  # not `user`: the auth context processor's (anonymous) portal user
             "devices": list(company_portal.my_devices(user)),
             "apps": [(app, app.bundle_id in installed) for app in company_portal.company_apps()],
             "tab": "apps" if request.GET.get("tab") == "apps" else "devices",

@@ -526,7 +526,7 @@ def device_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     labels = enrollment.configuration_labels()
     context = {
         "device": device,
-        "user": DirectoryUser.objects.filter(upn__iexact=device.enrolled_user_name).first()
+        "device_user": DirectoryUser.objects.filter(upn__iexact=device.enrolled_user_name).first()
         if device.enrolled_user_name
         else None,
         "error_message": enrollment.error_messages().get(device.enrollment_error, device.enrollment_error),

@@ -22,8 +22,8 @@ from mock_apple import services as apple
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer, Organization
 from tests.conftest import ARTIFACTS, celery_worker_start, subprocess_env
-from tests.mock_apple.conftest import control, dep_server, live, organization_create, server_with_token  # noqa: F401
 from tests.devices.virtual_device import DeviceCa, ca_create
+from tests.mock_apple.conftest import control, dep_server, live, organization_create, server_with_token  # noqa: F401
 from tests.profiles.conftest import profile_create, token_create
 from tokens.models import EnrollmentProgramToken
 
