@@ -61,6 +61,19 @@ def app_icon_url(bundle_id: str) -> str:
     return f"{settings.PORTAL_BASE_URL}/company-portal/apps/{bundle_id}.svg"
 
 
+def home_screen_app(bundle_id: str, name: str) -> dict[str, str]:
+    """An installed app as check-in hands it to the device: `icon` is a one-letter glyph the
+    home screen can draw on `color`, `icon_url` the same icon as an SVG (contract amendment)."""
+    app = company_app(bundle_id)
+    return {
+        "bundle_id": bundle_id,
+        "name": name,
+        "icon": app.glyph if app else name[:1],
+        "color": app.color if app else "#8e8e93",
+        "icon_url": app_icon_url(bundle_id),
+    }
+
+
 class CompanyPortalRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)

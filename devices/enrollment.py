@@ -403,16 +403,14 @@ def device_checkin(*, token_id: int, identity: DeviceIdentity) -> dict[str, Any]
         device.last_contacted_at = clock.now()
         device.save(update_fields=["device_name", "last_contacted_at"])
         apps = list(DeviceAppInstall.objects.filter(device=device).values_list("bundle_id", "name"))
-    from devices.company_portal import app_icon_url
+    from devices.company_portal import home_screen_app
 
     return {
         "await_configuration": bool(
             profile and profile.await_final_configuration and not device.configured_at
         ),
         "device_name": device.device_name,
-        "apps": [
-            {"bundle_id": bundle, "name": app_name, "icon": app_icon_url(bundle)} for bundle, app_name in apps
-        ],
+        "apps": [home_screen_app(bundle, app_name) for bundle, app_name in apps],
         "state": device.enrollment_state,
     }
 

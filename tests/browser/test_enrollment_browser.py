@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pytest
 
-from devices.models import Device, DeviceAppInstall, EnrollmentState
 from devices.enrollment import enrollment_ticket_user
+from devices.models import Device, DeviceAppInstall, EnrollmentState
 from profiles.choices import Affinity, AuthMethod
 from tests.browser.conftest import screenshot
 from tests.devices.conftest import DIRECTORY_PASSWORD, enrollment_setup_create

@@ -83,7 +83,9 @@ def test_checkin_updates_last_contacted_and_lists_installed_apps(enrolled) -> No
         {
             "bundle_id": "com.microsoft.onenote",
             "name": "Microsoft OneNote",
-            "icon": "http://portal.test/company-portal/apps/com.microsoft.onenote.svg",
+            "icon": "N",
+            "color": "#7719aa",
+            "icon_url": "http://portal.test/company-portal/apps/com.microsoft.onenote.svg",
         }
     ]
     assert Device.objects.get(pk=setup.device.pk).last_contacted_at is not None

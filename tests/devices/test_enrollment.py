@@ -231,3 +231,37 @@ def test_re_enrolling_after_an_erase_overwrites_the_enrollment(client, setup, vi
     assert response.status_code == 200, response.content
     row.refresh_from_db()
     assert (row.enrollment_state, row.enrolled_profile_id, row.enrolled_user_name) == ("enrolled", new.pk, "")
+
+
+def test_reset_required_after_a_new_profile_until_erased_and_enrolled_again(
+    client, setup, virtual_device
+) -> None:
+    """The article's rule end to end at the portal: enrolled → another profile assigned (Apple
+    said SUCCESS) → « Reset required » at check-in and in the grid → erased → enrolls with it."""
+    from devices.models import AssignmentDevice, ProfileAssignment
+    from devices.services import _record_answers
+
+    device = virtual_device("DMPQ000001")
+    assert _enroll(client, setup, device, user=_ticket(setup)).status_code == 200
+    teachers = profile_create(
+        setup.token, name="Teachers", user_affinity=Affinity.WITHOUT, authentication_method=""
+    )
+    teachers.apple_profile_uuid = "TEACHERS-UUID"
+    teachers.save()
+    assignment = ProfileAssignment.objects.create(
+        profile=teachers,
+        source=ProfileAssignment.Source.DEVICES,
+        requested_at=setup.device.created_at,
+        device_count=1,
+    )
+    AssignmentDevice.objects.create(assignment=assignment, device=setup.device, serial_number="DMPQ000001")
+    _record_answers(assignment, {"DMPQ000001": "SUCCESS"}, "TEACHERS-UUID")
+    assert Device.objects.get(pk=setup.device.pk).enrollment_state == EnrollmentState.PENDING_RESET
+    assert device.post(client, setup.url("checkin/")).json()["state"] == "pendingReset"
+    # Until it is erased, the device keeps its old configuration: enrolling again is refused.
+    assert _enroll(client, setup, device, user=_ticket(setup)).json()["code"] == "PROFILE_CHANGED"
+    device.post(client, setup.url("checkin/erased/"))
+    response = _enroll(client, setup, device, profile_uuid="TEACHERS-UUID")
+    assert response.status_code == 200, response.content
+    row = Device.objects.get(pk=setup.device.pk)
+    assert (row.enrollment_state, row.enrolled_profile_id) == (EnrollmentState.ENROLLED, teachers.pk)
