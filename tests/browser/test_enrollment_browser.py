@@ -133,3 +133,37 @@ class EnrollmentBrowserTests:
             page, f"http://localhost:{device_host}", f"{live_server.url}/company-portal/?serial=DMPQ000001"
         )
         page.frame_locator("#screen").locator("body.cp").wait_for()
+
+
+@pytest.mark.browser
+class DistributeBrowserTests:
+    def test_the_grid_and_the_device_blade_distribute_the_device(
+        self, live_server, page, settings, admin_user
+    ) -> None:
+        from tests.conftest import PASSWORD
+
+        settings.APPLE_PUBLIC_URL = "http://127.0.0.1:8001"
+        setup = enrollment_setup_create()
+        Device.objects.filter(pk=setup.device.pk).update(
+            enrollment_state=EnrollmentState.FAILED,
+            enrollment_error="NO_PROFILE",
+            last_contacted_at=setup.device.created_at,
+        )
+        portal = live_server.url
+        page.goto(f"{portal}/signin/")
+        page.fill("input[name=username]", admin_user.username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{portal}/")
+        page.goto(f"{portal}/enrollment/apple/tokens/{setup.token.pk}/devices/")
+        link = page.locator("#grid a.row-action")
+        assert link.get_attribute("href") == "http://127.0.0.1:8001/ipad/DMPQ000001/"
+        assert link.get_attribute("target") == "_blank"
+        screenshot(page, "devices-grid-distribute")
+        page.click("#grid >> text=DMPQ000001")
+        page.locator(".banner >> text=Enrollment failed").wait_for()
+        assert (
+            page.locator(".commandbar a:has-text('Distribute')").get_attribute("href")
+            == "http://127.0.0.1:8001/ipad/DMPQ000001/"
+        )
+        screenshot(page, "device-blade-failed")
