@@ -16,7 +16,7 @@ import pytest
 from devices.enrollment import enrollment_ticket_user
 from devices.models import Device, DeviceAppInstall, EnrollmentState
 from profiles.choices import Affinity, AuthMethod
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import portal_signin, screenshot
 from tests.devices.conftest import DIRECTORY_PASSWORD, enrollment_setup_create
 
 
@@ -140,8 +140,6 @@ class DistributeBrowserTests:
     def test_the_grid_and_the_device_blade_distribute_the_device(
         self, live_server, page, settings, admin_user
     ) -> None:
-        from tests.conftest import PASSWORD
-
         settings.APPLE_PUBLIC_URL = "http://127.0.0.1:8001"
         setup = enrollment_setup_create()
         Device.objects.filter(pk=setup.device.pk).update(
@@ -150,11 +148,7 @@ class DistributeBrowserTests:
             last_contacted_at=setup.device.created_at,
         )
         portal = live_server.url
-        page.goto(f"{portal}/signin/")
-        page.fill("input[name=username]", admin_user.username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{portal}/")
+        portal_signin(page, portal, admin_user.username)
         page.goto(f"{portal}/enrollment/apple/tokens/{setup.token.pk}/devices/")
         link = page.locator("#grid a.row-action")
         assert link.get_attribute("href") == "http://127.0.0.1:8001/ipad/DMPQ000001/"
