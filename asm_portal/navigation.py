@@ -62,6 +62,8 @@ BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
     "devices:sync_choose": (_("Sync"), "devices:list", "enrollment"),
     "devices:assign": (_("Assign profile"), "devices:list", "enrollment"),
     "devices:delete": (_("Delete devices"), "devices:list", "enrollment"),
+    # Under its token's Devices blade: the view adds the token, Devices and the serial number.
+    "devices:detail": (_("Enrollment program device"), "tokens:list", "enrollment"),
     # Blades under a token or a profile: the views add the token (and profile) to the trail.
     "devices:token_devices": (_("Devices"), "tokens:list", "enrollment"),
     "devices:sync": (_("Sync"), "tokens:list", "enrollment"),
@@ -71,6 +73,7 @@ BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
     "tenant_admin": (_("Tenant administration"), "home", "tenant"),
     "audit_logs": (_("Audit logs"), "tenant_admin", "tenant"),
     "roles": (_("Roles"), "tenant_admin", "tenant"),
+    "directory_users": (_("Users"), "tenant_admin", "tenant"),
     "notifications": (_("Notifications"), "home", "home"),
     "trainer:home": (_("Trainer mode"), "home", "trainer"),
     "trainer_presets:list": (_("Scenario presets"), "trainer:home", "trainer"),

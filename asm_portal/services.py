@@ -24,15 +24,18 @@ def audit_record(
     target_type: str = "",
     result: str = AuditEvent.Result.SUCCESS,
     details: dict[str, Any] | None = None,
+    actor_name: str = "",
 ) -> AuditEvent:
-    """Record a change made through the portal. `target` may be any model instance."""
+    """Record a change made through the portal. `target` may be any model instance.
+
+    `actor_name` names an actor that is not a portal user (a device, a directory user)."""
     user = actor if isinstance(actor, User) else None
     if target is not None:
         target_type = target_type or target._meta.verbose_name
     return AuditEvent.objects.create(
         occurred_at=clock.now(),
         actor=user,
-        actor_name=user.get_username() if user else "system",
+        actor_name=(user.get_username() if user else actor_name or "system")[:254],
         category=category,
         action=action,
         target_type=str(target_type)[:64],

@@ -145,6 +145,17 @@ SYNC_REMOVED_RETENTION_DAYS = envint("SYNC_REMOVED_RETENTION_DAYS", "30")
 # Serial numbers Apple answers THROTTLED are tried again this many times (after its delay).
 ASSIGNMENT_THROTTLED_RETRIES = envint("ASSIGNMENT_THROTTLED_RETRIES", "5")
 
+# Enrollment of (virtual) devices. The device configuration the portal installs after
+# enrollment takes this long (Celery countdown): the device waits on « Configuring your iPad »
+# meanwhile when its profile awaits final configuration.
+DEVICE_CONFIGURATION_SECONDS = envint("DEVICE_CONFIGURATION_SECONDS", "3")
+# The Apple device CA (which signs device certificates) is fetched from Apple and kept this long.
+DEVICE_CA_CACHE_SECONDS = envint("DEVICE_CA_CACHE_SECONDS", "3600")
+# A device's request body is small JSON: anything larger is refused before it is read.
+DEVICE_REQUEST_MAX_BYTES = envint("DEVICE_REQUEST_MAX_BYTES", str(16 * 1024))
+# The ticket Setup Assistant's sign-in page hands to the device is valid this long.
+ENROLLMENT_TICKET_MAX_AGE_SECONDS = envint("ENROLLMENT_TICKET_MAX_AGE_SECONDS", "900")
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",

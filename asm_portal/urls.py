@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import include, path
 
 from asm_portal import views
+from devices import views as devices_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,8 +20,10 @@ urlpatterns = [
     path("sds/", include("sds.urls")),
     path("trainer/presets/", include("asm_portal.trainer.urls_presets")),
     path("trainer/", include("asm_portal.trainer.urls")),
+    path("", include("devices.device_urls")),
     path("tenant-admin/", views.tenant_admin, name="tenant_admin"),
     path("tenant-admin/audit-logs/", views.audit_logs, name="audit_logs"),
     path("tenant-admin/roles/", views.role_list, name="roles"),
+    path("tenant-admin/users/", devices_views.directory_users, name="directory_users"),
     path("tenant-admin/roles/<int:pk>/", views.role_edit, name="role_edit"),
 ]

@@ -85,9 +85,21 @@ class Device(models.Model):
     removed_by_apple = models.BooleanField(default=False)
     removed_at = models.DateTimeField(null=True, blank=True)
 
-    # Filled in by enrollment (a later issue).
-    enrolled_user_name = models.CharField(max_length=254, blank=True)
-    device_name = models.CharField(max_length=255, blank=True)
+    # Filled in by enrollment (devices.enrollment): who uses the device and what it is called.
+    enrolled_user_name = models.CharField(_("User"), max_length=254, blank=True)  # the user's UPN
+    device_name = models.CharField(_("Device name"), max_length=255, blank=True)
+    # The device's hardware identity (the CN of its Apple device certificate): it survives an erase.
+    # Database defaults: the sync engine inserts rows with SQL that does not name these columns.
+    udid = models.CharField(_("UDID"), max_length=64, blank=True, db_default="")
+    product = models.CharField(max_length=32, blank=True, db_default="")  # e.g. iPad13,18
+    os_version = models.CharField(_("OS version"), max_length=16, blank=True, db_default="")
+    enrolled_at = models.DateTimeField(_("Enrolled"), null=True, blank=True)
+    # Await final configuration: the device waits on « Configuring your iPad » until this is set.
+    configured_at = models.DateTimeField(_("Configured"), null=True, blank=True)
+    # What the last configuration installed (names of the policies), for the device blade.
+    configuration = models.JSONField(null=True, blank=True)
+    # Why the last enrollment attempt failed (an enrollment error code, e.g. NO_PROFILE).
+    enrollment_error = models.CharField(max_length=32, blank=True, db_default="")
     enrolled_profile = models.ForeignKey(
         "profiles.EnrollmentProfile",
         null=True,
@@ -322,3 +334,47 @@ class AssignmentDevice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.serial_number}: {self.status or 'pending'}"
+
+
+class DirectoryUser(models.Model):
+    """A user of the tenant's directory (Microsoft Entra ID): who signs in on a device.
+
+    Not a portal account: directory users cannot sign in to the admin center, only to Setup
+    Assistant's web view and the Company Portal app.
+    """
+
+    upn = models.CharField(_("User principal name"), max_length=254, unique=True)
+    display_name = models.CharField(_("Display name"), max_length=200)
+    job_title = models.CharField(_("Job title"), max_length=100, blank=True)
+    password = models.CharField(max_length=128)  # a Django password hash, never the password
+    enabled = models.BooleanField(_("Account enabled"), default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["display_name", "upn"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.upn
+
+
+class DeviceAppInstall(models.Model):
+    """An app the Company Portal installed on a device (the check-in hands the list to it)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="app_installs")
+    bundle_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    installed_by = models.ForeignKey(
+        DirectoryUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    installed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["installed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "bundle_id"], name="unique_app_install_per_device")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bundle_id} on {self.device_id}"

@@ -411,6 +411,8 @@ SORTS: dict[str, str] = {
     "profile": "assigned_profile__name",
     "profile_assigned": "profile_assigned_at",
     "last_contacted": "last_contacted_at",
+    "device_name": "device_name",
+    "user": "enrolled_user_name",
     "token": "token__token_name",
 }
 UNASSIGNED = "none"
@@ -491,6 +493,9 @@ GRID_COLUMNS = (
     "profile_status",
     "profile_assigned_at",
     "last_contacted_at",
+    "device_name",
+    "enrolled_user_name",
+    "enrollment_error",
     "removed_by_apple",
     "token_id",
     "assigned_profile_id",

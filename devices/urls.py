@@ -11,6 +11,7 @@ urlpatterns = [
     path("devices/export/", views.device_export, name="export"),
     path("devices/delete/", views.device_delete, name="delete"),
     path("devices/assign/", views.device_assign, name="assign"),
+    path("devices/<int:pk>/", views.device_detail, name="detail"),
     path("tokens/<int:token_id>/devices/", views.token_devices, name="token_devices"),
     path("tokens/<int:token_id>/devices/sync/", views.token_sync, name="sync"),
     path("tokens/<int:token_id>/devices/sync/request/", views.token_sync_request, name="sync_request"),

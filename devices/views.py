@@ -4,6 +4,8 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
+from django.db.models import Q
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -18,8 +20,16 @@ from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
-from devices import services
-from devices.models import Device, EnrollmentState, ProfileAssignment, ProfileStatus, SyncRun, TokenSyncState
+from devices import enrollment, services
+from devices.models import (
+    Device,
+    DirectoryUser,
+    EnrollmentState,
+    ProfileAssignment,
+    ProfileStatus,
+    SyncRun,
+    TokenSyncState,
+)
 from profiles.models import EnrollmentProfile
 from tokens.models import EnrollmentProgramToken
 from tokens.services import apple_error_message
@@ -42,6 +52,8 @@ COLUMNS = (
     ("profile", gettext_lazy("Assigned profile")),
     ("profile_assigned", gettext_lazy("Profile assigned")),
     ("last_contacted", gettext_lazy("Last contacted")),
+    ("device_name", gettext_lazy("Device name")),
+    ("user", gettext_lazy("User")),
 )
 
 
@@ -135,6 +147,7 @@ def _grid_context(request: AuthenticatedHttpRequest, token: EnrollmentProgramTok
         "fragment": bool(request.htmx) and request.GET.get("fragment") == "grid",
         "token": token,
         "across_tokens": token is None,
+        "apple_public_url": settings.APPLE_PUBLIC_URL,
     }
 
 
@@ -490,4 +503,48 @@ def assignment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         blade="devices:assignment",
         crumbs=_profile_crumbs(assignment.profile, assignments=True),
         fragment="status",
+    )
+
+
+# --- A device, and the directory's users ------------------------------------------------------
+
+
+def distribute_url(device: Device) -> str:
+    """The virtual device on the mock Apple side, where it can be powered on (Distribute)."""
+    return f"{settings.APPLE_PUBLIC_URL}/ipad/{device.serial_number}/"
+
+
+@require_GET
+def device_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """One enrollment program device: its state, user, name, contacts and why enrollment failed."""
+    device = get_object_or_404(
+        Device.objects.select_related("assigned_profile", "enrolled_profile", "token").defer(
+            *(f"token__{name}" for name in EnrollmentProgramToken.SECRET_FIELDS)
+        ),
+        pk=pk,
+    )
+    labels = enrollment.configuration_labels()
+    context = {
+        "device": device,
+        "device_user": DirectoryUser.objects.filter(upn__iexact=device.enrolled_user_name).first()
+        if device.enrolled_user_name
+        else None,
+        "error_message": enrollment.error_messages().get(device.enrollment_error, device.enrollment_error),
+        "configuration": [labels.get(key, key) for key in device.configuration or []],
+        "apps": list(device.app_installs.all()),
+        "distribute_url": distribute_url(device),
+    }
+    crumbs = [*_token_crumbs(device.token, devices=True), Crumb(device.serial_number, request.path)]
+    return render_blade(request, "devices/detail.html", context, blade="devices:detail", extra_crumbs=crumbs)
+
+
+@require_GET
+def directory_users(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Users (Microsoft Entra ID), read only: who can sign in on the devices."""
+    users = DirectoryUser.objects.all()
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        users = users.filter(Q(upn__icontains=query) | Q(display_name__icontains=query))
+    return render_blade(
+        request, "devices/directory_users.html", {"users": users[:500], "q": query}, blade="directory_users"
     )

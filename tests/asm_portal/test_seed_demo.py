@@ -35,6 +35,15 @@ class SeedDemoTests:
         assert "Seeded-Pass-1!" in output
         assert "admin@contoso.onmicrosoft.com" in output
         assert "/asm/" in output
+        # The directory's teachers and students, who sign in on the devices, with the same password.
+        from django.contrib.auth.hashers import check_password
+
+        from devices.models import DirectoryUser
+
+        student = DirectoryUser.objects.get(upn="OKlein@contoso.onmicrosoft.com")
+        assert check_password("Seeded-Pass-1!", student.password) and student.enabled
+        assert DirectoryUser.objects.count() == 6
+        assert "CBeane@contoso.onmicrosoft.com" in output
 
     def test_it_is_idempotent_and_tops_up(self, monkeypatch) -> None:
         self.run(monkeypatch, devices=100)

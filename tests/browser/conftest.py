@@ -50,3 +50,14 @@ def page(browser: Any) -> Iterator[Any]:
 def screenshot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def portal_signin(page: Any, portal: str, username: str) -> None:
+    """Sign in to the admin center as `username` (tests' password), landing on Home."""
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{portal}/signin/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{portal}/")

@@ -8,8 +8,7 @@ import pytest
 
 from devices.models import Device, ProfileAssignment, SyncRun
 from mock_apple.models import Device as AppleDevice
-from tests.browser.conftest import screenshot
-from tests.conftest import PASSWORD
+from tests.browser.conftest import portal_signin, screenshot
 from tests.devices.conftest import apple_token_create, control, dep_server, live, profile_create  # noqa: F401
 
 
@@ -23,11 +22,7 @@ class DevicesBrowserTests:
         token = apple.token
         profile = profile_create(token, name="Chariot d’iPad - CM2")
         portal = live_server.url
-        page.goto(f"{portal}/signin/")
-        page.fill("input[name=username]", admin_user.username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{portal}/")
+        portal_signin(page, portal, admin_user.username)
         page.select_option("#topbar-language", "fr")
         page.wait_for_function("document.documentElement.lang === 'fr'")
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from profiles.models import EnrollmentProfile
-from tests.browser.conftest import screenshot
-from tests.conftest import ARTIFACTS, PASSWORD
+from tests.browser.conftest import portal_signin, screenshot
+from tests.conftest import ARTIFACTS
 from tests.profiles.conftest import token_create
 
 
@@ -17,11 +17,7 @@ class ProfileBrowserTests:
     def test_a_shared_ipad_profile_in_french(self, live_server, admin_user, page) -> None:
         token = token_create("Lycée Jean Moulin - Intune")
         portal = live_server.url
-        page.goto(f"{portal}/signin/")
-        page.fill("input[name=username]", admin_user.username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{portal}/")
+        portal_signin(page, portal, admin_user.username)
         page.select_option("#topbar-language", "fr")
         page.wait_for_function("document.documentElement.lang === 'fr'")
 

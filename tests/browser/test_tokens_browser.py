@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 
 from asm_portal import clock
-from tests.browser.conftest import screenshot
-from tests.conftest import ARTIFACTS, PASSWORD
+from tests.browser.conftest import portal_signin, screenshot
+from tests.conftest import ARTIFACTS
 from tests.mock_apple.conftest import PASSWORD as APPLE_PASSWORD
 from tests.mock_apple.conftest import dep_server, live, organization_create  # noqa: F401
 from tokens.models import EnrollmentProgramToken
@@ -39,11 +39,7 @@ class TokenBrowserTests:
         organization_create(devices=12)
         portal = live_server.url
 
-        page.goto(f"{portal}/signin/")
-        page.fill("input[name=username]", admin_user.username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{portal}/")
+        portal_signin(page, portal, admin_user.username)
         page.select_option("#topbar-language", "fr")
         page.wait_for_function("document.documentElement.lang === 'fr'")
 

@@ -22,6 +22,7 @@ from mock_apple import services as apple
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer, Organization
 from tests.conftest import ARTIFACTS, celery_worker_start, subprocess_env
+from tests.devices.virtual_device import DeviceCa, ca_create
 from tests.mock_apple.conftest import control, dep_server, live, organization_create, server_with_token  # noqa: F401
 from tests.profiles.conftest import profile_create, token_create
 from tokens.models import EnrollmentProgramToken
@@ -168,3 +169,97 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 60, message: Call
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout} s\n{message()}")
+
+
+# --- Device identity (enrollment) ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _session_device_ca() -> DeviceCa:
+    return ca_create()
+
+
+@pytest.fixture
+def device_ca(_session_device_ca: DeviceCa, monkeypatch: pytest.MonkeyPatch) -> DeviceCa:
+    """The Apple device CA the portal fetches: a local one, returned at the HTTP fetch."""
+    from devices import identity
+
+    _session_device_ca.fetches.clear()
+
+    def fetch() -> bytes:
+        _session_device_ca.fetches.append(1)
+        return _session_device_ca.pem
+
+    monkeypatch.setattr(identity, "_ca_pem_fetch", fetch)
+    return _session_device_ca
+
+
+@pytest.fixture(scope="session")
+def _device_keys():
+    """Generating RSA keys is slow: tests share a few devices' keys, keyed by serial number."""
+    return {}
+
+
+@pytest.fixture
+def virtual_device(device_ca, _device_keys):
+    """A function that gives the virtual device of a serial number (same identity each time)."""
+    from tests.devices.virtual_device import device_issue
+
+    def make(serial: str):
+        if serial not in _device_keys:
+            _device_keys[serial] = device_issue(device_ca, serial)
+        return _device_keys[serial]
+
+    return make
+
+
+DIRECTORY_PASSWORD = "Student-Pass-1!"
+
+
+@dataclass
+class EnrollmentSetup:
+    """A token, a profile defined at Apple (its uuid) and a device assigned it, plus a user."""
+
+    token: EnrollmentProgramToken
+    profile: Any
+    device: Device
+    user: Any
+
+    def url(self, suffix: str = "") -> str:
+        return f"/enroll/{self.token.pk}/{suffix}"
+
+
+def enrollment_setup_create(*, serial: str = "DMPQ000001", **profile_values: Any) -> EnrollmentSetup:
+    from django.contrib.auth.hashers import make_password
+
+    from devices.models import DirectoryUser
+
+    token = token_create()
+    profile = profile_create(token, **profile_values)
+    profile.apple_profile_uuid = uuid.uuid4().hex.upper()
+    profile.save(update_fields=["apple_profile_uuid"])
+    [device] = devices_create(
+        token,
+        1,
+        prefix=serial[:4],
+        start=int(serial[4:]),
+        assigned_profile=profile,
+        apple_profile_uuid=profile.apple_profile_uuid,
+        profile_status=ProfileStatus.ASSIGNED,
+    )
+    user = DirectoryUser.objects.create(
+        upn="OKlein@contoso.onmicrosoft.com",
+        display_name="Ora Klein",
+        job_title="Student",
+        password=make_password(DIRECTORY_PASSWORD),
+        created_at=clock.now(),
+    )
+    return EnrollmentSetup(token, profile, device, user)
+
+
+@pytest.fixture
+def setup(db, settings) -> EnrollmentSetup:
+    """Setup Assistant (legacy) authentication with user affinity: the portal's profile default."""
+    settings.PORTAL_BASE_URL = "http://portal.test"
+    settings.APPLE_PUBLIC_URL = "http://apple.test"
+    return enrollment_setup_create()

@@ -20,7 +20,10 @@ def token():
 
 
 def grid_serials(html: str) -> list[str]:
-    return [part.split("<")[0].strip() for part in html.split('<td class="mono-serial">')[1:]]
+    """The serial number of each row: the text of its link to the device's blade."""
+    return [
+        part.split(">", 2)[1].split("<")[0].strip() for part in html.split('<td class="mono-serial">')[1:]
+    ]
 
 
 class TokenDevicesTests:

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from asm_portal import demo
+from devices.directory import directory_users_seed
 
 
 class Command(BaseCommand):
@@ -30,6 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         password = demo.demo_password()
         users = demo.users_seed(password=password)
+        directory = directory_users_seed(password=password)
         # The Apple side is seeded by its own command: the portal does not import mock_apple.
         call_command(
             "seed_apple",
@@ -43,5 +45,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  Intune portal:          {settings.PORTAL_BASE_URL}/")
         for user, role in users:
             self.stdout.write(f"    {role:<22} {user.get_username()}")
+        self.stdout.write("  Directory users (sign in on devices and in the Company Portal):")
+        for person in directory:
+            self.stdout.write(f"    {person.job_title:<22} {person.upn}")
         self.stdout.write(f"  Apple School Manager:   {settings.APPLE_PUBLIC_URL}/asm/")
         self.stdout.write(f"  Password (all accounts): {password}")

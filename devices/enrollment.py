@@ -1,0 +1,449 @@
+"""Enrollment of devices at the portal (Intune's MDM side): the rules of the article.
+
+A device that Apple's activation gave a cloud configuration sends its enrollment here, to the
+profile's `url` (`/enroll/<token_id>/`); then it checks in (await final configuration, device
+name, apps) and says when it was erased. Every request is authenticated by the device's
+certificate (devices.identity) before anything here runs. The rules, in the order they apply:
+
+- the token must exist and be active; the serial number must be a device of the token;
+- a device without a profile cannot enroll: it is recorded `failed` (the docs: « a synced device
+  with no profile that is powered on fails enrollment »);
+- a device that runs another configuration than the profile now assigned (it was activated
+  before the change) must be erased first: it is recorded `pendingReset` (« Reset required »);
+- user affinity with Setup Assistant authentication needs the ticket of the sign-in page;
+  with the Company Portal the device enrolls userless and the app binds the user later;
+- the device-name template applies at enrollment and again at every check-in (the article's
+  one exception to « profile changes need a reset »).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from asm_portal import clock
+from asm_portal.services import audit_record
+from devices.directory import directory_user_find
+from devices.identity import DeviceIdentity
+from devices.models import Device, DeviceAppInstall, DirectoryUser, EnrollmentState
+from profiles.choices import Affinity, AuthMethod
+from profiles.models import EnrollmentProfile
+from profiles.rules import render_device_name
+from tokens.models import EnrollmentProgramToken
+
+AUDIT_CATEGORY = "Enrollment"
+TICKET_SALT = "devices.enrollment.ticket"
+ENROLLED_STATES = (EnrollmentState.ENROLLED, EnrollmentState.PENDING_RESET)
+
+
+class EnrollmentRefused(Exception):
+    """A device request the rules refuse: an HTTP status, a code for the device, a message."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.extra}
+
+
+def error_messages() -> dict[str, str]:
+    """What each enrollment error code means, for the device blade (translated when shown)."""
+    return {
+        "NO_PROFILE": _(
+            "The device has no enrollment profile. A device with no profile that is powered on fails "
+            "enrollment: assign a profile (or set a default profile), then erase the device."
+        ),
+        "PROFILE_CHANGED": _(
+            "The device runs the configuration of another profile than the one now assigned. "
+            "Erase the device (Erase All Content and Settings) so that it enrolls with the new profile."
+        ),
+        "AUTHENTICATION_REQUIRED": _("The profile enrolls with user affinity: the user must sign in."),
+    }
+
+
+# --- The device's claims ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceClaims:
+    """What the device says in its request body (trusted only once its identity is verified)."""
+
+    serial_number: str
+    udid: str
+    raw: dict[str, Any]
+
+    def text(self, name: str, limit: int = 100) -> str:
+        value = self.raw.get(name)
+        return value[:limit] if isinstance(value, str) else ""
+
+    @property
+    def language(self) -> str:
+        return self.text("language", 16)
+
+
+def device_claims(body: bytes) -> DeviceClaims:
+    """The JSON body of a device request, with its serial number and UDID."""
+    try:
+        raw = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise EnrollmentRefused(400, "BAD_REQUEST", _("The request body is not JSON.")) from None
+    if not isinstance(raw, dict):
+        raise EnrollmentRefused(400, "BAD_REQUEST", _("The request body must be a JSON object."))
+    serial, udid = raw.get("serial_number"), raw.get("udid")
+    if not isinstance(serial, str) or not serial or not isinstance(udid, str) or not udid:
+        raise EnrollmentRefused(400, "BAD_REQUEST", _("The request must give serial_number and udid."))
+    return DeviceClaims(serial_number=serial, udid=udid, raw=raw)
+
+
+# --- Ticket of the sign-in page (contract §4) --------------------------------------------------
+
+
+def enrollment_ticket_issue(*, serial: str, upn: str, token_id: int) -> str:
+    return signing.dumps({"serial": serial, "upn": upn, "token_id": token_id}, salt=TICKET_SALT)
+
+
+def enrollment_ticket_user(ticket: Any, *, serial: str, token_id: int) -> DirectoryUser | None:
+    """The directory user a ticket names, if it was issued for this device and token, is not
+    older than ENROLLMENT_TICKET_MAX_AGE_SECONDS and the user is still enabled."""
+    if not isinstance(ticket, str) or not ticket:
+        return None
+    try:
+        data = signing.loads(ticket, salt=TICKET_SALT, max_age=settings.ENROLLMENT_TICKET_MAX_AGE_SECONDS)
+    except signing.BadSignature:  # SignatureExpired is one
+        return None
+    if not isinstance(data, dict) or data.get("serial") != serial or data.get("token_id") != token_id:
+        return None
+    return directory_user_find(str(data.get("upn", "")))
+
+
+# --- Rules ---------------------------------------------------------------------------------
+
+
+def authenticate_url(token_id: int) -> str:
+    return f"{settings.PORTAL_BASE_URL}/enroll/{token_id}/authenticate/"
+
+
+def checkin_url(token_id: int) -> str:
+    return f"{settings.PORTAL_BASE_URL}/enroll/{token_id}/checkin/"
+
+
+def needs_setup_assistant_user(profile: EnrollmentProfile) -> bool:
+    """User affinity authenticated in Setup Assistant (legacy or modern). A Shared iPad is
+    nobody's: its users sign in with Managed Apple IDs at its login window, after enrollment."""
+    return (
+        profile.user_affinity == Affinity.WITH
+        and not profile.shared_ipad
+        and profile.authentication_method != AuthMethod.COMPANY_PORTAL
+    )
+
+
+def has_company_portal(profile: EnrollmentProfile) -> bool:
+    """The Company Portal app needs user affinity (the article) and a user: not a Shared iPad."""
+    return profile.user_affinity == Affinity.WITH and not profile.shared_ipad
+
+
+def device_type(device: Device, claims_model: str = "") -> str:
+    """{{DEVICETYPE}}: the device family Apple reports (iPad), else the first word of the model."""
+    return device.device_family or (claims_model.split(" ")[0] if claims_model else "") or "iPad"
+
+
+def device_name_for(profile: EnrollmentProfile | None, device: Device) -> str:
+    """The name template's result, or '' when the profile applies none."""
+    if profile is None or not profile.apply_device_name_template or not profile.device_name_template:
+        return ""
+    return render_device_name(
+        profile.device_name_template, serial=device.serial_number, device_type=device_type(device)
+    )[:255]
+
+
+def _token(token_id: int) -> EnrollmentProgramToken:
+    token = (
+        EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS)
+        .filter(pk=token_id)
+        .first()
+    )
+    if token is None:
+        raise EnrollmentRefused(
+            404, "TOKEN_NOT_FOUND", _("This enrollment URL is not an enrollment program token's.")
+        )
+    if token.expires_at <= clock.now():
+        raise EnrollmentRefused(
+            403, "TOKEN_INACTIVE", _("The organisation's enrollment program token has expired.")
+        )
+    return token
+
+
+def _device(token: EnrollmentProgramToken, serial: str) -> Device:
+    device = (
+        Device.objects.select_for_update(of=("self",))
+        .filter(token=token, serial_number=serial, removed_by_apple=False)
+        .select_related("assigned_profile", "enrolled_profile")
+        .first()
+    )
+    if device is None:
+        raise EnrollmentRefused(
+            403, "DEVICE_NOT_FOUND", _("This device is not an enrollment program device of the organisation.")
+        )
+    return device
+
+
+def _actor(identity: DeviceIdentity) -> str:
+    return f"{identity.serial_number} (device)"
+
+
+def _fail(device: Device, identity: DeviceIdentity, state: str, code: str, status: int) -> EnrollmentRefused:
+    """Record the failed attempt on the device (the grid shows it), audited; what to answer."""
+    now = clock.now()
+    device.enrollment_state = state
+    device.enrollment_error = code
+    device.last_contacted_at = now
+    device.udid = identity.udid
+    device.updated_at = now
+    device.save(
+        update_fields=["enrollment_state", "enrollment_error", "last_contacted_at", "udid", "updated_at"]
+    )
+    audit_record(
+        actor=None,
+        actor_name=_actor(identity),
+        category=AUDIT_CATEGORY,
+        action="Enroll device",
+        target=device,
+        result="failure",
+        details={"code": code, "serial_number": device.serial_number},
+    )
+    return EnrollmentRefused(status, code, error_messages()[code])
+
+
+def _profile_for(device: Device, profile_uuid: Any) -> EnrollmentProfile | None:
+    """The portal profile the device enrolls with: its own, or (only if Apple gave it that one)
+    the token's default profile."""
+    if device.assigned_profile is not None:
+        return device.assigned_profile
+    if not profile_uuid:
+        return None
+    return EnrollmentProfile.objects.filter(
+        token_id=device.token_id, is_default=True, apple_profile_uuid=profile_uuid
+    ).first()
+
+
+def device_enroll(*, token_id: int, identity: DeviceIdentity, claims: DeviceClaims) -> dict[str, Any]:
+    """POST /enroll/<token_id>/ (contract §3): the enrollment, or EnrollmentRefused."""
+    token = _token(token_id)
+    refusal: EnrollmentRefused | None = None
+    with transaction.atomic():
+        device = _device(token, identity.serial_number)
+        profile_uuid = claims.raw.get("profile_uuid")
+        profile = _profile_for(device, profile_uuid)
+        if profile is None or not profile_uuid:
+            refusal = _fail(device, identity, EnrollmentState.FAILED, "NO_PROFILE", 403)
+        elif profile_uuid not in {profile.apple_profile_uuid, device.apple_profile_uuid} - {""}:
+            # Activated with an older configuration: only an erase brings the new one.
+            refusal = _fail(device, identity, EnrollmentState.PENDING_RESET, "PROFILE_CHANGED", 409)
+        else:
+            return _enroll(device, profile, token, identity, claims)
+    raise refusal
+
+
+def _enroll(
+    device: Device,
+    profile: EnrollmentProfile,
+    token: EnrollmentProgramToken,
+    identity: DeviceIdentity,
+    claims: DeviceClaims,
+) -> dict[str, Any]:
+    user: DirectoryUser | None = None
+    if needs_setup_assistant_user(profile):
+        given = claims.raw.get("user")
+        ticket = given.get("ticket") if isinstance(given, dict) else None
+        user = enrollment_ticket_user(ticket, serial=device.serial_number, token_id=token.pk)
+        claimed_upn = given.get("upn") if isinstance(given, dict) else None
+        if user is None or (claimed_upn and str(claimed_upn).lower() != user.upn.lower()):
+            raise EnrollmentRefused(
+                403,
+                "AUTHENTICATION_REQUIRED",
+                error_messages()["AUTHENTICATION_REQUIRED"],
+                authenticate_url=authenticate_url(token.pk),
+            )
+    now = clock.now()
+    name = device_name_for(profile, device)
+    # Re-enrolling after an erase overwrites the previous enrollment, apps included.
+    DeviceAppInstall.objects.filter(device=device).delete()
+    device.enrollment_state = EnrollmentState.ENROLLED
+    device.enrollment_error = ""
+    device.enrolled_user_name = user.upn if user else ""
+    device.enrolled_profile = profile
+    device.assigned_profile = profile  # the default profile, when Apple gave it that one
+    device.device_name = name or device_type(device, claims.text("model"))
+    device.udid = identity.udid
+    device.product = claims.text("product", 32)
+    device.os_version = claims.text("os_version", 16)
+    device.last_contacted_at = now
+    device.enrolled_at = now
+    device.configured_at = None
+    device.configuration = None
+    device.updated_at = now
+    device.save()
+    audit_record(
+        actor=None,
+        actor_name=_actor(identity),
+        category=AUDIT_CATEGORY,
+        action="Enroll device",
+        target=device,
+        details={
+            "profile": profile.name,
+            "user": device.enrolled_user_name,
+            "device_name": device.device_name,
+        },
+    )
+    transaction.on_commit(lambda: device_configure_enqueue(device_id=device.pk))
+    return {
+        "status": "enrolled",
+        "device_name": name,
+        "managed_by": token.org_name or token.token_name,
+        "supervised": profile.supervised,
+        "removable": not profile.locked_enrollment,
+        "await_configuration": profile.await_final_configuration,
+        "checkin_url": checkin_url(token.pk),
+        "user": {"upn": user.upn, "display_name": user.display_name} if user else None,
+        "company_portal": has_company_portal(profile),
+    }
+
+
+# --- Final configuration (the Celery task's body) ----------------------------------------------
+
+
+def device_configure_enqueue(*, device_id: int) -> None:
+    from devices.tasks import device_configure
+
+    device_configure.apply_async((device_id,), countdown=settings.DEVICE_CONFIGURATION_SECONDS)
+
+
+def configuration_for(profile: EnrollmentProfile | None) -> list[str]:
+    """The configuration the portal installs on a device of this profile (policy keys, shown on
+    the device blade): Await final configuration holds the device until it is in place."""
+    items = ["compliance", "restrictions"]
+    if profile is not None:
+        if profile.locked_enrollment:
+            items.append("locked_enrollment")
+        if profile.apply_device_name_template:
+            items.append("device_name")
+        if profile.shared_ipad:
+            items.append("shared_ipad")
+        if has_company_portal(profile) and profile.install_company_portal:
+            items.append("company_portal")
+    return items
+
+
+def configuration_labels() -> dict[str, str]:
+    return {
+        "compliance": _("Compliance policy (passcode)"),
+        "restrictions": _("Device restrictions"),
+        "locked_enrollment": _("Locked enrollment"),
+        "device_name": _("Device name"),
+        "shared_ipad": _("Shared iPad"),
+        "company_portal": _("Company Portal app"),
+    }
+
+
+def device_configuration_install(*, device_id: int) -> bool:
+    """Install the device's configuration once after it enrolls; False if nothing was to do
+    (the device was erased or re-enrolled meanwhile, or it is already configured)."""
+    with transaction.atomic():
+        device = (
+            Device.objects.select_for_update(of=("self",))
+            .select_related("enrolled_profile")
+            .filter(pk=device_id)
+            .first()
+        )
+        if device is None or device.enrollment_state not in ENROLLED_STATES or device.configured_at:
+            return False
+        device.configuration = configuration_for(device.enrolled_profile)
+        device.configured_at = clock.now()
+        device.save(update_fields=["configuration", "configured_at"])
+        audit_record(
+            actor=None,
+            category=AUDIT_CATEGORY,
+            action="Install device configuration",
+            target=device,
+            details={"configuration": device.configuration},
+        )
+    return True
+
+
+# --- Check-in and erase ------------------------------------------------------------------------
+
+
+def _enrolled_device(token_id: int, identity: DeviceIdentity) -> Device:
+    device = _device(_token(token_id), identity.serial_number)
+    if device.enrollment_state not in ENROLLED_STATES or device.udid != identity.udid:
+        raise EnrollmentRefused(
+            403, "DEVICE_NOT_ENROLLED", _("This device is not enrolled. Erase it and set it up again.")
+        )
+    return device
+
+
+def device_checkin(*, token_id: int, identity: DeviceIdentity) -> dict[str, Any]:
+    """POST /enroll/<token_id>/checkin/ (contract §5)."""
+    with transaction.atomic():
+        device = _enrolled_device(token_id, identity)
+        profile = device.enrolled_profile
+        # The name template applies at each check-in, even after the profile was edited.
+        name = device_name_for(profile, device)
+        device.device_name = name or device.device_name
+        device.last_contacted_at = clock.now()
+        device.save(update_fields=["device_name", "last_contacted_at"])
+        apps = list(DeviceAppInstall.objects.filter(device=device).values_list("bundle_id", "name"))
+    from devices.company_portal import home_screen_app
+
+    return {
+        "await_configuration": bool(
+            profile and profile.await_final_configuration and not device.configured_at
+        ),
+        "device_name": device.device_name,
+        "apps": [home_screen_app(bundle, app_name) for bundle, app_name in apps],
+        "state": device.enrollment_state,
+    }
+
+
+def device_erased(*, token_id: int, identity: DeviceIdentity) -> dict[str, Any]:
+    """POST /enroll/<token_id>/checkin/erased/ (contract §7): Erase All Content and Settings.
+
+    The device is not contacted any more until it enrolls again; it keeps its assigned profile
+    (the one it will get at its next activation) and its hardware identity (UDID)."""
+    token = _token(token_id)
+    with transaction.atomic():
+        device = _device(token, identity.serial_number)
+        if device.udid and device.udid != identity.udid:
+            raise EnrollmentRefused(
+                403, "DEVICE_NOT_ENROLLED", _("This device is not enrolled. Erase it and set it up again.")
+            )
+        DeviceAppInstall.objects.filter(device=device).delete()
+        now = clock.now()
+        device.enrollment_state = EnrollmentState.NOT_CONTACTED
+        device.enrollment_error = ""
+        device.enrolled_user_name = ""
+        device.enrolled_profile = None
+        device.configured_at = None
+        device.configuration = None
+        device.last_contacted_at = now
+        device.updated_at = now
+        device.save()
+        audit_record(
+            actor=None,
+            actor_name=_actor(identity),
+            category=AUDIT_CATEGORY,
+            action="Erase device",
+            target=device,
+            details={"serial_number": device.serial_number},
+        )
+    return {"state": device.enrollment_state}
