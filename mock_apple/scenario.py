@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
 
 from mock_apple import clock, inventory, services
+from mock_apple.bulk import rows_insert
 from mock_apple.models import (
     AppleAccount,
     CertificateAuthority,
@@ -121,7 +122,7 @@ def _inventory(organization: Organization, spec: dict[str, Any], seed: str) -> d
             order_date=date.fromisoformat(planned["date"]),
             supplier=planned.get("supplier", "Apple"),
         )
-        batch: list[Device] = []
+        rows: list[tuple[Any, ...]] = []
         for item in planned.get("items", []):
             kind = _CATALOGUE[item["model"]]
             color = item.get("color") or kind.colors[0]
@@ -130,20 +131,14 @@ def _inventory(organization: Organization, spec: dict[str, Any], seed: str) -> d
                 while serial in taken:
                     serial = inventory.serial_number(rng)
                 taken.add(serial)
-                batch.append(
-                    Device(
-                        organization=organization,
-                        order=order,
-                        serial_number=serial,
-                        model=kind.model,
-                        description=f"{kind.description} {color}",
-                        color=color,
-                        device_family=kind.family,
-                        os=kind.os,
-                    )
+                rows.append(
+                    (organization.pk, order.pk, serial, kind.model, f"{kind.description} {color}", color)
+                    + (kind.family, kind.os)
                 )
-        Device.objects.bulk_create(batch, batch_size=5000)
-        by_order[order.order_number] = [device.pk for device in sorted(batch, key=lambda d: d.serial_number)]
+        rows_insert(Device, services.INVENTORY_FIELDS, rows)
+        by_order[order.order_number] = list(
+            Device.objects.filter(order=order).order_by("serial_number").values_list("id", flat=True)
+        )
     return by_order
 
 

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from mock_apple import auth, clock, crypto, inventory
+from mock_apple.bulk import rows_insert
 from mock_apple.models import (
     AppleAccount,
     AuthSession,
@@ -93,8 +94,7 @@ def inventory_top_up(*, organization: Organization, devices: int, seed: int | No
         PurchaseOrder.objects.filter(organization=organization).values_list("order_number", flat=True)
     )
     today = timezone.now().date()
-    added = 0
-    batch: list[Device] = []
+    rows: list[tuple[Any, ...]] = []
     with transaction.atomic(using="apple"):
         for planned in inventory.plan_orders(
             missing,
@@ -108,31 +108,31 @@ def inventory_top_up(*, organization: Organization, devices: int, seed: int | No
                 order_number=planned.order_number,
                 order_date=planned.order_date,
             )
-            for item in planned.devices:
-                batch.append(
-                    Device(
-                        organization=organization,
-                        order=order,
-                        serial_number=item.serial_number,
-                        model=item.model,
-                        description=item.description,
-                        color=item.color,
-                        device_family=item.device_family,
-                        os=item.os,
-                    )
-                )
-            if len(batch) >= 5000:
-                Device.objects.bulk_create(batch, batch_size=5000)
-                added += len(batch)
-                batch = []
-        Device.objects.bulk_create(batch, batch_size=5000)
-        added += len(batch)
+            rows += [
+                (organization.pk, order.pk, item.serial_number, item.model, item.description, item.color)
+                + (item.device_family, item.os)
+                for item in planned.devices
+            ]
+        rows_insert(Device, INVENTORY_FIELDS, rows)
+        added = len(rows)
     if added >= BULK:
         _analyze(Device._meta.db_table)
     return added
 
 
 BULK = 10_000
+# The columns the bulk writes set (mock_apple.bulk.rows_insert); the others take their defaults.
+INVENTORY_FIELDS = (
+    "organization",
+    "order",
+    "serial_number",
+    "model",
+    "description",
+    "color",
+    "device_family",
+    "os",
+)
+EVENT_FIELDS = ("mdm_server", "device", "op_type", "op_date", "actor")
 
 
 def _analyze(*tables: str) -> None:
@@ -398,7 +398,7 @@ def devices_assign(
                     "id", "mdm_server_id"
                 )
             )
-            events: list[DeviceEvent] = []
+            events: list[tuple[Any, ...]] = []
             new_ids: list[int] = []
             for device_id in chunk:
                 if device_id not in current:
@@ -414,20 +414,12 @@ def devices_assign(
                 else:
                     result.moved += 1
                     result.servers.add(old)
-                    events.append(
-                        DeviceEvent(
-                            mdm_server_id=old, device_id=device_id, op_type="deleted", op_date=now, actor=by
-                        )
-                    )
+                    events.append((old, device_id, "deleted", now, by))
                     op = move_op
-                events.append(
-                    DeviceEvent(
-                        mdm_server_id=server.pk, device_id=device_id, op_type=op, op_date=now, actor=by
-                    )
-                )
+                events.append((server.pk, device_id, str(op), now, by))
             if not new_ids:
                 continue
-            DeviceEvent.objects.bulk_create(events, batch_size=CHUNK)
+            rows_insert(DeviceEvent, EVENT_FIELDS, events)
             result.events += len(events)
             seq = DeviceEvent.objects.filter(mdm_server=server).aggregate(seq=Max("id"))["seq"]
             Device.objects.filter(id__in=new_ids).update(
@@ -468,13 +460,7 @@ def devices_unassign(
             result.unchanged += len(chunk) - len(current)
             if not current:
                 continue
-            DeviceEvent.objects.bulk_create(
-                [
-                    DeviceEvent(mdm_server_id=old, device_id=pk, op_type="deleted", op_date=now, actor=by)
-                    for pk, old in current
-                ],
-                batch_size=CHUNK,
-            )
+            rows_insert(DeviceEvent, EVENT_FIELDS, [(old, pk, "deleted", now, by) for pk, old in current])
             result.events += len(current)
             result.unassigned += len(current)
             result.servers.update(old for _, old in current)
