@@ -228,6 +228,9 @@ def power_on(virtual: VirtualDevice) -> VirtualDevice:
     virtual.session_kind, virtual.session_user = VirtualDevice.Session.NONE, None
     virtual.open_app = ""
     _save(virtual, "pane", "state", "powered_on_at", "session_kind", "session_user", "open_app")
+    if virtual.state == VirtualDevice.State.HOME:
+        # A managed device checks in with its MDM when it starts (name, apps, Reset required).
+        return checkin(virtual)
     return virtual
 
 

@@ -321,6 +321,17 @@ class PortalHttpTests:
             mock.replace(responses.POST, ENROLL_URL, status=403, json={"code": "NO_PROFILE"})
             assert ipad.portal_post(virtual, ENROLL_URL, {}).code == "NO_PROFILE"
 
+    def test_a_managed_device_checks_in_when_it_starts(self, organization, portal) -> None:
+        virtual, _ = ipad_with_profile(organization)
+        setup_to_wifi(virtual)
+        ipad.remote_management_continue(virtual)
+        walk_panes(virtual)
+        ipad.power_off(virtual)
+        portal.checkin["state"] = "pendingReset"
+        ipad.power_on(virtual)
+        assert portal.calls[-1][0] == CHECKIN_URL
+        assert virtual.pane == "home" and virtual.mdm_state == "pendingReset"
+
     def test_the_pending_reset_state_is_shown_in_settings(self, organization, portal) -> None:
         virtual, _ = ipad_with_profile(organization)
         setup_to_wifi(virtual)
