@@ -316,7 +316,12 @@ class DistributeBrowserTests:
         assert set(apple_profile.data["skip_setup_items"]) == hidden
         assert apple_profile.data["is_multi_user"] is True
 
-        ipad = Ipad(page, world.apple, serial).open()
+        # The devices grid's Distribute link is the device's page at Apple.
+        world.portal_page.goto(f"{world.portal}/enrollment/apple/tokens/{world.token.pk}/devices/?q={serial}")
+        distribute = world.portal_page.locator("#grid a.row-action").get_attribute("href")
+        ipad = Ipad(page, world.apple, serial)
+        assert distribute == ipad.url
+        ipad.open()
         ipad.setup_until_activation()
         assert ipad.pane == "remote_management"
         screen = page.locator("#screen").inner_text()
