@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import zlib
 from dataclasses import dataclass
@@ -227,6 +228,9 @@ def power_on(virtual: VirtualDevice) -> VirtualDevice:
     virtual.session_kind, virtual.session_user = VirtualDevice.Session.NONE, None
     virtual.open_app = ""
     _save(virtual, "pane", "state", "powered_on_at", "session_kind", "session_user", "open_app")
+    if virtual.state == VirtualDevice.State.HOME:
+        # A managed device checks in with its MDM when it starts (name, apps, Reset required).
+        return checkin(virtual)
     return virtual
 
 
@@ -400,7 +404,9 @@ def checkin(virtual: VirtualDevice) -> VirtualDevice:
     virtual.last_checkin_at = clock.now()
     virtual.device_name = str(answer.data.get("device_name") or virtual.device_name)
     apps = answer.data.get("apps")
-    virtual.apps = [app for app in apps if isinstance(app, dict)] if isinstance(apps, list) else []
+    virtual.apps = (
+        [_home_screen_app(app) for app in apps if isinstance(app, dict)] if isinstance(apps, list) else []
+    )
     virtual.mdm_state = str(answer.data.get("state") or "")
     _save(virtual, "last_checkin_at", "device_name", "apps", "mdm_state")
     if virtual.pane in ("configuring", "error") and not answer.data.get("await_configuration"):
@@ -409,6 +415,20 @@ def checkin(virtual: VirtualDevice) -> VirtualDevice:
 
 
 # --- Home screen ----------------------------------------------------------------------------
+
+_COLOR = re.compile(r"#[0-9a-fA-F]{3,8}")
+
+
+def _home_screen_app(app: dict[str, Any]) -> dict[str, str]:
+    """An app the MDM installed, as the home screen draws it: its glyph on its colour (a colour
+    that is not a plain hex value is dropped: it goes into a style attribute)."""
+    color = str(app.get("color") or "")
+    return {
+        "bundle_id": str(app.get("bundle_id") or "")[:200],
+        "name": str(app.get("name") or "")[:100],
+        "icon": str(app.get("icon") or "")[:2],
+        "color": color if _COLOR.fullmatch(color) else "",
+    }
 
 
 def company_portal_available(virtual: VirtualDevice) -> bool:
@@ -425,8 +445,13 @@ def open_app(virtual: VirtualDevice, app: str) -> VirtualDevice:
 
 
 def close_app(virtual: VirtualDevice) -> VirtualDevice:
+    """Back to the Home Screen; leaving the Company Portal checks in, so that an app installed
+    there appears now (Intune pushes the install at once) rather than at the next check-in."""
+    leaving = virtual.open_app
     virtual.open_app = ""
     _save(virtual, "open_app")
+    if leaving == "company_portal":
+        return checkin(virtual)
     return virtual
 
 

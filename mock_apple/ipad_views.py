@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -263,9 +264,11 @@ def device_action(request: HttpRequest, serial: str) -> HttpResponse:
 
 
 @require_GET
+@xframe_options_sameorigin
 def authenticated(request: HttpRequest, serial: str) -> HttpResponse:
     """Where the portal's sign-in (in the device's web view) returns with a ticket; the page
-    tells the device page around the web view to show the next screen."""
+    tells the device page around the web view to show the next screen. It loads inside that
+    web view, framed by the device page of this same service: so not X-Frame-Options DENY."""
     virtual = _virtual(serial)
     ipad.authenticated(virtual, request.GET.get("ticket", "")[:4000])
     return render(

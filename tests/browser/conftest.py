@@ -61,3 +61,9 @@ def portal_signin(page: Any, portal: str, username: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{portal}/")
+
+
+def directory_sign_in_fill(frame: Any, upn: str, password: str) -> None:
+    """Fill Setup Assistant's Microsoft sign-in (the portal's page, in a device's web view)."""
+    frame.locator("input[name=upn]").fill(upn)
+    frame.locator("input[name=password]").fill(password)

@@ -16,7 +16,7 @@ import pytest
 from devices.enrollment import enrollment_ticket_user
 from devices.models import Device, DeviceAppInstall, EnrollmentState
 from profiles.choices import Affinity, AuthMethod
-from tests.browser.conftest import portal_signin, screenshot
+from tests.browser.conftest import directory_sign_in_fill, portal_signin, screenshot
 from tests.devices.conftest import DIRECTORY_PASSWORD, enrollment_setup_create
 
 
@@ -68,8 +68,7 @@ class EnrollmentBrowserTests:
         query = urlencode({"serial": "DMPQ000001", "return": back + "setup/?step=auth"})
         _framed(page, apple, f"{live_server.url}/enroll/{setup.token.pk}/authenticate/?{query}")
         frame = page.frame_locator("#screen")
-        frame.locator("input[name=upn]").fill("OKlein@contoso.onmicrosoft.com")
-        frame.locator("input[name=password]").fill(DIRECTORY_PASSWORD)
+        directory_sign_in_fill(frame, "OKlein@contoso.onmicrosoft.com", DIRECTORY_PASSWORD)
         screenshot(page, "enroll-authenticate")
         frame.locator("button[type=submit]").click()
         # The iframe goes back to the device with the ticket.

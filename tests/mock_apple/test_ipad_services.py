@@ -135,6 +135,25 @@ class SetupAssistantTests:
         assert virtual.pane == "home" and virtual.apps[0]["name"] == "Notes"
         assert portal.calls[-1][0] == CHECKIN_URL
 
+    def test_apps_keep_their_colour_and_closing_the_company_portal_checks_in(
+        self, organization, portal
+    ) -> None:
+        portal.enrollment["company_portal"] = True
+        virtual, _ = ipad_with_profile(organization)
+        setup_to_wifi(virtual)
+        ipad.remote_management_continue(virtual)
+        walk_panes(virtual)
+        ipad.open_app(virtual, "company_portal")
+        portal.checkin.update(
+            apps=[
+                {"bundle_id": "com.microsoft.skype.teams", "name": "Teams", "icon": "T", "color": "#5059C9"},
+                {"bundle_id": "com.evil", "name": "Evil", "icon": "E", "color": "red; background: url(x)"},
+            ]
+        )
+        ipad.close_app(virtual)  # an app installed in the Company Portal appears at once
+        assert portal.calls[-1][0] == CHECKIN_URL
+        assert [(app["name"], app["color"]) for app in virtual.apps] == [("Teams", "#5059C9"), ("Evil", "")]
+
     def test_no_profile_reports_to_the_mdm_and_shows_the_refusal(self, organization, portal) -> None:
         virtual, _ = ipad_with_profile(organization, no_profile=True)
         setup_to_wifi(virtual)
@@ -301,6 +320,17 @@ class PortalHttpTests:
             assert ipad.portal_post(virtual, ENROLL_URL, {}).code == "UNREACHABLE"
             mock.replace(responses.POST, ENROLL_URL, status=403, json={"code": "NO_PROFILE"})
             assert ipad.portal_post(virtual, ENROLL_URL, {}).code == "NO_PROFILE"
+
+    def test_a_managed_device_checks_in_when_it_starts(self, organization, portal) -> None:
+        virtual, _ = ipad_with_profile(organization)
+        setup_to_wifi(virtual)
+        ipad.remote_management_continue(virtual)
+        walk_panes(virtual)
+        ipad.power_off(virtual)
+        portal.checkin["state"] = "pendingReset"
+        ipad.power_on(virtual)
+        assert portal.calls[-1][0] == CHECKIN_URL
+        assert virtual.pane == "home" and virtual.mdm_state == "pendingReset"
 
     def test_the_pending_reset_state_is_shown_in_settings(self, organization, portal) -> None:
         virtual, _ = ipad_with_profile(organization)
