@@ -19,7 +19,13 @@
     root.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       if (select.dataset.enhanced) return;
       select.dataset.enhanced = "1";
-      select.addEventListener("change", function () { select.form.submit(); });
+      select.addEventListener("change", function () {
+        // htmx navigation moves the address bar without rendering the top bar again: come back
+        // to the page the user is on now, not the one the shell was first loaded for.
+        var next = select.form.querySelector("input[name=next]");
+        if (next) next.value = window.location.pathname + window.location.search;
+        select.form.submit();
+      });
     });
   }
 

@@ -6,6 +6,7 @@ import pytest
 
 from mock_apple.setup_panes import panes_after_activation
 from tests.browser.conftest import screenshot
+from tests.browser.steps import ipad_continue_through_panes, ipad_pane, ipad_setup_to_activation
 from tests.mock_apple.conftest import (
     dep_server,  # noqa: F401  (the mock Apple process)
     live,
@@ -22,27 +23,15 @@ class VirtualIpadBrowserTests:
         page.goto(f"{dep_server}/ipad/?q=DMPQ000001")
         page.click("button:has-text('Power on')")
         screen = page.locator("#screen")
-
-        def pane() -> str:
-            return str(screen.get_attribute("data-pane"))
-
-        assert pane() == "hello"
-        page.click(".hello-continue")
-        page.click("button[value=en]")
-        page.click("button[value=FR]")
-        page.click("button[value=eduroam]")
-        page.wait_for_function("document.querySelector('#screen').dataset.pane === 'not_managed'")
+        assert ipad_pane(page) == "hello"
+        ipad_setup_to_activation(page, network="eduroam")
+        assert ipad_pane(page) == "not_managed"
         assert "No organisation manages this iPad" in screen.inner_text()
         page.click("button:has-text('Continue')")
         page.wait_for_function("document.querySelector('#screen').dataset.pane !== 'not_managed'")
-        seen = []
-        while pane().startswith("pane:"):
-            current = pane()
-            seen.append(current[5:])
-            page.click("#screen .setup-actions .ios-button")
-            page.wait_for_function(f"document.querySelector('#screen').dataset.pane !== '{current}'")
+        seen = ipad_continue_through_panes(page)
         assert seen == panes_after_activation(None, language="en")
-        assert pane() == "home"
+        assert ipad_pane(page) == "home"
         screenshot(page, "ipad-home-unmanaged")
 
         page.click("button[value=settings]")

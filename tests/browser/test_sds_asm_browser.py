@@ -17,9 +17,9 @@ from mock_apple.models import Organization
 from mock_apple.models import Person as ApplePerson
 from sds.models import AppleRosterSync, Person
 from tests.browser.conftest import screenshot
+from tests.browser.steps import apple_signin
 from tests.browser.test_sds import bad_roster, report_rows, settled
 from tests.conftest import PASSWORD
-from tests.mock_apple.conftest import PASSWORD as APPLE_PASSWORD
 from tests.mock_apple.conftest import dep_server, live, organization_create  # noqa: F401
 from tests.sds.apple import apple_token
 from tests.sds.conftest import SAMPLES
@@ -137,9 +137,7 @@ class SchoolDataSyncToAppleSchoolManagerBrowserTests:
             page.click(".commandbar >> text=Open Apple School Manager")
         apple = opened.value
         apple.wait_for_load_state()
-        apple.fill("#id_apple_id", "admin@appleid.contoso.edu")
-        apple.fill("#id_password", APPLE_PASSWORD)
-        apple.click("form:not(.signin-foot) button[type=submit]")
+        apple_signin(apple)
         apple.wait_for_url(f"{dep_server}/asm/people/")
         assert "24 people" in apple.locator("#people-grid").inner_text()
         apple.select_option("#people-role", "student")

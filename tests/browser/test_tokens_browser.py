@@ -14,12 +14,11 @@ import pytest
 
 from asm_portal import clock
 from tests.browser.conftest import portal_signin, screenshot
+from tests.browser.steps import APPLE_ID, apple_signin, asm_server_token, portal_token_upload
 from tests.conftest import ARTIFACTS
-from tests.mock_apple.conftest import PASSWORD as APPLE_PASSWORD
 from tests.mock_apple.conftest import dep_server, live, organization_create  # noqa: F401
 from tokens.models import EnrollmentProgramToken
 
-APPLE_ID = "admin@appleid.contoso.edu"
 SERVER = "Lycée Jean Moulin - Intune"
 
 
@@ -54,9 +53,7 @@ class TokenBrowserTests:
         apple.wait_for_load_state()
         apple.select_option("#signin-language", "fr")
         apple.wait_for_function("document.documentElement.lang === 'fr'")
-        apple.fill("#id_apple_id", APPLE_ID)
-        apple.fill("#id_password", APPLE_PASSWORD)
-        apple.click("form:not(.signin-foot) button[type=submit]")
+        apple_signin(apple)
         apple.wait_for_url(f"{dep_server}/push/")
         apple.set_input_files("#id_csr", csr.value.path())
         apple.click("form[action$='/push/create/'] button[type=submit]")
@@ -80,24 +77,15 @@ class TokenBrowserTests:
             page.click("text=Créer un jeton via Apple School Manager")
         asm = opened.value
         asm.wait_for_url(f"{dep_server}/asm/devices/")  # already signed in to Apple
-        asm.click(".asm-nav >> text=Serveurs de gestion des appareils mobiles")
-        asm.click("text=Ajouter un serveur MDM")
-        asm.fill("#id_name", SERVER)
-        asm.set_input_files("#id_certificate", public_key.value.path())
-        asm.click("text=Enregistrer le serveur MDM")
-        with asm.expect_download() as server_token:
-            asm.click("text=Obtenir un jeton")
-        assert server_token.value.suggested_filename.endswith("_smime.p7m")
-        asm.click(".asm-nav >> text=Affectations d’appareil")
-        asm.fill("#id_serials", "DMPQ000001 DMPQ000002 DMPQ000003")
-        asm.select_option("#id_server", label=SERVER)
-        asm.click("button:has-text('OK')")
+        server_token = asm_server_token(
+            asm,
+            server=SERVER,
+            public_key=public_key.value.path(),
+            serials=["DMPQ000001", "DMPQ000002", "DMPQ000003"],
+        )
+        assert server_token.suggested_filename.endswith("_smime.p7m")
         assert "3 appareils ont été affectés" in asm.locator(".notice-success").inner_text()
-
-        page.bring_to_front()
-        page.fill("#id_apple_id", APPLE_ID)
-        page.set_input_files("#id_token", server_token.value.path())
-        page.click(".upload-form button[type=submit]")
+        portal_token_upload(page, server_token=server_token)
         page.wait_for_selector(f".blade-title:has-text('{SERVER} | Vue d’ensemble')")
 
         token = EnrollmentProgramToken.objects.get()

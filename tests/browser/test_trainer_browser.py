@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from asm_portal import clock
-from tests.browser.conftest import screenshot
-from tests.conftest import PASSWORD
+from tests.browser.conftest import portal_signin, screenshot
 from tests.mock_apple.conftest import dep_server  # noqa: F401
 from tests.trainer.conftest import (  # noqa: F401
     apple_token_create,
@@ -20,14 +19,6 @@ from tests.trainer.conftest import (  # noqa: F401
 )
 
 
-def sign_in(page, portal: str, user) -> None:
-    page.goto(f"{portal}/signin/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{portal}/")
-
-
 @pytest.mark.browser
 @pytest.mark.integration
 @live
@@ -36,7 +27,7 @@ class TrainerBrowserTests:
     def test_tour_clock_and_drill(self, live_server, trainer_user, page, dep_server) -> None:  # noqa: F811
         apple = apple_token_create(dep_server, inventory=20, assigned=5)
         portal = live_server.url
-        sign_in(page, portal, trainer_user)
+        portal_signin(page, portal, trainer_user.username)
 
         # The tour: the top-bar button opens the docked panel; step 1 is done (a token exists).
         panel = page.locator("[data-testid=tour-panel]")

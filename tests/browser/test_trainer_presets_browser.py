@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from tests.browser.conftest import screenshot
-from tests.conftest import PASSWORD
+from tests.browser.conftest import portal_signin, screenshot
+from tests.browser.steps import preset_reset
 from tests.mock_apple.conftest import dep_server, live, organization_create  # noqa: F401
 from tests.trainer.conftest import trainer_user  # noqa: F401
 from tokens.models import EnrollmentProgramToken
@@ -21,22 +19,16 @@ def test_a_trainer_resets_to_token_ready(live_server, dep_server, trainer_user, 
     organization_create(devices=0)
     portal = live_server.url
 
-    page.goto(f"{portal}/signin/")
-    page.fill("input[name=username]", trainer_user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{portal}/")
-
+    portal_signin(page, portal, trainer_user.username)
     page.goto(f"{portal}/trainer/presets/")
-    row = page.locator("tr[data-preset=token-ready]")
-    row.locator("text=Reset to this preset").click()
-    page.wait_for_selector("#pane >> text=This action will permanently delete")
-    screenshot(page, "trainer-preset-confirm")
-    started = time.monotonic()
-    page.click("#pane button:has-text('Reset')")
-    toast = page.wait_for_selector(".toast >> text=Tenant reset to “Token ready”", timeout=20_000)
-    elapsed = time.monotonic() - started
-    assert "40 devices" in toast.inner_text()
+
+    def confirm() -> None:
+        page.wait_for_selector("#pane >> text=This action will permanently delete")
+        screenshot(page, "trainer-preset-confirm")
+
+    toast, elapsed = preset_reset(page, "token-ready", on_confirm=confirm)
+    assert "Tenant reset to “Token ready”" in toast
+    assert "40 devices" in toast
     assert elapsed < 10
     screenshot(page, "trainer-preset-done")
 

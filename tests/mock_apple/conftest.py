@@ -126,10 +126,13 @@ def server_with_token(
 @pytest.fixture(scope="session")
 def dep_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
     """The mock Apple service in its own process over the test databases, shared by the session:
-    tests create their rows in committed transactions (`live`), the process reads them."""
+    tests create their rows in committed transactions (`live`), the process reads them.
+
+    Threaded, as in the demo: a virtual iPad's enrollment calls the portal, which calls back for
+    Apple's device CA while the first request is still open (one thread would deadlock)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=REPO,
         env=subprocess_env(ASM_SERVICE="apple"),
         stdout=subprocess.DEVNULL,

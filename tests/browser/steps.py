@@ -1,0 +1,106 @@
+"""Steps the browser tests share: what a trainer or an administrator does in the portal, the mock
+Apple School Manager and on a virtual iPad. Selectors avoid visible text where they can, so the
+same step serves an English and a French test."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tests.mock_apple.conftest import PASSWORD as APPLE_PASSWORD
+
+APPLE_ID = "admin@appleid.contoso.edu"
+
+
+# --- Trainer mode --------------------------------------------------------------------------------
+
+
+def preset_reset(
+    page: Any, key: str, *, on_confirm: Callable[[], None] | None = None, timeout: float = 20_000
+) -> tuple[str, float]:
+    """Reset the tenant to preset `key` from the presets table on the page (the Trainer blade or
+    its Scenario presets blade): the confirmation pane (`on_confirm` sees it), then Reset.
+    Returns the toast's text and the seconds from the click on Reset to the toast."""
+    page.locator(f"tr[data-preset={key}] a.button").click()
+    page.locator("#pane form button[type=submit]").wait_for()
+    if on_confirm:
+        on_confirm()
+    started = time.monotonic()
+    page.click("#pane form button[type=submit]")
+    toast = page.wait_for_selector(".toast >> text=Tenant reset to", timeout=timeout)
+    return toast.inner_text(), time.monotonic() - started
+
+
+# --- Apple School Manager (the mock, in its own tab) ---------------------------------------------
+
+
+def apple_signin(page: Any, apple_id: str = APPLE_ID) -> None:
+    """Sign in on the mock Apple sign-in page the tab is showing."""
+    page.fill("#id_apple_id", apple_id)
+    page.fill("#id_password", APPLE_PASSWORD)
+    page.click("form:not(.signin-foot) button[type=submit]")
+
+
+def asm_server_token(asm: Any, *, server: str, public_key: str, serials: list[str]) -> Any:
+    """In Apple School Manager: add the MDM server `server` with the portal's public key (.pem),
+    download its server token (.p7m), then assign `serials` to it. Returns the token's download;
+    the tab ends on Device Assignments with Apple's notice."""
+    asm.click(".asm-nav a[href$='/asm/mdm-servers/']")
+    asm.click("a.button-primary[href$='/asm/mdm-servers/add/']")
+    asm.fill("#id_name", server)
+    asm.set_input_files("#id_certificate", public_key)
+    asm.click(".form-actions button[type=submit]")
+    with asm.expect_download() as server_token:
+        asm.click("form[action$='/token/'] button[type=submit]")
+    asm.click(".asm-nav a[href$='/asm/assignments/']")
+    asm.fill("#id_serials", " ".join(serials))
+    asm.select_option("#id_server", label=server)
+    asm.click(".form-actions button[type=submit]")
+    asm.locator(".notice-success").wait_for()
+    return server_token.value
+
+
+def portal_token_upload(page: Any, *, server_token: Any, apple_id: str = APPLE_ID) -> None:
+    """Back in the portal's Add token blade: the Apple ID and the .p7m, then Upload."""
+    page.bring_to_front()
+    page.fill("#id_apple_id", apple_id)
+    page.set_input_files("#id_token", server_token.path())
+    page.click(".upload-form button[type=submit]")
+
+
+# --- The virtual iPad -----------------------------------------------------------------------------
+
+
+def ipad_pane(page: Any) -> str:
+    return str(page.locator("#screen").get_attribute("data-pane"))
+
+
+def ipad_wait_pane_change(page: Any, current: str, timeout: float = 15_000) -> None:
+    page.wait_for_function(
+        "current => document.querySelector('#screen').dataset.pane !== current", arg=current, timeout=timeout
+    )
+
+
+def ipad_setup_to_activation(page: Any, *, network: str | None = None) -> None:
+    """From « hello »: English, France, a Wi-Fi network (the first one, else `network`); the device
+    activates with Apple."""
+    page.locator("#screen[data-pane=hello]").wait_for()
+    page.click(".hello-continue")
+    page.click("button[value=en]")
+    page.click("button[value=FR]")
+    page.click(
+        f"#screen button[name=network][value={network}]" if network else "#screen button[name=network]"
+    )
+    ipad_wait_pane_change(page, "wifi", timeout=30_000)
+
+
+def ipad_continue_through_panes(page: Any) -> list[str]:
+    """Continue on every Setup Assistant pane (« pane:<key> ») the device shows; returns their keys."""
+    seen = []
+    while ipad_pane(page).startswith("pane:"):
+        current = ipad_pane(page)
+        seen.append(current[5:])
+        page.click("#screen .setup-actions .ios-button")
+        ipad_wait_pane_change(page, current)
+    return seen
