@@ -34,7 +34,7 @@ from mock_apple.models import (
     SharedIPadUser,
     VirtualDevice,
 )
-from mock_apple.setup_panes import OS_VERSION, panes_after_activation
+from mock_apple.setup_panes import OS_VERSION, hardware_capabilities, panes_after_activation
 
 DB = "apple"
 USER_AGENT = f"MDM-Device/1.0 (iPad; iPadOS {OS_VERSION})"
@@ -287,8 +287,18 @@ def activate(virtual: VirtualDevice) -> VirtualDevice:
 
 
 def _panes(virtual: VirtualDevice) -> list[str]:
+    device = virtual.device
     return panes_after_activation(
-        virtual.activation, family=virtual.device.device_family, language=virtual.language or "en"
+        virtual.activation,
+        family=device.device_family,
+        language=virtual.language or "en",
+        capabilities=device_capabilities(device),
+    )
+
+
+def device_capabilities(device: Device) -> frozenset[str]:
+    return hardware_capabilities(
+        model=device.model, description=device.description, family=device.device_family
     )
 
 

@@ -29,11 +29,31 @@ class Pane:
     min_os: str
     until: str | None = None  # the release that removed the pane
     families: frozenset[str] = frozenset({"iPad", "iPhone"})
+    needs: str = ""  # a hardware capability (CELLULAR, INTELLIGENCE) the pane needs
     button: str | Promise = _("Continue")
     secondary: str | Promise | None = None
 
 
 IPHONE = frozenset({"iPhone"})
+CELLULAR = "cellular"
+INTELLIGENCE = "intelligence"
+# Models of the mock's catalogue whose chip runs Apple Intelligence (M1 and later, A17 Pro):
+# Setup Assistant offers it on those only. Every iPad of the catalogue is Wi-Fi only; iPhones
+# have a cellular radio, so only they are asked to add a cellular plan.
+_INTELLIGENCE_MODELS = frozenset({"iPad Air (5th generation)", "iPad Pro 11-inch (4th generation)"})
+
+
+def hardware_capabilities(*, model: str, description: str, family: str) -> frozenset[str]:
+    """What the hardware can do, from Apple's model name and description."""
+    found = set()
+    if family == "iPhone" or "CELLULAR" in description.upper():
+        found.add(CELLULAR)
+    if model in _INTELLIGENCE_MODELS:
+        found.add(INTELLIGENCE)
+    return frozenset(found)
+
+
+ALL_CAPABILITIES = frozenset({CELLULAR, INTELLIGENCE})
 
 PANES: tuple[Pane, ...] = (
     Pane(
@@ -111,6 +131,7 @@ PANES: tuple[Pane, ...] = (
         _("Cellular Setup"),
         _("Add a cellular plan to use mobile data."),
         "12.0",
+        needs=CELLULAR,
         secondary=_("Set Up Later in Settings"),
     ),
     Pane("WatchMigration", _("Apple Watch"), _("Move data from your Apple Watch."), "11.0", families=IPHONE),
@@ -154,6 +175,7 @@ PANES: tuple[Pane, ...] = (
         _("Apple Intelligence"),
         _("The personal intelligence system that helps you write and express yourself."),
         "18.0",
+        needs=INTELLIGENCE,
         secondary=_("Set Up Later in Settings"),
     ),
     Pane(
@@ -204,12 +226,19 @@ def _version(value: str) -> tuple[int, ...]:
     return tuple(int(part) for part in value.split("."))
 
 
-def pane_applies(pane: Pane, *, os_version: str, family: str, language: str) -> bool:
-    """Whether the device shows this pane at all: its OS range, its family, its language."""
+def pane_applies(
+    pane: Pane,
+    *,
+    os_version: str,
+    family: str,
+    language: str,
+    capabilities: frozenset[str] = ALL_CAPABILITIES,
+) -> bool:
+    """Whether the device shows this pane at all: its OS range, family, hardware and language."""
     version = _version(os_version)
     if version < _version(pane.min_os) or (pane.until and version >= _version(pane.until)):
         return False
-    if family not in pane.families:
+    if family not in pane.families or (pane.needs and pane.needs not in capabilities):
         return False
     return not (pane.key == "TermsOfAddress" and language not in TERMS_OF_ADDRESS_LANGUAGES)
 
@@ -220,6 +249,7 @@ def panes_after_activation(
     os_version: str = OS_VERSION,
     family: str = "iPad",
     language: str = "en",
+    capabilities: frozenset[str] = ALL_CAPABILITIES,
 ) -> list[str]:
     """The skip keys of the panes to show after Remote Management, in Apple's order.
 
@@ -235,5 +265,7 @@ def panes_after_activation(
         pane.key
         for pane in PANES
         if pane.key not in skipped
-        and pane_applies(pane, os_version=os_version, family=family, language=language)
+        and pane_applies(
+            pane, os_version=os_version, family=family, language=language, capabilities=capabilities
+        )
     ]

@@ -34,6 +34,8 @@ from devices.directory import directory_users_seed
 from devices.models import Device, EnrollmentState
 from devices.services import profile_assign
 from mock_apple import crypto
+from mock_apple.ipad import device_capabilities
+from mock_apple.models import Device as AppleDevice
 from mock_apple.models import Person, RosterClass
 from mock_apple.models import Profile as AppleProfile
 from mock_apple.setup_panes import panes_after_activation
@@ -285,10 +287,13 @@ class Ipad:
         assert self.pane == "hello"
 
 
-def _expected_panes(profile: EnrollmentProfile) -> list[str]:
-    """What the profile makes the device show, as Apple's configuration of it says."""
+def _expected_panes(profile: EnrollmentProfile, serial: str) -> list[str]:
+    """What the profile makes this device show, as Apple's configuration of it says."""
     configuration = AppleProfile.objects.get(profile_uuid=profile.apple_profile_uuid).data
-    after = [f"pane:{key}" for key in panes_after_activation(configuration, language="en")]
+    hardware = device_capabilities(AppleDevice.objects.get(serial_number=serial))
+    after = [
+        f"pane:{key}" for key in panes_after_activation(configuration, language="en", capabilities=hardware)
+    ]
     configuring = ["configuring"] if configuration.get("await_device_configured") else []
     return [*BEFORE_ACTIVATION, "remote_management", *after, *configuring, "home"]
 
@@ -332,7 +337,7 @@ class DistributeBrowserTests:
         ipad.continue_panes()
         # A Shared iPad skips every pane after activation whatever the profile hides; it waits
         # for its final configuration (with user affinity, as the 2017 article's profile has).
-        assert ipad.panes() == ["off", *_expected_panes(profile)]
+        assert ipad.panes() == ["off", *_expected_panes(profile, serial)]
         assert ipad.panes() == [
             "off",
             "hello",
@@ -451,7 +456,7 @@ class DistributeBrowserTests:
         ipad.setup_until_activation()
         ipad.tap("button:has-text('Enroll This iPad')")
         ipad.continue_panes()
-        assert ipad.panes() == _expected_panes(library)
+        assert ipad.panes() == _expected_panes(library, serial)
         assert "pane:Siri" not in ipad.panes() and "pane:Privacy" in ipad.panes()
         assert ipad.pane == "home"
         assert page.locator("#screen .home-name").inner_text() == f"LIB-{serial}"
@@ -486,7 +491,7 @@ class DistributeBrowserTests:
             "document.querySelector('#screen') && document.querySelector('#screen').dataset.pane !== 'authenticate'"
         )
         ipad.continue_panes()
-        expected = _expected_panes(profile)
+        expected = _expected_panes(profile, serial)
         assert ipad.panes() == ["off", *expected[:5], "authenticate", *expected[5:]]
         device = Device.objects.get(serial_number=serial)
         assert device.enrollment_state == EnrollmentState.ENROLLED

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mock_apple.ipad import device_capabilities
+from mock_apple.models import Device
 from mock_apple.setup_panes import panes_after_activation
 from tests.browser.conftest import screenshot
 from tests.browser.steps import ipad_continue_through_panes, ipad_pane, ipad_setup_to_activation
@@ -30,7 +32,12 @@ class VirtualIpadBrowserTests:
         page.click("button:has-text('Continue')")
         page.wait_for_function("document.querySelector('#screen').dataset.pane !== 'not_managed'")
         seen = ipad_continue_through_panes(page)
-        assert seen == panes_after_activation(None, language="en")
+        assert seen == panes_after_activation(
+            None,
+            language="en",
+            capabilities=device_capabilities(Device.objects.get(serial_number="DMPQ000001")),
+        )
+        assert "SIMSetup" not in seen  # a Wi-Fi iPad
         assert ipad_pane(page) == "home"
         screenshot(page, "ipad-home-unmanaged")
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from mock_apple.setup_panes import PANES, panes_after_activation
+from mock_apple.setup_panes import (
+    CELLULAR,
+    INTELLIGENCE,
+    PANES,
+    hardware_capabilities,
+    panes_after_activation,
+)
 
 
 class SetupPanesTests:
@@ -32,3 +38,23 @@ class SetupPanesTests:
         assert "ActionButton" in panes_after_activation(None, family="iPhone")
         assert "TermsOfAddress" in panes_after_activation(None, language="fr")
         assert "TermsOfAddress" not in panes_after_activation(None, language="en")
+
+    def test_panes_that_need_hardware_the_device_lacks_are_not_shown(self) -> None:
+        wifi_ipad = hardware_capabilities(
+            model="iPad (10th generation)", description="IPAD 10TH GEN WI-FI 64GB BLUE", family="iPad"
+        )
+        assert wifi_ipad == frozenset()
+        shown = panes_after_activation(None, capabilities=wifi_ipad)
+        assert "SIMSetup" not in shown and "Intelligence" not in shown and "Siri" in shown
+
+        air = hardware_capabilities(
+            model="iPad Air (5th generation)", description="IPAD AIR 5TH GEN WI-FI 64GB BLUE", family="iPad"
+        )
+        assert air == {INTELLIGENCE}
+        assert "Intelligence" in panes_after_activation(None, capabilities=air)
+
+        iphone = hardware_capabilities(
+            model="iPhone 15", description="IPHONE 15 128GB BLACK", family="iPhone"
+        )
+        assert iphone == {CELLULAR}
+        assert "SIMSetup" in panes_after_activation(None, family="iPhone", capabilities=iphone)
