@@ -436,13 +436,18 @@ def _token_apply(
     token.org_name = str(account.get("org_name") or "")[:200]
     token.org_id = str(account.get("org_id") or "")[:64]
     token.server_uuid = account["server_uuid"].strip()[:64]
+    token.data_sharing_consent = token.data_sharing_consent or key.data_sharing_consent
+    _credentials_apply(token, credentials, server_token.access_token_expiry)
+
+
+def _credentials_apply(token: EnrollmentProgramToken, credentials: OAuthCredentials, expires_at: Any) -> None:
+    """A server token's OAuth values onto the token (not saved yet); Apple's last error is gone."""
     token.consumer_key = credentials.consumer_key
     token.consumer_key_sha256 = _consumer_key_digest(credentials.consumer_key)
     token.consumer_secret = credentials.consumer_secret
     token.access_token = credentials.access_token
     token.access_secret = credentials.access_secret
-    token.expires_at = server_token.access_token_expiry
-    token.data_sharing_consent = token.data_sharing_consent or key.data_sharing_consent
+    token.expires_at = expires_at
     token.last_sync_error_code = ""
     token.last_sync_error_at = None
     token.modified_at = clock.now()
@@ -610,15 +615,7 @@ def token_credentials_replace(
 ) -> None:
     """Install a server token Apple issued again for the token's MDM server (a trainer clearing
     a revocation drill): the same MDM server, new OAuth values, no error state left."""
-    token.consumer_key = credentials.consumer_key
-    token.consumer_key_sha256 = _consumer_key_digest(credentials.consumer_key)
-    token.consumer_secret = credentials.consumer_secret
-    token.access_token = credentials.access_token
-    token.access_secret = credentials.access_secret
-    token.expires_at = expires_at
-    token.last_sync_error_code = ""
-    token.last_sync_error_at = None
-    token.modified_at = clock.now()
+    _credentials_apply(token, credentials, expires_at)
     token.save()
 
 
