@@ -31,7 +31,7 @@ from asm_portal import clock
 from asm_portal.services import audit_record
 from devices.directory import directory_user_find
 from devices.identity import DeviceIdentity
-from devices.models import Device, DeviceAppInstall, DirectoryUser, EnrollmentState
+from devices.models import ENROLLED_STATES, Device, DeviceAppInstall, DirectoryUser, EnrollmentState
 from profiles.choices import Affinity, AuthMethod
 from profiles.models import EnrollmentProfile
 from profiles.rules import render_device_name
@@ -39,7 +39,6 @@ from tokens.models import EnrollmentProgramToken
 
 AUDIT_CATEGORY = "Enrollment"
 TICKET_SALT = "devices.enrollment.ticket"
-ENROLLED_STATES = (EnrollmentState.ENROLLED, EnrollmentState.PENDING_RESET)
 
 
 class EnrollmentRefused(Exception):
