@@ -263,9 +263,10 @@ def _enroll(
     user: DirectoryUser | None = None
     if needs_setup_assistant_user(profile):
         given = claims.raw.get("user")
-        ticket = given.get("ticket") if isinstance(given, dict) else None
-        user = enrollment_ticket_user(ticket, serial=device.serial_number, token_id=token.pk)
-        claimed_upn = given.get("upn") if isinstance(given, dict) else None
+        if not isinstance(given, dict):
+            given = {}
+        user = enrollment_ticket_user(given.get("ticket"), serial=device.serial_number, token_id=token.pk)
+        claimed_upn = given.get("upn")
         if user is None or (claimed_upn and str(claimed_upn).lower() != user.upn.lower()):
             raise EnrollmentRefused(
                 403,
@@ -385,10 +386,14 @@ def device_configuration_install(*, device_id: int) -> bool:
 def _enrolled_device(token_id: int, identity: DeviceIdentity) -> Device:
     device = _device(_token(token_id), identity.serial_number)
     if device.enrollment_state not in ENROLLED_STATES or device.udid != identity.udid:
-        raise EnrollmentRefused(
-            403, "DEVICE_NOT_ENROLLED", _("This device is not enrolled. Erase it and set it up again.")
-        )
+        raise _not_enrolled()
     return device
+
+
+def _not_enrolled() -> EnrollmentRefused:
+    return EnrollmentRefused(
+        403, "DEVICE_NOT_ENROLLED", _("This device is not enrolled. Erase it and set it up again.")
+    )
 
 
 def device_checkin(*, token_id: int, identity: DeviceIdentity) -> dict[str, Any]:
@@ -423,9 +428,7 @@ def device_erased(*, token_id: int, identity: DeviceIdentity) -> dict[str, Any]:
     with transaction.atomic():
         device = _device(token, identity.serial_number)
         if device.udid and device.udid != identity.udid:
-            raise EnrollmentRefused(
-                403, "DEVICE_NOT_ENROLLED", _("This device is not enrolled. Erase it and set it up again.")
-            )
+            raise _not_enrolled()
         DeviceAppInstall.objects.filter(device=device).delete()
         now = clock.now()
         device.enrollment_state = EnrollmentState.NOT_CONTACTED
