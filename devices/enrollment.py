@@ -35,6 +35,7 @@ from devices.models import ENROLLED_STATES, Device, DeviceAppInstall, DirectoryU
 from profiles.choices import Affinity, AuthMethod
 from profiles.models import EnrollmentProfile
 from profiles.rules import render_device_name
+from profiles.services import configuration_web_url, enrollment_url
 from tokens.models import EnrollmentProgramToken
 
 AUDIT_CATEGORY = "Enrollment"
@@ -128,12 +129,8 @@ def enrollment_ticket_user(ticket: Any, *, serial: str, token_id: int) -> Direct
 # --- Rules ---------------------------------------------------------------------------------
 
 
-def authenticate_url(token_id: int) -> str:
-    return f"{settings.PORTAL_BASE_URL}/enroll/{token_id}/authenticate/"
-
-
-def checkin_url(token_id: int) -> str:
-    return f"{settings.PORTAL_BASE_URL}/enroll/{token_id}/checkin/"
+def checkin_url(token: EnrollmentProgramToken) -> str:
+    return f"{enrollment_url(token)}checkin/"
 
 
 def needs_setup_assistant_user(profile: EnrollmentProfile) -> bool:
@@ -272,7 +269,7 @@ def _enroll(
                 403,
                 "AUTHENTICATION_REQUIRED",
                 error_messages()["AUTHENTICATION_REQUIRED"],
-                authenticate_url=authenticate_url(token.pk),
+                authenticate_url=configuration_web_url(token),
             )
     now = clock.now()
     name = device_name_for(profile, device)
@@ -313,7 +310,7 @@ def _enroll(
         "supervised": profile.supervised,
         "removable": not profile.locked_enrollment,
         "await_configuration": profile.await_final_configuration,
-        "checkin_url": checkin_url(token.pk),
+        "checkin_url": checkin_url(token),
         "user": {"upn": user.upn, "display_name": user.display_name} if user else None,
         "company_portal": has_company_portal(profile),
     }
