@@ -21,8 +21,8 @@ from django.utils.translation import gettext_noop
 
 from asm_portal import clock
 from asm_portal.services import audit_record
-from devices.enrollment import AUDIT_CATEGORY, ENROLLED_STATES, has_company_portal
-from devices.models import Device, DeviceAppInstall, DirectoryUser
+from devices.enrollment import AUDIT_CATEGORY, has_company_portal
+from devices.models import ENROLLED_STATES, Device, DeviceAppInstall, DirectoryUser
 from profiles.choices import AuthMethod
 
 CATALOGUE = Path(__file__).resolve().parent / "data" / "company_apps.json"

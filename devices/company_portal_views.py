@@ -23,7 +23,7 @@ from devices import company_portal
 from devices.company_portal import CompanyPortalRefused
 from devices.directory import DirectorySignInRefused, directory_sign_in, directory_user_find
 from devices.enrollment_views import framable_by_apple
-from devices.models import DirectoryUser
+from devices.models import Device, DirectoryUser
 
 COMPANY_PORTAL_SESSION = "company_portal"
 
@@ -47,6 +47,18 @@ def _render(request: HttpRequest, context: dict[str, Any], status: int = 200) ->
     return render(request, "devices/company_portal/app.html", context, status=status)
 
 
+def _device(context: dict[str, Any]) -> Device | None:
+    """The device of `context["serial"]`, put in the context; None, and why in `refused`, when
+    the Company Portal does not work on it."""
+    try:
+        device = company_portal.company_portal_device(context["serial"])
+    except CompanyPortalRefused as refused:
+        context["refused"] = refused.message
+        return None
+    context["device"] = device
+    return device
+
+
 @login_not_required
 @require_GET
 @framable_by_apple
@@ -54,13 +66,10 @@ def home(request: HttpRequest) -> HttpResponse:
     """Sign-in, or the user's devices and the company's apps."""
     serial = _serial(request)
     context: dict[str, Any] = {"serial": serial, "notice": request.GET.get("notice", "")[:300]}
-    try:
-        device = company_portal.company_portal_device(serial)
-    except CompanyPortalRefused as refused:
-        context["refused"] = refused.message
+    device = _device(context)
+    if device is None:
         return _render(request, context)
     user = _signed_in(request, serial)
-    context["device"] = device
     if user is None:
         return _render(request, context)
     installed = company_portal.installed_bundle_ids(device)
@@ -82,12 +91,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def sign_in(request: HttpRequest) -> HttpResponse:
     serial = _serial(request)
     context: dict[str, Any] = {"serial": serial, "upn": request.POST.get("upn", "")[:254]}
-    try:
-        device = company_portal.company_portal_device(serial)
-    except CompanyPortalRefused as refused:
-        context["refused"] = refused.message
+    device = _device(context)
+    if device is None:
         return _render(request, context)
-    context["device"] = device
     try:
         user = directory_sign_in(
             upn=context["upn"], password=request.POST.get("password", ""), ip_address=client_ip(request)

@@ -41,16 +41,9 @@ def directory_users_seed(*, password: str) -> list[DirectoryUser]:
     users = []
     hashed = make_password(password)
     for upn, name, title in DEMO_DIRECTORY_USERS:
+        fields = {"display_name": name, "job_title": title, "password": hashed, "enabled": True}
         user, _created = DirectoryUser.objects.update_or_create(
-            upn=upn,
-            defaults={"display_name": name, "job_title": title, "password": hashed, "enabled": True},
-            create_defaults={
-                "display_name": name,
-                "job_title": title,
-                "password": hashed,
-                "enabled": True,
-                "created_at": clock.now(),
-            },
+            upn=upn, defaults=fields, create_defaults={**fields, "created_at": clock.now()}
         )
         users.append(user)
     return users

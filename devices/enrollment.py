@@ -31,15 +31,15 @@ from asm_portal import clock
 from asm_portal.services import audit_record
 from devices.directory import directory_user_find
 from devices.identity import DeviceIdentity
-from devices.models import Device, DeviceAppInstall, DirectoryUser, EnrollmentState
+from devices.models import ENROLLED_STATES, Device, DeviceAppInstall, DirectoryUser, EnrollmentState
 from profiles.choices import Affinity, AuthMethod
 from profiles.models import EnrollmentProfile
 from profiles.rules import render_device_name
+from profiles.services import configuration_web_url, enrollment_url
 from tokens.models import EnrollmentProgramToken
 
 AUDIT_CATEGORY = "Enrollment"
 TICKET_SALT = "devices.enrollment.ticket"
-ENROLLED_STATES = (EnrollmentState.ENROLLED, EnrollmentState.PENDING_RESET)
 
 
 class EnrollmentRefused(Exception):
@@ -129,12 +129,8 @@ def enrollment_ticket_user(ticket: Any, *, serial: str, token_id: int) -> Direct
 # --- Rules ---------------------------------------------------------------------------------
 
 
-def authenticate_url(token_id: int) -> str:
-    return f"{settings.PORTAL_BASE_URL}/enroll/{token_id}/authenticate/"
-
-
-def checkin_url(token_id: int) -> str:
-    return f"{settings.PORTAL_BASE_URL}/enroll/{token_id}/checkin/"
+def checkin_url(token: EnrollmentProgramToken) -> str:
+    return f"{enrollment_url(token)}checkin/"
 
 
 def needs_setup_assistant_user(profile: EnrollmentProfile) -> bool:
@@ -264,15 +260,16 @@ def _enroll(
     user: DirectoryUser | None = None
     if needs_setup_assistant_user(profile):
         given = claims.raw.get("user")
-        ticket = given.get("ticket") if isinstance(given, dict) else None
-        user = enrollment_ticket_user(ticket, serial=device.serial_number, token_id=token.pk)
-        claimed_upn = given.get("upn") if isinstance(given, dict) else None
+        if not isinstance(given, dict):
+            given = {}
+        user = enrollment_ticket_user(given.get("ticket"), serial=device.serial_number, token_id=token.pk)
+        claimed_upn = given.get("upn")
         if user is None or (claimed_upn and str(claimed_upn).lower() != user.upn.lower()):
             raise EnrollmentRefused(
                 403,
                 "AUTHENTICATION_REQUIRED",
                 error_messages()["AUTHENTICATION_REQUIRED"],
-                authenticate_url=authenticate_url(token.pk),
+                authenticate_url=configuration_web_url(token),
             )
     now = clock.now()
     name = device_name_for(profile, device)
@@ -313,7 +310,7 @@ def _enroll(
         "supervised": profile.supervised,
         "removable": not profile.locked_enrollment,
         "await_configuration": profile.await_final_configuration,
-        "checkin_url": checkin_url(token.pk),
+        "checkin_url": checkin_url(token),
         "user": {"upn": user.upn, "display_name": user.display_name} if user else None,
         "company_portal": has_company_portal(profile),
     }
@@ -386,10 +383,14 @@ def device_configuration_install(*, device_id: int) -> bool:
 def _enrolled_device(token_id: int, identity: DeviceIdentity) -> Device:
     device = _device(_token(token_id), identity.serial_number)
     if device.enrollment_state not in ENROLLED_STATES or device.udid != identity.udid:
-        raise EnrollmentRefused(
-            403, "DEVICE_NOT_ENROLLED", _("This device is not enrolled. Erase it and set it up again.")
-        )
+        raise _not_enrolled()
     return device
+
+
+def _not_enrolled() -> EnrollmentRefused:
+    return EnrollmentRefused(
+        403, "DEVICE_NOT_ENROLLED", _("This device is not enrolled. Erase it and set it up again.")
+    )
 
 
 def device_checkin(*, token_id: int, identity: DeviceIdentity) -> dict[str, Any]:
@@ -424,9 +425,7 @@ def device_erased(*, token_id: int, identity: DeviceIdentity) -> dict[str, Any]:
     with transaction.atomic():
         device = _device(token, identity.serial_number)
         if device.udid and device.udid != identity.udid:
-            raise EnrollmentRefused(
-                403, "DEVICE_NOT_ENROLLED", _("This device is not enrolled. Erase it and set it up again.")
-            )
+            raise _not_enrolled()
         DeviceAppInstall.objects.filter(device=device).delete()
         now = clock.now()
         device.enrollment_state = EnrollmentState.NOT_CONTACTED

@@ -24,6 +24,10 @@ class EnrollmentState(models.TextChoices):
     BLOCKED = "blocked", _("Blocked")
 
 
+# The states of a device that has enrolled (a Reset required device is still managed).
+ENROLLED_STATES = (EnrollmentState.ENROLLED, EnrollmentState.PENDING_RESET)
+
+
 class ProfileStatus(models.TextChoices):
     """Apple's `profile_status`, and what the last assignment answered when Apple refused it."""
 

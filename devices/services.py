@@ -34,6 +34,7 @@ from asm_portal import clock, roles
 from asm_portal.models import Notification
 from asm_portal.services import audit_record, notification_send
 from devices.models import (
+    ENROLLED_STATES,
     AssignmentDevice,
     DeletedDevice,
     Device,
@@ -71,7 +72,6 @@ AUDIT_TOKEN = "Enrollment program token"
 MAX_SELECTION = 1000
 # Apple advises at most 1,000 serial numbers per assignment call.
 APPLE_BATCH = 1000
-ENROLLED_STATES = (EnrollmentState.ENROLLED, EnrollmentState.PENDING_RESET)
 
 
 class SyncRefused(Exception):
