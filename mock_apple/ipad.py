@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from django.core import signing
 from django.db import transaction
 
 from mock_apple import clock, crypto, roster, services
@@ -204,7 +205,7 @@ def ticket_upn(ticket: str) -> str:
     payload = ticket.split(":", 1)[0]
     compressed = payload.startswith(".")
     try:
-        raw = base64.urlsafe_b64decode(payload.lstrip(".") + "=" * (-len(payload.lstrip(".")) % 4))
+        raw = signing.b64_decode(payload.lstrip(".").encode())
         data = json.loads(zlib.decompress(raw) if compressed else raw)
     except (ValueError, zlib.error):
         return ""
