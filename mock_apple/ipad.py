@@ -14,6 +14,7 @@ import secrets
 import zlib
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from cryptography import x509
@@ -317,8 +318,6 @@ def remote_management_continue(virtual: VirtualDevice) -> VirtualDevice:
 def authentication_url(virtual: VirtualDevice, return_url: str) -> str:
     """The portal's sign-in page for the web view: the profile's configuration_web_url, or for
     legacy Setup Assistant authentication the enrollment URL's authenticate/ (amendment)."""
-    from urllib.parse import urlencode
-
     base = (virtual.activation or {}).get(
         "configuration_web_url"
     ) or f"{_enrollment_url(virtual)}authenticate/"
