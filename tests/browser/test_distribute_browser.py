@@ -43,6 +43,7 @@ from profiles import rules
 from profiles.models import EnrollmentProfile
 from profiles.services import profile_create
 from tests.browser.conftest import directory_sign_in_fill, portal_signin, screenshot
+from tests.browser.steps import ipad_pane, ipad_wait_pane_change
 from tests.conftest import (
     ARTIFACTS,
     PASSWORD,
@@ -238,7 +239,7 @@ class Ipad:
 
     @property
     def pane(self) -> str:
-        return str(self.page.locator("#screen").get_attribute("data-pane"))
+        return ipad_pane(self.page)
 
     def panes(self) -> list[str]:
         return list(self.page.evaluate("JSON.parse(sessionStorage.getItem('panes') || '[]')"))
@@ -250,9 +251,7 @@ class Ipad:
         """Tap, then wait for the screen to move on."""
         before = self.pane
         self.page.click(f"#screen {selector}")
-        self.page.wait_for_function(
-            f"document.querySelector('#screen').dataset.pane !== {before!r}", timeout=timeout
-        )
+        ipad_wait_pane_change(self.page, before, timeout=timeout)
 
     def power_on(self) -> None:
         if self.pane == "off":
@@ -271,9 +270,7 @@ class Ipad:
         while self.pane.startswith("pane:"):
             self.tap(".setup-actions .ios-button")
         if self.pane == "configuring":
-            self.page.wait_for_function(
-                "document.querySelector('#screen').dataset.pane !== 'configuring'", timeout=30_000
-            )
+            ipad_wait_pane_change(self.page, "configuring", timeout=30_000)
 
     def settings(self, *pages: str) -> None:
         self.page.click("#screen button[value=settings]")
