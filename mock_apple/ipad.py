@@ -14,12 +14,14 @@ import secrets
 import zlib
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from django.core import signing
 from django.db import transaction
 
 from mock_apple import clock, crypto, roster, services
@@ -204,7 +206,7 @@ def ticket_upn(ticket: str) -> str:
     payload = ticket.split(":", 1)[0]
     compressed = payload.startswith(".")
     try:
-        raw = base64.urlsafe_b64decode(payload.lstrip(".") + "=" * (-len(payload.lstrip(".")) % 4))
+        raw = signing.b64_decode(payload.lstrip(".").encode())
         data = json.loads(zlib.decompress(raw) if compressed else raw)
     except (ValueError, zlib.error):
         return ""
@@ -316,8 +318,6 @@ def remote_management_continue(virtual: VirtualDevice) -> VirtualDevice:
 def authentication_url(virtual: VirtualDevice, return_url: str) -> str:
     """The portal's sign-in page for the web view: the profile's configuration_web_url, or for
     legacy Setup Assistant authentication the enrollment URL's authenticate/ (amendment)."""
-    from urllib.parse import urlencode
-
     base = (virtual.activation or {}).get(
         "configuration_web_url"
     ) or f"{_enrollment_url(virtual)}authenticate/"

@@ -69,24 +69,18 @@ def _virtual(serial: str) -> VirtualDevice:
     return ipad.virtual_device_of(device)
 
 
-def _screen_context(request: HttpRequest, virtual: VirtualDevice, **extra: Any) -> dict[str, Any]:
+def _screen_context(virtual: VirtualDevice, **extra: Any) -> dict[str, Any]:
     configuration = virtual.activation or {}
-    return_url = settings.APPLE_PUBLIC_URL + reverse(
-        "ipad_authenticated", args=[virtual.device.serial_number]
-    )
     context: dict[str, Any] = {
         "virtual": virtual,
         "device": virtual.device,
         "serial": virtual.device.serial_number,
         "is_iphone": virtual.device.device_family == "iPhone",
-        "family": virtual.device.device_family,
         "configuration": configuration,
         "organization_name": configuration.get("organization_name") or virtual.device.organization.name,
         "enrollment": virtual.enrollment or {},
         "now": clock.now(),
         "os_version": OS_VERSION,
-        "languages": ipad.LANGUAGES,
-        "regions": ipad.REGIONS,
         "networks": ipad.WIFI_NETWORKS,
         "shared": ipad.is_shared(virtual),
         "company_portal": ipad.company_portal_available(virtual),
@@ -97,9 +91,12 @@ def _screen_context(request: HttpRequest, virtual: VirtualDevice, **extra: Any) 
         context["pane"] = BY_KEY.get(pane[5:])
         context["android_hidden"] = "Android" in (configuration.get("skip_setup_items") or [])
     if pane == "authenticate":
+        return_url = settings.APPLE_PUBLIC_URL + reverse(
+            "ipad_authenticated", args=[virtual.device.serial_number]
+        )
         context["auth_url"] = ipad.authentication_url(virtual, return_url)
         context["modern_auth"] = bool(configuration.get("configuration_web_url"))
-    if pane == "home" and ipad.is_shared(virtual) and not virtual.session_kind:
+    if pane == "home" and context["shared"] and not virtual.session_kind:
         context["classes"] = ipad.signin_classes(virtual)
         if virtual.signin_class:
             context["people"] = ipad.class_people(virtual.signin_class)
@@ -121,7 +118,7 @@ def _render_screen(request: HttpRequest, virtual: VirtualDevice, **extra: Any) -
     """The screen alone for htmx, the whole device page otherwise; in the device's language."""
     template = "mock_apple/ipad/device.html#screen" if _htmx(request) else "mock_apple/ipad/device.html"
     with translation.override(virtual.language or "en"):
-        context = _screen_context(request, virtual, **extra)
+        context = _screen_context(virtual, **extra)
         return render(request, template, context)
 
 

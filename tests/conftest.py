@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -146,10 +147,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@pytest.fixture
-def apple_server(transactional_db: None, django_db_blocker: Any) -> Iterator[str]:
-    """The mock Apple service in its own process, on its own port, over the test databases."""
-    port = free_port()
+@contextmanager
+def apple_service(
+    port: int, *, host: str = "127.0.0.1", threading: bool = True, quiet: bool = True, **env: str
+) -> Iterator[str]:
+    """The mock Apple service in its own process on `port`, over the test databases; yields its
+    base URL (on `host`) once it answers, stops it afterwards. `env` adds to its environment."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -157,17 +160,26 @@ def apple_server(transactional_db: None, django_db_blocker: Any) -> Iterator[str
             "runserver",
             f"127.0.0.1:{port}",
             "--noreload",
-            "--nothreading",
+            *([] if threading else ["--nothreading"]),
         ],
         cwd=REPO,
-        env=subprocess_env(ASM_SERVICE="apple"),
+        env=subprocess_env(ASM_SERVICE="apple", **env),
+        stdout=subprocess.DEVNULL if quiet else None,
+        stderr=subprocess.DEVNULL if quiet else None,
     )
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"http://{host}:{port}"
     try:
         wait_for_http(f"{base_url}/health", process)
         yield base_url
     finally:
         stop(process)
+
+
+@pytest.fixture
+def apple_server(transactional_db: None, django_db_blocker: Any) -> Iterator[str]:
+    """The mock Apple service in its own process, on its own port, over the test databases."""
+    with apple_service(free_port(), threading=False, quiet=False) as base_url:
+        yield base_url
 
 
 def worker_log(queue: str) -> str:

@@ -17,8 +17,6 @@ Screenshots in test-artifacts/distribute-*.png.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -43,15 +41,15 @@ from profiles import rules
 from profiles.models import EnrollmentProfile
 from profiles.services import profile_create
 from tests.browser.conftest import directory_sign_in_fill, portal_signin, screenshot
+from tests.browser.steps import ipad_pane, ipad_wait_pane_change
 from tests.conftest import (
     ARTIFACTS,
     PASSWORD,
-    REPO,
+    apple_service,
     celery_worker_start,
     free_port,
     stop,
     subprocess_env,
-    wait_for_http,
     worker_log,
 )
 from tests.mock_apple.conftest import live, organization_create
@@ -88,24 +86,16 @@ def apple_for_devices(live_server: Any, django_db_setup: None) -> Iterator[str]:
     the portal's SameSite=Lax cookies go along in the frames), another port. Threaded: a device
     request to the portal makes the portal fetch Apple's device CA from this same process."""
     port = free_port()
-    base_url = f"http://{urlsplit(live_server.url).hostname}:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=REPO,
-        env=subprocess_env(
-            ASM_SERVICE="apple",
-            PORTAL_BASE_URL=live_server.url,
-            APPLE_PUBLIC_URL=base_url,
-            APPLE_BASE_URL=base_url,
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_http(f"{base_url}/health", process)
+    host = str(urlsplit(live_server.url).hostname)
+    base_url = f"http://{host}:{port}"
+    with apple_service(
+        port,
+        host=host,
+        PORTAL_BASE_URL=live_server.url,
+        APPLE_PUBLIC_URL=base_url,
+        APPLE_BASE_URL=base_url,
+    ):
         yield base_url
-    finally:
-        stop(process)
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +228,7 @@ class Ipad:
 
     @property
     def pane(self) -> str:
-        return str(self.page.locator("#screen").get_attribute("data-pane"))
+        return ipad_pane(self.page)
 
     def panes(self) -> list[str]:
         return list(self.page.evaluate("JSON.parse(sessionStorage.getItem('panes') || '[]')"))
@@ -250,9 +240,7 @@ class Ipad:
         """Tap, then wait for the screen to move on."""
         before = self.pane
         self.page.click(f"#screen {selector}")
-        self.page.wait_for_function(
-            f"document.querySelector('#screen').dataset.pane !== {before!r}", timeout=timeout
-        )
+        ipad_wait_pane_change(self.page, before, timeout=timeout)
 
     def power_on(self) -> None:
         if self.pane == "off":
@@ -271,9 +259,7 @@ class Ipad:
         while self.pane.startswith("pane:"):
             self.tap(".setup-actions .ios-button")
         if self.pane == "configuring":
-            self.page.wait_for_function(
-                "document.querySelector('#screen').dataset.pane !== 'configuring'", timeout=30_000
-            )
+            ipad_wait_pane_change(self.page, "configuring", timeout=30_000)
 
     def settings(self, *pages: str) -> None:
         self.page.click("#screen button[value=settings]")

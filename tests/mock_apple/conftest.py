@@ -5,8 +5,6 @@ Schemas, and a Django test client wired like the mock Apple process."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from importlib import import_module
@@ -23,7 +21,7 @@ from requests_oauthlib import OAuth1
 
 from mock_apple import auth, services
 from mock_apple.models import AppleAccount, Device, MdmServer, Organization, PurchaseOrder
-from tests.conftest import REPO, free_port, stop, subprocess_env, wait_for_http
+from tests.conftest import REPO, apple_service, free_port
 
 SCHEMAS = REPO / "tests" / "fixtures" / "apple-dep-schemas"
 PASSWORD = "Apple-Pass-42!"
@@ -130,20 +128,8 @@ def dep_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
 
     Threaded, as in the demo: a virtual iPad's enrollment calls the portal, which calls back for
     Apple's device CA while the first request is still open (one thread would deadlock)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=REPO,
-        env=subprocess_env(ASM_SERVICE="apple"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{base_url}/health", process)
+    with apple_service(free_port()) as base_url:
         yield base_url
-    finally:
-        stop(process)
 
 
 class DepClient:

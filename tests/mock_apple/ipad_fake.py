@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_apple import crypto, ipad, services
+from mock_apple import ipad, services
 from mock_apple.models import Device, MdmServer, Organization, VirtualDevice
 from tests.mock_apple.conftest import server_with_token
 
@@ -61,11 +61,7 @@ class FakePortal:
 
     def post(self, virtual: VirtualDevice, url: str, payload: dict[str, Any]) -> ipad.PortalAnswer:
         body = json.dumps(payload).encode()
-        headers = crypto.device_request_headers(
-            certificate_pem_text=virtual.certificate_pem,
-            key_pem=crypto.decrypt(virtual.private_key_encrypted),
-            body=body,
-        )
+        headers = ipad.signed_headers(virtual, body)
         serial, udid = ipad.device_identity_verify(
             certificate_b64=headers["X-Apple-Device-Certificate"],
             signature_b64=headers["X-Apple-Device-Signature"],
