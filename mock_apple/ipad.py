@@ -30,6 +30,7 @@ from mock_apple.models import (
     CertificateAuthority,
     Device,
     DeviceEvent,
+    MdmServer,
     Person,
     Profile,
     RosterClass,
@@ -151,7 +152,7 @@ def activation_for(device: Device) -> Activation:
         else None
     )
     if profile is None:
-        return Activation(None, server.name, "NO_PROFILE", server.enrollment_url)
+        return Activation(None, server.name, "NO_PROFILE", server_enrollment_url(server))
     configuration = {
         **FLAG_DEFAULTS,
         **profile.data,
@@ -165,7 +166,16 @@ def activation_for(device: Device) -> Activation:
         )
         # A later sync of the MDM server reports the new status.
         DeviceEvent.objects.create(mdm_server=server, device=device, op_type="modified", op_date=now)
-    return Activation(configuration, server.name, None, server.enrollment_url)
+    return Activation(configuration, server.name, None, server_enrollment_url(server))
+
+
+def server_enrollment_url(server: MdmServer) -> str:
+    """The `url` of the last profile defined on the MDM server: a device assigned there without a
+    profile still reports to it, so that the MDM can record the failure."""
+    url = (
+        Profile.objects.filter(mdm_server=server).order_by("-id").values_list("data__url", flat=True).first()
+    )
+    return str(url or "")
 
 
 # --- Talking to the MDM ---------------------------------------------------------------------

@@ -102,9 +102,6 @@ class MdmServer(models.Model):
     certificate_uploaded_at = models.DateTimeField(null=True, blank=True)
     # Fault injection: the DEP API answers 403 ACCESS_DENIED for this server's tokens.
     access_denied = models.BooleanField(default=False)
-    # The `url` of the last profile defined on this server (POST /profile): a device assigned
-    # here without a profile still reports to it, so that the MDM can record the failure.
-    enrollment_url = models.CharField(max_length=2000, blank=True)
 
     class Meta:
         constraints = [

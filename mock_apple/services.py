@@ -518,12 +518,9 @@ def _profile_fields_set(server: MdmServer, devices: list[Device], now: Any, **fi
 
 
 def profile_define(*, server: MdmServer, data: dict[str, Any]) -> Profile:
-    with transaction.atomic(using=DB):
-        # Remembered so that a device assigned here without a profile can still report to the MDM.
-        MdmServer.objects.filter(pk=server.pk).update(enrollment_url=data.get("url", ""))
-        return Profile.objects.create(
-            mdm_server=server, profile_uuid=uuid.uuid4().hex.upper(), data=data, created_at=clock.now()
-        )
+    return Profile.objects.create(
+        mdm_server=server, profile_uuid=uuid.uuid4().hex.upper(), data=data, created_at=clock.now()
+    )
 
 
 def profile_assign(
