@@ -30,13 +30,6 @@ def preset_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
-def preset_section(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The presets table alone, for the trainer home to load in place."""
-    roles.require_trainer(request.user)
-    return render_fragment(request, "trainer/_presets.html", {"presets": presets.presets()})
-
-
 @require_http_methods(["GET", "POST"])
 def preset_reset(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     """GET: the confirmation in the context pane. POST: reset, in the request for small presets
