@@ -45,6 +45,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             return None
         return trainer_services.tour_state(user, chosen=session.get(SESSION_TOUR_STEP))
 
+    @cache  # the banner asks twice (is there one? its text)
     def demo_clock_banner() -> str:
         return trainer_services.demo_clock_banner_text(clock.offset())
 
@@ -61,5 +62,4 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "unread_count": unread,
         "worker_online": worker_online,
         "apple_public_url": settings.APPLE_PUBLIC_URL,
-        "clock_offset": clock.offset,
     }
