@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -36,16 +37,15 @@ def shell(request: HttpRequest) -> dict[str, Any]:
 
     trainer = roles.is_trainer(user)
     session = getattr(request, "session", {})
-    tour_cache: list[TourState] = []
 
+    @cache
     def tour() -> TourState | None:
         # Computed once per render, and only when the open panel shows it.
         if not trainer:
             return None
-        if not tour_cache:
-            tour_cache.append(trainer_services.tour_state(user, chosen=session.get(SESSION_TOUR_STEP)))
-        return tour_cache[0]
+        return trainer_services.tour_state(user, chosen=session.get(SESSION_TOUR_STEP))
 
+    @cache  # the banner asks twice (is there one? its text)
     def demo_clock_banner() -> str:
         return trainer_services.demo_clock_banner_text(clock.offset())
 
@@ -62,5 +62,4 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "unread_count": unread,
         "worker_online": worker_online,
         "apple_public_url": settings.APPLE_PUBLIC_URL,
-        "clock_offset": clock.offset,
     }

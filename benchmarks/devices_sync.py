@@ -145,6 +145,38 @@ def wait_finished(model: Any, pk: int, active: tuple[str, ...], timeout: float =
     raise TimeoutError(f"{model.__name__} {pk} did not finish in {timeout} s")
 
 
+def scratch_environment(prefix: str, *, database_url: str, apple_port: int, **extra: str) -> None:
+    """Point this process, and the manage.py and gunicorn children it starts, at a scratch
+    environment (never your databases): a temporary var folder (SQLite there), or the given
+    PostgreSQL database dropped and re-created; a new encryption key; no Redis. `extra`: more
+    settings of the benchmark."""
+    from cryptography.fernet import Fernet
+
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ.update(
+        {
+            "ASM_VAR_DIR": str(scratch),
+            "DEBUG": "False",
+            "SECRET_KEY": "benchmark-" + "x" * 40,
+            "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "False",
+            "SESSION_COOKIE_SECURE": "False",
+            "CSRF_COOKIE_SECURE": "False",
+            "LOG_LEVEL": "WARNING",
+            "MOCK_APPLE_CONTROL_TOKEN": "bench-control",
+            "APPLE_BASE_URL": f"http://127.0.0.1:{apple_port}",
+            "DJANGO_SETTINGS_MODULE": "asm_portal.settings",
+            **extra,
+        }
+    )
+    for name in ("APPLE_DATABASE_URL", "CELERY_BROKER_URL", "DATABASE_URL", "REDIS_URL"):
+        os.environ.pop(name, None)
+    if database_url:
+        postgres_create(database_url)
+        os.environ["DATABASE_URL"] = database_url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -169,31 +201,12 @@ def main() -> None:
     )
     options = parser.parse_args()
 
-    from cryptography.fernet import Fernet
-
-    scratch = Path(tempfile.mkdtemp(prefix="devices-bench-"))
-    os.environ.update(
-        {
-            "ASM_VAR_DIR": str(scratch),
-            "DEBUG": "False",
-            "SECRET_KEY": "benchmark-" + "x" * 40,
-            "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "False",
-            "SESSION_COOKIE_SECURE": "False",
-            "CSRF_COOKIE_SECURE": "False",
-            "LOG_LEVEL": "WARNING",
-            "MOCK_APPLE_CONTROL_TOKEN": "bench-control",
-            "APPLE_BASE_URL": f"http://127.0.0.1:{options.apple_port}",
-            "PORTAL_BASE_URL": f"http://127.0.0.1:{options.portal_port}",
-            "DJANGO_SETTINGS_MODULE": "asm_portal.settings",
-        }
+    scratch_environment(
+        "devices-bench-",
+        database_url=options.database_url,
+        apple_port=options.apple_port,
+        PORTAL_BASE_URL=f"http://127.0.0.1:{options.portal_port}",
     )
-    for name in ("APPLE_DATABASE_URL", "CELERY_BROKER_URL", "DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(name, None)
-    if options.database_url:
-        postgres_create(options.database_url)
-        os.environ["DATABASE_URL"] = options.database_url
     if options.redis_url:
         os.environ["REDIS_URL"] = options.redis_url
         import redis

@@ -14,18 +14,15 @@ and the median and the slowest are reported, with the steps of the last run.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.devices_sync import manage, serve  # noqa: E402
-from benchmarks.mock_fetch import postgres_create  # noqa: E402
+from benchmarks.devices_sync import manage, scratch_environment, serve  # noqa: E402
 
 
 def main() -> None:
@@ -40,32 +37,13 @@ def main() -> None:
     parser.add_argument("--presets", default="", help="Comma-separated keys (default: all).")
     options = parser.parse_args()
 
-    from cryptography.fernet import Fernet
-
-    scratch = Path(tempfile.mkdtemp(prefix="presets-bench-"))
-    os.environ.update(
-        {
-            "ASM_VAR_DIR": str(scratch),
-            "DEBUG": "False",
-            "SECRET_KEY": "benchmark-" + "x" * 40,
-            "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "False",
-            "SESSION_COOKIE_SECURE": "False",
-            "CSRF_COOKIE_SECURE": "False",
-            "LOG_LEVEL": "WARNING",
-            "MOCK_APPLE_CONTROL_TOKEN": "bench-control",
-            "APPLE_BASE_URL": f"http://127.0.0.1:{options.apple_port}",
-            "DEMO_PASSWORD": "Bench-pass-123!",
-            "CELERY_TASK_ALWAYS_EAGER": "True",
-            "DJANGO_SETTINGS_MODULE": "asm_portal.settings",
-        }
+    scratch_environment(
+        "presets-bench-",
+        database_url=options.database_url,
+        apple_port=options.apple_port,
+        DEMO_PASSWORD="Bench-pass-123!",
+        CELERY_TASK_ALWAYS_EAGER="True",
     )
-    for name in ("APPLE_DATABASE_URL", "CELERY_BROKER_URL", "DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(name, None)
-    if options.database_url:
-        postgres_create(options.database_url)
-        os.environ["DATABASE_URL"] = options.database_url
     manage("migrate_all", "-v0")
     manage("seed_demo", "--devices", "0")
     apple = serve(options.apple_port, "apple")

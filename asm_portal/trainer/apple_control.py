@@ -22,7 +22,9 @@ class AppleControlError(Exception):
     """The control API could not do what was asked; str() is the translated explanation."""
 
 
-def _call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def _call(
+    method: str, path: str, body: dict[str, Any] | None = None, *, timeout: float = TIMEOUT_SECONDS
+) -> Any:
     token = settings.MOCK_APPLE_CONTROL_TOKEN
     base_url = settings.APPLE_BASE_URL
     if not token:
@@ -35,7 +37,7 @@ def _call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
             f"{base_url}/_mock/{path}",
             json=body,
             headers={"X-Mock-Control-Token": token},
-            timeout=TIMEOUT_SECONDS,
+            timeout=timeout,
         )
     except requests.RequestException:
         raise AppleControlError(
@@ -112,3 +114,12 @@ def server_token_issue(*, server_uuid: str) -> dict[str, str]:
 
 def server_access(*, server_uuid: str, denied: bool) -> None:
     _call("PUT", f"servers/{server_uuid}/access", {"denied": denied})
+
+
+def scenario_build(body: dict[str, Any]) -> dict[str, Any]:
+    """POST /_mock/scenario: the organisation wiped and built again from a trainer preset's Apple
+    part. Up to tens of thousands of devices, so a longer wait than the other calls."""
+    result: dict[str, Any] = _call(
+        "POST", "scenario", body, timeout=max(settings.APPLE_HTTP_TIMEOUT_SECONDS, 300)
+    )
+    return result

@@ -8,14 +8,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
-from asm_portal import roles
 from asm_portal.blades import render_blade, render_fragment
 from asm_portal.http import AuthenticatedHttpRequest
+from asm_portal.roles import trainer_required
 from asm_portal.trainer import presets
 
 
-def _preset_for(request: AuthenticatedHttpRequest, key: str) -> presets.Preset:
-    roles.require_trainer(request.user)
+def _preset_for(key: str) -> presets.Preset:
     try:
         return presets.preset_get(key)
     except presets.PresetNotFound:
@@ -23,26 +22,20 @@ def _preset_for(request: AuthenticatedHttpRequest, key: str) -> presets.Preset:
 
 
 @require_GET
+@trainer_required
 def preset_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    roles.require_trainer(request.user)
     return render_blade(
         request, "trainer/presets.html", {"presets": presets.presets()}, blade="trainer_presets:list"
     )
 
 
-@require_GET
-def preset_section(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The presets table alone, for the trainer home to load in place."""
-    roles.require_trainer(request.user)
-    return render_fragment(request, "trainer/_presets.html", {"presets": presets.presets()})
-
-
 @require_http_methods(["GET", "POST"])
+@trainer_required
 def preset_reset(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     """GET: the confirmation in the context pane. POST: reset, in the request for small presets
     (the page then reloads and shows the toast), through a worker for large ones (a progress
     panel polls the job)."""
-    preset = _preset_for(request, key)
+    preset = _preset_for(key)
     error = ""
     if request.method == "POST":
         if preset.background:
@@ -64,9 +57,9 @@ def preset_reset(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
 
 
 @require_GET
+@trainer_required
 def preset_job(request: AuthenticatedHttpRequest, reset_id: str) -> HttpResponse:
     """The progress panel of a reset run by a worker; when it is done the page reloads (toast)."""
-    roles.require_trainer(request.user)
     job = presets.reset_job_get(reset_id)
     if job is None or job.get("user_id") != request.user.pk:
         raise Http404

@@ -22,7 +22,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import requests
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
@@ -34,6 +33,7 @@ from django.utils.translation import ngettext
 from asm_portal import clock, roles
 from asm_portal.models import Notification
 from asm_portal.services import audit_record, notification_send
+from asm_portal.trainer import apple_control
 
 logger = logging.getLogger(__name__)
 
@@ -241,40 +241,6 @@ def _tenant_wipe() -> None:
                 cursor.execute(f"DELETE FROM {quote(table)}")
 
 
-# --- The mock Apple side -----------------------------------------------------------------------
-
-
-def _apple_scenario(body: dict[str, Any]) -> dict[str, Any]:
-    """POST /_mock/scenario; ResetFailed (translated) when the mock cannot be reached or refuses."""
-    try:
-        response = requests.post(
-            f"{settings.APPLE_BASE_URL}/_mock/scenario",
-            json=body,
-            headers={"X-Mock-Control-Token": settings.MOCK_APPLE_CONTROL_TOKEN},
-            timeout=max(settings.APPLE_HTTP_TIMEOUT_SECONDS, 300),
-        )
-    except requests.RequestException as error:
-        logger.warning("Scenario reset: the mock Apple service cannot be reached: %s", error)
-        raise ResetFailed(
-            _(
-                "The mock Apple service cannot be reached at %(url)s, so nothing was changed. Start it "
-                "(make demo starts it) and try again."
-            )
-            % {"url": settings.APPLE_BASE_URL}
-        ) from None
-    if response.status_code != 201:
-        try:
-            reason = str(response.json().get("error", ""))
-        except ValueError:
-            reason = ""
-        raise ResetFailed(
-            _("The mock Apple service refused the preset (HTTP %(status)s): %(reason)s Nothing was changed.")
-            % {"status": response.status_code, "reason": reason or response.reason}
-        )
-    answer: dict[str, Any] = response.json()
-    return answer
-
-
 # --- The reset ----------------------------------------------------------------------------------
 
 
@@ -348,14 +314,17 @@ class _Build:
             for spec in portal.get("tokens", [])
         }
         self.step("wipe", _("Building the Apple School Manager organisation…"))
-        answer = _apple_scenario(
-            {
-                "apple": self.preset.apple,
-                "seed": self.preset.key,
-                "push_csr": push_request.csr_pem if push_request else "",
-                "server_certificates": {name: key.certificate_pem for name, key in keys.items()},
-            }
-        )
+        try:
+            answer = apple_control.scenario_build(
+                {
+                    "apple": self.preset.apple,
+                    "seed": self.preset.key,
+                    "push_csr": push_request.csr_pem if push_request else "",
+                    "server_certificates": {name: key.certificate_pem for name, key in keys.items()},
+                }
+            )
+        except apple_control.AppleControlError as error:
+            raise ResetFailed(str(error)) from None
         self.outcome.apple_devices = int(answer.get("devices", 0))
         self.step("apple", _("Uploading the push certificate and the tokens…"))
         apple_id = portal.get("apple_id", "")

@@ -8,7 +8,6 @@ app_name = "trainer_presets"
 
 urlpatterns = [
     path("", preset_views.preset_list, name="list"),
-    path("section/", preset_views.preset_section, name="section"),
     path("<slug:key>/reset/", preset_views.preset_reset, name="reset"),
     path("jobs/<str:reset_id>/", preset_views.preset_job, name="job"),
 ]

@@ -24,13 +24,6 @@ def test_list_shows_every_preset(trainer_client) -> None:
 
 
 @pytest.mark.django_db
-def test_section_alone(trainer_client) -> None:
-    response = trainer_client.get("/trainer/presets/section/", **HTMX)
-    assert response.status_code == 200
-    assert 'id="trainer-presets"' in response.content.decode()
-
-
-@pytest.mark.django_db
 def test_confirmation_in_the_pane(trainer_client) -> None:
     response = trainer_client.get("/trainer/presets/token-ready/reset/", **HTMX)
 
@@ -46,7 +39,6 @@ def test_confirmation_in_the_pane(trainer_client) -> None:
     ("path", "method"),
     [
         ("/trainer/presets/", "get"),
-        ("/trainer/presets/section/", "get"),
         ("/trainer/presets/token-ready/reset/", "get"),
         ("/trainer/presets/token-ready/reset/", "post"),
         ("/trainer/presets/jobs/abc/", "get"),
