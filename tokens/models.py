@@ -1,7 +1,7 @@
 """The Apple MDM Push certificate and the enrollment program tokens, as Intune keeps them.
 
 Names follow Microsoft Graph: `applePushNotificationCertificate` and `depOnboardingSetting`.
-Private keys and the four OAuth values are encrypted at rest (asm_portal.crypto).
+Private keys and the four OAuth values are encrypted at rest (encrypted_fields).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from asm_portal import clock
-from asm_portal.crypto import EncryptedTextField
+from encrypted_fields import EncryptedTextField
 
 # Intune warns from 30 days before an expiry (token and push certificate alike).
 EXPIRING_WITHIN = timedelta(days=30)

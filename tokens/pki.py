@@ -53,7 +53,7 @@ def rsa_key_generate() -> rsa.RSAPrivateKey:
 
 
 def private_key_to_pem(key: rsa.RSAPrivateKey) -> str:
-    # Unencrypted PKCS#8: the column that stores it is encrypted at rest (asm_portal.crypto).
+    # Unencrypted PKCS#8: the column that stores it is encrypted at rest (encrypted_fields).
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

@@ -7,7 +7,8 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
 
-from asm_portal import crypto
+import encrypted_fields as crypto
+from asm_portal.crypto import SecretsExceptionReporterFilter
 from tokens.models import TokenEncryptionKey
 
 FIRST = Fernet.generate_key().decode()
@@ -77,4 +78,4 @@ class CryptoTests:
         from django.test import RequestFactory
 
         settings.DEBUG = True
-        assert crypto.SecretsExceptionReporterFilter().is_active(RequestFactory().get("/")) is True
+        assert SecretsExceptionReporterFilter().is_active(RequestFactory().get("/")) is True

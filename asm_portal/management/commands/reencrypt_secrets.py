@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from asm_portal import crypto
+import encrypted_fields
 
 
 class Command(BaseCommand):
@@ -14,5 +14,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        changed = crypto.secrets_reencrypt()
+        changed = encrypted_fields.secrets_reencrypt()
         self.stdout.write(f"{changed} secret(s) encrypted with the current key.")
