@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -66,3 +67,26 @@ def redirect_to_blade(request: HttpRequest, url: str) -> HttpResponse:
             headers={"HX-Location": json.dumps({"path": url, "target": "#journey", "swap": "innerHTML"})},
         )
     return HttpResponseRedirect(url)
+
+
+# --- What the apps above add to a blade of an app below --------------------------------------
+# A lower app's blade may show facts that a higher app owns (the token's device counts, a
+# profile's assigned devices). The higher app registers a provider for that blade from its
+# AppConfig.ready(); the lower app's view asks for `blade_extra_context`, never importing it.
+
+ContextProvider = Callable[..., Mapping[str, Any]]
+_CONTEXT_PROVIDERS: dict[str, list[ContextProvider]] = {}
+
+
+def register_blade_context(blade: str, provider: ContextProvider) -> None:
+    providers = _CONTEXT_PROVIDERS.setdefault(blade, [])
+    if provider not in providers:
+        providers.append(provider)
+
+
+def blade_extra_context(blade: str, **objects: Any) -> dict[str, Any]:
+    """The context every registered provider adds to `blade`, given the blade's objects."""
+    context: dict[str, Any] = {}
+    for provider in _CONTEXT_PROVIDERS.get(blade, []):
+        context.update(provider(**objects))
+    return context

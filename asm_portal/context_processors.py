@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -9,8 +8,6 @@ from django.http import HttpRequest
 
 from asm_portal import clock, navigation, roles, services
 from asm_portal.models import Notification, WorkerHeartbeat
-from asm_portal.trainer import services as trainer_services
-from asm_portal.trainer.services import SESSION_TOUR_OPEN, SESSION_TOUR_STEP, TourState
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -35,28 +32,10 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             taken = services.toasts_take(user=user)
         return taken
 
-    trainer = roles.is_trainer(user)
-    session = getattr(request, "session", {})
-
-    @cache
-    def tour() -> TourState | None:
-        # Computed once per render, and only when the open panel shows it.
-        if not trainer:
-            return None
-        return trainer_services.tour_state(user, chosen=session.get(SESSION_TOUR_STEP))
-
-    @cache  # the banner asks twice (is there one? its text)
-    def demo_clock_banner() -> str:
-        return trainer_services.demo_clock_banner_text(clock.offset())
-
     return {
-        "is_trainer": trainer,
-        "tour_open": trainer and bool(session.get(SESSION_TOUR_OPEN)),
-        "tour": tour,
-        "demo_clock_banner": demo_clock_banner,
         "pending_toasts": pending_toasts,
-        "left_nav": (*navigation.LEFT_NAV, navigation.TRAINER_NAV) if trainer else navigation.LEFT_NAV,
-        "apple_menu": navigation.APPLE_ENROLLMENT_MENU,
+        "left_nav": navigation.left_nav(user),
+        "apple_menu": navigation.menu(navigation.APPLE_ENROLLMENT_MENU),
         "can_change": roles.can_change(user),
         "user_roles": sorted(roles.roles_of(user)),
         "unread_count": unread,

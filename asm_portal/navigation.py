@@ -1,138 +1,158 @@
-"""The shell's navigation: the left rail, the breadcrumb trail and the Apple enrollment menu."""
+"""The shell's navigation: the left rail, the breadcrumb trail and the blade menus.
+
+The core knows only its own blades. Each app registers its blades, left-nav entries and menu
+items from its `AppConfig.ready()` (`<app>/navigation.py`), so that the core never imports
+the apps built on it and each title stays in its own app's catalogue.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from sds.navigation import SDS_BLADES, SDS_NAV, SDS_TOKEN_MENU_ITEM
+Label = str | Promise
 
 
 @dataclass(frozen=True)
 class NavItem:
     key: str
-    label: str | Promise
+    label: Label
     url_name: str
     icon: str
+    order: int = 0
+    # Shown only to users for whom this is true (e.g. the Trainer role); None: everyone.
+    visible: Callable[[Any], bool] | None = None
 
 
-LEFT_NAV = (
-    NavItem("home", _("Home"), "home", "home"),
-    NavItem("enrollment", _("Device enrollment"), "enrollment", "phone_laptop"),
-    NavItem(*SDS_NAV),
-    NavItem("tenant", _("Tenant administration"), "tenant_admin", "settings"),
-)
+@dataclass(frozen=True)
+class Blade:
+    title: Label
+    parent: str | None
+    section: str
 
-# Shown only to the Trainer role (the shell checks roles.is_trainer).
-TRAINER_NAV = NavItem("trainer", _("Trainer mode"), "trainer:home", "wrench")
 
-# Each blade names its parent, which gives the breadcrumb without hand-written trails.
-BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
-    # url name: (title, parent url name, left-nav section)
-    "home": (_("Home"), None, "home"),
-    "enrollment": (_("Device enrollment"), "home", "enrollment"),
-    "apple_enrollment": (_("Apple enrollment"), "enrollment", "enrollment"),
-    "tokens:push_certificate": (
-        _("Apple MDM Push certificate"),
-        "apple_enrollment",
-        "enrollment",
-    ),
-    "tokens:list": (_("Enrollment program tokens"), "apple_enrollment", "enrollment"),
-    "tokens:add": (_("Add enrollment program token"), "tokens:list", "enrollment"),
-    # A token's own blades (renew, delete) render under this one with the token in the trail.
-    "tokens:detail": (_("Enrollment program token"), "tokens:list", "enrollment"),
-    "profiles:list": (
-        _("Enrollment program profiles"),
-        "apple_enrollment",
-        "enrollment",
-    ),
-    "profiles:rules": (_("Profile rules"), "profiles:list", "enrollment"),
-    # Blades under a token or a profile: the views add the token (and profile) to the trail.
-    "profiles:token_profiles": (_("Profiles"), "tokens:list", "enrollment"),
-    "profiles:create": (_("Create profile"), "tokens:list", "enrollment"),
-    "profiles:detail": (_("Enrollment program profile"), "tokens:list", "enrollment"),
-    "profiles:edit": (_("Properties"), "tokens:list", "enrollment"),
-    "profiles:json": (_("View as JSON"), "tokens:list", "enrollment"),
-    "profiles:delete": (_("Delete profile"), "tokens:list", "enrollment"),
-    "profiles:default": (_("Set default profile"), "tokens:list", "enrollment"),
-    "devices:list": (_("Enrollment program devices"), "apple_enrollment", "enrollment"),
-    "devices:sync_choose": (_("Sync"), "devices:list", "enrollment"),
-    "devices:assign": (_("Assign profile"), "devices:list", "enrollment"),
-    "devices:delete": (_("Delete devices"), "devices:list", "enrollment"),
-    # Under its token's Devices blade: the view adds the token, Devices and the serial number.
-    "devices:detail": (_("Enrollment program device"), "tokens:list", "enrollment"),
-    # Blades under a token or a profile: the views add the token (and profile) to the trail.
-    "devices:token_devices": (_("Devices"), "tokens:list", "enrollment"),
-    "devices:sync": (_("Sync"), "tokens:list", "enrollment"),
-    "devices:profile_assignments": (_("Device assignments"), "tokens:list", "enrollment"),
-    "devices:profile_assign": (_("Assign"), "tokens:list", "enrollment"),
-    "devices:assignment": (_("Assignment result"), "tokens:list", "enrollment"),
-    "tenant_admin": (_("Tenant administration"), "home", "tenant"),
-    "audit_logs": (_("Audit logs"), "tenant_admin", "tenant"),
-    "roles": (_("Roles"), "tenant_admin", "tenant"),
-    "directory_users": (_("Users"), "tenant_admin", "tenant"),
-    "notifications": (_("Notifications"), "home", "home"),
-    "trainer:home": (_("Trainer mode"), "home", "trainer"),
-    "trainer_presets:list": (_("Scenario presets"), "trainer:home", "trainer"),
-    "trainer_presets:reset": (_("Reset to this preset"), "trainer_presets:list", "trainer"),
-    **SDS_BLADES,
-}
+@dataclass(frozen=True)
+class MenuItem:
+    url_name: str
+    label: Label
+    icon: str
+    group: str  # the key of a group of the menu
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    key: str
+    label: Label | None
+    order: int
 
 
 @dataclass(frozen=True)
 class Crumb:
-    label: str | Promise
+    label: Label
     url: str
+
+
+_BLADES: dict[str, Blade] = {}
+_LEFT_NAV: list[NavItem] = []
+_MENU_GROUPS: dict[str, dict[str, MenuGroup]] = {}
+_MENU_ITEMS: dict[str, list[MenuItem]] = {}
+
+
+def register_blades(blades: Mapping[str, tuple[Label, str | None, str]]) -> None:
+    """Place blades in the tree: url name → (title, parent url name, left-nav section).
+
+    Each blade names its parent, which gives the breadcrumb without hand-written trails.
+    """
+    for url_name, (title, parent, section) in blades.items():
+        _BLADES[url_name] = Blade(title, parent, section)
+
+
+def register_nav_item(item: NavItem) -> None:
+    if all(existing.key != item.key for existing in _LEFT_NAV):
+        _LEFT_NAV.append(item)
+        _LEFT_NAV.sort(key=lambda entry: entry.order)
+
+
+def register_menu_group(menu: str, group: MenuGroup) -> None:
+    _MENU_GROUPS.setdefault(menu, {})[group.key] = group
+
+
+def register_menu_item(menu: str, item: MenuItem) -> None:
+    items = _MENU_ITEMS.setdefault(menu, [])
+    if all(existing.url_name != item.url_name for existing in items):
+        items.append(item)
+
+
+def left_nav(user: Any) -> list[NavItem]:
+    return [item for item in _LEFT_NAV if item.visible is None or item.visible(user)]
+
+
+def menu(name: str) -> list[tuple[Label | None, list[tuple[str, Label, str]]]]:
+    """A blade menu as the templates read it: (group label, [(url name, label, icon)])."""
+    groups = sorted(_MENU_GROUPS.get(name, {}).values(), key=lambda group: group.order)
+    items = sorted(_MENU_ITEMS.get(name, []), key=lambda item: item.order)
+    shown = []
+    for group in groups:
+        entries = [(item.url_name, item.label, item.icon) for item in items if item.group == group.key]
+        if entries:
+            shown.append((group.label, entries))
+    return shown
+
+
+def blade(url_name: str) -> Blade | None:
+    return _BLADES.get(url_name)
 
 
 def trail(url_name: str) -> list[Crumb]:
     """The ancestors of a blade, outermost first; the blade itself is not repeated."""
     crumbs: list[Crumb] = []
-    parent = BLADES[url_name][1]
+    parent = _BLADES[url_name].parent
     while parent is not None:
-        title, grandparent, _section = BLADES[parent]
-        crumbs.insert(0, Crumb(title, reverse(parent)))
-        parent = grandparent
+        entry = _BLADES[parent]
+        crumbs.insert(0, Crumb(entry.title, reverse(parent)))
+        parent = entry.parent
     return crumbs
 
 
 def section_of(url_name: str) -> str:
-    entry = BLADES.get(url_name)
-    return entry[2] if entry else ""
+    entry = _BLADES.get(url_name)
+    return entry.section if entry else ""
 
 
-APPLE_ENROLLMENT_MENU = (
-    # (group label, [(url name, label, icon)])
-    (None, [("apple_enrollment", _("Overview"), "info")]),
-    (
-        _("Prerequisites"),
-        [("tokens:push_certificate", _("Apple MDM Push certificate"), "certificate")],
-    ),
-    (
-        _("Enrollment program"),
-        [
-            ("tokens:list", _("Enrollment program tokens"), "key"),
-            ("profiles:list", _("Enrollment program profiles"), "document"),
-            ("devices:list", _("Enrollment program devices"), "tablet"),
-        ],
-    ),
-)
+# The menus the core owns; the apps fill them.
+APPLE_ENROLLMENT_MENU = "apple_enrollment"
+# The menu of one enrollment program token (its urls take the token's id).
+TOKEN_MENU = "token"
 
 
-# The menu of one enrollment program token (urls take the token's id). Profiles, Devices and,
-# for Apple School Manager tokens, School Data Sync join it when their apps exist.
-TOKEN_MENU = (
-    # (group label, [(url name, label, icon)])
-    (None, [("tokens:detail", _("Overview"), "info")]),
-    (
-        _("Manage"),
-        [
-            ("profiles:token_profiles", _("Profiles"), "document"),
-            ("devices:token_devices", _("Devices"), "tablet"),
-            SDS_TOKEN_MENU_ITEM,
-        ],
-    ),
-)
+def register() -> None:
+    """The core's own blades, left-nav entries and menu groups (called by AsmPortalConfig.ready)."""
+    register_blades(
+        {
+            "home": (_("Home"), None, "home"),
+            "enrollment": (_("Device enrollment"), "home", "enrollment"),
+            "apple_enrollment": (_("Apple enrollment"), "enrollment", "enrollment"),
+            "tenant_admin": (_("Tenant administration"), "home", "tenant"),
+            "audit_logs": (_("Audit logs"), "tenant_admin", "tenant"),
+            "roles": (_("Roles"), "tenant_admin", "tenant"),
+            "notifications": (_("Notifications"), "home", "home"),
+        }
+    )
+    register_nav_item(NavItem("home", _("Home"), "home", "home", order=0))
+    register_nav_item(NavItem("enrollment", _("Device enrollment"), "enrollment", "phone_laptop", order=10))
+    register_nav_item(NavItem("tenant", _("Tenant administration"), "tenant_admin", "settings", order=90))
+
+    register_menu_group(APPLE_ENROLLMENT_MENU, MenuGroup("overview", None, 0))
+    register_menu_group(APPLE_ENROLLMENT_MENU, MenuGroup("prerequisites", _("Prerequisites"), 10))
+    register_menu_group(APPLE_ENROLLMENT_MENU, MenuGroup("program", _("Enrollment program"), 20))
+    register_menu_item(
+        APPLE_ENROLLMENT_MENU, MenuItem("apple_enrollment", _("Overview"), "info", group="overview")
+    )
+    register_menu_group(TOKEN_MENU, MenuGroup("overview", None, 0))
+    register_menu_group(TOKEN_MENU, MenuGroup("manage", _("Manage"), 10))

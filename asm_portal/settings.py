@@ -169,6 +169,7 @@ INSTALLED_APPS = [
     "profiles",
     "devices",
     "sds",
+    "trainer",
     "mock_apple",
 ]
 
@@ -224,6 +225,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "asm_portal.context_processors.shell",
+                "trainer.context_processors.trainer_shell",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
@@ -374,7 +376,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    "worker-heartbeat": {"task": "asm_portal.tasks.worker_heartbeat", "schedule": 60.0},
+    "worker-heartbeat": {"task": "asm_portal.tasks.worker_heartbeat_task", "schedule": 60.0},
     # Queues the 12-hour delta sync of each token when it is due, and resumes abandoned syncs.
     "devices-syncs-due": {"task": "devices.tasks.syncs_due_task", "schedule": 300.0},
     "devices-removed-purge": {"task": "devices.tasks.removed_devices_purge_task", "schedule": 86400.0},

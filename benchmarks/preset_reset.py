@@ -54,7 +54,7 @@ def main() -> None:
         from django.contrib.auth.models import User
 
         from asm_portal import roles
-        from asm_portal.trainer import presets
+        from trainer import presets
 
         trainer = User.objects.filter(groups__name=roles.TRAINER).order_by("pk").first()
         assert trainer is not None, "seed_demo creates a trainer"

@@ -24,8 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import IntegrityError, transaction
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -54,6 +53,7 @@ from devices.sync import (
     sync_state_for,
 )
 from profiles.models import EnrollmentProfile
+from profiles.services import profile_define_on_apple
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
 from tokens.services import (
@@ -685,16 +685,16 @@ def devices_without_profile_counts(*, token_ids: Iterable[int]) -> dict[int, int
     return dict(rows)
 
 
-def profiles_with_assigned_counts(profiles: QuerySet[EnrollmentProfile]) -> QuerySet[EnrollmentProfile]:
-    """Each profile with `assigned_count`: one indexed count per profile, no join of all devices."""
-    count = (
-        Device.objects.filter(assigned_profile=OuterRef("pk"))
+def assigned_device_counts(*, profile_ids: Iterable[int]) -> dict[int, int]:
+    """The profiles grid's « Assigned devices » column, for the shown profiles in one query."""
+    rows = (
+        Device.objects.filter(assigned_profile_id__in=list(profile_ids))
         .order_by()
-        .values("assigned_profile")
+        .values("assigned_profile_id")
         .annotate(count=Count("id"))
-        .values("count")
+        .values_list("assigned_profile_id", "count")
     )
-    return profiles.annotate(assigned_count=Coalesce(Subquery(count, output_field=IntegerField()), Value(0)))
+    return dict(rows)
 
 
 # --- Deletion ----------------------------------------------------------------------------------
@@ -931,8 +931,6 @@ def _assignment_counts(assignment: ProfileAssignment) -> None:
 
 def _assign_round(assignment: ProfileAssignment) -> int | None:
     """POST /profile/devices for every serial still to do; Apple's throttling delay, if any."""
-    from profiles.services import profile_define_on_apple
-
     profile = assignment.profile
     apple_uuid = profile_define_on_apple(profile=profile)
     client = token_dep_client(token=profile.token)

@@ -168,7 +168,7 @@ def token_devices(request: AuthenticatedHttpRequest, token_id: int) -> HttpRespo
     context = _grid_context(request, token)
     context.update(
         {
-            "token_menu": navigation.TOKEN_MENU,
+            "token_menu": navigation.menu(navigation.TOKEN_MENU),
             "token_menu_selected": "devices:token_devices",
             "apple_error": apple_error_message(token.last_sync_error_code)
             if token.last_sync_error_code

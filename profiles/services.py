@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 
 from asm_portal import clock, roles
 from asm_portal.services import audit_record
-from profiles import apple, graph, rules
+from profiles import apple, graph, rules, signals
 from profiles.certificates import CertificateError, certificate_parse
 from profiles.models import ConfiguratorCertificate, EnrollmentProfile, ProfileSettings
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
+from tokens.services import token_dep_client
 
 logger = logging.getLogger(__name__)
 
@@ -121,8 +122,6 @@ def profile_define_on_apple(*, profile: EnrollmentProfile, force: bool = False) 
     Apple's profiles cannot be changed: an edit defines a new one (a new uuid), which the
     devices of the profile must then be assigned to again.
     """
-    from tokens.services import token_dep_client
-
     body = profile_apple_json(profile)
     digest = _digest(body)
     if profile.apple_profile_uuid and profile.apple_definition_digest == digest and not force:
@@ -278,17 +277,16 @@ def profile_update(
 
 def _devices_reassign_on_commit(profile: EnrollmentProfile) -> None:
     """Apple's profiles cannot change: the edit is a new Apple profile, and the devices assigned
-    the old one are assigned the new one by a task once the edit is saved."""
-    from devices.tasks import profile_reassign_task
-
+    the old one are assigned the new one (by the devices app) once the edit is saved."""
     if profile_assigned_device_count(profile):
-        transaction.on_commit(lambda: profile_reassign_task.delay(profile.pk))
+        transaction.on_commit(
+            lambda: signals.profile_replaced_on_apple.send(sender=EnrollmentProfile, profile=profile)
+        )
 
 
 def profile_assigned_device_count(profile: EnrollmentProfile) -> int:
     """Devices whose assigned profile is this one (the devices app provides the relation)."""
-    related = getattr(profile, "devices", None)
-    return related.count() if related is not None else 0
+    return profile.devices.count()
 
 
 def profile_delete(*, actor: User, profile: EnrollmentProfile) -> None:
@@ -324,9 +322,7 @@ def profile_set_default(*, actor: User, profile: EnrollmentProfile) -> None:
         actor=actor, category=AUDIT_CATEGORY, action="Set default enrollment profile", target=profile
     )
     # Devices already synced without a profile get the new default, as Intune does.
-    from devices.services import default_profile_assign
-
-    default_profile_assign(token_id=profile.token_id)
+    signals.default_profile_set.send(sender=EnrollmentProfile, profile=profile)
 
 
 def rules_edition_set(*, actor: User, edition: str) -> None:

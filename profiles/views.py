@@ -11,13 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from asm_portal import navigation
-from asm_portal.blades import redirect_to_blade, render_blade, render_fragment
+from asm_portal.blades import blade_extra_context, redirect_to_blade, render_blade, render_fragment
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
-from devices.services import profiles_with_assigned_counts
 from profiles import services
 from profiles.choices import Affinity
 from profiles.forms import DefaultProfileForm, ProfileForm, RulesEditionForm, initial_from
@@ -37,8 +36,13 @@ def _get_profile_for_user(request: AuthenticatedHttpRequest, pk: int) -> Enrollm
 
 
 def _profiles() -> QuerySet[EnrollmentProfile]:
-    # With `assigned_count` (the « Assigned devices » column), counted by the devices app.
-    return profiles_with_assigned_counts(EnrollmentProfile.objects.select_related("token"))
+    return EnrollmentProfile.objects.select_related("token")
+
+
+def _grid_context(profiles: QuerySet[EnrollmentProfile]) -> dict[str, Any]:
+    shown = list(profiles)
+    # With `assigned_counts` (the « Assigned devices » column), counted by the devices app.
+    return {"profiles": shown, **blade_extra_context("profiles:grid", profiles=shown)}
 
 
 def _crumbs(
@@ -61,7 +65,7 @@ def profile_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if query:
         profiles = profiles.filter(name__icontains=query)
     context = {
-        "profiles": profiles,
+        **_grid_context(profiles),
         "query": query,
         "tokens": EnrollmentProgramToken.objects.order_by("token_name"),
         "rules": ProfileSettings.load(),
@@ -76,9 +80,9 @@ def token_profiles(request: AuthenticatedHttpRequest, token_id: int) -> HttpResp
     token = _get_token_for_user(request, token_id)
     context = {
         "token": token,
-        "profiles": _profiles().filter(token=token),
+        **_grid_context(_profiles().filter(token=token)),
         "rules": ProfileSettings.load(),
-        "token_menu": navigation.TOKEN_MENU,
+        "token_menu": navigation.menu(navigation.TOKEN_MENU),
         "token_menu_selected": "profiles:token_profiles",
     }
     return render_blade(

@@ -9,8 +9,9 @@ class SdsConfig(AppConfig):
     verbose_name = _("School Data Sync")
 
     def ready(self) -> None:
-        from sds import receivers, signals
+        from sds import navigation, receivers, signals
         from tokens.signals import sds_sharing_changed
 
         signals.roster_imported.connect(receivers.roster_imported, dispatch_uid="sds.apple_roster_sync")
         sds_sharing_changed.connect(receivers.sds_sharing_changed, dispatch_uid="sds.apple_roster_sync")
+        navigation.register()

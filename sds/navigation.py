@@ -1,21 +1,13 @@
-"""Where the School Data Sync blades sit in the shell (merged into asm_portal.navigation).
-
-Kept here so that their titles live in this app's catalogue.
-"""
+"""Where the School Data Sync blades sit in the shell (registered by SdsConfig.ready)."""
 
 from __future__ import annotations
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-# (key, label, url name, icon) of the left-nav item.
-SDS_NAV = ("sds", _("School Data Sync"), "sds:overview", "arrow_sync")
+from asm_portal import navigation
+from asm_portal.navigation import TOKEN_MENU, MenuItem, NavItem
 
-# The item of an enrollment program token's menu (asm_portal.navigation.TOKEN_MENU); the menu
-# shows it for Apple School Manager tokens only.
-SDS_TOKEN_MENU_ITEM = ("tokens:sds", _("School Data Sync"), "people")
-
-# url name: (title, parent url name, left-nav section)
 SDS_BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
     # Under a token (its view adds the token to the trail): « Allow Microsoft School Data Sync… »
     "tokens:sds": (_("School Data Sync"), "tokens:list", "enrollment"),
@@ -51,3 +43,14 @@ SDS_MENU = (
     ),
     (_("Help"), [("sds:samples", _("Sample files"), "document")]),
 )
+
+
+def register() -> None:
+    navigation.register_blades(SDS_BLADES)
+    navigation.register_nav_item(
+        NavItem("sds", _("School Data Sync"), "sds:overview", "arrow_sync", order=20)
+    )
+    # On a token's menu; the menu shows it for Apple School Manager tokens only.
+    navigation.register_menu_item(
+        TOKEN_MENU, MenuItem("tokens:sds", _("School Data Sync"), "people", group="manage", order=20)
+    )

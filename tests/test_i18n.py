@@ -17,8 +17,11 @@ SOURCES = (
     "tokens",
     "profiles",
     "devices",
+    "mdm",
     "sds",
+    "trainer",
     "mock_apple",
+    "encrypted_fields",
     "templates",
     "locale",
     "manage.py",
@@ -47,7 +50,7 @@ def problems(path: Path) -> list[str]:
 class CatalogueTests:
     def test_every_app_has_a_french_catalogue(self) -> None:
         found = {p.relative_to(REPO).parts[0] for p in catalogues(REPO)}
-        assert found >= {"locale", "tokens", "profiles", "devices", "sds", "mock_apple"}
+        assert found >= {"locale", "tokens", "profiles", "devices", "sds", "trainer", "mock_apple"}
 
     @pytest.mark.parametrize("path", catalogues(REPO), ids=lambda p: str(p.relative_to(REPO)))
     def test_committed_catalogue_is_complete(self, path: Path) -> None:

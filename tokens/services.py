@@ -552,13 +552,10 @@ def token_renew(
 def token_sync_request(*, actor: Actor | None, token: EnrollmentProgramToken, reason: str) -> None:
     """Ask for a sync of the token's devices with Apple (Graph syncWithAppleDeviceEnrollmentProgram).
 
-    The request is recorded (Last requested sync) and audited; the devices app queues the sync
-    run, whose task is sent once the caller's transaction commits. A sync already in progress
-    is not doubled.
+    The request is recorded (Last requested sync) and audited; the devices app, which receives
+    `token_sync_requested`, queues the sync run, whose task is sent once the caller's
+    transaction commits. A sync already in progress is not doubled.
     """
-    from devices.models import SyncRun
-    from devices.services import sync_queue
-
     if actor is not None:
         roles.require_change_permission(actor)
     token.last_sync_requested_at = clock.now()
@@ -571,11 +568,7 @@ def token_sync_request(*, actor: Actor | None, token: EnrollmentProgramToken, re
         target_type=AUDIT_TOKEN,
         details={"reason": reason},
     )
-    sync_queue(
-        token=token,
-        trigger=SyncRun.Trigger.TOKEN_UPLOAD,
-        requested_by=actor if isinstance(actor, User) else None,
-    )
+    signals.token_sync_requested.send(sender=EnrollmentProgramToken, token=token, actor=actor)
 
 
 def token_dep_client(*, token: EnrollmentProgramToken) -> DepClient:

@@ -12,14 +12,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from asm_portal import navigation
-from asm_portal.blades import redirect_to_blade, render_blade, render_fragment
+from asm_portal.blades import blade_extra_context, redirect_to_blade, render_blade, render_fragment
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
 from asm_portal.templatetags.ui import when
-from devices.services import devices_without_profile_counts, token_device_counts
-from profiles.models import EnrollmentProfile
 from tokens import services
 from tokens.forms import ConsentForm, PushCertificateUploadForm, SdsSharingForm, TokenUploadForm
 from tokens.models import EnrollmentProgramToken
@@ -143,10 +141,10 @@ def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(tokens, TOKENS_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
-        # « Devices without profiles », for this page's tokens in one query (devices app).
-        "without_profiles": devices_without_profile_counts(token_ids=[token.pk for token in page]),
         "summary": services.tokens_summary(),
         "push_certificate": services.push_certificate_active(),
+        # « Devices without profiles », for this page's tokens (the devices app counts them).
+        **blade_extra_context("tokens:list", tokens=list(page)),
     }
     if request.htmx and request.GET.get("fragment") == "grid":
         return render_fragment(request, "tokens/list.html#grid", context)
@@ -232,9 +230,9 @@ def token_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if token.last_sync_error_code
         else "",
         "deletion_blockers": services.token_deletion_blockers(token=token),
-        "token_menu": navigation.TOKEN_MENU,
-        "default_profile": EnrollmentProfile.objects.filter(token=token, is_default=True).first(),
-        "device_counts": token_device_counts(token=token),
+        "token_menu": navigation.menu(navigation.TOKEN_MENU),
+        # The default profile and the Status tile's device counts, from the apps that own them.
+        **blade_extra_context("tokens:detail", token=token),
     }
     return render_blade(request, "tokens/detail.html", context, blade="tokens:detail")
 
@@ -320,7 +318,7 @@ def _render_sds(
         "form": form,
         "other_shared": shared if shared is not None and shared.pk != token.pk else None,
         "conflict": conflict,
-        "token_menu": navigation.TOKEN_MENU,
+        "token_menu": navigation.menu(navigation.TOKEN_MENU),
         "token_menu_selected": "tokens:sds",
     }
     return render_blade(

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from asm_portal.models import WorkerHeartbeat
-from asm_portal.tasks import worker_heartbeat
+from asm_portal.tasks import worker_heartbeat_task
 from tests.conftest import worker_log
 
 
@@ -16,7 +16,7 @@ from tests.conftest import worker_log
 class WorkerTests:
     def test_a_worker_process_runs_a_queued_task(self, celery_worker) -> None:
         assert not WorkerHeartbeat.objects.exists()
-        worker_heartbeat.delay()
+        worker_heartbeat_task.delay()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not WorkerHeartbeat.objects.exists():
             time.sleep(0.25)

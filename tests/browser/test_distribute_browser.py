@@ -27,7 +27,6 @@ import pytest
 from django.contrib.auth.models import User
 
 from asm_portal.celery import app as celery_app
-from asm_portal.trainer import presets
 from devices.directory import directory_users_seed
 from devices.models import Device, EnrollmentState
 from devices.services import profile_assign
@@ -55,6 +54,7 @@ from tests.conftest import (
 from tests.mock_apple.conftest import live, organization_create
 from tests.trainer.conftest import trainer_user  # noqa: F401
 from tokens.models import EnrollmentProgramToken
+from trainer import presets
 
 BEFORE_ACTIVATION = ["hello", "language", "region", "wifi"]
 # Every pane the device page shows is recorded, even one it leaves at once (sessionStorage: the

@@ -231,9 +231,7 @@ class ProfileAssignRulesTests:
                 batches.append(len(serials))
                 return AssignmentAnswer(devices=dict.fromkeys(serials, "SUCCESS"), retry_after_seconds=None)
 
-        monkeypatch.setattr(
-            "profiles.services.profile_define_on_apple", lambda profile, force=False: "UUID-2"
-        )
+        monkeypatch.setattr(services, "profile_define_on_apple", lambda profile, force=False: "UUID-2")
         monkeypatch.setattr(services, "token_dep_client", lambda token: Client())
         assignment = services.profile_reassign_after_edit(profile_id=profile.pk)
         assert assignment is not None

@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied
 
 from asm_portal import clock
 from asm_portal.models import AuditEvent
-from asm_portal.trainer import services
-from asm_portal.trainer.apple_control import AppleControlError
 from tests.trainer.conftest import control, live
+from trainer import services
+from trainer.apple_control import AppleControlError
 
 
 def apple_offset(base_url: str) -> int:

@@ -7,11 +7,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from asm_portal.models import AuditEvent
-from asm_portal.trainer import apple_control, services
 from tests.trainer.conftest import live, token_create
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
 from tokens.services import token_dep_client
+from trainer import apple_control, services
 
 
 def active(key: str) -> bool:

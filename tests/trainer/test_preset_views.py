@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from asm_portal.models import Notification
-from asm_portal.trainer import presets
 from tests.conftest import HTMX
 from tests.mock_apple.conftest import live
 from tokens.models import EnrollmentProgramToken
+from trainer import presets
 
 
 @pytest.mark.django_db

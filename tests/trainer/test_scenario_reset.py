@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent, ClockOffset, Notification
-from asm_portal.trainer import presets
 from devices.models import Device, ProfileStatus, SyncRun
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer, MockConfig, Person, PushCertificate
@@ -20,6 +19,7 @@ from sds.models import AppleRosterSync, SyncProfile
 from tests.conftest import make_user
 from tests.mock_apple.conftest import live
 from tokens.models import ApplePushCertificate, EnrollmentProgramToken
+from trainer import presets
 
 
 def _portal_counts() -> dict[str, int]:

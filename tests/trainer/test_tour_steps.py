@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from asm_portal import clock
-from asm_portal.trainer import services
 from devices.models import Device, EnrollmentState, SyncRun
 from tests.trainer.conftest import devices_create, profile_create, token_create
 from tokens import services as token_services
+from trainer import services
 
 
 def checks(user) -> dict[str, bool]:

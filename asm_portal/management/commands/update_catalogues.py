@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 
 # Each app keeps its own French catalogue, so that work on one app never touches the
 # catalogue of another; the shell (asm_portal + templates/) uses the root locale/.
-APPS_WITH_CATALOGUES = ("tokens", "profiles", "devices", "sds", "mock_apple")
+APPS_WITH_CATALOGUES = ("tokens", "profiles", "devices", "mdm", "sds", "trainer", "mock_apple")
 IGNORED = (
     ".venv/*",
     "var/*",
@@ -20,6 +20,41 @@ IGNORED = (
     "test-artifacts/*",
     "build/*",
 )
+
+
+def _po_files(catalogues: list[Path]) -> list[Path]:
+    return [path for path in (c / "fr" / "LC_MESSAGES" / "django.po" for c in catalogues) if path.exists()]
+
+
+def _translations(catalogues: list[Path]) -> dict[tuple[str | None, str, str], Any]:
+    """Every translated entry of every catalogue, by (context, msgid, plural msgid)."""
+    import polib  # a development tool, used by this command only
+
+    known: dict[tuple[str | None, str, str], Any] = {}
+    for path in _po_files(catalogues):
+        for entry in polib.pofile(str(path)).translated_entries():
+            known.setdefault((entry.msgctxt, entry.msgid, entry.msgid_plural), entry)
+    return known
+
+
+def _carry_over(catalogues: list[Path], known: dict[tuple[str | None, str, str], Any]) -> int:
+    import polib  # a development tool, used by this command only
+
+    carried = 0
+    for path in _po_files(catalogues):
+        catalogue = polib.pofile(str(path))
+        changed = False
+        for entry in catalogue.untranslated_entries():
+            source = known.get((entry.msgctxt, entry.msgid, entry.msgid_plural))
+            if source is None:
+                continue
+            entry.msgstr = source.msgstr
+            entry.msgstr_plural = dict(source.msgstr_plural)
+            changed = True
+            carried += 1
+        if changed:
+            catalogue.save()
+    return carried
 
 
 class Command(BaseCommand):
@@ -44,10 +79,17 @@ class Command(BaseCommand):
         ignore_root = [
             f"--ignore={pattern}" for pattern in (*IGNORED, *(f"{app}/*" for app in APPS_WITH_CATALOGUES))
         ]
+        catalogues = [root / "locale", *(root / app / "locale" for app in APPS_WITH_CATALOGUES)]
+        known = _translations(catalogues)
         self._run([*admin, *ignore_root], root)
         for app in APPS_WITH_CATALOGUES:
             (root / app / "locale").mkdir(exist_ok=True)
             self._run(admin, root / app)
+        # Code that moved from one app to another takes its translations along: a new entry of
+        # one catalogue gets the translation the same text already had in any catalogue.
+        carried = _carry_over(catalogues, known)
+        if carried:
+            self.stdout.write(f"{carried} translation(s) carried over from another catalogue.")
         if options["compile"]:
             for directory in (root, *(root / app for app in APPS_WITH_CATALOGUES)):
                 self._run(

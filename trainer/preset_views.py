@@ -11,7 +11,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from asm_portal.blades import render_blade, render_fragment
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.roles import trainer_required
-from asm_portal.trainer import presets
+from trainer import presets
 
 
 def _preset_for(key: str) -> presets.Preset:

@@ -33,7 +33,7 @@ from django.utils.translation import ngettext
 from asm_portal import clock, roles
 from asm_portal.models import Notification
 from asm_portal.services import audit_record, notification_send
-from asm_portal.trainer import apple_control
+from trainer import apple_control
 
 logger = logging.getLogger(__name__)
 
@@ -601,7 +601,7 @@ def reset_job_queue(*, actor: Actor, preset_key: str) -> str:
     """Queue the reset for a worker; returns the id its progress is followed by."""
     import uuid
 
-    from asm_portal.trainer.preset_tasks import preset_reset_task
+    from trainer.tasks import preset_reset_task
 
     roles.require_trainer(actor)
     assert isinstance(actor, User)

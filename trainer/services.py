@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent
 from asm_portal.services import audit_record
-from asm_portal.trainer import apple_control
-from asm_portal.trainer.apple_control import AppleControlError
+from trainer import apple_control
+from trainer.apple_control import AppleControlError
 
 Actor = AbstractBaseUser | AnonymousUser
 AUDIT_CATEGORY = "Trainer"

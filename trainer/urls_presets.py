@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from asm_portal.trainer import preset_views
+from trainer import preset_views
 
 app_name = "trainer_presets"
 

@@ -21,8 +21,8 @@ from asm_portal.blades import render_blade
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
 from asm_portal.roles import trainer_required
-from asm_portal.trainer import apple_control, presets, services
-from asm_portal.trainer.forms import ClockMoveForm
+from trainer import apple_control, presets, services
+from trainer.forms import ClockMoveForm
 
 SESSION_TOUR_OPEN = services.SESSION_TOUR_OPEN
 SESSION_TOUR_STEP = services.SESSION_TOUR_STEP

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from asm_portal import roles
-from asm_portal.trainer import presets
+from trainer import presets
 
 
 class Command(BaseCommand):
