@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseLocation
 
 from asm_portal import navigation
 
@@ -39,8 +40,12 @@ def render_blade(
     if htmx and not htmx.history_restore_request:
         response = render(request, f"{template}#journey", context, status=status)
         response.content += render_to_string("ui/_oob.html", context, request).encode()
-        return response
-    return render(request, template, context, status=status)
+    else:
+        response = render(request, template, context, status=status)
+    # One URL answers a fragment to htmx and a page otherwise: caches must keep both apart, or
+    # back/forward could replay a bare fragment as the page.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def render_fragment(
@@ -52,7 +57,25 @@ def render_fragment(
     """A partial for an in-place update (a grid, a pane), with the toasts out of band."""
     response = render(request, template, context, status=status)
     response.content += render_to_string("ui/_oob_toasts.html", context or {}, request).encode()
+    patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def render_pane(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    blade: str,
+    extra_crumbs: list[navigation.Crumb] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """A context pane: its `pane` partial for htmx (opened beside the blade), else a whole blade
+    (a deep link or a browser without JavaScript)."""
+    htmx = getattr(request, "htmx", None)
+    if htmx:
+        return render_fragment(request, f"{template}#pane", context, status=status)
+    return render_blade(request, template, context, blade=blade, extra_crumbs=extra_crumbs, status=status)
 
 
 def redirect_to_blade(request: HttpRequest, url: str) -> HttpResponse:
@@ -62,10 +85,9 @@ def redirect_to_blade(request: HttpRequest, url: str) -> HttpResponse:
     """
     htmx = getattr(request, "htmx", None)
     if htmx:
-        return HttpResponse(
-            status=204,
-            headers={"HX-Location": json.dumps({"path": url, "target": "#journey", "swap": "innerHTML"})},
-        )
+        response = HttpResponseLocation(url, target="#journey", swap="innerHTML")
+        response.status_code = 204
+        return response
     return HttpResponseRedirect(url)
 
 

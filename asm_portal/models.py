@@ -22,11 +22,18 @@ class AuditEvent(models.Model):
         SUCCESS = "success", _("Success")
         FAILURE = "failure", _("Failure")
 
+    class Category(models.TextChoices):
+        # Intune's audit log categories (stored in English, shown in the reader's language).
+        ENROLLMENT = "Enrollment", _("Enrollment")
+        ROLE = "Role", _("Role")
+        SCHOOL_DATA_SYNC = "School Data Sync", _("School Data Sync")
+        TRAINER = "Trainer", _("Trainer")
+
     occurred_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     # Kept apart from the foreign key so the log survives the deletion of the user.
     actor_name = models.CharField(max_length=254)
-    category = models.CharField(max_length=64)
+    category = models.CharField(max_length=64, choices=Category.choices)
     action = models.CharField(max_length=128)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)

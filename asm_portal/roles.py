@@ -19,8 +19,11 @@ ALL_ROLES = (ADMINISTRATOR, READ_ONLY_OPERATOR, TRAINER)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Who acts: a signed-in user of the portal, or (in tasks and device-facing calls) nobody.
+Actor = AbstractBaseUser | AnonymousUser
 
-def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+
+def roles_of(user: Actor) -> set[str]:
     if not user.is_authenticated:
         return set()
     # Cached on the user object: one query per request, however often templates ask.
@@ -33,16 +36,16 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
     return cached
 
 
-def can_change(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_change(user: Actor) -> bool:
     """Administrators change things; read-only operators only look."""
     return ADMINISTRATOR in roles_of(user)
 
 
-def is_trainer(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_trainer(user: Actor) -> bool:
     return TRAINER in roles_of(user)
 
 
-def require_change_permission(user: AbstractBaseUser | AnonymousUser) -> None:
+def require_change_permission(user: Actor) -> None:
     """Services call this, so the rule holds whoever calls them, not only the views."""
     if not can_change(user):
         raise PermissionDenied("This account has read-only access.")
@@ -57,7 +60,7 @@ def admin_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def require_trainer(user: AbstractBaseUser | AnonymousUser) -> None:
+def require_trainer(user: Actor) -> None:
     """Trainer mode (tour, demo clock, fault drills) is for the Trainer role only: being an
     administrator is not enough, so ordinary administrators never move the tenant's clock."""
     if not is_trainer(user):

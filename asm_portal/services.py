@@ -131,7 +131,7 @@ def user_roles_set(*, actor: User, user: User, role_names: list[str]) -> None:
     user.__dict__.pop("_asm_roles", None)
     audit_record(
         actor=actor,
-        category="Role",
+        category=AuditEvent.Category.ROLE,
         action="Update role assignment",
         target=user,
         target_type="User",

@@ -129,7 +129,7 @@ def audit_logs(request: AuthenticatedHttpRequest) -> HttpResponse:
         "query": query,
         "category": category,
         "result": result,
-        "categories": AuditEvent.objects.order_by("category").values_list("category", flat=True).distinct(),
+        "categories": AuditEvent.Category.choices,
         "results": AuditEvent.Result.choices,
     }
     if request.htmx and request.GET.get("fragment") == "grid":

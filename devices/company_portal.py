@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from asm_portal import clock
+from asm_portal.models import AuditEvent
 from asm_portal.services import audit_record
-from devices.enrollment import AUDIT_CATEGORY, has_company_portal
+from devices.enrollment import has_company_portal
 from devices.models import ENROLLED_STATES, Device, DeviceAppInstall, DirectoryUser
 from profiles.choices import AuthMethod
 
@@ -132,7 +133,7 @@ def company_portal_sign_in(*, device: Device, user: DirectoryUser) -> Device:
             audit_record(
                 actor=None,
                 actor_name=user.upn,
-                category=AUDIT_CATEGORY,
+                category=AuditEvent.Category.ENROLLMENT,
                 action="Company Portal: register device user",
                 target=device,
                 details={"user": user.upn},
@@ -175,7 +176,7 @@ def company_app_install(*, device: Device, user: DirectoryUser, bundle_id: str) 
             audit_record(
                 actor=None,
                 actor_name=user.upn,
-                category=AUDIT_CATEGORY,
+                category=AuditEvent.Category.ENROLLMENT,
                 action="Company Portal: install app",
                 target=device,
                 details={"bundle_id": app.bundle_id},

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from asm_portal import clock
+from asm_portal.models import AuditEvent
 from asm_portal.services import audit_record
 from devices.directory import directory_user_find
 from devices.identity import DeviceIdentity
@@ -38,7 +39,6 @@ from profiles.rules import render_device_name
 from profiles.services import configuration_web_url, enrollment_url
 from tokens.models import EnrollmentProgramToken
 
-AUDIT_CATEGORY = "Enrollment"
 TICKET_SALT = "devices.enrollment.ticket"
 
 
@@ -211,7 +211,7 @@ def _fail(device: Device, identity: DeviceIdentity, state: str, code: str, statu
     audit_record(
         actor=None,
         actor_name=_actor(identity),
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.ENROLLMENT,
         action="Enroll device",
         target=device,
         result="failure",
@@ -293,7 +293,7 @@ def _enroll(
     audit_record(
         actor=None,
         actor_name=_actor(identity),
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.ENROLLMENT,
         action="Enroll device",
         target=device,
         details={
@@ -369,7 +369,7 @@ def device_configuration_install(*, device_id: int) -> bool:
         device.save(update_fields=["configuration", "configured_at"])
         audit_record(
             actor=None,
-            category=AUDIT_CATEGORY,
+            category=AuditEvent.Category.ENROLLMENT,
             action="Install device configuration",
             target=device,
             details={"configuration": device.configuration},
@@ -440,7 +440,7 @@ def device_erased(*, token_id: int, identity: DeviceIdentity) -> dict[str, Any]:
         audit_record(
             actor=None,
             actor_name=_actor(identity),
-            category=AUDIT_CATEGORY,
+            category=AuditEvent.Category.ENROLLMENT,
             action="Erase device",
             target=device,
             details={"serial_number": device.serial_number},

@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import formats, timezone
@@ -30,7 +30,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from asm_portal import clock, roles
-from asm_portal.models import Notification
+from asm_portal.models import AuditEvent, Notification
+from asm_portal.roles import Actor
 from asm_portal.services import audit_record, notification_send
 from devices.models import (
     ENROLLED_STATES,
@@ -65,8 +66,6 @@ from tokens.services import (
 
 logger = logging.getLogger(__name__)
 
-Actor = AbstractBaseUser | AnonymousUser
-AUDIT_CATEGORY = "Enrollment"
 AUDIT_TOKEN = "Enrollment program token"
 # The article: the header checkbox selects up to 1,000 listed devices; repeat for more.
 MAX_SELECTION = 1000
@@ -244,7 +243,7 @@ def sync_request(*, actor: Actor, token: EnrollmentProgramToken) -> SyncRun:
         token.last_sync_requested_at = run.requested_at
         audit_record(
             actor=actor,
-            category=AUDIT_CATEGORY,
+            category=AuditEvent.Category.ENROLLMENT,
             action="Request sync of enrollment program token",
             target=token,
             target_type=AUDIT_TOKEN,
@@ -736,7 +735,7 @@ def devices_delete(*, actor: Actor, device_ids: Iterable[Any]) -> int:
         Device.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
         audit_record(
             actor=actor,
-            category=AUDIT_CATEGORY,
+            category=AuditEvent.Category.ENROLLMENT,
             action="Delete enrollment program devices",
             target_type="Enrollment program device",
             details={"count": len(rows), "serial_numbers": sorted(serial for _, _, serial in rows)[:50]},
@@ -809,7 +808,7 @@ def profile_assign(
         assignment = _assignment_create(profile=profile, devices=found, source=source, requested_by=user)
         audit_record(
             actor=actor,
-            category=AUDIT_CATEGORY,
+            category=AuditEvent.Category.ENROLLMENT,
             action="Assign enrollment profile to devices",
             target=profile,
             details={"count": len(found), "serial_numbers": sorted(found)[:50], "source": source},

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from asm_portal import clock, roles
+from asm_portal.models import AuditEvent
 from asm_portal.services import audit_record
 from profiles import apple, graph, rules, signals
 from profiles.certificates import CertificateError, certificate_parse
@@ -25,8 +26,6 @@ from tokens.models import EnrollmentProgramToken
 from tokens.services import token_dep_client
 
 logger = logging.getLogger(__name__)
-
-AUDIT_CATEGORY = "Enrollment"
 
 
 def _apple_field_errors() -> dict[str, tuple[str, str]]:
@@ -225,7 +224,12 @@ def profile_create(
             _save_certificates(profile, parsed)
     except IntegrityError:
         raise ProfileRefused({"name": [_("This token already has a profile with this name.")]}) from None
-    audit_record(actor=actor, category=AUDIT_CATEGORY, action="Create enrollment profile", target=profile)
+    audit_record(
+        actor=actor,
+        category=AuditEvent.Category.ENROLLMENT,
+        action="Create enrollment profile",
+        target=profile,
+    )
     return SaveResult(profile, outcome.notices)
 
 
@@ -267,7 +271,7 @@ def profile_update(
     )
     audit_record(
         actor=actor,
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.ENROLLMENT,
         action="Update enrollment profile",
         target=locked,
         details={"changed": changed},
@@ -305,7 +309,12 @@ def profile_delete(*, actor: User, profile: EnrollmentProfile) -> None:
             }
         )
     name = profile.name
-    audit_record(actor=actor, category=AUDIT_CATEGORY, action="Delete enrollment profile", target=profile)
+    audit_record(
+        actor=actor,
+        category=AuditEvent.Category.ENROLLMENT,
+        action="Delete enrollment profile",
+        target=profile,
+    )
     profile.delete()
     logger.info("Profile %s deleted", name)
 
@@ -319,7 +328,10 @@ def profile_set_default(*, actor: User, profile: EnrollmentProfile) -> None:
         EnrollmentProfile.objects.filter(pk=profile.pk).update(is_default=True)
     profile.is_default = True
     audit_record(
-        actor=actor, category=AUDIT_CATEGORY, action="Set default enrollment profile", target=profile
+        actor=actor,
+        category=AuditEvent.Category.ENROLLMENT,
+        action="Set default enrollment profile",
+        target=profile,
     )
     # Devices already synced without a profile get the new default, as Intune does.
     signals.default_profile_set.send(sender=EnrollmentProfile, profile=profile)
@@ -332,7 +344,7 @@ def rules_edition_set(*, actor: User, edition: str) -> None:
     current.save(update_fields=["rules_edition"])
     audit_record(
         actor=actor,
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.ENROLLMENT,
         action="Change profile rules edition",
         target_type="Tenant",
         details={"rules_edition": edition},

@@ -36,7 +36,6 @@ from tokens.services import (
 
 logger = logging.getLogger(__name__)
 
-AUDIT_CATEGORY = "School Data Sync"
 # A report lists this many issues at most; the counts always cover all of them.
 MAX_STORED_ISSUES = 1000
 
@@ -73,7 +72,7 @@ def sync_profile_create(
     )
     audit_record(
         actor=actor,
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.SCHOOL_DATA_SYNC,
         action="Create sync profile",
         target=profile,
         details={"format": roster_format, "domain_suffix": domain_suffix},
@@ -178,7 +177,7 @@ def roster_upload_create(
     )
     audit_record(
         actor=actor,
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.SCHOOL_DATA_SYNC,
         action="Upload roster",
         target=profile,
         details={"upload": upload.pk, "files": upload.file_names, "bytes": upload.total_bytes},
@@ -303,7 +302,7 @@ def _report_outcome(upload: RosterUpload) -> None:
     succeeded = upload.state == RosterUpload.State.SUCCEEDED
     audit_record(
         actor=upload.uploaded_by,
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.SCHOOL_DATA_SYNC,
         action="Import roster",
         target=upload.profile,
         result=AuditEvent.Result.SUCCESS if succeeded else AuditEvent.Result.FAILURE,
@@ -431,7 +430,7 @@ def apple_roster_sync_request(
         ]
         audit_record(
             actor=actor,
-            category=AUDIT_CATEGORY,
+            category=AuditEvent.Category.SCHOOL_DATA_SYNC,
             action="Sync rosters to Apple School Manager",
             target=token,
             target_type="Enrollment program token",
@@ -585,7 +584,7 @@ def _sync_report(sync: AppleRosterSync) -> None:
     succeeded = sync.state == AppleRosterSync.State.SUCCEEDED
     audit_record(
         actor=sync.requested_by,
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.SCHOOL_DATA_SYNC,
         action="Sync roster to Apple School Manager",
         target=sync.profile,
         result=AuditEvent.Result.SUCCESS if succeeded else AuditEvent.Result.FAILURE,

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import PROTECT, RESTRICT, Min, Model, ProtectedError, RestrictedError
 from django.db.models.deletion import get_candidate_relations_to_delete
@@ -24,6 +24,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from asm_portal import clock, roles
+from asm_portal.models import AuditEvent
+from asm_portal.roles import Actor
 from asm_portal.services import audit_record
 from tokens import pki, signals
 from tokens.dep_client import DepClient, DepError, OAuthCredentials
@@ -36,11 +38,9 @@ from tokens.models import (
 
 logger = logging.getLogger(__name__)
 
-AUDIT_CATEGORY = "Enrollment"
 # Audit rows are stored in English whatever the language of the request.
 AUDIT_TOKEN = "Enrollment program token"
 AUDIT_PUSH_CERTIFICATE = "Apple MDM Push certificate"
-Actor = AbstractBaseUser | AnonymousUser
 
 
 class UploadError(Exception):
@@ -86,7 +86,7 @@ def push_certificate_request_create(*, actor: Actor) -> ApplePushCertificate:
     )
     audit_record(
         actor=actor,
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.ENROLLMENT,
         action="Download Apple MDM Push certificate signing request",
         target=request,
         target_type=AUDIT_PUSH_CERTIFICATE,
@@ -171,7 +171,7 @@ def push_certificate_upload(*, actor: Actor, apple_id: str, data: bytes) -> Appl
         ApplePushCertificate.objects.exclude(pk=request.pk).delete()
         audit_record(
             actor=actor,
-            category=AUDIT_CATEGORY,
+            category=AuditEvent.Category.ENROLLMENT,
             action="Renew Apple MDM Push certificate" if before else "Upload Apple MDM Push certificate",
             target=request,
             target_type=AUDIT_PUSH_CERTIFICATE,
@@ -207,7 +207,7 @@ def token_public_key_create(
     )
     audit_record(
         actor=actor,
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.ENROLLMENT,
         action="Download enrollment program token public key",
         target=token,
         target_type=AUDIT_TOKEN,
@@ -482,7 +482,7 @@ def token_upload(*, actor: Actor, apple_id: str, data: bytes, key_ids: list[int]
             TokenEncryptionKey.objects.filter(pk__in=key_ids, token__isnull=True).delete()
             audit_record(
                 actor=actor,
-                category=AUDIT_CATEGORY,
+                category=AuditEvent.Category.ENROLLMENT,
                 action="Upload enrollment program token",
                 target=token,
                 target_type=AUDIT_TOKEN,
@@ -536,7 +536,7 @@ def token_renew(
         TokenEncryptionKey.objects.filter(token=token).delete()
         audit_record(
             actor=actor,
-            category=AUDIT_CATEGORY,
+            category=AuditEvent.Category.ENROLLMENT,
             action="Renew enrollment program token",
             target=token,
             target_type=AUDIT_TOKEN,
@@ -562,7 +562,7 @@ def token_sync_request(*, actor: Actor | None, token: EnrollmentProgramToken, re
     token.save(update_fields=["last_sync_requested_at"])
     audit_record(
         actor=actor,
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.ENROLLMENT,
         action="Request sync of enrollment program token",
         target=token,
         target_type=AUDIT_TOKEN,
@@ -657,7 +657,7 @@ def token_delete(*, actor: Actor, token: EnrollmentProgramToken) -> None:
             # Recorded first, while the token still has its id; rolled back if the deletion fails.
             audit_record(
                 actor=actor,
-                category=AUDIT_CATEGORY,
+                category=AuditEvent.Category.ENROLLMENT,
                 action="Delete enrollment program token",
                 target=token,
                 target_type=AUDIT_TOKEN,
@@ -698,7 +698,7 @@ def _sds_sharing_set(actor: Actor | None, token: EnrollmentProgramToken, shared:
     token.save(update_fields=["shared_with_sds"])
     audit_record(
         actor=actor,
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.ENROLLMENT,
         action="Share enrollment program token with School Data Sync"
         if shared
         else "Stop sharing enrollment program token with School Data Sync",

@@ -24,22 +24,21 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.auth.models import User
 from django.db import connection, models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from asm_portal import clock, roles
-from asm_portal.models import Notification
+from asm_portal.models import AuditEvent, Notification
+from asm_portal.roles import Actor
 from asm_portal.services import audit_record, notification_send
 from trainer import apple_control
 
 logger = logging.getLogger(__name__)
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
-AUDIT_CATEGORY = "Trainer"
-Actor = AbstractBaseUser | AnonymousUser
 Progress = Callable[[str], None]
 
 # Portal models a reset keeps: people and their roles, what they did (the audit log), their
@@ -541,7 +540,7 @@ def scenario_reset(
             Notification.objects.filter(user=actor).delete()
             audit_record(
                 actor=actor,
-                category=AUDIT_CATEGORY,
+                category=AuditEvent.Category.TRAINER,
                 action="Reset tenant to scenario preset",
                 target_type="Scenario preset",
                 details={
@@ -562,7 +561,7 @@ def scenario_reset(
     except ResetFailed as error:
         audit_record(
             actor=actor,
-            category=AUDIT_CATEGORY,
+            category=AuditEvent.Category.TRAINER,
             action="Reset tenant to scenario preset",
             target_type="Scenario preset",
             result="failure",

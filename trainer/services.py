@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
@@ -21,12 +20,10 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent
+from asm_portal.roles import Actor
 from asm_portal.services import audit_record
 from trainer import apple_control
 from trainer.apple_control import AppleControlError
-
-Actor = AbstractBaseUser | AnonymousUser
-AUDIT_CATEGORY = "Trainer"
 
 
 class TrainerError(Exception):
@@ -259,7 +256,7 @@ def _clocks_set(*, actor: Actor, offset: timedelta, action: str) -> timedelta:
             clock.set_offset(offset)
             audit_record(
                 actor=actor,
-                category=AUDIT_CATEGORY,
+                category=AuditEvent.Category.TRAINER,
                 action=action,
                 target_type="Demo clock",
                 details={
@@ -547,7 +544,7 @@ def _drill_run(
         raise
     audit_record(
         actor=actor,
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.TRAINER,
         action=action,
         target_type="Fault drill",
         details={"drill": drill.key},
@@ -557,7 +554,7 @@ def _drill_run(
 def _audit_failure(actor: Actor, action: str, error: Exception, **details: Any) -> None:
     audit_record(
         actor=actor,
-        category=AUDIT_CATEGORY,
+        category=AuditEvent.Category.TRAINER,
         action=action,
         result=AuditEvent.Result.FAILURE,
         details={**details, "error": str(error)},
