@@ -163,11 +163,7 @@ def device_name_for(profile: EnrollmentProfile | None, device: Device) -> str:
 
 
 def _token(token_id: int) -> EnrollmentProgramToken:
-    token = (
-        EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS)
-        .filter(pk=token_id)
-        .first()
-    )
+    token = EnrollmentProgramToken.objects.all().filter(pk=token_id).first()
     if token is None:
         raise EnrollmentRefused(
             404, "TOKEN_NOT_FOUND", _("This enrollment URL is not an enrollment program token's.")

@@ -152,11 +152,7 @@ def authenticate(request: HttpRequest, token_id: int) -> HttpResponse:
     device with a ticket for its enrollment (contract §4)."""
     serial = request.GET.get("serial", "")[:32]
     return_url = request.GET.get("return", "")
-    token = (
-        EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS)
-        .filter(pk=token_id)
-        .first()
-    )
+    token = EnrollmentProgramToken.objects.all().filter(pk=token_id).first()
     context: dict[str, Any] = {"serial": serial, "token": token, "error": "", "upn": ""}
     if not return_url_allowed(return_url):
         context["fatal"] = _("This sign-in page can only be opened by the device's Setup Assistant.")

@@ -268,7 +268,7 @@ def syncs_due_queue(*, now: datetime | None = None) -> int:
     _expire_overdue_runs()
     cutoff = now - _seconds("SYNC_DELTA_INTERVAL_SECONDS")
     due = (
-        EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS)
+        EnrollmentProgramToken.objects.all()
         .filter(expires_at__gt=now)
         .annotate(last_request=Max("sync_runs__requested_at"))
         .filter(Q(last_request__isnull=True) | Q(last_request__lte=cutoff))

@@ -701,9 +701,7 @@ def run_fail(*, run: SyncRun, code: str, status: int | None = None, worker: str 
             # Intune's rule: after a failed delta (or full) sync, the next one is full.
             state = sync_state_for(run.token_id)
             TokenSyncState.objects.filter(pk=state.pk).update(next_must_be_full=True)
-        token = EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS).get(
-            pk=run.token_id
-        )
+        token = EnrollmentProgramToken.objects.all().get(pk=run.token_id)
         token_apple_call_failed(token=token, error=DepError(code, status=status, code=code))
     run.refresh_from_db()
     return True

@@ -32,6 +32,7 @@ from devices.models import (
 )
 from profiles.models import EnrollmentProfile
 from tokens.models import EnrollmentProgramToken
+from tokens.selectors import token_get_for_user
 from tokens.services import apple_error_message
 
 DEVICES_PAGE_SIZE = 50
@@ -55,13 +56,6 @@ COLUMNS = (
     ("device_name", gettext_lazy("Device name")),
     ("user", gettext_lazy("User")),
 )
-
-
-def _get_token_for_user(request: AuthenticatedHttpRequest, token_id: int) -> EnrollmentProgramToken:
-    # One tenant: every signed-in user sees every token; roles decide changes. Never the secrets.
-    return get_object_or_404(
-        EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS), pk=token_id
-    )
 
 
 def _get_profile_for_user(request: AuthenticatedHttpRequest, profile_id: int) -> EnrollmentProfile:
@@ -155,16 +149,14 @@ def _grid_context(request: AuthenticatedHttpRequest, token: EnrollmentProgramTok
 def device_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """« Appareils du programme d'inscription »: every token's devices."""
     context = _grid_context(request, None)
-    context["tokens"] = list(
-        EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS).order_by("token_name")[:2]
-    )
+    context["tokens"] = list(EnrollmentProgramToken.objects.all().order_by("token_name")[:2])
     return _render(request, "devices/list.html", context, blade="devices:list", partial="devices/_grid.html")
 
 
 @require_GET
 def token_devices(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     """A token's Devices blade (Manage › Devices)."""
-    token = _get_token_for_user(request, token_id)
+    token = token_get_for_user(user=request.user, pk=token_id)
     context = _grid_context(request, token)
     context.update(
         {
@@ -208,7 +200,7 @@ def _csv_lines(rows: Iterator[list[str]]) -> Iterator[str]:
 def device_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """Export: the filtered list as CSV, streamed (200,000 rows need no memory)."""
     token_id = request.GET.get("token", "")
-    token = _get_token_for_user(request, int(token_id)) if token_id.isdigit() else None
+    token = token_get_for_user(user=request.user, pk=int(token_id)) if token_id.isdigit() else None
     filters = services.DeviceFilters.from_query(request.GET)
     devices = services.devices_filtered(filters=filters, token=token)
     response = StreamingHttpResponse(
@@ -364,14 +356,14 @@ def _render_sync(
 @require_GET
 def token_sync(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     """The Sync blade: Last requested sync, Last successful sync, Request sync, the progress bar."""
-    return _render_sync(request, _get_token_for_user(request, token_id))
+    return _render_sync(request, token_get_for_user(user=request.user, pk=token_id))
 
 
 @require_POST
 @admin_required
 def token_sync_request(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     """Request sync. The service refuses inside the rules' windows and says how long to wait."""
-    token = _get_token_for_user(request, token_id)
+    token = token_get_for_user(user=request.user, pk=token_id)
     try:
         run = services.sync_request(actor=request.user, token=token)
     except services.SyncRefused as refused:
@@ -385,23 +377,21 @@ def token_sync_request(request: AuthenticatedHttpRequest, token_id: int) -> Http
     )
     if request.htmx:
         # Read again: a sync run inline (eager Celery) may already have finished.
-        return _render_sync(request, _get_token_for_user(request, token.pk))
+        return _render_sync(request, token_get_for_user(user=request.user, pk=token.pk))
     return redirect(reverse("devices:sync", args=[token.pk]))
 
 
 @require_GET
 def token_sync_status(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     """The Sync panel alone, for htmx polling (and the toast when the run ends, out of band)."""
-    token = _get_token_for_user(request, token_id)
+    token = token_get_for_user(user=request.user, pk=token_id)
     return render_fragment(request, "devices/sync.html#panel", _sync_context(token))
 
 
 @require_GET
 def sync_choose(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Sync from « Enrollment program devices »: the Sync blade of the token (or a choice)."""
-    tokens = list(
-        EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS).order_by("token_name")
-    )
+    tokens = list(EnrollmentProgramToken.objects.all().order_by("token_name"))
     if len(tokens) == 1:
         url = reverse("devices:sync", args=[tokens[0].pk])
         if request.htmx:

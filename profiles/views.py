@@ -24,11 +24,7 @@ from profiles.models import EnrollmentProfile, ProfileSettings
 from profiles.rules import ProfileValues, shared_ipad_affinity
 from profiles.screens import ARTICLE_2017, SCREENS
 from tokens.models import EnrollmentProgramToken
-
-
-def _get_token_for_user(request: AuthenticatedHttpRequest, token_id: int) -> EnrollmentProgramToken:
-    # One tenant: every signed-in user may see every token; changes are checked by role.
-    return get_object_or_404(EnrollmentProgramToken, pk=token_id)
+from tokens.selectors import token_get_for_user
 
 
 def _get_profile_for_user(request: AuthenticatedHttpRequest, pk: int) -> EnrollmentProfile:
@@ -77,7 +73,7 @@ def profile_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_GET
 def token_profiles(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
-    token = _get_token_for_user(request, token_id)
+    token = token_get_for_user(user=request.user, pk=token_id)
     context = {
         "token": token,
         **_grid_context(_profiles().filter(token=token)),
@@ -112,7 +108,7 @@ def _form_context(
 @require_http_methods(["GET", "POST"])
 @admin_required
 def profile_create(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
-    token = _get_token_for_user(request, token_id)
+    token = token_get_for_user(user=request.user, pk=token_id)
     edition = ProfileSettings.load().rules_edition
     if request.method == "POST":
         form = ProfileForm(request.POST, request.FILES, edition=edition)
@@ -258,7 +254,7 @@ def profile_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @admin_required
 def default_profile(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
-    token = _get_token_for_user(request, token_id)
+    token = token_get_for_user(user=request.user, pk=token_id)
     choices = EnrollmentProfile.objects.filter(token=token)
     current = choices.filter(is_default=True).first()
     form = DefaultProfileForm(request.POST or None, profiles=choices, initial={"profile": current})

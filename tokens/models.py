@@ -102,6 +102,25 @@ class TokenEncryptionKey(models.Model):
         return f"Public key {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
+SECRET_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_secret")
+
+
+class TokenQuerySet(models.QuerySet["EnrollmentProgramToken"]):
+    def with_secrets(self) -> TokenQuerySet:
+        """Load the four OAuth values too: only the code that builds a DEP client needs them."""
+        return self.defer(None)
+
+
+class TokenManager(models.Manager["EnrollmentProgramToken"]):
+    """Tokens without their secrets: blades, lists and relations never decrypt the OAuth values."""
+
+    def get_queryset(self) -> TokenQuerySet:
+        return TokenQuerySet(self.model, using=self._db).defer(*SECRET_FIELDS)
+
+    def with_secrets(self) -> TokenQuerySet:
+        return self.get_queryset().with_secrets()
+
+
 class EnrollmentProgramToken(models.Model):
     """An enrollment program token (Graph depOnboardingSetting): one MDM server of Apple's.
 
@@ -136,10 +155,14 @@ class EnrollmentProgramToken(models.Model):
     created_at = models.DateTimeField()
     modified_at = models.DateTimeField()  # Graph lastModifiedDateTime
 
-    # Loaded (and decrypted) only by the code that calls Apple or saves a new server token.
-    SECRET_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_secret")
+    # Loaded (and decrypted) only by the code that calls Apple: `.with_secrets()`.
+    SECRET_FIELDS = SECRET_FIELDS
+
+    objects = TokenManager()
 
     class Meta:
+        # Related access (device.token, profile.token) defers the secrets too.
+        base_manager_name = "objects"
         ordering = ["token_name", "id"]
         verbose_name = _("enrollment program token")
         verbose_name_plural = _("enrollment program tokens")

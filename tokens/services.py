@@ -577,7 +577,7 @@ def token_dep_client(*, token: EnrollmentProgramToken) -> DepClient:
     The OAuth values are decrypted here and nowhere else; blades load tokens without them.
     """
     if set(token.get_deferred_fields()) & set(EnrollmentProgramToken.SECRET_FIELDS):
-        token = EnrollmentProgramToken.objects.get(pk=token.pk)
+        token = EnrollmentProgramToken.objects.with_secrets().get(pk=token.pk)
     return DepClient(
         OAuthCredentials(
             consumer_key=token.consumer_key,
@@ -686,11 +686,7 @@ class SdsShareConflict(Exception):
 
 def token_sds_shared() -> EnrollmentProgramToken | None:
     """The token School Data Sync may use (one at most), without its secrets."""
-    return (
-        EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS)
-        .filter(shared_with_sds=True)
-        .first()
-    )
+    return EnrollmentProgramToken.objects.all().filter(shared_with_sds=True).first()
 
 
 def _sds_sharing_set(actor: Actor | None, token: EnrollmentProgramToken, shared: bool, reason: str) -> None:

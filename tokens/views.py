@@ -5,7 +5,6 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -21,6 +20,7 @@ from asm_portal.templatetags.ui import when
 from tokens import services
 from tokens.forms import ConsentForm, PushCertificateUploadForm, SdsSharingForm, TokenUploadForm
 from tokens.models import EnrollmentProgramToken
+from tokens.selectors import token_get_for_user
 
 TOKENS_PAGE_SIZE = 50
 # The public keys downloaded in this browser session, per flow ("add" or a token id): the
@@ -32,14 +32,6 @@ SESSION_PUSH_CSR = "tokens.push_csr_downloaded"
 def _crumbs(token: EnrollmentProgramToken) -> list[navigation.Crumb]:
     """Blades under a token: the token joins the breadcrumb."""
     return [navigation.Crumb(token.token_name, reverse("tokens:detail", args=[token.pk]))]
-
-
-def _get_token_for_user(request: AuthenticatedHttpRequest, pk: int) -> EnrollmentProgramToken:
-    # One tenant per deployment: every signed-in user sees every token; roles decide changes.
-    # Blades never need the OAuth values: they stay encrypted, not even decrypted in memory.
-    return get_object_or_404(
-        EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS), pk=pk
-    )
 
 
 def _session_key_ids(request: AuthenticatedHttpRequest, flow: str) -> list[int]:
@@ -137,7 +129,7 @@ def push_certificate_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_GET
 def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    tokens = EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS)
+    tokens = EnrollmentProgramToken.objects.all()
     page = Paginator(tokens, TOKENS_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -210,7 +202,7 @@ def token_add(request: AuthenticatedHttpRequest) -> HttpResponse:
 @admin_required
 def token_public_key(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     """Step 1: download a new public key (.pem) for this add-token or renew-token request."""
-    token = _get_token_for_user(request, pk) if pk is not None else None
+    token = token_get_for_user(user=request.user, pk=pk) if pk is not None else None
     form = ConsentForm(request.POST)
     blocker = services.token_add_blocker() if token is None else services.token_renew_blocker()
     if blocker or not form.is_valid():
@@ -222,7 +214,7 @@ def token_public_key(request: AuthenticatedHttpRequest, pk: int | None = None) -
 
 @require_GET
 def token_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    token = _get_token_for_user(request, pk)
+    token = token_get_for_user(user=request.user, pk=pk)
     context = {
         "token": token,
         "status": token.status,
@@ -241,7 +233,7 @@ def token_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @admin_required
 def token_renew(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    token = _get_token_for_user(request, pk)
+    token = token_get_for_user(user=request.user, pk=pk)
     if request.method != "POST":
         return _render_upload(request, TokenUploadForm(initial={"apple_id": token.apple_id}), token=token)
     form = TokenUploadForm(request.POST, request.FILES)
@@ -270,7 +262,7 @@ def token_renew(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @admin_required
 def token_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    token = _get_token_for_user(request, pk)
+    token = token_get_for_user(user=request.user, pk=pk)
     reasons = services.token_deletion_blockers(token=token)
     if request.method == "POST" and not reasons:
         try:
@@ -299,7 +291,7 @@ def token_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 def _get_asm_token_for_user(request: AuthenticatedHttpRequest, pk: int) -> EnrollmentProgramToken:
     """Only Apple School Manager tokens offer School Data Sync; for the others it does not exist."""
-    token = _get_token_for_user(request, pk)
+    token = token_get_for_user(user=request.user, pk=pk)
     if not token.is_apple_school_manager:
         raise Http404
     return token

@@ -329,9 +329,7 @@ def demo_clock_effects() -> list[TokenClockEffect]:
     now = clock.now()
     interval = timedelta(seconds=settings.SYNC_FULL_INTERVAL_SECONDS)
     effects = []
-    tokens = EnrollmentProgramToken.objects.defer(*EnrollmentProgramToken.SECRET_FIELDS).order_by(
-        "token_name"
-    )
+    tokens = EnrollmentProgramToken.objects.all().order_by("token_name")
     for token in tokens.select_related("device_sync")[:10]:
         state = getattr(token, "device_sync", None) or TokenSyncState(token=token)
         kind = sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=now)
