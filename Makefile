@@ -33,14 +33,12 @@ install: $(STAMP)
 
 # Refresh the locks from pyproject.toml, keeping the pinned versions that still fit;
 # make lock UPGRADE=1 takes the newest versions the bounds allow.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet $(if $(UPGRADE),--upgrade) \
+	--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 lock: | $(PY)
 	$(PY) -m pip install --quiet -r requirements/dev.lock
-	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet $(if $(UPGRADE),--upgrade) \
-		--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
-		-o requirements/runtime.lock pyproject.toml
-	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet $(if $(UPGRADE),--upgrade) \
-		--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
-		--extra dev --extra demo -c requirements/runtime.lock -o requirements/dev.lock pyproject.toml
+	$(PIP_COMPILE) -o requirements/runtime.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev --extra demo -c requirements/runtime.lock -o requirements/dev.lock pyproject.toml
 
 # Debian packages: gettext (msgfmt) compiles the French catalogues, chromium runs the browser tests.
 system-packages:
