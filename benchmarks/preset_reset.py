@@ -19,10 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.devices_sync import manage, scratch_environment, serve  # noqa: E402
+from benchmarks.harness import manage, scratch_environment, serve  # noqa: E402
 
 
 def main() -> None:
