@@ -168,7 +168,8 @@ def main() -> None:
     # The import benchmark's roster (benchmarks/ is a folder of scripts, not a package).
     sys.path.insert(0, str(REPO / "benchmarks"))
     roster_v1 = importlib.import_module("sds_import").roster_v1
-    from mock_apple import services as apple
+    from mock_apple.services import mdm_servers
+    from mock_apple.services import organization as organization_services
     from sds import services
     from sds.models import AppleRosterSync, RosterUpload
     from tokens.models import EnrollmentProgramToken
@@ -178,9 +179,9 @@ def main() -> None:
     print(f"Database: {backend}, {os.cpu_count()} cores; mock Apple: gunicorn, 2 workers, DEBUG=False")
     call_command("migrate_all", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)  # DEBUG=False serves the manifest
-    organization, admin_account = apple.organization_seed_demo(admin_password=PASSWORD)
-    server = apple.mdm_server_create(actor=None, organization=organization, name="Benchmark - Intune")
-    _token, values = apple.server_token_issue(actor=None, server=server, issued_by=admin_account)
+    organization, admin_account = organization_services.organization_seed_demo(admin_password=PASSWORD)
+    server = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Benchmark - Intune")
+    _token, values = mdm_servers.server_token_issue(actor=None, server=server, issued_by=admin_account)
     now = clock.now()
     from datetime import timedelta
 

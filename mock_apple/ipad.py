@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.core import signing
 from django.db import transaction
 
-from mock_apple import clock, crypto, roster, services
+from mock_apple import clock, crypto, roster
 from mock_apple.dep_views import FLAG_DEFAULTS
 from mock_apple.models import (
     CertificateAuthority,
@@ -37,6 +37,7 @@ from mock_apple.models import (
     SharedIPadUser,
     VirtualDevice,
 )
+from mock_apple.services import push
 from mock_apple.setup_panes import OS_VERSION, hardware_capabilities, panes_after_activation
 
 DB = "apple"
@@ -68,7 +69,7 @@ def virtual_device_of(device: Device) -> VirtualDevice:
     existing = VirtualDevice.objects.filter(device=device).select_related("device").first()
     if existing:
         return existing
-    authority = services.certificate_authority(CertificateAuthority.Purpose.DEVICE)
+    authority = push.certificate_authority(CertificateAuthority.Purpose.DEVICE)
     udid = _udid()
     certificate_pem, key_pem = crypto.device_identity_issue(
         udid=udid,
@@ -105,7 +106,7 @@ def signed_headers(virtual: VirtualDevice, body: bytes) -> dict[str, str]:
 def device_identity_verify(*, certificate_b64: str, signature_b64: str, body: bytes) -> tuple[str, str]:
     """Check a device request as the portal does: issued by the device CA, valid now, body signed.
     Returns (serial number, UDID) from the certificate."""
-    authority = services.certificate_authority(CertificateAuthority.Purpose.DEVICE)
+    authority = push.certificate_authority(CertificateAuthority.Purpose.DEVICE)
     try:
         certificate = x509.load_der_x509_certificate(base64.b64decode(certificate_b64, validate=True))
         signature = base64.b64decode(signature_b64, validate=True)

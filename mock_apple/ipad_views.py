@@ -24,8 +24,9 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from mock_apple import clock, ipad, services
+from mock_apple import clock, ipad
 from mock_apple.models import CertificateAuthority, Device, Profile, VirtualDevice
+from mock_apple.services import push
 from mock_apple.setup_panes import BY_KEY, OS_VERSION
 
 PAGE_SIZE = 25
@@ -287,7 +288,7 @@ def company_portal_app(request: HttpRequest, serial: str) -> HttpResponse:
 
 @require_GET
 def device_ca(request: HttpRequest) -> HttpResponse:
-    authority = services.certificate_authority(CertificateAuthority.Purpose.DEVICE)
+    authority = push.certificate_authority(CertificateAuthority.Purpose.DEVICE)
     return HttpResponse(authority.certificate_pem, content_type="application/x-pem-file")
 
 

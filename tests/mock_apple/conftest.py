@@ -19,8 +19,10 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from requests_oauthlib import OAuth1
 
-from mock_apple import auth, services
+from mock_apple import auth
 from mock_apple.models import AppleAccount, Device, MdmServer, Organization, PurchaseOrder
+from mock_apple.services import assignments, mdm_servers
+from mock_apple.services import organization as organization_services
 from tests.conftest import REPO, apple_service, free_port
 
 SCHEMAS = REPO / "tests" / "fixtures" / "apple-dep-schemas"
@@ -65,7 +67,9 @@ _HASH: dict[str, str] = {}
 
 def organization_create(devices: int = 30) -> Organization:
     """The demo organisation, its administrator and a small inventory (fast: no seeding command)."""
-    organization = Organization.objects.create(**services.DEMO_ORG, terms_version=1, terms_accepted_version=1)
+    organization = Organization.objects.create(
+        **organization_services.DEMO_ORG, terms_version=1, terms_accepted_version=1
+    )
     # Keyed by hasher: in-process tests use a fast one, the served process only the defaults.
     hasher = settings.PASSWORD_HASHERS[0]
     if hasher not in _HASH:
@@ -109,12 +113,12 @@ def organization() -> Organization:
 def server_with_token(
     organization: Organization, name: str = "Intune", devices: int = 10
 ) -> tuple[MdmServer, dict[str, str]]:
-    server = services.mdm_server_create(actor=None, organization=organization, name=name)
+    server = mdm_servers.mdm_server_create(actor=None, organization=organization, name=name)
     if devices:
-        services.devices_assign_unassigned(
+        assignments.devices_assign_unassigned(
             server=server, count=devices, assigned_by="admin@appleid.contoso.edu"
         )
-    _, values = services.server_token_issue(actor=None, server=server, issued_by=admin_of(organization))
+    _, values = mdm_servers.server_token_issue(actor=None, server=server, issued_by=admin_of(organization))
     return server, values
 
 

@@ -7,8 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_apple import ipad, services
+from mock_apple import ipad
 from mock_apple.models import Device, MdmServer, Organization, VirtualDevice
+from mock_apple.services import assignments
 from tests.mock_apple.conftest import server_with_token
 
 PORTAL = "http://portal.test"
@@ -40,10 +41,10 @@ def ipad_with_profile(organization: Organization, **values: Any) -> tuple[Virtua
     assert device is not None
     if values.pop("no_profile", False):
         if values.pop("known_url", True):
-            services.profile_define(server=server, data=profile_data())
+            assignments.profile_define(server=server, data=profile_data())
     else:
-        profile = services.profile_define(server=server, data=profile_data(**values))
-        services.profile_assign(
+        profile = assignments.profile_define(server=server, data=profile_data(**values))
+        assignments.profile_assign(
             server=server, profile=profile, serials=[device.serial_number], throttling=False
         )
     return ipad.virtual_device_of(Device.objects.get(pk=device.pk)), server

@@ -56,7 +56,7 @@ def imported(server: MdmServer, **records: Any) -> roster.ImportResult:
 
 def server_of(organization: Organization) -> MdmServer:
     """The organisation's MDM server "Intune", made on first use."""
-    from mock_apple import services
+    from mock_apple.services import mdm_servers
 
     existing = MdmServer.objects.filter(organization=organization, name="Intune").first()
-    return existing or services.mdm_server_create(actor=None, organization=organization, name="Intune")
+    return existing or mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune")

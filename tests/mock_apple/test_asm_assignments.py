@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from mock_apple import services
 from mock_apple.models import Device, DeviceEvent
+from mock_apple.services import mdm_servers
 from tests.mock_apple.conftest import APPLE_DB
 
 
@@ -14,7 +14,7 @@ from tests.mock_apple.conftest import APPLE_DB
 class AsmAssignmentsTests:
     @pytest.fixture
     def server(self, organization):
-        return services.mdm_server_create(actor=None, organization=organization, name="Intune")
+        return mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune")
 
     def test_it_shows_the_form(self, asm_admin, server) -> None:
         response = asm_admin.get("/asm/assignments/")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mock_apple import services
 from mock_apple.models import Device
+from mock_apple.services import assignments, mdm_servers
 from tests.mock_apple.conftest import APPLE_DB, admin_of
 
 
@@ -35,8 +35,8 @@ class AsmDevicesTests:
         assert [d.serial_number for d in back.context["rows"]] == [d.serial_number for d in rows]
 
     def test_search_and_filters(self, asm_admin, organization) -> None:
-        server = services.mdm_server_create(actor=None, organization=organization, name="Intune")
-        services.devices_assign_unassigned(server=server, count=3)
+        server = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune")
+        assignments.devices_assign_unassigned(server=server, count=3)
         response = asm_admin.get("/asm/devices/?q=dmpq00001")
         assert [d.serial_number for d in response.context["rows"]] == [f"DMPQ00001{i}" for i in range(10)]
         assert response.context["total"] == 10

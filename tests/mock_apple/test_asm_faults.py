@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mock_apple import clock, services
+from mock_apple import clock
 from mock_apple.models import ForcedResponse, MdmServer, MockConfig, Organization
+from mock_apple.services import mdm_servers
 from tests.mock_apple.conftest import APPLE_DB
 
 
@@ -73,7 +74,7 @@ class AsmFaultsTests:
         )
         asm_admin.post("/asm/trainer/", {"action": "publish_terms"})
         assert not Organization.objects.get().terms_accepted
-        server = services.mdm_server_create(actor=None, organization=organization, name="Intune")
+        server = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune")
         asm_admin.post("/asm/trainer/", {"action": "deny", "server": server.server_uuid})
         assert MdmServer.objects.get().access_denied
         asm_admin.post("/asm/trainer/", {"action": "reset"})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from mock_apple import services
 from mock_apple.models import MdmServer, ServerToken
+from mock_apple.services import mdm_servers
 from tests.mock_apple.conftest import APPLE_DB, rsa_certificate_pem
 
 
@@ -17,7 +17,7 @@ def pem(content: bytes, name: str = "portal.pem") -> SimpleUploadedFile:
 @pytest.mark.django_db(databases=APPLE_DB)
 class AsmMdmServersTests:
     def test_it_lists_servers(self, asm_admin, organization) -> None:
-        services.mdm_server_create(actor=None, organization=organization, name="Intune")
+        mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune")
         response = asm_admin.get("/asm/mdm-servers/")
         assert response.status_code == 200 and b"Intune" in response.content
 
@@ -44,7 +44,7 @@ class AsmMdmServersTests:
 
     def test_names_are_unique(self, asm_admin, organization) -> None:
         certificate, _ = rsa_certificate_pem()
-        services.mdm_server_create(actor=None, organization=organization, name="Intune")
+        mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune")
         response = asm_admin.post(
             "/asm/mdm-servers/add/", {"name": "intune", "certificate": pem(certificate)}
         )
@@ -52,7 +52,7 @@ class AsmMdmServersTests:
         assert MdmServer.objects.count() == 1
 
     def test_download_token_needs_a_key_then_gives_a_p7m(self, asm_admin, organization) -> None:
-        server = services.mdm_server_create(actor=None, organization=organization, name="Intune MDM")
+        server = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune MDM")
         response = asm_admin.post(f"/asm/mdm-servers/{server.server_uuid}/token/", follow=True)
         assert "before you download a token" in response.content.decode()
         certificate, _ = rsa_certificate_pem()
@@ -69,7 +69,7 @@ class AsmMdmServersTests:
         assert asm_admin.get(f"/asm/mdm-servers/{server.server_uuid}/token/").status_code == 405
 
     def test_staff_cannot_add_or_download(self, asm_staff, organization) -> None:
-        server = services.mdm_server_create(actor=None, organization=organization, name="Intune")
+        server = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune")
         assert asm_staff.get("/asm/mdm-servers/add/").status_code == 403
         assert asm_staff.post(f"/asm/mdm-servers/{server.server_uuid}/token/").status_code == 403
         assert asm_staff.get(f"/asm/mdm-servers/{server.server_uuid}/").status_code == 200

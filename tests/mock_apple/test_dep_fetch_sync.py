@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_apple import cursors, services
+from mock_apple import cursors
 from mock_apple.models import Device, MdmServer, Organization
+from mock_apple.services import assignments, controls, mdm_servers
 from tests.mock_apple.conftest import DepClient, assert_schema, live, server_with_token
 
 
@@ -76,13 +77,13 @@ class FetchSyncTests:
         client = self.client(dep_server, organization, devices=5)
         server = MdmServer.objects.get()
         _, cursor = walk(client, limit=100)
-        other = services.mdm_server_create(actor=None, organization=organization, name="Jamf")
+        other = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Jamf")
         fresh = list(Device.objects.filter(mdm_server__isnull=True).values_list("id", flat=True)[:2])
-        services.devices_assign(actor=None, organization=organization, server=server, device_ids=fresh)
+        assignments.devices_assign(actor=None, organization=organization, server=server, device_ids=fresh)
         moved = Device.objects.filter(mdm_server=server).order_by("id")[0]
-        services.devices_assign(actor=None, organization=organization, server=other, device_ids=[moved.pk])
+        assignments.devices_assign(actor=None, organization=organization, server=other, device_ids=[moved.pk])
         gone = Device.objects.filter(mdm_server=server).order_by("-id")[0]
-        services.devices_unassign(actor=None, organization=organization, device_ids=[gone.pk])
+        assignments.devices_unassign(actor=None, organization=organization, device_ids=[gone.pk])
         response = client.call("POST", "/devices/sync", {"cursor": cursor, "limit": 2})
         assert response.json()["more_to_follow"] is True
         lines = response.json()["devices"]
@@ -98,13 +99,13 @@ class FetchSyncTests:
         assert all(line["op_date"].endswith("Z") for line in lines)
 
     def test_a_move_shows_as_modified_on_the_new_server_as_apple_does(self, dep_server, organization) -> None:
-        services.mdm_server_create(actor=None, organization=organization, name="Old")
+        mdm_servers.mdm_server_create(actor=None, organization=organization, name="Old")
         old = MdmServer.objects.get(name="Old")
-        services.devices_assign_unassigned(server=old, count=1)
+        assignments.devices_assign_unassigned(server=old, count=1)
         client = self.client(dep_server, organization, devices=0)
         _, cursor = walk(client, limit=100)
         new = MdmServer.objects.get(name="Intune")
-        services.devices_assign(
+        assignments.devices_assign(
             actor=None,
             organization=organization,
             server=new,
@@ -118,7 +119,7 @@ class FetchSyncTests:
         client = self.client(dep_server, organization, devices=4)
         first = client.call("POST", "/server/devices", {"limit": 2}).json()
         server = MdmServer.objects.get()
-        services.devices_assign_unassigned(server=server, count=3)
+        assignments.devices_assign_unassigned(server=server, count=3)
         rest = client.call("POST", "/server/devices", {"limit": 100, "cursor": first["cursor"]}).json()
         assert len(first["devices"]) + len(rest["devices"]) == 4
         lines = client.call("POST", "/devices/sync", {"cursor": rest["cursor"]}).json()["devices"]
@@ -132,7 +133,7 @@ class FetchSyncTests:
                 response = client.call("POST", path, {"cursor": garbage})
                 assert (response.status_code, response.text) == (400, "INVALID_CURSOR")
         _, cursor = walk(client, limit=100)
-        services.clock_set_offset(seconds=7 * 86_400 + 60)
+        controls.clock_set_offset(seconds=7 * 86_400 + 60)
         client.authenticate()
         response = client.call("POST", "/devices/sync", {"cursor": cursor})
         assert (response.status_code, response.text) == (400, "EXPIRED_CURSOR")
@@ -173,7 +174,7 @@ class FetchSyncTests:
     def test_apples_echoed_cursor_bug_can_be_injected(self, dep_server, organization) -> None:
         client = self.client(dep_server, organization)
         _, cursor = walk(client, limit=100)
-        services.config_update(echoed_cursor_remaining=2)
+        controls.config_update(echoed_cursor_remaining=2)
         for _ in range(2):
             page = client.call("POST", "/devices/sync", {"cursor": cursor}).json()
             assert page["cursor"] == cursor

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mock_apple import services
 from mock_apple.models import Device, DeviceEvent, MdmServer
+from mock_apple.services import controls
 from tests.mock_apple.conftest import DepClient, assert_schema, live, server_with_token
 
 PROFILE = {"profile_name": "Shared iPads", "url": "https://portal.example/enroll", "is_supervised": True}
@@ -106,7 +106,7 @@ class ProfileTests:
         assert client.call("GET", "/profile").text == "PROFILE_UUID_REQUIRED"
         response = client.call("GET", "/profile?profile_uuid=" + "A" * 32)
         assert (response.status_code, response.text) == (400, "PROFILE_NOT_FOUND")
-        services.config_update(profile_not_found_status=404)
+        controls.config_update(profile_not_found_status=404)
         response = client.call("POST", "/profile/devices", {"profile_uuid": "B" * 32, "devices": ["X"]})
         assert (response.status_code, response.text) == (404, "PROFILE_NOT_FOUND")
         assert client.call("POST", "/profile/devices", {"devices": ["X"]}).text == "PROFILE_UUID_REQUIRED"
@@ -117,7 +117,7 @@ class ProfileTests:
     def test_throttling_by_protocol_version(self, dep_server, organization) -> None:
         _, token = server_with_token(organization, devices=3)
         serials = self.serials()
-        services.config_update(
+        controls.config_update(
             throttle_serials=[serials[0]], failed_serials=[serials[1]], retry_after_seconds=600
         )
         answers = {}

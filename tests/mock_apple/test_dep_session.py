@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from urllib3.util import SKIP_HEADER
 
-from mock_apple import clock, services
+from mock_apple import clock
 from mock_apple.models import AppleAccount, MdmServer, Organization, ServerToken
+from mock_apple.services import controls, mdm_servers
+from mock_apple.services import organization as organization_services
 from tests.mock_apple.conftest import DepClient, assert_schema, live, server_with_token
 
 
@@ -43,7 +45,7 @@ class SessionTests:
         server, token = server_with_token(organization)
         response = DepClient(dep_server, {**token, "consumer_key": "CK_unknown"}).session()
         assert (response.status_code, response.text) == (401, "token_rejected")
-        services.server_token_issue(actor=None, server=server)  # "Download token" again
+        mdm_servers.server_token_issue(actor=None, server=server)  # "Download token" again
         response = DepClient(dep_server, token).session()
         assert (response.status_code, response.text) == (401, "token_rejected")
 
@@ -64,10 +66,10 @@ class SessionTests:
 
     def test_new_terms_answer_t_c_not_signed(self, dep_server, organization) -> None:
         _, token = server_with_token(organization)
-        services.terms_publish(organization=organization)
+        organization_services.terms_publish(organization=organization)
         response = DepClient(dep_server, token).session()
         assert (response.status_code, response.text) == (403, "T_C_NOT_SIGNED")
-        services.terms_accept(actor=None, organization=Organization.objects.get())
+        organization_services.terms_accept(actor=None, organization=Organization.objects.get())
         assert DepClient(dep_server, token).session().status_code == 200
 
     def test_no_permission_is_access_denied(self, dep_server, organization) -> None:
@@ -118,7 +120,7 @@ class SessionTests:
         client = DepClient(dep_server, token)
         client.authenticate()
         assert client.call("GET", "/account").status_code == 200
-        services.clock_set_offset(seconds=181)  # the default lifetime is three minutes
+        controls.clock_set_offset(seconds=181)  # the default lifetime is three minutes
         assert client.call("GET", "/account").status_code == 401
         client.authenticate()  # the OAuth timestamp is wall-clock time: still accepted
         assert client.call("GET", "/account").status_code == 200
@@ -127,6 +129,6 @@ class SessionTests:
         server, token = server_with_token(organization)
         client = DepClient(dep_server, token)
         client.authenticate()
-        services.server_token_revoke(server=server)
+        mdm_servers.server_token_revoke(server=server)
         assert client.call("GET", "/account").status_code == 401
         assert client.session().text == "token_rejected"

@@ -87,13 +87,13 @@ class ActivationTests:
     def test_an_activated_device_keeps_its_configuration_until_erased(self, organization, portal) -> None:
         virtual, server = ipad_with_profile(organization, department="Before")
         setup_to_wifi(virtual)
-        from mock_apple import services
         from mock_apple.models import Profile
+        from mock_apple.services import assignments
 
-        newer = services.profile_define(
+        newer = assignments.profile_define(
             server=server, data={**Profile.objects.get().data, "department": "After"}
         )
-        services.profile_assign(
+        assignments.profile_assign(
             server=server, profile=newer, serials=[virtual.device.serial_number], throttling=False
         )
         ipad.activate(virtual)

@@ -13,8 +13,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 from django.core.exceptions import ValidationError
 
-from mock_apple import crypto, services
+from mock_apple import crypto
 from mock_apple.models import ServerToken
+from mock_apple.services import mdm_servers
 from tests.mock_apple.conftest import APPLE_DB, rsa_certificate_pem
 
 
@@ -31,10 +32,10 @@ def unwrap(inner: bytes) -> dict[str, str]:
 class ServerTokenFileTests:
     def token_file(self, organization, tmp_path):
         certificate_pem, key_pem = rsa_certificate_pem()
-        server = services.mdm_server_add(
+        server = mdm_servers.mdm_server_add(
             actor=None, organization=organization, name="Intune MDM", certificate=certificate_pem
         )
-        filename, data = services.server_token_file(actor=None, server=server)
+        filename, data = mdm_servers.server_token_file(actor=None, server=server)
         return filename, data, certificate_pem, key_pem
 
     def test_cryptography_decrypts_it(self, organization, tmp_path) -> None:
@@ -95,13 +96,13 @@ class ServerTokenFileTests:
     def test_a_new_download_revokes_the_previous_token(self, organization, tmp_path) -> None:
         _, _, _, _ = self.token_file(organization, tmp_path)
         server = organization.mdm_servers.get()
-        services.server_token_file(actor=None, server=server)
+        mdm_servers.server_token_file(actor=None, server=server)
         assert ServerToken.objects.filter(revoked_at__isnull=True).count() == 1
         assert ServerToken.objects.count() == 2
 
     def test_secrets_are_ciphertext_at_rest(self, organization, tmp_path) -> None:
-        server = services.mdm_server_create(actor=None, organization=organization, name="Intune")
-        _, values = services.server_token_issue(actor=None, server=server)
+        server = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune")
+        _, values = mdm_servers.server_token_issue(actor=None, server=server)
         from django.db import connections
 
         with connections["apple"].cursor() as cursor:
@@ -122,9 +123,9 @@ class ServerTokenFileTests:
             "csr": b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n",
             "ec": _ec_certificate(ec.generate_private_key(ec.SECP256R1())),
         }[kind]
-        server = services.mdm_server_create(actor=None, organization=organization, name="Intune")
+        server = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune")
         with pytest.raises(ValidationError):
-            services.mdm_server_certificate_upload(actor=None, server=server, data=data)
+            mdm_servers.mdm_server_certificate_upload(actor=None, server=server, data=data)
         server.refresh_from_db()
         assert server.certificate_pem == ""
 
