@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.core import signing
 from django.db import transaction
 
-from mock_apple import clock, crypto, roster
+from mock_apple import clock, crypto
 from mock_apple.dep_views import FLAG_DEFAULTS
 from mock_apple.models import (
     CertificateAuthority,
@@ -37,6 +37,7 @@ from mock_apple.models import (
     SharedIPadUser,
     VirtualDevice,
 )
+from mock_apple.roster import passwords
 from mock_apple.services import push
 from mock_apple.setup_panes import OS_VERSION, hardware_capabilities, panes_after_activation
 
@@ -594,9 +595,9 @@ def sign_in(virtual: VirtualDevice, password: str) -> SignIn:
     person = virtual.signin_person
     if person is None or temporary_session_only(virtual):
         return SignIn(False)
-    if not roster.person_password_check(person=person, password=password):
+    if not passwords.person_password_check(person=person, password=password):
         return SignIn(False)
-    if roster.person_must_change_password(person):
+    if passwords.person_must_change_password(person):
         return SignIn(True, must_change_password=True)
     return SignIn(True, evicted=_session_open(virtual, person))
 
@@ -604,9 +605,13 @@ def sign_in(virtual: VirtualDevice, password: str) -> SignIn:
 def change_password(virtual: VirtualDevice, *, current: str, new: str, confirm: str) -> SignIn:
     """The first sign-in with a temporary password: choose one (ValidationError if too weak)."""
     person = virtual.signin_person
-    if person is None or new != confirm or not roster.person_password_check(person=person, password=current):
+    if (
+        person is None
+        or new != confirm
+        or not passwords.person_password_check(person=person, password=current)
+    ):
         return SignIn(False, must_change_password=True)
-    roster.person_password_change(person=person, password=new)
+    passwords.person_password_change(person=person, password=new)
     return SignIn(True, evicted=_session_open(virtual, person))
 
 

@@ -373,8 +373,9 @@ class Person(models.Model):
     """Someone of the organisation's roster, with a Managed Apple Account (a Managed Apple ID).
 
     What a Shared iPad signs in with: `managed_apple_id` and a password, checked by
-    mock_apple.roster.person_password_check (the temporary one until the person chooses their
-    own: person_must_change_password, person_password_change). Inactive people cannot sign in.
+    mock_apple.roster.passwords.person_password_check (the temporary one until the person
+    chooses their own: person_must_change_password, person_password_change). Inactive people
+    cannot sign in.
     """
 
     class Role(models.TextChoices):

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from mock_apple import roster
 from mock_apple.models import Person
+from mock_apple.roster import passwords
 from tests.mock_apple.conftest import APPLE_DB
 from tests.mock_apple.roster_records import imported, server_of
 
@@ -32,7 +32,7 @@ class AsmPersonTests:
         assert found is not None
         password = found.group(1)
         ora.refresh_from_db()
-        assert roster.person_password_check(person=ora, password=password)
+        assert passwords.person_password_check(person=ora, password=password)
         assert password not in asm_admin.get(f"/asm/people/{ora.pk}/").content.decode()
 
     def test_staff_cannot_reset_passwords(self, asm_staff, organization) -> None:

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from mock_apple import roster
 from mock_apple.models import Person
+from mock_apple.roster import passwords
 from tests.mock_apple.conftest import APPLE_DB
 from tests.mock_apple.roster_records import imported, server_of
 
@@ -23,7 +23,7 @@ class AsmSignInSheetsTests:
         assert response.status_code == 200 and response["Cache-Control"] == "no-store"
         assert response.content.decode().count("data-sign-in-sheet") == 3
         for person, password in response.context["rows"]:
-            assert roster.person_password_check(person=Person.objects.get(pk=person.pk), password=password)
+            assert passwords.person_password_check(person=Person.objects.get(pk=person.pk), password=password)
         again = asm_admin.post(URL, {"format": "print"}, follow=True)
         assert b"Every new account has been on a sign-in sheet already." in again.content
 
@@ -40,12 +40,12 @@ class AsmSignInSheetsTests:
             "Temporary Password",
         ]
         assert rows[2][:4] == ["ora.klein@appleid.contoso.edu", "Ora", "Christopher", "Klein"]
-        assert roster.sign_in_sheet_pending(organization) == 0
+        assert passwords.sign_in_sheet_pending(organization) == 0
 
     def test_staff_get_no_passwords(self, asm_staff, organization) -> None:
         imported(server_of(organization))
         assert asm_staff.post(URL, {"format": "print"}).status_code == 403
-        assert roster.sign_in_sheet_pending(organization) == 3
+        assert passwords.sign_in_sheet_pending(organization) == 3
 
     def test_it_refuses_other_methods(self, asm_admin) -> None:
         assert asm_admin.get(URL).status_code == 405

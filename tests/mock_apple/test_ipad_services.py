@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from cryptography import x509
 
-from mock_apple import crypto, ipad, roster
+from mock_apple import crypto, ipad
 from mock_apple.models import Device, DeviceEvent, Person, SharedIPadUser, VirtualDevice
+from mock_apple.roster import passwords
 from tests.mock_apple.conftest import APPLE_DB
 from tests.mock_apple.ipad_fake import CHECKIN_URL, ENROLL_URL, FakePortal, ipad_with_profile
 from tests.mock_apple.roster_records import imported, server_of
@@ -239,7 +240,7 @@ class SharedIPadTests:
         virtual = self.shared(organization, portal, shared_ipad_maximum_user_count=2)
         people = self.people(organization)
         for person in people:
-            roster.person_password_change(person=person, password="Blue-Sky-77")
+            passwords.person_password_change(person=person, password="Blue-Sky-77")
         evicted = []
         for person in people:
             ipad.pick_person(virtual, person.pk)

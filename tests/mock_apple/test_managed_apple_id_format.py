@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from mock_apple import roster
 from mock_apple.models import AppleAccount, Person, RosterSettings
+from mock_apple.roster import managed_apple_ids
 from tests.mock_apple.conftest import APPLE_DB, account_create
 from tests.mock_apple.roster_records import imported, server_of, student
 
@@ -23,7 +23,7 @@ ORA = {
 
 def problems(value: str) -> list[str]:
     with pytest.raises(ValidationError) as caught:
-        roster.managed_apple_id_format_check(value)
+        managed_apple_ids.managed_apple_id_format_check(value)
     return caught.value.messages
 
 
@@ -41,13 +41,17 @@ class ManagedAppleIdFormatTests:
     )
     def test_it_makes_the_account(self, value: str, expected: str) -> None:
         assert (
-            roster.managed_apple_id_candidate(roster.managed_apple_id_format_check(value), ORA, "contoso.edu")
+            managed_apple_ids.managed_apple_id_candidate(
+                managed_apple_ids.managed_apple_id_format_check(value), ORA, "contoso.edu"
+            )
             == expected
         )
 
     def test_accents_spaces_and_apostrophes_go(self) -> None:
         person = {**ORA, "first_name": "Zoë Anne", "last_name": "O’Brien-Lefèvre"}
-        address = roster.managed_apple_id_candidate("{first}.{last}@appleid.{domain}", person, "contoso.edu")
+        address = managed_apple_ids.managed_apple_id_candidate(
+            "{first}.{last}@appleid.{domain}", person, "contoso.edu"
+        )
         assert address == "zoeanne.obrien-lefevre@appleid.contoso.edu"
 
     @pytest.mark.parametrize(
@@ -59,8 +63,8 @@ class ManagedAppleIdFormatTests:
     )
     def test_an_empty_field_of_the_format_fails(self, value: str, column: str) -> None:
         person = {**ORA, "first_name": "李"} if column == "first_name" else ORA
-        with pytest.raises(roster.ManagedIdError) as caught:
-            roster.managed_apple_id_candidate(value, person, "contoso.edu")
+        with pytest.raises(managed_apple_ids.ManagedIdError) as caught:
+            managed_apple_ids.managed_apple_id_candidate(value, person, "contoso.edu")
         assert caught.value.column == column
 
     def test_it_explains_what_is_wrong(self) -> None:
@@ -89,7 +93,7 @@ class ManagedAppleIdFormatTests:
 class ManagedAppleIdFormatSetTests:
     def test_new_people_get_the_new_format_and_existing_ones_keep_theirs(self, organization) -> None:
         imported(server_of(organization), people=[student("1", "Ora", "Klein")], classes=[])
-        change = roster.managed_apple_id_format_set(
+        change = managed_apple_ids.managed_apple_id_format_set(
             actor=None,
             organization=organization,
             value="{first_initial}{last}@appleid.{domain}",
@@ -112,7 +116,7 @@ class ManagedAppleIdFormatSetTests:
             student("3", "Beulah", "McMillan"),
         ]
         imported(server_of(organization), people=people, classes=[])
-        change = roster.managed_apple_id_format_set(
+        change = managed_apple_ids.managed_apple_id_format_set(
             actor=account_create(organization, "sm@appleid.contoso.edu", AppleAccount.Role.SITE_MANAGER),
             organization=organization,
             value="{first_initial}{last}{person_number}@appleid.{domain}",
@@ -125,7 +129,7 @@ class ManagedAppleIdFormatSetTests:
             # No person number: Apple leaves the account as it was.
             "3": "beulah.mcmillan@appleid.contoso.edu",
         }
-        again = roster.managed_apple_id_format_set(
+        again = managed_apple_ids.managed_apple_id_format_set(
             actor=None,
             organization=organization,
             value="{first_initial}{last}@appleid.{domain}",
@@ -142,7 +146,7 @@ class ManagedAppleIdFormatSetTests:
     def test_only_people_managers_change_it(self, organization) -> None:
         staff = account_create(organization, "staff@appleid.contoso.edu", AppleAccount.Role.STAFF)
         with pytest.raises(PermissionDenied):
-            roster.managed_apple_id_format_set(
+            managed_apple_ids.managed_apple_id_format_set(
                 actor=staff,
                 organization=organization,
                 value="{first}@appleid.{domain}",
@@ -152,7 +156,7 @@ class ManagedAppleIdFormatSetTests:
 
     def test_a_bad_format_changes_nothing(self, organization) -> None:
         with pytest.raises(ValidationError):
-            roster.managed_apple_id_format_set(
+            managed_apple_ids.managed_apple_id_format_set(
                 actor=None, organization=organization, value="nobody@appleid.{domain}", apply_to_existing=True
             )
         assert not RosterSettings.objects.exists()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mock_apple import crypto, roster
+from mock_apple import crypto
 from mock_apple.models import Location, Person, RosterClass
+from mock_apple.roster import managed_apple_ids
 from tests.mock_apple.conftest import APPLE_DB
 from tests.mock_apple.roster_records import algebra, imported, sample_people, server_of, student
 
@@ -68,7 +69,7 @@ class RosterImportTests:
 
     def test_an_administrator_s_apple_id_is_taken_too(self, organization) -> None:
         imported(server_of(organization), people=[student("1", "Admin", "X")], classes=[])
-        roster.managed_apple_id_format_set(
+        managed_apple_ids.managed_apple_id_format_set(
             actor=None, organization=organization, value="{first}@appleid.{domain}", apply_to_existing=False
         )
         imported(server_of(organization), people=[student("2", "Admin", "Y")], classes=[])
@@ -76,7 +77,7 @@ class RosterImportTests:
         assert Person.objects.get(person_id="2").managed_apple_id == "admin1@appleid.contoso.edu"
 
     def test_an_empty_field_of_the_format_refuses_that_person_only(self, organization) -> None:
-        roster.managed_apple_id_format_set(
+        managed_apple_ids.managed_apple_id_format_set(
             actor=None,
             organization=organization,
             value="{first_initial}{last}{person_number}@appleid.{domain}",
