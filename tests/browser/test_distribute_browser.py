@@ -32,7 +32,7 @@ from devices.directory import directory_users_seed
 from devices.models import Device, EnrollmentState
 from devices.services import profile_assign
 from mock_apple import crypto
-from mock_apple.ipad import device_capabilities
+from mock_apple.ipad.setup_assistant import device_capabilities
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import Person, RosterClass
 from mock_apple.models import Profile as AppleProfile

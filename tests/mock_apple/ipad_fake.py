@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_apple import ipad
+from mock_apple.ipad import identity, mdm
 from mock_apple.models import Device, MdmServer, Organization, VirtualDevice
 from mock_apple.services import assignments
 from tests.mock_apple.conftest import server_with_token
@@ -47,7 +47,7 @@ def ipad_with_profile(organization: Organization, **values: Any) -> tuple[Virtua
         assignments.profile_assign(
             server=server, profile=profile, serials=[device.serial_number], throttling=False
         )
-    return ipad.virtual_device_of(Device.objects.get(pk=device.pk)), server
+    return identity.virtual_device_of(Device.objects.get(pk=device.pk)), server
 
 
 @dataclass
@@ -60,10 +60,10 @@ class FakePortal:
     checkin: dict[str, Any] = field(default_factory=dict)
     down: bool = False
 
-    def post(self, virtual: VirtualDevice, url: str, payload: dict[str, Any]) -> ipad.PortalAnswer:
+    def post(self, virtual: VirtualDevice, url: str, payload: dict[str, Any]) -> mdm.PortalAnswer:
         body = json.dumps(payload).encode()
-        headers = ipad.signed_headers(virtual, body)
-        serial, udid = ipad.device_identity_verify(
+        headers = identity.signed_headers(virtual, body)
+        serial, udid = identity.device_identity_verify(
             certificate_b64=headers["X-Apple-Device-Certificate"],
             signature_b64=headers["X-Apple-Device-Signature"],
             body=body,
@@ -71,14 +71,14 @@ class FakePortal:
         assert (serial, udid) == (payload["serial_number"], payload["udid"])
         self.calls.append((url, payload))
         if self.down:
-            return ipad.PortalAnswer(0, {})
+            return mdm.PortalAnswer(0, {})
         if url in self.answers:
             status, data = self.answers[url]
-            return ipad.PortalAnswer(status, data)
+            return mdm.PortalAnswer(status, data)
         if url == ENROLL_URL:
             if payload["profile_uuid"] is None:
-                return ipad.PortalAnswer(403, {"code": "NO_PROFILE", "message": "No profile."})
-            return ipad.PortalAnswer(
+                return mdm.PortalAnswer(403, {"code": "NO_PROFILE", "message": "No profile."})
+            return mdm.PortalAnswer(
                 200,
                 {
                     "status": "enrolled",
@@ -94,7 +94,7 @@ class FakePortal:
                 },
             )
         if url == CHECKIN_URL:
-            return ipad.PortalAnswer(
+            return mdm.PortalAnswer(
                 200,
                 {
                     "await_configuration": False,
@@ -104,4 +104,4 @@ class FakePortal:
                     **self.checkin,
                 },
             )
-        return ipad.PortalAnswer(200, {})
+        return mdm.PortalAnswer(200, {})

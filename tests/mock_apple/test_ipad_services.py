@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from cryptography import x509
 
-from mock_apple import crypto, ipad
+from mock_apple import crypto
+from mock_apple.ipad import activation, identity, mdm, setup_assistant, shared_ipad
 from mock_apple.models import Device, DeviceEvent, Person, SharedIPadUser, VirtualDevice
 from mock_apple.roster import passwords
 from tests.mock_apple.conftest import APPLE_DB
@@ -16,23 +17,23 @@ from tests.mock_apple.roster_records import imported, server_of
 @pytest.fixture
 def portal(monkeypatch) -> FakePortal:
     fake = FakePortal()
-    monkeypatch.setattr(ipad, "portal_post", fake.post)
+    monkeypatch.setattr(mdm, "portal_post", fake.post)
     return fake
 
 
 def setup_to_wifi(virtual: VirtualDevice, language: str = "en") -> VirtualDevice:
-    ipad.power_on(virtual)
-    ipad.go(virtual, "language")
-    ipad.choose_language(virtual, language)
-    ipad.choose_region(virtual, "FR")
-    return ipad.join_wifi(virtual, "Contoso-Students")
+    setup_assistant.power_on(virtual)
+    setup_assistant.go(virtual, "language")
+    setup_assistant.choose_language(virtual, language)
+    setup_assistant.choose_region(virtual, "FR")
+    return setup_assistant.join_wifi(virtual, "Contoso-Students")
 
 
 def walk_panes(virtual: VirtualDevice) -> list[str]:
     seen = []
     while virtual.pane.startswith("pane:"):
         seen.append(virtual.pane[5:])
-        ipad.pane_continue(virtual)
+        setup_assistant.pane_continue(virtual)
     return seen
 
 
@@ -51,13 +52,13 @@ class IdentityTests:
         )
         assert "PRIVATE KEY" not in virtual.private_key_encrypted  # encrypted at rest
         assert "PRIVATE KEY" in crypto.decrypt(virtual.private_key_encrypted)
-        assert ipad.virtual_device_of(virtual.device).pk == virtual.pk  # made once
+        assert identity.virtual_device_of(virtual.device).pk == virtual.pk  # made once
 
     def test_a_tampered_body_fails_verification(self, organization) -> None:
         virtual, _ = ipad_with_profile(organization)
-        headers = ipad.signed_headers(virtual, b'{"a": 1}')
-        with pytest.raises(ipad.DeviceIdentityError):
-            ipad.device_identity_verify(
+        headers = identity.signed_headers(virtual, b'{"a": 1}')
+        with pytest.raises(identity.DeviceIdentityError):
+            identity.device_identity_verify(
                 certificate_b64=headers["X-Apple-Device-Certificate"],
                 signature_b64=headers["X-Apple-Device-Signature"],
                 body=b'{"a": 2}',
@@ -68,7 +69,7 @@ class IdentityTests:
 class ActivationTests:
     def test_activation_returns_the_profile_and_marks_it_pushed(self, organization) -> None:
         virtual, server = ipad_with_profile(organization, department="Maths")
-        answer = ipad.activation_for(virtual.device)
+        answer = activation.activation_for(virtual.device)
         assert answer.configuration is not None
         assert answer.configuration["department"] == "Maths"
         assert answer.configuration["organization_name"] == organization.name
@@ -78,7 +79,7 @@ class ActivationTests:
 
     def test_a_server_without_profile_gives_its_last_enrollment_url(self, organization) -> None:
         virtual, server = ipad_with_profile(organization, no_profile=True)
-        answer = ipad.activation_for(virtual.device)
+        answer = activation.activation_for(virtual.device)
         assert (answer.configuration, answer.reason, answer.enrollment_url) == (
             None,
             "NO_PROFILE",
@@ -97,9 +98,9 @@ class ActivationTests:
         assignments.profile_assign(
             server=server, profile=newer, serials=[virtual.device.serial_number], throttling=False
         )
-        ipad.activate(virtual)
+        setup_assistant.activate(virtual)
         assert (virtual.activation or {})["department"] == "Before"
-        ipad.erase(VirtualDevice.objects.get(pk=virtual.pk))
+        setup_assistant.erase(VirtualDevice.objects.get(pk=virtual.pk))
         virtual = setup_to_wifi(VirtualDevice.objects.get(pk=virtual.pk))
         assert (virtual.activation or {})["department"] == "After"
 
@@ -110,7 +111,7 @@ class SetupAssistantTests:
         virtual, _ = ipad_with_profile(organization, skip_setup_items=["Siri", "Passcode", "AppleID"])
         setup_to_wifi(virtual)
         assert virtual.pane == "remote_management"
-        ipad.remote_management_continue(virtual)
+        setup_assistant.remote_management_continue(virtual)
         url, payload = portal.calls[-1]
         assert url == ENROLL_URL and payload["user"] is None and payload["profile_uuid"]
         assert virtual.enrolled and virtual.device_name == "IPAD-0001"
@@ -126,15 +127,15 @@ class SetupAssistantTests:
         portal.enrollment["await_configuration"] = True
         virtual, _ = ipad_with_profile(organization, skip_setup_items=[], is_multi_user=True)
         setup_to_wifi(virtual)
-        ipad.remote_management_continue(virtual)
+        setup_assistant.remote_management_continue(virtual)
         assert virtual.pane == "configuring"
         portal.checkin["await_configuration"] = True
-        ipad.checkin(virtual)
+        setup_assistant.checkin(virtual)
         assert virtual.pane == "configuring"
         portal.checkin.update(
             await_configuration=False, apps=[{"bundle_id": "com.contoso.notes", "name": "Notes"}]
         )
-        ipad.checkin(virtual)
+        setup_assistant.checkin(virtual)
         assert virtual.pane == "home" and virtual.apps[0]["name"] == "Notes"
         assert portal.calls[-1][0] == CHECKIN_URL
 
@@ -144,16 +145,16 @@ class SetupAssistantTests:
         portal.enrollment["company_portal"] = True
         virtual, _ = ipad_with_profile(organization)
         setup_to_wifi(virtual)
-        ipad.remote_management_continue(virtual)
+        setup_assistant.remote_management_continue(virtual)
         walk_panes(virtual)
-        ipad.open_app(virtual, "company_portal")
+        setup_assistant.open_app(virtual, "company_portal")
         portal.checkin.update(
             apps=[
                 {"bundle_id": "com.microsoft.skype.teams", "name": "Teams", "icon": "T", "color": "#5059C9"},
                 {"bundle_id": "com.evil", "name": "Evil", "icon": "E", "color": "red; background: url(x)"},
             ]
         )
-        ipad.close_app(virtual)  # an app installed in the Company Portal appears at once
+        setup_assistant.close_app(virtual)  # an app installed in the Company Portal appears at once
         assert portal.calls[-1][0] == CHECKIN_URL
         assert [(app["name"], app["color"]) for app in virtual.apps] == [("Teams", "#5059C9"), ("Evil", "")]
 
@@ -167,17 +168,17 @@ class SetupAssistantTests:
         virtual, _ = ipad_with_profile(organization, no_profile=True, known_url=False)
         setup_to_wifi(virtual)
         assert virtual.pane == "not_managed" and not portal.calls
-        ipad.pane_continue(virtual)
+        setup_assistant.pane_continue(virtual)
         assert walk_panes(virtual)[0] == "Privacy"
 
     def test_an_unreachable_portal_is_retried(self, organization, portal) -> None:
         portal.down = True
         virtual, _ = ipad_with_profile(organization)
         setup_to_wifi(virtual)
-        ipad.remote_management_continue(virtual)
+        setup_assistant.remote_management_continue(virtual)
         assert (virtual.pane, virtual.error_code) == ("error", "UNREACHABLE")
         portal.down = False
-        ipad.retry(virtual)
+        setup_assistant.retry(virtual)
         assert virtual.enrolled and virtual.pane.startswith("pane:")
 
     def test_modern_authentication_goes_to_the_web_view_then_enrolls_with_the_ticket(
@@ -185,15 +186,15 @@ class SetupAssistantTests:
     ) -> None:
         virtual, _ = ipad_with_profile(organization, configuration_web_url=f"{ENROLL_URL}authenticate/")
         setup_to_wifi(virtual)
-        ipad.remote_management_continue(virtual)
+        setup_assistant.remote_management_continue(virtual)
         assert virtual.pane == "authenticate" and not portal.calls
-        assert ipad.authentication_url(virtual, "http://apple/ret/").startswith(
+        assert setup_assistant.authentication_url(virtual, "http://apple/ret/").startswith(
             f"{ENROLL_URL}authenticate/?serial="
         )
         from django.core import signing
 
         ticket = signing.dumps({"serial": virtual.device.serial_number, "upn": "adele@contoso.com"}, salt="x")
-        ipad.authenticated(virtual, ticket)
+        setup_assistant.authenticated(virtual, ticket)
         assert portal.calls[-1][1]["user"] == {
             "kind": "directory",
             "upn": "adele@contoso.com",
@@ -204,9 +205,11 @@ class SetupAssistantTests:
         portal.answers[ENROLL_URL] = (403, {"code": "AUTHENTICATION_REQUIRED", "message": "Sign in."})
         virtual, _ = ipad_with_profile(organization)
         setup_to_wifi(virtual)
-        ipad.remote_management_continue(virtual)
+        setup_assistant.remote_management_continue(virtual)
         assert virtual.pane == "authenticate"
-        assert ipad.authentication_url(virtual, "http://apple/ret/").startswith(f"{ENROLL_URL}authenticate/?")
+        assert setup_assistant.authentication_url(virtual, "http://apple/ret/").startswith(
+            f"{ENROLL_URL}authenticate/?"
+        )
 
 
 @pytest.mark.django_db(databases=APPLE_DB)
@@ -214,7 +217,7 @@ class SharedIPadTests:
     def shared(self, organization, portal, **values) -> VirtualDevice:
         virtual, server = ipad_with_profile(organization, is_multi_user=True, **values)
         setup_to_wifi(virtual)
-        ipad.remote_management_continue(virtual)
+        setup_assistant.remote_management_continue(virtual)
         assert virtual.pane == "home"  # every pane after activation skipped
         return virtual
 
@@ -225,16 +228,18 @@ class SharedIPadTests:
     def test_first_sign_in_changes_the_temporary_password(self, organization, portal) -> None:
         virtual = self.shared(organization, portal)
         person = self.people(organization)[0]
-        ipad.pick_person(virtual, person.pk)
+        shared_ipad.pick_person(virtual, person.pk)
         temporary = crypto.decrypt(person.temporary_password)
-        assert not ipad.sign_in(virtual, "wrong").ok
-        assert ipad.sign_in(virtual, temporary).must_change_password
+        assert not shared_ipad.sign_in(virtual, "wrong").ok
+        assert shared_ipad.sign_in(virtual, temporary).must_change_password
         assert virtual.session_kind == ""
-        assert ipad.change_password(virtual, current=temporary, new="Blue-Sky-77", confirm="Blue-Sky-77").ok
+        assert shared_ipad.change_password(
+            virtual, current=temporary, new="Blue-Sky-77", confirm="Blue-Sky-77"
+        ).ok
         assert virtual.session_user is not None and virtual.session_user.person == person
-        ipad.sign_out(virtual)
-        ipad.pick_person(virtual, person.pk)
-        assert ipad.sign_in(virtual, "Blue-Sky-77").ok
+        shared_ipad.sign_out(virtual)
+        shared_ipad.pick_person(virtual, person.pk)
+        assert shared_ipad.sign_in(virtual, "Blue-Sky-77").ok
 
     def test_the_oldest_cached_user_is_evicted_beyond_the_maximum(self, organization, portal) -> None:
         virtual = self.shared(organization, portal, shared_ipad_maximum_user_count=2)
@@ -243,18 +248,18 @@ class SharedIPadTests:
             passwords.person_password_change(person=person, password="Blue-Sky-77")
         evicted = []
         for person in people:
-            ipad.pick_person(virtual, person.pk)
-            evicted.append(ipad.sign_in(virtual, "Blue-Sky-77").evicted)
-            ipad.sign_out(virtual)
+            shared_ipad.pick_person(virtual, person.pk)
+            evicted.append(shared_ipad.sign_in(virtual, "Blue-Sky-77").evicted)
+            shared_ipad.sign_out(virtual)
         assert evicted == [(), (), (people[0].display_name,)]
         assert set(SharedIPadUser.objects.values_list("person_id", flat=True)) == {people[1].pk, people[2].pk}
 
     def test_temporary_session_only_allows_the_guest_alone(self, organization, portal) -> None:
         virtual = self.shared(organization, portal, shared_ipad_temporary_session_only=True)
         person = self.people(organization)[0]
-        ipad.pick_person(virtual, person.pk)
-        assert not ipad.sign_in(virtual, crypto.decrypt(person.temporary_password)).ok
-        ipad.guest_session(virtual)
+        shared_ipad.pick_person(virtual, person.pk)
+        assert not shared_ipad.sign_in(virtual, crypto.decrypt(person.temporary_password)).ok
+        shared_ipad.guest_session(virtual)
         assert virtual.session_kind == "guest"
 
 
@@ -263,9 +268,9 @@ class EraseTests:
     def test_erase_forgets_everything_but_the_identity_and_tells_the_mdm(self, organization, portal) -> None:
         virtual, _ = ipad_with_profile(organization, is_multi_user=True)
         setup_to_wifi(virtual)
-        ipad.remote_management_continue(virtual)
+        setup_assistant.remote_management_continue(virtual)
         udid, certificate = virtual.udid, virtual.certificate_pem
-        ipad.erase(virtual)
+        setup_assistant.erase(virtual)
         assert portal.calls[-1][0] == f"{CHECKIN_URL}erased/"
         virtual = VirtualDevice.objects.get(pk=virtual.pk)
         assert (virtual.pane, virtual.activation, virtual.enrolled, virtual.language) == (
@@ -279,11 +284,11 @@ class EraseTests:
     def test_remove_management_only_when_removable(self, organization, portal) -> None:
         virtual, _ = ipad_with_profile(organization)
         setup_to_wifi(virtual)
-        ipad.remote_management_continue(virtual)
-        ipad.remove_management(virtual)
+        setup_assistant.remote_management_continue(virtual)
+        setup_assistant.remove_management(virtual)
         assert virtual.enrolled  # locked enrollment
         virtual.enrollment = {**(virtual.enrollment or {}), "removable": True}
-        ipad.remove_management(virtual)
+        setup_assistant.remove_management(virtual)
         assert not virtual.enrolled
 
 
@@ -297,12 +302,12 @@ class PortalHttpTests:
         virtual, _ = ipad_with_profile(organization)
         with responses.RequestsMock() as mock:
             mock.post(ENROLL_URL, json={"status": "enrolled"}, status=200)
-            answer = ipad.portal_post(virtual, ENROLL_URL, {"serial_number": virtual.device.serial_number})
+            answer = mdm.portal_post(virtual, ENROLL_URL, {"serial_number": virtual.device.serial_number})
             request = mock.calls[0].request
         assert answer.status == 200
         assert request.headers["Content-Type"] == "application/json"
         assert request.headers["User-Agent"].startswith("MDM-Device/1.0 (iPad; iPadOS 18.1)")
-        serial, udid = ipad.device_identity_verify(
+        serial, udid = identity.device_identity_verify(
             certificate_b64=request.headers["X-Apple-Device-Certificate"],
             signature_b64=request.headers["X-Apple-Device-Signature"],
             body=request.body if isinstance(request.body, bytes) else str(request.body).encode(),
@@ -316,29 +321,29 @@ class PortalHttpTests:
         virtual, _ = ipad_with_profile(organization)
         with responses.RequestsMock() as mock:
             mock.post(ENROLL_URL, body=requests.ConnectionError("refused"))
-            assert ipad.portal_post(virtual, ENROLL_URL, {}).code == "UNREACHABLE"
+            assert mdm.portal_post(virtual, ENROLL_URL, {}).code == "UNREACHABLE"
             mock.replace(responses.POST, ENROLL_URL, status=502, body="Bad gateway")
-            assert ipad.portal_post(virtual, ENROLL_URL, {}).code == "UNREACHABLE"
+            assert mdm.portal_post(virtual, ENROLL_URL, {}).code == "UNREACHABLE"
             mock.replace(responses.POST, ENROLL_URL, status=200, body="<html>")
-            assert ipad.portal_post(virtual, ENROLL_URL, {}).code == "UNREACHABLE"
+            assert mdm.portal_post(virtual, ENROLL_URL, {}).code == "UNREACHABLE"
             mock.replace(responses.POST, ENROLL_URL, status=403, json={"code": "NO_PROFILE"})
-            assert ipad.portal_post(virtual, ENROLL_URL, {}).code == "NO_PROFILE"
+            assert mdm.portal_post(virtual, ENROLL_URL, {}).code == "NO_PROFILE"
 
     def test_a_managed_device_checks_in_when_it_starts(self, organization, portal) -> None:
         virtual, _ = ipad_with_profile(organization)
         setup_to_wifi(virtual)
-        ipad.remote_management_continue(virtual)
+        setup_assistant.remote_management_continue(virtual)
         walk_panes(virtual)
-        ipad.power_off(virtual)
+        setup_assistant.power_off(virtual)
         portal.checkin["state"] = "pendingReset"
-        ipad.power_on(virtual)
+        setup_assistant.power_on(virtual)
         assert portal.calls[-1][0] == CHECKIN_URL
         assert virtual.pane == "home" and virtual.mdm_state == "pendingReset"
 
     def test_the_pending_reset_state_is_shown_in_settings(self, organization, portal) -> None:
         virtual, _ = ipad_with_profile(organization)
         setup_to_wifi(virtual)
-        ipad.remote_management_continue(virtual)
+        setup_assistant.remote_management_continue(virtual)
         portal.checkin["state"] = "pendingReset"
-        ipad.checkin(virtual)
+        setup_assistant.checkin(virtual)
         assert virtual.mdm_state == "pendingReset"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from mock_apple import ipad
+from mock_apple.ipad import identity, mdm
 from mock_apple.models import VirtualDevice
 from tests.mock_apple.conftest import APPLE_DB
 from tests.mock_apple.ipad_fake import FakePortal, ipad_with_profile
@@ -18,7 +18,7 @@ from tests.mock_apple.roster_records import imported, server_of
 @pytest.fixture
 def portal(monkeypatch) -> FakePortal:
     fake = FakePortal()
-    monkeypatch.setattr(ipad, "portal_post", fake.post)
+    monkeypatch.setattr(mdm, "portal_post", fake.post)
     return fake
 
 
@@ -136,7 +136,7 @@ class DeviceServicesTests:
     def test_activation_answers_a_signed_request_only(self, apple_settings, organization) -> None:
         virtual, _ = ipad_with_profile(organization)
         body = json.dumps({"serial_number": virtual.device.serial_number, "udid": virtual.udid}).encode()
-        headers = {k: v for k, v in ipad.signed_headers(virtual, body).items() if k != "Content-Type"}
+        headers = {k: v for k, v in identity.signed_headers(virtual, body).items() if k != "Content-Type"}
         response = Client().post(
             "/deviceservices/activation", body, content_type="application/json", headers=headers
         )
