@@ -1,7 +1,7 @@
-"""Secrets at rest, keys and certificates, and the server token file (.p7m).
+"""Keys and certificates of the mock Apple side, and the server token file (.p7m).
 
-Every key and certificate operation uses `cryptography`. Secrets are Fernet ciphertext under
-settings.FIELD_ENCRYPTION_KEYS (the first key encrypts, all of them decrypt, so keys rotate).
+Every key and certificate operation uses `cryptography`. Secrets at rest are not kept here:
+the models store them in encrypted_fields.EncryptedTextField, as the portal does.
 """
 
 from __future__ import annotations
@@ -12,28 +12,14 @@ import textwrap
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from django.conf import settings
 
 # Apple's push certificates carry the topic as the subject's UID attribute.
 UID_OID = x509.ObjectIdentifier("0.9.2342.19200300.100.1.1")
-
-
-def _fernet() -> MultiFernet:
-    return MultiFernet([Fernet(key) for key in settings.FIELD_ENCRYPTION_KEYS])
-
-
-def encrypt(plaintext: str) -> str:
-    return _fernet().encrypt(plaintext.encode()).decode()
-
-
-def decrypt(ciphertext: str) -> str:
-    return _fernet().decrypt(ciphertext.encode()).decode()
 
 
 class CertificateError(ValueError):

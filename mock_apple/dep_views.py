@@ -13,7 +13,7 @@ from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from mock_apple import clock, crypto, cursors, oauth
+from mock_apple import clock, cursors, oauth
 from mock_apple.dep import (
     DEVICE_FIELDS,
     MAX_LIMIT,
@@ -49,8 +49,8 @@ def session(request: HttpRequest, *, config: MockConfig) -> HttpResponse:
             raise oauth.OAuthProblem(401, "token_rejected")
         secrets_ok = oauth.verify(
             signed,
-            consumer_secret=crypto.decrypt(token.consumer_secret_encrypted),
-            access_secret=crypto.decrypt(token.access_secret_encrypted),
+            consumer_secret=token.consumer_secret,
+            access_secret=token.access_secret,
         )
         if not secrets_ok:
             raise oauth.OAuthProblem(401, "signature_invalid")

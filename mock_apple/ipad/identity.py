@@ -46,7 +46,7 @@ def virtual_device_of(device: Device) -> VirtualDevice:
         udid=udid,
         serial_number=device.serial_number,
         ca_certificate_pem=authority.certificate_pem,
-        ca_key_pem=crypto.decrypt(authority.private_key_encrypted),
+        ca_key_pem=authority.private_key,
         now=clock.now(),
     )
     with transaction.atomic(using=DB):
@@ -55,7 +55,7 @@ def virtual_device_of(device: Device) -> VirtualDevice:
             defaults={
                 "udid": udid,
                 "certificate_pem": certificate_pem,
-                "private_key_encrypted": crypto.encrypt(key_pem),
+                "private_key": key_pem,
                 "created_at": clock.now(),
             },
         )
@@ -66,7 +66,7 @@ def signed_headers(virtual: VirtualDevice, body: bytes) -> dict[str, str]:
     return {
         **crypto.device_request_headers(
             certificate_pem_text=virtual.certificate_pem,
-            key_pem=crypto.decrypt(virtual.private_key_encrypted),
+            key_pem=virtual.private_key,
             body=body,
         ),
         "Content-Type": "application/json",

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.db import transaction
 
-from mock_apple import clock, crypto
+from mock_apple import clock
 from mock_apple.db import CHUNK, DB, organization_lock
 from mock_apple.models import (
     Location,
@@ -262,7 +262,7 @@ def _people_upsert(
                 person_id=record.person_id,
                 created_at=origin["now"],
                 modified_at=origin["now"],
-                temporary_password=crypto.encrypt(temporary_password()),
+                temporary_password=temporary_password(),
                 **values,
                 **_origin_fields(origin),
             )

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from mock_apple import auth, clock, crypto
+from mock_apple import auth, clock
 from mock_apple.db import DB
 from mock_apple.models import (
     AppleAccount,
@@ -38,7 +38,7 @@ def person_password_check(*, person: Person, password: str) -> bool:
     if person.password:
         return check_password(password, person.password)
     if person.temporary_password:
-        return constant_time_compare(crypto.decrypt(person.temporary_password), password)
+        return constant_time_compare(person.temporary_password, password)
     return False
 
 
@@ -63,7 +63,7 @@ def person_password_reset(*, actor: AppleAccount | None, person: Person) -> str:
     """A new temporary password, returned once to show it; the person changes it at sign-in."""
     auth.require_people_manager(actor)
     password = temporary_password()
-    person.temporary_password = crypto.encrypt(password)
+    person.temporary_password = password
     person.temporary_password_shown = True
     person.password = ""
     person.modified_at = clock.now()
@@ -92,4 +92,4 @@ def sign_in_sheet_take(*, actor: AppleAccount | None, organization: Organization
             .order_by("last_name", "first_name", "id")[:SIGN_IN_SHEET_SIZE]
         )
         Person.objects.filter(pk__in=[person.pk for person in people]).update(temporary_password_shown=True)
-    return [(person, crypto.decrypt(person.temporary_password)) for person in people]
+    return [(person, person.temporary_password) for person in people]

@@ -93,9 +93,9 @@ def server_token_issue(
         token = ServerToken.objects.create(
             mdm_server=server,
             consumer_key=values["consumer_key"],
-            consumer_secret_encrypted=crypto.encrypt(values["consumer_secret"]),
+            consumer_secret=values["consumer_secret"],
             access_token=values["access_token"],
-            access_secret_encrypted=crypto.encrypt(values["access_secret"]),
+            access_secret=values["access_secret"],
             access_token_expiry=now.replace(microsecond=0) + TOKEN_LIFETIME,
             created_at=now,
             issued_by=issued_by or actor,

@@ -40,7 +40,7 @@ def certificate_authority(purpose: str = CertificateAuthority.Purpose.PUSH) -> C
             purpose=purpose,
             name=name,
             certificate_pem=certificate_pem,
-            private_key_encrypted=crypto.encrypt(key_pem),
+            private_key=key_pem,
             created_at=clock.now(),
         )
 
@@ -67,7 +67,7 @@ def push_certificate_issue(
         csr=csr,
         topic_uuid=topic_uuid,
         ca_certificate_pem=authority.certificate_pem,
-        ca_key_pem=crypto.decrypt(authority.private_key_encrypted),
+        ca_key_pem=authority.private_key,
         now=now,
     )
     with transaction.atomic(using=DB):

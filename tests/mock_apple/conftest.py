@@ -14,6 +14,7 @@ import pytest
 import requests
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.db import connections
 from django.test import Client
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
@@ -32,6 +33,22 @@ live = pytest.mark.django_db(transaction=True, databases=APPLE_DB)
 
 
 # --- Apple's JSON Schemas -------------------------------------------------------------------
+
+
+def stored(instance: Any, field: str) -> str:
+    """The column as the database holds it (an encrypted field's ciphertext), read past the model."""
+    model = type(instance)
+    column = model._meta.get_field(field).column
+    with connections["apple"].cursor() as cursor:
+        cursor.execute(
+            f"SELECT {connection_quote(column)} FROM {connection_quote(model._meta.db_table)} WHERE id = %s",
+            [instance.pk],
+        )
+        return str(cursor.fetchone()[0])
+
+
+def connection_quote(name: str) -> str:
+    return connections["apple"].ops.quote_name(name)
 
 
 def _registry() -> Registry:

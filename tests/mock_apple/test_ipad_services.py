@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from cryptography import x509
 
-from mock_apple import crypto
 from mock_apple.ipad import activation, identity, mdm, setup_assistant, shared_ipad
 from mock_apple.models import Device, DeviceEvent, Person, SharedIPadUser, VirtualDevice
 from mock_apple.roster import passwords
-from tests.mock_apple.conftest import APPLE_DB
+from tests.mock_apple.conftest import APPLE_DB, stored
 from tests.mock_apple.ipad_fake import CHECKIN_URL, ENROLL_URL, FakePortal, ipad_with_profile
 from tests.mock_apple.roster_records import imported, server_of
 
@@ -50,8 +49,8 @@ class IdentityTests:
             subject.get_attributes_for_oid(x509.NameOID.SERIAL_NUMBER)[0].value
             == virtual.device.serial_number
         )
-        assert "PRIVATE KEY" not in virtual.private_key_encrypted  # encrypted at rest
-        assert "PRIVATE KEY" in crypto.decrypt(virtual.private_key_encrypted)
+        assert "PRIVATE KEY" not in stored(virtual, "private_key")  # encrypted at rest
+        assert "PRIVATE KEY" in virtual.private_key
         assert identity.virtual_device_of(virtual.device).pk == virtual.pk  # made once
 
     def test_a_tampered_body_fails_verification(self, organization) -> None:
@@ -229,7 +228,7 @@ class SharedIPadTests:
         virtual = self.shared(organization, portal)
         person = self.people(organization)[0]
         shared_ipad.pick_person(virtual, person.pk)
-        temporary = crypto.decrypt(person.temporary_password)
+        temporary = person.temporary_password
         assert not shared_ipad.sign_in(virtual, "wrong").ok
         assert shared_ipad.sign_in(virtual, temporary).must_change_password
         assert virtual.session_kind == ""
@@ -258,7 +257,7 @@ class SharedIPadTests:
         virtual = self.shared(organization, portal, shared_ipad_temporary_session_only=True)
         person = self.people(organization)[0]
         shared_ipad.pick_person(virtual, person.pk)
-        assert not shared_ipad.sign_in(virtual, crypto.decrypt(person.temporary_password)).ok
+        assert not shared_ipad.sign_in(virtual, person.temporary_password).ok
         shared_ipad.guest_session(virtual)
         assert virtual.session_kind == "guest"
 

@@ -172,9 +172,8 @@ class RestoreTests:
 
 def change_password(client: Client, serial: str, person: Any, new: str) -> str:
     """The first sign-in's form: the temporary password, then the new one twice."""
-    from mock_apple import crypto
 
-    current = crypto.decrypt(person.temporary_password)
+    current = person.temporary_password
     return act(client, serial, "change_password", "home", current=current, new=new, confirm=new)
 
 
@@ -183,7 +182,6 @@ class SharedIpadSignInViewTests:
     def test_sign_in_change_password_eviction_and_sign_out(
         self, apple_settings, organization, portal
     ) -> None:
-        from mock_apple import crypto
         from mock_apple.models import Person, RosterClass
 
         virtual, _ = ipad_with_profile(organization, is_multi_user=True, shared_ipad_maximum_user_count=1)
@@ -200,7 +198,7 @@ class SharedIpadSignInViewTests:
         assert "Incorrect Managed Apple Account or password." in act(
             client, serial, "password", "home", password="x"
         )
-        body = act(client, serial, "password", "home", password=crypto.decrypt(ora.temporary_password))
+        body = act(client, serial, "password", "home", password=ora.temporary_password)
         assert "You must change your password." in body
         body = change_password(client, serial, ora, "Blue-Sky-77")
         assert 'value="settings"' in body and "Ora Klein" in body  # home, signed in

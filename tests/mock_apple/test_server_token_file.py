@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 from django.core.exceptions import ValidationError
 
-from mock_apple import crypto
 from mock_apple.models import ServerToken
 from mock_apple.services import mdm_servers
 from tests.mock_apple.conftest import APPLE_DB, rsa_certificate_pem
@@ -60,7 +59,7 @@ class ServerTokenFileTests:
         }
         token = ServerToken.objects.get()
         assert token.consumer_key == values["consumer_key"]
-        assert crypto.decrypt(token.access_secret_encrypted) == values["access_secret"]
+        assert token.access_secret == values["access_secret"]
         der = pkcs7.pkcs7_decrypt_der(message.get_payload(decode=True), certificate, key, [])  # type: ignore[arg-type]
         assert unwrap(der) == values
         assert values["access_token_expiry"][:4] == str(token.created_at.year + 1)
@@ -106,9 +105,7 @@ class ServerTokenFileTests:
         from django.db import connections
 
         with connections["apple"].cursor() as cursor:
-            cursor.execute(
-                "SELECT consumer_secret_encrypted, access_secret_encrypted FROM mock_apple_servertoken"
-            )
+            cursor.execute("SELECT consumer_secret, access_secret FROM mock_apple_servertoken")
             row = " ".join(cursor.fetchone())
         assert values["consumer_secret"] not in row and values["access_secret"] not in row
 
