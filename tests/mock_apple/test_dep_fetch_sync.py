@@ -8,6 +8,7 @@ from mock_apple import cursors
 from mock_apple.models import Device, MdmServer, Organization
 from mock_apple.services import assignments, controls, mdm_servers
 from tests.mock_apple.conftest import DepClient, assert_schema, live, server_with_token
+from tests.mock_apple.test_cursors import former_format
 
 
 def walk(client: DepClient, limit: int) -> tuple[list[dict[str, Any]], str]:
@@ -128,7 +129,8 @@ class FetchSyncTests:
     def test_cursor_errors(self, dep_server, organization) -> None:
         client = self.client(dep_server, organization)
         assert client.call("POST", "/devices/sync", {}).text == "CURSOR_REQUIRED"
-        for garbage in ("nonsense", "MToyOjM", "A" * 40):
+        # A cursor of the former hand-made format fails as INVALID_CURSOR, and the client walks again.
+        for garbage in ("nonsense", "MToyOjM", "A" * 40, former_format("S:1:0:0:1772353815250:0")):
             for path in ("/devices/sync", "/server/devices"):
                 response = client.call("POST", path, {"cursor": garbage})
                 assert (response.status_code, response.text) == (400, "INVALID_CURSOR")
