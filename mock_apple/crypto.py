@@ -69,6 +69,8 @@ def server_token_file(*, values: dict[str, str], recipient: x509.Certificate) ->
         .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
     )
     body = "\r\n".join(textwrap.wrap(base64.b64encode(der).decode(), 64))
+    # These are the S/MIME headers inside the file, byte for byte as Apple writes them (not an
+    # HTTP response's: the download's Content-Disposition is built by content_disposition_header).
     headers = (
         'Content-Type: application/pkcs7-mime; name="smime.p7m"; smime-type=enveloped-data\r\n'
         "Content-Transfer-Encoding: base64\r\n"

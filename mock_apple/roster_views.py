@@ -21,7 +21,7 @@ from mock_apple.auth import AppleHttpRequest, account_required, people_manager_r
 from mock_apple.models import Location, Person, RosterClass
 from mock_apple.roster import imports, managed_apple_ids, passwords
 from mock_apple.roster_forms import ManagedIdFormatForm
-from mock_apple.views import _attachment, _page
+from mock_apple.views import _page, attachment
 
 PAGE_SIZE = 50
 
@@ -129,8 +129,9 @@ def sign_in_sheets(request: AppleHttpRequest) -> HttpResponse:
             writer.writerow(
                 [found.managed_apple_id, found.first_name, found.middle_name, found.last_name, password]
             )
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = _attachment("Sign-in sheets.csv")
+        response = attachment(
+            buffer.getvalue(), content_type="text/csv; charset=utf-8", filename="Sign-in sheets.csv"
+        )
         response["Cache-Control"] = "no-store"
         return response
     context = {"rows": rows, "remaining": passwords.sign_in_sheet_pending(organization)}

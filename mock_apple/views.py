@@ -395,13 +395,15 @@ def mdm_server_token(request: AppleHttpRequest, server_uuid: str) -> HttpRespons
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("asm_mdm_server", server_uuid=server.server_uuid)
-    response = HttpResponse(data, content_type="application/pkcs7-mime")
-    response["Content-Disposition"] = _attachment(filename)
+    return attachment(data, content_type="application/pkcs7-mime", filename=filename)
+
+
+def attachment(content: str | bytes, *, content_type: str, filename: str) -> HttpResponse:
+    """A download (.p7m, .pem, sign-in sheets): Django builds the Content-Disposition, quoting
+    and RFC 5987-encoding the file name (organisation and server names may hold any character)."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     return response
-
-
-def _attachment(filename: str) -> str:
-    return content_disposition_header(True, filename) or "attachment"
 
 
 # --- Trainer tools: fault injection ---------------------------------------------------------
@@ -576,6 +578,8 @@ def _push_issue(request: AppleHttpRequest, renew: Any) -> HttpResponse:
 def push_certificate_download(request: AppleHttpRequest, pk: int) -> HttpResponse:
     certificate = get_object_or_404(push.push_certificates_of(request.account), pk=pk)
     vendor = request.account.organization.name.split()[0]
-    response = HttpResponse(certificate.certificate_pem, content_type="application/x-pem-file")
-    response["Content-Disposition"] = _attachment(f"MDM_ {vendor}_Certificate.pem")
-    return response
+    return attachment(
+        certificate.certificate_pem,
+        content_type="application/x-pem-file",
+        filename=f"MDM_ {vendor}_Certificate.pem",
+    )
