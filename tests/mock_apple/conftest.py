@@ -123,6 +123,17 @@ def admin_of(organization: Organization) -> AppleAccount:
 
 
 @pytest.fixture
+def portal(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A fake portal behind the virtual iPad's one HTTP boundary, mock_apple.ipad.mdm.portal_post."""
+    from mock_apple.ipad import mdm
+    from tests.mock_apple.ipad_fake import FakePortal  # it imports this module
+
+    fake = FakePortal()
+    monkeypatch.setattr(mdm, "portal_post", fake.post)
+    return fake
+
+
+@pytest.fixture
 def organization() -> Organization:
     return organization_create()
 

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_apple.ipad import identity, mdm
+from mock_apple.ipad import identity, mdm, setup_assistant
 from mock_apple.models import Device, MdmServer, Organization, VirtualDevice
 from mock_apple.services import assignments
 from tests.mock_apple.conftest import server_with_token
@@ -105,3 +105,19 @@ class FakePortal:
                 },
             )
         return mdm.PortalAnswer(200, {})
+
+
+def setup_to_wifi(virtual: VirtualDevice, language: str = "en") -> VirtualDevice:
+    setup_assistant.power_on(virtual)
+    setup_assistant.go(virtual, "language")
+    setup_assistant.choose_language(virtual, language)
+    setup_assistant.choose_region(virtual, "FR")
+    return setup_assistant.join_wifi(virtual, "Contoso-Students")
+
+
+def walk_panes(virtual: VirtualDevice) -> list[str]:
+    seen = []
+    while virtual.pane.startswith("pane:"):
+        seen.append(virtual.pane[5:])
+        setup_assistant.pane_continue(virtual)
+    return seen

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from mock_apple.models import Device, MdmServer
 from tests.mock_apple.conftest import APPLE_DB, rsa_certificate_pem
-from tests.mock_apple.test_server_token_file import unwrap
+from tests.mock_apple.services.test_mdm_servers import unwrap
 
 
 def run(*args: str) -> str:

@@ -8,18 +8,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from mock_apple.ipad import identity, mdm
+from mock_apple.ipad import identity
 from mock_apple.models import VirtualDevice
 from tests.mock_apple.conftest import APPLE_DB
-from tests.mock_apple.ipad_fake import FakePortal, ipad_with_profile
+from tests.mock_apple.ipad_fake import ipad_with_profile
 from tests.mock_apple.roster_records import imported, server_of
-
-
-@pytest.fixture
-def portal(monkeypatch) -> FakePortal:
-    fake = FakePortal()
-    monkeypatch.setattr(mdm, "portal_post", fake.post)
-    return fake
 
 
 def act(client: Client, serial: str, action: str, pane: str = "", **fields: str) -> str:
