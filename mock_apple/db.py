@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
 from django.db import connections
 
 from mock_apple.models import Organization
@@ -9,6 +12,14 @@ from mock_apple.models import Organization
 DB = "apple"
 CHUNK = 900  # values per IN (…), under SQLite's bound-parameter limit
 BULK = 10_000  # rows from which a bulk change refreshes the planner's statistics
+
+T = TypeVar("T")
+
+
+def chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """`values` in slices of CHUNK, for the IN (…) lists of queries."""
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
 
 
 def organization_lock(organization: Organization) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 from django.db import transaction
 
 from mock_apple import clock
-from mock_apple.db import CHUNK, DB, organization_lock
+from mock_apple.db import CHUNK, DB, chunks, organization_lock
 from mock_apple.models import (
     Location,
     MdmServer,
@@ -125,8 +125,8 @@ def _by_key(queryset: Any, key: str, values: Iterable[str]) -> dict[str, Any]:
     """Rows of `queryset` whose `key` is one of `values`, by that key (IN lists in chunks)."""
     unique = sorted(set(values))
     found: dict[str, Any] = {}
-    for start in range(0, len(unique), CHUNK):
-        for row in queryset.filter(**{f"{key}__in": unique[start : start + CHUNK]}):
+    for chunk in chunks(unique):
+        for row in queryset.filter(**{f"{key}__in": chunk}):
             found[getattr(row, key)] = row
     return found
 
@@ -134,8 +134,8 @@ def _by_key(queryset: Any, key: str, values: Iterable[str]) -> dict[str, Any]:
 def _pks(queryset: Any, key: str, values: Iterable[str]) -> dict[str, int]:
     unique = sorted(set(values))
     found: dict[str, int] = {}
-    for start in range(0, len(unique), CHUNK):
-        found.update(queryset.filter(**{f"{key}__in": unique[start : start + CHUNK]}).values_list(key, "pk"))
+    for chunk in chunks(unique):
+        found.update(queryset.filter(**{f"{key}__in": chunk}).values_list(key, "pk"))
     return found
 
 
@@ -316,14 +316,12 @@ def _links_replace(through: Any, owner: str, other: str, links: Mapping[int, Ite
     wanted = {pk: set(others) for pk, others in links.items()}
     current: dict[int, set[int]] = {pk: set() for pk in wanted}
     owners = list(wanted)
-    for start in range(0, len(owners), CHUNK):
-        for owner_pk, other_pk in through.objects.filter(
-            **{f"{owner}__in": owners[start : start + CHUNK]}
-        ).values_list(owner, other):
+    for chunk in chunks(owners):
+        for owner_pk, other_pk in through.objects.filter(**{f"{owner}__in": chunk}).values_list(owner, other):
             current[owner_pk].add(other_pk)
     changed = [pk for pk in owners if current[pk] != wanted[pk]]
-    for start in range(0, len(changed), CHUNK):
-        through.objects.filter(**{f"{owner}__in": changed[start : start + CHUNK]}).delete()
+    for chunk in chunks(changed):
+        through.objects.filter(**{f"{owner}__in": chunk}).delete()
     through.objects.bulk_create(
         (through(**{owner: pk, other: other_pk}) for pk in changed for other_pk in sorted(wanted[pk])),
         batch_size=CHUNK,

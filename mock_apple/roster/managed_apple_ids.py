@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from mock_apple import auth, clock
-from mock_apple.db import CHUNK, DB, organization_lock
+from mock_apple.db import CHUNK, DB, chunks, organization_lock
 from mock_apple.models import (
     AppleAccount,
     Organization,
@@ -155,8 +155,7 @@ def _taken_numbers(local: str, domain: str) -> set[int]:
 def _taken(candidates: Iterable[str]) -> set[str]:
     unique = sorted(set(candidates))
     taken: set[str] = set()
-    for start in range(0, len(unique), CHUNK):
-        chunk = unique[start : start + CHUNK]
+    for chunk in chunks(unique):
         taken.update(
             Person.objects.filter(managed_apple_id__in=chunk).values_list("managed_apple_id", flat=True)
         )

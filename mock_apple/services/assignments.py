@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +28,7 @@ from django.utils.translation import ngettext
 
 from mock_apple import auth, clock
 from mock_apple.bulk import rows_insert
-from mock_apple.db import BULK, CHUNK, DB, organization_lock, tables_analyze
+from mock_apple.db import BULK, CHUNK, DB, chunks, organization_lock, tables_analyze
 from mock_apple.models import (
     AppleAccount,
     Device,
@@ -93,12 +94,12 @@ def serials_resolve(*, organization: Organization, serials: Sequence[str]) -> li
         )
     found: dict[str, int] = {}
     unique = sorted(counts)
-    for start in range(0, len(unique), CHUNK):
+    for chunk in chunks(unique):
         found.update(
             Device.objects.filter(
                 organization=organization,
                 disowned_at__isnull=True,
-                serial_number__in=unique[start : start + CHUNK],
+                serial_number__in=chunk,
             ).values_list("serial_number", "id")
         )
     unknown = [serial for serial in unique if serial not in found]
@@ -144,6 +145,13 @@ def _clear_profile_fields() -> dict[str, Any]:
     return {"profile_uuid": "", "profile_status": Device.ProfileStatus.EMPTY, "profile_assign_time": None}
 
 
+def _locked_now(organization: Organization) -> datetime:
+    """Lock the organisation's row, then read the clock (inside a transaction): the changes of
+    one organisation, and their events, are dated in the order they commit."""
+    organization_lock(organization)
+    return clock.now()
+
+
 def devices_assign(
     *,
     actor: AppleAccount | None,
@@ -160,12 +168,9 @@ def devices_assign(
     by = assigned_by or (actor.apple_id if actor else "")
     move_op = MockConfig.load().move_op_type
     result = AssignmentResult()
-    ids = list(device_ids)
     with transaction.atomic(using=DB):
-        organization_lock(organization)
-        now = clock.now()
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
+        now = _locked_now(organization)
+        for chunk in chunks(list(device_ids)):
             current = dict(
                 Device.objects.filter(id__in=chunk, organization=organization).values_list(
                     "id", "mdm_server_id"
@@ -219,12 +224,9 @@ def devices_unassign(
     auth.require_device_manager(actor)
     by = assigned_by or (actor.apple_id if actor else "")
     result = AssignmentResult()
-    ids = list(device_ids)
     with transaction.atomic(using=DB):
-        organization_lock(organization)
-        now = clock.now()
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
+        now = _locked_now(organization)
+        for chunk in chunks(list(device_ids)):
             current = list(
                 Device.objects.filter(
                     id__in=chunk, organization=organization, mdm_server__isnull=False
@@ -271,10 +273,8 @@ def devices_assign_unassigned(*, server: MdmServer, count: int, assigned_by: str
 def _server_devices(server: MdmServer, serials: Sequence[str]) -> dict[str, Device]:
     found: dict[str, Device] = {}
     unique = sorted(set(serials))
-    for start in range(0, len(unique), CHUNK):
-        for device in Device.objects.filter(
-            mdm_server=server, serial_number__in=unique[start : start + CHUNK]
-        ):
+    for chunk in chunks(unique):
+        for device in Device.objects.filter(mdm_server=server, serial_number__in=chunk):
             found[device.serial_number] = device
     return found
 
@@ -282,8 +282,8 @@ def _server_devices(server: MdmServer, serials: Sequence[str]) -> dict[str, Devi
 def _profile_fields_set(server: MdmServer, devices: list[Device], now: Any, **fields: Any) -> None:
     """Change the devices' profile fields and write a `modified` line for each on the feed."""
     ids = [device.pk for device in devices]
-    for start in range(0, len(ids), CHUNK):
-        Device.objects.filter(id__in=ids[start : start + CHUNK]).update(**fields)
+    for chunk in chunks(ids):
+        Device.objects.filter(id__in=chunk).update(**fields)
     DeviceEvent.objects.bulk_create(
         [DeviceEvent(mdm_server=server, device=d, op_type="modified", op_date=now) for d in devices],
         batch_size=CHUNK,
@@ -306,8 +306,7 @@ def profile_assign(
     config = MockConfig.load()
     answers: dict[str, str] = {}
     with transaction.atomic(using=DB):
-        organization_lock(server.organization)
-        now = clock.now()
+        now = _locked_now(server.organization)
         devices = _server_devices(server, serials)
         changed: list[Device] = []
         for serial in serials:
@@ -333,12 +332,20 @@ def profile_assign(
     return answers
 
 
+def _server_devices_locked(
+    server: MdmServer, serials: Sequence[str]
+) -> tuple[datetime, dict[str, Device], dict[str, str]]:
+    """Inside a transaction: lock the organisation, then the time, the server's devices among
+    these serials and the answer per serial (SUCCESS, or NOT_ACCESSIBLE if not the server's)."""
+    now = _locked_now(server.organization)
+    devices = _server_devices(server, serials)
+    answers = {serial: "SUCCESS" if serial in devices else "NOT_ACCESSIBLE" for serial in serials}
+    return now, devices, answers
+
+
 def profile_clear(*, server: MdmServer, serials: Sequence[str]) -> dict[str, str]:
     with transaction.atomic(using=DB):
-        organization_lock(server.organization)
-        now = clock.now()
-        devices = _server_devices(server, serials)
-        answers = {serial: "SUCCESS" if serial in devices else "NOT_ACCESSIBLE" for serial in serials}
+        now, devices, answers = _server_devices_locked(server, serials)
         _profile_fields_set(
             server,
             list(devices.values()),
@@ -353,10 +360,7 @@ def profile_clear(*, server: MdmServer, serials: Sequence[str]) -> dict[str, str
 def devices_disown(*, server: MdmServer, serials: Sequence[str]) -> dict[str, str]:
     """Disown: the devices leave the organisation for good (`deleted` on the server's feed)."""
     with transaction.atomic(using=DB):
-        organization_lock(server.organization)
-        now = clock.now()
-        devices = _server_devices(server, serials)
-        answers = {serial: "SUCCESS" if serial in devices else "NOT_ACCESSIBLE" for serial in serials}
+        now, devices, answers = _server_devices_locked(server, serials)
         DeviceEvent.objects.bulk_create(
             [
                 DeviceEvent(mdm_server=server, device=d, op_type="deleted", op_date=now)

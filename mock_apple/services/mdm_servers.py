@@ -7,7 +7,6 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from mock_apple.models import (
     Organization,
     ServerToken,
 )
+from mock_apple.services.uploads import upload_load
 
 TOKEN_LIFETIME = timedelta(days=365)
 
@@ -49,17 +49,13 @@ def mdm_server_create(*, actor: AppleAccount | None, organization: Organization,
 def mdm_server_certificate_upload(*, actor: AppleAccount | None, server: MdmServer, data: bytes) -> MdmServer:
     """Keep the MDM vendor's public-key certificate that server tokens are encrypted to."""
     auth.require_device_manager(actor)
-    if len(data) > settings.ASM_MAX_UPLOAD_BYTES:
-        raise ValidationError(_("The file is too large."), code="too_large")
-    try:
-        certificate = crypto.load_rsa_certificate(data)
-    except crypto.CertificateError:
-        raise ValidationError(
-            _(
-                "This file is not a public-key certificate (.pem) with an RSA key. Upload the .pem file your MDM server gave you."
-            ),
-            code="invalid",
-        ) from None
+    certificate = upload_load(
+        data=data,
+        load=crypto.load_rsa_certificate,
+        invalid_message=_(
+            "This file is not a public-key certificate (.pem) with an RSA key. Upload the .pem file your MDM server gave you."
+        ),
+    )
     server.certificate_pem = crypto.certificate_pem(certificate)
     server.certificate_uploaded_at = clock.now()
     server.save(update_fields=["certificate_pem", "certificate_uploaded_at"])

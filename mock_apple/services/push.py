@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -19,6 +18,7 @@ from mock_apple.models import (
     CertificateAuthority,
     PushCertificate,
 )
+from mock_apple.services.uploads import upload_load
 
 # --- Apple Push Certificates portal ---------------------------------------------------------
 
@@ -50,14 +50,11 @@ def push_certificate_issue(
 ) -> PushCertificate:
     """Sign the MDM vendor's CSR; a renewal keeps the topic, so enrolled devices stay managed."""
     auth.require_device_manager(actor)
-    if len(csr_data) > settings.ASM_MAX_UPLOAD_BYTES:
-        raise ValidationError(_("The file is too large."), code="too_large")
-    try:
-        csr = crypto.load_csr(csr_data)
-    except crypto.CertificateError:
-        raise ValidationError(
-            _("This file is not a certificate signing request (CSR) with an RSA key."), code="invalid"
-        ) from None
+    csr = upload_load(
+        data=csr_data,
+        load=crypto.load_csr,
+        invalid_message=_("This file is not a certificate signing request (CSR) with an RSA key."),
+    )
     if renew is not None and renew.account_id != actor.pk:
         raise ValidationError(_("You can renew only your own certificates."))
     topic_uuid = renew.topic.rsplit(".", 1)[-1] if renew else str(uuid.uuid4())
