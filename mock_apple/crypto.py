@@ -39,6 +39,7 @@ def load_rsa_certificate(data: bytes) -> x509.Certificate:
     return certificate
 
 
+# A deliberate copy of tokens/pki.py's certificate_to_pem: the mock may not import the portal.
 def certificate_pem(certificate: x509.Certificate) -> str:
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
@@ -85,7 +86,9 @@ def server_token_file(*, values: dict[str, str], recipient: x509.Certificate) ->
 
 
 def _key_usage(*, ca: bool) -> x509.KeyUsage:
-    """A CA signs certificates and CRLs; a push certificate signs and enciphers keys (TLS client)."""
+    """A CA signs certificates and CRLs; a push certificate signs and enciphers keys (TLS client).
+
+    The leaf's usage is a deliberate copy of tokens/pki.py's: the mock may not import the portal."""
     return x509.KeyUsage(
         digital_signature=not ca,
         content_commitment=False,

@@ -76,7 +76,10 @@ def signed_headers(virtual: VirtualDevice, body: bytes) -> dict[str, str]:
 
 def device_identity_verify(*, certificate_b64: str, signature_b64: str, body: bytes) -> tuple[str, str]:
     """Check a device request as the portal does: issued by the device CA, valid now, body signed.
-    Returns (serial number, UDID) from the certificate."""
+    Returns (serial number, UDID) from the certificate.
+
+    A deliberate copy of devices/identity.py's check (the iPad's own pages and the tests' fake
+    portal use it): the mock may not import the portal."""
     authority = push.certificate_authority(CertificateAuthority.Purpose.DEVICE)
     try:
         certificate = x509.load_der_x509_certificate(base64.b64decode(certificate_b64, validate=True))
