@@ -214,16 +214,16 @@ def main() -> None:
         )
 
         # --- Delta sync of 1,000 changes -------------------------------------------------
-        from mock_apple import services as apple_services
         from mock_apple.models import Device as AppleDevice
         from mock_apple.models import MdmServer
+        from mock_apple.services import assignments
 
         server = MdmServer.objects.get(name="Lycée Jean Moulin - Intune")
-        apple_services.devices_assign_unassigned(server=server, count=500)
+        assignments.devices_assign_unassigned(server=server, count=500)
         released = list(
             AppleDevice.objects.filter(mdm_server=server).order_by("id").values_list("pk", flat=True)[:500]
         )
-        apple_services.devices_unassign(actor=None, organization=server.organization, device_ids=released)
+        assignments.devices_unassign(actor=None, organization=server.organization, device_ids=released)
         t0 = time.perf_counter()
         with transaction.atomic():
             delta = services.sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC)

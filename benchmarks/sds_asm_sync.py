@@ -95,7 +95,8 @@ def main() -> None:
     from asm_portal import clock, demo, roles
     from asm_portal.celery import app as celery_app
     from benchmarks.sds_import import roster_v1
-    from mock_apple import services as apple
+    from mock_apple.services import mdm_servers
+    from mock_apple.services import organization as organization_services
     from sds import services
     from sds.models import AppleRosterSync, RosterUpload
     from tokens.models import EnrollmentProgramToken
@@ -105,9 +106,9 @@ def main() -> None:
     print(f"Database: {backend}, {os.cpu_count()} cores; mock Apple: gunicorn, 2 workers, DEBUG=False")
     call_command("migrate_all", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)  # DEBUG=False serves the manifest
-    organization, admin_account = apple.organization_seed_demo(admin_password=PASSWORD)
-    server = apple.mdm_server_create(actor=None, organization=organization, name="Benchmark - Intune")
-    _token, values = apple.server_token_issue(actor=None, server=server, issued_by=admin_account)
+    organization, admin_account = organization_services.organization_seed_demo(admin_password=PASSWORD)
+    server = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Benchmark - Intune")
+    _token, values = mdm_servers.server_token_issue(actor=None, server=server, issued_by=admin_account)
     now = clock.now()
     from datetime import timedelta
 
