@@ -6,6 +6,8 @@ import json
 
 import pytest
 from django import forms
+from django.contrib.sessions.backends.db import SessionStore
+from django.http import HttpResponse
 from django.test import RequestFactory
 from django_htmx.middleware import HtmxMiddleware
 
@@ -24,8 +26,8 @@ from tests.conftest import HTMX, make_user
 def htmx_request(admin_user, **headers):
     request = RequestFactory().get("/notifications/", **headers)
     request.user = admin_user
-    request.session = {}
-    HtmxMiddleware(lambda request: None)(request)  # sets request.htmx as the portal's middleware does
+    request.session = SessionStore()
+    HtmxMiddleware(lambda request: HttpResponse())(request)  # sets request.htmx as the portal does
     return request
 
 
