@@ -184,3 +184,62 @@ class AppleRosterSyncTests:
         assert sync.state == "cancelled" and sync.started_at is None
         assert not ApplePerson.objects.exists()
         assert Notification.objects.get(title="Roster sync cancelled").level == "warning"
+
+
+@live
+class AppleRosterSyncRetryTests:
+    """Apple's 429, 5xx and timeouts are tried again with the device sync's back-off."""
+
+    @pytest.fixture(autouse=True)
+    def _no_waiting(self, settings) -> None:
+        settings.SYNC_RETRY_BACKOFF_SECONDS = 0
+        settings.SYNC_RETRY_ATTEMPTS = 3
+
+    def test_one_429_then_the_sync_succeeds(
+        self,
+        organization,
+        profile,
+        admin_user,
+        dep_server,  # noqa: F811
+    ) -> None:
+        apple_token(organization)
+        fault = {"endpoint": "roster", "status": 429, "code": "", "count": 1}
+        assert control(dep_server, "POST", "faults", fault).status_code == 201
+        upload_and_process(profile, sample("v1-25-users"), admin_user)
+        sync = AppleRosterSync.objects.get()
+        assert (sync.state, sync.error_code, sync.people_created) == ("succeeded", "", 24)
+        assert ApplePerson.objects.count() == 24
+
+    def test_a_503_twice_then_the_sync_succeeds(
+        self,
+        organization,
+        profile,
+        admin_user,
+        dep_server,  # noqa: F811
+    ) -> None:
+        apple_token(organization)
+        fault = {"endpoint": "roster", "status": 503, "code": "", "count": 2}
+        assert control(dep_server, "POST", "faults", fault).status_code == 201
+        upload_and_process(profile, sample("v1-25-users"), admin_user)
+        sync = AppleRosterSync.objects.get()
+        assert (sync.state, sync.batches_done, sync.people_created) == ("succeeded", 3, 24)
+
+    def test_apple_failing_every_time_fails_the_sync_after_the_configured_attempts(
+        self,
+        organization,
+        profile,
+        admin_user,
+        dep_server,  # noqa: F811
+    ) -> None:
+        token = apple_token(organization)
+        fault = {"endpoint": "roster", "status": 503, "code": "", "count": 10}
+        assert control(dep_server, "POST", "faults", fault).status_code == 201
+        upload_and_process(profile, sample("v1-25-users"), admin_user)
+        sync = AppleRosterSync.objects.get()
+        assert (sync.state, sync.batches_done) == ("failed", 0)
+        assert sync.error_code == "SERVICE_UNAVAILABLE"
+        remaining = control(dep_server, "GET", "faults").json()
+        assert sum(f["remaining"] for f in remaining["faults"]) == 7  # three tries, then it stops
+        assert EnrollmentProgramToken.objects.get(pk=token.pk).last_sync_error_code == "SERVICE_UNAVAILABLE"
+        toast = Notification.objects.get(title="Roster sync to Apple School Manager failed")
+        assert toast.level == "error" and not ApplePerson.objects.exists()
