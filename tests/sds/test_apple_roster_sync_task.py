@@ -8,7 +8,7 @@ import pytest
 
 from mock_apple.models import Organization
 from mock_apple.models import Person as ApplePerson
-from sds import services
+from sds import tasks, uploads
 from sds.models import AppleRosterSync
 from sds.tasks import apple_roster_sync_task
 from tests.conftest import worker_log
@@ -49,7 +49,7 @@ class AppleRosterSyncTaskTests:
         apple_token(organization)
         # The upload commits; the worker imports it; the import's signal queues the sync, which
         # the worker runs against the mock Apple service in its own process.
-        services.roster_upload_create(actor=admin_user, profile=classic_profile, files=sample("v1-25-users"))
+        uploads.roster_upload_create(actor=admin_user, profile=classic_profile, files=sample("v1-25-users"))
         sync = wait_until_done()
         assert sync.state == AppleRosterSync.State.SUCCEEDED, worker_log(worker)
         assert (sync.trigger, sync.people_created, sync.batches_done) == ("import", 24, 3)
@@ -65,7 +65,7 @@ class AppleRosterSyncTaskFailureTests:
         def crash(**kwargs):
             raise RuntimeError("the worker lost its database")
 
-        monkeypatch.setattr(services, "apple_roster_sync_run", crash)
+        monkeypatch.setattr(tasks, "apple_roster_sync_run", crash)
         with pytest.raises(RuntimeError):
             apple_roster_sync_task.delay(sync.pk)  # eager in unit tests
         sync.refresh_from_db()

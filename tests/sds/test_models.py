@@ -6,29 +6,20 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from django.core.management import call_command
-from django.db import connection
 
+from sds import uploads
 from sds.models import RosterFile
-from tests.sds.conftest import sample
+from tests.sds.conftest import raw_content, sample
 
 KEY_A = Fernet.generate_key().decode()
 KEY_B = Fernet.generate_key().decode()
 
 
-def raw_content(file: RosterFile) -> bytes:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT content FROM sds_rosterfile WHERE id = %s", [file.pk])
-        (value,) = cursor.fetchone()
-    return bytes(value)
-
-
 class RosterFileContentTests:
     def test_roster_files_survive_a_key_rotation(self, settings, classic_profile, admin_user) -> None:
-        from sds import services
-
         settings.FIELD_ENCRYPTION_KEYS = [KEY_A]
         files = sample("v1-25-users")
-        services.roster_upload_create(actor=admin_user, profile=classic_profile, files=files)
+        uploads.roster_upload_create(actor=admin_user, profile=classic_profile, files=files)
         stored = RosterFile.objects.get(name="School.csv")
         assert Fernet(KEY_A.encode()).decrypt(raw_content(stored)) == files["School.csv"]
 

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from sds import services
+from sds import uploads
 from tests.sds.conftest import sample
 
 
@@ -20,14 +20,14 @@ def zipped(files: dict[str, bytes], **extra: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def uploads(**files: bytes) -> list[SimpleUploadedFile]:
+def uploaded(**files: bytes) -> list[SimpleUploadedFile]:
     return [SimpleUploadedFile(name.replace("__", "."), content) for name, content in files.items()]
 
 
 class RosterFilesReadTests:
     def test_it_reads_separate_files(self) -> None:
         files = sample("v1-25-users")
-        read = services.roster_files_read(uploads=[SimpleUploadedFile(n, c) for n, c in files.items()])
+        read = uploads.roster_files_read(uploads=[SimpleUploadedFile(n, c) for n, c in files.items()])
         assert read == files
 
     def test_it_reads_a_zip_in_a_folder_and_skips_what_archivers_add(self) -> None:
@@ -36,38 +36,38 @@ class RosterFilesReadTests:
             {f"roster/{name}": content for name, content in files.items()},
             **{"__MACOSX/roster/._users.csv": b"\x00\x05", "roster/.DS_Store": b"\x00"},
         )
-        read = services.roster_files_read(uploads=uploads(roster__zip=archive))
+        read = uploads.roster_files_read(uploads=uploaded(roster__zip=archive))
         assert read == files
 
     def test_it_refuses_a_damaged_zip(self) -> None:
-        with pytest.raises(services.RosterUploadError, match="damaged or not a zip"):
-            services.roster_files_read(uploads=uploads(roster__zip=b"PK\x03\x04 not really"))
+        with pytest.raises(uploads.RosterUploadError, match="damaged or not a zip"):
+            uploads.roster_files_read(uploads=uploaded(roster__zip=b"PK\x03\x04 not really"))
 
     def test_it_refuses_a_file_twice(self) -> None:
         files = sample("v1-25-users")
         archive = zipped({"School.csv": files["School.csv"]})
-        with pytest.raises(services.RosterUploadError, match="School.csv is in the upload more than once"):
-            services.roster_files_read(
-                uploads=[*uploads(roster__zip=archive), SimpleUploadedFile("School.csv", b"x")]
+        with pytest.raises(uploads.RosterUploadError, match="School.csv is in the upload more than once"):
+            uploads.roster_files_read(
+                uploads=[*uploaded(roster__zip=archive), SimpleUploadedFile("School.csv", b"x")]
             )
 
     def test_it_refuses_a_roster_over_the_limit_zipped_or_not(self, settings) -> None:
         settings.ASM_MAX_CSV_UPLOAD_BYTES = 4000
         big = b"SIS ID,Name\n" + b"1,School\n" * 600
-        with pytest.raises(services.RosterUploadError, match="larger than"):
-            services.roster_files_read(uploads=uploads(School__csv=big))
+        with pytest.raises(uploads.RosterUploadError, match="larger than"):
+            uploads.roster_files_read(uploads=uploaded(School__csv=big))
         # Zipped, it is small; unzipped, it is not, and reading stops at the limit.
         archive = zipped({"School.csv": big})
         assert len(archive) < 4000
-        with pytest.raises(services.RosterUploadError, match="larger than"):
-            services.roster_files_read(uploads=uploads(roster__zip=archive))
+        with pytest.raises(uploads.RosterUploadError, match="larger than"):
+            uploads.roster_files_read(uploads=uploaded(roster__zip=archive))
 
     def test_the_limit_counts_all_files_together(self, settings) -> None:
         settings.ASM_MAX_CSV_UPLOAD_BYTES = 3000
         part = b"x" * 1600
-        with pytest.raises(services.RosterUploadError, match="larger than"):
-            services.roster_files_read(uploads=uploads(School__csv=part, Student__csv=part))
+        with pytest.raises(uploads.RosterUploadError, match="larger than"):
+            uploads.roster_files_read(uploads=uploaded(School__csv=part, Student__csv=part))
 
     def test_it_refuses_an_upload_without_files(self) -> None:
-        with pytest.raises(services.RosterUploadError, match="Choose the roster"):
-            services.roster_files_read(uploads=uploads(roster__zip=zipped({})))
+        with pytest.raises(uploads.RosterUploadError, match="Choose the roster"):
+            uploads.roster_files_read(uploads=uploaded(roster__zip=zipped({})))

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from sds import services
+from sds import tasks, uploads
 from sds.models import Person, RosterUpload
 from sds.tasks import roster_upload_process_task
 from tests.sds.conftest import edited, sample
@@ -28,7 +28,7 @@ class RosterUploadProcessTaskTests:
         self, celery_worker, classic_profile, admin_user
     ) -> None:
         # transactional_db: the upload commits, on_commit enqueues, the worker picks it up.
-        good = services.roster_upload_create(
+        good = uploads.roster_upload_create(
             actor=admin_user, profile=classic_profile, files=sample("v1-25-users")
         )
         good = wait_until_processed(good)
@@ -38,7 +38,7 @@ class RosterUploadProcessTaskTests:
 
         files = edited(sample("v1-25-users"), "Student.csv", replace=("13001,10001,Ora", "13001,10001,Dora"))
         files = edited(files, "StudentEnrollment.csv", append="99999,13001")
-        bad = services.roster_upload_create(actor=admin_user, profile=classic_profile, files=files)
+        bad = uploads.roster_upload_create(actor=admin_user, profile=classic_profile, files=files)
         bad = wait_until_processed(bad)
         assert bad.state == RosterUpload.State.REJECTED
         assert list(bad.issues.values_list("line", "code")) == [(46, "InvalidLookupReference")]
@@ -49,16 +49,16 @@ class RosterUploadProcessTaskFailureTests:
     def test_a_crash_marks_the_upload_failed_rather_than_leaving_it_pending(
         self, classic_profile, admin_user, monkeypatch
     ) -> None:
-        upload = services.roster_upload_create(
+        upload = uploads.roster_upload_create(
             actor=admin_user, profile=classic_profile, files=sample("v1-25-users")
         )
 
         def crash(**kwargs):
             raise RuntimeError("the database went away")
 
-        monkeypatch.setattr(services, "roster_upload_process", crash)
+        monkeypatch.setattr(tasks, "roster_upload_process", crash)
         with pytest.raises(RuntimeError):
             roster_upload_process_task.delay(upload.pk)  # eager in unit tests
         upload.refresh_from_db()
         assert upload.state == RosterUpload.State.FAILED
-        assert all(bytes(f.content) == b"" for f in upload.files.all())
+        assert all(f.content is None for f in upload.files.all())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import translation
 
-from sds import formats, validation
+from sds import formats, issue_messages, validation
 from tests.sds.conftest import edited, sample, without
 
 
@@ -372,5 +372,5 @@ class MessageTests:
         }
         for language in ("en", "fr"):
             with translation.override(language):
-                for message_id in validation.MESSAGES:
-                    assert validation.issue_message(message_id, params)
+                for message_id in issue_messages.MESSAGES:
+                    assert issue_messages.issue_message(message_id, params)
