@@ -97,7 +97,7 @@ def main() -> None:
     from benchmarks.sds_import import roster_v1
     from mock_apple.services import mdm_servers
     from mock_apple.services import organization as organization_services
-    from sds import services
+    from sds import apple_roster_sync_queue, sync_profiles, uploads
     from sds.models import AppleRosterSync, RosterUpload
     from tokens.models import EnrollmentProgramToken
 
@@ -130,12 +130,12 @@ def main() -> None:
     )
     admin = User.objects.create_user("bench@contoso.onmicrosoft.com", password="x")
     admin.groups.set([demo.roles_seed()[roles.ADMINISTRATOR]])
-    profile = services.sync_profile_create(
+    profile = sync_profiles.sync_profile_create(
         actor=admin, name="Benchmark v1", roster_format="v1", domain_suffix="contoso.edu"
     )
 
     def import_roster(drop_every: int = 0) -> RosterUpload:
-        upload = services.roster_upload_create(
+        upload = uploads.roster_upload_create(
             actor=admin, profile=profile, files=roster_v1(options.rows, drop_every=drop_every)
         )
         return RosterUpload.objects.get(pk=upload.pk)
@@ -148,7 +148,7 @@ def main() -> None:
     try:
 
         def sync() -> AppleRosterSync:
-            (queued,) = services.apple_roster_sync_request(actor=admin)
+            (queued,) = apple_roster_sync_queue.apple_roster_sync_request(actor=admin)
             queued.refresh_from_db()
             assert queued.state == AppleRosterSync.State.SUCCEEDED, (queued.state, queued.error_code)
             return queued

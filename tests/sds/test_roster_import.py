@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from asm_portal.models import AuditEvent, Notification
-from sds import services, signals
+from sds import roster_import, signals, uploads
 from sds.models import Enrollment, Membership, Person, RosterFile, RosterUpload, School, SchoolClass
 from tests.sds.conftest import edited, sample, upload_and_process, without, without_lines
 
@@ -55,7 +55,7 @@ class RosterUploadProcessTests:
         assert algebra.enrollments.filter(role="student").count() == 22
         # The roster never keeps the Password column, and the stored files are emptied.
         assert "P@ssword" not in str(list(Person.objects.values()))
-        assert all(bytes(f.content) == b"" for f in RosterFile.objects.filter(upload=upload))
+        assert all(f.content is None for f in RosterFile.objects.filter(upload=upload))
         classic_profile.refresh_from_db()
         assert classic_profile.file_set == sorted(sample("v1-25-users"))
         notification = Notification.objects.get(user=admin_user)
@@ -105,15 +105,15 @@ class RosterUploadProcessTests:
 
         signals.roster_imported.connect(receiver)
         try:
-            upload = services.roster_upload_create(
+            upload = uploads.roster_upload_create(
                 actor=admin_user, profile=classic_profile, files=sample("v1-25-users")
             )
             with django_capture_on_commit_callbacks(execute=True):
-                services.roster_upload_process(upload_id=upload.pk)
+                roster_import.roster_upload_process(upload_id=upload.pk)
             bad = edited(sample("v1-25-users"), "StudentEnrollment.csv", append="99999,13001")
-            rejected = services.roster_upload_create(actor=admin_user, profile=classic_profile, files=bad)
+            rejected = uploads.roster_upload_create(actor=admin_user, profile=classic_profile, files=bad)
             with django_capture_on_commit_callbacks(execute=True):
-                services.roster_upload_process(upload_id=rejected.pk)
+                roster_import.roster_upload_process(upload_id=rejected.pk)
         finally:
             signals.roster_imported.disconnect(receiver)
         assert received == [(classic_profile.pk, upload.pk, RosterUpload.State.SUCCEEDED)]
@@ -228,38 +228,38 @@ class RosterUploadProcessTests:
         assert Enrollment.objects.filter(person__sis_id="114001").count() == 1
 
     def test_an_older_upload_never_overwrites_a_newer_import(self, classic_profile, admin_user) -> None:
-        older = services.roster_upload_create(
+        older = uploads.roster_upload_create(
             actor=admin_user, profile=classic_profile, files=sample("v1-25-users")
         )
         newer = upload_and_process(classic_profile, sample("v1-25-users"), admin_user)
         assert newer.state == RosterUpload.State.SUCCEEDED
-        older = services.roster_upload_process(upload_id=older.pk)
+        older = roster_import.roster_upload_process(upload_id=older.pk)
         assert older.state == RosterUpload.State.REJECTED
         assert list(older.issues.values_list("code", flat=True)) == ["Superseded"]
         assert Person.objects.filter(last_upload=newer).count() == 24
 
     def test_a_processed_upload_is_left_alone(self, classic_profile, admin_user) -> None:
         upload = upload_and_process(classic_profile, sample("v1-25-users"), admin_user)
-        again = services.roster_upload_process(upload_id=upload.pk)
+        again = roster_import.roster_upload_process(upload_id=upload.pk)
         assert again.finished_at == upload.finished_at
         assert AuditEvent.objects.filter(action="Import roster").count() == 1
 
     def test_a_failure_marks_the_upload_failed_and_forgets_the_files(
         self, classic_profile, admin_user
     ) -> None:
-        upload = services.roster_upload_create(
+        upload = uploads.roster_upload_create(
             actor=admin_user, profile=classic_profile, files=sample("v1-25-users")
         )
-        services.roster_upload_fail(upload_id=upload.pk)
+        roster_import.roster_upload_fail(upload_id=upload.pk)
         upload.refresh_from_db()
         assert upload.state == RosterUpload.State.FAILED and upload.finished_at is not None
-        assert all(bytes(f.content) == b"" for f in upload.files.all())
+        assert all(f.content is None for f in upload.files.all())
         assert Notification.objects.get(user=admin_user).title == "Roster upload failed"
         assert not Person.objects.exists()
 
     def test_the_notification_speaks_the_uploaders_language(self, classic_profile, admin_user) -> None:
-        upload = services.roster_upload_create(
+        upload = uploads.roster_upload_create(
             actor=admin_user, profile=classic_profile, files=sample("v1-25-users"), language="fr"
         )
-        services.roster_upload_process(upload_id=upload.pk)
+        roster_import.roster_upload_process(upload_id=upload.pk)
         assert Notification.objects.get(user=admin_user).title == "Liste de classes importée"

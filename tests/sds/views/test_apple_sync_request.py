@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from asm_portal.models import AuditEvent
-from sds import services
+from sds import sync_profiles
 from sds.models import AppleRosterSync
 from tests.conftest import HTMX
 from tests.sds.conftest import sample, upload_and_process
@@ -31,7 +31,7 @@ class AppleSyncRequestTests:
         self, admin_client, admin_user, imported_classic, imported_v21
     ) -> None:
         make_token(shared_with_sds=True)
-        services.sync_profile_create(
+        sync_profiles.sync_profile_create(
             actor=admin_user, name="Empty", roster_format="v1", domain_suffix="contoso.edu"
         )
         response = admin_client.post(URL, **HTMX)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sds import services
+from sds import roster_import, uploads
 from sds.models import RosterUpload, ValidationIssue
 from tests.conftest import HTMX
 from tests.sds.conftest import edited, sample, upload_and_process
@@ -69,7 +69,7 @@ class UploadDetailTests:
         assert b"<html" not in response.content and b"The roster was imported." in response.content
 
     def test_a_pending_upload_polls_its_status(self, admin_client, classic_profile, admin_user) -> None:
-        upload = services.roster_upload_create(
+        upload = uploads.roster_upload_create(
             actor=admin_user, profile=classic_profile, files=sample("v1-25-users")
         )
         response = admin_client.get(self.url(upload))
@@ -93,7 +93,7 @@ class UploadStatusTests:
     def test_it_keeps_polling_while_the_upload_is_pending(
         self, admin_client, classic_profile, admin_user
     ) -> None:
-        upload = services.roster_upload_create(
+        upload = uploads.roster_upload_create(
             actor=admin_user, profile=classic_profile, files=sample("v1-25-users")
         )
         response = admin_client.get(self.url(upload), **HTMX)
@@ -104,10 +104,10 @@ class UploadStatusTests:
     def test_it_stops_polling_and_brings_the_report_when_done(
         self, admin_client, classic_profile, admin_user
     ) -> None:
-        upload = services.roster_upload_create(
+        upload = uploads.roster_upload_create(
             actor=admin_user, profile=classic_profile, files=sample("v1-25-users")
         )
-        services.roster_upload_process(upload_id=upload.pk)
+        roster_import.roster_upload_process(upload_id=upload.pk)
         response = admin_client.get(self.url(upload), **HTMX)
         content = response.content.decode()
         assert 'hx-trigger="every 2s"' not in content

@@ -6,7 +6,7 @@ import zipfile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from sds import services
+from sds import uploads
 from sds.models import Person, RosterUpload
 from tests.conftest import HTMX
 from tests.sds.conftest import sample
@@ -81,7 +81,7 @@ class UploadCreateTests:
         def never(**kwargs):
             raise AssertionError("the files were read")
 
-        monkeypatch.setattr(services, "roster_files_read", never)
+        monkeypatch.setattr(uploads, "roster_files_read", never)
         huge = SimpleUploadedFile("Student.csv", b"x" * (200 * 1024), "text/csv")
         response = admin_client.post(self.url(classic_profile), {"roster": [huge]}, **HTMX)
         assert response.status_code == 200

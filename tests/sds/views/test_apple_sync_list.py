@@ -34,9 +34,19 @@ class AppleSyncListTests:
         assert "Succeeded with refusals" in body and "1/3" in body and "Roster imported" in body
         assert 'hx-trigger="every 2s"' in body
         running.state = "succeeded"
+        running.people_created = 3
+        running.people_updated = 21
         running.save()
-        fragment = admin_client.get(f"{URL}?fragment=syncs", **HTMX)
-        assert b"<html" not in fragment.content and b"hx-trigger" not in fragment.content
+        fragment = admin_client.get(f"{URL}?fragment=syncs", **HTMX).content.decode()
+        # The grid alone, no longer polling, with both syncs' rows as the worker left them.
+        assert fragment.lstrip().startswith('<div id="apple-syncs">') and "<html" not in fragment
+        assert "hx-trigger" not in fragment and "School Data Sync uses" not in fragment
+        rows = fragment.split("<tr>")[2:]
+        assert len(rows) == 2
+        assert "Succeeded with refusals" in rows[1] and '<td class="numeric">1</td>' in rows[1]
+        assert "Succeeded" in rows[0] and "Succeeded with refusals" not in rows[0]
+        assert '<td class="numeric">3</td>' in rows[0] and '<td class="numeric">21</td>' in rows[0]
+        assert all("Contoso classic" in row and "Roster imported" in row for row in rows)
 
     def test_read_only_operators_see_syncs_without_the_command(
         self, operator_client, imported_classic
@@ -46,9 +56,16 @@ class AppleSyncListTests:
         body = operator_client.get(URL).content.decode()
         assert "Contoso classic" in body and 'hx-post="/sds/apple-school-manager/sync/"' not in body
 
-    def test_htmx_navigation_gets_the_blade_only(self, admin_client) -> None:
+    def test_htmx_navigation_gets_the_blade_only(self, admin_client, imported_classic) -> None:
+        make_token(token_name="Lycée Jean Moulin", shared_with_sds=True)
+        make_sync(imported_classic.profile, people_created=24, classes_created=2)
         response = admin_client.get(URL, **HTMX)
-        assert response.status_code == 200 and b"<html" not in response.content
+        body = response.content.decode()
+        assert response.status_code == 200 and "<html" not in body
+        assert "School Data Sync uses the enrollment program token “Lycée Jean Moulin”" in body
+        assert 'hx-post="/sds/apple-school-manager/sync/"' in body
+        assert "Contoso classic" in body and "Succeeded" in body and "Roster imported" in body
+        assert '<td class="numeric">24</td>' in body and "No syncs yet." not in body
 
     def test_anonymous_users_sign_in_first(self, client, db) -> None:
         assert client.get(URL).status_code == 302
