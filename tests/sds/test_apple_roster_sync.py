@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from asm_portal.models import Notification
-from mock_apple import roster
 from mock_apple.models import Organization, RosterClass
 from mock_apple.models import Person as ApplePerson
+from mock_apple.roster import managed_apple_ids
 from sds import apple_roster_sync, apple_roster_sync_queue, sync_profiles
 from sds.models import AppleRosterSync, SyncProfile
 from tests.mock_apple.conftest import control, dep_server, live, organization_create  # noqa: F401
@@ -97,7 +97,7 @@ class AppleRosterSyncTests:
         self, organization, profile, admin_user
     ) -> None:
         apple_token(organization)
-        roster.managed_apple_id_format_set(
+        managed_apple_ids.managed_apple_id_format_set(
             actor=None,
             organization=organization,
             value="{first}.{middle_initial}.{last}@appleid.{domain}",

@@ -16,6 +16,8 @@ KEY_B = Fernet.generate_key().decode()
 
 
 class RosterFileContentTests:
+    # `reencrypt_secrets` rewrites the mock Apple's secrets too, on its own database.
+    @pytest.mark.django_db(databases=["default", "apple"])
     def test_roster_files_survive_a_key_rotation(self, settings, classic_profile, admin_user) -> None:
         settings.FIELD_ENCRYPTION_KEYS = [KEY_A]
         files = sample("v1-25-users")
