@@ -44,3 +44,20 @@ def test_a_reset_run_by_a_worker_process_reaches_the_page(
         f"{worker_log(celery_worker)}"
     )
     assert job is not None and job["state"] == "succeeded" and "Tenant reset to" in job["message"]
+
+
+@pytest.mark.django_db
+def test_a_refused_reset_ends_the_job_with_its_reason(trainer_user, settings) -> None:
+    settings.APPLE_BASE_URL = "http://127.0.0.1:9"  # nothing listens there
+    reset_jobs.reset_job_update(
+        "r1", user_id=trainer_user.pk, preset="token-ready", state="queued", language="fr"
+    )
+
+    assert (
+        reset_jobs.reset_job_run(reset_id="r1", user_id=trainer_user.pk, preset_key="token-ready") == "failed"
+    )
+
+    job = reset_jobs.reset_job_get("r1")
+    assert job is not None and job["state"] == "failed"
+    # In the language of the trainer who queued it, not the worker's.
+    assert "injoignable à l’adresse http://127.0.0.1:9" in job["message"], job
