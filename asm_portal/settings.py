@@ -286,7 +286,17 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Without Redis the cache is files under VAR_DIR, shared by every process of the embedded
+    # setup: the web process reads what the Celery worker writes (a preset reset's progress)
+    # and the demo clock's cached offset. A per-process LocMemCache left the progress panel on
+    # "Waiting for a worker…" for good. Each service keeps its own folder (as its own prefix in
+    # Redis), so the mock Apple service's cache.clear() never empties the portal's.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / ASM_SERVICE),
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -46,3 +46,14 @@ class AuditLogsTests:
         html = admin_client.get("/tenant-admin/audit-logs/?page=2").content.decode()
         assert "Showing 51 to 55 of 55 records" in html
         assert "Page 2 of 2" in html
+
+    def test_the_pager_keeps_the_filters_and_asks_htmx_for_the_grid_only(
+        self, admin_client, admin_user
+    ) -> None:
+        for index in range(55):
+            self.record(admin_user, f"Action {index}")
+        html = admin_client.get(
+            "/tenant-admin/audit-logs/?q=Action&page=2&fragment=grid", **HTMX
+        ).content.decode()
+        assert 'href="?q=Action&amp;page=1"' in html
+        assert 'hx-get="?q=Action&amp;page=1&amp;fragment=grid"' in html

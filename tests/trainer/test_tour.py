@@ -9,21 +9,21 @@ from asm_portal import clock
 from devices.models import Device, EnrollmentState, SyncRun
 from tests.trainer.conftest import devices_create, profile_create, token_create
 from tokens import services as token_services
-from trainer import services
+from trainer import tour
 
 
 def checks(user) -> dict[str, bool]:
-    return {check.key: check.done for step in services.tour_steps(user) for check in step.checks}
+    return {check.key: check.done for step in tour.tour_steps(user) for check in step.checks}
 
 
 def steps_done(user) -> dict[str, bool]:
-    return {step.key: step.done for step in services.tour_steps(user)}
+    return {step.key: step.done for step in tour.tour_steps(user)}
 
 
 @pytest.mark.django_db
 class TourStepsTests:
     def test_it_lists_the_six_steps_with_nothing_done_on_an_empty_tenant(self, trainer_user) -> None:
-        steps = services.tour_steps(trainer_user)
+        steps = tour.tour_steps(trainer_user)
         assert [step.number for step in steps] == [1, 2, 3, 4, 5, 6]
         assert [step.key for step in steps] == ["token", "profile", "sds", "sync", "assign", "distribute"]
         assert not any(steps_done(trainer_user).values())
@@ -38,7 +38,7 @@ class TourStepsTests:
 
     def test_a_token_checks_step_one_and_points_the_links_at_it(self, trainer_user) -> None:
         token = token_create()
-        steps = {step.key: step for step in services.tour_steps(trainer_user)}
+        steps = {step.key: step for step in tour.tour_steps(trainer_user)}
         # The upload used the key up: the token proves it was downloaded.
         assert steps["token"].done
         assert steps["sds"].url == f"/enrollment/apple/tokens/{token.pk}/school-data-sync/"
@@ -94,12 +94,12 @@ class TourStepsTests:
 
     def test_the_current_step_is_the_chosen_one_or_the_first_not_done(self, trainer_user) -> None:
         token_create()
-        steps = services.tour_steps(trainer_user)
-        assert services.tour_current_step(steps, None) == "profile"
-        assert services.tour_current_step(steps, "sync") == "sync"
-        assert services.tour_current_step(steps, "nonsense") == "profile"
+        steps = tour.tour_steps(trainer_user)
+        assert tour.tour_current_step(steps, None) == "profile"
+        assert tour.tour_current_step(steps, "sync") == "sync"
+        assert tour.tour_current_step(steps, "nonsense") == "profile"
 
     def test_administrators_without_the_trainer_role_are_refused(self, admin_user, operator_user) -> None:
         for user in (admin_user, operator_user):
             with pytest.raises(PermissionDenied):
-                services.tour_steps(user)
+                tour.tour_steps(user)

@@ -8,7 +8,7 @@ from asm_portal.models import Notification
 from tests.conftest import HTMX
 from tests.mock_apple.conftest import live
 from tokens.models import EnrollmentProgramToken
-from trainer import presets
+from trainer import presets, reset_jobs, scenario_reset
 
 
 @pytest.mark.django_db
@@ -87,14 +87,14 @@ def test_large_preset_runs_as_a_job(apple, trainer_client, monkeypatch) -> None:
         preset = original(key)
         return preset.scaled(0.002) if key == "large-district" else preset
 
-    monkeypatch.setattr(presets, "preset_get", small)
+    monkeypatch.setattr(scenario_reset, "preset_get", small)
 
     response = trainer_client.post("/trainer/presets/large-district/reset/", **HTMX)
 
     body = response.content.decode()
     assert 'id="preset-job"' in body
     reset_id = body.split('data-reset-id="')[1].split('"')[0]
-    job = presets.reset_job_get(reset_id)
+    job = reset_jobs.reset_job_get(reset_id)
     assert job is not None and job["state"] == "succeeded", job
     assert "100 devices" in job["message"]
     # The poller's next request sees it done: the page reloads (and shows the toast).
@@ -104,13 +104,13 @@ def test_large_preset_runs_as_a_job(apple, trainer_client, monkeypatch) -> None:
 
 @pytest.mark.django_db
 def test_job_of_someone_else_is_404(trainer_client) -> None:
-    presets._job_update("other", user_id=-1, preset="token-ready", state="running", label="x")
+    reset_jobs.reset_job_update("other", user_id=-1, preset="token-ready", state="running", label="x")
     assert trainer_client.get("/trainer/presets/jobs/other/", **HTMX).status_code == 404
 
 
 @pytest.mark.django_db
 def test_job_failure_is_shown(trainer_client, trainer_user) -> None:
-    presets._job_update(
+    reset_jobs.reset_job_update(
         "failed1", user_id=trainer_user.pk, preset="large-district", state="failed", message="Apple said no."
     )
     response = trainer_client.get("/trainer/presets/jobs/failed1/", **HTMX)
