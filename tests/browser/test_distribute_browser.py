@@ -27,9 +27,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from asm_portal.celery import app as celery_app
-from devices.directory import directory_users_seed
 from devices.models import Device, EnrollmentState
 from devices.services import profile_assign
+from mdm.directory import directory_users_seed
 from mock_apple import crypto
 from mock_apple.ipad import device_capabilities
 from mock_apple.models import Device as AppleDevice
