@@ -174,8 +174,23 @@ def _device(token: EnrollmentProgramToken, serial: str) -> Device:
     return device
 
 
-def _actor(identity: DeviceIdentity) -> str:
-    return f"{identity.serial_number} (device)"
+def _audit_as_device(
+    identity: DeviceIdentity,
+    device: Device,
+    action: str,
+    details: dict[str, Any],
+    result: str = AuditEvent.Result.SUCCESS,
+) -> None:
+    """The audit log of a device's request: the device itself is the actor."""
+    audit_record(
+        actor=None,
+        actor_name=f"{identity.serial_number} (device)",
+        category=AuditEvent.Category.ENROLLMENT,
+        action=action,
+        target=device,
+        result=result,
+        details=details,
+    )
 
 
 def _fail(device: Device, identity: DeviceIdentity, state: str, code: str, status: int) -> EnrollmentRefused:
@@ -189,14 +204,12 @@ def _fail(device: Device, identity: DeviceIdentity, state: str, code: str, statu
     device.save(
         update_fields=["enrollment_state", "enrollment_error", "last_contacted_at", "udid", "updated_at"]
     )
-    audit_record(
-        actor=None,
-        actor_name=_actor(identity),
-        category=AuditEvent.Category.ENROLLMENT,
-        action="Enroll device",
-        target=device,
-        result="failure",
-        details={"code": code, "serial_number": device.serial_number},
+    _audit_as_device(
+        identity,
+        device,
+        "Enroll device",
+        {"code": code, "serial_number": device.serial_number},
+        result=AuditEvent.Result.FAILURE,
     )
     return EnrollmentRefused(status, code, error_messages()[code])
 
@@ -279,17 +292,11 @@ def _enroll(
     device.os_version = claims.text("os_version", 16)
     device.enrolled_at = now
     device.save()
-    audit_record(
-        actor=None,
-        actor_name=_actor(identity),
-        category=AuditEvent.Category.ENROLLMENT,
-        action="Enroll device",
-        target=device,
-        details={
-            "profile": profile.name,
-            "user": device.enrolled_user_name,
-            "device_name": device.device_name,
-        },
+    _audit_as_device(
+        identity,
+        device,
+        "Enroll device",
+        {"profile": profile.name, "user": device.enrolled_user_name, "device_name": device.device_name},
     )
     transaction.on_commit(lambda: device_configure_enqueue(device_id=device.pk))
     return {
@@ -360,12 +367,5 @@ def device_erased(*, token_id: int, identity: DeviceIdentity) -> dict[str, Any]:
         _enrollment_forget(device, now=clock.now())
         device.enrollment_state = EnrollmentState.NOT_CONTACTED
         device.save()
-        audit_record(
-            actor=None,
-            actor_name=_actor(identity),
-            category=AuditEvent.Category.ENROLLMENT,
-            action="Erase device",
-            target=device,
-            details={"serial_number": device.serial_number},
-        )
+        _audit_as_device(identity, device, "Erase device", {"serial_number": device.serial_number})
     return {"state": device.enrollment_state}

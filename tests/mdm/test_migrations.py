@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -12,16 +12,19 @@ from django.db.migrations.executor import MigrationExecutor
 from asm_portal import clock
 from tests.profiles.conftest import token_create
 
-BEFORE = [("devices", "0003_enrollment"), ("mdm", None)]
-AFTER = [("devices", "0004_move_directory_and_app_installs_to_mdm"), ("mdm", "0002_rename_tables")]
+BEFORE: list[tuple[str, str | None]] = [("devices", "0003_enrollment"), ("mdm", None)]
+AFTER: list[tuple[str, str | None]] = [
+    ("devices", "0004_move_directory_and_app_installs_to_mdm"),
+    ("mdm", "0002_rename_tables"),
+]
 
 
-def _migrate(targets: list[tuple[str, str | None]]) -> Any:
+def _migrate(targets: Sequence[tuple[str, str | None]]) -> Any:
     """Migrate to `targets`; the models as they are there."""
     executor = MigrationExecutor(connection)
     executor.migrate(targets)
     executor.loader.build_graph()
-    return executor.loader.project_state([t for t in targets if t[1] is not None]).apps
+    return executor.loader.project_state([(app, name) for app, name in targets if name is not None]).apps
 
 
 @pytest.fixture
