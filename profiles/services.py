@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent
+from asm_portal.refusals import Refusal
 from asm_portal.services import audit_record
 from profiles import apple, graph, rules, signals
 from profiles.certificates import CertificateError, certificate_parse
@@ -53,13 +54,14 @@ def _apple_field_errors() -> dict[str, tuple[str, str]]:
     }
 
 
-class ProfileRefused(Exception):
-    """The profile breaks a rule (or Apple refused it); nothing was saved."""
+class ProfileRefused(Refusal):
+    """The profile breaks a rule (or Apple refused it); nothing was saved. Each message is on the
+    field it concerns ("__all__" for the profile as a whole)."""
 
-    def __init__(self, errors: dict[str, list[str]], notices: list[str] | None = None) -> None:
-        super().__init__("; ".join(message for messages in errors.values() for message in messages))
-        self.errors = errors
-        self.notices = notices or []
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(
+            "; ".join(message for messages in errors.values() for message in messages), errors=errors
+        )
 
 
 @dataclass
@@ -178,7 +180,7 @@ def _check(
     edition = ProfileSettings.load().rules_edition
     outcome = rules.check(values, edition=edition, previous=previous, certificate_count=certificate_count)
     if not outcome.ok:
-        raise ProfileRefused(outcome.errors, outcome.notices)
+        raise ProfileRefused(outcome.errors)
     return outcome
 
 

@@ -24,14 +24,14 @@ from asm_portal.models import AuditEvent, Notification
 from asm_portal.services import audit_record, notification_send
 from sds import apple_roster, importing, signals, validation
 from sds.models import AppleRosterSync, RosterFile, RosterUpload, SyncProfile, ValidationIssue
+from sds.sharing import token_sds_shared
+from tokens.apple_errors import apple_error_message
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
 from tokens.services import (
-    apple_error_message,
     token_apple_call_failed,
     token_apple_call_succeeded,
     token_dep_client,
-    token_sds_shared,
 )
 
 logger = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from sds.models import (
     SyncProfile,
 )
 from sds.navigation import SDS_MENU
-from tokens.services import token_sds_shared
+from sds.sharing import token_sds_shared
 
 PAGE_SIZE = 50
 REPORT_PAGE_SIZE = 100

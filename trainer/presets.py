@@ -297,6 +297,7 @@ class _Build:
         self.progress(label)
 
     def run(self) -> None:
+        from tokens import push_certificates
         from tokens import services as tokens
 
         portal = self.preset.portal
@@ -304,7 +305,7 @@ class _Build:
         _tenant_wipe()
         clock.set_offset(timedelta(0))
         push_request = (
-            tokens.push_certificate_request_create(actor=self.actor)
+            push_certificates.push_certificate_request_create(actor=self.actor)
             if portal.get("push_certificate")
             else None
         )
@@ -329,7 +330,7 @@ class _Build:
         apple_id = portal.get("apple_id", "")
         if push_request is not None:
             self._guard(
-                tokens.push_certificate_upload,
+                push_certificates.push_certificate_upload,
                 actor=self.actor,
                 apple_id=apple_id,
                 data=answer["push_certificate"].encode(),
@@ -352,7 +353,7 @@ class _Build:
     def _guard(self, call: Callable[..., Any], **kwargs: Any) -> Any:
         """A refusal of a real service stops the reset with its own (translated) message."""
         from profiles.services import ProfileRefused
-        from tokens.services import UploadError
+        from tokens.refusals import UploadError
 
         try:
             return call(**kwargs)
@@ -469,8 +470,8 @@ class _Build:
 
     def _sds_build(self, spec: dict[str, Any]) -> None:
         from sds import services as sds
+        from sds import sharing
         from sds.models import AppleRosterSync, RosterUpload
-        from tokens import services as tokens
         from tokens.models import EnrollmentProgramToken
 
         self.progress(_("Connecting School Data Sync and importing the roster…"))
@@ -478,7 +479,7 @@ class _Build:
             token_type=EnrollmentProgramToken.TokenType.APPLE_SCHOOL_MANAGER
         ):
             if any(t.get("sds") for t in self.preset.portal["tokens"] if t["mdm_server"] == token.token_name):
-                tokens.token_sds_share(actor=self.actor, token=token)
+                sharing.token_sds_share(actor=self.actor, token=token)
         profile_spec = spec["profile"]
         profile = sds.sync_profile_create(
             actor=self.actor,

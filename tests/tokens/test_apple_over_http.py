@@ -60,7 +60,8 @@ class AppleOverHttpTests:
 
     def test_renewal_with_the_server_s_next_token(self, admin_client, push_certificate, organization) -> None:
         upload(admin_client, mdm_server_token(organization, "Intune", download_public_key(admin_client)))
-        token = EnrollmentProgramToken.objects.get()
+        # With its secrets now: a deferred consumer key would be read after the renewal.
+        token = EnrollmentProgramToken.objects.with_secrets().get()
         renew = f"/enrollment/apple/tokens/{token.pk}/renew/"
         pem = download_public_key(admin_client, f"{renew}public-key/")
         # Apple gives every download new OAuth values (a new consumer key); the server stays.
