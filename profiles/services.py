@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from asm_portal import clock, roles
@@ -75,12 +76,12 @@ class SaveResult:
 
 def enrollment_url(token: EnrollmentProgramToken) -> str:
     """The portal's enrollment endpoint for this token: where devices fetch their MDM profile."""
-    return f"{settings.PORTAL_BASE_URL}/enroll/{token.pk}/"
+    return settings.PORTAL_BASE_URL + reverse("enroll:enroll", kwargs={"token_id": token.pk})
 
 
 def configuration_web_url(token: EnrollmentProgramToken) -> str:
     """The web view of Setup Assistant with modern authentication."""
-    return f"{settings.PORTAL_BASE_URL}/enroll/{token.pk}/authenticate/"
+    return settings.PORTAL_BASE_URL + reverse("enroll:authenticate", kwargs={"token_id": token.pk})
 
 
 def _certificates_der(profile: EnrollmentProfile) -> list[bytes]:
