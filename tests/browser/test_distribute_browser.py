@@ -30,8 +30,7 @@ from asm_portal.celery import app as celery_app
 from devices.directory import directory_users_seed
 from devices.models import Device, EnrollmentState
 from devices.services import profile_assign
-from mock_apple import crypto
-from mock_apple.ipad import device_capabilities
+from mock_apple.ipad.setup_assistant import device_capabilities
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import Person, RosterClass
 from mock_apple.models import Profile as AppleProfile
@@ -340,7 +339,7 @@ class DistributeBrowserTests:
         assert roster_class is not None
         student = min(roster_class.students.all(), key=lambda p: (p.last_name, p.first_name, p.pk))
         assert isinstance(student, Person) and student.managed_apple_id.endswith("@appleid.contoso.edu")
-        temporary = crypto.decrypt(student.temporary_password)  # the sign-in sheet's
+        temporary = student.temporary_password  # the sign-in sheet's
         page.click(f"#screen button:has-text('{roster_class.display_name}')")
         page.click(f"#screen button:has-text('{student.display_name}')")
         page.locator("#password").wait_for()
