@@ -170,6 +170,7 @@ INSTALLED_APPS = [
     "tokens",
     "profiles",
     "devices",
+    "mdm",
     "sds",
     "trainer",
     "mock_apple",

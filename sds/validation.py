@@ -7,7 +7,7 @@ are SDS's own where SDS has one (`DuplicateTargetEntries`, `InvalidLookupReferen
 without a published code get a code of this emulator in the same style.
 
 This module is pure: bytes in, issues and parsed tables out. `sds.importing` turns the tables
-into roster rows and `sds.services` stores them.
+into roster rows and `sds.roster_import` stores them.
 """
 
 from __future__ import annotations

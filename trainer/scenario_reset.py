@@ -34,10 +34,14 @@ from devices.models import Device, ProfileAssignment, SyncRun
 from devices.services import MAX_SELECTION, assignment_run, profile_assign, sync_error_message, sync_run
 from profiles import rules
 from profiles.services import ProfileRefused, profile_create, profile_define_on_apple, profile_set_default
-from sds import services as sds_services
-from sds import sharing
+from sds.apple_roster_sync import apple_error_text, apple_roster_sync_run
+from sds.apple_roster_sync_queue import apple_roster_sync_after_import
 from sds.models import AppleRosterSync, RosterUpload
 from sds.receivers import roster_syncs_suppressed
+from sds.roster_import import roster_upload_process
+from sds.sharing import token_sds_share
+from sds.sync_profiles import sync_profile_create
+from sds.uploads import roster_upload_create
 from tokens import push_certificates
 from tokens import services as token_services
 from tokens.dep_client import DepError
@@ -353,9 +357,9 @@ class _Build:
             token_type=EnrollmentProgramToken.TokenType.APPLE_SCHOOL_MANAGER
         ):
             if any(t.get("sds") for t in self.preset.portal["tokens"] if t["mdm_server"] == token.token_name):
-                sharing.token_sds_share(actor=self.actor, token=token)
+                token_sds_share(actor=self.actor, token=token)
         profile_spec = spec["profile"]
-        profile = sds_services.sync_profile_create(
+        profile = sync_profile_create(
             actor=self.actor,
             name=profile_spec["name"],
             roster_format=profile_spec["format"],
@@ -363,21 +367,21 @@ class _Build:
         )
         folder = PRESETS_DIR / spec["roster"]
         files = {path.name: path.read_bytes() for path in sorted(folder.glob("*.csv"))}
-        upload = sds_services.roster_upload_create(actor=self.actor, profile=profile, files=files)
-        upload = sds_services.roster_upload_process(upload_id=upload.pk)
+        upload = roster_upload_create(actor=self.actor, profile=profile, files=files)
+        upload = roster_upload_process(upload_id=upload.pk)
         if upload.state != RosterUpload.State.SUCCEEDED:
             raise ResetFailed(
                 _("The preset's roster was not accepted (%(count)s errors).") % {"count": upload.error_count}
             )
         self.step("sds-import", _("Sending the roster to Apple School Manager…"))
         # What the import's receiver would queue after the commit, run here (see _roster_syncs_inline).
-        sync = sds_services.apple_roster_sync_after_import(profile=profile, upload=upload)
+        sync = apple_roster_sync_after_import(profile=profile, upload=upload)
         if sync is not None:
-            sync = sds_services.apple_roster_sync_run(sync_id=sync.pk)
+            sync = apple_roster_sync_run(sync_id=sync.pk)
             if sync.state != AppleRosterSync.State.SUCCEEDED:
                 raise ResetFailed(
                     _("Apple School Manager refused the roster: %(reason)s")
-                    % {"reason": sds_services.apple_error_text(sync.error_code)}
+                    % {"reason": apple_error_text(sync.error_code)}
                 )
             self.outcome.people = sync.people_created + sync.people_updated
         self.step("sds-sync", _("Done."))

@@ -15,7 +15,9 @@ def apple_token(
 ) -> EnrollmentProgramToken:
     """An Apple School Manager token of the organisation's MDM server `name`, shared with SDS."""
     server = mdm_servers.mdm_server_create(actor=None, organization=organization, name=name)
-    _token, values = mdm_servers.server_token_issue(actor=None, server=server, issued_by=admin_of(organization))
+    _token, values = mdm_servers.server_token_issue(
+        actor=None, server=server, issued_by=admin_of(organization)
+    )
     return make_token(
         token_name=name,
         server_uuid=server.server_uuid,

@@ -16,15 +16,18 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from asm_portal import clock
 from asm_portal.models import AuditEvent
+from asm_portal.refusals import Refusal
 from asm_portal.services import audit_record
-from devices.enrollment import has_company_portal
-from devices.models import ENROLLED_STATES, Device, DeviceAppInstall, DirectoryUser
-from profiles.choices import AuthMethod
+from devices.models import ENROLLED_STATES, Device
+from mdm.models import DeviceAppInstall, DirectoryUser
+from profiles.choices import Affinity, AuthMethod
+from profiles.models import EnrollmentProfile
 
 CATALOGUE = Path(__file__).resolve().parent / "data" / "company_apps.json"
 # The catalogue's categories, stored in English and translated when shown.
@@ -49,7 +52,7 @@ class CompanyApp:
 
 @cache
 def company_apps() -> tuple[CompanyApp, ...]:
-    """The company's app catalogue (devices/data/company_apps.json)."""
+    """The company's app catalogue (mdm/data/company_apps.json)."""
     return tuple(CompanyApp(**item) for item in json.loads(CATALOGUE.read_text(encoding="utf-8")))
 
 
@@ -59,7 +62,7 @@ def company_app(bundle_id: str) -> CompanyApp | None:
 
 def app_icon_url(bundle_id: str) -> str:
     """Absolute: the virtual device (another origin) shows the icon on its home screen."""
-    return f"{settings.PORTAL_BASE_URL}/company-portal/apps/{bundle_id}.svg"
+    return f"{settings.PORTAL_BASE_URL}{reverse('enroll:app_icon', kwargs={'bundle_id': bundle_id})}"
 
 
 def home_screen_app(bundle_id: str, name: str) -> dict[str, str]:
@@ -75,10 +78,13 @@ def home_screen_app(bundle_id: str, name: str) -> dict[str, str]:
     }
 
 
-class CompanyPortalRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class CompanyPortalRefused(Refusal):
+    """The Company Portal does not work on this device, or not for this user."""
+
+
+def has_company_portal(profile: EnrollmentProfile) -> bool:
+    """The Company Portal app needs user affinity (the article) and a user: not a Shared iPad."""
+    return profile.user_affinity == Affinity.WITH and not profile.shared_ipad
 
 
 def company_portal_device(serial: str) -> Device:

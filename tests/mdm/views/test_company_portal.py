@@ -6,8 +6,9 @@ import pytest
 from django.test import Client
 
 from asm_portal.models import AuditEvent
-from devices.company_portal import company_apps
-from devices.models import Device, DeviceAppInstall, EnrollmentState
+from devices.models import Device, EnrollmentState
+from mdm.company_portal import company_apps
+from mdm.models import DeviceAppInstall
 from profiles.choices import Affinity, AuthMethod
 from tests.devices.conftest import DIRECTORY_PASSWORD, enrollment_setup_create
 
@@ -63,7 +64,7 @@ def test_signing_in_binds_the_user_to_the_device(company_portal_device) -> None:
 
 def test_another_user_cannot_take_the_device(company_portal_device) -> None:
     _sign_in(Client())
-    from devices.directory import directory_users_seed
+    from mdm.directory import directory_users_seed
 
     directory_users_seed(password=DIRECTORY_PASSWORD)
     response = _sign_in(Client(), upn="DTodd@contoso.onmicrosoft.com")

@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from asm_portal import clock
+from asm_portal.refusals import Refusal
 from asm_portal.services import signin_clear_failures, signin_is_locked, signin_record_failure
-from devices.models import DirectoryUser
+from devices.models import Device
+from mdm.models import DirectoryUser
 
 # A few teachers and students of the demo school (Contoso High School, as in the SDS samples),
 # with the user names School Data Sync gives them.
@@ -29,10 +31,11 @@ DEMO_DIRECTORY_USERS = (
 )
 
 
-class DirectorySignInRefused(Exception):
+class DirectorySignInRefused(Refusal):
+    """Wrong credentials, or too many of them (`locked`: the page answers 429)."""
+
     def __init__(self, message: str, *, locked: bool = False) -> None:
         super().__init__(message)
-        self.message = message
         self.locked = locked
 
 
@@ -52,6 +55,13 @@ def directory_users_seed(*, password: str) -> list[DirectoryUser]:
 def directory_user_find(upn: str) -> DirectoryUser | None:
     """User principal names are case-insensitive."""
     return DirectoryUser.objects.filter(upn__iexact=upn.strip(), enabled=True).first()
+
+
+def directory_user_of(device: Device) -> DirectoryUser | None:
+    """The directory user the device is enrolled to (its blade shows the name), if any."""
+    if not device.enrolled_user_name:
+        return None
+    return DirectoryUser.objects.filter(upn__iexact=device.enrolled_user_name).first()
 
 
 def directory_sign_in(*, upn: str, password: str, ip_address: str | None) -> DirectoryUser:

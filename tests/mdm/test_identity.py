@@ -9,9 +9,9 @@ import pytest
 import responses
 from django.utils import timezone
 
-from devices import identity
-from devices.identity import DeviceCaUnavailable, DeviceIdentityError, device_identity_verify
-from tests.devices.virtual_device import ca_create, device_issue
+from mdm import identity
+from mdm.identity import DeviceCaUnavailable, DeviceIdentityError, device_identity_verify
+from tests.mdm.virtual_device import ca_create, device_issue
 
 pytestmark = pytest.mark.django_db
 

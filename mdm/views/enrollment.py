@@ -2,14 +2,13 @@
 
 Device endpoints are the documented exception to « every page needs a signed-in user »: they
 have no portal session and no CSRF token; they authenticate the device instead, by its Apple
-device certificate and the signature of the body (devices.identity), before anything else.
+device certificate and the signature of the body (mdm.identity), before anything else.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -19,34 +18,21 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from asm_portal.http import client_ip
-from devices import enrollment
-from devices.directory import DirectorySignInRefused, directory_sign_in
-from devices.enrollment import DeviceClaims, EnrollmentRefused
-from devices.identity import DeviceCaUnavailable, DeviceIdentity, DeviceIdentityError, device_identity_verify
 from devices.models import Device
+from mdm import enrollment
+from mdm.directory import DirectorySignInRefused, directory_sign_in
+from mdm.enrollment import DeviceClaims, EnrollmentRefused
+from mdm.identity import DeviceCaUnavailable, DeviceIdentity, DeviceIdentityError, device_identity_verify
+from mdm.views.framing import framable_by_apple
 from tokens.models import EnrollmentProgramToken
 
 logger = logging.getLogger(__name__)
 
 DeviceCall = Callable[[DeviceIdentity, DeviceClaims], dict[str, Any]]
-View = Callable[..., HttpResponse]
-
-
-def framable_by_apple(view: View) -> View:
-    """Pages the virtual device shows in an iframe: only APPLE_PUBLIC_URL may frame them."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response["Content-Security-Policy"] = f"frame-ancestors 'self' {settings.APPLE_PUBLIC_URL}"
-        return response
-
-    return xframe_options_exempt(wrapper)
 
 
 def _language(claims: DeviceClaims) -> str:
@@ -77,7 +63,7 @@ def _device_request(request: HttpRequest, call: DeviceCall) -> JsonResponse:
             )
             return JsonResponse(call(identity, claims))
         except DeviceIdentityError as error:
-            return JsonResponse({"code": "DEVICE_IDENTITY_INVALID", "message": error.message}, status=401)
+            return JsonResponse({"code": error.code, "message": str(error)}, status=401)
         except DeviceCaUnavailable:
             logger.exception("Apple's device CA could not be fetched")
             return JsonResponse(
@@ -156,13 +142,13 @@ def authenticate(request: HttpRequest, token_id: int) -> HttpResponse:
     context: dict[str, Any] = {"serial": serial, "token": token, "error": "", "upn": ""}
     if not return_url_allowed(return_url):
         context["fatal"] = _("This sign-in page can only be opened by the device's Setup Assistant.")
-        return render(request, "devices/enroll/authenticate.html", context, status=400)
+        return render(request, "mdm/enroll/authenticate.html", context, status=400)
     if (
         token is None
         or not Device.objects.filter(token=token, serial_number=serial, removed_by_apple=False).exists()
     ):
         context["fatal"] = _("This device is not an enrollment program device of the organisation.")
-        return render(request, "devices/enroll/authenticate.html", context, status=404)
+        return render(request, "mdm/enroll/authenticate.html", context, status=404)
     status = 200
     if request.method == "POST":
         context["upn"] = request.POST.get("upn", "")[:254]
@@ -171,9 +157,9 @@ def authenticate(request: HttpRequest, token_id: int) -> HttpResponse:
                 upn=context["upn"], password=request.POST.get("password", ""), ip_address=client_ip(request)
             )
         except DirectorySignInRefused as refused:
-            context["error"] = refused.message
+            context["error"] = str(refused)
             status = 429 if refused.locked else 200
         else:
             ticket = enrollment.enrollment_ticket_issue(serial=serial, upn=user.upn, token_id=token.pk)
             return redirect(_with_query(return_url, {"ticket": ticket, "upn": user.upn}))
-    return render(request, "devices/enroll/authenticate.html", context, status=status)
+    return render(request, "mdm/enroll/authenticate.html", context, status=status)

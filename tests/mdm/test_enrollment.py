@@ -8,11 +8,12 @@ import pytest
 from django.test import Client
 
 from asm_portal.models import AuditEvent
-from devices.enrollment import enrollment_ticket_issue
-from devices.models import Device, DeviceAppInstall, EnrollmentState
+from devices.models import Device, EnrollmentState
+from mdm.enrollment import enrollment_ticket_issue
+from mdm.models import DeviceAppInstall
 from profiles.choices import Affinity, AuthMethod
 from tests.devices.conftest import devices_create, enrollment_setup_create, profile_create
-from tests.devices.virtual_device import device_issue
+from tests.mdm.virtual_device import device_issue
 
 
 @pytest.fixture
@@ -179,9 +180,7 @@ def test_an_unsigned_or_foreign_request_changes_nothing(client, setup, virtual_d
     response = client.post(setup.url(), body, content_type="application/json")
     assert (response.status_code, response.json()["code"]) == (401, "DEVICE_IDENTITY_INVALID")
     # Another device's certificate claiming this serial number.
-    impostor = device_issue(
-        __import__("tests.devices.virtual_device", fromlist=["x"]).ca_create(), "DMPQ000001"
-    )
+    impostor = device_issue(__import__("tests.mdm.virtual_device", fromlist=["x"]).ca_create(), "DMPQ000001")
     assert _enroll(client, setup, impostor, profile_uuid=None).status_code == 401
     assert Device.objects.get(pk=setup.device.pk).enrollment_state == EnrollmentState.NOT_CONTACTED
     assert not AuditEvent.objects.exists()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from devices import company_portal_views, enrollment_views
+from mdm.views import company_portal as company_portal_views
+from mdm.views import enrollment as enrollment_views
 
 app_name = "enroll"
 urlpatterns = [

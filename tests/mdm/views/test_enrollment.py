@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from django.test import Client
 
-from devices.enrollment import enrollment_ticket_user
+from mdm.enrollment import enrollment_ticket_user
 from tests.devices.conftest import DIRECTORY_PASSWORD
 
 RETURN = "http://apple.test/ipad/DMPQ000001/setup/auth/"

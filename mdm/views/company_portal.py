@@ -19,11 +19,12 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from asm_portal.http import client_ip
-from devices import company_portal
-from devices.company_portal import CompanyPortalRefused
-from devices.directory import DirectorySignInRefused, directory_sign_in, directory_user_find
-from devices.enrollment_views import framable_by_apple
-from devices.models import Device, DirectoryUser
+from devices.models import Device
+from mdm import company_portal
+from mdm.company_portal import CompanyPortalRefused
+from mdm.directory import DirectorySignInRefused, directory_sign_in, directory_user_find
+from mdm.models import DirectoryUser
+from mdm.views.framing import framable_by_apple
 
 COMPANY_PORTAL_SESSION = "company_portal"
 
@@ -44,7 +45,7 @@ def _signed_in(request: HttpRequest, serial: str) -> DirectoryUser | None:
 
 
 def _render(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    return render(request, "devices/company_portal/app.html", context, status=status)
+    return render(request, "mdm/company_portal/app.html", context, status=status)
 
 
 def _device(context: dict[str, Any]) -> Device | None:
@@ -53,7 +54,7 @@ def _device(context: dict[str, Any]) -> Device | None:
     try:
         device = company_portal.company_portal_device(context["serial"])
     except CompanyPortalRefused as refused:
-        context["refused"] = refused.message
+        context["refused"] = str(refused)
         return None
     context["device"] = device
     return device
@@ -100,8 +101,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         )
         company_portal.company_portal_sign_in(device=device, user=user)
     except (DirectorySignInRefused, CompanyPortalRefused) as refused:
-        context["error"] = refused.message
-        return _render(request, context, status=429 if getattr(refused, "locked", False) else 200)
+        context["error"] = str(refused)
+        locked = isinstance(refused, DirectorySignInRefused) and refused.locked
+        return _render(request, context, status=429 if locked else 200)
     request.session.cycle_key()  # no session fixation across a sign-in
     request.session[COMPANY_PORTAL_SESSION] = {"upn": user.upn, "serial": serial}
     return redirect(_home(serial))
@@ -131,7 +133,7 @@ def install(request: HttpRequest) -> HttpResponse:
             device=device, user=user, bundle_id=request.POST.get("bundle_id", "")[:200]
         )
     except CompanyPortalRefused as refused:
-        return redirect(_home(serial, tab="apps", notice=refused.message))
+        return redirect(_home(serial, tab="apps", notice=str(refused)))
     return redirect(_home(serial, tab="apps", installed=install.bundle_id))
 
 

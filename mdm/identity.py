@@ -26,6 +26,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from asm_portal import clock
+from asm_portal.refusals import Refusal
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +42,11 @@ _REFETCH_SECONDS = 60
 _MAX_HEADER_CHARS = 16 * 1024
 
 
-class DeviceIdentityError(Exception):
+class DeviceIdentityError(Refusal):
     """The request does not prove a device identity; nothing it says may be trusted."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, code="DEVICE_IDENTITY_INVALID")
 
 
 class DeviceCaUnavailable(Exception):

@@ -6,9 +6,10 @@ import pytest
 from django.test import Client
 
 from asm_portal.models import AuditEvent
-from devices.enrollment import device_configuration_install
-from devices.models import Device, DeviceAppInstall, EnrollmentState
-from devices.tasks import device_configure
+from devices.models import Device, EnrollmentState
+from mdm.configuration import device_configuration_install
+from mdm.models import DeviceAppInstall
+from mdm.tasks import device_configure_task
 from profiles.choices import Affinity
 from tests.devices.conftest import enrollment_setup_create
 
@@ -41,7 +42,7 @@ def test_the_device_awaits_its_configuration_then_goes_on(enrolled) -> None:
         "apps": [],
         "state": "enrolled",
     }
-    assert device_configure.delay(setup.device.pk).get() is True  # the task, eagerly
+    assert device_configure_task.delay(setup.device.pk).get() is True  # the task, eagerly
     assert device_configuration_install(device_id=setup.device.pk) is False  # once
     second = device.post(Client(), setup.url("checkin/"))
     assert second.json()["await_configuration"] is False
