@@ -16,7 +16,8 @@ urlpatterns = [
     path("enrollment/apple/", include("tokens.urls")),
     path("enrollment/apple/", include("profiles.urls")),
     path("enrollment/apple/", include("devices.urls")),
-    path("sds/", include("sds.urls")),
+    # School Data Sync: its blades under sds/, and a token's School Data Sync blade under the token.
+    path("", include("sds.urls")),
     path("trainer/presets/", include("trainer.urls_presets")),
     path("trainer/", include("trainer.urls")),
     path("", include("mdm.urls")),

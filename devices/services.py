@@ -55,10 +55,10 @@ from devices.sync import (
 )
 from profiles.models import EnrollmentProfile
 from profiles.services import profile_define_on_apple
+from tokens.apple_errors import apple_error_message
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
 from tokens.services import (
-    apple_error_message,
     token_apple_call_failed,
     token_apple_call_succeeded,
     token_dep_client,

@@ -29,9 +29,9 @@ from devices.models import (
     TokenSyncState,
 )
 from profiles.models import EnrollmentProfile
+from tokens.apple_errors import apple_error_message
 from tokens.models import EnrollmentProgramToken
 from tokens.selectors import token_get_for_user
-from tokens.services import apple_error_message
 
 DEVICES_PAGE_SIZE = 50
 # The Assign blade lists up to 1,000 devices: its header checkbox selects them all (the article).

@@ -13,10 +13,12 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent
+from asm_portal.refusals import Refusal
 from asm_portal.services import audit_record
 from profiles import apple, graph, rules, signals
 from profiles.certificates import CertificateError, certificate_parse
@@ -53,13 +55,14 @@ def _apple_field_errors() -> dict[str, tuple[str, str]]:
     }
 
 
-class ProfileRefused(Exception):
-    """The profile breaks a rule (or Apple refused it); nothing was saved."""
+class ProfileRefused(Refusal):
+    """The profile breaks a rule (or Apple refused it); nothing was saved. Each message is on the
+    field it concerns ("__all__" for the profile as a whole)."""
 
-    def __init__(self, errors: dict[str, list[str]], notices: list[str] | None = None) -> None:
-        super().__init__("; ".join(message for messages in errors.values() for message in messages))
-        self.errors = errors
-        self.notices = notices or []
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(
+            "; ".join(message for messages in errors.values() for message in messages), errors=errors
+        )
 
 
 @dataclass
@@ -73,12 +76,12 @@ class SaveResult:
 
 def enrollment_url(token: EnrollmentProgramToken) -> str:
     """The portal's enrollment endpoint for this token: where devices fetch their MDM profile."""
-    return f"{settings.PORTAL_BASE_URL}/enroll/{token.pk}/"
+    return settings.PORTAL_BASE_URL + reverse("enroll:enroll", kwargs={"token_id": token.pk})
 
 
 def configuration_web_url(token: EnrollmentProgramToken) -> str:
     """The web view of Setup Assistant with modern authentication."""
-    return f"{settings.PORTAL_BASE_URL}/enroll/{token.pk}/authenticate/"
+    return settings.PORTAL_BASE_URL + reverse("enroll:authenticate", kwargs={"token_id": token.pk})
 
 
 def _certificates_der(profile: EnrollmentProfile) -> list[bytes]:
@@ -178,7 +181,7 @@ def _check(
     edition = ProfileSettings.load().rules_edition
     outcome = rules.check(values, edition=edition, previous=previous, certificate_count=certificate_count)
     if not outcome.ok:
-        raise ProfileRefused(outcome.errors, outcome.notices)
+        raise ProfileRefused(outcome.errors)
     return outcome
 
 

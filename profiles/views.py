@@ -5,13 +5,18 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from asm_portal import navigation
-from asm_portal.blades import blade_extra_context, redirect_to_blade, render_blade, render_fragment
+from asm_portal.blades import (
+    blade_extra_context,
+    redirect_to_blade,
+    render_blade,
+    render_fragment,
+    render_pane,
+)
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
@@ -23,12 +28,9 @@ from profiles.forms import DefaultProfileForm, ProfileForm, RulesEditionForm, in
 from profiles.models import EnrollmentProfile, ProfileSettings
 from profiles.rules import ProfileValues, shared_ipad_affinity
 from profiles.screens import ARTICLE_2017, SCREENS
+from profiles.selectors import profile_get_for_user
 from tokens.models import EnrollmentProgramToken
 from tokens.selectors import token_get_for_user
-
-
-def _get_profile_for_user(request: AuthenticatedHttpRequest, pk: int) -> EnrollmentProfile:
-    return get_object_or_404(EnrollmentProfile.objects.select_related("token", "vpp_token"), pk=pk)
 
 
 def _profiles() -> QuerySet[EnrollmentProfile]:
@@ -121,7 +123,7 @@ def profile_create(request: AuthenticatedHttpRequest, token_id: int) -> HttpResp
                     certificates=form.cleaned_data["certificates"],
                 )
             except services.ProfileRefused as refused:
-                _add_errors(form, refused.errors)
+                refused.add_to_form(form)
             else:
                 _notify_saved(request, result, _("Profile created"))
                 return redirect_to_blade(request, reverse("profiles:detail", args=[result.profile.pk]))
@@ -136,7 +138,7 @@ def profile_create(request: AuthenticatedHttpRequest, token_id: int) -> HttpResp
 @require_http_methods(["GET", "POST"])
 @admin_required
 def profile_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    profile = _get_profile_for_user(request, pk)
+    profile = profile_get_for_user(user=request.user, pk=pk)
     edition = ProfileSettings.load().rules_edition
     certificates = profile.certificates.all()
     if request.method == "POST":
@@ -151,7 +153,7 @@ def profile_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                     remove_certificate_ids=[c.pk for c in form.cleaned_data["remove_certificates"]],
                 )
             except services.ProfileRefused as refused:
-                _add_errors(form, refused.errors)
+                refused.add_to_form(form)
             else:
                 _notify_saved(request, result, _("Profile saved"))
                 return redirect_to_blade(request, reverse("profiles:detail", args=[profile.pk]))
@@ -169,13 +171,6 @@ def profile_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _add_errors(form: ProfileForm, errors: dict[str, list[str]]) -> None:
-    for field_name, messages in errors.items():
-        target = field_name if field_name in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
-
-
 def _notify_saved(request: AuthenticatedHttpRequest, result: services.SaveResult, title: str) -> None:
     notification_send(
         user=request.user,
@@ -188,7 +183,7 @@ def _notify_saved(request: AuthenticatedHttpRequest, result: services.SaveResult
 
 @require_GET
 def profile_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    profile = _get_profile_for_user(request, pk)
+    profile = profile_get_for_user(user=request.user, pk=pk)
     context = {
         "profile": profile,
         "token": profile.token,
@@ -204,16 +199,14 @@ def profile_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def profile_json(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """« View as JSON »: what Apple receives and what Graph shows, side by side."""
-    profile = _get_profile_for_user(request, pk)
+    profile = profile_get_for_user(user=request.user, pk=pk)
     context = {
         "profile": profile,
         "token": profile.token,
         "apple_json": json.dumps(services.profile_apple_json(profile), indent=2, ensure_ascii=False),
         "graph_json": json.dumps(services.profile_graph_json(profile), indent=2, ensure_ascii=False),
     }
-    if request.htmx:
-        return render_fragment(request, "profiles/json.html#pane", context)
-    return render_blade(
+    return render_pane(
         request,
         "profiles/json.html",
         context,
@@ -225,7 +218,7 @@ def profile_json(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @admin_required
 def profile_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    profile = _get_profile_for_user(request, pk)
+    profile = profile_get_for_user(user=request.user, pk=pk)
     error = ""
     if request.method == "POST":
         token_id = profile.token_id
@@ -269,9 +262,7 @@ def default_profile(request: AuthenticatedHttpRequest, token_id: int) -> HttpRes
         )
         return redirect_to_blade(request, reverse("profiles:token_profiles", args=[token.pk]))
     context = {"token": token, "form": form}
-    if request.htmx:
-        return render_fragment(request, "profiles/default_profile.html#pane", context)
-    return render_blade(
+    return render_pane(
         request,
         "profiles/default_profile.html",
         context,
@@ -289,6 +280,4 @@ def rules_edition(request: AuthenticatedHttpRequest) -> HttpResponse:
         services.rules_edition_set(actor=request.user, edition=form.cleaned_data["rules_edition"])
         return redirect_to_blade(request, reverse("profiles:list"))
     context = {"form": form}
-    if request.htmx:
-        return render_fragment(request, "profiles/rules_edition.html#pane", context)
-    return render_blade(request, "profiles/rules_edition.html", context, blade="profiles:rules")
+    return render_pane(request, "profiles/rules_edition.html", context, blade="profiles:rules")

@@ -23,10 +23,10 @@ from devices.sync import Reschedule, apple_call, error_code
 from sds import apple_roster
 from sds.models import AppleRosterSync
 from sds.outcomes import Toast, outcome_report, progress_save
+from tokens.apple_errors import apple_error_message
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
 from tokens.services import (
-    apple_error_message,
     token_apple_call_failed,
     token_apple_call_succeeded,
     token_dep_client,

@@ -15,9 +15,9 @@ from asm_portal.refusals import Refusal
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
 from sds.models import AppleRosterSync, RosterUpload, SyncProfile
+from sds.sharing import token_sds_shared
 from sds.tasks import apple_roster_sync_task
 from tokens.models import EnrollmentProgramToken
-from tokens.services import token_sds_shared
 
 
 class AppleRosterSyncError(Refusal):

@@ -10,8 +10,9 @@ class SdsConfig(AppConfig):
 
     def ready(self) -> None:
         from sds import navigation, receivers, signals
-        from tokens.signals import sds_sharing_changed
 
         signals.roster_imported.connect(receivers.roster_imported, dispatch_uid="sds.apple_roster_sync")
-        sds_sharing_changed.connect(receivers.sds_sharing_changed, dispatch_uid="sds.apple_roster_sync")
+        signals.sds_sharing_changed.connect(
+            receivers.sds_sharing_changed, dispatch_uid="sds.apple_roster_sync"
+        )
         navigation.register()

@@ -10,7 +10,7 @@ from asm_portal.navigation import TOKEN_MENU, MenuItem, NavItem
 
 SDS_BLADES: dict[str, tuple[str | Promise, str | None, str]] = {
     # Under a token (its view adds the token to the trail): « Allow Microsoft School Data Sync… »
-    "tokens:sds": (_("School Data Sync"), "tokens:list", "enrollment"),
+    "sds:token_sharing": (_("School Data Sync"), "tokens:list", "enrollment"),
     "sds:overview": (_("School Data Sync"), "home", "sds"),
     "sds:profile_list": (_("Sync profiles"), "sds:overview", "sds"),
     "sds:profile_create": (_("Create sync profile"), "sds:profile_list", "sds"),
@@ -52,5 +52,5 @@ def register() -> None:
     )
     # On a token's menu; the menu shows it for Apple School Manager tokens only.
     navigation.register_menu_item(
-        TOKEN_MENU, MenuItem("tokens:sds", _("School Data Sync"), "people", group="manage", order=20)
+        TOKEN_MENU, MenuItem("sds:token_sharing", _("School Data Sync"), "people", group="manage", order=20)
     )

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
-from sds import views
+from sds import sharing_views, views
 
 app_name = "sds"
-urlpatterns = [
+# School Data Sync's own blades, under /sds/.
+roster_urlpatterns = [
     path("", views.overview, name="overview"),
     path("profiles/", views.profile_list, name="profile_list"),
     path("profiles/new/", views.profile_create, name="profile_create"),
@@ -24,4 +25,19 @@ urlpatterns = [
     path("apple-school-manager/<int:pk>/", views.apple_sync_detail, name="apple_sync_detail"),
     path("samples/", views.samples_page, name="samples"),
     path("samples/<slug:name>.zip", views.sample_download, name="sample_download"),
+]
+urlpatterns = [
+    path("sds/", include(roster_urlpatterns)),
+    # A token's School Data Sync blade sits under the token, beside the token blades (the same
+    # paths as before it moved here); the names stay in the "sds" namespace.
+    path(
+        "enrollment/apple/tokens/<int:pk>/school-data-sync/",
+        sharing_views.token_sharing,
+        name="token_sharing",
+    ),
+    path(
+        "enrollment/apple/tokens/<int:pk>/school-data-sync/save/",
+        sharing_views.token_sharing_save,
+        name="token_sharing_save",
+    ),
 ]

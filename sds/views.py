@@ -25,7 +25,7 @@ from sds.apple_roster_sync_queue import AppleRosterSyncError, apple_roster_sync_
 from sds.forms import RosterQuotaUploadHandler, RosterUploadForm, SyncProfileForm
 from sds.models import AppleRosterSync, Person, RosterUpload, School, SchoolClass, SyncProfile
 from sds.navigation import SDS_MENU
-from tokens.services import token_sds_shared
+from sds.sharing import token_sds_shared
 
 PAGE_SIZE = 50
 REPORT_PAGE_SIZE = 100

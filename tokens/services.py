@@ -1,4 +1,5 @@
-"""Services of the Apple MDM Push certificate and the enrollment program tokens.
+"""Enrollment program tokens: the public key of a token request, upload, renewal, deletion,
+sync requests, the DEP client that speaks for a token and the bookkeeping of Apple's answers.
 
 Every bad input raises an error whose message says what is wrong and what to do, in the
 request's language, and changes nothing: every check (Apple's included) runs before the one
@@ -18,166 +19,24 @@ from django.db import IntegrityError, transaction
 from django.db.models import PROTECT, RESTRICT, Min, Model, ProtectedError, RestrictedError
 from django.db.models.deletion import get_candidate_relations_to_delete
 from django.db.models.fields.reverse_related import ForeignObjectRel
-from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
-from tokens import pki, signals
+from tokens import apple_errors, pki, signals
 from tokens.dep_client import DepClient, DepError, OAuthCredentials
-from tokens.models import (
-    ApplePushCertificate,
-    EnrollmentProgramToken,
-    ExpiryStatus,
-    TokenEncryptionKey,
-)
+from tokens.models import EnrollmentProgramToken, TokenEncryptionKey
+from tokens.push_certificates import push_certificate_active
+from tokens.refusals import TokenDeletionError, UploadError, refusal_date
 
 logger = logging.getLogger(__name__)
 
 # Audit rows are stored in English whatever the language of the request.
 AUDIT_TOKEN = "Enrollment program token"
-AUDIT_PUSH_CERTIFICATE = "Apple MDM Push certificate"
-
-
-class UploadError(Exception):
-    """A refused upload: `problem` names the case (for tests and logs), `message` is for people."""
-
-    def __init__(self, problem: str, message: str) -> None:
-        super().__init__(message)
-        self.problem = problem
-        self.message = message
-
-
-def _date(value: Any) -> str:
-    return formats.date_format(timezone.localtime(value), "DATE_FORMAT")
-
-
-# --- Apple MDM Push certificate ------------------------------------------------------------
-
-
-def push_certificate_current() -> ApplePushCertificate | None:
-    """The uploaded certificate, expired or not (pending requests are not certificates)."""
-    return ApplePushCertificate.objects.filter(uploaded_at__isnull=False).order_by("-uploaded_at").first()
-
-
-def push_certificate_active() -> ApplePushCertificate | None:
-    """The certificate Intune can manage Apple devices with: uploaded and not expired."""
-    current = push_certificate_current()
-    if current is None or current.status == ExpiryStatus.EXPIRED:
-        return None
-    return current
-
-
-def push_certificate_request_create(*, actor: Actor) -> ApplePushCertificate:
-    """A new RSA key and its certificate signing request, for Apple's Push Certificates portal."""
-    roles.require_change_permission(actor)
-    key = pki.rsa_key_generate()
-    csr = pki.csr_create(key, common_name="Microsoft Intune MDM Push")
-    request = ApplePushCertificate.objects.create(
-        private_key=pki.private_key_to_pem(key),
-        public_key_sha256=pki.public_key_fingerprint(key.public_key()),
-        csr_pem=pki.csr_to_pem(csr),
-        requested_at=clock.now(),
-        requested_by=actor if isinstance(actor, User) else None,
-    )
-    audit_record(
-        actor=actor,
-        category=AuditEvent.Category.ENROLLMENT,
-        action="Download Apple MDM Push certificate signing request",
-        target=request,
-        target_type=AUDIT_PUSH_CERTIFICATE,
-    )
-    return request
-
-
-def push_certificate_upload(*, actor: Actor, apple_id: str, data: bytes) -> ApplePushCertificate:
-    """Pair the certificate Apple signed with its pending request; it becomes the certificate."""
-    roles.require_change_permission(actor)
-    try:
-        certificates = pki.push_certificates_load(data)
-    except pki.PushCertificateFormatError:
-        raise UploadError(
-            "not_certificate",
-            _(
-                "This file is not a certificate. Upload the Apple MDM Push certificate (.pem) that "
-                "Apple’s Push Certificates portal created from your certificate signing request."
-            ),
-        ) from None
-    pending = {
-        row.public_key_sha256: row for row in ApplePushCertificate.objects.filter(uploaded_at__isnull=True)
-    }
-    match = next(
-        (
-            (certificate, pending[fingerprint])
-            for certificate in certificates
-            if (fingerprint := pki.certificate_public_key_fingerprint(certificate)) in pending
-        ),
-        None,
-    )
-    if match is None:
-        raise UploadError(
-            "wrong_csr",
-            _(
-                "This certificate was not created from a certificate signing request downloaded from "
-                "this portal. Download your CSR (step 2), upload it to Apple’s Push Certificates portal, "
-                "then upload the certificate Apple returns."
-            ),
-        )
-    certificate, request = match
-    topic = pki.certificate_topic(certificate)
-    if not topic.startswith("com.apple.mgmt."):
-        raise UploadError(
-            "not_push_certificate",
-            _(
-                "This certificate is not an Apple MDM Push certificate: its subject has no "
-                "com.apple.mgmt topic. Upload the certificate created by Apple’s Push Certificates portal."
-            ),
-        )
-    now = clock.now()
-    if certificate.not_valid_after_utc <= now:
-        raise UploadError(
-            "expired",
-            _("This certificate expired on %(date)s. Renew it in Apple’s Push Certificates portal.")
-            % {"date": _date(certificate.not_valid_after_utc)},
-        )
-    current = push_certificate_current()
-    if current is not None and current.status != ExpiryStatus.EXPIRED and current.topic != topic:
-        raise UploadError(
-            "topic_changed",
-            _(
-                "This is a new certificate (topic %(new)s), not a renewal of the current one (topic "
-                "%(old)s). Devices enrolled with the current certificate would have to enroll again. In "
-                "Apple’s Push Certificates portal, sign in with %(apple_id)s, choose Renew on the current "
-                "certificate and upload the certificate Apple returns."
-            )
-            % {"new": topic, "old": current.topic, "apple_id": current.apple_id},
-        )
-    before = current.topic if current else ""
-    with transaction.atomic():
-        request.certificate_pem = pki.certificate_to_pem(certificate)
-        request.apple_id = apple_id
-        request.topic = topic
-        request.subject = certificate.subject.rfc4514_string()
-        request.serial_number = format(certificate.serial_number, "X")
-        request.not_before = certificate.not_valid_before_utc
-        request.expires_at = certificate.not_valid_after_utc
-        request.uploaded_at = now
-        request.save()
-        # The previous certificate and the other requests have no use any more; their keys go.
-        ApplePushCertificate.objects.exclude(pk=request.pk).delete()
-        audit_record(
-            actor=actor,
-            category=AuditEvent.Category.ENROLLMENT,
-            action="Renew Apple MDM Push certificate" if before else "Upload Apple MDM Push certificate",
-            target=request,
-            target_type=AUDIT_PUSH_CERTIFICATE,
-            details={"topic": topic, "apple_id": apple_id, "expires": request.expires_at.isoformat()},
-        )
-    return request
 
 
 # --- Public keys of token requests ---------------------------------------------------------
@@ -222,48 +81,6 @@ def _consumer_key_digest(consumer_key: str) -> str:
     return hashlib.sha256(consumer_key.encode("utf-8")).hexdigest()
 
 
-_APPLE_ERROR_MESSAGES = {
-    "T_C_NOT_SIGNED": gettext_lazy(
-        "Apple refused the token because the organization has not accepted the latest Apple School "
-        "Manager terms and conditions (T_C_NOT_SIGNED). An administrator must sign in to Apple School "
-        "Manager and accept them; then try again."
-    ),
-    "ACCESS_DENIED": gettext_lazy(
-        "Apple denied access with this token (ACCESS_DENIED). Check in Apple School Manager that the "
-        "MDM server still exists and that its token was not revoked; then download a new token."
-    ),
-    "token_rejected": gettext_lazy(
-        "Apple rejected this token (token_rejected): it was revoked or replaced by a newer download "
-        "in Apple School Manager. Upload the newest token file of this MDM server."
-    ),
-    "signature_invalid": gettext_lazy(
-        "Apple could not verify the token’s signature (signature_invalid). Download the token again "
-        "from Apple School Manager."
-    ),
-    "token_expired": gettext_lazy(
-        "Apple refused the token because it has expired (token_expired). Renew the token: download a "
-        "new one from Apple School Manager and upload it here."
-    ),
-}
-
-
-def apple_error_message(code: str, status: int | None = None) -> str:
-    """What an Apple error means for the administrator, and what to do about it."""
-    if code.isdigit():  # an error without Apple code is remembered by its HTTP status
-        status, code = int(code), ""
-    if (status is None and not code) or code == "UNREACHABLE":
-        return _(
-            "Apple’s service cannot be reached right now, so the token could not be verified. "
-            "Try again in a few minutes."
-        )
-    if code in _APPLE_ERROR_MESSAGES:
-        return str(_APPLE_ERROR_MESSAGES[code])
-    return _("Apple answered with an error (HTTP %(status)s %(code)s). Try again later.") % {
-        "status": status or "-",
-        "code": code or "",
-    }
-
-
 @sensitive_variables("credentials", "client")
 def _apple_account(credentials: OAuthCredentials) -> dict[str, Any]:
     """Verify the token with Apple (GET /session, then GET /account); the MDM server's details."""
@@ -273,13 +90,13 @@ def _apple_account(credentials: OAuthCredentials) -> dict[str, Any]:
     except DepError as error:
         logger.info("Apple refused a token upload: HTTP %s %s", error.status, error.code)
         problem = "apple_unreachable" if error.unreachable else f"apple_{error.code or error.status}"
-        raise UploadError(problem, apple_error_message(error.code, error.status)) from None
+        raise UploadError(apple_errors.apple_error_message(error.code, error.status), code=problem) from None
     for name in ("server_name", "server_uuid"):
         value = account.get(name)
         if not isinstance(value, str) or not value.strip():
             raise UploadError(
-                "apple_invalid_response",
                 _("Apple’s answer about this token could not be understood. Try again later."),
+                code="apple_invalid_response",
             )
     return account
 
@@ -296,46 +113,13 @@ def _encryption_keys(key_ids: list[int], token: EnrollmentProgramToken | None) -
     found = list(keys.order_by("-created_at", "-pk"))
     if not found:
         raise UploadError(
-            "no_public_key",
             _(
                 "Download your public key first (step 1), upload it to your MDM server in Apple School "
                 "Manager, then download the token: Apple encrypts the token with that key."
             ),
+            code="no_public_key",
         )
     return found
-
-
-_SERVER_TOKEN_MESSAGES = {
-    pki.ServerTokenProblem.NOT_PKCS7: gettext_lazy(
-        "This file is not a server token. Upload the token file (.p7m) that Apple School Manager "
-        "downloaded for your MDM server, for example “Server_Token_2026-01-31T10-00-00Z_smime.p7m”."
-    ),
-    pki.ServerTokenProblem.WRONG_RECIPIENT: gettext_lazy(
-        "This token was not created with the public key downloaded from this portal. Upload the "
-        "public key (.pem) of step 1 to your MDM server in Apple School Manager, download a new "
-        "token and upload that one."
-    ),
-    pki.ServerTokenProblem.UNSUPPORTED_CIPHER: gettext_lazy(
-        "This token is encrypted with an algorithm this portal does not support. Download it again "
-        "from Apple School Manager."
-    ),
-    pki.ServerTokenProblem.CORRUPT: gettext_lazy(
-        "This token file is damaged or incomplete and cannot be decrypted. Download it again from Apple "
-        "School Manager."
-    ),
-}
-
-
-def _server_token_problem_message(error: pki.ServerTokenError) -> str:
-    if error.problem == pki.ServerTokenProblem.MISSING_FIELDS:
-        return ngettext(
-            "This token is missing a required value (%(fields)s). Download it again from Apple School "
-            "Manager.",
-            "This token is missing required values (%(fields)s). Download it again from Apple School "
-            "Manager.",
-            len(error.missing),
-        ) % {"fields": ", ".join(error.missing)}
-    return str(_SERVER_TOKEN_MESSAGES[error.problem])
 
 
 @sensitive_variables("keys", "recipients", "server_token")
@@ -353,24 +137,26 @@ def _server_token_read(
     try:
         recipient, server_token = pki.server_token_read(data, recipients)
     except pki.ServerTokenError as error:
-        raise UploadError(error.problem.value, _server_token_problem_message(error)) from None
+        raise UploadError(
+            apple_errors.server_token_problem_message(error), code=error.problem.value
+        ) from None
     if server_token.access_token_expiry <= clock.now():
         raise UploadError(
-            "expired",
             _("This token expired on %(date)s. Download a new token from Apple School Manager.")
-            % {"date": _date(server_token.access_token_expiry)},
+            % {"date": refusal_date(server_token.access_token_expiry)},
+            code="expired",
         )
     return keys[recipients.index(recipient)], server_token
 
 
 def _duplicate_error(existing: EnrollmentProgramToken) -> UploadError:
     return UploadError(
-        "duplicate",
         _(
             "This server token is already uploaded as the token “%(name)s”. To give it a new server "
             "token, renew “%(name)s” instead."
         )
         % {"name": existing.token_name},
+        code="duplicate",
     )
 
 
@@ -378,7 +164,6 @@ def _limit_check() -> None:
     limit = settings.ASM_MAX_ENROLLMENT_PROGRAM_TOKENS
     if EnrollmentProgramToken.objects.count() >= limit:
         raise UploadError(
-            "limit",
             ngettext(
                 "This tenant already has the maximum of %(limit)d enrollment program token. Delete a "
                 "token you no longer use before adding another.",
@@ -387,17 +172,18 @@ def _limit_check() -> None:
                 limit,
             )
             % {"limit": limit},
+            code="limit",
         )
 
 
 def _push_certificate_check() -> None:
     if push_certificate_active() is None:
         raise UploadError(
-            "no_push_certificate",
             _(
                 "An active Apple MDM Push certificate is required before an enrollment program token can "
                 "be added or renewed: Intune needs it to manage the devices the token brings."
             ),
+            code="no_push_certificate",
         )
 
 
@@ -406,7 +192,7 @@ def token_renew_blocker() -> str:
     try:
         _push_certificate_check()
     except UploadError as error:
-        return error.message
+        return str(error)
     return ""
 
 
@@ -416,7 +202,7 @@ def token_add_blocker() -> str:
         _push_certificate_check()
         _limit_check()
     except UploadError as error:
-        return error.message
+        return str(error)
     return ""
 
 
@@ -497,8 +283,8 @@ def token_upload(*, actor: Actor, apple_id: str, data: bytes, key_ids: list[int]
     except IntegrityError:
         # Another administrator saved the same server token in the meantime.
         raise UploadError(
-            "duplicate",
             _("This server token was uploaded by someone else in the meantime."),
+            code="duplicate",
         ) from None
     return token
 
@@ -522,12 +308,12 @@ def token_renew(
     # server (its UUID), proves that the new token belongs to this token's MDM server.
     if digest != token.consumer_key_sha256 and server_uuid != token.server_uuid:
         raise UploadError(
-            "other_server",
             _(
                 "This token belongs to the MDM server “%(server)s”, not to “%(name)s”. In Apple School "
                 "Manager, download the token of the MDM server “%(name)s” and upload that one."
             )
             % {"server": account["server_name"], "name": token.token_name},
+            code="other_server",
         )
     before = {"apple_id": token.apple_id, "expires": token.expires_at.isoformat()}
     _token_apply(token, apple_id=apple_id, server_token=server_token, account=account, key=key)
@@ -641,12 +427,6 @@ def token_deletion_blockers(*, token: EnrollmentProgramToken) -> list[str]:
     return blockers
 
 
-class TokenDeletionError(Exception):
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__(" ".join(reasons))
-        self.reasons = reasons
-
-
 def token_delete(*, actor: Actor, token: EnrollmentProgramToken) -> None:
     roles.require_change_permission(actor)
     blockers = token_deletion_blockers(token=token)
@@ -667,94 +447,6 @@ def token_delete(*, actor: Actor, token: EnrollmentProgramToken) -> None:
     except (ProtectedError, RestrictedError):
         # A device or profile arrived between the check and the deletion.
         raise TokenDeletionError(token_deletion_blockers(token=token)) from None
-
-
-# --- School Data Sync ---------------------------------------------------------------------------
-
-
-class SdsShareError(Exception):
-    """Sharing with School Data Sync refused; the message is for people."""
-
-
-class SdsShareConflict(Exception):
-    """Another token is shared with School Data Sync: replacing it needs a confirmation."""
-
-    def __init__(self, current: EnrollmentProgramToken) -> None:
-        super().__init__(current.token_name)
-        self.current = current
-
-
-def token_sds_shared() -> EnrollmentProgramToken | None:
-    """The token School Data Sync may use (one at most), without its secrets."""
-    return EnrollmentProgramToken.objects.all().filter(shared_with_sds=True).first()
-
-
-def _sds_sharing_set(actor: Actor | None, token: EnrollmentProgramToken, shared: bool, reason: str) -> None:
-    token.shared_with_sds = shared
-    token.save(update_fields=["shared_with_sds"])
-    audit_record(
-        actor=actor,
-        category=AuditEvent.Category.ENROLLMENT,
-        action="Share enrollment program token with School Data Sync"
-        if shared
-        else "Stop sharing enrollment program token with School Data Sync",
-        target=token,
-        target_type=AUDIT_TOKEN,
-        details={
-            "graph_action": "shareForSchoolDataSyncService" if shared else "unshareForSchoolDataSyncService",
-            "reason": reason,
-        },
-    )
-    transaction.on_commit(
-        lambda: signals.sds_sharing_changed.send(
-            sender=EnrollmentProgramToken, token=token, shared=shared, actor=actor
-        )
-    )
-
-
-def token_sds_share(
-    *, actor: Actor, token: EnrollmentProgramToken, replace: bool = False
-) -> EnrollmentProgramToken | None:
-    """Allow School Data Sync to use this token (Graph shareForSchoolDataSyncService).
-
-    Only Apple School Manager tokens can be shared, one at a time: when another token has it,
-    `replace` must confirm that it moves here. Returns the token that lost it, if any.
-    """
-    roles.require_change_permission(actor)
-    if not token.is_apple_school_manager:
-        raise SdsShareError(_("Only Apple School Manager tokens can be shared with School Data Sync."))
-    with transaction.atomic():
-        # Every Apple School Manager token row, locked in id order: two administrators sharing
-        # two tokens at once cannot both succeed.
-        list(
-            EnrollmentProgramToken.objects.select_for_update()
-            .filter(token_type=EnrollmentProgramToken.TokenType.APPLE_SCHOOL_MANAGER)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        token.refresh_from_db(fields=["shared_with_sds"])
-        if token.shared_with_sds:
-            return None
-        current = token_sds_shared()
-        if current is not None and not replace:
-            raise SdsShareConflict(current)
-        if current is not None:
-            _sds_sharing_set(actor, current, False, reason=f"Replaced by {token.token_name}")
-        _sds_sharing_set(actor, token, True, reason="Allowed")
-    return current
-
-
-def token_sds_unshare(*, actor: Actor, token: EnrollmentProgramToken) -> bool:
-    """Block School Data Sync (Graph unshareForSchoolDataSyncService): future roster syncs stop;
-    nothing already in Apple School Manager is deleted. False when it was not shared."""
-    roles.require_change_permission(actor)
-    with transaction.atomic():
-        locked = EnrollmentProgramToken.objects.select_for_update().filter(pk=token.pk, shared_with_sds=True)
-        if not locked.values_list("pk", flat=True).first():
-            token.shared_with_sds = False
-            return False
-        _sds_sharing_set(actor, token, False, reason="Blocked")
-    return True
 
 
 def tokens_summary() -> dict[str, Any]:

@@ -16,6 +16,4 @@ urlpatterns = [
     path("tokens/<int:pk>/renew/", views.token_renew, name="renew"),
     path("tokens/<int:pk>/renew/public-key/", views.token_public_key, name="renew_public_key"),
     path("tokens/<int:pk>/delete/", views.token_delete, name="delete"),
-    path("tokens/<int:pk>/school-data-sync/", views.token_sds, name="sds"),
-    path("tokens/<int:pk>/school-data-sync/save/", views.token_sds_save, name="sds_save"),
 ]

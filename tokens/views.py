@@ -4,8 +4,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,9 +18,10 @@ from asm_portal.models import Notification
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
 from asm_portal.templatetags.ui import when
-from tokens import services
-from tokens.forms import ConsentForm, PushCertificateUploadForm, SdsSharingForm, TokenUploadForm
+from tokens import apple_errors, push_certificates, services
+from tokens.forms import ConsentForm, PushCertificateUploadForm, TokenUploadForm
 from tokens.models import EnrollmentProgramToken
+from tokens.refusals import TokenDeletionError, UploadError
 from tokens.selectors import token_get_for_user
 
 TOKENS_PAGE_SIZE = 50
@@ -53,10 +55,14 @@ def _session_key_forget(request: AuthenticatedHttpRequest, flow: str) -> None:
 
 
 def _attachment(content: str, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return HttpResponse(
+        content,
+        content_type=content_type,
+        headers={
+            "Content-Disposition": content_disposition_header(as_attachment=True, filename=filename),
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # --- Apple MDM Push certificate ------------------------------------------------------------
@@ -69,7 +75,7 @@ def _render_push_certificate(
     upload_form: PushCertificateUploadForm | None = None,
     error: str = "",
 ) -> HttpResponse:
-    current = services.push_certificate_current()
+    current = push_certificates.push_certificate_current()
     context = {
         "certificate": current,
         "consent_form": consent_form or ConsentForm(),
@@ -93,7 +99,7 @@ def push_certificate_csr(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ConsentForm(request.POST)
     if not form.is_valid():
         return _render_push_certificate(request, consent_form=form)
-    csr = services.push_certificate_request_create(actor=request.user)
+    csr = push_certificates.push_certificate_request_create(actor=request.user)
     request.session[SESSION_PUSH_CSR] = True
     return _attachment(csr.csr_pem, "IntuneCSR.csr", "application/pkcs10")
 
@@ -106,13 +112,13 @@ def push_certificate_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_push_certificate(request, upload_form=form)
     try:
-        certificate = services.push_certificate_upload(
+        certificate = push_certificates.push_certificate_upload(
             actor=request.user,
             apple_id=form.cleaned_data["apple_id"],
             data=form.cleaned_data["certificate"].read(),
         )
-    except services.UploadError as error:
-        return _render_push_certificate(request, upload_form=form, error=error.message)
+    except UploadError as refusal:
+        return _render_push_certificate(request, upload_form=form, error=str(refusal))
     request.session.pop(SESSION_PUSH_CSR, None)
     notification_send(
         user=request.user,
@@ -134,7 +140,7 @@ def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "summary": services.tokens_summary(),
-        "push_certificate": services.push_certificate_active(),
+        "push_certificate": push_certificates.push_certificate_active(),
         # « Devices without profiles », for this page's tokens (the devices app counts them).
         **blade_extra_context("tokens:list", tokens=list(page)),
     }
@@ -185,8 +191,8 @@ def token_add(request: AuthenticatedHttpRequest) -> HttpResponse:
             data=form.cleaned_data["token"].read(),
             key_ids=_session_key_ids(request, "add"),
         )
-    except services.UploadError as error:
-        return _render_upload(request, form, token=None, error=error.message)
+    except UploadError as refusal:
+        return _render_upload(request, form, token=None, error=str(refusal))
     _session_key_forget(request, "add")
     notification_send(
         user=request.user,
@@ -218,7 +224,7 @@ def token_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context = {
         "token": token,
         "status": token.status,
-        "apple_error": services.apple_error_message(token.last_sync_error_code)
+        "apple_error": apple_errors.apple_error_message(token.last_sync_error_code)
         if token.last_sync_error_code
         else "",
         "deletion_blockers": services.token_deletion_blockers(token=token),
@@ -247,8 +253,8 @@ def token_renew(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             data=form.cleaned_data["token"].read(),
             key_ids=_session_key_ids(request, str(token.pk)),
         )
-    except services.UploadError as error:
-        return _render_upload(request, form, token=token, error=error.message)
+    except UploadError as refusal:
+        return _render_upload(request, form, token=token, error=str(refusal))
     _session_key_forget(request, str(token.pk))
     notification_send(
         user=request.user,
@@ -267,8 +273,8 @@ def token_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and not reasons:
         try:
             services.token_delete(actor=request.user, token=token)
-        except services.TokenDeletionError as error:
-            reasons = error.reasons
+        except TokenDeletionError as refusal:
+            reasons = refusal.reasons
         else:
             notification_send(
                 user=request.user,
@@ -284,82 +290,3 @@ def token_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render_blade(
         request, "tokens/delete.html", context, blade="tokens:detail", extra_crumbs=_crumbs(token)
     )
-
-
-# --- School Data Sync ---------------------------------------------------------------------------
-
-
-def _get_asm_token_for_user(request: AuthenticatedHttpRequest, pk: int) -> EnrollmentProgramToken:
-    """Only Apple School Manager tokens offer School Data Sync; for the others it does not exist."""
-    token = token_get_for_user(user=request.user, pk=pk)
-    if not token.is_apple_school_manager:
-        raise Http404
-    return token
-
-
-def _render_sds(
-    request: AuthenticatedHttpRequest,
-    token: EnrollmentProgramToken,
-    form: SdsSharingForm,
-    *,
-    conflict: EnrollmentProgramToken | None = None,
-) -> HttpResponse:
-    shared = services.token_sds_shared()
-    context = {
-        "token": token,
-        "form": form,
-        "other_shared": shared if shared is not None and shared.pk != token.pk else None,
-        "conflict": conflict,
-        "token_menu": navigation.menu(navigation.TOKEN_MENU),
-        "token_menu_selected": "tokens:sds",
-    }
-    return render_blade(
-        request, "tokens/school_data_sync.html", context, blade="tokens:sds", extra_crumbs=_crumbs(token)
-    )
-
-
-@require_GET
-def token_sds(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """« Allow Microsoft School Data Sync to use this token »: Allow / Block, then OK."""
-    token = _get_asm_token_for_user(request, pk)
-    initial = SdsSharingForm.ALLOW if token.shared_with_sds else SdsSharingForm.BLOCK
-    return _render_sds(request, token, SdsSharingForm(initial={"sharing": initial}))
-
-
-@require_POST
-@admin_required
-def token_sds_save(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    token = _get_asm_token_for_user(request, pk)
-    form = SdsSharingForm(request.POST)
-    if not form.is_valid():
-        return _render_sds(request, token, form)
-    if form.cleaned_data["sharing"] == SdsSharingForm.ALLOW:
-        try:
-            replaced = services.token_sds_share(
-                actor=request.user, token=token, replace=form.cleaned_data["replace"]
-            )
-        except services.SdsShareConflict as conflict:
-            return _render_sds(request, token, form, conflict=conflict.current)
-        body = _(
-            "Microsoft School Data Sync can use the token “%(name)s”: accepted rosters are synced to Apple School Manager."
-        ) % {"name": token.token_name}
-        if replaced is not None:
-            body += " " + _("It no longer uses the token “%(name)s”.") % {"name": replaced.token_name}
-        notification_send(
-            user=request.user,
-            title=_("School Data Sync allowed"),
-            body=body,
-            level=Notification.Level.SUCCESS,
-        )
-    elif services.token_sds_unshare(actor=request.user, token=token):
-        notification_send(
-            user=request.user,
-            title=_("School Data Sync blocked"),
-            body=_(
-                "Rosters are no longer synced to Apple School Manager with the token “%(name)s”. Nothing "
-                "already in Apple School Manager was deleted."
-            )
-            % {"name": token.token_name},
-            level=Notification.Level.SUCCESS,
-        )
-    return redirect_to_blade(request, reverse("tokens:detail", args=[token.pk]))

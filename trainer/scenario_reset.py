@@ -39,12 +39,14 @@ from sds.apple_roster_sync_queue import apple_roster_sync_after_import
 from sds.models import AppleRosterSync, RosterUpload
 from sds.receivers import roster_syncs_suppressed
 from sds.roster_import import roster_upload_process
+from sds.sharing import token_sds_share
 from sds.sync_profiles import sync_profile_create
 from sds.uploads import roster_upload_create
+from tokens import push_certificates
 from tokens import services as token_services
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
-from tokens.services import UploadError
+from tokens.refusals import UploadError
 from trainer import apple_control
 from trainer.presets import PRESETS_DIR, Preset, preset_get
 
@@ -196,7 +198,7 @@ class _Build:
         _tenant_wipe()
         clock.set_offset(timedelta(0))
         push_request = (
-            token_services.push_certificate_request_create(actor=self.actor)
+            push_certificates.push_certificate_request_create(actor=self.actor)
             if portal.get("push_certificate")
             else None
         )
@@ -223,7 +225,7 @@ class _Build:
         apple_id = portal.get("apple_id", "")
         if push_request is not None:
             self._guard(
-                token_services.push_certificate_upload,
+                push_certificates.push_certificate_upload,
                 actor=self.actor,
                 apple_id=apple_id,
                 data=answer["push_certificate"].encode(),
@@ -355,7 +357,7 @@ class _Build:
             token_type=EnrollmentProgramToken.TokenType.APPLE_SCHOOL_MANAGER
         ):
             if any(t.get("sds") for t in self.preset.portal["tokens"] if t["mdm_server"] == token.token_name):
-                token_services.token_sds_share(actor=self.actor, token=token)
+                token_sds_share(actor=self.actor, token=token)
         profile_spec = spec["profile"]
         profile = sync_profile_create(
             actor=self.actor,

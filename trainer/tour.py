@@ -136,7 +136,7 @@ def _step_urls(token_id: int | None) -> dict[str, str]:
     return {
         "token": reverse("tokens:detail", args=[token_id]),
         "profile": reverse("profiles:token_profiles", args=[token_id]),
-        "sds": reverse("tokens:sds", args=[token_id]),
+        "sds": reverse("sds:token_sharing", args=[token_id]),
         "sync": reverse("devices:sync", args=[token_id]),
         "assign": reverse("devices:token_devices", args=[token_id]),
         "distribute": reverse("devices:token_devices", args=[token_id]),

@@ -8,12 +8,11 @@ from asm_portal.models import Notification
 from mock_apple.models import Organization, RosterClass
 from mock_apple.models import Person as ApplePerson
 from mock_apple.roster import managed_apple_ids
-from sds import apple_roster_sync, apple_roster_sync_queue, sync_profiles
+from sds import apple_roster_sync, apple_roster_sync_queue, sharing, sync_profiles
 from sds.models import AppleRosterSync, SyncProfile
 from tests.mock_apple.conftest import control, dep_server, live, organization_create  # noqa: F401
 from tests.sds.apple import apple_token
 from tests.sds.conftest import edited, sample, upload_and_process, without_lines
-from tokens import services as token_services
 from tokens.models import EnrollmentProgramToken
 
 
@@ -162,7 +161,7 @@ class AppleRosterSyncTests:
         upload_and_process(profile, sample("v1-25-users"), admin_user)
         assert not AppleRosterSync.objects.exists()  # no token shared: nothing leaves
         token = apple_token(organization, shared=False)
-        token_services.token_sds_share(actor=admin_user, token=token)
+        sharing.token_sds_share(actor=admin_user, token=token)
         sync = AppleRosterSync.objects.get()
         assert (sync.trigger, sync.state, sync.people_created) == ("shared", "succeeded", 24)
 

@@ -16,7 +16,7 @@ from django.test import Client
 
 from asm_portal import clock
 from tests.tokens.apple import APPLE_BASE_URL, PushCertificatesPortal, account_json
-from tokens import pki, services
+from tokens import pki, push_certificates
 from tokens.models import ApplePushCertificate, EnrollmentProgramToken
 
 PUBLIC_KEY_URL = "/enrollment/apple/tokens/add/public-key/"
@@ -52,8 +52,8 @@ def push_portal() -> PushCertificatesPortal:
 
 @pytest.fixture
 def push_certificate(admin_user, push_portal) -> ApplePushCertificate:
-    request = services.push_certificate_request_create(actor=admin_user)
-    return services.push_certificate_upload(
+    request = push_certificates.push_certificate_request_create(actor=admin_user)
+    return push_certificates.push_certificate_upload(
         actor=admin_user, apple_id=APPLE_ID, data=push_portal.sign(request.csr_pem)
     )
 

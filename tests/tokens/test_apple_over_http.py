@@ -8,8 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from asm_portal import clock
-from mock_apple import services as apple
 from mock_apple.models import MdmServer, Organization
+from mock_apple.services import assignments, mdm_servers
 from tests.mock_apple.conftest import admin_of, control, dep_server, live, organization_create  # noqa: F401
 from tests.tokens.conftest import APPLE_ID, download_public_key
 from tokens import services
@@ -29,10 +29,10 @@ def mdm_server_token(organization: Organization, name: str, pem: str, *, devices
     """What the administrator does in Apple School Manager: the MDM server, its devices, Get token."""
     server = MdmServer.objects.filter(organization=organization, name=name).first()
     if server is None:
-        server = apple.mdm_server_create(actor=None, organization=organization, name=name)
-        apple.devices_assign_unassigned(server=server, count=devices, assigned_by=APPLE_ID)
-    apple.mdm_server_certificate_upload(actor=None, server=server, data=pem.encode())
-    _name, data = apple.server_token_file(actor=None, server=server, issued_by=admin_of(organization))
+        server = mdm_servers.mdm_server_create(actor=None, organization=organization, name=name)
+        assignments.devices_assign_unassigned(server=server, count=devices, assigned_by=APPLE_ID)
+    mdm_servers.mdm_server_certificate_upload(actor=None, server=server, data=pem.encode())
+    _name, data = mdm_servers.server_token_file(actor=None, server=server, issued_by=admin_of(organization))
     return data
 
 
@@ -60,7 +60,8 @@ class AppleOverHttpTests:
 
     def test_renewal_with_the_server_s_next_token(self, admin_client, push_certificate, organization) -> None:
         upload(admin_client, mdm_server_token(organization, "Intune", download_public_key(admin_client)))
-        token = EnrollmentProgramToken.objects.get()
+        # With its secrets now: a deferred consumer key would be read after the renewal.
+        token = EnrollmentProgramToken.objects.with_secrets().get()
         renew = f"/enrollment/apple/tokens/{token.pk}/renew/"
         pem = download_public_key(admin_client, f"{renew}public-key/")
         # Apple gives every download new OAuth values (a new consumer key); the server stays.
@@ -117,8 +118,10 @@ class AppleOverHttpTests:
 @live
 class DepClientOverHttpTests:
     def credentials(self, organization: Organization) -> OAuthCredentials:
-        server = apple.mdm_server_create(actor=None, organization=organization, name="Intune")
-        _token, values = apple.server_token_issue(actor=None, server=server, issued_by=admin_of(organization))
+        server = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune")
+        _token, values = mdm_servers.server_token_issue(
+            actor=None, server=server, issued_by=admin_of(organization)
+        )
         return OAuthCredentials(
             values["consumer_key"], values["consumer_secret"], values["access_token"], values["access_secret"]
         )

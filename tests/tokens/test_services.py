@@ -1,4 +1,5 @@
-"""The token upload service: the happy path, and every bad input with its own message, saving nothing."""
+"""The token services: the public key of a token request and the upload, with every bad input
+refused with its own message, saving nothing."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.tokens.apple import (
 from tests.tokens.conftest import APPLE_ID
 from tokens import services
 from tokens.models import EnrollmentProgramToken, TokenEncryptionKey
+from tokens.refusals import UploadError
 
 
 @pytest.fixture
@@ -35,13 +37,13 @@ def refused(admin_user, key: TokenEncryptionKey, data: bytes, problem: str) -> s
     """Upload, expect a refusal of this kind; nothing may have been saved."""
     tokens_before = EnrollmentProgramToken.objects.count()
     audit_before = AuditEvent.objects.count()
-    with pytest.raises(services.UploadError) as caught:
+    with pytest.raises(UploadError) as caught:
         upload(admin_user, key, data)
-    assert caught.value.problem == problem
+    assert caught.value.code == problem
     assert EnrollmentProgramToken.objects.count() == tokens_before
     assert AuditEvent.objects.count() == audit_before
     assert TokenEncryptionKey.objects.filter(pk=key.pk).exists(), "a refused upload keeps the key"
-    return caught.value.message
+    return str(caught.value)
 
 
 class TokenUploadTests:
@@ -223,9 +225,9 @@ class TokenUploadTests:
 
     def test_no_public_key_was_downloaded(self, admin_user, key, apple) -> None:
         data = server_token_file(key.certificate_pem, server_token_json())
-        with pytest.raises(services.UploadError) as caught:
+        with pytest.raises(UploadError) as caught:
             services.token_upload(actor=admin_user, apple_id=APPLE_ID, data=data, key_ids=[])
-        assert caught.value.problem == "no_public_key"
+        assert caught.value.code == "no_public_key"
         assert not EnrollmentProgramToken.objects.exists()
 
     def test_a_renewal_key_does_not_add_a_token(self, admin_user, key, apple) -> None:
@@ -235,15 +237,15 @@ class TokenUploadTests:
             actor=admin_user, token=token, data_sharing_consent=True
         )
         data = server_token_file(renewal_key.certificate_pem, server_token_json())
-        with pytest.raises(services.UploadError) as caught:
+        with pytest.raises(UploadError) as caught:
             services.token_upload(actor=admin_user, apple_id=APPLE_ID, data=data, key_ids=[renewal_key.pk])
-        assert caught.value.problem == "no_public_key"
+        assert caught.value.code == "no_public_key"
 
     def test_no_active_push_certificate(self, admin_user, db, apple) -> None:
-        with pytest.raises(services.UploadError) as caught:
+        with pytest.raises(UploadError) as caught:
             services.token_upload(actor=admin_user, apple_id=APPLE_ID, data=b"x", key_ids=[])
-        assert caught.value.problem == "no_push_certificate"
-        assert "Apple MDM Push certificate" in caught.value.message
+        assert caught.value.code == "no_push_certificate"
+        assert "Apple MDM Push certificate" in str(caught.value)
 
     def test_the_tenant_limit(self, admin_user, key, apple, settings) -> None:
         apple.accepts()

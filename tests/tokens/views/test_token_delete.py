@@ -11,6 +11,7 @@ from tests.conftest import HTMX
 from tests.tokens.conftest import make_token
 from tokens import services
 from tokens.models import EnrollmentProgramToken
+from tokens.refusals import TokenDeletionError
 
 
 def url(token: EnrollmentProgramToken) -> str:
@@ -100,7 +101,7 @@ class TokenDeleteTests:
         # The check ran before the profile arrived: the database's PROTECT still refuses.
         calls = iter([[], ["The token still has 1 enrollment program profile. Delete it first."]])
         monkeypatch.setattr(services, "token_deletion_blockers", lambda *, token: next(calls))
-        with pytest.raises(services.TokenDeletionError) as caught:
+        with pytest.raises(TokenDeletionError) as caught:
             services.token_delete(actor=admin_user, token=token)
         assert caught.value.reasons == ["The token still has 1 enrollment program profile. Delete it first."]
         assert EnrollmentProgramToken.objects.filter(pk=token.pk).exists()

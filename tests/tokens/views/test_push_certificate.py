@@ -13,7 +13,7 @@ from asm_portal.models import AuditEvent
 from tests.conftest import HTMX
 from tests.tokens.apple import self_signed_certificate_pem
 from tests.tokens.conftest import APPLE_ID
-from tokens import pki, services
+from tokens import pki, push_certificates
 from tokens.models import ApplePushCertificate
 
 URL = "/enrollment/apple/push-certificate/"
@@ -102,7 +102,7 @@ class PushCertificateTests:
             "Active",
         ):
             assert text in body, text
-        assert services.push_certificate_active() == row
+        assert push_certificates.push_certificate_active() == row
 
     def test_htmx_upload_returns_to_the_blade(self, admin_client, push_portal) -> None:
         response = upload(admin_client, push_portal.sign(download_csr(admin_client)), **HTMX)
@@ -164,11 +164,11 @@ class PushCertificateTests:
         with clock.frozen_at(push_certificate.expires_at - timedelta(days=10)):
             body = admin_client.get(URL).content.decode()
             assert "expires in 10 days" in body or "expires in 9 days" in body
-            assert services.push_certificate_active() is not None
+            assert push_certificates.push_certificate_active() is not None
         with clock.frozen_at(push_certificate.expires_at + timedelta(days=1)):
             body = admin_client.get(URL).content.decode()
             assert "expired on" in body
-            assert services.push_certificate_active() is None
+            assert push_certificates.push_certificate_active() is None
 
     def test_read_only_operators_see_but_cannot_change(self, operator_client, push_certificate) -> None:
         body = operator_client.get(URL).content.decode()

@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from asm_portal.models import AuditEvent
+from sds import sharing, signals
 from tests.tokens.conftest import make_token
-from tokens import services, signals
 from tokens.models import EnrollmentProgramToken
 
 
@@ -32,14 +32,14 @@ def shared_names() -> list[str]:
 
 
 @pytest.mark.django_db
-class TokenSdsShareTests:
+class TokenSharingTests:
     def test_it_shares_an_apple_school_manager_token(
         self, admin_user, sharing_events, django_capture_on_commit_callbacks
     ) -> None:
         token = make_token(token_name="Lycée A")
         with django_capture_on_commit_callbacks(execute=True):
-            assert services.token_sds_share(actor=admin_user, token=token) is None
-        assert shared_names() == ["Lycée A"] and services.token_sds_shared() == token
+            assert sharing.token_sds_share(actor=admin_user, token=token) is None
+        assert shared_names() == ["Lycée A"] and sharing.token_sds_shared() == token
         assert sharing_events == [("Lycée A", True)]
         event = AuditEvent.objects.get(action="Share enrollment program token with School Data Sync")
         assert event.details["graph_action"] == "shareForSchoolDataSyncService"
@@ -47,14 +47,14 @@ class TokenSdsShareTests:
 
     def test_sharing_again_changes_nothing(self, admin_user, sharing_events) -> None:
         token = make_token(shared_with_sds=True)
-        assert services.token_sds_share(actor=admin_user, token=token) is None
+        assert sharing.token_sds_share(actor=admin_user, token=token) is None
         assert sharing_events == [] and not AuditEvent.objects.exists()
 
     def test_a_second_token_needs_a_confirmation(self, admin_user, sharing_events) -> None:
         first = make_token(token_name="Lycée A", shared_with_sds=True)
         second = make_token(token_name="Collège B")
-        with pytest.raises(services.SdsShareConflict) as conflict:
-            services.token_sds_share(actor=admin_user, token=second)
+        with pytest.raises(sharing.SdsShareConflict) as conflict:
+            sharing.token_sds_share(actor=admin_user, token=second)
         assert conflict.value.current == first
         assert shared_names() == ["Lycée A"] and sharing_events == []
 
@@ -64,7 +64,7 @@ class TokenSdsShareTests:
         first = make_token(token_name="Lycée A", shared_with_sds=True)
         second = make_token(token_name="Collège B")
         with django_capture_on_commit_callbacks(execute=True):
-            assert services.token_sds_share(actor=admin_user, token=second, replace=True) == first
+            assert sharing.token_sds_share(actor=admin_user, token=second, replace=True) == first
         assert shared_names() == ["Collège B"]
         assert sharing_events == [("Lycée A", False), ("Collège B", True)]
         unshared = AuditEvent.objects.get(
@@ -77,8 +77,8 @@ class TokenSdsShareTests:
 
     def test_device_enrollment_program_tokens_cannot_be_shared(self, admin_user) -> None:
         token = make_token(token_type=EnrollmentProgramToken.TokenType.DEP)
-        with pytest.raises(services.SdsShareError):
-            services.token_sds_share(actor=admin_user, token=token)
+        with pytest.raises(sharing.SdsShareError):
+            sharing.token_sds_share(actor=admin_user, token=token)
         assert shared_names() == []
 
     def test_blocking_stops_the_sharing(
@@ -86,16 +86,16 @@ class TokenSdsShareTests:
     ) -> None:
         token = make_token(token_name="Lycée A", shared_with_sds=True)
         with django_capture_on_commit_callbacks(execute=True):
-            assert services.token_sds_unshare(actor=admin_user, token=token) is True
+            assert sharing.token_sds_unshare(actor=admin_user, token=token) is True
         assert shared_names() == [] and sharing_events == [("Lycée A", False)]
-        assert services.token_sds_unshare(actor=admin_user, token=token) is False
+        assert sharing.token_sds_unshare(actor=admin_user, token=token) is False
         assert AuditEvent.objects.filter(action__startswith="Stop sharing").count() == 1
 
     def test_read_only_operators_change_nothing(self, operator_user) -> None:
         token = make_token()
         shared = make_token(shared_with_sds=True)
         with pytest.raises(PermissionDenied):
-            services.token_sds_share(actor=operator_user, token=token)
+            sharing.token_sds_share(actor=operator_user, token=token)
         with pytest.raises(PermissionDenied):
-            services.token_sds_unshare(actor=operator_user, token=shared)
+            sharing.token_sds_unshare(actor=operator_user, token=shared)
         assert shared_names() == [shared.token_name]

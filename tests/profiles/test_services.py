@@ -13,6 +13,7 @@ from profiles.choices import Affinity, Pairing, RulesEdition
 from profiles.models import ConfiguratorCertificate, EnrollmentProfile, ProfileSettings
 from tests.profiles.conftest import VALUES, profile_create
 from tests.profiles.test_certificates import make_certificate
+from tokens.services import token_deletion_blockers
 
 
 def cer(name: str = "configurator.cer") -> SimpleUploadedFile:
@@ -71,7 +72,7 @@ class ProfileCreateTests:
         bad = SimpleUploadedFile("notes.cer", b"hello")
         with pytest.raises(services.ProfileRefused) as refused:
             services.profile_create(actor=admin_user, token=token, values=values, certificates=[bad])
-        assert refused.value.errors["certificates"][0].startswith("notes.cer: ")
+        assert str(refused.value.errors["certificates"][0]).startswith("notes.cer: ")
         assert not EnrollmentProfile.objects.exists()
 
 
@@ -130,8 +131,6 @@ class ProfileDefaultAndDeleteTests:
         assert AuditEvent.objects.get().action == "Delete enrollment profile"
 
     def test_a_token_with_profiles_cannot_be_deleted(self, admin_user, token) -> None:
-        from tokens.services import token_deletion_blockers
-
         profile_create(token)
         assert token_deletion_blockers(token=token) == [
             "The token still has 1 enrollment program profile. Delete it first."

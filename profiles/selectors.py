@@ -1,0 +1,21 @@
+"""Reads of enrollment profiles for the views of every app."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+
+from asm_portal.roles import Actor
+from profiles.models import EnrollmentProfile
+from tokens.models import EnrollmentProgramToken
+
+
+def profile_get_for_user(*, user: Actor, pk: int) -> EnrollmentProfile:
+    """The profile this signed-in user may see, with its token (never the token's secrets), else 404.
+
+    One tenant per deployment today, as for tokens (`tokens.selectors.token_get_for_user`): every
+    signed-in user sees every profile, and roles decide changes.
+    """
+    profiles = EnrollmentProfile.objects.select_related("token", "vpp_token").defer(
+        *(f"token__{name}" for name in EnrollmentProgramToken.SECRET_FIELDS)
+    )
+    return get_object_or_404(profiles, pk=pk)

@@ -1,0 +1,22 @@
+"""Edit profile (Properties): GET, POST, read-only."""
+
+from __future__ import annotations
+
+from tests.conftest import HTMX
+from tests.profiles.conftest import profile_create
+from tests.profiles.views.form_data import form_data
+
+
+class ProfileEditViewTests:
+    def test_get_post(self, admin_client, operator_client, token) -> None:
+        profile = profile_create(token)
+        url = f"/enrollment/apple/profiles/{profile.pk}/properties/"
+        html = admin_client.get(url).content.decode()
+        assert 'value="Student iPads"' in html
+        assert "<html" not in admin_client.get(url, **HTMX).content.decode()
+        response = admin_client.post(url, form_data(name="Renamed"), **HTMX)
+        assert response.status_code == 204 and "HX-Location" in response.headers
+        profile.refresh_from_db()
+        assert profile.name == "Renamed"
+        assert operator_client.post(url, form_data(name="Nope")).status_code == 403
+        assert admin_client.delete(url).status_code == 405
