@@ -9,18 +9,21 @@ from django.db.models import Q
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from asm_portal import clock, navigation
-from asm_portal.blades import redirect_to_blade, render_blade, render_fragment
+from asm_portal.blades import redirect_to_blade, render_blade, render_fragment, render_pane
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
-from devices import enrollment, services
+from devices import enrollment, selectors
+from devices.assignment import profile_assign as assignment_request
+from devices.deletion import devices_delete
 from devices.models import (
     Device,
     DirectoryUser,
@@ -30,6 +33,15 @@ from devices.models import (
     SyncRun,
     TokenSyncState,
 )
+from devices.selection import MAX_SELECTION, DeviceActionRefused, selected_ids
+from devices.sync_requests import sync_request
+from devices.sync_rules import (
+    SyncRefused,
+    sync_availability,
+    sync_error_message,
+    sync_kind,
+    sync_warning_message,
+)
 from profiles.models import EnrollmentProfile
 from tokens.models import EnrollmentProgramToken
 from tokens.selectors import token_get_for_user
@@ -37,7 +49,7 @@ from tokens.services import apple_error_message
 
 DEVICES_PAGE_SIZE = 50
 # The Assign blade lists up to 1,000 devices: its header checkbox selects them all (the article).
-ASSIGN_PAGE_SIZE = services.MAX_SELECTION
+ASSIGN_PAGE_SIZE = MAX_SELECTION
 SYNC_RUNS_SHOWN = 10
 
 # The grid's columns: (sort key, label); the token column only across tokens.
@@ -112,9 +124,9 @@ def _render(
 
 
 def _grid_context(request: AuthenticatedHttpRequest, token: EnrollmentProgramToken | None) -> dict[str, Any]:
-    filters = services.DeviceFilters.from_query(request.GET)
-    devices = services.devices_filtered(filters=filters, token=token)
-    page = services.devices_page(devices, filters, page=request.GET.get("page"), size=DEVICES_PAGE_SIZE)
+    filters = selectors.DeviceFilters.from_query(request.GET)
+    devices = selectors.devices_filtered(filters=filters, token=token)
+    page = selectors.devices_page(devices, filters, page=request.GET.get("page"), size=DEVICES_PAGE_SIZE)
     profiles = EnrollmentProfile.objects.select_related("token").only("pk", "name", "token__token_name")
     if token is not None:
         profiles = profiles.filter(token=token)
@@ -176,13 +188,6 @@ def token_devices(request: AuthenticatedHttpRequest, token_id: int) -> HttpRespo
         crumbs=_token_crumbs(token),
         partial="devices/_grid.html",
     )
-    return render_blade(
-        request,
-        "devices/token_devices.html",
-        context,
-        blade="devices:token_devices",
-        extra_crumbs=_token_crumbs(token),
-    )
 
 
 def _csv_lines(rows: Iterator[list[str]]) -> Iterator[str]:
@@ -201,20 +206,24 @@ def device_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """Export: the filtered list as CSV, streamed (200,000 rows need no memory)."""
     token_id = request.GET.get("token", "")
     token = token_get_for_user(user=request.user, pk=int(token_id)) if token_id.isdigit() else None
-    filters = services.DeviceFilters.from_query(request.GET)
-    devices = services.devices_filtered(filters=filters, token=token)
-    response = StreamingHttpResponse(
-        _csv_lines(services.devices_export_rows(devices)), content_type="text/csv; charset=utf-8"
-    )
+    filters = selectors.DeviceFilters.from_query(request.GET)
+    devices = selectors.devices_filtered(filters=filters, token=token)
     stamp = clock.now().strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="EnrollmentProgramDevices_{stamp}.csv"'
-    return response
+    return StreamingHttpResponse(
+        _csv_lines(selectors.devices_export_rows(devices)),
+        content_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": content_disposition_header(
+                as_attachment=True, filename=f"EnrollmentProgramDevices_{stamp}.csv"
+            )
+        },
+    )
 
 
 def _selection(request: AuthenticatedHttpRequest) -> list[Device]:
-    ids = services.selected_ids(request.POST.getlist("device") or request.GET.getlist("device"))
+    ids = selected_ids(request.POST.getlist("device") or request.GET.getlist("device"))
     return list(
-        Device.objects.filter(pk__in=ids[: services.MAX_SELECTION])
+        Device.objects.filter(pk__in=ids[:MAX_SELECTION])
         .select_related("token")
         .only("pk", "serial_number", "token_id", "token__token_name")
         .order_by("serial_number")
@@ -233,9 +242,9 @@ def device_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         try:
-            count = services.devices_delete(actor=request.user, device_ids=[d.pk for d in devices])
-        except services.DeviceActionRefused as refused:
-            error = refused.message
+            count = devices_delete(actor=request.user, device_ids=[d.pk for d in devices])
+        except DeviceActionRefused as refused:
+            error = str(refused)
         else:
             notification_send(
                 user=request.user,
@@ -275,21 +284,19 @@ def device_assign(request: AuthenticatedHttpRequest) -> HttpResponse:
             error = _("Choose a profile.")
         else:
             try:
-                assignment = services.profile_assign(
+                assignment = assignment_request(
                     actor=request.user,
                     profile=profile,
                     serials=[device.serial_number for device in devices],
                     source=ProfileAssignment.Source.DEVICES,
                 )
-            except services.DeviceActionRefused as refused:
-                error = refused.message
+            except DeviceActionRefused as refused:
+                error = str(refused)
             else:
                 _notify_assignment_started(request, assignment)
                 return redirect_to_blade(request, reverse("devices:assignment", args=[assignment.pk]))
     context = {"devices": devices, "profiles": profiles, "error": error}
-    if request.htmx:
-        return render_fragment(request, "devices/assign.html#pane", context)
-    return render_blade(request, "devices/assign.html", context, blade="devices:assign")
+    return render_pane(request, "devices/assign.html", context, blade="devices:assign")
 
 
 def _notify_assignment_started(request: AuthenticatedHttpRequest, assignment: ProfileAssignment) -> None:
@@ -313,7 +320,7 @@ def _notify_assignment_started(request: AuthenticatedHttpRequest, assignment: Pr
 def _sync_context(token: EnrollmentProgramToken) -> dict[str, Any]:
     runs = list(SyncRun.objects.filter(token=token).select_related("requested_by")[:SYNC_RUNS_SHOWN])
     latest = runs[0] if runs else None
-    availability = services.sync_availability(token=token)
+    availability = sync_availability(token=token)
     state = TokenSyncState.objects.filter(token=token).first() or TokenSyncState(token=token)
     return {
         "token": token,
@@ -321,15 +328,9 @@ def _sync_context(token: EnrollmentProgramToken) -> dict[str, Any]:
         "latest": latest,
         "availability": availability,
         "sync_state": state,
-        "next_kind": SyncRun.Kind(
-            services.sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=clock.now())
-        ),
-        "latest_error": services.sync_error_message(latest.error_code)
-        if latest and latest.error_code
-        else "",
-        "latest_warning": services.sync_warning_message(latest.warning_code)
-        if latest and latest.warning_code
-        else "",
+        "next_kind": SyncRun.Kind(sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=clock.now())),
+        "latest_error": sync_error_message(latest.error_code) if latest and latest.error_code else "",
+        "latest_warning": sync_warning_message(latest.warning_code) if latest and latest.warning_code else "",
         # While a run is in progress the panel polls every 2 s; during the rest of the request
         # window it refreshes the progress bar every 15 s; otherwise it does not poll.
         "poll": "every 2s"
@@ -365,9 +366,9 @@ def token_sync_request(request: AuthenticatedHttpRequest, token_id: int) -> Http
     """Request sync. The service refuses inside the rules' windows and says how long to wait."""
     token = token_get_for_user(user=request.user, pk=token_id)
     try:
-        run = services.sync_request(actor=request.user, token=token)
-    except services.SyncRefused as refused:
-        return _render_sync(request, token, refused.message)
+        run = sync_request(actor=request.user, token=token)
+    except SyncRefused as refused:
+        return _render_sync(request, token, str(refused))
     notification_send(
         user=request.user,
         title=_("Sync requested"),
@@ -407,9 +408,9 @@ def sync_choose(request: AuthenticatedHttpRequest) -> HttpResponse:
 def profile_assignments(request: AuthenticatedHttpRequest, profile_id: int) -> HttpResponse:
     """A profile's Device assignments: its devices, and Assign."""
     profile = _get_profile_for_user(request, profile_id)
-    filters = services.DeviceFilters.from_query(request.GET).with_profile(str(profile.pk))
-    devices = services.devices_filtered(filters=filters, token=profile.token)
-    page = services.devices_page(devices, filters, page=request.GET.get("page"), size=DEVICES_PAGE_SIZE)
+    filters = selectors.DeviceFilters.from_query(request.GET).with_profile(str(profile.pk))
+    devices = selectors.devices_filtered(filters=filters, token=profile.token)
+    page = selectors.devices_page(devices, filters, page=request.GET.get("page"), size=DEVICES_PAGE_SIZE)
     context = {
         "profile": profile,
         "token": profile.token,
@@ -440,20 +441,20 @@ def profile_assign(request: AuthenticatedHttpRequest, profile_id: int) -> HttpRe
     error = ""
     if request.method == "POST":
         try:
-            assignment = services.profile_assign(
+            assignment = assignment_request(
                 actor=request.user, profile=profile, serials=request.POST.getlist("serial")
             )
-        except services.DeviceActionRefused as refused:
-            error = refused.message
+        except DeviceActionRefused as refused:
+            error = str(refused)
         else:
             _notify_assignment_started(request, assignment)
             return redirect_to_blade(request, reverse("devices:assignment", args=[assignment.pk]))
     shown = show if show in ASSIGN_FILTERS or show.isdigit() else "unassigned"
-    filters = services.DeviceFilters.from_query(request.GET).with_profile(
-        {"unassigned": services.UNASSIGNED, "any": ""}.get(shown, shown)
+    filters = selectors.DeviceFilters.from_query(request.GET).with_profile(
+        {"unassigned": selectors.UNASSIGNED, "any": ""}.get(shown, shown)
     )
-    devices = services.devices_filtered(filters=filters, token=profile.token).filter(removed_by_apple=False)
-    page = services.devices_page(devices, filters, page=request.GET.get("page"), size=ASSIGN_PAGE_SIZE)
+    devices = selectors.devices_filtered(filters=filters, token=profile.token).filter(removed_by_apple=False)
+    page = selectors.devices_page(devices, filters, page=request.GET.get("page"), size=ASSIGN_PAGE_SIZE)
     context = {
         "profile": profile,
         "token": profile.token,
@@ -462,7 +463,7 @@ def profile_assign(request: AuthenticatedHttpRequest, profile_id: int) -> HttpRe
         "show": shown,
         "other_profiles": EnrollmentProfile.objects.filter(token=profile.token).order_by("name"),
         "error": error,
-        "max_selection": services.MAX_SELECTION,
+        "max_selection": MAX_SELECTION,
         "grid_url": reverse("devices:profile_assign", args=[profile.pk]),
     }
     return _render(

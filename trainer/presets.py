@@ -365,7 +365,8 @@ class _Build:
 
     def _token_build(self, token: Any, spec: dict[str, Any]) -> None:
         from devices.models import Device, SyncRun
-        from devices.services import sync_error_message, sync_run
+        from devices.sync_rules import sync_error_message
+        from devices.tasks import sync_run
         from profiles import rules
         from profiles.services import profile_create, profile_define_on_apple, profile_set_default
         from tokens.dep_client import DepError
@@ -416,8 +417,9 @@ class _Build:
 
     def _assign(self, profile: Any, target: str | dict[str, Any]) -> None:
         """Assign profile, as the Devices blade does: batches of 1,000 selected devices."""
+        from devices.assignment import profile_assign
         from devices.models import Device
-        from devices.services import MAX_SELECTION, profile_assign
+        from devices.selection import MAX_SELECTION
 
         devices = Device.objects.filter(token=profile.token, removed_by_apple=False).order_by("serial_number")
         serials = list(devices.values_list("serial_number", flat=True))
@@ -450,8 +452,9 @@ class _Build:
         return [serial for serial in serials if serial in chosen]
 
     def _assignments_run(self, ids: list[int]) -> None:
+        from devices.assignment_rounds import assignment_run
         from devices.models import ProfileAssignment
-        from devices.services import assignment_run, sync_error_message
+        from devices.sync_rules import sync_error_message
 
         for assignment_id in ids:
             assignment_run(assignment_id=assignment_id)

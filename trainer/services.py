@@ -323,7 +323,7 @@ def demo_clock_effects() -> list[TokenClockEffect]:
     from django.conf import settings
 
     from devices.models import SyncRun, TokenSyncState
-    from devices.services import sync_kind
+    from devices.sync_rules import sync_kind
     from tokens.models import EnrollmentProgramToken
 
     now = clock.now()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from devices import services
+from devices.assignment import default_profile_assign
 from devices.models import Device, ProfileAssignment, SyncRun
+from devices.sync_requests import sync_queue
 from profiles.services import profile_set_default
 from tests.devices.conftest import AppleToken, devices_create, live, profile_create
 from tests.profiles.conftest import token_create
@@ -14,7 +15,7 @@ from tests.profiles.conftest import token_create
 
 def sync(token) -> SyncRun:
     with transaction.atomic():
-        run = services.sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
+        run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
     assert run is not None
     run.refresh_from_db()
     return run
@@ -24,7 +25,7 @@ class DefaultProfileAssignTests:
     def test_nothing_without_a_default_profile(self, db) -> None:
         token = token_create()
         devices_create(token, 3)
-        assert services.default_profile_assign(token_id=token.pk) == []
+        assert default_profile_assign(token_id=token.pk) == []
 
     def test_only_devices_without_a_profile_in_batches_of_1000(self, admin_user) -> None:
         token = token_create()

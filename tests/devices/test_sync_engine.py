@@ -12,8 +12,9 @@ import pytest
 from django.db import transaction
 
 from asm_portal import clock
-from devices import services
+from devices.deletion import devices_delete, removed_devices_purge
 from devices.models import DeletedDevice, Device, ProfileStatus, SyncRun, TokenSyncState
+from devices.sync_requests import sync_queue
 from mock_apple import services as apple
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer
@@ -27,7 +28,7 @@ from tokens.services import token_dep_client
 def sync(token: EnrollmentProgramToken, trigger: str = SyncRun.Trigger.MANUAL) -> SyncRun:
     """Queue a run as the portal does: on commit its task runs, here in this process (eager)."""
     with transaction.atomic():
-        run = services.sync_queue(token=token, trigger=trigger)
+        run = sync_queue(token=token, trigger=trigger)
     assert run is not None
     run.refresh_from_db()
     assert not run.is_active
@@ -166,7 +167,7 @@ class RemovedDevicesTests:
     def test_deleted_devices_come_back_with_the_next_full_sync_only(self, apple_token, admin_user) -> None:
         sync(apple_token.token)
         victims = list(Device.objects.filter(token=apple_token.token).order_by("serial_number")[:2])
-        services.devices_delete(actor=admin_user, device_ids=[d.pk for d in victims])
+        devices_delete(actor=admin_user, device_ids=[d.pk for d in victims])
         serials = {d.serial_number for d in victims}
         assert DeletedDevice.objects.count() == 2
 
@@ -186,9 +187,9 @@ class RemovedDevicesTests:
         gone = sorted(apple_token.apple_serials())[:1]
         apple_token.unassign(gone)
         sync(apple_token.token, SyncRun.Trigger.AUTOMATIC)
-        assert services.removed_devices_purge() == 0
+        assert removed_devices_purge() == 0
         later = clock.now() + timedelta(days=settings.SYNC_REMOVED_RETENTION_DAYS, minutes=1)
-        assert services.removed_devices_purge(now=later) == 1
+        assert removed_devices_purge(now=later) == 1
         assert not portal_serials(apple_token.token) & set(gone)
 
 
@@ -203,7 +204,7 @@ class CursorTests:
         assert not last.more_to_follow
         apple_token.assign(1)
         with transaction.atomic():
-            queued = services.sync_queue(token=apple_token.token, trigger=SyncRun.Trigger.MANUAL)
+            queued = sync_queue(token=apple_token.token, trigger=SyncRun.Trigger.MANUAL)
             assert queued is not None
             run = queued
             # Before its task is sent (on commit): as if the walk's last page were written.

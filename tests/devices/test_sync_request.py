@@ -9,9 +9,12 @@ from django.core.exceptions import PermissionDenied
 
 from asm_portal import clock
 from asm_portal.models import AuditEvent
-from devices import services
+from devices import tasks
 from devices.models import SyncRun, TokenSyncState
 from devices.sync import lease_take
+from devices.sync_requests import sync_queue, sync_request
+from devices.sync_rules import SyncRefused, sync_availability, sync_kind
+from devices.tasks import sync_runs_resume, syncs_due_queue
 from tests.devices.conftest import token_create
 from tokens.models import EnrollmentProgramToken
 
@@ -45,46 +48,33 @@ class SyncKindTests:
         now = clock.now()
         state = TokenSyncState(token=token)
         for trigger in SyncRun.Trigger.values:
-            assert services.sync_kind(state=state, trigger=trigger, now=now) == SyncRun.Kind.FULL
+            assert sync_kind(state=state, trigger=trigger, now=now) == SyncRun.Kind.FULL
         state = synced(token)
         state.next_must_be_full = True
-        assert (
-            services.sync_kind(state=state, trigger=SyncRun.Trigger.AUTOMATIC, now=now) == SyncRun.Kind.FULL
-        )
+        assert sync_kind(state=state, trigger=SyncRun.Trigger.AUTOMATIC, now=now) == SyncRun.Kind.FULL
 
     def test_a_request_within_seven_days_of_a_full_sync_adds_new_serials_only(self, token) -> None:
         state = synced(token, full_days_ago=6.9)
         now = clock.now()
+        assert sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=now) == SyncRun.Kind.NEW_SERIALS
         assert (
-            services.sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=now)
-            == SyncRun.Kind.NEW_SERIALS
-        )
-        assert (
-            services.sync_kind(state=state, trigger=SyncRun.Trigger.TOKEN_UPLOAD, now=now)
-            == SyncRun.Kind.NEW_SERIALS
+            sync_kind(state=state, trigger=SyncRun.Trigger.TOKEN_UPLOAD, now=now) == SyncRun.Kind.NEW_SERIALS
         )
 
     def test_a_request_seven_days_after_a_full_sync_is_full(self, token) -> None:
         state = synced(token, full_days_ago=7)
-        assert (
-            services.sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=clock.now())
-            == SyncRun.Kind.FULL
-        )
+        assert sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=clock.now()) == SyncRun.Kind.FULL
 
     def test_automatic_syncs_are_deltas(self, token) -> None:
         state = synced(token, full_days_ago=30)
         assert (
-            services.sync_kind(state=state, trigger=SyncRun.Trigger.AUTOMATIC, now=clock.now())
-            == SyncRun.Kind.DELTA
+            sync_kind(state=state, trigger=SyncRun.Trigger.AUTOMATIC, now=clock.now()) == SyncRun.Kind.DELTA
         )
 
     def test_the_interval_is_a_setting(self, token, settings) -> None:
         settings.SYNC_FULL_INTERVAL_SECONDS = 3600
         state = synced(token, full_days_ago=0.05)  # 72 minutes
-        assert (
-            services.sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=clock.now())
-            == SyncRun.Kind.FULL
-        )
+        assert sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=clock.now()) == SyncRun.Kind.FULL
 
 
 class SyncRequestTests:
@@ -92,7 +82,7 @@ class SyncRequestTests:
         self, token, admin_user, django_capture_on_commit_callbacks
     ) -> None:
         with django_capture_on_commit_callbacks() as callbacks:
-            run = services.sync_request(actor=admin_user, token=token)
+            run = sync_request(actor=admin_user, token=token)
         assert len(callbacks) == 1  # the task is sent once the request is saved
         assert (run.state, run.kind, run.trigger) == (
             SyncRun.State.QUEUED,
@@ -108,39 +98,39 @@ class SyncRequestTests:
     def test_a_second_request_is_refused_with_the_time_left(self, token, admin_user) -> None:
         start = clock.now()
         with clock.frozen_at(start):
-            services.sync_request(actor=admin_user, token=token)
-        with clock.frozen_at(start + timedelta(minutes=3)), pytest.raises(services.SyncRefused) as refused:
-            services.sync_request(actor=admin_user, token=token)
+            sync_request(actor=admin_user, token=token)
+        with clock.frozen_at(start + timedelta(minutes=3)), pytest.raises(SyncRefused) as refused:
+            sync_request(actor=admin_user, token=token)
         assert refused.value.message == "A sync is in progress. You can request another sync in 12 minutes."
         assert refused.value.available_at == start + timedelta(minutes=15)
         assert SyncRun.objects.count() == 1
 
     def test_a_request_that_succeeded_frees_sync_at_once(self, token, admin_user) -> None:
-        run = services.sync_request(actor=admin_user, token=token)
+        run = sync_request(actor=admin_user, token=token)
         finish(run)
-        second = services.sync_request(actor=admin_user, token=token)
+        second = sync_request(actor=admin_user, token=token)
         assert second.pk != run.pk
 
     def test_a_failed_request_keeps_sync_unavailable_until_its_window_ends(self, token, admin_user) -> None:
         start = clock.now()
         with clock.frozen_at(start):
-            run = services.sync_request(actor=admin_user, token=token)
+            run = sync_request(actor=admin_user, token=token)
         finish(run, SyncRun.State.FAILED)
         with (
             clock.frozen_at(start + timedelta(minutes=14, seconds=30)),
-            pytest.raises(services.SyncRefused) as refused,
+            pytest.raises(SyncRefused) as refused,
         ):
-            services.sync_request(actor=admin_user, token=token)
-        assert "30 seconds" in refused.value.message
+            sync_request(actor=admin_user, token=token)
+        assert "30 seconds" in str(refused.value)
         with clock.frozen_at(start + timedelta(minutes=15)):
-            assert services.sync_request(actor=admin_user, token=token)
+            assert sync_request(actor=admin_user, token=token)
 
     def test_a_run_past_its_fifteen_minutes_fails_and_frees_sync(self, token, admin_user) -> None:
         start = clock.now()
         with clock.frozen_at(start):
-            stuck = services.sync_request(actor=admin_user, token=token)
+            stuck = sync_request(actor=admin_user, token=token)
         with clock.frozen_at(start + timedelta(minutes=16)):
-            services.sync_request(actor=admin_user, token=token)
+            sync_request(actor=admin_user, token=token)
         stuck.refresh_from_db()
         assert (stuck.state, stuck.error_code) == (SyncRun.State.FAILED, "TIMEOUT")
         assert EnrollmentProgramToken.objects.get(pk=token.pk).last_sync_error_code == "TIMEOUT"
@@ -150,42 +140,42 @@ class SyncRequestTests:
         settings.SYNC_REQUEST_WINDOW_SECONDS = 60
         start = clock.now()
         with clock.frozen_at(start):
-            run = services.sync_request(actor=admin_user, token=token)
+            run = sync_request(actor=admin_user, token=token)
         assert run.deadline_at == start + timedelta(seconds=60)
         finish(run, SyncRun.State.FAILED)
         with clock.frozen_at(start + timedelta(seconds=61)):
-            assert services.sync_request(actor=admin_user, token=token)
+            assert sync_request(actor=admin_user, token=token)
 
     def test_an_expired_token_cannot_sync(self, admin_user) -> None:
         token = token_create()
         EnrollmentProgramToken.objects.filter(pk=token.pk).update(expires_at=clock.now() - timedelta(days=1))
         token.refresh_from_db()
-        with pytest.raises(services.SyncRefused, match="expired"):
-            services.sync_request(actor=admin_user, token=token)
+        with pytest.raises(SyncRefused, match="expired"):
+            sync_request(actor=admin_user, token=token)
         assert not SyncRun.objects.exists()
 
     def test_read_only_operators_cannot_sync(self, token, operator_user) -> None:
         with pytest.raises(PermissionDenied):
-            services.sync_request(actor=operator_user, token=token)
+            sync_request(actor=operator_user, token=token)
         assert not SyncRun.objects.exists()
         assert EnrollmentProgramToken.objects.get(pk=token.pk).last_sync_requested_at is None
 
     def test_the_availability_shows_the_window_s_progress(self, token, admin_user) -> None:
         start = clock.now()
         with clock.frozen_at(start):
-            services.sync_request(actor=admin_user, token=token)
-        availability = services.sync_availability(token=token, now=start + timedelta(minutes=5))
+            sync_request(actor=admin_user, token=token)
+        availability = sync_availability(token=token, now=start + timedelta(minutes=5))
         assert not availability.allowed and availability.percent == 33
 
 
 class SyncQueueTests:
     def test_one_run_per_token_at_a_time(self, token) -> None:
-        first = services.sync_queue(token=token, trigger=SyncRun.Trigger.TOKEN_UPLOAD)
+        first = sync_queue(token=token, trigger=SyncRun.Trigger.TOKEN_UPLOAD)
         assert first is not None
-        assert services.sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC) is None
+        assert sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC) is None
         assert SyncRun.objects.count() == 1
         finish(first)
-        assert services.sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC) is not None
+        assert sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC) is not None
 
     def test_the_token_upload_queues_the_first_sync(self, token, admin_user) -> None:
         from tokens.services import token_sync_request
@@ -200,7 +190,7 @@ class SyncQueueTests:
 
     def test_a_delta_starts_from_the_cursor_of_the_last_sync(self, token) -> None:
         synced(token, cursor="THE-CURSOR")
-        run = services.sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC)
+        run = sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC)
         assert run is not None
         assert (run.kind, run.phase, run.cursor) == (SyncRun.Kind.DELTA, SyncRun.Phase.SYNC, "THE-CURSOR")
 
@@ -223,19 +213,19 @@ class SyncsDueTests:
             requested_at=now - timedelta(hours=2),
             deadline_at=now,
         )
-        assert services.syncs_due_queue() == 1  # `token`: never synced through a run; `other`: 2 h ago
+        assert syncs_due_queue() == 1  # `token`: never synced through a run; `other`: 2 h ago
         run = SyncRun.objects.get(token=token)
         assert (run.trigger, run.kind) == (SyncRun.Trigger.AUTOMATIC, SyncRun.Kind.DELTA)
-        assert services.syncs_due_queue() == 0
+        assert syncs_due_queue() == 0
         with clock.frozen_at(now + timedelta(hours=12, minutes=1)):
             finish(run)
-            assert services.syncs_due_queue() == 2
+            assert syncs_due_queue() == 2
 
 
 class LeaseTests:
     def test_a_live_lease_keeps_other_workers_out_until_it_expires(self, token, settings) -> None:
         settings.SYNC_LEASE_SECONDS = 60
-        run = services.sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
+        run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
         assert run is not None
         start = clock.now()
         with clock.frozen_at(start):
@@ -248,7 +238,7 @@ class LeaseTests:
         assert taken.started_at == start  # the run keeps its start
 
     def test_a_finished_run_is_not_run_again(self, token) -> None:
-        run = services.sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
+        run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
         assert run is not None
         finish(run)
         assert lease_take(run_id=run.pk, worker="late-delivery") is None
@@ -256,15 +246,15 @@ class LeaseTests:
     def test_resume_sends_again_the_runs_nobody_holds(self, token, monkeypatch) -> None:
         sent: list[tuple[int, str | None, float | None]] = []
         monkeypatch.setattr(
-            services,
+            tasks,
             "sync_run_enqueue",
             lambda run_id, queue=None, countdown=None: sent.append((run_id, queue, countdown)),
         )
-        run = services.sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
+        run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
         assert run is not None
         start = clock.now()
         with clock.frozen_at(start):
             lease_take(run_id=run.pk, worker="dead-worker")
-            assert services.sync_runs_resume(queue="private") == 1
+            assert sync_runs_resume(queue="private") == 1
         # Sent for when the dead worker's lease expires.
         assert sent[0][0] == run.pk and sent[0][1] == "private" and 0 < (sent[0][2] or 0) <= 61

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from asm_portal import clock
-from devices import services
+from devices.deletion import devices_delete
 from devices.models import EnrollmentState
+from devices.selectors import DeviceCounts, devices_without_profile_counts, token_device_counts
+from devices.sync_requests import sync_queue
 from tests.devices.conftest import devices_create, profile_create, token_create
 from tokens.models import EnrollmentProgramToken
 
@@ -30,8 +32,8 @@ def populated() -> EnrollmentProgramToken:
 
 class TokenDeviceCountsTests:
     def test_the_status_tile_counts(self) -> None:
-        counts = services.token_device_counts(token=populated())
-        assert counts == services.DeviceCounts(total=8, enrolled=2, ready=2, missing_profile=3)
+        counts = token_device_counts(token=populated())
+        assert counts == DeviceCounts(total=8, enrolled=2, ready=2, missing_profile=3)
 
     def test_the_token_blade_shows_them(self, admin_client) -> None:
         token = populated()
@@ -54,7 +56,7 @@ class TokenDeviceCountsTests:
         row = body.split("Lycée Jean Moulin - Intune</a>")[1].split("</tr>")[0]
         assert ">3</a>" in row
         assert ">0</a>" in body.split("Empty token</a>")[1].split("</tr>")[0]
-        assert services.devices_without_profile_counts(token_ids=[token.pk]) == {token.pk: 3}
+        assert devices_without_profile_counts(token_ids=[token.pk]) == {token.pk: 3}
 
     def test_the_token_menu_has_devices(self, admin_client) -> None:
         token = token_create()
@@ -76,8 +78,8 @@ class TokenDeletionTests:
     def test_once_its_devices_are_deleted_it_can(self, admin_client, admin_user) -> None:
         token = token_create()
         devices = devices_create(token, 2)
-        services.devices_delete(actor=admin_user, device_ids=[d.pk for d in devices])
-        services.sync_queue(token=token, trigger="tokenUpload")  # sync history goes with the token
+        devices_delete(actor=admin_user, device_ids=[d.pk for d in devices])
+        sync_queue(token=token, trigger="tokenUpload")  # sync history goes with the token
         response = admin_client.post(f"/enrollment/apple/tokens/{token.pk}/delete/")
         assert response.status_code == 302
         assert not EnrollmentProgramToken.objects.filter(pk=token.pk).exists()
