@@ -231,6 +231,7 @@ def assignment_run(*, assignment_id: int) -> float | None:
         assignment.state = ProfileAssignment.State.FAILED
         assignment.error_code = error_code(error)
         token_apple_call_failed(token=token, error=error)
+        _assignment_counts(assignment)
         _assignment_finish(assignment)
         return None
     token_apple_call_succeeded(token=token)
@@ -249,9 +250,9 @@ def assignment_run(*, assignment_id: int) -> float | None:
 
 
 def _assignment_finish(assignment: ProfileAssignment) -> None:
+    """Save the ended assignment (its counts are up to date) and tell whoever asked for it."""
     assignment.finished_at = clock.now()
     assignment.retry_at = None
-    _assignment_counts(assignment)
     assignment.save()
     user = assignment.requested_by
     if user is None:

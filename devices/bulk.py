@@ -1,14 +1,18 @@
-"""Writing many devices at once: the sync's upsert, in plain SQL (PostgreSQL and SQLite)."""
+"""Apple's device records as our rows, and writing many at once: the sync's upsert in plain SQL
+(PostgreSQL and SQLite), one transaction per page."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, cast
 
 import psycopg
-from django.db import connections, router
+from django.db import connections, router, transaction
 
-from devices.models import Device
+from devices.models import Device, ProfileStatus
 
 # What Apple says about a device, in the order of the grid's columns.
 APPLE_FIELDS = (
@@ -25,6 +29,63 @@ APPLE_FIELDS = (
     "apple_profile_assign_time",
     "apple_profile_push_time",
 )
+
+APPLE_PROFILE_STATUSES = {
+    ProfileStatus.EMPTY.value,
+    ProfileStatus.ASSIGNED.value,
+    ProfileStatus.PUSHED.value,
+    ProfileStatus.REMOVED.value,
+}
+
+
+# --- Apple's device JSON --------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def apple_time(value: str) -> datetime | None:
+    """Apple's `2026-11-27T05:20:43Z` (cached: a page shares a handful of values)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _text(device: dict[str, Any], key: str, longest: int) -> str:
+    value = device.get(key)
+    return str(value)[:longest] if value is not None else ""
+
+
+def _moment(device: dict[str, Any], key: str) -> datetime | None:
+    value = device.get(key)
+    return apple_time(value) if isinstance(value, str) and value else None
+
+
+def device_fields(device: dict[str, Any]) -> dict[str, Any]:
+    """The columns a device of Apple's answer fills (serial number excluded)."""
+    status = _text(device, "profile_status", 16)
+    return {
+        "model": _text(device, "model", 100),
+        "description": _text(device, "description", 200),
+        "color": _text(device, "color", 50),
+        "asset_tag": _text(device, "asset_tag", 100),
+        "os": _text(device, "os", 20),
+        "device_family": _text(device, "device_family", 20),
+        "device_assigned_date": _moment(device, "device_assigned_date"),
+        "device_assigned_by": _text(device, "device_assigned_by", 254),
+        "profile_status": status if status in APPLE_PROFILE_STATUSES else ProfileStatus.EMPTY,
+        "apple_profile_uuid": _text(device, "profile_uuid", 64).replace("-", "").upper(),
+        "apple_profile_assign_time": _moment(device, "profile_assign_time"),
+        "apple_profile_push_time": _moment(device, "profile_push_time"),
+    }
+
+
+def serial_of(device: dict[str, Any]) -> str:
+    value = device.get("serial_number")
+    return str(value).strip().upper()[:32] if value else ""
+
+
+# --- Writing devices ---------------------------------------------------------------------------
 
 INSERT_COLUMNS = (
     "token_id",
@@ -99,3 +160,16 @@ def devices_write(rows: list[list[Any]], *, update_columns: Sequence[str] | None
                 [list(values) for values in zip(*rows, strict=True)],
             )
             return sum(1 for (inserted,) in raw.fetchall() if inserted)
+
+
+@contextmanager
+def page_transaction() -> Iterator[None]:
+    """One page and the cursor after it. PostgreSQL need not wait for the disk at each commit
+    (synchronous_commit off): a page lost in a database crash is read again from the cursor
+    before it, the writes being upserts; nothing is ever half-written."""
+    with transaction.atomic():
+        connection = connections[router.db_for_write(Device)]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield

@@ -13,6 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from devices.models import ENROLLED_STATES, Device, EnrollmentState, ProfileStatus
+from devices.selection import MAX_SELECTION
 from profiles.models import EnrollmentProfile
 from tokens.models import EnrollmentProgramToken
 
@@ -157,6 +158,17 @@ def devices_page(queryset: QuerySet[Device], filters: DeviceFilters, *, page: An
     grid_page = paginator.get_page(page)
     grid_page.object_list = names_attach(list(grid_page.object_list)) if paginator.count else []
     return grid_page
+
+
+def devices_selected(*, ids: list[int]) -> list[Device]:
+    """The devices an action was asked for (Delete, Assign profile): at most MAX_SELECTION, by
+    serial number, with their token's name."""
+    return list(
+        Device.objects.filter(pk__in=ids[:MAX_SELECTION])
+        .select_related("token")
+        .only("pk", "serial_number", "token_id", "token__token_name")
+        .order_by("serial_number")
+    )
 
 
 def devices_export_rows(queryset: QuerySet[Device]) -> Iterator[list[str]]:

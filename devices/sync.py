@@ -27,12 +27,11 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache, partial
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -41,7 +40,14 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
 from asm_portal import clock
-from devices.bulk import APPLE_FIELDS, INSERT_COLUMNS, devices_write
+from devices.bulk import (
+    APPLE_FIELDS,
+    INSERT_COLUMNS,
+    device_fields,
+    devices_write,
+    page_transaction,
+    serial_of,
+)
 from devices.models import DeletedDevice, Device, EnrollmentState, ProfileStatus, SyncRun, TokenSyncState
 from profiles.models import EnrollmentProfile
 from tokens.dep_client import DepClient, DepError, DevicePage
@@ -58,13 +64,6 @@ ECHOED_CURSOR = "ECHOED_CURSOR"
 TIMEOUT = "TIMEOUT"
 # Longer waits than this give the worker back and come back as a new delivery of the task.
 LONGEST_SLEEP_SECONDS = 30
-
-APPLE_PROFILE_STATUSES = {
-    ProfileStatus.EMPTY.value,
-    ProfileStatus.ASSIGNED.value,
-    ProfileStatus.PUSHED.value,
-    ProfileStatus.REMOVED.value,
-}
 
 
 class SyncFailed(Exception):
@@ -148,66 +147,6 @@ def apple_call(
             if before_sleep is not None:
                 before_sleep(delay)
             time.sleep(delay)
-
-
-# --- Apple's device JSON --------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def apple_time(value: str) -> datetime | None:
-    """Apple's `2026-11-27T05:20:43Z` (cached: a page shares a handful of values)."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _text(device: dict[str, Any], key: str, longest: int) -> str:
-    value = device.get(key)
-    return str(value)[:longest] if value is not None else ""
-
-
-def _moment(device: dict[str, Any], key: str) -> datetime | None:
-    value = device.get(key)
-    return apple_time(value) if isinstance(value, str) and value else None
-
-
-def device_fields(device: dict[str, Any]) -> dict[str, Any]:
-    """The columns a device of Apple's answer fills (serial number excluded)."""
-    status = _text(device, "profile_status", 16)
-    return {
-        "model": _text(device, "model", 100),
-        "description": _text(device, "description", 200),
-        "color": _text(device, "color", 50),
-        "asset_tag": _text(device, "asset_tag", 100),
-        "os": _text(device, "os", 20),
-        "device_family": _text(device, "device_family", 20),
-        "device_assigned_date": _moment(device, "device_assigned_date"),
-        "device_assigned_by": _text(device, "device_assigned_by", 254),
-        "profile_status": status if status in APPLE_PROFILE_STATUSES else ProfileStatus.EMPTY,
-        "apple_profile_uuid": _text(device, "profile_uuid", 64).replace("-", "").upper(),
-        "apple_profile_assign_time": _moment(device, "profile_assign_time"),
-        "apple_profile_push_time": _moment(device, "profile_push_time"),
-    }
-
-
-def serial_of(device: dict[str, Any]) -> str:
-    value = device.get("serial_number")
-    return str(value).strip().upper()[:32] if value else ""
-
-
-@contextmanager
-def page_transaction() -> Iterator[None]:
-    """One page and the cursor after it. PostgreSQL need not wait for the disk at each commit
-    (synchronous_commit off): a page lost in a database crash is read again from the cursor
-    before it, the writes being upserts; nothing is ever half-written."""
-    with transaction.atomic():
-        connection = connections[router.db_for_write(Device)]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        yield
 
 
 # --- The run --------------------------------------------------------------------------------
