@@ -1,4 +1,4 @@
-"""What the token blades show of the devices, and the token deletion rule."""
+"""What the token blades show of the devices (devices.panels), and the token deletion rule."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from asm_portal import clock
 from devices.deletion import devices_delete
 from devices.models import EnrollmentState
-from devices.selectors import DeviceCounts, devices_without_profile_counts, token_device_counts
+from devices.selectors import devices_without_profile_counts
 from devices.sync_requests import sync_queue
 from tests.devices.conftest import devices_create, profile_create, token_create
 from tokens.models import EnrollmentProgramToken
@@ -31,10 +31,6 @@ def populated() -> EnrollmentProgramToken:
 
 
 class TokenDeviceCountsTests:
-    def test_the_status_tile_counts(self) -> None:
-        counts = token_device_counts(token=populated())
-        assert counts == DeviceCounts(total=8, enrolled=2, ready=2, missing_profile=3)
-
     def test_the_token_blade_shows_them(self, admin_client) -> None:
         token = populated()
         body = admin_client.get(f"/enrollment/apple/tokens/{token.pk}/").content.decode()

@@ -1,4 +1,5 @@
-"""The article's sync rules, enforced by the services (no Apple needed: no run is executed)."""
+"""Requesting a sync: the administrator's (refused inside the rules' windows) and the portal's own
+(no Apple needed: no run is executed)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,9 @@ from django.core.exceptions import PermissionDenied
 
 from asm_portal import clock
 from asm_portal.models import AuditEvent
-from devices import tasks
 from devices.models import SyncRun, TokenSyncState
-from devices.sync import lease_take
 from devices.sync_requests import sync_queue, sync_request
-from devices.sync_rules import SyncRefused, sync_availability, sync_kind
-from devices.tasks import sync_runs_resume, syncs_due_queue
+from devices.sync_rules import SyncRefused, sync_availability
 from tests.devices.conftest import token_create
 from tokens.models import EnrollmentProgramToken
 
@@ -41,40 +39,6 @@ def synced(
 
 def finish(run: SyncRun, state: str = SyncRun.State.SUCCEEDED) -> None:
     SyncRun.objects.filter(pk=run.pk).update(state=state, finished_at=clock.now())
-
-
-class SyncKindTests:
-    def test_it_is_full_without_a_cursor_or_after_a_failure(self, token) -> None:
-        now = clock.now()
-        state = TokenSyncState(token=token)
-        for trigger in SyncRun.Trigger.values:
-            assert sync_kind(state=state, trigger=trigger, now=now) == SyncRun.Kind.FULL
-        state = synced(token)
-        state.next_must_be_full = True
-        assert sync_kind(state=state, trigger=SyncRun.Trigger.AUTOMATIC, now=now) == SyncRun.Kind.FULL
-
-    def test_a_request_within_seven_days_of_a_full_sync_adds_new_serials_only(self, token) -> None:
-        state = synced(token, full_days_ago=6.9)
-        now = clock.now()
-        assert sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=now) == SyncRun.Kind.NEW_SERIALS
-        assert (
-            sync_kind(state=state, trigger=SyncRun.Trigger.TOKEN_UPLOAD, now=now) == SyncRun.Kind.NEW_SERIALS
-        )
-
-    def test_a_request_seven_days_after_a_full_sync_is_full(self, token) -> None:
-        state = synced(token, full_days_ago=7)
-        assert sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=clock.now()) == SyncRun.Kind.FULL
-
-    def test_automatic_syncs_are_deltas(self, token) -> None:
-        state = synced(token, full_days_ago=30)
-        assert (
-            sync_kind(state=state, trigger=SyncRun.Trigger.AUTOMATIC, now=clock.now()) == SyncRun.Kind.DELTA
-        )
-
-    def test_the_interval_is_a_setting(self, token, settings) -> None:
-        settings.SYNC_FULL_INTERVAL_SECONDS = 3600
-        state = synced(token, full_days_ago=0.05)  # 72 minutes
-        assert sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=clock.now()) == SyncRun.Kind.FULL
 
 
 class SyncRequestTests:
@@ -193,68 +157,3 @@ class SyncQueueTests:
         run = sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC)
         assert run is not None
         assert (run.kind, run.phase, run.cursor) == (SyncRun.Kind.DELTA, SyncRun.Phase.SYNC, "THE-CURSOR")
-
-
-class SyncsDueTests:
-    def test_it_queues_a_delta_every_twelve_hours(self, token) -> None:
-        synced(token)
-        other = token_create("Collège Victor Hugo")
-        synced(other)
-        expired = token_create("Expired")
-        EnrollmentProgramToken.objects.filter(pk=expired.pk).update(
-            expires_at=clock.now() - timedelta(days=1)
-        )
-        now = clock.now()
-        SyncRun.objects.create(
-            token=other,
-            kind="delta",
-            trigger="automatic",
-            state="succeeded",
-            requested_at=now - timedelta(hours=2),
-            deadline_at=now,
-        )
-        assert syncs_due_queue() == 1  # `token`: never synced through a run; `other`: 2 h ago
-        run = SyncRun.objects.get(token=token)
-        assert (run.trigger, run.kind) == (SyncRun.Trigger.AUTOMATIC, SyncRun.Kind.DELTA)
-        assert syncs_due_queue() == 0
-        with clock.frozen_at(now + timedelta(hours=12, minutes=1)):
-            finish(run)
-            assert syncs_due_queue() == 2
-
-
-class LeaseTests:
-    def test_a_live_lease_keeps_other_workers_out_until_it_expires(self, token, settings) -> None:
-        settings.SYNC_LEASE_SECONDS = 60
-        run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
-        assert run is not None
-        start = clock.now()
-        with clock.frozen_at(start):
-            taken = lease_take(run_id=run.pk, worker="worker-a")
-            assert taken is not None and taken.state == SyncRun.State.RUNNING and taken.attempts == 1
-            assert lease_take(run_id=run.pk, worker="worker-b") is None
-        with clock.frozen_at(start + timedelta(seconds=61)):
-            taken = lease_take(run_id=run.pk, worker="worker-b")
-        assert taken is not None and taken.lease_owner == "worker-b" and taken.attempts == 2
-        assert taken.started_at == start  # the run keeps its start
-
-    def test_a_finished_run_is_not_run_again(self, token) -> None:
-        run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
-        assert run is not None
-        finish(run)
-        assert lease_take(run_id=run.pk, worker="late-delivery") is None
-
-    def test_resume_sends_again_the_runs_nobody_holds(self, token, monkeypatch) -> None:
-        sent: list[tuple[int, str | None, float | None]] = []
-        monkeypatch.setattr(
-            tasks,
-            "sync_run_enqueue",
-            lambda run_id, queue=None, countdown=None: sent.append((run_id, queue, countdown)),
-        )
-        run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
-        assert run is not None
-        start = clock.now()
-        with clock.frozen_at(start):
-            lease_take(run_id=run.pk, worker="dead-worker")
-            assert sync_runs_resume(queue="private") == 1
-        # Sent for when the dead worker's lease expires.
-        assert sent[0][0] == run.pk and sent[0][1] == "private" and 0 < (sent[0][2] or 0) <= 61

@@ -12,14 +12,15 @@ import pytest
 from django.db import transaction
 
 from asm_portal import clock
-from devices.deletion import devices_delete, removed_devices_purge
+from devices.deletion import devices_delete
 from devices.models import DeletedDevice, Device, ProfileStatus, SyncRun, TokenSyncState
+from devices.sync import lease_take
 from devices.sync_requests import sync_queue
 from mock_apple import services as apple
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer
 from profiles.services import profile_define_on_apple
-from tests.devices.conftest import AppleToken, control, live, profile_create
+from tests.devices.conftest import AppleToken, control, live, profile_create, token_create
 from tokens.dep_client import DepClient
 from tokens.models import EnrollmentProgramToken
 from tokens.services import token_dep_client
@@ -181,16 +182,6 @@ class RemovedDevicesTests:
         assert run.kind == SyncRun.Kind.FULL
         assert portal_serials(apple_token.token) >= serials
         assert not DeletedDevice.objects.exists()
-
-    def test_removed_devices_are_purged_after_the_retention(self, apple_token, settings) -> None:
-        sync(apple_token.token)
-        gone = sorted(apple_token.apple_serials())[:1]
-        apple_token.unassign(gone)
-        sync(apple_token.token, SyncRun.Trigger.AUTOMATIC)
-        assert removed_devices_purge() == 0
-        later = clock.now() + timedelta(days=settings.SYNC_REMOVED_RETENTION_DAYS, minutes=1)
-        assert removed_devices_purge(now=later) == 1
-        assert not portal_serials(apple_token.token) & set(gone)
 
 
 @pytest.mark.integration
@@ -384,3 +375,31 @@ class DepClientDeviceCallsTests:
         apple_token.assign(1)
         feed = client.sync_devices(cursor=cursor)
         assert [device["op_type"] for device in feed.devices] == ["added"]
+
+
+@pytest.fixture
+def token() -> EnrollmentProgramToken:
+    return token_create()
+
+
+@pytest.mark.django_db
+class LeaseTests:
+    def test_a_live_lease_keeps_other_workers_out_until_it_expires(self, token, settings) -> None:
+        settings.SYNC_LEASE_SECONDS = 60
+        run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
+        assert run is not None
+        start = clock.now()
+        with clock.frozen_at(start):
+            taken = lease_take(run_id=run.pk, worker="worker-a")
+            assert taken is not None and taken.state == SyncRun.State.RUNNING and taken.attempts == 1
+            assert lease_take(run_id=run.pk, worker="worker-b") is None
+        with clock.frozen_at(start + timedelta(seconds=61)):
+            taken = lease_take(run_id=run.pk, worker="worker-b")
+        assert taken is not None and taken.lease_owner == "worker-b" and taken.attempts == 2
+        assert taken.started_at == start  # the run keeps its start
+
+    def test_a_finished_run_is_not_run_again(self, token) -> None:
+        run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
+        assert run is not None
+        SyncRun.objects.filter(pk=run.pk).update(state=SyncRun.State.SUCCEEDED, finished_at=clock.now())
+        assert lease_take(run_id=run.pk, worker="late-delivery") is None
