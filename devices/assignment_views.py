@@ -3,6 +3,9 @@ and Assign, and an assignment's result."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -19,9 +22,7 @@ from asm_portal.services import notification_send
 from devices import selectors
 from devices.assignment import profile_assign as assignment_request
 from devices.blades import DEVICES_PAGE_SIZE, grid_or_blade, profile_crumbs, selected_devices
-from devices.models import (
-    ProfileAssignment,
-)
+from devices.models import Device, ProfileAssignment
 from devices.selection import MAX_SELECTION, DeviceActionRefused
 from profiles.models import EnrollmentProfile
 from tokens.models import EnrollmentProgramToken
@@ -100,20 +101,37 @@ def _notify_assignment_started(request: AuthenticatedHttpRequest, assignment: Pr
 # --- Assignment from a profile -----------------------------------------------------------------
 
 
+def _profile_grid(
+    request: AuthenticatedHttpRequest,
+    profile: EnrollmentProfile,
+    devices: QuerySet[Device],
+    filters: selectors.DeviceFilters,
+    *,
+    size: int,
+    blade: str,
+) -> dict[str, Any]:
+    """The devices grid of a profile's blades (Device assignments, Assign): a page of `devices`,
+    swapped in place at the blade's own URL."""
+    return {
+        "profile": profile,
+        "token": profile.token,
+        "page": selectors.devices_page(devices, filters, page=request.GET.get("page"), size=size),
+        "filters": filters,
+        "grid_url": reverse(blade, args=[profile.pk]),
+    }
+
+
 @require_GET
 def profile_assignments(request: AuthenticatedHttpRequest, profile_id: int) -> HttpResponse:
     """A profile's Device assignments: its devices, and Assign."""
     profile = _get_profile_for_user(request, profile_id)
     filters = selectors.DeviceFilters.from_query(request.GET).with_profile(str(profile.pk))
     devices = selectors.devices_filtered(filters=filters, token=profile.token)
-    page = selectors.devices_page(devices, filters, page=request.GET.get("page"), size=DEVICES_PAGE_SIZE)
     context = {
-        "profile": profile,
-        "token": profile.token,
-        "page": page,
-        "filters": filters,
+        **_profile_grid(
+            request, profile, devices, filters, size=DEVICES_PAGE_SIZE, blade="devices:profile_assignments"
+        ),
         "assignments": ProfileAssignment.objects.filter(profile=profile)[:5],
-        "grid_url": reverse("devices:profile_assignments", args=[profile.pk]),
     }
     return grid_or_blade(
         request,
@@ -150,17 +168,14 @@ def profile_assign(request: AuthenticatedHttpRequest, profile_id: int) -> HttpRe
         {"unassigned": selectors.UNASSIGNED, "any": ""}.get(shown, shown)
     )
     devices = selectors.devices_filtered(filters=filters, token=profile.token).filter(removed_by_apple=False)
-    page = selectors.devices_page(devices, filters, page=request.GET.get("page"), size=ASSIGN_PAGE_SIZE)
     context = {
-        "profile": profile,
-        "token": profile.token,
-        "page": page,
-        "filters": filters,
+        **_profile_grid(
+            request, profile, devices, filters, size=ASSIGN_PAGE_SIZE, blade="devices:profile_assign"
+        ),
         "show": shown,
         "other_profiles": EnrollmentProfile.objects.filter(token=profile.token).order_by("name"),
         "error": error,
         "max_selection": MAX_SELECTION,
-        "grid_url": reverse("devices:profile_assign", args=[profile.pk]),
     }
     return grid_or_blade(
         request,

@@ -17,10 +17,7 @@ from asm_portal.models import Notification
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
 from devices.blades import token_crumbs
-from devices.models import (
-    SyncRun,
-    TokenSyncState,
-)
+from devices.models import SyncRun, TokenSyncState
 from devices.sync_requests import sync_request
 from devices.sync_rules import (
     SyncRefused,

@@ -27,13 +27,7 @@ from devices import enrollment, selectors
 from devices.blades import DEVICES_PAGE_SIZE, grid_or_blade, selected_devices
 from devices.blades import token_crumbs as _token_crumbs
 from devices.deletion import devices_delete
-from devices.models import (
-    Device,
-    DirectoryUser,
-    EnrollmentState,
-    ProfileStatus,
-    SyncRun,
-)
+from devices.models import Device, DirectoryUser, EnrollmentState, ProfileStatus, SyncRun
 from devices.selection import DeviceActionRefused
 from profiles.models import EnrollmentProfile
 from tokens.models import EnrollmentProgramToken

@@ -5,40 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 
 from asm_portal import clock
 from asm_portal.models import AuditEvent
 from devices.deletion import devices_delete, removed_devices_purge
 from devices.models import DeletedDevice, Device, SyncRun
 from devices.selection import DeviceActionRefused
-from devices.sync_requests import sync_queue
-from tests.devices.conftest import devices_create, live, token_create
-from tokens.models import EnrollmentProgramToken
-
-
-def sync(token: EnrollmentProgramToken, trigger: str = SyncRun.Trigger.MANUAL) -> SyncRun:
-    """Queue a run as the portal does: on commit its task runs, here in this process (eager)."""
-    with transaction.atomic():
-        run = sync_queue(token=token, trigger=trigger)
-    assert run is not None
-    run.refresh_from_db()
-    assert not run.is_active
-    return run
-
-
-def portal_serials(token: EnrollmentProgramToken, **filters) -> set[str]:
-    return set(Device.objects.filter(token=token, **filters).values_list("serial_number", flat=True))
+from tests.devices.conftest import devices_create, live, portal_serials, sync_now, token_create
 
 
 @pytest.mark.integration
 @live
 class RemovedDevicesTests:
     def test_removed_devices_are_purged_after_the_retention(self, apple_token, settings) -> None:
-        sync(apple_token.token)
+        sync_now(apple_token.token)
         gone = sorted(apple_token.apple_serials())[:1]
         apple_token.unassign(gone)
-        sync(apple_token.token, SyncRun.Trigger.AUTOMATIC)
+        sync_now(apple_token.token, SyncRun.Trigger.AUTOMATIC)
         assert removed_devices_purge() == 0
         later = clock.now() + timedelta(days=settings.SYNC_REMOVED_RETENTION_DAYS, minutes=1)
         assert removed_devices_purge(now=later) == 1

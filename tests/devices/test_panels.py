@@ -4,35 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from asm_portal import clock
 from devices.deletion import devices_delete
-from devices.models import EnrollmentState
 from devices.selectors import devices_without_profile_counts
 from devices.sync_requests import sync_queue
-from tests.devices.conftest import devices_create, profile_create, token_create
+from tests.devices.conftest import devices_create, devices_populated, token_create
 from tokens.models import EnrollmentProgramToken
 
 pytestmark = pytest.mark.django_db
 
 
-def populated() -> EnrollmentProgramToken:
-    token = token_create("Lycée Jean Moulin - Intune")
-    profile = profile_create(token)
-    devices_create(token, 3, prefix="NEW")  # missing profile
-    devices_create(token, 2, prefix="READY", assigned_profile=profile)
-    devices_create(
-        token, 1, prefix="ENR", assigned_profile=profile, enrollment_state=EnrollmentState.ENROLLED
-    )
-    devices_create(
-        token, 1, prefix="RST", assigned_profile=profile, enrollment_state=EnrollmentState.PENDING_RESET
-    )
-    devices_create(token, 1, prefix="GONE", removed_by_apple=True, removed_at=clock.now())
-    return token
-
-
 class TokenDeviceCountsTests:
     def test_the_token_blade_shows_them(self, admin_client) -> None:
-        token = populated()
+        token = devices_populated()
         body = admin_client.get(f"/enrollment/apple/tokens/{token.pk}/").content.decode()
         tiles = body.split('class="tiles device-tiles"')[1].split("</div>")[0]
         for label, number in (
@@ -45,7 +28,7 @@ class TokenDeviceCountsTests:
         assert f"/enrollment/apple/tokens/{token.pk}/devices/?profile=none" in tiles
 
     def test_the_token_list_shows_devices_without_profiles(self, admin_client) -> None:
-        token = populated()
+        token = devices_populated()
         token_create("Empty token")
         body = admin_client.get("/enrollment/apple/tokens/").content.decode()
         assert "Devices without profiles" in body

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from asm_portal import clock
-from devices.models import EnrollmentState
 from devices.selectors import (
     DeviceCounts,
     DeviceFilters,
@@ -15,30 +13,15 @@ from devices.selectors import (
     token_device_counts,
 )
 from profiles.models import EnrollmentProfile
-from tests.devices.conftest import devices_create, profile_create, token_create
+from tests.devices.conftest import devices_create, devices_populated, token_create
 from tokens.models import EnrollmentProgramToken
 
 pytestmark = pytest.mark.django_db
 
 
-def populated() -> EnrollmentProgramToken:
-    token = token_create("Lycée Jean Moulin - Intune")
-    profile = profile_create(token)
-    devices_create(token, 3, prefix="NEW")  # missing profile
-    devices_create(token, 2, prefix="READY", assigned_profile=profile)
-    devices_create(
-        token, 1, prefix="ENR", assigned_profile=profile, enrollment_state=EnrollmentState.ENROLLED
-    )
-    devices_create(
-        token, 1, prefix="RST", assigned_profile=profile, enrollment_state=EnrollmentState.PENDING_RESET
-    )
-    devices_create(token, 1, prefix="GONE", removed_by_apple=True, removed_at=clock.now())
-    return token
-
-
 class TokenDeviceCountsTests:
     def test_the_status_tile_counts(self) -> None:
-        counts = token_device_counts(token=populated())
+        counts = token_device_counts(token=devices_populated())
         assert counts == DeviceCounts(total=8, enrolled=2, ready=2, missing_profile=3)
 
 
@@ -48,7 +31,7 @@ class DevicesPageTests:
         return devices_page(devices_filtered(filters=filters, token=token), filters, page=number, size=10)
 
     def test_a_page_has_its_rows_with_their_names_and_the_filtered_count(self) -> None:
-        token = populated()
+        token = devices_populated()
         page = self.page(token, 1, sort="serial")
         assert page.paginator.count == 8 and page.paginator.num_pages == 1
         assert [d.serial_number for d in page.object_list][:2] == ["ENR000000", "GONE000000"]

@@ -13,7 +13,7 @@ from asm_portal.models import AuditEvent
 from devices.models import SyncRun, TokenSyncState
 from devices.sync_requests import sync_queue, sync_request
 from devices.sync_rules import SyncRefused, sync_availability
-from tests.devices.conftest import token_create
+from tests.devices.conftest import run_finish, sync_state_synced, token_create
 from tokens.models import EnrollmentProgramToken
 
 pytestmark = pytest.mark.django_db
@@ -22,23 +22,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def token() -> EnrollmentProgramToken:
     return token_create()
-
-
-def synced(
-    token: EnrollmentProgramToken, *, full_days_ago: float = 1, cursor: str = "CURSOR"
-) -> TokenSyncState:
-    """A token whose last full sync succeeded `full_days_ago` days ago."""
-    state = TokenSyncState.objects.create(
-        token=token,
-        cursor=cursor,
-        last_full_sync_at=clock.now() - timedelta(days=full_days_ago),
-        next_must_be_full=False,
-    )
-    return state
-
-
-def finish(run: SyncRun, state: str = SyncRun.State.SUCCEEDED) -> None:
-    SyncRun.objects.filter(pk=run.pk).update(state=state, finished_at=clock.now())
 
 
 class SyncRequestTests:
@@ -71,7 +54,7 @@ class SyncRequestTests:
 
     def test_a_request_that_succeeded_frees_sync_at_once(self, token, admin_user) -> None:
         run = sync_request(actor=admin_user, token=token)
-        finish(run)
+        run_finish(run)
         second = sync_request(actor=admin_user, token=token)
         assert second.pk != run.pk
 
@@ -79,7 +62,7 @@ class SyncRequestTests:
         start = clock.now()
         with clock.frozen_at(start):
             run = sync_request(actor=admin_user, token=token)
-        finish(run, SyncRun.State.FAILED)
+        run_finish(run, SyncRun.State.FAILED)
         with (
             clock.frozen_at(start + timedelta(minutes=14, seconds=30)),
             pytest.raises(SyncRefused) as refused,
@@ -106,7 +89,7 @@ class SyncRequestTests:
         with clock.frozen_at(start):
             run = sync_request(actor=admin_user, token=token)
         assert run.deadline_at == start + timedelta(seconds=60)
-        finish(run, SyncRun.State.FAILED)
+        run_finish(run, SyncRun.State.FAILED)
         with clock.frozen_at(start + timedelta(seconds=61)):
             assert sync_request(actor=admin_user, token=token)
 
@@ -138,7 +121,7 @@ class SyncQueueTests:
         assert first is not None
         assert sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC) is None
         assert SyncRun.objects.count() == 1
-        finish(first)
+        run_finish(first)
         assert sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC) is not None
 
     def test_the_token_upload_queues_the_first_sync(self, token, admin_user) -> None:
@@ -153,7 +136,7 @@ class SyncQueueTests:
         )
 
     def test_a_delta_starts_from_the_cursor_of_the_last_sync(self, token) -> None:
-        synced(token, cursor="THE-CURSOR")
+        sync_state_synced(token, cursor="THE-CURSOR")
         run = sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC)
         assert run is not None
         assert (run.kind, run.phase, run.cursor) == (SyncRun.Kind.DELTA, SyncRun.Phase.SYNC, "THE-CURSOR")

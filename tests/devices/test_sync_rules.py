@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from asm_portal import clock
 from devices.models import SyncRun, TokenSyncState
 from devices.sync_rules import sync_kind
-from tests.devices.conftest import token_create
+from tests.devices.conftest import sync_state_synced, token_create
 from tokens.models import EnrollmentProgramToken
 
 pytestmark = pytest.mark.django_db
@@ -20,35 +18,18 @@ def token() -> EnrollmentProgramToken:
     return token_create()
 
 
-def synced(
-    token: EnrollmentProgramToken, *, full_days_ago: float = 1, cursor: str = "CURSOR"
-) -> TokenSyncState:
-    """A token whose last full sync succeeded `full_days_ago` days ago."""
-    state = TokenSyncState.objects.create(
-        token=token,
-        cursor=cursor,
-        last_full_sync_at=clock.now() - timedelta(days=full_days_ago),
-        next_must_be_full=False,
-    )
-    return state
-
-
-def finish(run: SyncRun, state: str = SyncRun.State.SUCCEEDED) -> None:
-    SyncRun.objects.filter(pk=run.pk).update(state=state, finished_at=clock.now())
-
-
 class SyncKindTests:
     def test_it_is_full_without_a_cursor_or_after_a_failure(self, token) -> None:
         now = clock.now()
         state = TokenSyncState(token=token)
         for trigger in SyncRun.Trigger.values:
             assert sync_kind(state=state, trigger=trigger, now=now) == SyncRun.Kind.FULL
-        state = synced(token)
+        state = sync_state_synced(token)
         state.next_must_be_full = True
         assert sync_kind(state=state, trigger=SyncRun.Trigger.AUTOMATIC, now=now) == SyncRun.Kind.FULL
 
     def test_a_request_within_seven_days_of_a_full_sync_adds_new_serials_only(self, token) -> None:
-        state = synced(token, full_days_ago=6.9)
+        state = sync_state_synced(token, full_days_ago=6.9)
         now = clock.now()
         assert sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=now) == SyncRun.Kind.NEW_SERIALS
         assert (
@@ -56,16 +37,16 @@ class SyncKindTests:
         )
 
     def test_a_request_seven_days_after_a_full_sync_is_full(self, token) -> None:
-        state = synced(token, full_days_ago=7)
+        state = sync_state_synced(token, full_days_ago=7)
         assert sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=clock.now()) == SyncRun.Kind.FULL
 
     def test_automatic_syncs_are_deltas(self, token) -> None:
-        state = synced(token, full_days_ago=30)
+        state = sync_state_synced(token, full_days_ago=30)
         assert (
             sync_kind(state=state, trigger=SyncRun.Trigger.AUTOMATIC, now=clock.now()) == SyncRun.Kind.DELTA
         )
 
     def test_the_interval_is_a_setting(self, token, settings) -> None:
         settings.SYNC_FULL_INTERVAL_SECONDS = 3600
-        state = synced(token, full_days_ago=0.05)  # 72 minutes
+        state = sync_state_synced(token, full_days_ago=0.05)  # 72 minutes
         assert sync_kind(state=state, trigger=SyncRun.Trigger.MANUAL, now=clock.now()) == SyncRun.Kind.FULL

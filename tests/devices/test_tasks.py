@@ -5,15 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 
 from asm_portal import clock
 from devices import tasks
-from devices.models import Device, ProfileAssignment, SyncRun, TokenSyncState
+from devices.models import Device, ProfileAssignment, SyncRun
 from devices.sync import lease_take
 from devices.sync_requests import sync_queue
 from devices.tasks import sync_runs_resume, syncs_due_queue
-from tests.devices.conftest import AppleToken, live, profile_create, token_create
+from tests.devices.conftest import (
+    AppleToken,
+    live,
+    profile_create,
+    run_finish,
+    sync_now,
+    sync_state_synced,
+    token_create,
+)
 from tokens.models import EnrollmentProgramToken
 
 pytestmark = pytest.mark.django_db
@@ -24,28 +31,11 @@ def token() -> EnrollmentProgramToken:
     return token_create()
 
 
-def synced(
-    token: EnrollmentProgramToken, *, full_days_ago: float = 1, cursor: str = "CURSOR"
-) -> TokenSyncState:
-    """A token whose last full sync succeeded `full_days_ago` days ago."""
-    state = TokenSyncState.objects.create(
-        token=token,
-        cursor=cursor,
-        last_full_sync_at=clock.now() - timedelta(days=full_days_ago),
-        next_must_be_full=False,
-    )
-    return state
-
-
-def finish(run: SyncRun, state: str = SyncRun.State.SUCCEEDED) -> None:
-    SyncRun.objects.filter(pk=run.pk).update(state=state, finished_at=clock.now())
-
-
 class SyncsDueTests:
     def test_it_queues_a_delta_every_twelve_hours(self, token) -> None:
-        synced(token)
+        sync_state_synced(token)
         other = token_create("Collège Victor Hugo")
-        synced(other)
+        sync_state_synced(other)
         expired = token_create("Expired")
         EnrollmentProgramToken.objects.filter(pk=expired.pk).update(
             expires_at=clock.now() - timedelta(days=1)
@@ -64,7 +54,7 @@ class SyncsDueTests:
         assert (run.trigger, run.kind) == (SyncRun.Trigger.AUTOMATIC, SyncRun.Kind.DELTA)
         assert syncs_due_queue() == 0
         with clock.frozen_at(now + timedelta(hours=12, minutes=1)):
-            finish(run)
+            run_finish(run)
             assert syncs_due_queue() == 2
 
 
@@ -86,14 +76,6 @@ class LeaseTests:
         assert sent[0][0] == run.pk and sent[0][1] == "private" and 0 < (sent[0][2] or 0) <= 61
 
 
-def sync(token: EnrollmentProgramToken) -> SyncRun:
-    with transaction.atomic():
-        run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
-    assert run is not None
-    run.refresh_from_db()
-    return run
-
-
 @pytest.mark.integration
 @live
 class DefaultProfileAfterSyncTests:
@@ -101,7 +83,7 @@ class DefaultProfileAfterSyncTests:
         default = profile_create(apple_token.token, name="Default")
         default.is_default = True
         default.save(update_fields=["is_default"])
-        run = sync(apple_token.token)
+        run = sync_now(apple_token.token)
         assert run.state == SyncRun.State.SUCCEEDED, run.error_code
         # The assignment ran (eagerly here): Apple now holds the default profile for all 12.
         assert Device.objects.filter(token=apple_token.token, assigned_profile=default).count() == 12
