@@ -2,6 +2,9 @@
 
 Every rule that depends on time (sync windows, token expiry, cursor age) asks this module,
 so that tests can freeze time and trainers can move it forward with an offset.
+
+`now()` and `frozen_at()` have a deliberate twin in `mock_apple/clock.py`: the mock Apple service
+keeps its own clock (its offset lives in its own database) and may not import the portal.
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.utils import timezone
 
+from asm_portal.models import ClockOffset
+
 _CACHE_KEY = "asm:clock-offset-seconds"
 _frozen: ContextVar[datetime | None] = ContextVar("asm_clock_frozen", default=None)
 
 
 def offset() -> timedelta:
-    from asm_portal.models import ClockOffset
-
     seconds = cache.get(_CACHE_KEY)
     if seconds is None:
         row = ClockOffset.objects.filter(pk=1).first()
@@ -30,8 +33,6 @@ def offset() -> timedelta:
 
 
 def set_offset(value: timedelta) -> None:
-    from asm_portal.models import ClockOffset
-
     ClockOffset.objects.update_or_create(pk=1, defaults={"seconds": int(value.total_seconds())})
     cache.delete(_CACHE_KEY)
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, User
 
-from asm_portal import clock
+from asm_portal import clock, roles
 from asm_portal.models import AuditEvent, Notification, SignInFailure, UserPreference
 
 logger = logging.getLogger(__name__)
@@ -112,10 +112,6 @@ class RoleChangeError(Exception):
 
 def user_roles_set(*, actor: User, user: User, role_names: list[str]) -> None:
     """Give `user` exactly these portal roles. Only administrators may; the last one stays."""
-    from django.contrib.auth.models import Group
-
-    from asm_portal import roles
-
     roles.require_change_permission(actor)
     unknown = set(role_names) - set(roles.ALL_ROLES)
     if unknown:

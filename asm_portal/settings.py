@@ -8,6 +8,7 @@ Every variable is documented in README.md and .env.example.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -16,7 +17,8 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from cryptography.fernet import Fernet
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.utils.log import DEFAULT_LOGGING
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -168,6 +170,7 @@ INSTALLED_APPS = [
     "tokens",
     "profiles",
     "devices",
+    "mdm",
     "sds",
     "trainer",
     "mock_apple",
@@ -284,7 +287,17 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Without Redis the cache is files under VAR_DIR, shared by every process of the embedded
+    # setup: the web process reads what the Celery worker writes (a preset reset's progress)
+    # and the demo clock's cached offset. A per-process LocMemCache left the progress panel on
+    # "Waiting for a worker…" for good. Each service keeps its own folder (as its own prefix in
+    # Redis), so the mock Apple service's cache.clear() never empties the portal's.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / ASM_SERVICE),
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -383,11 +396,39 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 }
 
 LOG_LEVEL = os.getenv("LOG_LEVEL", "INFO")
+
+
+def _refusal_without_traceback(record: logging.LogRecord) -> bool:
+    """A request refused with PermissionDenied (a 403) is expected: one warning line is enough."""
+    if record.exc_info and isinstance(record.exc_info[1], PermissionDenied):
+        record.exc_info = None
+    return True
+
+
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": DEFAULT_LOGGING["formatters"]["django.server"],
+    },
+    "filters": {
+        "refusal_without_traceback": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": _refusal_without_traceback,
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": DEFAULT_LOGGING["handlers"]["django.server"],
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Without Django's own handlers, which printed each record a second time when DEBUG
+        # (its records reach the root's handler); the development server's lines as Django has them.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": DEFAULT_LOGGING["loggers"]["django.server"],
+        "django.request": {"filters": ["refusal_without_traceback"]},
+    },
 }

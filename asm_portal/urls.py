@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.urls import include, path
 
 from asm_portal import views
-from devices import views as devices_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,10 +19,10 @@ urlpatterns = [
     path("sds/", include("sds.urls")),
     path("trainer/presets/", include("trainer.urls_presets")),
     path("trainer/", include("trainer.urls")),
-    path("", include("devices.device_urls")),
+    path("", include("mdm.urls")),
     path("tenant-admin/", views.tenant_admin, name="tenant_admin"),
     path("tenant-admin/audit-logs/", views.audit_logs, name="audit_logs"),
     path("tenant-admin/roles/", views.role_list, name="roles"),
-    path("tenant-admin/users/", devices_views.directory_users, name="directory_users"),
+    path("tenant-admin/", include("mdm.admin_urls")),
     path("tenant-admin/roles/<int:pk>/", views.role_edit, name="role_edit"),
 ]

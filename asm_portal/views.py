@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from asm_portal import roles, services
-from asm_portal.blades import redirect_to_blade, render_blade, render_fragment
+from asm_portal.blades import redirect_to_blade, render_blade, render_fragment, render_pane
 from asm_portal.forms import LanguageForm, SignInForm
 from asm_portal.http import AuthenticatedHttpRequest, HtmxHttpRequest, client_ip
 from asm_portal.models import AuditEvent, Notification
@@ -140,10 +140,9 @@ def audit_logs(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def notifications(request: AuthenticatedHttpRequest) -> HttpResponse:
     items = Notification.objects.filter(user=request.user)[:50]
-    context = {"notifications": items}
-    if request.htmx:
-        return render_fragment(request, "asm_portal/notifications.html#pane", context)
-    return render_blade(request, "asm_portal/notifications.html", context, blade="notifications")
+    return render_pane(
+        request, "asm_portal/notifications.html", {"notifications": items}, blade="notifications"
+    )
 
 
 @require_POST
@@ -193,6 +192,4 @@ def role_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "current": roles.roles_of(subject),
         "error": error,
     }
-    if request.htmx:
-        return render_fragment(request, "asm_portal/role_edit.html#pane", context)
-    return render_blade(request, "asm_portal/role_edit.html", context, blade="roles")
+    return render_pane(request, "asm_portal/role_edit.html", context, blade="roles")

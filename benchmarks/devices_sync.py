@@ -30,65 +30,15 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-PASSWORD = "Bench-pass-123!"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.mock_fetch import percentile, postgres_create  # noqa: E402
-
-
-def manage(*args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO,
-        env=dict(os.environ),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return result.stdout
-
-
-def serve(port: int, service: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "asm_portal.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-        ],
-        cwd=REPO,
-        env={**os.environ, "ASM_SERVICE": service},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    import requests
-
-    for _ in range(150):
-        try:
-            if (
-                requests.get(
-                    f"http://127.0.0.1:{port}/health"
-                    if service == "apple"
-                    else f"http://127.0.0.1:{port}/signin/",
-                    timeout=10,
-                ).status_code
-                < 500
-            ):
-                return process
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{service} did not start on port {port}")
+from benchmarks.harness import PASSWORD, REPO, manage, percentile, scratch_environment, serve  # noqa: E402
 
 
 def rss_kib(pid: int, field: str = "VmRSS") -> int:
@@ -143,38 +93,6 @@ def wait_finished(model: Any, pk: int, active: tuple[str, ...], timeout: float =
             return row
         time.sleep(0.02)
     raise TimeoutError(f"{model.__name__} {pk} did not finish in {timeout} s")
-
-
-def scratch_environment(prefix: str, *, database_url: str, apple_port: int, **extra: str) -> None:
-    """Point this process, and the manage.py and gunicorn children it starts, at a scratch
-    environment (never your databases): a temporary var folder (SQLite there), or the given
-    PostgreSQL database dropped and re-created; a new encryption key; no Redis. `extra`: more
-    settings of the benchmark."""
-    from cryptography.fernet import Fernet
-
-    scratch = Path(tempfile.mkdtemp(prefix=prefix))
-    os.environ.update(
-        {
-            "ASM_VAR_DIR": str(scratch),
-            "DEBUG": "False",
-            "SECRET_KEY": "benchmark-" + "x" * 40,
-            "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "False",
-            "SESSION_COOKIE_SECURE": "False",
-            "CSRF_COOKIE_SECURE": "False",
-            "LOG_LEVEL": "WARNING",
-            "MOCK_APPLE_CONTROL_TOKEN": "bench-control",
-            "APPLE_BASE_URL": f"http://127.0.0.1:{apple_port}",
-            "DJANGO_SETTINGS_MODULE": "asm_portal.settings",
-            **extra,
-        }
-    )
-    for name in ("APPLE_DATABASE_URL", "CELERY_BROKER_URL", "DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(name, None)
-    if database_url:
-        postgres_create(database_url)
-        os.environ["DATABASE_URL"] = database_url
 
 
 def main() -> None:
@@ -297,16 +215,16 @@ def main() -> None:
         )
 
         # --- Delta sync of 1,000 changes -------------------------------------------------
-        from mock_apple import services as apple_services
         from mock_apple.models import Device as AppleDevice
         from mock_apple.models import MdmServer
+        from mock_apple.services import assignments
 
         server = MdmServer.objects.get(name="Lycée Jean Moulin - Intune")
-        apple_services.devices_assign_unassigned(server=server, count=500)
+        assignments.devices_assign_unassigned(server=server, count=500)
         released = list(
             AppleDevice.objects.filter(mdm_server=server).order_by("id").values_list("pk", flat=True)[:500]
         )
-        apple_services.devices_unassign(actor=None, organization=server.organization, device_ids=released)
+        assignments.devices_unassign(actor=None, organization=server.organization, device_ids=released)
         t0 = time.perf_counter()
         with transaction.atomic():
             delta = sync_requests.sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC)

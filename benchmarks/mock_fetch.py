@@ -17,43 +17,16 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import requests
-from cryptography.fernet import Fernet
 from requests_oauthlib import OAuth1
 
-REPO = Path(__file__).resolve().parent.parent
-PASSWORD = "Bench-pass-123!"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=REPO, env=env, check=True, capture_output=True, text=True
-    )
-    return result.stdout
-
-
-def postgres_create(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    admin = parts._replace(path="/postgres").geturl()
-    name = parts.path.lstrip("/")
-    with psycopg.connect(admin, autocommit=True) as connection:
-        for database in (name, f"{name}_apple"):
-            connection.execute(f'DROP DATABASE IF EXISTS "{database}"')
-            connection.execute(f'CREATE DATABASE "{database}"')
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+from benchmarks.harness import PASSWORD, manage, percentile, scratch_environment, serve  # noqa: E402
 
 
 def main() -> None:
@@ -68,60 +41,21 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50, help="Fetch pages timed for the median.")
     options = parser.parse_args()
 
-    scratch = Path(tempfile.mkdtemp(prefix="mock-bench-"))
-    env = {
-        **os.environ,
-        "ASM_VAR_DIR": str(scratch),
-        "DEBUG": "False",
-        "SECRET_KEY": "benchmark-" + "x" * 40,
-        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "False",
-        "SESSION_COOKIE_SECURE": "False",
-        "CSRF_COOKIE_SECURE": "False",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("APPLE_DATABASE_URL", None)
-    if options.database_url:
-        postgres_create(options.database_url)
-        env["DATABASE_URL"] = options.database_url
-    else:
-        env.pop("DATABASE_URL", None)
+    scratch_environment("mock-bench-", database_url=options.database_url)
     backend = "PostgreSQL" if options.database_url else "SQLite"
 
     started = time.perf_counter()
-    manage(env, "migrate_all", "-v0")
-    manage(env, "collectstatic", "--noinput", "-v0")
-    manage(env, "seed_apple", "--devices", str(options.devices), "--password", PASSWORD, "--seed", "1")
+    manage("migrate_all", "-v0")
+    manage("collectstatic", "--noinput", "-v0")
+    manage("seed_apple", "--devices", str(options.devices), "--password", PASSWORD, "--seed", "1")
     seeded = time.perf_counter() - started
     started = time.perf_counter()
-    token = json.loads(
-        manage(env, "mock_apple_token", "Benchmark", "--assign", str(options.devices), "--json")
-    )
+    token = json.loads(manage("mock_apple_token", "Benchmark", "--assign", str(options.devices), "--json"))
     assigned = time.perf_counter() - started
 
     base = f"http://127.0.0.1:{options.port}"
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "asm_portal.wsgi",
-            "--bind",
-            f"127.0.0.1:{options.port}",
-            "--workers",
-            "2",
-        ],
-        cwd=REPO,
-        env={**env, "ASM_SERVICE": "apple"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = serve(options.port, "apple")
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
         results = measure(base, token, options.repeat)
     finally:
         server.terminate()

@@ -19,10 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.devices_sync import manage, scratch_environment, serve  # noqa: E402
+from benchmarks.harness import manage, scratch_environment, serve  # noqa: E402
 
 
 def main() -> None:
@@ -51,10 +50,12 @@ def main() -> None:
         import django
 
         django.setup()
+        # Django's models can be imported only once the scratch settings are set up.
         from django.contrib.auth.models import User
 
         from asm_portal import roles
         from trainer import presets
+        from trainer.scenario_reset import scenario_reset
 
         trainer = User.objects.filter(groups__name=roles.TRAINER).order_by("pk").first()
         assert trainer is not None, "seed_demo creates a trainer"
@@ -66,7 +67,7 @@ def main() -> None:
             outcome = None
             for _ in range(options.runs):
                 started = time.monotonic()
-                outcome = presets.scenario_reset(actor=trainer, preset_key=key)
+                outcome = scenario_reset(actor=trainer, preset_key=key)
                 times.append(time.monotonic() - started)
             assert outcome is not None
             print(

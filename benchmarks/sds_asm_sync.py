@@ -18,88 +18,18 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib
 import os
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import requests
-from cryptography.fernet import Fernet
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-PASSWORD = "Bench-pass-123!"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def scratch_environment(database_url: str) -> dict[str, str]:
-    scratch = Path(tempfile.mkdtemp(prefix="sds-asm-bench-"))
-    env = {
-        "ASM_VAR_DIR": str(scratch),
-        "DEBUG": "False",
-        "SECRET_KEY": "benchmark-" + "x" * 40,
-        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "False",
-        "SESSION_COOKIE_SECURE": "False",
-        "CSRF_COOKIE_SECURE": "False",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "asm_portal.settings",
-    }
-    os.environ.pop("APPLE_DATABASE_URL", None)
-    os.environ.pop("REDIS_URL", None)
-    if database_url:
-        import psycopg
-
-        parts = urlsplit(database_url)
-        name = parts.path.lstrip("/")
-        with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as connection:
-            for database in (name, f"{name}_apple"):
-                connection.execute(f'DROP DATABASE IF EXISTS "{database}"')
-                connection.execute(f'CREATE DATABASE "{database}"')
-        env["DATABASE_URL"] = database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ.update(env)
-    return {**os.environ}
-
-
-def timed(label: str, action: Any) -> Any:
-    started = time.perf_counter()
-    value = action()
-    print(f"  {label:<70} {time.perf_counter() - started:7.2f} s", flush=True)
-    return value
-
-
-def serve_mock(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "asm_portal.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-        ],
-        cwd=REPO,
-        env={**env, "ASM_SERVICE": "apple"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(150):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return server
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("the mock Apple service did not start")
+from benchmarks.harness import PASSWORD, scratch_environment, serve, timed  # noqa: E402
 
 
 def asm_pages(base: str, repeat: int) -> None:
@@ -153,7 +83,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8163)
     parser.add_argument("--repeat", type=int, default=20, help="Requests timed per page for the median.")
     options = parser.parse_args()
-    env = scratch_environment(options.database_url)
+    scratch_environment("sds-asm-bench-", database_url=options.database_url)
 
     import django
 
@@ -164,12 +94,10 @@ def main() -> None:
 
     from asm_portal import clock, demo, roles
     from asm_portal.celery import app as celery_app
-
-    # The import benchmark's roster (benchmarks/ is a folder of scripts, not a package).
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    roster_v1 = importlib.import_module("sds_import").roster_v1
-    from mock_apple import services as apple
-    from sds import services
+    from benchmarks.sds_import import roster_v1
+    from mock_apple.services import mdm_servers
+    from mock_apple.services import organization as organization_services
+    from sds import apple_roster_sync_queue, sync_profiles, uploads
     from sds.models import AppleRosterSync, RosterUpload
     from tokens.models import EnrollmentProgramToken
 
@@ -178,9 +106,9 @@ def main() -> None:
     print(f"Database: {backend}, {os.cpu_count()} cores; mock Apple: gunicorn, 2 workers, DEBUG=False")
     call_command("migrate_all", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)  # DEBUG=False serves the manifest
-    organization, admin_account = apple.organization_seed_demo(admin_password=PASSWORD)
-    server = apple.mdm_server_create(actor=None, organization=organization, name="Benchmark - Intune")
-    _token, values = apple.server_token_issue(actor=None, server=server, issued_by=admin_account)
+    organization, admin_account = organization_services.organization_seed_demo(admin_password=PASSWORD)
+    server = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Benchmark - Intune")
+    _token, values = mdm_servers.server_token_issue(actor=None, server=server, issued_by=admin_account)
     now = clock.now()
     from datetime import timedelta
 
@@ -202,12 +130,12 @@ def main() -> None:
     )
     admin = User.objects.create_user("bench@contoso.onmicrosoft.com", password="x")
     admin.groups.set([demo.roles_seed()[roles.ADMINISTRATOR]])
-    profile = services.sync_profile_create(
+    profile = sync_profiles.sync_profile_create(
         actor=admin, name="Benchmark v1", roster_format="v1", domain_suffix="contoso.edu"
     )
 
     def import_roster(drop_every: int = 0) -> RosterUpload:
-        upload = services.roster_upload_create(
+        upload = uploads.roster_upload_create(
             actor=admin, profile=profile, files=roster_v1(options.rows, drop_every=drop_every)
         )
         return RosterUpload.objects.get(pk=upload.pk)
@@ -215,12 +143,12 @@ def main() -> None:
     upload = timed(f"SDS import of the {options.rows:,}-row classic roster (not the sync)", import_roster)
     assert upload.state == RosterUpload.State.SUCCEEDED
     EnrollmentProgramToken.objects.update(shared_with_sds=True)
-    mock = serve_mock(env, options.port)
+    mock = serve(options.port, "apple")
     settings.APPLE_BASE_URL = f"http://127.0.0.1:{options.port}"
     try:
 
         def sync() -> AppleRosterSync:
-            (queued,) = services.apple_roster_sync_request(actor=admin)
+            (queued,) = apple_roster_sync_queue.apple_roster_sync_request(actor=admin)
             queued.refresh_from_db()
             assert queued.state == AppleRosterSync.State.SUCCEEDED, (queued.state, queued.error_code)
             return queued

@@ -185,7 +185,7 @@ def run(total: int, formats: list[str]) -> list[tuple[str, float]]:
 
     from asm_portal import demo, roles
     from asm_portal.celery import app as celery_app
-    from sds import services
+    from sds import sync_profiles, uploads
     from sds.models import Person, RosterUpload, SchoolClass, SyncProfile
 
     celery_app.conf.task_always_eager = True
@@ -199,7 +199,7 @@ def run(total: int, formats: list[str]) -> list[tuple[str, float]]:
         for code, build in (("v1", roster_v1), ("v2.1", roster_v2_1)):
             if code not in formats:
                 continue
-            profile = services.sync_profile_create(
+            profile = sync_profiles.sync_profile_create(
                 actor=admin, name=f"Benchmark {code}", roster_format=code, domain_suffix="contoso.edu"
             )
             for label, files in (
@@ -217,7 +217,7 @@ def run(total: int, formats: list[str]) -> list[tuple[str, float]]:
                     files: dict[str, bytes] = files, profile: SyncProfile = profile
                 ) -> RosterUpload:
                     # What a worker does for an upload: the task runs inline (eager) at commit.
-                    upload = services.roster_upload_create(actor=admin, profile=profile, files=files)
+                    upload = uploads.roster_upload_create(actor=admin, profile=profile, files=files)
                     return RosterUpload.objects.get(pk=upload.pk)
 
                 done = timed(

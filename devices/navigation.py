@@ -23,7 +23,6 @@ def register() -> None:
             "devices:profile_assignments": (_("Device assignments"), "tokens:list", "enrollment"),
             "devices:profile_assign": (_("Assign"), "tokens:list", "enrollment"),
             "devices:assignment": (_("Assignment result"), "tokens:list", "enrollment"),
-            "directory_users": (_("Users"), "tenant_admin", "tenant"),
         }
     )
     navigation.register_menu_item(

@@ -162,11 +162,3 @@ def _resume_abandoned_syncs(sender: Any = None, **_kwargs: Any) -> None:
         logger.exception("Could not resume the sync runs left by a previous worker")
     finally:
         connections.close_all()
-
-
-@shared_task(name="devices.tasks.device_configure", acks_late=True)
-def device_configure(device_id: int) -> bool:
-    """Install an enrolled device's configuration (DEVICE_CONFIGURATION_SECONDS after enrollment)."""
-    from devices.enrollment import device_configuration_install
-
-    return device_configuration_install(device_id=device_id)

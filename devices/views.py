@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -17,7 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from asm_portal import clock, navigation
-from asm_portal.blades import redirect_to_blade, render_blade
+from asm_portal.blades import blade_extra_context, redirect_to_blade, render_blade
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
@@ -27,7 +26,7 @@ from devices import enrollment, selectors
 from devices.blades import DEVICES_PAGE_SIZE, grid_or_blade, selected_devices
 from devices.blades import token_crumbs as _token_crumbs
 from devices.deletion import devices_delete
-from devices.models import Device, DirectoryUser, EnrollmentState, ProfileStatus, SyncRun
+from devices.models import Device, EnrollmentState, ProfileStatus, SyncRun
 from devices.selection import DeviceActionRefused
 from profiles.models import EnrollmentProfile
 from tokens.models import EnrollmentProgramToken
@@ -184,7 +183,7 @@ def device_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render_blade(request, "devices/delete.html", context, blade="devices:delete")
 
 
-# --- A device, and the directory's users ------------------------------------------------------
+# --- A device ---------------------------------------------------------------------------------
 
 
 def distribute_url(device: Device) -> str:
@@ -204,25 +203,11 @@ def device_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     labels = enrollment.configuration_labels()
     context = {
         "device": device,
-        "device_user": DirectoryUser.objects.filter(upn__iexact=device.enrolled_user_name).first()
-        if device.enrolled_user_name
-        else None,
         "error_message": enrollment.error_messages().get(device.enrollment_error, device.enrollment_error),
         "configuration": [labels.get(key, key) for key in device.configuration or []],
         "apps": list(device.app_installs.all()),
         "distribute_url": distribute_url(device),
+        **blade_extra_context("devices:detail", device=device),
     }
     crumbs = [*_token_crumbs(device.token, devices=True), Crumb(device.serial_number, request.path)]
     return render_blade(request, "devices/detail.html", context, blade="devices:detail", extra_crumbs=crumbs)
-
-
-@require_GET
-def directory_users(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Users (Microsoft Entra ID), read only: who can sign in on the devices."""
-    users = DirectoryUser.objects.all()
-    query = request.GET.get("q", "").strip()[:100]
-    if query:
-        users = users.filter(Q(upn__icontains=query) | Q(display_name__icontains=query))
-    return render_blade(
-        request, "devices/directory_users.html", {"users": users[:500], "q": query}, blade="directory_users"
-    )

@@ -103,28 +103,20 @@ def require_administrator(account: AppleAccount | None) -> None:
         raise PermissionDenied("Only an Administrator can do this.")
 
 
-def device_manager_required(view: F) -> F:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        require_device_manager(request.account)  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+def _role_required(require: Callable[[AppleAccount | None], None]) -> Callable[[F], F]:
+    """A view decorator from a role check: the signed-in account must pass `require`."""
 
-    return wrapper  # type: ignore[return-value]
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            require(request.account)  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
 
+        return wrapper  # type: ignore[return-value]
 
-def people_manager_required(view: F) -> F:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        require_people_manager(request.account)  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+    return decorator
 
 
-def administrator_required(view: F) -> F:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        require_administrator(request.account)  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+device_manager_required = _role_required(require_device_manager)
+people_manager_required = _role_required(require_people_manager)
+administrator_required = _role_required(require_administrator)

@@ -31,6 +31,8 @@ def set_offset(value: timedelta) -> None:
     MockConfig.objects.filter(pk=1).update(clock_offset_seconds=int(value.total_seconds()))
 
 
+# now() and frozen_at() are a deliberate copy of asm_portal/clock.py's: the mock is another
+# process with its own clock (the offset in MockConfig) and may not import the portal.
 def now() -> datetime:
     frozen = _frozen.get()
     if frozen is not None:

@@ -19,8 +19,11 @@ from django.shortcuts import get_object_or_404
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
-from mock_apple import clock, scenario, services
+from mock_apple import clock, scenario
 from mock_apple.models import Device, ForcedResponse, MdmServer, MockConfig, ServerToken
+from mock_apple.services import assignments as assignments_services
+from mock_apple.services import controls, mdm_servers
+from mock_apple.services import organization as organization_services
 
 View = Callable[..., HttpResponse]
 
@@ -86,7 +89,7 @@ def _fault_json(fault: ForcedResponse) -> dict[str, Any]:
 
 
 def _config_json(config: MockConfig) -> dict[str, Any]:
-    return {name: getattr(config, name) for name in services.CONFIG_FIELDS}
+    return {name: getattr(config, name) for name in controls.CONFIG_FIELDS}
 
 
 def _server_json(server: MdmServer) -> dict[str, Any]:
@@ -105,7 +108,7 @@ def _server_json(server: MdmServer) -> dict[str, Any]:
 
 @control("GET")
 def state(request: HttpRequest) -> HttpResponse:
-    organization = services.organization_demo()
+    organization = organization_services.organization_demo()
     servers = MdmServer.objects.annotate(device_count=Count("devices")).order_by("name")
     return JsonResponse(
         {
@@ -119,7 +122,7 @@ def state(request: HttpRequest) -> HttpResponse:
             if organization
             else None,
             "servers": [_server_json(server) for server in servers],
-            "endpoints": list(services.ENDPOINTS),
+            "endpoints": list(controls.ENDPOINTS),
         }
     )
 
@@ -128,11 +131,11 @@ def state(request: HttpRequest) -> HttpResponse:
 def faults(request: HttpRequest) -> HttpResponse:
     """POST queues a forced answer: {endpoint, status, code, retry_after, latency_ms, count}."""
     if request.method == "DELETE":
-        services.faults_clear()
+        controls.faults_clear()
         return HttpResponse(status=204)
     if request.method == "POST":
         data = _body(request)
-        fault = services.fault_queue(
+        fault = controls.fault_queue(
             endpoint=str(data.get("endpoint", "")),
             status=_int(data, "status"),
             code=str(data.get("code", "")),
@@ -156,7 +159,7 @@ def fault(request: HttpRequest, pk: int) -> HttpResponse:
 @control("GET", "PATCH", "PUT")
 def config(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
-        services.config_update(**_body(request))
+        controls.config_update(**_body(request))
     return JsonResponse(_config_json(MockConfig.load()))
 
 
@@ -167,7 +170,7 @@ def clock_offset(request: HttpRequest) -> HttpResponse:
         seconds = _int(_body(request), "offset_seconds")
         if seconds is None:
             raise ValueError("offset_seconds is required.")
-        services.clock_set_offset(seconds=seconds)
+        controls.clock_set_offset(seconds=seconds)
     return JsonResponse(
         {"now": clock.now().isoformat(), "offset_seconds": int(clock.offset().total_seconds())}
     )
@@ -176,14 +179,14 @@ def clock_offset(request: HttpRequest) -> HttpResponse:
 @control("POST")
 def terms(request: HttpRequest) -> HttpResponse:
     """{"action": "publish"} publishes new terms (T_C_NOT_SIGNED); "accept" accepts them."""
-    organization = services.organization_demo()
+    organization = organization_services.organization_demo()
     if organization is None:
         raise ValueError("There is no organisation: run seed_apple first.")
     action = _body(request).get("action")
     if action == "publish":
-        organization = services.terms_publish(organization=organization)
+        organization = organization_services.terms_publish(organization=organization)
     elif action == "accept":
-        organization = services.terms_accept(actor=None, organization=organization)
+        organization = organization_services.terms_accept(actor=None, organization=organization)
     else:
         raise ValueError('action must be "publish" or "accept".')
     return JsonResponse(
@@ -194,7 +197,7 @@ def terms(request: HttpRequest) -> HttpResponse:
 @control("POST")
 def reset(request: HttpRequest) -> HttpResponse:
     """Every fault, session setting and the clock back to the defaults."""
-    return JsonResponse(_config_json(services.mock_reset()))
+    return JsonResponse(_config_json(controls.mock_reset()))
 
 
 @control("GET", "POST")
@@ -204,17 +207,19 @@ def servers(request: HttpRequest) -> HttpResponse:
         found = MdmServer.objects.annotate(device_count=Count("devices")).order_by("name")
         return JsonResponse({"servers": [_server_json(server) for server in found]})
     data = _body(request)
-    organization = services.organization_demo()
+    organization = organization_services.organization_demo()
     if organization is None:
         raise ValueError("There is no organisation: run seed_apple first.")
     name = str(data.get("name", "")).strip()
     server = MdmServer.objects.filter(organization=organization, name=name).first()
     if server is None:
-        server = services.mdm_server_create(actor=None, organization=organization, name=name)
+        server = mdm_servers.mdm_server_create(actor=None, organization=organization, name=name)
     assign = _int(data, "assign", 0) or 0
     if assign:
-        services.devices_assign_unassigned(server=server, count=assign, assigned_by=_admin_id(organization))
-    _, values = services.server_token_issue(actor=None, server=server, issued_by=_admin(organization))
+        assignments_services.devices_assign_unassigned(
+            server=server, count=assign, assigned_by=_admin_id(organization)
+        )
+    _, values = mdm_servers.server_token_issue(actor=None, server=server, issued_by=_admin(organization))
     server.device_count = Device.objects.filter(mdm_server=server).count()  # type: ignore[attr-defined]
     return JsonResponse({"server": _server_json(server), "token": values}, status=201)
 
@@ -235,13 +240,15 @@ def _server(server_uuid: str) -> MdmServer:
 @control("POST")
 def server_token(request: HttpRequest, server_uuid: str) -> HttpResponse:
     server = _server(server_uuid)
-    _, values = services.server_token_issue(actor=None, server=server, issued_by=_admin(server.organization))
+    _, values = mdm_servers.server_token_issue(
+        actor=None, server=server, issued_by=_admin(server.organization)
+    )
     return JsonResponse({"token": values}, status=201)
 
 
 @control("POST")
 def server_revoke(request: HttpRequest, server_uuid: str) -> HttpResponse:
-    return JsonResponse({"revoked": services.server_token_revoke(server=_server(server_uuid))})
+    return JsonResponse({"revoked": mdm_servers.server_token_revoke(server=_server(server_uuid))})
 
 
 @control("PUT")
@@ -260,21 +267,23 @@ def assignments(request: HttpRequest) -> HttpResponse:
     """{"action": "assign"|"unassign", "serials": [...], "server_uuid"}: as the ASM portal does,
     with the same sync events."""
     data = _body(request)
-    organization = services.organization_demo()
+    organization = organization_services.organization_demo()
     if organization is None:
         raise ValueError("There is no organisation: run seed_apple first.")
     serials = data.get("serials")
     if not isinstance(serials, list) or not all(isinstance(item, str) for item in serials):
         raise ValueError("serials must be a list of serial numbers.")
-    ids = services.serials_resolve(organization=organization, serials=[s.strip().upper() for s in serials])
+    ids = assignments_services.serials_resolve(
+        organization=organization, serials=[s.strip().upper() for s in serials]
+    )
     by = _admin_id(organization)
     if data.get("action") == "assign":
         server = _server(str(data.get("server_uuid", "")))
-        result = services.devices_assign(
+        result = assignments_services.devices_assign(
             actor=None, organization=organization, server=server, device_ids=ids, assigned_by=by
         )
     elif data.get("action") == "unassign":
-        result = services.devices_unassign(
+        result = assignments_services.devices_unassign(
             actor=None, organization=organization, device_ids=ids, assigned_by=by
         )
     else:

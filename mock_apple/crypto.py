@@ -1,7 +1,7 @@
-"""Secrets at rest, keys and certificates, and the server token file (.p7m).
+"""Keys and certificates of the mock Apple side, and the server token file (.p7m).
 
-Every key and certificate operation uses `cryptography`. Secrets are Fernet ciphertext under
-settings.FIELD_ENCRYPTION_KEYS (the first key encrypts, all of them decrypt, so keys rotate).
+Every key and certificate operation uses `cryptography`. Secrets at rest are not kept here:
+the models store them in encrypted_fields.EncryptedTextField, as the portal does.
 """
 
 from __future__ import annotations
@@ -12,28 +12,14 @@ import textwrap
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from django.conf import settings
 
 # Apple's push certificates carry the topic as the subject's UID attribute.
 UID_OID = x509.ObjectIdentifier("0.9.2342.19200300.100.1.1")
-
-
-def _fernet() -> MultiFernet:
-    return MultiFernet([Fernet(key) for key in settings.FIELD_ENCRYPTION_KEYS])
-
-
-def encrypt(plaintext: str) -> str:
-    return _fernet().encrypt(plaintext.encode()).decode()
-
-
-def decrypt(ciphertext: str) -> str:
-    return _fernet().decrypt(ciphertext.encode()).decode()
 
 
 class CertificateError(ValueError):
@@ -53,6 +39,7 @@ def load_rsa_certificate(data: bytes) -> x509.Certificate:
     return certificate
 
 
+# A deliberate copy of tokens/pki.py's certificate_to_pem: the mock may not import the portal.
 def certificate_pem(certificate: x509.Certificate) -> str:
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
@@ -83,6 +70,8 @@ def server_token_file(*, values: dict[str, str], recipient: x509.Certificate) ->
         .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
     )
     body = "\r\n".join(textwrap.wrap(base64.b64encode(der).decode(), 64))
+    # These are the S/MIME headers inside the file, byte for byte as Apple writes them (not an
+    # HTTP response's: the download's Content-Disposition is built by content_disposition_header).
     headers = (
         'Content-Type: application/pkcs7-mime; name="smime.p7m"; smime-type=enveloped-data\r\n'
         "Content-Transfer-Encoding: base64\r\n"
@@ -94,6 +83,23 @@ def server_token_file(*, values: dict[str, str], recipient: x509.Certificate) ->
 
 
 # --- The mock Apple CA and push certificates ------------------------------------------------
+
+
+def _key_usage(*, ca: bool) -> x509.KeyUsage:
+    """A CA signs certificates and CRLs; a push certificate signs and enciphers keys (TLS client).
+
+    The leaf's usage is a deliberate copy of tokens/pki.py's: the mock may not import the portal."""
+    return x509.KeyUsage(
+        digital_signature=not ca,
+        content_commitment=False,
+        key_encipherment=not ca,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def ca_create(*, name: str, now: datetime) -> tuple[str, str]:
@@ -117,17 +123,7 @@ def ca_create(*, name: str, now: datetime) -> tuple[str, str]:
         .not_valid_after(now + timedelta(days=20 * 365))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(ca=True),
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -185,17 +181,7 @@ def push_certificate_sign(
         .not_valid_after(now + timedelta(days=365))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(ca=False),
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)

@@ -18,8 +18,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from mock_apple import clock, services
+from mock_apple import clock
 from mock_apple.models import AuthSession, MdmServer, MockConfig
+from mock_apple.services import controls, sessions
 
 CONTENT_TYPE = "application/json;charset=UTF8"
 LOWEST_VERSION = 1
@@ -199,7 +200,7 @@ def dep_endpoint(endpoints: Mapping[str, str], *, authenticated: bool = True) ->
             except DepError as error:
                 return error_response(error, config)
             if config.session_rotation and response.status_code < 400:
-                response["X-ADM-Auth-Session"] = services.session_rotate(
+                response["X-ADM-Auth-Session"] = sessions.session_rotate(
                     session=call.session, ttl_seconds=config.session_ttl_seconds
                 )
             return response
@@ -210,7 +211,7 @@ def dep_endpoint(endpoints: Mapping[str, str], *, authenticated: bool = True) ->
 
 
 def _apply_fault(endpoint: str) -> None:
-    fault = services.fault_take(endpoint=endpoint)
+    fault = controls.fault_take(endpoint=endpoint)
     if fault is None:
         return
     if fault.latency_ms:
@@ -220,7 +221,7 @@ def _apply_fault(endpoint: str) -> None:
 
 
 def _authenticate(request: HttpRequest, config: MockConfig) -> DepCall:
-    session = services.session_find(request.headers.get("X-ADM-Auth-Session", ""))
+    session = sessions.session_find(request.headers.get("X-ADM-Auth-Session", ""))
     if session is None:
         raise DepError(401, "UNAUTHORIZED")
     token = session.server_token

@@ -13,7 +13,7 @@ from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from mock_apple import clock, crypto, cursors, oauth, services
+from mock_apple import clock, cursors, oauth
 from mock_apple.dep import (
     DEVICE_FIELDS,
     MAX_LIMIT,
@@ -29,6 +29,7 @@ from mock_apple.dep import (
     server_access_check,
 )
 from mock_apple.models import Device, DeviceEvent, MockConfig, OAuthNonce, Profile, ServerToken
+from mock_apple.services import assignments, sessions
 
 CURSOR_LIFETIME = timedelta(days=7)
 NONCE_LIFETIME = 2 * oauth.TIMESTAMP_WINDOW
@@ -48,8 +49,8 @@ def session(request: HttpRequest, *, config: MockConfig) -> HttpResponse:
             raise oauth.OAuthProblem(401, "token_rejected")
         secrets_ok = oauth.verify(
             signed,
-            consumer_secret=crypto.decrypt(token.consumer_secret_encrypted),
-            access_secret=crypto.decrypt(token.access_secret_encrypted),
+            consumer_secret=token.consumer_secret,
+            access_secret=token.access_secret,
         )
         if not secrets_ok:
             raise oauth.OAuthProblem(401, "signature_invalid")
@@ -62,7 +63,7 @@ def session(request: HttpRequest, *, config: MockConfig) -> HttpResponse:
     if token.access_token_expiry <= clock.now():
         raise DepError(401, "token_expired")
     server_access_check(token.mdm_server, token.issued_by)
-    value = services.session_open(server_token=token, ttl_seconds=config.session_ttl_seconds)
+    value = sessions.session_open(server_token=token, ttl_seconds=config.session_ttl_seconds)
     return json_response({"auth_session_token": value})
 
 
@@ -254,7 +255,7 @@ def device_details(request: HttpRequest, *, call: DepCall) -> HttpResponse:
 @dep_endpoint({"POST": "disown"})
 def disown_devices(request: HttpRequest, *, call: DepCall) -> HttpResponse:
     serials = serials_of(json_body(request, required=True))
-    return json_response({"devices": services.devices_disown(server=call.server, serials=serials)})
+    return json_response({"devices": assignments.devices_disown(server=call.server, serials=serials)})
 
 
 @dep_endpoint({"POST": "activationlock"})
@@ -274,7 +275,7 @@ def activation_lock(request: HttpRequest, *, call: DepCall) -> HttpResponse:
         or (lost_message is not None and not isinstance(lost_message, str))
     ):
         raise DepError(400, "MALFORMED_REQUEST_BODY")
-    status = services.device_activation_lock(server=call.server, serial=serial.strip())
+    status = assignments.device_activation_lock(server=call.server, serial=serial.strip())
     return json_response({"serial_number": serial.strip(), "response_status": status})
 
 
@@ -411,10 +412,10 @@ def profile(request: HttpRequest, *, call: DepCall) -> HttpResponse:
     serials = body.get("devices") or []
     if not isinstance(serials, list) or not all(isinstance(item, str) for item in serials):
         raise DepError(400, "MALFORMED_REQUEST_BODY")
-    defined = services.profile_define(server=call.server, data=stored)
+    defined = assignments.profile_define(server=call.server, data=stored)
     answers = {}
     if serials:
-        answers = services.profile_assign(
+        answers = assignments.profile_assign(
             server=call.server, profile=defined, serials=serials, throttling=False
         )
     return json_response({"profile_uuid": defined.profile_uuid, "devices": answers})
@@ -426,12 +427,12 @@ def profile_devices(request: HttpRequest, *, call: DepCall) -> HttpResponse:
     body = json_body(request, required=True)
     if request.method == "DELETE":
         serials = serials_of(body)
-        return json_response({"devices": services.profile_clear(server=call.server, serials=serials)})
+        return json_response({"devices": assignments.profile_clear(server=call.server, serials=serials)})
     if not body.get("profile_uuid"):
         raise DepError(400, "PROFILE_UUID_REQUIRED")
     serials = serials_of(body)
     found = _profile_for(call, body["profile_uuid"])
-    answers = services.profile_assign(
+    answers = assignments.profile_assign(
         server=call.server, profile=found, serials=serials, throttling=call.version >= 9
     )
     data: dict[str, Any] = {"profile_uuid": found.profile_uuid, "devices": answers}

@@ -6,8 +6,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from mock_apple import services
 from mock_apple.models import MdmServer, Organization
+from mock_apple.services import assignments, controls
 
 
 class SignInForm(forms.Form):
@@ -77,7 +77,7 @@ class AssignmentForm(forms.Form):
             return data
         try:
             data["device_ids"] = self._device_ids(data)
-        except services.AssignmentInputError as error:
+        except assignments.AssignmentInputError as error:
             for message in error.messages:
                 self.add_error(None, message)
         return data
@@ -85,22 +85,22 @@ class AssignmentForm(forms.Form):
     def _device_ids(self, data: dict[str, Any]) -> list[int]:
         choose_by = data["choose_by"]
         if choose_by == self.BY_ORDER:
-            return services.order_device_ids(
+            return assignments.order_device_ids(
                 organization=self.organization, order_number=data.get("order_number", "")
             )
         if choose_by == self.BY_CSV:
             upload = data.get("csv_file")
             if upload is None:
-                raise services.AssignmentInputError(_("Choose a CSV file."))
+                raise assignments.AssignmentInputError(_("Choose a CSV file."))
             if upload.size > settings.ASM_MAX_CSV_UPLOAD_BYTES:
-                raise services.AssignmentInputError(_("The CSV file is too large."))
-            serials = services.serials_from_csv(upload.read())
+                raise assignments.AssignmentInputError(_("The CSV file is too large."))
+            serials = assignments.serials_from_csv(upload.read())
         else:
-            serials = services.serials_from_text(data.get("serials", ""))
-        return services.serials_resolve(organization=self.organization, serials=serials)
+            serials = assignments.serials_from_text(data.get("serials", ""))
+        return assignments.serials_resolve(organization=self.organization, serials=serials)
 
 
-ENDPOINT_CHOICES = [("*", _("Any endpoint"))] + [(name, name) for name in services.ENDPOINTS]
+ENDPOINT_CHOICES = [("*", _("Any endpoint"))] + [(name, name) for name in controls.ENDPOINTS]
 STATUS_CHOICES = [
     ("", _("None (latency only)")),
     ("400", "400 Bad Request"),

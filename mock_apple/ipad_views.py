@@ -24,8 +24,10 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from mock_apple import clock, ipad, services
+from mock_apple import clock
+from mock_apple.ipad import activation, identity, setup_assistant, shared_ipad
 from mock_apple.models import CertificateAuthority, Device, Profile, VirtualDevice
+from mock_apple.services import push
 from mock_apple.setup_panes import BY_KEY, OS_VERSION
 
 PAGE_SIZE = 25
@@ -66,7 +68,7 @@ def _virtual(serial: str) -> VirtualDevice:
     device = _device(serial)
     if device.device_family not in ("iPad", "iPhone"):
         raise Http404("Only iPads and iPhones run Setup Assistant here.")
-    return ipad.virtual_device_of(device)
+    return identity.virtual_device_of(device)
 
 
 def _screen_context(virtual: VirtualDevice, **extra: Any) -> dict[str, Any]:
@@ -81,9 +83,9 @@ def _screen_context(virtual: VirtualDevice, **extra: Any) -> dict[str, Any]:
         "enrollment": virtual.enrollment or {},
         "now": clock.now(),
         "os_version": OS_VERSION,
-        "networks": ipad.WIFI_NETWORKS,
-        "shared": ipad.is_shared(virtual),
-        "company_portal": ipad.company_portal_available(virtual),
+        "networks": setup_assistant.WIFI_NETWORKS,
+        "shared": shared_ipad.is_shared(virtual),
+        "company_portal": setup_assistant.company_portal_available(virtual),
         **extra,
     }
     pane = virtual.pane
@@ -94,15 +96,15 @@ def _screen_context(virtual: VirtualDevice, **extra: Any) -> dict[str, Any]:
         return_url = settings.APPLE_PUBLIC_URL + reverse(
             "ipad_authenticated", args=[virtual.device.serial_number]
         )
-        context["auth_url"] = ipad.authentication_url(virtual, return_url)
+        context["auth_url"] = setup_assistant.authentication_url(virtual, return_url)
         context["modern_auth"] = bool(configuration.get("configuration_web_url"))
     if pane == "home" and context["shared"] and not virtual.session_kind:
-        context["classes"] = ipad.signin_classes(virtual)
+        context["classes"] = shared_ipad.signin_classes(virtual)
         if virtual.signin_class:
-            context["people"] = ipad.class_people(virtual.signin_class)
+            context["people"] = shared_ipad.class_people(virtual.signin_class)
         context["cached_users"] = list(virtual.cached_users.select_related("person"))
-        context["temporary_only"] = ipad.temporary_session_only(virtual)
-        context["maximum_users"] = ipad.maximum_users(virtual)
+        context["temporary_only"] = shared_ipad.temporary_session_only(virtual)
+        context["maximum_users"] = shared_ipad.maximum_users(virtual)
     if virtual.open_app == "company_portal":
         context["company_portal_url"] = (
             f"{settings.PORTAL_BASE_URL}/company-portal/?serial={virtual.device.serial_number}"
@@ -138,7 +140,7 @@ Action = Callable[[HttpRequest, VirtualDevice], dict[str, Any] | None]
 
 
 def _shared_password(request: HttpRequest, virtual: VirtualDevice) -> dict[str, Any]:
-    result = ipad.sign_in(virtual, request.POST.get("password", ""))
+    result = shared_ipad.sign_in(virtual, request.POST.get("password", ""))
     if result.must_change_password:
         return {"change_password": True}
     if not result.ok:
@@ -148,7 +150,7 @@ def _shared_password(request: HttpRequest, virtual: VirtualDevice) -> dict[str, 
 
 def _shared_change_password(request: HttpRequest, virtual: VirtualDevice) -> dict[str, Any]:
     try:
-        result = ipad.change_password(
+        result = shared_ipad.change_password(
             virtual,
             current=request.POST.get("current", ""),
             new=request.POST.get("new", ""),
@@ -165,9 +167,9 @@ def _shared_change_password(request: HttpRequest, virtual: VirtualDevice) -> dic
 
 
 def _open_company_portal(virtual: VirtualDevice) -> dict[str, Any] | None:
-    if not ipad.company_portal_available(virtual):
+    if not setup_assistant.company_portal_available(virtual):
         return {"app_refused": True}
-    ipad.open_app(virtual, "company_portal")
+    setup_assistant.open_app(virtual, "company_portal")
     return None
 
 
@@ -200,32 +202,32 @@ def _open(request: HttpRequest, virtual: VirtualDevice) -> dict[str, Any] | None
     app = request.POST.get("app", "")
     if app == "company_portal":
         return _open_company_portal(virtual)
-    ipad.open_app(virtual, app)
+    setup_assistant.open_app(virtual, app)
     return None
 
 
 # Each action: the panes it may be pressed on ("pane:*" = any pane after Remote Management).
 ACTIONS: dict[str, tuple[tuple[str, ...], Action]] = {
-    "hello": (("hello",), _step(lambda virtual: ipad.go(virtual, "language"))),
-    "language": (("language",), _choice(ipad.choose_language, "language")),
-    "region": (("region",), _choice(ipad.choose_region, "region")),
-    "wifi": (("wifi",), _choice(ipad.join_wifi, "network")),
-    "remote_management": (("remote_management",), _step(ipad.remote_management_continue)),
-    "retry": (("error",), _step(ipad.retry)),
-    "continue": (("pane:*", "not_managed"), _step(ipad.pane_continue)),
-    "checkin": (("configuring", "home"), _step(ipad.checkin)),
-    "class": (("home",), _pick(ipad.pick_class, "class")),
-    "person": (("home",), _pick(ipad.pick_person, "person")),
-    "signin_back": (("home",), _step(ipad.signin_back)),
+    "hello": (("hello",), _step(lambda virtual: setup_assistant.go(virtual, "language"))),
+    "language": (("language",), _choice(setup_assistant.choose_language, "language")),
+    "region": (("region",), _choice(setup_assistant.choose_region, "region")),
+    "wifi": (("wifi",), _choice(setup_assistant.join_wifi, "network")),
+    "remote_management": (("remote_management",), _step(setup_assistant.remote_management_continue)),
+    "retry": (("error",), _step(setup_assistant.retry)),
+    "continue": (("pane:*", "not_managed"), _step(setup_assistant.pane_continue)),
+    "checkin": (("configuring", "home"), _step(setup_assistant.checkin)),
+    "class": (("home",), _pick(shared_ipad.pick_class, "class")),
+    "person": (("home",), _pick(shared_ipad.pick_person, "person")),
+    "signin_back": (("home",), _step(shared_ipad.signin_back)),
     "password": (("home",), _shared_password),
     "change_password": (("home",), _shared_change_password),
-    "guest": (("home",), _step(ipad.guest_session)),
+    "guest": (("home",), _step(shared_ipad.guest_session)),
     "lock": (("home",), lambda request, virtual: {"locked": True}),
-    "sign_out": (("home",), _step(ipad.sign_out)),
+    "sign_out": (("home",), _step(shared_ipad.sign_out)),
     "open": (("home",), _open),
-    "close": (("home",), _step(ipad.close_app)),
-    "remove_management": (("home",), _step(ipad.remove_management)),
-    "erase": (("home",), _step(ipad.erase)),
+    "close": (("home",), _step(setup_assistant.close_app)),
+    "remove_management": (("home",), _step(setup_assistant.remove_management)),
+    "erase": (("home",), _step(setup_assistant.erase)),
 }
 
 
@@ -244,11 +246,11 @@ def device_action(request: HttpRequest, serial: str) -> HttpResponse:
     if name == "power_toggle":
         name = "power_on" if virtual.state == VirtualDevice.State.OFF else "power_off"
     if name in ("power_on", "power_off"):
-        (ipad.power_on if name == "power_on" else ipad.power_off)(virtual)
+        (setup_assistant.power_on if name == "power_on" else setup_assistant.power_off)(virtual)
     elif name == "restore" and virtual.state != VirtualDevice.State.OFF:
         # A restore from a Mac (Apple Configurator, Finder): the only way out of Setup Assistant
         # for a device that must be erased, since Settings is not reachable there.
-        ipad.erase(virtual)
+        setup_assistant.erase(virtual)
     elif virtual.state != VirtualDevice.State.OFF and name in ACTIONS:
         allowed, action = ACTIONS[name]
         if _pane_matches(allowed, virtual.pane, request.POST.get("pane", "")):
@@ -267,7 +269,7 @@ def authenticated(request: HttpRequest, serial: str) -> HttpResponse:
     tells the device page around the web view to show the next screen. It loads inside that
     web view, framed by the device page of this same service: so not X-Frame-Options DENY."""
     virtual = _virtual(serial)
-    ipad.authenticated(virtual, request.GET.get("ticket", "")[:4000])
+    setup_assistant.authenticated(virtual, request.GET.get("ticket", "")[:4000])
     return render(
         request, "mock_apple/ipad/authenticated.html", {"device_url": reverse("ipad_device", args=[serial])}
     )
@@ -287,7 +289,7 @@ def company_portal_app(request: HttpRequest, serial: str) -> HttpResponse:
 
 @require_GET
 def device_ca(request: HttpRequest) -> HttpResponse:
-    authority = services.certificate_authority(CertificateAuthority.Purpose.DEVICE)
+    authority = push.certificate_authority(CertificateAuthority.Purpose.DEVICE)
     return HttpResponse(authority.certificate_pem, content_type="application/x-pem-file")
 
 
@@ -297,13 +299,13 @@ def device_activation(request: HttpRequest) -> JsonResponse:
     """POST /deviceservices/activation, signed like every device request: the cloud
     configuration for the serial (contract §2)."""
     try:
-        serial, udid = ipad.device_identity_verify(
+        serial, udid = identity.device_identity_verify(
             certificate_b64=request.headers.get("X-Apple-Device-Certificate", ""),
             signature_b64=request.headers.get("X-Apple-Device-Signature", ""),
             body=request.body,
         )
         body = json.loads(request.body)
-    except (ipad.DeviceIdentityError, ValueError):
+    except (identity.DeviceIdentityError, ValueError):
         return JsonResponse(
             {"code": "DEVICE_IDENTITY_INVALID", "message": "The device identity could not be verified."},
             status=401,
@@ -316,7 +318,7 @@ def device_activation(request: HttpRequest) -> JsonResponse:
     device = Device.objects.select_related("mdm_server__organization").filter(serial_number=serial).first()
     if device is None:
         return JsonResponse({"code": "DEVICE_NOT_FOUND", "message": "Unknown serial number."}, status=404)
-    answer = ipad.activation_for(device)
+    answer = activation.activation_for(device)
     return JsonResponse(
         {
             "cloud_configuration": answer.configuration,

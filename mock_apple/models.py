@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from encrypted_fields import EncryptedTextField
+
 
 class Organization(models.Model):
     """An Apple School Manager (or Apple Business Manager) organisation."""
@@ -162,15 +164,16 @@ class Device(models.Model):
 class ServerToken(models.Model):
     """The OAuth 1.0a credentials of a server token (.p7m); a new download revokes the previous one.
 
-    The three secrets are Fernet ciphertext (mock_apple.crypto); the consumer key and the
-    access token are identifiers and stay readable for the look-up at /session.
+    The two secrets are encrypted at rest (encrypted_fields, the library the portal uses too,
+    so that `reencrypt_secrets` rotates them with the portal's); the consumer key and the access
+    token are identifiers and stay readable for the look-up at /session.
     """
 
     mdm_server = models.ForeignKey(MdmServer, on_delete=models.CASCADE, related_name="tokens")
     consumer_key = models.CharField(max_length=128, unique=True)
-    consumer_secret_encrypted = models.TextField()
+    consumer_secret = EncryptedTextField()
     access_token = models.CharField(max_length=160, unique=True)
-    access_secret_encrypted = models.TextField()
+    access_secret = EncryptedTextField()
     access_token_expiry = models.DateTimeField()
     created_at = models.DateTimeField()
     issued_by = models.ForeignKey(
@@ -302,7 +305,7 @@ class CertificateAuthority(models.Model):
     purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.PUSH)
     name = models.CharField(max_length=200)
     certificate_pem = models.TextField()
-    private_key_encrypted = models.TextField()
+    private_key = EncryptedTextField()
     created_at = models.DateTimeField()
 
     def __str__(self) -> str:
@@ -373,8 +376,9 @@ class Person(models.Model):
     """Someone of the organisation's roster, with a Managed Apple Account (a Managed Apple ID).
 
     What a Shared iPad signs in with: `managed_apple_id` and a password, checked by
-    mock_apple.roster.person_password_check (the temporary one until the person chooses their
-    own: person_must_change_password, person_password_change). Inactive people cannot sign in.
+    mock_apple.roster.passwords.person_password_check (the temporary one until the person
+    chooses their own: person_must_change_password, person_password_change). Inactive people
+    cannot sign in.
     """
 
     class Role(models.TextChoices):
@@ -401,7 +405,7 @@ class Person(models.Model):
     is_active = models.BooleanField(default=True)
     # The temporary password (Fernet ciphertext) until the person chooses their own; it is
     # shown once, on a sign-in sheet.
-    temporary_password = models.TextField(blank=True)
+    temporary_password = EncryptedTextField(blank=True)
     temporary_password_shown = models.BooleanField(default=False)
     password = models.CharField(max_length=200, blank=True)  # a Django password hash, once chosen
     created_at = models.DateTimeField()
@@ -489,7 +493,7 @@ class VirtualDevice(models.Model):
 
     device = models.OneToOneField(Device, on_delete=models.CASCADE, related_name="virtual")
     udid = models.CharField(max_length=64, unique=True)
-    private_key_encrypted = models.TextField()
+    private_key = EncryptedTextField()
     certificate_pem = models.TextField()
     state = models.CharField(max_length=8, choices=State.choices, default=State.OFF)
     pane = models.CharField(max_length=40, blank=True)

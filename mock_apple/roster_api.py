@@ -31,9 +31,9 @@ from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
 
-from mock_apple import roster
 from mock_apple.dep import DepCall, DepError, dep_endpoint, json_body, json_response
 from mock_apple.models import Organization, Person
+from mock_apple.roster import imports
 
 MAX_RECORDS = 1000
 MAX_MEMBERS = 50_000
@@ -89,18 +89,18 @@ def _records(
     return records
 
 
-def _location(item: dict[str, Any]) -> roster.LocationRecord:
-    return roster.LocationRecord(
+def _location(item: dict[str, Any]) -> imports.LocationRecord:
+    return imports.LocationRecord(
         location_id=_text(item, "location_id", required=True),
         name=_text(item, "location_name", required=True),
     )
 
 
-def _person(item: dict[str, Any]) -> roster.PersonRecord:
+def _person(item: dict[str, Any]) -> imports.PersonRecord:
     role = item.get("role")
     if role not in Person.Role.values:
         raise _malformed()
-    return roster.PersonRecord(
+    return imports.PersonRecord(
         person_id=_text(item, "person_id", required=True),
         role=str(role),
         first_name=_text(item, "first_name"),
@@ -115,8 +115,8 @@ def _person(item: dict[str, Any]) -> roster.PersonRecord:
     )
 
 
-def _class(item: dict[str, Any]) -> roster.ClassRecord:
-    return roster.ClassRecord(
+def _class(item: dict[str, Any]) -> imports.ClassRecord:
+    return imports.ClassRecord(
         class_id=_text(item, "class_id", required=True),
         display_name=_text(item, "class_display_name", required=True),
         location_id=_text(item, "location_id", required=True),
@@ -141,7 +141,7 @@ def roster_import(request: HttpRequest, *, call: DepCall) -> HttpResponse:
     source_name = body.get("source_name") or ""
     if not isinstance(source_name, str):
         raise _malformed()
-    result = roster.roster_import(
+    result = imports.roster_import(
         server=call.server, source_name=source_name, locations=locations, people=people, classes=classes
     )
     return json_response(result.as_json())

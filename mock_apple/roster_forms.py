@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from mock_apple import roster
+from mock_apple.roster import managed_apple_ids
 
 
 class ManagedIdFormatForm(forms.Form):
@@ -33,6 +33,6 @@ class ManagedIdFormatForm(forms.Form):
     def clean_managed_apple_id_format(self) -> str:
         value: str = self.cleaned_data["managed_apple_id_format"]
         try:
-            return roster.managed_apple_id_format_check(value)
+            return managed_apple_ids.managed_apple_id_format_check(value)
         except ValidationError as error:
             raise ValidationError(error.messages) from None

@@ -16,11 +16,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mock_apple import auth, roster
+from mock_apple import auth
 from mock_apple.auth import AppleHttpRequest, account_required, people_manager_required
 from mock_apple.models import Location, Person, RosterClass
+from mock_apple.roster import imports, managed_apple_ids, passwords
 from mock_apple.roster_forms import ManagedIdFormatForm
-from mock_apple.views import _attachment, _page
+from mock_apple.views import _page, attachment
 
 PAGE_SIZE = 50
 
@@ -71,7 +72,7 @@ def people(request: AppleHttpRequest) -> HttpResponse:
     if request.GET.get("fragment") == "grid":
         return render(request, "mock_apple/people.html#grid", context)
     organization = request.account.organization
-    context["sheet_pending"] = roster.sign_in_sheet_pending(organization)
+    context["sheet_pending"] = passwords.sign_in_sheet_pending(organization)
     return _roster_page(request, "mock_apple/people.html", context, section="people")
 
 
@@ -91,7 +92,7 @@ def _person_page(request: AppleHttpRequest, found: Person, new_password: str = "
         "locations": found.locations.all(),
         "taught": found.classes_taught.select_related("location"),
         "attended": found.classes_attended.select_related("location"),
-        "must_change_password": roster.person_must_change_password(found),
+        "must_change_password": passwords.person_must_change_password(found),
         "new_password": new_password,
     }
     return _roster_page(request, "mock_apple/person.html", context, section="people")
@@ -103,7 +104,7 @@ def _person_page(request: AppleHttpRequest, found: Person, new_password: str = "
 def person_password_reset(request: AppleHttpRequest, pk: int) -> HttpResponse:
     """Reset Password: the new temporary password is shown in this answer only."""
     found = _person_for(request, pk)
-    password = roster.person_password_reset(actor=request.account, person=found)
+    password = passwords.person_password_reset(actor=request.account, person=found)
     return _person_page(request, found, new_password=password)
 
 
@@ -113,7 +114,7 @@ def person_password_reset(request: AppleHttpRequest, pk: int) -> HttpResponse:
 def sign_in_sheets(request: AppleHttpRequest) -> HttpResponse:
     """The next sign-in sheets, printed (HTML) or exported (CSV); each password is shown once."""
     organization = request.account.organization
-    rows = roster.sign_in_sheet_take(actor=request.account, organization=organization)
+    rows = passwords.sign_in_sheet_take(actor=request.account, organization=organization)
     if not rows:
         messages.success(request, _("Every new account has been on a sign-in sheet already."))
         return redirect("asm_people")
@@ -128,11 +129,12 @@ def sign_in_sheets(request: AppleHttpRequest) -> HttpResponse:
             writer.writerow(
                 [found.managed_apple_id, found.first_name, found.middle_name, found.last_name, password]
             )
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = _attachment("Sign-in sheets.csv")
+        response = attachment(
+            buffer.getvalue(), content_type="text/csv; charset=utf-8", filename="Sign-in sheets.csv"
+        )
         response["Cache-Control"] = "no-store"
         return response
-    context = {"rows": rows, "remaining": roster.sign_in_sheet_pending(organization)}
+    context = {"rows": rows, "remaining": passwords.sign_in_sheet_pending(organization)}
     response = _roster_page(request, "mock_apple/sign_in_sheets.html", context, section="people")
     response["Cache-Control"] = "no-store"
     return response
@@ -182,7 +184,7 @@ def roster_class(request: AppleHttpRequest, pk: int) -> HttpResponse:
 @account_required
 def locations(request: AppleHttpRequest) -> HttpResponse:
     organization = request.account.organization
-    roster.location_primary(organization)
+    imports.location_primary(organization)
     found = list(Location.objects.filter(organization=organization))
     people = _counts(
         Person.locations.through.objects.filter(location__organization=organization), "location_id"
@@ -204,14 +206,14 @@ def _counts(queryset: QuerySet[Any], key: str) -> dict[int, int]:
 def preferences(request: AppleHttpRequest) -> HttpResponse:
     """Preferences › Managed Apple Accounts: the format of new (and, if chosen, existing) accounts."""
     organization = request.account.organization
-    current = roster.roster_settings(organization)
+    current = managed_apple_ids.roster_settings(organization)
     form = ManagedIdFormatForm(
         request.POST or None, initial={"managed_apple_id_format": current.managed_apple_id_format}
     )
     if request.method == "POST":
         auth.require_people_manager(request.account)
         if form.is_valid():
-            change = roster.managed_apple_id_format_set(
+            change = managed_apple_ids.managed_apple_id_format_set(
                 actor=request.account,
                 organization=organization,
                 value=form.cleaned_data["managed_apple_id_format"],
@@ -225,7 +227,7 @@ def preferences(request: AppleHttpRequest) -> HttpResponse:
     return _roster_page(request, "mock_apple/preferences.html", context, section="preferences")
 
 
-def _format_saved_message(change: roster.FormatChange | None) -> str:
+def _format_saved_message(change: managed_apple_ids.FormatChange | None) -> str:
     """What saving the format did; `change` when it was applied to existing people too."""
     message = _("The Managed Apple Account format was saved. New accounts will use it.")
     if change is None:
@@ -245,8 +247,10 @@ def _format_saved_message(change: roster.FormatChange | None) -> str:
 def _example(value: str | None, current: Any) -> str:
     """The format applied to a sample student, as Apple's preview shows it."""
     try:
-        format_value = roster.managed_apple_id_format_check(value or current.managed_apple_id_format)
-        return roster.managed_apple_id_candidate(
+        format_value = managed_apple_ids.managed_apple_id_format_check(
+            value or current.managed_apple_id_format
+        )
+        return managed_apple_ids.managed_apple_id_candidate(
             format_value,
             {
                 "first_name": "Scott",
@@ -259,5 +263,5 @@ def _example(value: str | None, current: Any) -> str:
             },
             current.organization.domain,
         )
-    except (roster.ManagedIdError, ValidationError):
+    except (managed_apple_ids.ManagedIdError, ValidationError):
         return ""

@@ -23,8 +23,9 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
 
-from mock_apple import clock, inventory, services
+from mock_apple import clock, inventory
 from mock_apple.bulk import rows_insert
+from mock_apple.db import DB
 from mock_apple.models import (
     AppleAccount,
     CertificateAuthority,
@@ -34,8 +35,9 @@ from mock_apple.models import (
     Organization,
     PurchaseOrder,
 )
+from mock_apple.services import assignments, controls, mdm_servers, push
+from mock_apple.services import organization as organization_services
 
-DB = services.DB
 # Models a reset never touches: who signs in to the ASM portal, the CA that signed the push
 # certificates already handed out, and the mock's configuration row (reset to its defaults).
 KEEP: frozenset[type[models.Model]] = frozenset(
@@ -135,7 +137,7 @@ def _inventory(organization: Organization, spec: dict[str, Any], seed: str) -> d
                     (organization.pk, order.pk, serial, kind.model, f"{kind.description} {color}", color)
                     + (kind.family, kind.os)
                 )
-        rows_insert(Device, services.INVENTORY_FIELDS, rows)
+        rows_insert(Device, organization_services.INVENTORY_FIELDS, rows)
         by_order[order.order_number] = list(
             Device.objects.filter(order=order).order_by("serial_number").values_list("id", flat=True)
         )
@@ -152,7 +154,7 @@ def scenario_build(
     """Wipe the organisation's data and build the preset's; all or nothing."""
     _check(spec)
     certificates = server_certificates or {}
-    organization = services.organization_demo()
+    organization = organization_services.organization_demo()
     _require(organization is not None, "There is no organisation: run seed_demo (or seed_apple) first.")
     assert organization is not None
     admin = (
@@ -164,7 +166,7 @@ def scenario_build(
     assert admin is not None
     with transaction.atomic(using=DB):
         _wipe()
-        services.mock_reset()  # faults, session settings and the clock back to their defaults
+        controls.mock_reset()  # faults, session settings and the clock back to their defaults
         Organization.objects.filter(pk=organization.pk).update(
             name=str(spec.get("organization") or organization.name)[:200],
             terms_accepted_version=organization.terms_version,
@@ -174,7 +176,9 @@ def scenario_build(
         by_order = _inventory(organization, spec, seed)
         result.devices = sum(len(ids) for ids in by_order.values())
         for planned in spec.get("mdm_servers", []):
-            server = services.mdm_server_create(actor=None, organization=organization, name=planned["name"])
+            server = mdm_servers.mdm_server_create(
+                actor=None, organization=organization, name=planned["name"]
+            )
             ids: list[int] = []
             for part in planned.get("devices", []):
                 available = by_order[part["order"]]
@@ -182,7 +186,7 @@ def scenario_build(
                 ids += available[:count]
                 by_order[part["order"]] = available[count:]
             if ids:
-                services.devices_assign(
+                assignments.devices_assign(
                     actor=None,
                     organization=organization,
                     server=server,
@@ -193,8 +197,10 @@ def scenario_build(
             certificate = certificates.get(planned["name"], "")
             if certificate:
                 # What the administrator does in ASM: upload the portal's .pem, then Get token.
-                services.mdm_server_certificate_upload(actor=admin, server=server, data=certificate.encode())
-                file_name, data = services.server_token_file(actor=admin, server=server)
+                mdm_servers.mdm_server_certificate_upload(
+                    actor=admin, server=server, data=certificate.encode()
+                )
+                file_name, data = mdm_servers.server_token_file(actor=admin, server=server)
                 entry["token_file"] = data.decode()
                 entry["token_file_name"] = file_name
             result.servers[planned["name"]] = entry
@@ -202,7 +208,7 @@ def scenario_build(
         _require(not unknown, f"No MDM server named {', '.join(sorted(unknown))} in the preset.")
         if push_csr:
             # Apple's Push Certificates portal, signed in as the administrator.
-            issued = services.push_certificate_issue(actor=admin, csr_data=push_csr.encode())
+            issued = push.push_certificate_issue(actor=admin, csr_data=push_csr.encode())
             result.push_certificate_pem = issued.certificate_pem
     return result
 

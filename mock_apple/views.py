@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mock_apple import auth, clock, crypto, services
+from mock_apple import auth, clock, crypto
 from mock_apple.auth import (
     AppleHttpRequest,
     account_required,
@@ -48,6 +48,10 @@ from mock_apple.models import (
     MockConfig,
     ServerToken,
 )
+from mock_apple.services import assignments as assignments_services
+from mock_apple.services import controls, push
+from mock_apple.services import mdm_servers as mdm_servers_services
+from mock_apple.services import organization as organization_services
 
 PAGE_SIZE = 50
 
@@ -170,7 +174,7 @@ def terms(request: AppleHttpRequest) -> HttpResponse:
     organization = request.account.organization
     if request.method == "POST":
         auth.require_administrator(request.account)
-        services.terms_accept(actor=request.account, organization=organization)
+        organization_services.terms_accept(actor=request.account, organization=organization)
         messages.success(request, _("You accepted the Terms and Conditions."))
         return redirect("asm_devices")
     return _page(request, "mock_apple/terms.html", {}, section="terms")
@@ -252,7 +256,7 @@ def assignments(request: AppleHttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             if data["action"] == AssignmentForm.ASSIGN:
-                result = services.devices_assign(
+                result = assignments_services.devices_assign(
                     actor=request.account,
                     organization=organization,
                     server=data["server"],
@@ -260,7 +264,7 @@ def assignments(request: AppleHttpRequest) -> HttpResponse:
                 )
                 messages.success(request, _assigned_message(result, data["server"]))
             else:
-                result = services.devices_unassign(
+                result = assignments_services.devices_unassign(
                     actor=request.account, organization=organization, device_ids=data["device_ids"]
                 )
                 messages.success(
@@ -276,7 +280,7 @@ def assignments(request: AppleHttpRequest) -> HttpResponse:
     return _page(request, "mock_apple/assignments.html", {"form": form}, section="assignments")
 
 
-def _assigned_message(result: services.AssignmentResult, server: MdmServer) -> str:
+def _assigned_message(result: assignments_services.AssignmentResult, server: MdmServer) -> str:
     done = result.added + result.moved
     message = ngettext(
         "%(count)d device was assigned to %(server)s.",
@@ -316,7 +320,7 @@ def mdm_server_add(request: AppleHttpRequest) -> HttpResponse:
     form = MdmServerAddForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            server = services.mdm_server_add(
+            server = mdm_servers_services.mdm_server_add(
                 actor=request.account,
                 organization=request.account.organization,
                 name=form.cleaned_data["name"],
@@ -366,7 +370,7 @@ def mdm_server_certificate(request: AppleHttpRequest, server_uuid: str) -> HttpR
     form = CertificateForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.mdm_server_certificate_upload(
+            mdm_servers_services.mdm_server_certificate_upload(
                 actor=request.account,
                 server=server,
                 data=form.cleaned_data["certificate"].read(settings.ASM_MAX_UPLOAD_BYTES + 1),
@@ -387,17 +391,19 @@ def mdm_server_token(request: AppleHttpRequest, server_uuid: str) -> HttpRespons
     """Download Token: a new .p7m; the server's previous token stops working."""
     server = _server_for(request, server_uuid)
     try:
-        filename, data = services.server_token_file(actor=request.account, server=server)
+        filename, data = mdm_servers_services.server_token_file(actor=request.account, server=server)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("asm_mdm_server", server_uuid=server.server_uuid)
-    response = HttpResponse(data, content_type="application/pkcs7-mime")
-    response["Content-Disposition"] = _attachment(filename)
+    return attachment(data, content_type="application/pkcs7-mime", filename=filename)
+
+
+def attachment(content: str | bytes, *, content_type: str, filename: str) -> HttpResponse:
+    """A download (.p7m, .pem, sign-in sheets): Django builds the Content-Disposition, quoting
+    and RFC 5987-encoding the file name (organisation and server names may hold any character)."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     return response
-
-
-def _attachment(filename: str) -> str:
-    return content_disposition_header(True, filename) or "attachment"
 
 
 # --- Trainer tools: fault injection ---------------------------------------------------------
@@ -465,17 +471,17 @@ def _fault_action(request: AppleHttpRequest, action: str, organization: Any) -> 
     """Apply one form of the trainer's page; returns the bound form when it is invalid."""
     if action in ("clear", "reset", "publish_terms"):
         if action == "clear":
-            services.faults_clear()
+            controls.faults_clear()
         elif action == "reset":
-            services.mock_reset()
+            controls.mock_reset()
         else:
-            services.terms_publish(organization=organization)
+            organization_services.terms_publish(organization=organization)
         messages.success(request, _("Done."))
         return None
     if action in ("revoke", "deny", "allow"):
         server = _server_for(request, request.POST.get("server", ""))
         if action == "revoke":
-            services.server_token_revoke(server=server)
+            mdm_servers_services.server_token_revoke(server=server)
         else:
             MdmServer.objects.filter(pk=server.pk).update(access_denied=action == "deny")
         messages.success(request, _("Done."))
@@ -496,7 +502,7 @@ def _fault_action(request: AppleHttpRequest, action: str, organization: Any) -> 
     data = form.cleaned_data
     try:
         if action == "fault":
-            services.fault_queue(
+            controls.fault_queue(
                 endpoint=data["endpoint"],
                 status=data["status"],
                 code=data["code"],
@@ -505,16 +511,16 @@ def _fault_action(request: AppleHttpRequest, action: str, organization: Any) -> 
                 count=data["count"],
             )
         elif action == "clock":
-            services.clock_set_offset(seconds=data["days"] * 86_400 + data["hours"] * 3600)
+            controls.clock_set_offset(seconds=data["days"] * 86_400 + data["hours"] * 3600)
         elif action == "throttle":
-            services.config_update(
+            controls.config_update(
                 throttle_rate=data["throttle_percent"] / 100,
-                throttle_serials=services.serials_from_text(data["throttle_serials"]),
-                failed_serials=services.serials_from_text(data["failed_serials"]),
+                throttle_serials=assignments_services.serials_from_text(data["throttle_serials"]),
+                failed_serials=assignments_services.serials_from_text(data["failed_serials"]),
                 retry_after_seconds=data["retry_after_seconds"],
             )
         else:
-            services.config_update(**data)
+            controls.config_update(**data)
     except ValidationError as error:
         for message in error.messages:
             form.add_error(None, message)
@@ -529,7 +535,7 @@ def _fault_action(request: AppleHttpRequest, action: str, organization: Any) -> 
 @require_GET
 @account_required
 def push_certificates(request: AppleHttpRequest) -> HttpResponse:
-    context = {"certificates": services.push_certificates_of(request.account), "form": CsrForm()}
+    context = {"certificates": push.push_certificates_of(request.account), "form": CsrForm()}
     return _page(request, "mock_apple/push.html", context, section="push")
 
 
@@ -544,9 +550,7 @@ def push_certificate_create(request: AppleHttpRequest) -> HttpResponse:
 @account_required
 @device_manager_required
 def push_certificate_renew(request: AppleHttpRequest, pk: int) -> HttpResponse:
-    return _push_issue(
-        request, renew=get_object_or_404(services.push_certificates_of(request.account), pk=pk)
-    )
+    return _push_issue(request, renew=get_object_or_404(push.push_certificates_of(request.account), pk=pk))
 
 
 def _push_issue(request: AppleHttpRequest, renew: Any) -> HttpResponse:
@@ -555,7 +559,7 @@ def _push_issue(request: AppleHttpRequest, renew: Any) -> HttpResponse:
         messages.error(request, _("Choose the certificate signing request (.csr) to upload."))
         return redirect("push_certificates")
     try:
-        issued = services.push_certificate_issue(
+        issued = push.push_certificate_issue(
             actor=request.account,
             csr_data=form.cleaned_data["csr"].read(settings.ASM_MAX_UPLOAD_BYTES + 1),
             renew=renew,
@@ -572,8 +576,10 @@ def _push_issue(request: AppleHttpRequest, renew: Any) -> HttpResponse:
 @require_GET
 @account_required
 def push_certificate_download(request: AppleHttpRequest, pk: int) -> HttpResponse:
-    certificate = get_object_or_404(services.push_certificates_of(request.account), pk=pk)
+    certificate = get_object_or_404(push.push_certificates_of(request.account), pk=pk)
     vendor = request.account.organization.name.split()[0]
-    response = HttpResponse(certificate.certificate_pem, content_type="application/x-pem-file")
-    response["Content-Disposition"] = _attachment(f"MDM_ {vendor}_Certificate.pem")
-    return response
+    return attachment(
+        certificate.certificate_pem,
+        content_type="application/x-pem-file",
+        filename=f"MDM_ {vendor}_Certificate.pem",
+    )

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.validators import DomainNameValidator
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from sds.models import SyncProfile
 
-_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# Usernames become Managed Apple Accounts: ASCII domains only, as Apple School Manager takes them.
+_DOMAIN = DomainNameValidator(accept_idna=False, message=_("Enter a domain name, such as contoso.edu."))
 
 
 if TYPE_CHECKING:
@@ -48,8 +49,8 @@ class SyncProfileForm(_ProfileModelForm):
 
     def clean_domain_suffix(self) -> str:
         suffix: str = self.cleaned_data["domain_suffix"].strip().lstrip("@").lower()
-        if suffix and not _DOMAIN.match(suffix):
-            raise forms.ValidationError(_("Enter a domain name, such as contoso.edu."))
+        if suffix:
+            _DOMAIN(suffix)
         return suffix
 
 

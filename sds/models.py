@@ -12,7 +12,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from encrypted_fields import EncryptedBinaryField
 from sds import formats
+from sds.issue_messages import issue_message
 
 
 class SyncProfile(models.Model):
@@ -98,7 +100,8 @@ class RosterFile(models.Model):
     upload = models.ForeignKey(RosterUpload, on_delete=models.CASCADE, related_name="files")
     name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
-    content = models.BinaryField(default=b"")
+    # Fernet ciphertext at rest, rotated by `reencrypt_secrets`; None once the upload is processed.
+    content = EncryptedBinaryField(null=True, blank=True, default=None)
 
     class Meta:
         ordering = ["id"]
@@ -131,8 +134,6 @@ class ValidationIssue(models.Model):
 
     @property
     def message(self) -> str:
-        from sds.validation import issue_message
-
         return issue_message(self.message_id, self.params)
 
 

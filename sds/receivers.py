@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import translation
 
-from sds import services
+from sds import apple_roster_sync_queue
 from sds.models import RosterUpload, SyncProfile
 from tokens.models import EnrollmentProgramToken
 
@@ -33,7 +33,7 @@ def roster_syncs_suppressed() -> Iterator[None]:
 def roster_imported(sender: Any, *, profile: SyncProfile, upload: RosterUpload, **kwargs: Any) -> None:
     if _suppressed.get():
         return
-    services.apple_roster_sync_after_import(profile=profile, upload=upload)
+    apple_roster_sync_queue.apple_roster_sync_after_import(profile=profile, upload=upload)
 
 
 def sds_sharing_changed(
@@ -41,7 +41,7 @@ def sds_sharing_changed(
 ) -> None:
     # Blocking needs nothing here: a queued sync finds the token no longer shared and stops.
     if shared and not _suppressed.get():
-        services.apple_roster_sync_after_sharing(
+        apple_roster_sync_queue.apple_roster_sync_after_sharing(
             token=token,
             actor=actor if isinstance(actor, User) else None,
             language=translation.get_language() or "",

@@ -7,7 +7,7 @@ are SDS's own where SDS has one (`DuplicateTargetEntries`, `InvalidLookupReferen
 without a published code get a code of this emulator in the same style.
 
 This module is pure: bytes in, issues and parsed tables out. `sds.importing` turns the tables
-into roster rows and `sds.services` stores them.
+into roster rows and `sds.roster_import` stores them.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
-
 from sds import formats
 from sds.formats import Presence, RosterFormat
+from sds.issue_messages import issue_message
 
 if TYPE_CHECKING:
     from _csv import Reader as CsvReader
@@ -55,63 +53,6 @@ INVALID_PHONE_NUMBER = "InvalidPhoneNumber"
 DUPLICATE_ROW = "DuplicateRow"
 ROW_LIMIT_EXCEEDED = "RowLimitExceeded"
 SUPERSEDED = "Superseded"
-
-# Stored issues are rendered in the reader's language, so they keep a message id and its
-# parameters rather than a sentence.
-MESSAGES: dict[str, Promise] = {
-    "file_unexpected": _("%(file)s is not a file of this format; nothing else may be in the upload."),
-    "file_name_case": _("File names are case-sensitive: name this file %(expected)s."),
-    "file_twice": _("%(file)s is in the upload more than once."),
-    "file_missing": _("%(file)s is required."),
-    "file_missing_classes": _("%(file)s is required when classes are synced (%(present)s is in the upload)."),
-    "file_missing_referenced": _("%(file)s is required: this column refers to it."),
-    "file_left_out": _(
-        "%(file)s was in the first upload of this sync profile and is missing: "
-        "its records are marked inactive."
-    ),
-    "file_empty": _("The file is empty: it needs at least its header row."),
-    "encoding": _("The file is not valid UTF-8 (byte %(byte)s). Save it as UTF-8 and upload it again."),
-    "header_missing": _("The required header “%(header)s” is missing."),
-    "header_case": _("Headers are case-sensitive and exact: write “%(expected)s”, not “%(header)s”."),
-    "header_duplicate": _("The header “%(header)s” appears more than once."),
-    "header_unknown": _("“%(header)s” is not a column of this file; it is ignored."),
-    "row_fields": _("The row has %(found)s fields, the header %(expected)s."),
-    "row_csv": _(
-        "The row is not valid CSV (a quote is not closed, or a character is misplaced); the rest of the file cannot be read."
-    ),
-    "line_break": _("The value contains a line break; no field may."),
-    "value_missing": _("A value is required."),
-    "value_missing_guardian": _("A value is required: this user is a guardian in relationships.csv."),
-    "duplicate_id": _("The %(column)s “%(value)s” is already used on line %(other_line)s."),
-    "duplicate_person": _(
-        "The SIS ID “%(value)s” is already used in %(other_file)s, line %(other_line)s: "
-        "every person needs a SIS ID of their own."
-    ),
-    "duplicate_username": _(
-        "The username “%(value)s” is already used in %(other_file)s, line %(other_line)s."
-    ),
-    "duplicate_row": _("The same row is on line %(other_line)s; it is imported once."),
-    "unknown_reference": _("No row of %(target_file)s has the %(target_column)s “%(value)s”."),
-    "invalid_code": _("“%(value)s” is not in the list of values of %(column)s."),
-    "username_without_domain": _(
-        "The username “%(value)s” has no domain (name@domain); this format requires one."
-    ),
-    "username_without_suffix": _(
-        "The username “%(value)s” has no domain, and the sync profile has no domain suffix to add."
-    ),
-    "username_invalid": _("The username “%(value)s” is not valid: it may not contain spaces or several @."),
-    "invalid_date": _("“%(value)s” is not a date; write it YYYY-MM-DD."),
-    "invalid_year": _("“%(value)s” is not a year; write it with four digits."),
-    "invalid_phone": _(
-        "“%(value)s” is not an E.164 phone number (+ and up to 15 digits); SDS keeps it as it is."
-    ),
-    "row_limit": _("The file has more than %(limit)s rows; split the roster over several sync profiles."),
-    "superseded": _("A newer upload of this sync profile was imported first; this one was not imported."),
-}
-
-
-def issue_message(message_id: str, params: dict[str, Any]) -> str:
-    return str(MESSAGES[message_id]) % params
 
 
 @dataclass(frozen=True)

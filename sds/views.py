@@ -6,31 +6,24 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from asm_portal.blades import redirect_to_blade, render_blade, render_fragment
+from asm_portal.blades import redirect_to_blade, render_blade, render_fragment, render_pane
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.roles import admin_required
-from sds import formats, samples, services
+from sds import apple_roster_sync, roster_import, samples, selectors, sync_profiles, uploads
+from sds.apple_roster_sync_queue import AppleRosterSyncError, apple_roster_sync_request
 from sds.forms import RosterQuotaUploadHandler, RosterUploadForm, SyncProfileForm
-from sds.models import (
-    AppleRosterSync,
-    Enrollment,
-    Membership,
-    Person,
-    RosterUpload,
-    School,
-    SchoolClass,
-    SyncProfile,
-)
+from sds.models import AppleRosterSync, Person, RosterUpload, School, SchoolClass, SyncProfile
 from sds.navigation import SDS_MENU
 from tokens.services import token_sds_shared
 
@@ -50,35 +43,14 @@ def _page(request: AuthenticatedHttpRequest, queryset: QuerySet[Any], size: int 
 
 @require_GET
 def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
-    active = {"is_active": True}
-    people = Person.objects.filter(**active)
-    context = {
-        "profile_count": SyncProfile.objects.count(),
-        "school_count": School.objects.filter(**active).count(),
-        "class_count": SchoolClass.objects.filter(**active).count(),
-        "student_count": people.filter(role="student").count(),
-        "staff_count": people.exclude(role__in=formats.NOT_STAFF).count(),
-        "uploads": RosterUpload.objects.select_related("profile")[:5],
-    }
+    context = {**selectors.overview_counts(), "uploads": selectors.uploads_latest(limit=5)}
     return _blade(request, "sds/overview.html", context, blade="sds:overview")
 
 
 @require_GET
 def profile_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    profiles = list(SyncProfile.objects.all())
-    latest: dict[int, RosterUpload] = {}
-    for upload in RosterUpload.objects.filter(profile__in=profiles).order_by(
-        "profile_id", "-created_at", "-id"
-    ):
-        latest.setdefault(upload.profile_id, upload)
-    people = dict(
-        Person.objects.filter(is_active=True)
-        .values("profile_id")
-        .annotate(count=Count("id"))
-        .values_list("profile_id", "count")
-    )
-    rows = [(profile, latest.get(profile.pk), people.get(profile.pk, 0)) for profile in profiles]
-    return _blade(request, "sds/profile_list.html", {"rows": rows}, blade="sds:profile_list")
+    context = {"rows": selectors.profile_rows()}
+    return _blade(request, "sds/profile_list.html", context, blade="sds:profile_list")
 
 
 @require_http_methods(["GET", "POST"])
@@ -86,16 +58,15 @@ def profile_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def profile_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SyncProfileForm(request.POST or None, initial={"roster_format": SyncProfile.Format.V1})
     if request.method == "POST" and form.is_valid():
-        profile = services.sync_profile_create(
+        profile = sync_profiles.sync_profile_create(
             actor=request.user,
             name=form.cleaned_data["name"],
             roster_format=form.cleaned_data["roster_format"],
             domain_suffix=form.cleaned_data["domain_suffix"],
         )
         return redirect_to_blade(request, reverse("sds:profile_detail", args=[profile.pk]))
-    if request.htmx:
-        return render_fragment(request, "sds/profile_form.html#pane", {"form": form})
-    return _blade(request, "sds/profile_form.html", {"form": form}, blade="sds:profile_create")
+    context = {"sds_menu": SDS_MENU, "form": form}
+    return render_pane(request, "sds/profile_form.html", context, blade="sds:profile_create")
 
 
 def _get_profile_for_user(request: AuthenticatedHttpRequest, pk: int) -> SyncProfile:
@@ -144,25 +115,24 @@ def _upload_create(
         form = RosterUploadForm(request.POST, request.FILES)
         try:
             if quota.exceeded:
-                raise services.roster_too_large()
+                raise uploads.roster_too_large()
             if form.is_valid():
-                files = services.roster_files_read(uploads=form.cleaned_data["roster"])
-                upload = services.roster_upload_create(
+                files = uploads.roster_files_read(uploads=form.cleaned_data["roster"])
+                upload = uploads.roster_upload_create(
                     actor=request.user, profile=profile, files=files, language=request.LANGUAGE_CODE
                 )
                 return redirect_to_blade(request, reverse("sds:upload_detail", args=[upload.pk]))
-        except services.RosterUploadError as exc:
-            error = str(exc)
+        except uploads.RosterUploadError as refusal:
+            error = str(refusal)
     context = {
+        "sds_menu": SDS_MENU,
         "profile": profile,
         "spec": profile.spec,
         "form": form,
         "error": error,
         "limit": settings.ASM_MAX_CSV_UPLOAD_BYTES,
     }
-    if request.htmx:
-        return render_fragment(request, "sds/upload_form.html#pane", context)
-    return _blade(request, "sds/upload_form.html", context, blade="sds:upload_create")
+    return render_pane(request, "sds/upload_form.html", context, blade="sds:upload_create")
 
 
 def _get_upload_for_user(request: AuthenticatedHttpRequest, pk: int) -> RosterUpload:
@@ -170,17 +140,12 @@ def _get_upload_for_user(request: AuthenticatedHttpRequest, pk: int) -> RosterUp
 
 
 def _upload_context(request: AuthenticatedHttpRequest, upload: RosterUpload) -> dict[str, Any]:
-    issues = upload.issues.all()
-    severity = request.GET.get("severity", "")
-    if severity in ("error", "warning"):
-        issues = issues.filter(severity=severity)
-    else:
-        severity = ""
+    issues, severity = selectors.upload_issues(upload=upload, severity=request.GET.get("severity", ""))
     return {
         "upload": upload,
         "severity": severity,
         "page": _page(request, issues, REPORT_PAGE_SIZE),
-        "stored_limit": services.MAX_STORED_ISSUES,
+        "stored_limit": roster_import.MAX_STORED_ISSUES,
     }
 
 
@@ -198,6 +163,9 @@ def upload_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     upload = _get_upload_for_user(request, pk)
     context = {**_upload_context(request, upload), "oob": not upload.is_pending}
     return render_fragment(request, "sds/upload_detail.html#status", context)
+
+
+# --- The roster: schools, classes, people ---------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -243,33 +211,19 @@ def _roster_list(
     rows: Callable[[Page[Any]], list[Any]],
     **extra: Any,
 ) -> HttpResponse:
-    """Search (any of the spec's fields, case-insensitive), status and profile filters, a page."""
-    query = request.GET.get("q", "").strip()
-    if query:
-        condition = Q()
-        for name in spec.search_fields:
-            condition |= Q(**{f"{name}__icontains": query})
-        queryset = queryset.filter(condition)
-    status = request.GET.get("status", "")
-    if status in ("active", "inactive"):
-        queryset = queryset.filter(is_active=status == "active")
-    else:
-        status = ""
-    profile = request.GET.get("profile", "")
-    if profile.isdigit():
-        queryset = queryset.filter(profile_id=int(profile))
-    else:
-        profile = ""
-    page = _page(request, queryset)
+    filters = selectors.RosterFilters.from_params(request.GET)
+    page = _page(
+        request, selectors.roster_filter(queryset, search_fields=spec.search_fields, filters=filters)
+    )
     context = {
         "list_title": spec.title,
         "list_url": reverse(spec.blade),
         "rows_template": spec.rows_template,
         "search_placeholder": spec.search_placeholder,
         "role_filter": spec.role_filter,
-        "query": query,
-        "status": status,
-        "profile": profile,
+        "query": filters.query,
+        "status": filters.status,
+        "profile": filters.profile,
         "profiles": SyncProfile.objects.all(),
         "page": page,
         "rows": rows(page),
@@ -280,34 +234,9 @@ def _roster_list(
     return _blade(request, "sds/roster_list.html", context, blade=spec.blade)
 
 
-def _school_of(request: AuthenticatedHttpRequest) -> School | None:
-    """The school a list is narrowed to (?school=), if any."""
-    school = request.GET.get("school", "")
-    return School.objects.filter(pk=int(school)).first() if school.isdigit() else None
-
-
 @require_GET
 def school_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    def rows(page: Page[Any]) -> list[Any]:
-        # Counts for the page's schools only: two grouped queries, whatever the roster's size.
-        ids = [school.pk for school in page]
-        people = {
-            row["school_id"]: row
-            for row in Membership.objects.filter(school_id__in=ids, is_active=True)
-            .values("school_id")
-            .annotate(
-                students=Count("id", filter=Q(role="student")), staff=Count("id", filter=~Q(role="student"))
-            )
-        }
-        classes = dict(
-            SchoolClass.objects.filter(school_id__in=ids, is_active=True)
-            .values("school_id")
-            .annotate(count=Count("id"))
-            .values_list("school_id", "count")
-        )
-        return [(school, people.get(school.pk, {}), classes.get(school.pk, 0)) for school in page]
-
-    return _roster_list(request, SCHOOL_LIST, School.objects.select_related("profile"), rows)
+    return _roster_list(request, SCHOOL_LIST, selectors.schools_for_list(), selectors.school_rows)
 
 
 def _get_school_for_user(request: AuthenticatedHttpRequest, pk: int) -> School:
@@ -317,57 +246,25 @@ def _get_school_for_user(request: AuthenticatedHttpRequest, pk: int) -> School:
 @require_GET
 def school_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     school = _get_school_for_user(request, pk)
-    memberships = school.memberships.filter(is_active=True)
+    counts = selectors.school_counts(school)
     people_url, classes_url = reverse("sds:person_list"), reverse("sds:class_list")
     context = {
         "school": school,
         "tiles": [
-            (
-                _("Students"),
-                f"{people_url}?school={school.pk}&role=student",
-                memberships.filter(role="student").count(),
-            ),
-            (
-                _("Teachers and staff"),
-                f"{people_url}?school={school.pk}&role=staff",
-                memberships.exclude(role="student").count(),
-            ),
-            (
-                _("Classes"),
-                f"{classes_url}?school={school.pk}",
-                school.classes.filter(is_active=True).count(),
-            ),
+            (_("Students"), f"{people_url}?school={school.pk}&role=student", counts["students"]),
+            (_("Teachers and staff"), f"{people_url}?school={school.pk}&role=staff", counts["staff"]),
+            (_("Classes"), f"{classes_url}?school={school.pk}", counts["classes"]),
         ],
-        "parent": School.objects.filter(profile=school.profile, sis_id=school.parent_sis_id).first()
-        if school.parent_sis_id
-        else None,
+        "parent": selectors.school_parent(school),
     }
     return _blade(request, "sds/school_detail.html", context, blade="sds:school_detail")
 
 
-def _class_counts(ids: list[int]) -> dict[int, dict[str, int]]:
-    return {
-        row["school_class_id"]: row
-        for row in Enrollment.objects.filter(school_class_id__in=ids, is_active=True)
-        .values("school_class_id")
-        .annotate(
-            students=Count("id", filter=Q(role="student")), teachers=Count("id", filter=~Q(role="student"))
-        )
-    }
-
-
 @require_GET
 def class_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    classes = SchoolClass.objects.select_related("school", "profile")
-    school = _school_of(request)
-    if school is not None:
-        classes = classes.filter(school=school)
-
-    def rows(page: Page[Any]) -> list[Any]:
-        counts = _class_counts([school_class.pk for school_class in page])
-        return [(school_class, counts.get(school_class.pk, {})) for school_class in page]
-
-    return _roster_list(request, CLASS_LIST, classes, rows, school=school)
+    school = selectors.school_from_param(request.GET.get("school", ""))
+    classes = selectors.classes_for_list(school=school)
+    return _roster_list(request, CLASS_LIST, classes, selectors.class_rows, school=school)
 
 
 def _get_class_for_user(request: AuthenticatedHttpRequest, pk: int) -> SchoolClass:
@@ -377,40 +274,15 @@ def _get_class_for_user(request: AuthenticatedHttpRequest, pk: int) -> SchoolCla
 @require_GET
 def class_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     school_class = _get_class_for_user(request, pk)
-    enrollments = (
-        school_class.enrollments.filter(is_active=True)
-        .select_related("person")
-        .order_by("person__family_name", "person__given_name", "person_id")
-    )
-    context = {
-        "school_class": school_class,
-        "teachers": [e for e in enrollments if e.is_teacher],
-        "students": [e for e in enrollments if not e.is_teacher],
-    }
+    teachers, students = selectors.class_members(school_class)
+    context = {"school_class": school_class, "teachers": teachers, "students": students}
     return _blade(request, "sds/class_detail.html", context, blade="sds:class_detail")
 
 
 @require_GET
 def person_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    people = Person.objects.select_related("profile").prefetch_related(
-        Prefetch(
-            "memberships",
-            queryset=Membership.objects.filter(is_active=True).select_related("school"),
-            to_attr="active_memberships",
-        )
-    )
-    role = request.GET.get("role", "")
-    if role == "staff":
-        people = people.exclude(role__in=formats.NOT_STAFF)
-    elif role == "student":
-        people = people.filter(role="student")
-    else:
-        role = ""
-    school = _school_of(request)
-    if school is not None:
-        people = people.filter(
-            pk__in=Membership.objects.filter(school=school, is_active=True).values("person_id")
-        )
+    school = selectors.school_from_param(request.GET.get("school", ""))
+    people, role = selectors.people_for_list(role=request.GET.get("role", ""), school=school)
     return _roster_list(request, PERSON_LIST, people, list, role=role, school=school)
 
 
@@ -423,12 +295,13 @@ def person_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     person = _get_person_for_user(request, pk)
     context = {
         "person": person,
-        "memberships": person.memberships.select_related("school").order_by("-is_active", "school__name"),
-        "enrollments": person.enrollments.select_related("school_class__school").order_by(
-            "-is_active", "school_class__title"
-        ),
+        "memberships": selectors.person_memberships(person),
+        "enrollments": selectors.person_enrollments(person),
     }
     return _blade(request, "sds/person_detail.html", context, blade="sds:person_detail")
+
+
+# --- Samples ---------------------------------------------------------------------------------
 
 
 @require_GET
@@ -442,10 +315,11 @@ def sample_download(request: AuthenticatedHttpRequest, name: str) -> HttpRespons
     sample = next((s for s in samples.SAMPLE_SETS if s.slug == name), None)
     if sample is None:
         raise Http404
+    disposition = content_disposition_header(as_attachment=True, filename=f"sds-sample-{sample.slug}.zip")
     return HttpResponse(
         samples.sample_archive(sample),
         content_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="sds-sample-{sample.slug}.zip"'},
+        headers={"Content-Disposition": disposition},
     )
 
 
@@ -453,8 +327,7 @@ def sample_download(request: AuthenticatedHttpRequest, name: str) -> HttpRespons
 
 
 def _apple_syncs_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
-    syncs = AppleRosterSync.objects.select_related("profile")
-    page = _page(request, syncs)
+    page = _page(request, selectors.apple_syncs())
     return {"page": page, "polling": any(sync.is_pending for sync in page)}
 
 
@@ -462,7 +335,7 @@ def _render_apple_sync_list(request: AuthenticatedHttpRequest, *, error: str = "
     context = {
         **_apple_syncs_context(request),
         "token": token_sds_shared(),
-        "has_roster": RosterUpload.objects.filter(state=RosterUpload.State.SUCCEEDED).exists(),
+        "has_roster": selectors.roster_imported(),
         "asm_people_url": f"{settings.APPLE_PUBLIC_URL}/asm/people/",
         "error": error,
     }
@@ -481,9 +354,9 @@ def apple_sync_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @admin_required
 def apple_sync_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
-        syncs = services.apple_roster_sync_request(actor=request.user, language=request.LANGUAGE_CODE)
-    except services.AppleRosterSyncError as error:
-        return _render_apple_sync_list(request, error=str(error))
+        syncs = apple_roster_sync_request(actor=request.user, language=request.LANGUAGE_CODE)
+    except AppleRosterSyncError as refusal:
+        return _render_apple_sync_list(request, error=str(refusal))
     if len(syncs) == 1:
         return redirect_to_blade(request, reverse("sds:apple_sync_detail", args=[syncs[0].pk]))
     return redirect_to_blade(request, reverse("sds:apple_sync_list"))
@@ -498,7 +371,7 @@ def apple_sync_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     sync = _get_apple_sync_for_user(request, pk)
     context = {
         "sync": sync,
-        "error_text": services.apple_error_text(sync.error_code) if sync.error_code else "",
+        "error_text": apple_roster_sync.apple_error_text(sync.error_code) if sync.error_code else "",
         "asm_people_url": f"{settings.APPLE_PUBLIC_URL}/asm/people/",
     }
     if request.htmx and request.GET.get("fragment") == "status":

@@ -13,13 +13,16 @@ import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from asm_portal.refusals import Refusal
+
 # A trainer waits for the answer in front of a room: fail fast rather than after the DEP
 # client's longer timeout.
 TIMEOUT_SECONDS = 5
 
 
-class AppleControlError(Exception):
-    """The control API could not do what was asked; str() is the translated explanation."""
+class AppleControlError(Refusal):
+    """The control API could not do what was asked; str() is the translated explanation, shown to
+    the trainer in the blade's error banner like every other refusal."""
 
 
 def _call(

@@ -8,8 +8,8 @@ from typing import Any
 from django.http import HttpRequest
 
 from asm_portal import clock, roles
-from trainer import services
-from trainer.services import SESSION_TOUR_OPEN, SESSION_TOUR_STEP, TourState
+from trainer.demo_clock import demo_clock_banner_text
+from trainer.tour import SESSION_TOUR_OPEN, SESSION_TOUR_STEP, TourState, tour_state
 
 
 def trainer_shell(request: HttpRequest) -> dict[str, Any]:
@@ -24,11 +24,11 @@ def trainer_shell(request: HttpRequest) -> dict[str, Any]:
         # Computed once per render, and only when the open panel shows it.
         if not trainer:
             return None
-        return services.tour_state(user, chosen=session.get(SESSION_TOUR_STEP))
+        return tour_state(user, chosen=session.get(SESSION_TOUR_STEP))
 
     @cache  # the banner asks twice (is there one? its text)
     def demo_clock_banner() -> str:
-        return services.demo_clock_banner_text(clock.offset())
+        return demo_clock_banner_text(clock.offset())
 
     return {
         "is_trainer": trainer,

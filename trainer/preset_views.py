@@ -8,10 +8,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
-from asm_portal.blades import render_blade, render_fragment
+from asm_portal.blades import render_blade, render_fragment, render_pane
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.roles import trainer_required
 from trainer import presets
+from trainer.reset_jobs import reset_job_get
+from trainer.reset_queue import reset_job_queue
+from trainer.scenario_reset import ResetFailed, scenario_reset
 
 
 def _preset_for(key: str) -> presets.Preset:
@@ -39,28 +42,26 @@ def preset_reset(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     error = ""
     if request.method == "POST":
         if preset.background:
-            reset_id = presets.reset_job_queue(actor=request.user, preset_key=preset.key)
-            context = {"preset": preset, "reset_id": reset_id, "job": presets.reset_job_get(reset_id)}
+            reset_id = reset_job_queue(actor=request.user, preset_key=preset.key)
+            context = {"preset": preset, "reset_id": reset_id, "job": reset_job_get(reset_id)}
             return render_fragment(request, "trainer/preset_confirm.html#job", context)
         try:
-            presets.scenario_reset(actor=request.user, preset_key=preset.key)
-        except presets.ResetFailed as failure:
+            scenario_reset(actor=request.user, preset_key=preset.key)
+        except ResetFailed as failure:
             error = str(failure)
         else:
             if request.htmx:
                 return HttpResponseClientRefresh()
             return HttpResponseRedirect(reverse("trainer_presets:list"))
     context = {"preset": preset, "error": error}
-    if request.htmx:
-        return render_fragment(request, "trainer/preset_confirm.html#pane", context)
-    return render_blade(request, "trainer/preset_confirm.html", context, blade="trainer_presets:reset")
+    return render_pane(request, "trainer/preset_confirm.html", context, blade="trainer_presets:reset")
 
 
 @require_GET
 @trainer_required
 def preset_job(request: AuthenticatedHttpRequest, reset_id: str) -> HttpResponse:
     """The progress panel of a reset run by a worker; when it is done the page reloads (toast)."""
-    job = presets.reset_job_get(reset_id)
+    job = reset_job_get(reset_id)
     if job is None or job.get("user_id") != request.user.pk:
         raise Http404
     if job["state"] == "succeeded" and request.htmx:

@@ -20,12 +20,11 @@ from asm_portal import services as portal_services
 from asm_portal.blades import render_blade
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
+from asm_portal.refusals import Refusal
 from asm_portal.roles import trainer_required
-from trainer import apple_control, presets, services
+from trainer import apple_control, demo_clock, fault_drills, presets
 from trainer.forms import ClockMoveForm
-
-SESSION_TOUR_OPEN = services.SESSION_TOUR_OPEN
-SESSION_TOUR_STEP = services.SESSION_TOUR_STEP
+from trainer.tour import SESSION_TOUR_OPEN, SESSION_TOUR_STEP, STEP_KEYS
 
 
 def _home_context(error: str = "", form: ClockMoveForm | None = None) -> dict[str, Any]:
@@ -35,8 +34,8 @@ def _home_context(error: str = "", form: ClockMoveForm | None = None) -> dict[st
     except apple_control.AppleControlError as problem:
         apple_state, apple_error = None, str(problem)
     return {
-        "clock": services.demo_clock_summary(apple_state),
-        "clock_effects": services.demo_clock_effects(),
+        "clock": demo_clock.demo_clock_summary(apple_state),
+        "clock_effects": demo_clock.demo_clock_effects(),
         "clock_steps": [
             ("1h", _("+1 hour")),
             ("1d", _("+1 day")),
@@ -44,7 +43,7 @@ def _home_context(error: str = "", form: ClockMoveForm | None = None) -> dict[st
             ("30d", _("+30 days")),
         ],
         "clock_form": form or ClockMoveForm(),
-        "drills": services.drills_status(apple_state) if apple_state else [],
+        "drills": fault_drills.drills_status(apple_state) if apple_state else [],
         "apple_error": apple_error,
         "error": error,
         "presets": presets.presets(),
@@ -79,13 +78,13 @@ def clock_move(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _after_action(request, _("Choose how far to move the clock: whole days and hours."), form)
     try:
-        offset = services.demo_clock_move(actor=request.user, seconds=form.seconds())
-    except (services.TrainerError, apple_control.AppleControlError) as problem:
+        offset = demo_clock.demo_clock_move(actor=request.user, seconds=form.seconds())
+    except Refusal as problem:
         return _after_action(request, str(problem), form)
     _toast(
         request,
         _("Demo clock moved"),
-        _("The time is moved forward by %(offset)s.") % {"offset": services.offset_text(offset)},
+        _("The time is moved forward by %(offset)s.") % {"offset": demo_clock.offset_text(offset)},
     )
     return _after_action(request)
 
@@ -94,20 +93,20 @@ def clock_move(request: AuthenticatedHttpRequest) -> HttpResponse:
 @trainer_required
 def clock_reset(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
-        services.demo_clock_reset(actor=request.user)
-    except apple_control.AppleControlError as problem:
+        demo_clock.demo_clock_reset(actor=request.user)
+    except Refusal as problem:
         return _after_action(request, str(problem))
     _toast(request, _("Demo clock reset"), _("The portal and Apple are back to real time."))
     return _after_action(request)
 
 
 def _drill_action(request: AuthenticatedHttpRequest, key: str, *, start: bool) -> HttpResponse:
-    change = services.drill_start if start else services.drill_clear
+    change = fault_drills.drill_start if start else fault_drills.drill_clear
     try:
         change(actor=request.user, key=key)
-    except (services.TrainerError, apple_control.AppleControlError) as problem:
+    except Refusal as problem:
         return _after_action(request, str(problem))
-    title = services.DRILLS_BY_KEY[key].title
+    title = fault_drills.DRILLS_BY_KEY[key].title
     if start:
         _toast(request, _("Fault drill started: %(drill)s") % {"drill": title})
     else:
@@ -161,7 +160,7 @@ def tour_panel(request: AuthenticatedHttpRequest) -> HttpResponse:
 def tour_step(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Remember the step the trainer opened from the panel (it stays highlighted)."""
     step = request.POST.get("step", "")
-    if step in services.STEP_KEYS:
+    if step in STEP_KEYS:
         request.session[SESSION_TOUR_STEP] = step
     if not request.htmx:
         return _back(request)

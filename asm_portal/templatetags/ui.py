@@ -9,8 +9,10 @@ from urllib.parse import urlencode
 
 from django import template
 from django.template.loader import get_template
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -72,8 +74,6 @@ def when(value: datetime | None) -> str:
     """A date and time as the portal shows it, or the portal's own "not available"."""
     if value is None:
         return _("Not available")
-    from django.utils import formats, timezone
-
     return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
@@ -97,8 +97,6 @@ def ago(value: datetime | None) -> str:
     """How long ago, as notifications say it: "Just now" under a minute."""
     if value is None:
         return ""
-    from django.utils.timesince import timesince
-
     if (clock.now() - value).total_seconds() < 60:
         return _("Just now")
     return _("%(time)s ago") % {"time": timesince(value, clock.now())}

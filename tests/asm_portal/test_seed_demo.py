@@ -38,7 +38,7 @@ class SeedDemoTests:
         # The directory's teachers and students, who sign in on the devices, with the same password.
         from django.contrib.auth.hashers import check_password
 
-        from devices.models import DirectoryUser
+        from mdm.models import DirectoryUser
 
         student = DirectoryUser.objects.get(upn="OKlein@contoso.onmicrosoft.com")
         assert check_password("Seeded-Pass-1!", student.password) and student.enabled

@@ -93,3 +93,20 @@ class BrokerSettingsTests:
             portal_settings._redis_broker_url("redis://:secret@cache:6379/4")
             == "redis://:secret@cache:6379/5"
         )
+
+
+class EmbeddedCacheTests:
+    def test_without_redis_every_process_shares_one_file_cache_under_var(self, tmp_path) -> None:
+        # The worker writes a preset reset's progress and the web process reads it: a cache of
+        # each process's own (LocMemCache) left the progress panel waiting for good.
+        result = run_manage(
+            "shell",
+            "-c",
+            "from django.conf import settings; c = settings.CACHES['default']; "
+            "print(c['BACKEND'], c['LOCATION'])",
+            env={"REDIS_URL": "", "ASM_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"},
+        )
+        assert result.returncode == 0, result.stderr
+        backend, location = result.stdout.strip().splitlines()[-1].split()
+        assert backend == "django.core.cache.backends.filebased.FileBasedCache"
+        assert location == str(tmp_path / "cache" / "portal")

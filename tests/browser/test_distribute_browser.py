@@ -27,11 +27,10 @@ import pytest
 from django.contrib.auth.models import User
 
 from asm_portal.celery import app as celery_app
-from devices.directory import directory_users_seed
 from devices.models import Device, EnrollmentState
 from devices.services import profile_assign
-from mock_apple import crypto
-from mock_apple.ipad import device_capabilities
+from mdm.directory import directory_users_seed
+from mock_apple.ipad.setup_assistant import device_capabilities
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import Person, RosterClass
 from mock_apple.models import Profile as AppleProfile
@@ -54,7 +53,7 @@ from tests.conftest import (
 from tests.mock_apple.conftest import live, organization_create
 from tests.trainer.conftest import trainer_user  # noqa: F401
 from tokens.models import EnrollmentProgramToken
-from trainer import presets
+from trainer.scenario_reset import scenario_reset
 
 BEFORE_ACTIVATION = ["hello", "language", "region", "wifi"]
 # Every pane the device page shows is recorded, even one it leaves at once (sessionStorage: the
@@ -190,7 +189,7 @@ def world(
     settings.PORTAL_BASE_URL = live_server.url
     settings.SYNC_RETRY_BACKOFF_SECONDS = 0
     organization_create(devices=0)
-    presets.scenario_reset(actor=trainer_user, preset_key="shared-ipad-cart")
+    scenario_reset(actor=trainer_user, preset_key="shared-ipad-cart")
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = worker_queue
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
@@ -340,7 +339,7 @@ class DistributeBrowserTests:
         assert roster_class is not None
         student = min(roster_class.students.all(), key=lambda p: (p.last_name, p.first_name, p.pk))
         assert isinstance(student, Person) and student.managed_apple_id.endswith("@appleid.contoso.edu")
-        temporary = crypto.decrypt(student.temporary_password)  # the sign-in sheet's
+        temporary = student.temporary_password  # the sign-in sheet's
         page.click(f"#screen button:has-text('{roster_class.display_name}')")
         page.click(f"#screen button:has-text('{student.display_name}')")
         page.locator("#password").wait_for()

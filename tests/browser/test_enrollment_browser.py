@@ -13,8 +13,9 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pytest
 
-from devices.enrollment import enrollment_ticket_user
-from devices.models import Device, DeviceAppInstall, EnrollmentState
+from devices.models import Device, EnrollmentState
+from mdm.enrollment import enrollment_ticket_user
+from mdm.models import DeviceAppInstall
 from profiles.choices import Affinity, AuthMethod
 from tests.browser.conftest import directory_sign_in_fill, portal_signin, screenshot
 from tests.devices.conftest import DIRECTORY_PASSWORD, enrollment_setup_create

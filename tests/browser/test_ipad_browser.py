@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_apple.ipad import device_capabilities
+from mock_apple.ipad.setup_assistant import device_capabilities
 from mock_apple.models import Device
 from mock_apple.setup_panes import panes_after_activation
 from tests.browser.conftest import screenshot

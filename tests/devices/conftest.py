@@ -1,5 +1,6 @@
 """Fixtures of the devices tests: tokens and devices in bulk, a token that exists on the mock
-Apple service (served over real HTTP in its own process), and real Celery worker processes."""
+Apple service (served over real HTTP in its own process), real Celery worker processes, and a
+device set up for enrollment (the device blade's tests; tests/mdm uses it too)."""
 
 from __future__ import annotations
 
@@ -15,17 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from asm_portal import clock
 from asm_portal.celery import app as celery_app
 from devices.models import Device, EnrollmentState, ProfileStatus, SyncRun, TokenSyncState
 from devices.sync_requests import sync_queue
-from mock_apple import services as apple
+from mdm.models import DirectoryUser
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer, Organization
+from mock_apple.services import assignments as apple_assignments
 from tests.conftest import ARTIFACTS, celery_worker_start, subprocess_env
-from tests.devices.virtual_device import DeviceCa, ca_create
 from tests.mock_apple.conftest import control, dep_server, live, organization_create, server_with_token  # noqa: F401
 from tests.profiles.conftest import profile_create, token_create
 from tokens.models import EnrollmentProgramToken
@@ -125,13 +127,13 @@ class AppleToken:
 
     def assign(self, count: int) -> None:
         """The ASM administrator assigns more devices to the MDM server (`added` on its feed)."""
-        apple.devices_assign_unassigned(
+        apple_assignments.devices_assign_unassigned(
             server=self.server, count=count, assigned_by="admin@appleid.contoso.edu"
         )
 
     def unassign(self, serials: list[str]) -> None:
         ids = AppleDevice.objects.filter(serial_number__in=serials).values_list("pk", flat=True)
-        apple.devices_unassign(actor=None, organization=self.organization, device_ids=list(ids))
+        apple_assignments.devices_unassign(actor=None, organization=self.organization, device_ids=list(ids))
 
 
 def apple_token_create(base_url: str, *, inventory: int = 40, assigned: int = 12) -> AppleToken:
@@ -220,46 +222,7 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 60, message: Call
     raise AssertionError(f"timed out after {timeout} s\n{message()}")
 
 
-# --- Device identity (enrollment) ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def _session_device_ca() -> DeviceCa:
-    return ca_create()
-
-
-@pytest.fixture
-def device_ca(_session_device_ca: DeviceCa, monkeypatch: pytest.MonkeyPatch) -> DeviceCa:
-    """The Apple device CA the portal fetches: a local one, returned at the HTTP fetch."""
-    from devices import identity
-
-    _session_device_ca.fetches.clear()
-
-    def fetch() -> bytes:
-        _session_device_ca.fetches.append(1)
-        return _session_device_ca.pem
-
-    monkeypatch.setattr(identity, "_ca_pem_fetch", fetch)
-    return _session_device_ca
-
-
-@pytest.fixture(scope="session")
-def _device_keys():
-    """Generating RSA keys is slow: tests share a few devices' keys, keyed by serial number."""
-    return {}
-
-
-@pytest.fixture
-def virtual_device(device_ca, _device_keys):
-    """A function that gives the virtual device of a serial number (same identity each time)."""
-    from tests.devices.virtual_device import device_issue
-
-    def make(serial: str):
-        if serial not in _device_keys:
-            _device_keys[serial] = device_issue(device_ca, serial)
-        return _device_keys[serial]
-
-    return make
+# --- Enrollment (the device blade's tests; tests/mdm for the device-facing server) ------------------
 
 
 DIRECTORY_PASSWORD = "Student-Pass-1!"
@@ -279,10 +242,6 @@ class EnrollmentSetup:
 
 
 def enrollment_setup_create(*, serial: str = "DMPQ000001", **profile_values: Any) -> EnrollmentSetup:
-    from django.contrib.auth.hashers import make_password
-
-    from devices.models import DirectoryUser
-
     token = token_create()
     profile = profile_create(token, **profile_values)
     profile.apple_profile_uuid = uuid.uuid4().hex.upper()
@@ -304,11 +263,3 @@ def enrollment_setup_create(*, serial: str = "DMPQ000001", **profile_values: Any
         created_at=clock.now(),
     )
     return EnrollmentSetup(token, profile, device, user)
-
-
-@pytest.fixture
-def setup(db, settings) -> EnrollmentSetup:
-    """Setup Assistant (legacy) authentication with user affinity: the portal's profile default."""
-    settings.PORTAL_BASE_URL = "http://portal.test"
-    settings.APPLE_PUBLIC_URL = "http://apple.test"
-    return enrollment_setup_create()

@@ -1,8 +1,7 @@
-"""The grid's Distribute link, the device blade and the Users blade."""
+"""The grid's Distribute link and the device blade."""
 
 from __future__ import annotations
 
-from devices.directory import directory_users_seed
 from devices.models import Device, EnrollmentState
 from tests.devices.conftest import enrollment_setup_create
 
@@ -46,12 +45,3 @@ def test_the_device_blade_shows_reset_required_and_the_user(admin_client, db) ->
 def test_the_device_blade_needs_a_portal_sign_in(client, db) -> None:
     setup = enrollment_setup_create()
     assert client.get(f"/enrollment/apple/devices/{setup.device.pk}/").status_code == 302
-
-
-def test_the_users_blade_lists_the_directory_read_only(operator_client, db) -> None:
-    directory_users_seed(password="x-Pass-123")
-    page = operator_client.get("/tenant-admin/users/").content.decode()
-    assert "Craig Beane" in page and "NGilbertson@contoso.onmicrosoft.com" in page
-    assert "x-Pass-123" not in page and "pbkdf2" not in page and "md5" not in page
-    found = operator_client.get("/tenant-admin/users/?q=klein").content.decode()
-    assert "Ora Klein" in found and "Craig Beane" not in found

@@ -16,9 +16,10 @@ from devices.deletion import devices_delete
 from devices.models import DeletedDevice, Device, ProfileStatus, SyncRun, TokenSyncState
 from devices.sync import lease_take
 from devices.sync_requests import sync_queue
-from mock_apple import services as apple
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer
+from mock_apple.services import assignments as apple_assignments
+from mock_apple.services import mdm_servers as apple_servers
 from profiles.services import profile_define_on_apple
 from tests.devices.conftest import (
     AppleToken,
@@ -91,7 +92,7 @@ class DeltaSyncTests:
         uuid = profile_define_on_apple(profile=profile)
         assigned = known[2]
         apple_profile = apple_token.server.profiles.get(profile_uuid=uuid)
-        apple.profile_assign(
+        apple_assignments.profile_assign(
             server=apple_token.server, profile=apple_profile, serials=[assigned], throttling=False
         )
 
@@ -109,10 +110,12 @@ class DeltaSyncTests:
 
     def test_a_device_moved_from_another_server_arrives_as_modified(self, apple_token) -> None:
         sync_now(apple_token.token)
-        other = apple.mdm_server_create(actor=None, organization=apple_token.organization, name="Other MDM")
-        apple.devices_assign_unassigned(server=other, count=2)
+        other = apple_servers.mdm_server_create(
+            actor=None, organization=apple_token.organization, name="Other MDM"
+        )
+        apple_assignments.devices_assign_unassigned(server=other, count=2)
         moved = list(AppleDevice.objects.filter(mdm_server=other).values_list("pk", flat=True))
-        apple.devices_assign(
+        apple_assignments.devices_assign(
             actor=None, organization=apple_token.organization, server=apple_token.server, device_ids=moved
         )
         run = sync_now(apple_token.token, SyncRun.Trigger.AUTOMATIC)

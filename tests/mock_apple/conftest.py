@@ -14,13 +14,16 @@ import pytest
 import requests
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.db import connections
 from django.test import Client
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from requests_oauthlib import OAuth1
 
-from mock_apple import auth, services
+from mock_apple import auth
 from mock_apple.models import AppleAccount, Device, MdmServer, Organization, PurchaseOrder
+from mock_apple.services import assignments, mdm_servers
+from mock_apple.services import organization as organization_services
 from tests.conftest import REPO, apple_service, free_port
 
 SCHEMAS = REPO / "tests" / "fixtures" / "apple-dep-schemas"
@@ -30,6 +33,22 @@ live = pytest.mark.django_db(transaction=True, databases=APPLE_DB)
 
 
 # --- Apple's JSON Schemas -------------------------------------------------------------------
+
+
+def stored(instance: Any, field: str) -> str:
+    """The column as the database holds it (an encrypted field's ciphertext), read past the model."""
+    model = type(instance)
+    column = model._meta.get_field(field).column
+    with connections["apple"].cursor() as cursor:
+        cursor.execute(
+            f"SELECT {connection_quote(column)} FROM {connection_quote(model._meta.db_table)} WHERE id = %s",
+            [instance.pk],
+        )
+        return str(cursor.fetchone()[0])
+
+
+def connection_quote(name: str) -> str:
+    return connections["apple"].ops.quote_name(name)
 
 
 def _registry() -> Registry:
@@ -65,7 +84,9 @@ _HASH: dict[str, str] = {}
 
 def organization_create(devices: int = 30) -> Organization:
     """The demo organisation, its administrator and a small inventory (fast: no seeding command)."""
-    organization = Organization.objects.create(**services.DEMO_ORG, terms_version=1, terms_accepted_version=1)
+    organization = Organization.objects.create(
+        **organization_services.DEMO_ORG, terms_version=1, terms_accepted_version=1
+    )
     # Keyed by hasher: in-process tests use a fast one, the served process only the defaults.
     hasher = settings.PASSWORD_HASHERS[0]
     if hasher not in _HASH:
@@ -102,6 +123,17 @@ def admin_of(organization: Organization) -> AppleAccount:
 
 
 @pytest.fixture
+def portal(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A fake portal behind the virtual iPad's one HTTP boundary, mock_apple.ipad.mdm.portal_post."""
+    from mock_apple.ipad import mdm
+    from tests.mock_apple.ipad_fake import FakePortal  # it imports this module
+
+    fake = FakePortal()
+    monkeypatch.setattr(mdm, "portal_post", fake.post)
+    return fake
+
+
+@pytest.fixture
 def organization() -> Organization:
     return organization_create()
 
@@ -109,12 +141,12 @@ def organization() -> Organization:
 def server_with_token(
     organization: Organization, name: str = "Intune", devices: int = 10
 ) -> tuple[MdmServer, dict[str, str]]:
-    server = services.mdm_server_create(actor=None, organization=organization, name=name)
+    server = mdm_servers.mdm_server_create(actor=None, organization=organization, name=name)
     if devices:
-        services.devices_assign_unassigned(
+        assignments.devices_assign_unassigned(
             server=server, count=devices, assigned_by="admin@appleid.contoso.edu"
         )
-    _, values = services.server_token_issue(actor=None, server=server, issued_by=admin_of(organization))
+    _, values = mdm_servers.server_token_issue(actor=None, server=server, issued_by=admin_of(organization))
     return server, values
 
 

@@ -7,8 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_apple import ipad, services
+from mock_apple.ipad import identity, mdm, setup_assistant
 from mock_apple.models import Device, MdmServer, Organization, VirtualDevice
+from mock_apple.services import assignments
 from tests.mock_apple.conftest import server_with_token
 
 PORTAL = "http://portal.test"
@@ -40,13 +41,13 @@ def ipad_with_profile(organization: Organization, **values: Any) -> tuple[Virtua
     assert device is not None
     if values.pop("no_profile", False):
         if values.pop("known_url", True):
-            services.profile_define(server=server, data=profile_data())
+            assignments.profile_define(server=server, data=profile_data())
     else:
-        profile = services.profile_define(server=server, data=profile_data(**values))
-        services.profile_assign(
+        profile = assignments.profile_define(server=server, data=profile_data(**values))
+        assignments.profile_assign(
             server=server, profile=profile, serials=[device.serial_number], throttling=False
         )
-    return ipad.virtual_device_of(Device.objects.get(pk=device.pk)), server
+    return identity.virtual_device_of(Device.objects.get(pk=device.pk)), server
 
 
 @dataclass
@@ -59,10 +60,10 @@ class FakePortal:
     checkin: dict[str, Any] = field(default_factory=dict)
     down: bool = False
 
-    def post(self, virtual: VirtualDevice, url: str, payload: dict[str, Any]) -> ipad.PortalAnswer:
+    def post(self, virtual: VirtualDevice, url: str, payload: dict[str, Any]) -> mdm.PortalAnswer:
         body = json.dumps(payload).encode()
-        headers = ipad.signed_headers(virtual, body)
-        serial, udid = ipad.device_identity_verify(
+        headers = identity.signed_headers(virtual, body)
+        serial, udid = identity.device_identity_verify(
             certificate_b64=headers["X-Apple-Device-Certificate"],
             signature_b64=headers["X-Apple-Device-Signature"],
             body=body,
@@ -70,14 +71,14 @@ class FakePortal:
         assert (serial, udid) == (payload["serial_number"], payload["udid"])
         self.calls.append((url, payload))
         if self.down:
-            return ipad.PortalAnswer(0, {})
+            return mdm.PortalAnswer(0, {})
         if url in self.answers:
             status, data = self.answers[url]
-            return ipad.PortalAnswer(status, data)
+            return mdm.PortalAnswer(status, data)
         if url == ENROLL_URL:
             if payload["profile_uuid"] is None:
-                return ipad.PortalAnswer(403, {"code": "NO_PROFILE", "message": "No profile."})
-            return ipad.PortalAnswer(
+                return mdm.PortalAnswer(403, {"code": "NO_PROFILE", "message": "No profile."})
+            return mdm.PortalAnswer(
                 200,
                 {
                     "status": "enrolled",
@@ -93,7 +94,7 @@ class FakePortal:
                 },
             )
         if url == CHECKIN_URL:
-            return ipad.PortalAnswer(
+            return mdm.PortalAnswer(
                 200,
                 {
                     "await_configuration": False,
@@ -103,4 +104,20 @@ class FakePortal:
                     **self.checkin,
                 },
             )
-        return ipad.PortalAnswer(200, {})
+        return mdm.PortalAnswer(200, {})
+
+
+def setup_to_wifi(virtual: VirtualDevice, language: str = "en") -> VirtualDevice:
+    setup_assistant.power_on(virtual)
+    setup_assistant.go(virtual, "language")
+    setup_assistant.choose_language(virtual, language)
+    setup_assistant.choose_region(virtual, "FR")
+    return setup_assistant.join_wifi(virtual, "Contoso-Students")
+
+
+def walk_panes(virtual: VirtualDevice) -> list[str]:
+    seen = []
+    while virtual.pane.startswith("pane:"):
+        seen.append(virtual.pane[5:])
+        setup_assistant.pane_continue(virtual)
+    return seen

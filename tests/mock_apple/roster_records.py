@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_apple import roster
 from mock_apple.models import MdmServer, Organization
-from mock_apple.roster import ClassRecord, LocationRecord, PersonRecord
+from mock_apple.roster import imports
+from mock_apple.roster.imports import ClassRecord, LocationRecord, PersonRecord
 
 LOCATIONS = (LocationRecord("10001", "Contoso High School"), LocationRecord("10002", "Fabrikam High School"))
 
@@ -43,9 +43,9 @@ def sample_people() -> list[PersonRecord]:
     ]
 
 
-def imported(server: MdmServer, **records: Any) -> roster.ImportResult:
+def imported(server: MdmServer, **records: Any) -> imports.ImportResult:
     """One request's worth: the two locations, three people and a class unless told otherwise."""
-    return roster.roster_import(
+    return imports.roster_import(
         server=server,
         source_name=records.pop("source_name", "Contoso classic"),
         locations=records.pop("locations", LOCATIONS),
@@ -56,7 +56,7 @@ def imported(server: MdmServer, **records: Any) -> roster.ImportResult:
 
 def server_of(organization: Organization) -> MdmServer:
     """The organisation's MDM server "Intune", made on first use."""
-    from mock_apple import services
+    from mock_apple.services import mdm_servers
 
     existing = MdmServer.objects.filter(organization=organization, name="Intune").first()
-    return existing or services.mdm_server_create(actor=None, organization=organization, name="Intune")
+    return existing or mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune")

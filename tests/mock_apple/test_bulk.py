@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from django.core.exceptions import FieldDoesNotExist
 
-from mock_apple import services
 from mock_apple.bulk import rows_insert
 from mock_apple.models import Device, DeviceEvent, MdmServer
+from mock_apple.services import assignments, mdm_servers
+from mock_apple.services import organization as organization_services
 from tests.mock_apple.conftest import organization_create
 
 pytestmark = pytest.mark.django_db(databases=["default", "apple"])
@@ -20,7 +21,7 @@ class InventoryTopUpTests:
     def test_it_buys_the_missing_devices_with_apple_defaults(self) -> None:
         organization = organization_create(devices=5)
 
-        added = services.inventory_top_up(organization=organization, devices=120, seed=7)
+        added = organization_services.inventory_top_up(organization=organization, devices=120, seed=7)
 
         assert added == 115
         bought = Device.objects.filter(organization=organization).exclude(serial_number__startswith="DMPQ")
@@ -34,22 +35,22 @@ class InventoryTopUpTests:
 
     def test_a_second_top_up_to_the_same_count_buys_nothing(self) -> None:
         organization = organization_create(devices=0)
-        services.inventory_top_up(organization=organization, devices=40, seed=1)
+        organization_services.inventory_top_up(organization=organization, devices=40, seed=1)
 
-        assert services.inventory_top_up(organization=organization, devices=40, seed=1) == 0
+        assert organization_services.inventory_top_up(organization=organization, devices=40, seed=1) == 0
         assert Device.objects.filter(organization=organization).count() == 40
 
 
 class RowsInsertTests:
     def test_event_lines_keep_their_date_and_get_ids_in_order(self) -> None:
         organization = organization_create(devices=3)
-        server = services.mdm_server_create(actor=None, organization=organization, name="Intune")
+        server = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune")
         devices = list(Device.objects.order_by("serial_number"))
         when = datetime(2026, 11, 27, 9, 30, 15, 123456, tzinfo=UTC)
 
         rows_insert(
             DeviceEvent,
-            services.EVENT_FIELDS,
+            assignments.EVENT_FIELDS,
             [(server.pk, device.pk, "added", when, "admin@appleid.contoso.edu") for device in devices],
         )
 

@@ -3,8 +3,8 @@ mock Apple School Manager (so that the mock, served over HTTP, accepts its calls
 
 from __future__ import annotations
 
-from mock_apple import services as apple
 from mock_apple.models import Organization
+from mock_apple.services import mdm_servers
 from tests.mock_apple.conftest import admin_of
 from tests.tokens.conftest import make_token
 from tokens.models import EnrollmentProgramToken
@@ -14,8 +14,10 @@ def apple_token(
     organization: Organization, *, name: str = "Lycée Jean Moulin - Intune", shared: bool = True
 ) -> EnrollmentProgramToken:
     """An Apple School Manager token of the organisation's MDM server `name`, shared with SDS."""
-    server = apple.mdm_server_create(actor=None, organization=organization, name=name)
-    _token, values = apple.server_token_issue(actor=None, server=server, issued_by=admin_of(organization))
+    server = mdm_servers.mdm_server_create(actor=None, organization=organization, name=name)
+    _token, values = mdm_servers.server_token_issue(
+        actor=None, server=server, issued_by=admin_of(organization)
+    )
     return make_token(
         token_name=name,
         server_uuid=server.server_uuid,

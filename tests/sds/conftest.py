@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
-from sds import services
-from sds.models import RosterUpload, SyncProfile
+from sds import roster_import, sync_profiles, uploads
+from sds.models import RosterFile, RosterUpload, SyncProfile
 from tests.conftest import REPO
 
 SAMPLES = REPO / "tests" / "fixtures" / "sds-samples"
@@ -43,23 +44,31 @@ def without(files: dict[str, bytes], *names: str) -> dict[str, bytes]:
     return {name: content for name, content in files.items() if name not in names}
 
 
+def raw_content(file: RosterFile) -> bytes:
+    """What the database holds for a roster file (the field decrypts what the model reads)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT content FROM sds_rosterfile WHERE id = %s", [file.pk])
+        (value,) = cursor.fetchone()
+    return bytes(value)
+
+
 def upload_and_process(profile: SyncProfile, files: dict[str, bytes], actor) -> RosterUpload:
     """Upload as an administrator would, and run what the worker runs (the task, inline)."""
-    upload = services.roster_upload_create(actor=actor, profile=profile, files=files)
-    services.roster_upload_process(upload_id=upload.pk)
+    upload = uploads.roster_upload_create(actor=actor, profile=profile, files=files)
+    roster_import.roster_upload_process(upload_id=upload.pk)
     return RosterUpload.objects.get(pk=upload.pk)
 
 
 @pytest.fixture
 def classic_profile(admin_user) -> SyncProfile:
-    return services.sync_profile_create(
+    return sync_profiles.sync_profile_create(
         actor=admin_user, name="Contoso classic", roster_format="v1", domain_suffix="contoso.edu"
     )
 
 
 @pytest.fixture
 def v21_profile(admin_user) -> SyncProfile:
-    return services.sync_profile_create(actor=admin_user, name="Contoso v2.1", roster_format="v2.1")
+    return sync_profiles.sync_profile_create(actor=admin_user, name="Contoso v2.1", roster_format="v2.1")
 
 
 def sample_path(name: str) -> Path:

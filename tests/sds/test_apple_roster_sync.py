@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from asm_portal.models import Notification
-from mock_apple import roster
 from mock_apple.models import Organization, RosterClass
 from mock_apple.models import Person as ApplePerson
-from sds import services
+from mock_apple.roster import managed_apple_ids
+from sds import apple_roster_sync, apple_roster_sync_queue, sync_profiles
 from sds.models import AppleRosterSync, SyncProfile
 from tests.mock_apple.conftest import control, dep_server, live, organization_create  # noqa: F401
 from tests.sds.apple import apple_token
@@ -25,7 +25,7 @@ def organization(settings, dep_server) -> Organization:  # noqa: F811
 
 @pytest.fixture
 def profile(admin_user) -> SyncProfile:
-    return services.sync_profile_create(
+    return sync_profiles.sync_profile_create(
         actor=admin_user, name="Contoso classic", roster_format="v1", domain_suffix="contoso.edu"
     )
 
@@ -64,7 +64,7 @@ class AppleRosterSyncTests:
     def test_syncing_again_updates_in_place(self, organization, profile, admin_user) -> None:
         apple_token(organization)
         upload_and_process(profile, sample("v1-25-users"), admin_user)
-        (sync,) = services.apple_roster_sync_request(actor=admin_user)
+        (sync,) = apple_roster_sync_queue.apple_roster_sync_request(actor=admin_user)
         sync.refresh_from_db()
         assert (sync.trigger, sync.state, sync.people_created, sync.people_updated) == (
             "manual",
@@ -97,7 +97,7 @@ class AppleRosterSyncTests:
         self, organization, profile, admin_user
     ) -> None:
         apple_token(organization)
-        roster.managed_apple_id_format_set(
+        managed_apple_ids.managed_apple_id_format_set(
             actor=None,
             organization=organization,
             value="{first}.{middle_initial}.{last}@appleid.{domain}",
@@ -152,7 +152,7 @@ class AppleRosterSyncTests:
         upload_and_process(profile, sample("v1-25-users"), admin_user)
         failed = AppleRosterSync.objects.get()
         assert (failed.state, failed.error_code, failed.batches_done) == ("failed", "SERVICE_UNAVAILABLE", 0)
-        (sync,) = services.apple_roster_sync_request(actor=admin_user)
+        (sync,) = apple_roster_sync_queue.apple_roster_sync_request(actor=admin_user)
         sync.refresh_from_db()
         assert (sync.state, sync.people_created) == ("succeeded", 24)
 
@@ -179,8 +179,67 @@ class AppleRosterSyncTests:
             requested_by=admin_user,
             created_at=profile.created_at,
         )
-        services.apple_roster_sync_run(sync_id=sync.pk)
+        apple_roster_sync.apple_roster_sync_run(sync_id=sync.pk)
         sync.refresh_from_db()
         assert sync.state == "cancelled" and sync.started_at is None
         assert not ApplePerson.objects.exists()
         assert Notification.objects.get(title="Roster sync cancelled").level == "warning"
+
+
+@live
+class AppleRosterSyncRetryTests:
+    """Apple's 429, 5xx and timeouts are tried again with the device sync's back-off."""
+
+    @pytest.fixture(autouse=True)
+    def _no_waiting(self, settings) -> None:
+        settings.SYNC_RETRY_BACKOFF_SECONDS = 0
+        settings.SYNC_RETRY_ATTEMPTS = 3
+
+    def test_one_429_then_the_sync_succeeds(
+        self,
+        organization,
+        profile,
+        admin_user,
+        dep_server,  # noqa: F811
+    ) -> None:
+        apple_token(organization)
+        fault = {"endpoint": "roster", "status": 429, "code": "", "count": 1}
+        assert control(dep_server, "POST", "faults", fault).status_code == 201
+        upload_and_process(profile, sample("v1-25-users"), admin_user)
+        sync = AppleRosterSync.objects.get()
+        assert (sync.state, sync.error_code, sync.people_created) == ("succeeded", "", 24)
+        assert ApplePerson.objects.count() == 24
+
+    def test_a_503_twice_then_the_sync_succeeds(
+        self,
+        organization,
+        profile,
+        admin_user,
+        dep_server,  # noqa: F811
+    ) -> None:
+        apple_token(organization)
+        fault = {"endpoint": "roster", "status": 503, "code": "", "count": 2}
+        assert control(dep_server, "POST", "faults", fault).status_code == 201
+        upload_and_process(profile, sample("v1-25-users"), admin_user)
+        sync = AppleRosterSync.objects.get()
+        assert (sync.state, sync.batches_done, sync.people_created) == ("succeeded", 3, 24)
+
+    def test_apple_failing_every_time_fails_the_sync_after_the_configured_attempts(
+        self,
+        organization,
+        profile,
+        admin_user,
+        dep_server,  # noqa: F811
+    ) -> None:
+        token = apple_token(organization)
+        fault = {"endpoint": "roster", "status": 503, "code": "", "count": 10}
+        assert control(dep_server, "POST", "faults", fault).status_code == 201
+        upload_and_process(profile, sample("v1-25-users"), admin_user)
+        sync = AppleRosterSync.objects.get()
+        assert (sync.state, sync.batches_done) == ("failed", 0)
+        assert sync.error_code == "SERVICE_UNAVAILABLE"
+        remaining = control(dep_server, "GET", "faults").json()
+        assert sum(f["remaining"] for f in remaining["faults"]) == 7  # three tries, then it stops
+        assert EnrollmentProgramToken.objects.get(pk=token.pk).last_sync_error_code == "SERVICE_UNAVAILABLE"
+        toast = Notification.objects.get(title="Roster sync to Apple School Manager failed")
+        assert toast.level == "error" and not ApplePerson.objects.exists()

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from sds import receivers
-from sds import services as sds_services
+from sds import apple_roster_sync_queue, receivers
 from sds.models import RosterUpload, SyncProfile
 
 PROFILE = SyncProfile(name="profile")
@@ -19,7 +18,9 @@ UPLOAD = RosterUpload()
 @pytest.fixture
 def queued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     calls: list[Any] = []
-    monkeypatch.setattr(sds_services, "apple_roster_sync_after_import", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(
+        apple_roster_sync_queue, "apple_roster_sync_after_import", lambda **kwargs: calls.append(kwargs)
+    )
     return calls
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils import translation
-
 from sds import formats, validation
 from tests.sds.conftest import edited, sample, without
 
@@ -344,33 +342,3 @@ class ReferenceTests:
         result = validate(without(sample("v2.1"), "academicSessions.csv"), formats.V2_1)
         # Once, at the first row that refers to a session.
         assert found(result) == [("error", "roles.csv", 2, "sessionSourcedId", "MissingRequiredFile")]
-
-
-class MessageTests:
-    def test_messages_are_rendered_in_the_readers_language(self) -> None:
-        files = edited(sample("v1-25-users"), "StudentEnrollment.csv", append="99999,13001")
-        issue = validate(files).issues[0]
-        with translation.override("fr"):
-            assert issue.message == "Aucune ligne de Section.csv n’a le SIS ID «\u00a099999\u00a0»."
-
-    def test_every_message_formats_with_its_parameters(self) -> None:
-        # A broken translation or a missing parameter would raise here rather than on a report.
-        params = {
-            "file": "a.csv",
-            "expected": "b",
-            "present": "c.csv",
-            "byte": "0xFF",
-            "header": "h",
-            "found": 1,
-            "column": "c",
-            "value": "v",
-            "other_line": 2,
-            "other_file": "d.csv",
-            "target_file": "e.csv",
-            "target_column": "f",
-            "limit": "500,000",
-        }
-        for language in ("en", "fr"):
-            with translation.override(language):
-                for message_id in validation.MESSAGES:
-                    assert validation.issue_message(message_id, params)

@@ -11,11 +11,14 @@ from tests.trainer.conftest import live, token_create
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
 from tokens.services import token_dep_client
-from trainer import apple_control, services
+from trainer import apple_control, fault_drills
+from trainer.refusals import TrainerError
 
 
 def active(key: str) -> bool:
-    return {status.drill.key: status.active for status in services.drills_status(apple_control.state())}[key]
+    return {status.drill.key: status.active for status in fault_drills.drills_status(apple_control.state())}[
+        key
+    ]
 
 
 def apple_answer(token: EnrollmentProgramToken) -> tuple[int | None, str, int | None]:
@@ -47,15 +50,15 @@ class FaultDrillTests:
         assert apple_answer(token)[0] == 200
         assert not active(key)
 
-        services.drill_start(actor=trainer_user, key=key)
+        fault_drills.drill_start(actor=trainer_user, key=key)
         assert active(key)
         assert apple_answer(token)[:2] == (status, code)
         others = [
-            status.drill.key for status in services.drills_status(apple_control.state()) if status.active
+            status.drill.key for status in fault_drills.drills_status(apple_control.state()) if status.active
         ]
         assert others == [key]
 
-        services.drill_clear(actor=trainer_user, key=key)
+        fault_drills.drill_clear(actor=trainer_user, key=key)
         assert not active(key)
         assert apple_answer(token)[0] == 200
         actions = list(
@@ -64,24 +67,24 @@ class FaultDrillTests:
         assert actions == [("Start fault drill", {"drill": key}), ("Clear fault drill", {"drill": key})]
 
     def test_throttling_says_when_to_retry(self, trainer_user, apple_token) -> None:
-        services.drill_start(actor=trainer_user, key="throttling")
-        assert apple_answer(apple_token.token)[2] == services.THROTTLE_RETRY_AFTER_SECONDS
+        fault_drills.drill_start(actor=trainer_user, key="throttling")
+        assert apple_answer(apple_token.token)[2] == fault_drills.THROTTLE_RETRY_AFTER_SECONDS
 
     def test_starting_twice_queues_one_fault_and_clearing_one_drill_keeps_the_other(
         self, trainer_user, apple_token
     ) -> None:
-        services.drill_start(actor=trainer_user, key="apple_down")
-        services.drill_start(actor=trainer_user, key="apple_down")
-        services.drill_start(actor=trainer_user, key="throttling")
+        fault_drills.drill_start(actor=trainer_user, key="apple_down")
+        fault_drills.drill_start(actor=trainer_user, key="apple_down")
+        fault_drills.drill_start(actor=trainer_user, key="throttling")
         assert len(apple_control.state()["faults"]) == 2
-        services.drill_clear(actor=trainer_user, key="apple_down")
+        fault_drills.drill_clear(actor=trainer_user, key="apple_down")
         assert not active("apple_down")
         assert active("throttling")
 
     def test_a_revoked_token_gets_a_new_server_token_on_clear(self, trainer_user, apple_token) -> None:
         before = EnrollmentProgramToken.objects.get(pk=apple_token.token.pk).consumer_key
-        services.drill_start(actor=trainer_user, key="revoked")
-        services.drill_clear(actor=trainer_user, key="revoked")
+        fault_drills.drill_start(actor=trainer_user, key="revoked")
+        fault_drills.drill_clear(actor=trainer_user, key="revoked")
         token = EnrollmentProgramToken.objects.get(pk=apple_token.token.pk)
         assert token.consumer_key != before
         assert token.last_sync_error_code == ""
@@ -90,24 +93,24 @@ class FaultDrillTests:
         settings.APPLE_BASE_URL = dep_server
         token_create()  # a token whose MDM server Apple does not have
         for key in ("revoked", "access_denied"):
-            with pytest.raises(services.TrainerError, match="Upload an enrollment program token first"):
-                services.drill_start(actor=trainer_user, key=key)
+            with pytest.raises(TrainerError, match="Upload an enrollment program token first"):
+                fault_drills.drill_start(actor=trainer_user, key=key)
 
     def test_unknown_drills_and_other_roles_are_refused(
         self, trainer_user, admin_user, operator_user
     ) -> None:
-        with pytest.raises(services.TrainerError):
-            services.drill_start(actor=trainer_user, key="meteor")
+        with pytest.raises(TrainerError):
+            fault_drills.drill_start(actor=trainer_user, key="meteor")
         for user in (admin_user, operator_user):
             with pytest.raises(PermissionDenied):
-                services.drill_start(actor=user, key="apple_down")
+                fault_drills.drill_start(actor=user, key="apple_down")
             with pytest.raises(PermissionDenied):
-                services.drill_clear(actor=user, key="apple_down")
+                fault_drills.drill_clear(actor=user, key="apple_down")
 
     def test_when_apple_is_unreachable_the_failure_is_audited(self, trainer_user, settings) -> None:
         settings.APPLE_BASE_URL = "http://127.0.0.1:9"
         with pytest.raises(apple_control.AppleControlError):
-            services.drill_start(actor=trainer_user, key="apple_down")
+            fault_drills.drill_start(actor=trainer_user, key="apple_down")
         event = AuditEvent.objects.get(category="Trainer")
         assert (event.action, event.result, event.details["drill"]) == (
             "Start fault drill",

@@ -19,7 +19,7 @@ from sds.models import AppleRosterSync, SyncProfile
 from tests.conftest import make_user
 from tests.mock_apple.conftest import live
 from tokens.models import ApplePushCertificate, EnrollmentProgramToken
-from trainer import presets
+from trainer import presets, scenario_reset
 
 
 def _portal_counts() -> dict[str, int]:
@@ -35,7 +35,7 @@ def _portal_counts() -> dict[str, int]:
 @live
 def test_token_ready_in_well_under_ten_seconds(apple, trainer_user) -> None:
     started = time.monotonic()
-    outcome = presets.scenario_reset(actor=trainer_user, preset_key="token-ready")
+    outcome = scenario_reset.scenario_reset(actor=trainer_user, preset_key="token-ready")
     elapsed = time.monotonic() - started
 
     assert elapsed < 10, outcome.steps
@@ -61,8 +61,8 @@ def test_token_ready_in_well_under_ten_seconds(apple, trainer_user) -> None:
 
 @live
 def test_empty_tenant_keeps_the_push_certificate_and_no_token(apple, trainer_user) -> None:
-    presets.scenario_reset(actor=trainer_user, preset_key="token-ready")
-    presets.scenario_reset(actor=trainer_user, preset_key="empty-tenant")
+    scenario_reset.scenario_reset(actor=trainer_user, preset_key="token-ready")
+    scenario_reset.scenario_reset(actor=trainer_user, preset_key="empty-tenant")
 
     assert _portal_counts() == {
         "push_certificates": 1,
@@ -78,7 +78,7 @@ def test_empty_tenant_keeps_the_push_certificate_and_no_token(apple, trainer_use
 
 @live
 def test_student_ipads(apple, trainer_user) -> None:
-    outcome = presets.scenario_reset(actor=trainer_user, preset_key="student-ipads")
+    outcome = scenario_reset.scenario_reset(actor=trainer_user, preset_key="student-ipads")
 
     assert _portal_counts() == {
         "push_certificates": 1,
@@ -97,7 +97,7 @@ def test_student_ipads(apple, trainer_user) -> None:
 
 @live
 def test_shared_ipad_cart_with_roster(apple, trainer_user) -> None:
-    outcome = presets.scenario_reset(actor=trainer_user, preset_key="shared-ipad-cart")
+    outcome = scenario_reset.scenario_reset(actor=trainer_user, preset_key="shared-ipad-cart")
 
     assert _portal_counts() == {
         "push_certificates": 1,
@@ -123,7 +123,7 @@ def test_shared_ipad_cart_with_roster(apple, trainer_user) -> None:
 @live
 def test_large_district_scaled_down(apple, trainer_user) -> None:
     # 1/100 of the 50,000 devices keeps the suite fast; the benchmark loads the whole preset.
-    outcome = presets.scenario_reset(actor=trainer_user, preset_key="large-district", scale=0.01)
+    outcome = scenario_reset.scenario_reset(actor=trainer_user, preset_key="large-district", scale=0.01)
 
     assert _portal_counts() == {
         "push_certificates": 1,
@@ -146,8 +146,8 @@ def test_reset_keeps_people_roles_audit_and_zeroes_the_clock(apple, trainer_user
     before = AuditEvent.objects.count()
     Notification.objects.create(user=operator, created_at=clock.now(), title="Old news")
 
-    presets.scenario_reset(actor=trainer_user, preset_key="token-ready")
-    presets.scenario_reset(actor=trainer_user, preset_key="student-ipads")
+    scenario_reset.scenario_reset(actor=trainer_user, preset_key="token-ready")
+    scenario_reset.scenario_reset(actor=trainer_user, preset_key="student-ipads")
 
     assert set(User.objects.values_list("username", flat=True)) == {trainer_user.username, operator.username}
     assert set(Group.objects.values_list("name", flat=True)) >= {roles.ADMINISTRATOR, roles.TRAINER}
@@ -164,12 +164,12 @@ def test_reset_keeps_people_roles_audit_and_zeroes_the_clock(apple, trainer_user
 
 @live
 def test_apple_down_changes_nothing(apple, trainer_user, settings) -> None:
-    presets.scenario_reset(actor=trainer_user, preset_key="token-ready")
+    scenario_reset.scenario_reset(actor=trainer_user, preset_key="token-ready")
     counts = _portal_counts()
     settings.APPLE_BASE_URL = "http://127.0.0.1:9"  # nothing listens there
 
-    with pytest.raises(presets.ResetFailed, match="cannot be reached"):
-        presets.scenario_reset(actor=trainer_user, preset_key="student-ipads")
+    with pytest.raises(scenario_reset.ResetFailed, match="cannot be reached"):
+        scenario_reset.scenario_reset(actor=trainer_user, preset_key="student-ipads")
 
     assert _portal_counts() == counts
     assert EnrollmentProgramToken.objects.get().token_name == "Contoso Intune"
@@ -179,13 +179,13 @@ def test_apple_down_changes_nothing(apple, trainer_user, settings) -> None:
 
 @live
 def test_apple_refusal_changes_nothing(apple, trainer_user) -> None:
-    presets.scenario_reset(actor=trainer_user, preset_key="token-ready")
+    scenario_reset.scenario_reset(actor=trainer_user, preset_key="token-ready")
     AppleDevice.objects.all().delete()
     # The organisation's administrator is gone: the mock refuses to build, the portal stays.
     apple.accounts.all().delete()
 
-    with pytest.raises(presets.ResetFailed, match="no active administrator"):
-        presets.scenario_reset(actor=trainer_user, preset_key="student-ipads")
+    with pytest.raises(scenario_reset.ResetFailed, match="no active administrator"):
+        scenario_reset.scenario_reset(actor=trainer_user, preset_key="student-ipads")
 
     assert EnrollmentProgramToken.objects.count() == 1
     assert Device.objects.count() == 40
@@ -195,11 +195,11 @@ def test_apple_refusal_changes_nothing(apple, trainer_user) -> None:
 def test_only_trainers_reset(admin_user, operator_user) -> None:
     for user in (admin_user, operator_user):
         with pytest.raises(PermissionDenied):
-            presets.scenario_reset(actor=user, preset_key="token-ready")
+            scenario_reset.scenario_reset(actor=user, preset_key="token-ready")
     assert not AuditEvent.objects.exists()
 
 
 @pytest.mark.django_db
 def test_unknown_preset(trainer_user) -> None:
     with pytest.raises(presets.PresetNotFound):
-        presets.scenario_reset(actor=trainer_user, preset_key="nope")
+        scenario_reset.scenario_reset(actor=trainer_user, preset_key="nope")

@@ -102,5 +102,6 @@ class Command(BaseCommand):
             command,
             cwd=cwd,
             check=True,
-            env={"DJANGO_SETTINGS_MODULE": "", "PATH": "/usr/bin:/bin"},
+            # PYTHONSAFEPATH: an app folder's selectors.py must not hide the standard library's.
+            env={"DJANGO_SETTINGS_MODULE": "", "PATH": "/usr/bin:/bin", "PYTHONSAFEPATH": "1"},
         )

@@ -8,8 +8,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from mock_apple import services
 from mock_apple.models import MdmServer
+from mock_apple.services import assignments, mdm_servers
+from mock_apple.services import organization as organization_services
 
 
 class Command(BaseCommand):
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         output.add_argument("--cert", metavar="PEM", help="Encrypt the token (.p7m) to this certificate.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        organization = services.organization_demo()
+        organization = organization_services.organization_demo()
         if organization is None:
             raise CommandError(
                 "There is no Apple School Manager organisation yet: run seed_demo (or seed_apple)."
@@ -45,19 +46,19 @@ class Command(BaseCommand):
         try:
             server = MdmServer.objects.filter(organization=organization, name=options["name"].strip()).first()
             if server is None:
-                server = services.mdm_server_create(
+                server = mdm_servers.mdm_server_create(
                     actor=None, organization=organization, name=options["name"]
                 )
             if options["assign"]:
-                services.devices_assign_unassigned(
+                assignments.devices_assign_unassigned(
                     server=server, count=options["assign"], assigned_by=admin.apple_id if admin else ""
                 )
             if certificate:
-                services.mdm_server_certificate_upload(actor=None, server=server, data=certificate)
-                _, data = services.server_token_file(actor=None, server=server, issued_by=admin)
+                mdm_servers.mdm_server_certificate_upload(actor=None, server=server, data=certificate)
+                _, data = mdm_servers.server_token_file(actor=None, server=server, issued_by=admin)
                 self.stdout.write(data.decode(), ending="")
             else:
-                _, values = services.server_token_issue(actor=None, server=server, issued_by=admin)
+                _, values = mdm_servers.server_token_issue(actor=None, server=server, issued_by=admin)
                 self.stdout.write(json.dumps(values, indent=2))
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from mock_apple import services
+from mock_apple.services import organization as organization_services
 
 
 class Command(BaseCommand):
@@ -22,8 +22,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        organization, account = services.organization_seed_demo(admin_password=options["password"])
-        added = services.inventory_top_up(
+        organization, account = organization_services.organization_seed_demo(
+            admin_password=options["password"]
+        )
+        added = organization_services.inventory_top_up(
             organization=organization, devices=options["devices"], seed=options["seed"]
         )
         total = organization.devices.count()

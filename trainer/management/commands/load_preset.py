@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from asm_portal import roles
 from trainer import presets
+from trainer.scenario_reset import ResetFailed, scenario_reset
 
 
 class Command(BaseCommand):
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         trainer = self._trainer(options["username"])
         self.stdout.write(f"Loading {options['key']} as {trainer.get_username()}…")
         try:
-            outcome = presets.scenario_reset(
+            outcome = scenario_reset(
                 actor=trainer,
                 preset_key=options["key"],
                 scale=options["scale"],
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         except presets.PresetNotFound:
             known = ", ".join(preset.key for preset in presets.presets())
             raise CommandError(f"Unknown preset {options['key']!r}. Presets: {known}") from None
-        except presets.ResetFailed as error:
+        except ResetFailed as error:
             raise CommandError(str(error)) from None
         self.stdout.write(self.style.SUCCESS(outcome.message))
 

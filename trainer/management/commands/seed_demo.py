@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from asm_portal import demo
-from devices.directory import directory_users_seed
+from mdm.directory import directory_users_seed
 
 
 class Command(BaseCommand):

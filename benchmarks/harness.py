@@ -1,0 +1,140 @@
+"""What every benchmark shares: a scratch environment, manage.py and gunicorn in child processes,
+percentiles. Never your databases: SQLite in a temporary folder, or a PostgreSQL database that
+is dropped and re-created."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+PASSWORD = "Bench-pass-123!"
+T = TypeVar("T")
+
+
+def postgres_create(url: str) -> None:
+    """Drop and re-create the portal's database and the mock Apple's (`<name>_apple`)."""
+    import psycopg  # only the PostgreSQL runs need it
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as connection:
+        for database in (name, f"{name}_apple"):
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}"')
+            connection.execute(f'CREATE DATABASE "{database}"')
+
+
+def scratch_environment(
+    prefix: str, *, database_url: str = "", apple_port: int | None = None, **extra: str
+) -> dict[str, str]:
+    """Point this process, and the manage.py and gunicorn children it starts, at a scratch
+    environment: a temporary var folder (SQLite there), or the given PostgreSQL database
+    dropped and re-created; a new encryption key; no Redis. `extra`: more settings of the
+    benchmark; `apple_port`: where the portal finds the mock Apple service. Returns the
+    environment, also applied to os.environ."""
+    from cryptography.fernet import Fernet
+
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ.update(
+        {
+            "ASM_VAR_DIR": str(scratch),
+            "DEBUG": "False",
+            "SECRET_KEY": "benchmark-" + "x" * 40,
+            "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "False",
+            "SESSION_COOKIE_SECURE": "False",
+            "CSRF_COOKIE_SECURE": "False",
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "asm_portal.settings",
+            **(
+                {
+                    "MOCK_APPLE_CONTROL_TOKEN": "bench-control",
+                    "APPLE_BASE_URL": f"http://127.0.0.1:{apple_port}",
+                }
+                if apple_port
+                else {}
+            ),
+            **extra,
+        }
+    )
+    for name in ("APPLE_DATABASE_URL", "CELERY_BROKER_URL", "DATABASE_URL", "REDIS_URL"):
+        os.environ.pop(name, None)
+    if database_url:
+        postgres_create(database_url)
+        os.environ["DATABASE_URL"] = database_url
+    return dict(os.environ)
+
+
+def manage(*args: str) -> str:
+    """Run a manage.py command in a child process, in this process's environment."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=dict(os.environ),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout
+
+
+def serve(port: int, service: str, *, workers: int = 2) -> subprocess.Popen[bytes]:
+    """The portal or the mock Apple service under gunicorn, once it answers."""
+    import requests
+
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "asm_portal.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+        ],
+        cwd=REPO,
+        env={**os.environ, "ASM_SERVICE": service},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    probe = f"http://127.0.0.1:{port}/health" if service == "apple" else f"http://127.0.0.1:{port}/signin/"
+    for _ in range(150):
+        try:
+            if requests.get(probe, timeout=10).status_code < 500:
+                return process
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError(f"{service} did not start on port {port}")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def timed(label: str, action: Callable[[], T]) -> T:
+    started = time.perf_counter()
+    value = action()
+    print(f"  {label:<70} {time.perf_counter() - started:7.2f} s", flush=True)
+    return value
+
+
+__all__ = [
+    "PASSWORD",
+    "REPO",
+    "manage",
+    "percentile",
+    "postgres_create",
+    "scratch_environment",
+    "serve",
+    "timed",
+]

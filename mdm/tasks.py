@@ -1,0 +1,13 @@
+"""Celery tasks of the mdm app: each takes ids and calls one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from mdm.configuration import device_configuration_install
+
+
+@shared_task(name="mdm.tasks.device_configure_task", acks_late=True)
+def device_configure_task(device_id: int) -> bool:
+    """Install an enrolled device's configuration (DEVICE_CONFIGURATION_SECONDS after enrollment)."""
+    return device_configuration_install(device_id=device_id)

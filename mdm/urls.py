@@ -1,0 +1,21 @@
+"""What devices reach (enrollment, check-in, sign-in web view, Company Portal): no portal session."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from mdm.views import company_portal as company_portal_views
+from mdm.views import enrollment as enrollment_views
+
+app_name = "enroll"
+urlpatterns = [
+    path("enroll/<int:token_id>/", enrollment_views.enroll, name="enroll"),
+    path("enroll/<int:token_id>/authenticate/", enrollment_views.authenticate, name="authenticate"),
+    path("enroll/<int:token_id>/checkin/", enrollment_views.checkin, name="checkin"),
+    path("enroll/<int:token_id>/checkin/erased/", enrollment_views.erased, name="erased"),
+    path("company-portal/", company_portal_views.home, name="company_portal"),
+    path("company-portal/signin/", company_portal_views.sign_in, name="company_portal_signin"),
+    path("company-portal/signout/", company_portal_views.sign_out, name="company_portal_signout"),
+    path("company-portal/install/", company_portal_views.install, name="company_portal_install"),
+    path("company-portal/apps/<str:bundle_id>.svg", company_portal_views.app_icon, name="app_icon"),
+]

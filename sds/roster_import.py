@@ -1,0 +1,176 @@
+"""What the worker does with a roster upload: validate it as SDS does, import it in one
+transaction when it has no errors, store its report, forget its files and say how it went."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from asm_portal import clock
+from asm_portal.models import Notification
+from sds import importing, signals, validation
+from sds.models import RosterFile, RosterUpload, SyncProfile, ValidationIssue
+from sds.outcomes import Toast, outcome_report, progress_save
+
+logger = logging.getLogger(__name__)
+
+# A report lists this many issues at most; the counts always cover all of them.
+MAX_STORED_ISSUES = 1000
+
+
+def _issue_order(names: tuple[str, ...]) -> Callable[[validation.Issue], tuple[bool, int, int]]:
+    """Errors first, then the files in the format's order, then the lines."""
+
+    def key(issue: validation.Issue) -> tuple[bool, int, int]:
+        return (
+            issue.severity != validation.ERROR,
+            names.index(issue.file) if issue.file in names else -1,
+            issue.line or 0,
+        )
+
+    return key
+
+
+def roster_upload_process(*, upload_id: int) -> RosterUpload:
+    """Validate an upload as SDS does; import it in one transaction if it has no errors."""
+    upload = RosterUpload.objects.select_related("profile", "uploaded_by").get(pk=upload_id)
+    if not upload.is_pending:
+        return upload  # processed already (a task delivered twice)
+    progress_save(upload, state=RosterUpload.State.VALIDATING, started_at=clock.now())
+    files = {file.name: bytes(file.content or b"") for file in upload.files.all()}
+    spec = upload.profile.spec
+    result = validation.roster_validate(
+        roster_format=spec, files=files, domain_suffix=upload.profile.domain_suffix
+    )
+    if not result.has_errors:
+        progress_save(upload, state=RosterUpload.State.IMPORTING)
+    present = sorted(name for name in files if name in spec.names)
+    with transaction.atomic():
+        # One import at a time per profile; the file-set rule reads the profile under the lock.
+        profile = SyncProfile.objects.select_for_update().get(pk=upload.profile_id)
+        if not result.has_errors:
+            if RosterUpload.objects.filter(
+                profile=profile, state=RosterUpload.State.SUCCEEDED, pk__gt=upload.pk
+            ).exists():
+                result.error("", None, "", validation.SUPERSEDED, "superseded")
+            for issue in validation.file_set_check(
+                roster_format=spec,
+                previous=profile.file_set,
+                present=present,
+                missing_reported=result.missing_reported,
+            ):
+                result.add(issue)
+        if not result.has_errors:
+            roster = importing.roster_from_result(result, domain_suffix=profile.domain_suffix)
+            counts = importing.roster_write(profile=profile, upload=upload, roster=roster)
+            profile.file_set = sorted(set(profile.file_set) | set(present))
+            profile.save(update_fields=["file_set"])
+            upload.school_count = counts.schools
+            upload.person_count = counts.people
+            upload.class_count = counts.classes
+            upload.enrollment_count = counts.enrollments
+            upload.deactivated_count = counts.deactivated
+            transaction.on_commit(
+                lambda: signals.roster_imported.send(sender=SyncProfile, profile=profile, upload=upload)
+            )
+        issues = sorted(result.issues, key=_issue_order(spec.names))
+        ValidationIssue.objects.bulk_create(
+            ValidationIssue(
+                upload=upload,
+                severity=issue.severity,
+                file=issue.file[:255],
+                line=issue.line,
+                column=issue.column[:255],
+                code=issue.code,
+                message_id=issue.message_id,
+                params=issue.params,
+            )
+            for issue in issues[:MAX_STORED_ISSUES]
+        )
+        upload.state = RosterUpload.State.REJECTED if result.has_errors else RosterUpload.State.SUCCEEDED
+        upload.finished_at = clock.now()
+        upload.rows_read = result.rows_read
+        upload.error_count = result.error_count
+        upload.warning_count = result.warning_count
+        upload.save()
+        _files_forget(upload)
+        _upload_report(upload)
+    return upload
+
+
+def roster_upload_fail(*, upload_id: int) -> None:
+    """The worker could not finish (a crash, a time limit): say so, and forget the files."""
+    logger.exception("Roster upload %s failed", upload_id)
+    with transaction.atomic():
+        # Lock the upload's row only: PostgreSQL cannot lock the nullable side of an outer join.
+        upload = (
+            RosterUpload.objects.select_for_update(of=("self",))
+            .select_related("profile", "uploaded_by")
+            .filter(pk=upload_id)
+            .first()
+        )
+        if upload is None or not upload.is_pending:
+            return
+        upload.state = RosterUpload.State.FAILED
+        upload.finished_at = clock.now()
+        upload.save(update_fields=["state", "finished_at"])
+        _files_forget(upload)
+        _upload_report(upload)
+
+
+def _files_forget(upload: RosterUpload) -> None:
+    # Rosters may carry passwords: their files are kept only until the upload is processed.
+    RosterFile.objects.filter(upload=upload).update(content=None)
+
+
+def _upload_toast(upload: RosterUpload) -> Toast:
+    profile = upload.profile.name
+    if upload.state == RosterUpload.State.SUCCEEDED:
+        people = ngettext("%(count)s person", "%(count)s people", upload.person_count) % {
+            "count": upload.person_count
+        }
+        if upload.warning_count:
+            body = ngettext(
+                "%(profile)s: %(people)s in the roster, with %(count)s warning.",
+                "%(profile)s: %(people)s in the roster, with %(count)s warnings.",
+                upload.warning_count,
+            ) % {"profile": profile, "people": people, "count": upload.warning_count}
+            return _("Roster imported"), body, Notification.Level.WARNING
+        body = _("%(profile)s: %(people)s in the roster.") % {"profile": profile, "people": people}
+        return _("Roster imported"), body, Notification.Level.SUCCESS
+    if upload.state == RosterUpload.State.REJECTED:
+        body = ngettext(
+            "%(profile)s: %(count)s error. Nothing was imported.",
+            "%(profile)s: %(count)s errors. Nothing was imported.",
+            upload.error_count,
+        ) % {"profile": profile, "count": upload.error_count}
+        return _("Roster rejected"), body, Notification.Level.ERROR
+    body = _("%(profile)s: the upload could not be processed. Nothing was imported; upload it again.") % {
+        "profile": profile
+    }
+    return _("Roster upload failed"), body, Notification.Level.ERROR
+
+
+def _upload_report(upload: RosterUpload) -> None:
+    outcome_report(
+        actor=upload.uploaded_by,
+        action="Import roster",
+        target=upload.profile,
+        succeeded=upload.state == RosterUpload.State.SUCCEEDED,
+        details={
+            "upload": upload.pk,
+            "state": upload.state,
+            "errors": upload.error_count,
+            "warnings": upload.warning_count,
+            "people": upload.person_count,
+            "deactivated": upload.deactivated_count,
+        },
+        language=upload.language,
+        toast=lambda: _upload_toast(upload),
+        link=reverse("sds:upload_detail", args=[upload.pk]),
+    )

@@ -1,0 +1,25 @@
+"""What trainer mode turns down, and how a refused trainer action is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asm_portal.models import AuditEvent
+from asm_portal.refusals import Refusal
+from asm_portal.roles import Actor
+from asm_portal.services import audit_record
+
+
+class TrainerError(Refusal):
+    """Bad input for a trainer action; str() is the translated message. Nothing was changed."""
+
+
+def trainer_failure_audit(*, actor: Actor, action: str, error: Exception, **details: Any) -> None:
+    """A trainer action Apple's side could not do, in the audit log (nothing was changed)."""
+    audit_record(
+        actor=actor,
+        category=AuditEvent.Category.TRAINER,
+        action=action,
+        result=AuditEvent.Result.FAILURE,
+        details={**details, "error": str(error)},
+    )
