@@ -155,7 +155,8 @@ def main() -> None:
     from django.db import connections, transaction
 
     from asm_portal import demo
-    from devices import services
+    from devices import selectors, sync_requests, tasks
+    from devices.assignment import profile_assign
     from devices.models import Device, EnrollmentState, ProfileAssignment, SyncRun
     from profiles.models import EnrollmentProfile
     from tests.profiles.conftest import profile_create, token_create
@@ -190,14 +191,14 @@ def main() -> None:
         processes.append(worker)
         processes.append(serve(options.portal_port, "portal"))
         if options.profile_sync:
-            profile_sync(token, services, SyncRun)
+            profile_sync(token, tasks, SyncRun)
             return
         time.sleep(3)  # the worker connects to the broker
         # --- Full sync ---------------------------------------------------------------
         with MemoryWatch(worker.pid) as memory:
             t0 = time.perf_counter()
             with transaction.atomic():
-                run = services.sync_queue(token=token, trigger=SyncRun.Trigger.TOKEN_UPLOAD)
+                run = sync_requests.sync_queue(token=token, trigger=SyncRun.Trigger.TOKEN_UPLOAD)
             assert run is not None
             run = wait_finished(SyncRun, run.pk, SyncRun.ACTIVE_STATES, timeout=600)
             full = time.perf_counter() - t0
@@ -226,7 +227,7 @@ def main() -> None:
         assignments.devices_unassign(actor=None, organization=server.organization, device_ids=released)
         t0 = time.perf_counter()
         with transaction.atomic():
-            delta = services.sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC)
+            delta = sync_requests.sync_queue(token=token, trigger=SyncRun.Trigger.AUTOMATIC)
         assert delta is not None and delta.kind == "delta"
         delta = wait_finished(SyncRun, delta.pk, SyncRun.ACTIVE_STATES)
         elapsed = time.perf_counter() - t0
@@ -241,7 +242,7 @@ def main() -> None:
         varied(token, Device, EnrollmentState, EnrollmentProfile, profile_create)
         results += grid(options, token, admin)
         if options.explain and options.database_url:
-            explain(token, services)
+            explain(token, selectors)
 
         # --- Assignment of 1,000 devices ------------------------------------------------------
         profile = profile_create(token, name="Chariot CM2")
@@ -252,7 +253,7 @@ def main() -> None:
         )
         t0 = time.perf_counter()
         with transaction.atomic():
-            assignment = services.profile_assign(actor=admin, profile=profile, serials=serials)
+            assignment = profile_assign(actor=admin, profile=profile, serials=serials)
         assignment = wait_finished(ProfileAssignment, assignment.pk, ProfileAssignment.ACTIVE_STATES)
         elapsed = time.perf_counter() - t0
         assert assignment.state == "succeeded" and assignment.succeeded == 1000, assignment.error_code
@@ -276,7 +277,7 @@ def main() -> None:
         print(line)
 
 
-def profile_sync(token: Any, services: Any, SyncRun: Any) -> None:
+def profile_sync(token: Any, tasks: Any, SyncRun: Any) -> None:
     import cProfile
     import pstats
 
@@ -293,7 +294,7 @@ def profile_sync(token: Any, services: Any, SyncRun: Any) -> None:
     profiler = cProfile.Profile()
     t0 = time.perf_counter()
     profiler.enable()
-    services.sync_run(run_id=run.pk)
+    tasks.sync_run(run_id=run.pk)
     profiler.disable()
     print(f"in-process full sync: {time.perf_counter() - t0:.1f} s", SyncRun.objects.get(pk=run.pk).state)
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
@@ -376,7 +377,7 @@ def grid(options: Any, token: Any, admin: Any) -> list[str]:
     return lines
 
 
-def explain(token: Any, services: Any) -> None:
+def explain(token: Any, selectors: Any) -> None:
     """PostgreSQL's plans of the grid's page and count queries (indexes, no sequential scans)."""
     from django.db import connection
 
@@ -387,9 +388,9 @@ def explain(token: Any, services: Any) -> None:
         {"q": "C7"},
         {"profile_status": "assigned"},
     ):
-        filters = services.DeviceFilters.from_query(query)
-        queryset = services.devices_filtered(filters=filters, token=token)
-        page = services.devices_for_grid(queryset, filters)[:50]
+        filters = selectors.DeviceFilters.from_query(query)
+        queryset = selectors.devices_filtered(filters=filters, token=token)
+        page = selectors.devices_for_grid(queryset, filters)[:50]
         for label, sql, params in (
             ("page", *page.query.sql_with_params()),
             ("count", *queryset.values("id").query.sql_with_params()),

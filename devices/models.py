@@ -119,7 +119,7 @@ class Device(models.Model):
     # The full sync that last found the device in Apple's list: the ones it did not find are gone.
     last_seen_run_id = models.BigIntegerField(null=True, blank=True)
 
-    # Set on the rows of a grid page (devices.services.names_attach), not stored.
+    # Set on the rows of a grid page (devices.selectors.names_attach), not stored.
     profile_name: str
     token_name: str
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from devices import services
+from devices.assignment import default_profile_assign
 from devices.models import SyncRun
+from devices.sync_requests import sync_queue
 from devices.tasks import profile_reassign_task
 from profiles import signals as profile_signals
 from profiles.models import EnrollmentProfile
@@ -18,7 +19,7 @@ from tokens.models import EnrollmentProgramToken
 def token_sync_requested(
     sender: Any, *, token: EnrollmentProgramToken, actor: Any = None, **kwargs: Any
 ) -> None:
-    services.sync_queue(
+    sync_queue(
         token=token,
         trigger=SyncRun.Trigger.TOKEN_UPLOAD,
         requested_by=actor if isinstance(actor, User) else None,
@@ -30,7 +31,7 @@ def profile_replaced_on_apple(sender: Any, *, profile: EnrollmentProfile, **kwar
 
 
 def default_profile_set(sender: Any, *, profile: EnrollmentProfile, **kwargs: Any) -> None:
-    services.default_profile_assign(token_id=profile.token_id)
+    default_profile_assign(token_id=profile.token_id)
 
 
 def connect() -> None:

@@ -1,4 +1,9 @@
-"""Celery tasks of the devices app: each takes ids and calls one service.
+"""Celery tasks of the devices app, and the helpers that send them.
+
+Each task takes ids and calls the module that does the work (`devices.sync`,
+`devices.assignment_rounds`, `devices.deletion`); the modules that *ask* for work
+(`devices.sync_requests`, `devices.assignment`) send the tasks through the helpers here, so
+nothing imports back: requests → tasks → work.
 
 Syncs run with acks_late (settings): a task whose worker dies is delivered again, and the run's
 lease and per-page cursor make a second delivery resume, not repeat. When a worker starts, it
@@ -8,10 +13,30 @@ also sends again the runs nobody holds (a message lost with a killed worker).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from celery import Task, shared_task
 from celery.signals import worker_ready
+from django.db import connections, transaction
+
+from asm_portal import clock
+from devices.assignment_rounds import (
+    assignment_run,
+    default_profile_assignments_create,
+    profile_reassign_after_edit,
+)
+from devices.deletion import removed_devices_purge
+from devices.models import SyncRun
+from devices.sync import Outcome, sync_run_execute
+from devices.sync_rules import (
+    sync_run_create,
+    sync_run_notify,
+    sync_runs_abandoned,
+    sync_runs_expire_overdue,
+    syncs_due_tokens,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -22,10 +47,72 @@ def _same_queue(task: Task[Any, Any]) -> dict[str, Any]:
     return {"queue": routing_key} if routing_key else {}
 
 
+# --- Sending ----------------------------------------------------------------------------------
+
+
+def sync_run_enqueue(*, run_id: int, queue: str | None = None, countdown: float | None = None) -> None:
+    options: dict[str, Any] = {}
+    if queue:
+        options["queue"] = queue
+    if countdown:
+        options["countdown"] = countdown
+    sync_run_task.apply_async((run_id,), **options)
+
+
+def assignment_enqueue(
+    *, assignment_id: int, countdown: float | None = None, queue: str | None = None
+) -> None:
+    options: dict[str, Any] = {}
+    if queue:
+        options["queue"] = queue
+    if countdown:
+        options["countdown"] = countdown
+    profile_assignment_task.apply_async((assignment_id,), **options)
+
+
+def sync_run(*, run_id: int) -> Outcome:
+    """What the sync task does: run it, tell whoever asked for it, then give the token's default
+    profile to the devices the sync brought without one."""
+    outcome = sync_run_execute(run_id=run_id, on_finish=sync_run_notify)
+    run = SyncRun.objects.filter(pk=run_id).only("state", "token_id").first()
+    if run is not None and run.state == SyncRun.State.SUCCEEDED:
+        for assignment in default_profile_assignments_create(token_id=run.token_id):
+            transaction.on_commit(partial(assignment_enqueue, assignment_id=assignment.pk))
+    return outcome
+
+
+def syncs_due_queue(*, now: datetime | None = None) -> int:
+    """The automatic delta sync of every token whose last request is SYNC_DELTA_INTERVAL old."""
+    now = now or clock.now()
+    sync_runs_expire_overdue()
+    queued = 0
+    for token in syncs_due_tokens(now=now):
+        with transaction.atomic():
+            run = sync_run_create(token=token, trigger=SyncRun.Trigger.AUTOMATIC, requested_by=None)
+            if run is not None:
+                transaction.on_commit(partial(sync_run_enqueue, run_id=run.pk))
+                queued += 1
+    return queued
+
+
+def sync_runs_resume(*, queue: str | None = None) -> int:
+    """Send again the runs no worker holds (a worker killed mid-sync, a lost message).
+
+    A run whose lease is still live is sent for when it expires; the worker that gets it first
+    takes the lease, the others find it taken or finished and stop.
+    """
+    sync_runs_expire_overdue()
+    abandoned = sync_runs_abandoned(now=clock.now())
+    for run_id, wait in abandoned:
+        sync_run_enqueue(run_id=run_id, queue=queue, countdown=wait)
+    return len(abandoned)
+
+
+# --- Tasks ------------------------------------------------------------------------------------
+
+
 @shared_task(bind=True, name="devices.tasks.sync_run_task", acks_late=True, max_retries=None)
 def sync_run_task(self: Task[Any, Any], run_id: int) -> str:
-    from devices.services import sync_run
-
     outcome = sync_run(run_id=run_id)
     if outcome.retry_in is not None and not self.request.is_eager:
         # Apple asked for a long wait: free the worker, come back later (same queue).
@@ -35,8 +122,6 @@ def sync_run_task(self: Task[Any, Any], run_id: int) -> str:
 
 @shared_task(bind=True, name="devices.tasks.profile_assignment_task", acks_late=True, max_retries=None)
 def profile_assignment_task(self: Task[Any, Any], assignment_id: int) -> None:
-    from devices.services import assignment_run
-
     delay = assignment_run(assignment_id=assignment_id)
     if delay is not None and not self.request.is_eager:
         # Apple answered THROTTLED for some serial numbers: again after its retry_after_seconds
@@ -46,18 +131,14 @@ def profile_assignment_task(self: Task[Any, Any], assignment_id: int) -> None:
 
 @shared_task(bind=True, name="devices.tasks.profile_reassign_task", acks_late=True)
 def profile_reassign_task(self: Task[Any, Any], profile_id: int) -> None:
-    from devices.services import profile_reassign_after_edit
-
     assignment = profile_reassign_after_edit(profile_id=profile_id)
     if assignment is not None:
-        profile_assignment_task.apply_async((assignment.pk,), **_same_queue(self))
+        assignment_enqueue(assignment_id=assignment.pk, **_same_queue(self))
 
 
 @shared_task(bind=True, name="devices.tasks.syncs_due_task")
 def syncs_due_task(self: Task[Any, Any]) -> int:
     """Celery beat: the 12-hour delta syncs that are due, and runs left without a worker."""
-    from devices.services import sync_runs_resume, syncs_due_queue
-
     queued = syncs_due_queue()
     sync_runs_resume(**_same_queue(self))
     return queued
@@ -65,18 +146,12 @@ def syncs_due_task(self: Task[Any, Any]) -> int:
 
 @shared_task(name="devices.tasks.removed_devices_purge_task")
 def removed_devices_purge_task() -> int:
-    from devices.services import removed_devices_purge
-
     return removed_devices_purge()
 
 
 @worker_ready.connect
 def _resume_abandoned_syncs(sender: Any = None, **_kwargs: Any) -> None:
     """A worker that starts picks up the syncs a killed worker left (on the queue it consumes)."""
-    from django.db import connections
-
-    from devices.services import sync_runs_resume
-
     app = getattr(sender, "app", None)
     queues = list(app.amqp.queues.consume_from) if app is not None else []
     try:

@@ -2,21 +2,29 @@ from __future__ import annotations
 
 from django.urls import path
 
-from devices import views
+from devices import assignment_views, sync_views, views
 
 app_name = "devices"
 urlpatterns = [
     path("devices/", views.device_list, name="list"),
-    path("devices/sync/", views.sync_choose, name="sync_choose"),
+    path("devices/sync/", sync_views.sync_choose, name="sync_choose"),
     path("devices/export/", views.device_export, name="export"),
     path("devices/delete/", views.device_delete, name="delete"),
-    path("devices/assign/", views.device_assign, name="assign"),
+    path("devices/assign/", assignment_views.device_assign, name="assign"),
     path("devices/<int:pk>/", views.device_detail, name="detail"),
     path("tokens/<int:token_id>/devices/", views.token_devices, name="token_devices"),
-    path("tokens/<int:token_id>/devices/sync/", views.token_sync, name="sync"),
-    path("tokens/<int:token_id>/devices/sync/request/", views.token_sync_request, name="sync_request"),
-    path("tokens/<int:token_id>/devices/sync/status/", views.token_sync_status, name="sync_status"),
-    path("profiles/<int:profile_id>/assignments/", views.profile_assignments, name="profile_assignments"),
-    path("profiles/<int:profile_id>/assignments/assign/", views.profile_assign, name="profile_assign"),
-    path("assignments/<int:pk>/", views.assignment_detail, name="assignment"),
+    path("tokens/<int:token_id>/devices/sync/", sync_views.token_sync, name="sync"),
+    path("tokens/<int:token_id>/devices/sync/request/", sync_views.token_sync_request, name="sync_request"),
+    path("tokens/<int:token_id>/devices/sync/status/", sync_views.token_sync_status, name="sync_status"),
+    path(
+        "profiles/<int:profile_id>/assignments/",
+        assignment_views.profile_assignments,
+        name="profile_assignments",
+    ),
+    path(
+        "profiles/<int:profile_id>/assignments/assign/",
+        assignment_views.profile_assign,
+        name="profile_assign",
+    ),
+    path("assignments/<int:pk>/", assignment_views.assignment_detail, name="assignment"),
 ]

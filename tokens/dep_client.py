@@ -13,7 +13,7 @@ It behaves like the open-source DEP clients Apple's service is used to (nanodep,
   Retry-After delay;
 - `fetch_devices`, `sync_devices`, `assign_profile` and `remove_profile` speak Apple's device
   endpoints and check the shape of the answers; what to do on 429, 5xx or a cursor error is
-  the caller's policy (devices/sync.py, devices/services.py).
+  the caller's policy (devices/sync.py, devices/assignment_rounds.py).
 
 Secrets and session tokens are never logged and never part of an exception message.
 """

@@ -18,7 +18,7 @@ from asm_portal.models import AuditEvent
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
 from devices.models import SyncRun, TokenSyncState
-from devices.services import sync_kind
+from devices.sync_rules import sync_kind
 from tokens.models import EnrollmentProgramToken
 from trainer import apple_control
 from trainer.apple_control import AppleControlError

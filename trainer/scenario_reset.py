@@ -30,8 +30,12 @@ from asm_portal.models import AuditEvent, Notification
 from asm_portal.refusals import Refusal
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record, notification_send
+from devices.assignment import profile_assign
+from devices.assignment_rounds import assignment_run
 from devices.models import Device, ProfileAssignment, SyncRun
-from devices.services import MAX_SELECTION, assignment_run, profile_assign, sync_error_message, sync_run
+from devices.selection import MAX_SELECTION
+from devices.sync_rules import sync_error_message
+from devices.tasks import sync_run
 from profiles import rules
 from profiles.services import ProfileRefused, profile_create, profile_define_on_apple, profile_set_default
 from sds.apple_roster_sync import apple_error_text, apple_roster_sync_run

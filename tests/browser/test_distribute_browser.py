@@ -27,8 +27,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from asm_portal.celery import app as celery_app
+from devices.assignment import profile_assign
 from devices.models import Device, EnrollmentState
-from devices.services import profile_assign
 from mdm.directory import directory_users_seed
 from mock_apple.ipad.setup_assistant import device_capabilities
 from mock_apple.models import Device as AppleDevice

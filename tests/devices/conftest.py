@@ -11,19 +11,22 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.db import transaction
 
 from asm_portal import clock
 from asm_portal.celery import app as celery_app
-from devices.models import Device, EnrollmentState, ProfileStatus, SyncRun
+from devices.models import Device, EnrollmentState, ProfileStatus, SyncRun, TokenSyncState
+from devices.sync_requests import sync_queue
 from mdm.models import DirectoryUser
-from mock_apple import services as apple
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer, Organization
+from mock_apple.services import assignments as apple_assignments
 from tests.conftest import ARTIFACTS, celery_worker_start, subprocess_env
 from tests.mock_apple.conftest import control, dep_server, live, organization_create, server_with_token  # noqa: F401
 from tests.profiles.conftest import profile_create, token_create
@@ -64,6 +67,52 @@ def devices_create(
     )
 
 
+def sync_state_synced(
+    token: EnrollmentProgramToken, *, full_days_ago: float = 1, cursor: str = "CURSOR"
+) -> TokenSyncState:
+    """A token whose last full sync succeeded `full_days_ago` days ago."""
+    return TokenSyncState.objects.create(
+        token=token,
+        cursor=cursor,
+        last_full_sync_at=clock.now() - timedelta(days=full_days_ago),
+        next_must_be_full=False,
+    )
+
+
+def run_finish(run: SyncRun, state: str = SyncRun.State.SUCCEEDED) -> None:
+    SyncRun.objects.filter(pk=run.pk).update(state=state, finished_at=clock.now())
+
+
+def sync_now(token: EnrollmentProgramToken, trigger: str = SyncRun.Trigger.MANUAL) -> SyncRun:
+    """Queue a run as the portal does: on commit its task runs, here in this process (eager)."""
+    with transaction.atomic():
+        run = sync_queue(token=token, trigger=trigger)
+    assert run is not None
+    run.refresh_from_db()
+    assert not run.is_active
+    return run
+
+
+def portal_serials(token: EnrollmentProgramToken, **filters: Any) -> set[str]:
+    return set(Device.objects.filter(token=token, **filters).values_list("serial_number", flat=True))
+
+
+def devices_populated() -> EnrollmentProgramToken:
+    """A token with devices in every state the token blade counts."""
+    token = token_create("Lycée Jean Moulin - Intune")
+    profile = profile_create(token)
+    devices_create(token, 3, prefix="NEW")  # missing profile
+    devices_create(token, 2, prefix="READY", assigned_profile=profile)
+    devices_create(
+        token, 1, prefix="ENR", assigned_profile=profile, enrollment_state=EnrollmentState.ENROLLED
+    )
+    devices_create(
+        token, 1, prefix="RST", assigned_profile=profile, enrollment_state=EnrollmentState.PENDING_RESET
+    )
+    devices_create(token, 1, prefix="GONE", removed_by_apple=True, removed_at=clock.now())
+    return token
+
+
 @dataclass
 class AppleToken:
     """A token of the portal and the MDM server it speaks for on the mock Apple service."""
@@ -78,13 +127,13 @@ class AppleToken:
 
     def assign(self, count: int) -> None:
         """The ASM administrator assigns more devices to the MDM server (`added` on its feed)."""
-        apple.devices_assign_unassigned(
+        apple_assignments.devices_assign_unassigned(
             server=self.server, count=count, assigned_by="admin@appleid.contoso.edu"
         )
 
     def unassign(self, serials: list[str]) -> None:
         ids = AppleDevice.objects.filter(serial_number__in=serials).values_list("pk", flat=True)
-        apple.devices_unassign(actor=None, organization=self.organization, device_ids=list(ids))
+        apple_assignments.devices_unassign(actor=None, organization=self.organization, device_ids=list(ids))
 
 
 def apple_token_create(base_url: str, *, inventory: int = 40, assigned: int = 12) -> AppleToken:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from devices import services
+from devices.assignment import profile_assign
 from devices.models import Device, ProfileAssignment, SyncRun
+from devices.sync_requests import sync_queue
 from mock_apple.models import Device as AppleDevice
 from tests.devices.conftest import apple_token_create, control, finished, live, profile_create, wait_for
 
@@ -25,14 +26,14 @@ class AssignmentWorkerTests:
         apple = apple_token_create(worker_env)
         worker = workers()
         with transaction.atomic():
-            run = services.sync_queue(token=apple.token, trigger=SyncRun.Trigger.TOKEN_UPLOAD)
+            run = sync_queue(token=apple.token, trigger=SyncRun.Trigger.TOKEN_UPLOAD)
         assert run is not None
         wait_for(lambda: finished(run.pk), message=worker.output)
         serials = sorted(Device.objects.values_list("serial_number", flat=True))[:4]
         control(worker_env, "PATCH", "config", {"throttle_serials": serials[:2], "retry_after_seconds": 2})
         profile = profile_create(apple.token)
         with transaction.atomic():
-            assignment = services.profile_assign(actor=admin_user, profile=profile, serials=serials)
+            assignment = profile_assign(actor=admin_user, profile=profile, serials=serials)
         waiting = wait_for(
             lambda: assignment_state(assignment.pk).state == ProfileAssignment.State.WAITING,
             message=worker.output,

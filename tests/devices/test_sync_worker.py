@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from devices import services
 from devices.models import Device, SyncRun
+from devices.sync_requests import sync_queue, sync_request
 from mock_apple.models import Device as AppleDevice
 from tests.devices.conftest import apple_token_create, control, finished, live, wait_for
 from tokens.models import EnrollmentProgramToken
@@ -44,7 +44,7 @@ class SyncWorkerTests:
         )
         assert answer.status_code == 200, answer.text
         with transaction.atomic():
-            delta = services.sync_queue(token=apple.token, trigger=SyncRun.Trigger.AUTOMATIC)
+            delta = sync_queue(token=apple.token, trigger=SyncRun.Trigger.AUTOMATIC)
         assert delta is not None and delta.kind == SyncRun.Kind.DELTA
         delta_id = delta.pk
         delta = wait_for(lambda: finished(delta_id), message=worker.output)
@@ -57,7 +57,7 @@ class SyncWorkerTests:
         apple = apple_token_create(worker_env)
         control(worker_env, "POST", "terms", {"action": "publish"})
         worker = workers()
-        run = services.sync_request(actor=admin_user, token=apple.token)
+        run = sync_request(actor=admin_user, token=apple.token)
         run = wait_for(lambda: finished(run.pk), message=worker.output)
         assert (run.state, run.error_code) == (SyncRun.State.FAILED, "T_C_NOT_SIGNED")
         assert EnrollmentProgramToken.objects.get(pk=apple.token.pk).last_sync_error_code == "T_C_NOT_SIGNED"
@@ -71,7 +71,7 @@ class SyncWorkerTests:
         # Slow pages (the mock's latency fault), so that the kill lands between two pages.
         control(worker_env, "POST", "faults", {"endpoint": "fetch", "latency_ms": 300, "count": 100})
         first = workers()
-        run = services.sync_request(actor=admin_user, token=apple.token)
+        run = sync_request(actor=admin_user, token=apple.token)
         wait_for(lambda: SyncRun.objects.get(pk=run.pk).pages >= 3, message=first.output)
         first.kill()
         killed_at = SyncRun.objects.get(pk=run.pk)

@@ -237,8 +237,8 @@ def test_reset_required_after_a_new_profile_until_erased_and_enrolled_again(
 ) -> None:
     """The article's rule end to end at the portal: enrolled → another profile assigned (Apple
     said SUCCESS) → « Reset required » at check-in and in the grid → erased → enrolls with it."""
+    from devices.assignment_rounds import _record_answers
     from devices.models import AssignmentDevice, ProfileAssignment
-    from devices.services import _record_answers
 
     device = virtual_device("DMPQ000001")
     assert _enroll(client, setup, device, user=_ticket(setup)).status_code == 200

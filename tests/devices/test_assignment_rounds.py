@@ -10,7 +10,9 @@ from django.db import transaction
 
 from asm_portal import clock
 from asm_portal.models import Notification
-from devices import services
+from devices import assignment_rounds
+from devices.assignment import profile_assign
+from devices.assignment_rounds import assignment_run, profile_reassign_after_edit
 from devices.models import (
     AssignmentDevice,
     Device,
@@ -19,6 +21,7 @@ from devices.models import (
     ProfileStatus,
     SyncRun,
 )
+from devices.sync_requests import sync_queue
 from mock_apple.models import Device as AppleDevice
 from profiles import services as profile_services
 from tests.devices.conftest import control, devices_create, live, profile_create, token_create
@@ -28,14 +31,14 @@ from tokens.models import EnrollmentProgramToken
 
 def synced(apple_token) -> list[str]:
     with transaction.atomic():
-        services.sync_queue(token=apple_token.token, trigger=SyncRun.Trigger.TOKEN_UPLOAD)
+        sync_queue(token=apple_token.token, trigger=SyncRun.Trigger.TOKEN_UPLOAD)
     return sorted(Device.objects.filter(token=apple_token.token).values_list("serial_number", flat=True))
 
 
 def assign(actor, profile, serials) -> ProfileAssignment:
     """As the blade does: the task runs on commit (here, inline)."""
     with transaction.atomic():
-        assignment = services.profile_assign(actor=actor, profile=profile, serials=serials)
+        assignment = profile_assign(actor=actor, profile=profile, serials=serials)
     assignment.refresh_from_db()
     return assignment
 
@@ -94,10 +97,10 @@ class ProfileAssignOnAppleTests:
         assert Device.objects.get(serial_number=serials[0]).profile_status == ProfileStatus.PENDING
         # Delivered early (e.g. a redelivery): nothing is sent, the rest of the delay is asked.
         with clock.frozen_at(start + timedelta(seconds=20)):
-            assert services.assignment_run(assignment_id=assignment.pk) == 100
+            assert assignment_run(assignment_id=assignment.pk) == 100
         control(apple_token.base_url, "PATCH", "config", {"throttle_serials": []})
         with clock.frozen_at(start + timedelta(seconds=121)):
-            assert services.assignment_run(assignment_id=assignment.pk) is None
+            assert assignment_run(assignment_id=assignment.pk) is None
         assignment.refresh_from_db()
         assert assignment.state == ProfileAssignment.State.SUCCEEDED and assignment.rounds == 2
         assert {apple_profile_of(s) for s in serials[:3]} == {assignment.apple_profile_uuid}
@@ -114,7 +117,7 @@ class ProfileAssignOnAppleTests:
         assignment = assign(admin_user, profile_create(apple_token.token), serials[:2])
         assert assignment.state == ProfileAssignment.State.WAITING
         with clock.frozen_at(clock.now() + timedelta(seconds=2)):
-            assert services.assignment_run(assignment_id=assignment.pk) is None
+            assert assignment_run(assignment_id=assignment.pk) is None
         assignment.refresh_from_db()
         assert assignment.state == ProfileAssignment.State.COMPLETED_WITH_ERRORS and assignment.throttled == 1
 
@@ -169,7 +172,7 @@ class ProfileAssignOnAppleTests:
         assert assignment.state == ProfileAssignment.State.WAITING
         assert assignment.retry_at == start + timedelta(seconds=120)
         with clock.frozen_at(start + timedelta(seconds=121)):
-            assert services.assignment_run(assignment_id=assignment.pk) is None
+            assert assignment_run(assignment_id=assignment.pk) is None
         assignment.refresh_from_db()
         assert assignment.state == ProfileAssignment.State.SUCCEEDED
 
@@ -200,26 +203,6 @@ class ProfileAssignOnAppleTests:
 
 @pytest.mark.django_db
 class ProfileAssignRulesTests:
-    def test_serials_are_checked_before_anything_is_recorded(self, admin_user) -> None:
-        token = token_create()
-        profile = profile_create(token)
-        devices_create(token, 2)
-        with pytest.raises(services.DeviceActionRefused, match="UNKNOWN1 is not a device"):
-            services.profile_assign(actor=admin_user, profile=profile, serials=["DMPQ000000", "unknown1"])
-        with pytest.raises(services.DeviceActionRefused, match="Select at least one device"):
-            services.profile_assign(actor=admin_user, profile=profile, serials=[" ", ""])
-        assert not ProfileAssignment.objects.exists()
-
-    def test_read_only_operators_cannot_assign(self, operator_user) -> None:
-        from django.core.exceptions import PermissionDenied
-
-        token = token_create()
-        devices_create(token, 1)
-        with pytest.raises(PermissionDenied):
-            services.profile_assign(
-                actor=operator_user, profile=profile_create(token), serials=["DMPQ000000"]
-            )
-
     def test_apple_gets_at_most_one_thousand_serials_per_call(self, admin_user, monkeypatch) -> None:
         token = token_create()
         profile = profile_create(token)
@@ -231,11 +214,13 @@ class ProfileAssignRulesTests:
                 batches.append(len(serials))
                 return AssignmentAnswer(devices=dict.fromkeys(serials, "SUCCESS"), retry_after_seconds=None)
 
-        monkeypatch.setattr(services, "profile_define_on_apple", lambda profile, force=False: "UUID-2")
-        monkeypatch.setattr(services, "token_dep_client", lambda token: Client())
-        assignment = services.profile_reassign_after_edit(profile_id=profile.pk)
+        monkeypatch.setattr(
+            assignment_rounds, "profile_define_on_apple", lambda profile, force=False: "UUID-2"
+        )
+        monkeypatch.setattr(assignment_rounds, "token_dep_client", lambda token: Client())
+        assignment = profile_reassign_after_edit(profile_id=profile.pk)
         assert assignment is not None
-        assert services.assignment_run(assignment_id=assignment.pk) is None
+        assert assignment_run(assignment_id=assignment.pk) is None
         assert batches == [1000, 1000, 500]
         assignment.refresh_from_db()
         assert assignment.succeeded == 2500 and assignment.state == ProfileAssignment.State.SUCCEEDED

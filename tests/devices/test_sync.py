@@ -12,30 +12,27 @@ import pytest
 from django.db import transaction
 
 from asm_portal import clock
-from devices import services
+from devices.deletion import devices_delete
 from devices.models import DeletedDevice, Device, ProfileStatus, SyncRun, TokenSyncState
-from mock_apple import services as apple
+from devices.sync import lease_take
+from devices.sync_requests import sync_queue
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer
+from mock_apple.services import assignments as apple_assignments
+from mock_apple.services import mdm_servers as apple_servers
 from profiles.services import profile_define_on_apple
-from tests.devices.conftest import AppleToken, control, live, profile_create
+from tests.devices.conftest import (
+    AppleToken,
+    control,
+    live,
+    portal_serials,
+    profile_create,
+    sync_now,
+    token_create,
+)
 from tokens.dep_client import DepClient
 from tokens.models import EnrollmentProgramToken
 from tokens.services import token_dep_client
-
-
-def sync(token: EnrollmentProgramToken, trigger: str = SyncRun.Trigger.MANUAL) -> SyncRun:
-    """Queue a run as the portal does: on commit its task runs, here in this process (eager)."""
-    with transaction.atomic():
-        run = services.sync_queue(token=token, trigger=trigger)
-    assert run is not None
-    run.refresh_from_db()
-    assert not run.is_active
-    return run
-
-
-def portal_serials(token: EnrollmentProgramToken, **filters) -> set[str]:
-    return set(Device.objects.filter(token=token, **filters).values_list("serial_number", flat=True))
 
 
 def fault(apple_token: AppleToken, **body) -> None:
@@ -53,7 +50,7 @@ def configure(apple_token: AppleToken, **changes) -> None:
 class FirstSyncTests:
     def test_the_first_sync_reads_every_device_apple_assigns(self, apple_token, settings) -> None:
         settings.SYNC_PAGE_SIZE = 5  # 12 devices: three fetch pages, then the change feed
-        run = sync(apple_token.token, SyncRun.Trigger.TOKEN_UPLOAD)
+        run = sync_now(apple_token.token, SyncRun.Trigger.TOKEN_UPLOAD)
         assert run.state == SyncRun.State.SUCCEEDED, run.error_code
         assert run.kind == SyncRun.Kind.FULL
         assert (run.added, run.updated, run.removed) == (12, 0, 0)
@@ -77,7 +74,7 @@ class FirstSyncTests:
         assert state.cursor and not state.next_must_be_full and state.last_full_sync_at is not None
 
     def test_an_ipad_reports_ipados_with_our_protocol_version(self, apple_token) -> None:
-        sync(apple_token.token)
+        sync_now(apple_token.token)
         ipads = Device.objects.filter(device_family="iPad")
         assert ipads.exists() and set(ipads.values_list("os", flat=True)) == {"iPadOS"}
 
@@ -86,7 +83,7 @@ class FirstSyncTests:
 @live
 class DeltaSyncTests:
     def test_a_delta_reads_the_changes_made_in_apple_school_manager(self, apple_token) -> None:
-        sync(apple_token.token)
+        sync_now(apple_token.token)
         known = sorted(apple_token.apple_serials())
         apple_token.assign(3)
         gone = known[:2]
@@ -95,11 +92,11 @@ class DeltaSyncTests:
         uuid = profile_define_on_apple(profile=profile)
         assigned = known[2]
         apple_profile = apple_token.server.profiles.get(profile_uuid=uuid)
-        apple.profile_assign(
+        apple_assignments.profile_assign(
             server=apple_token.server, profile=apple_profile, serials=[assigned], throttling=False
         )
 
-        run = sync(apple_token.token, SyncRun.Trigger.AUTOMATIC)
+        run = sync_now(apple_token.token, SyncRun.Trigger.AUTOMATIC)
         assert run.state == SyncRun.State.SUCCEEDED, run.error_code
         assert run.kind == SyncRun.Kind.DELTA
         assert (run.added, run.updated, run.removed) == (3, 1, 2)
@@ -112,23 +109,25 @@ class DeltaSyncTests:
         assert device.apple_profile_uuid == uuid
 
     def test_a_device_moved_from_another_server_arrives_as_modified(self, apple_token) -> None:
-        sync(apple_token.token)
-        other = apple.mdm_server_create(actor=None, organization=apple_token.organization, name="Other MDM")
-        apple.devices_assign_unassigned(server=other, count=2)
+        sync_now(apple_token.token)
+        other = apple_servers.mdm_server_create(
+            actor=None, organization=apple_token.organization, name="Other MDM"
+        )
+        apple_assignments.devices_assign_unassigned(server=other, count=2)
         moved = list(AppleDevice.objects.filter(mdm_server=other).values_list("pk", flat=True))
-        apple.devices_assign(
+        apple_assignments.devices_assign(
             actor=None, organization=apple_token.organization, server=apple_token.server, device_ids=moved
         )
-        run = sync(apple_token.token, SyncRun.Trigger.AUTOMATIC)
+        run = sync_now(apple_token.token, SyncRun.Trigger.AUTOMATIC)
         assert run.added == 2
         assert portal_serials(apple_token.token) == apple_token.apple_serials()
 
     def test_a_request_inside_seven_days_adds_only_new_serial_numbers(self, apple_token) -> None:
-        first = sync(apple_token.token)
+        first = sync_now(apple_token.token)
         known = sorted(apple_token.apple_serials())[0]
         Device.objects.filter(serial_number=known).update(description="EDITED HERE")
         apple_token.assign(2)
-        second = sync(apple_token.token)
+        second = sync_now(apple_token.token)
         assert second.kind == SyncRun.Kind.NEW_SERIALS
         assert (second.added, second.updated) == (2, 0)
         # Known serial numbers are not refreshed by such a request.
@@ -138,13 +137,13 @@ class DeltaSyncTests:
         assert state.last_full_sync_at == first.started_at
 
     def test_after_seven_days_a_request_is_a_full_sync_again(self, apple_token) -> None:
-        sync(apple_token.token)
+        sync_now(apple_token.token)
         known = sorted(apple_token.apple_serials())[0]
         Device.objects.filter(serial_number=known).update(description="EDITED HERE")
         TokenSyncState.objects.filter(token=apple_token.token).update(
             last_full_sync_at=clock.now() - timedelta(days=7, minutes=1)
         )
-        run = sync(apple_token.token)
+        run = sync_now(apple_token.token)
         assert run.kind == SyncRun.Kind.FULL
         assert run.updated == 12
         assert Device.objects.get(serial_number=known).description != "EDITED HERE"
@@ -154,42 +153,32 @@ class DeltaSyncTests:
 @live
 class RemovedDevicesTests:
     def test_a_full_sync_marks_removed_the_devices_apple_no_longer_lists(self, apple_token) -> None:
-        sync(apple_token.token)
+        sync_now(apple_token.token)
         gone = sorted(apple_token.apple_serials())[:3]
         apple_token.unassign(gone)
         TokenSyncState.objects.filter(token=apple_token.token).update(next_must_be_full=True, cursor="")
-        run = sync(apple_token.token)
+        run = sync_now(apple_token.token)
         assert run.kind == SyncRun.Kind.FULL
         assert run.removed == 3
         assert portal_serials(apple_token.token, removed_by_apple=True) == set(gone)
 
     def test_deleted_devices_come_back_with_the_next_full_sync_only(self, apple_token, admin_user) -> None:
-        sync(apple_token.token)
+        sync_now(apple_token.token)
         victims = list(Device.objects.filter(token=apple_token.token).order_by("serial_number")[:2])
-        services.devices_delete(actor=admin_user, device_ids=[d.pk for d in victims])
+        devices_delete(actor=admin_user, device_ids=[d.pk for d in victims])
         serials = {d.serial_number for d in victims}
         assert DeletedDevice.objects.count() == 2
 
-        sync(apple_token.token)  # inside seven days: new serial numbers only
+        sync_now(apple_token.token)  # inside seven days: new serial numbers only
         assert not portal_serials(apple_token.token) & serials
 
         TokenSyncState.objects.filter(token=apple_token.token).update(
             last_full_sync_at=clock.now() - timedelta(days=8)
         )
-        run = sync(apple_token.token)
+        run = sync_now(apple_token.token)
         assert run.kind == SyncRun.Kind.FULL
         assert portal_serials(apple_token.token) >= serials
         assert not DeletedDevice.objects.exists()
-
-    def test_removed_devices_are_purged_after_the_retention(self, apple_token, settings) -> None:
-        sync(apple_token.token)
-        gone = sorted(apple_token.apple_serials())[:1]
-        apple_token.unassign(gone)
-        sync(apple_token.token, SyncRun.Trigger.AUTOMATIC)
-        assert services.removed_devices_purge() == 0
-        later = clock.now() + timedelta(days=settings.SYNC_REMOVED_RETENTION_DAYS, minutes=1)
-        assert services.removed_devices_purge(now=later) == 1
-        assert not portal_serials(apple_token.token) & set(gone)
 
 
 @pytest.mark.integration
@@ -203,7 +192,7 @@ class CursorTests:
         assert not last.more_to_follow
         apple_token.assign(1)
         with transaction.atomic():
-            queued = services.sync_queue(token=apple_token.token, trigger=SyncRun.Trigger.MANUAL)
+            queued = sync_queue(token=apple_token.token, trigger=SyncRun.Trigger.MANUAL)
             assert queued is not None
             run = queued
             # Before its task is sent (on commit): as if the walk's last page were written.
@@ -215,16 +204,16 @@ class CursorTests:
 
     @pytest.mark.parametrize("code", ["EXPIRED_CURSOR", "INVALID_CURSOR"])
     def test_a_refused_cursor_makes_the_delta_a_full_sync(self, apple_token, code) -> None:
-        sync(apple_token.token)
+        sync_now(apple_token.token)
         fault(apple_token, endpoint="sync", status=400, code=code)
-        run = sync(apple_token.token, SyncRun.Trigger.AUTOMATIC)
+        run = sync_now(apple_token.token, SyncRun.Trigger.AUTOMATIC)
         assert run.state == SyncRun.State.SUCCEEDED, run.error_code
         assert run.kind == SyncRun.Kind.FULL and run.restarted_full
         assert run.updated == 12
         assert portal_serials(apple_token.token) == apple_token.apple_serials()
 
     def test_a_cursor_really_older_than_seven_days_is_refused_by_apple(self, apple_token) -> None:
-        sync(apple_token.token)
+        sync_now(apple_token.token)
         state = TokenSyncState.objects.get(token=apple_token.token)
         control(apple_token.base_url, "PUT", "clock", {"offset_seconds": 8 * 86400})
         try:
@@ -235,23 +224,23 @@ class CursorTests:
             except Exception as error:  # noqa: BLE001
                 page_error = error
             assert getattr(page_error, "code", "") == "EXPIRED_CURSOR"
-            run = sync(apple_token.token, SyncRun.Trigger.AUTOMATIC)
+            run = sync_now(apple_token.token, SyncRun.Trigger.AUTOMATIC)
         finally:
             control(apple_token.base_url, "PUT", "clock", {"offset_seconds": 0})
         assert run.state == SyncRun.State.SUCCEEDED and run.restarted_full
 
     def test_apples_echoed_cursor_stops_the_run_instead_of_looping(self, apple_token) -> None:
-        first = sync(apple_token.token)
+        first = sync_now(apple_token.token)
         configure(apple_token, echoed_cursor_remaining=50)
         apple_token.assign(2)
-        run = sync(apple_token.token, SyncRun.Trigger.AUTOMATIC)
+        run = sync_now(apple_token.token, SyncRun.Trigger.AUTOMATIC)
         assert run.state == SyncRun.State.SUCCEEDED
         assert run.warning_code == "ECHOED_CURSOR"
         assert run.pages == 0
         state = TokenSyncState.objects.get(token=apple_token.token)
         assert state.cursor == SyncRun.objects.get(pk=first.pk).cursor  # the next sync starts there
         configure(apple_token, echoed_cursor_remaining=0)
-        again = sync(apple_token.token, SyncRun.Trigger.AUTOMATIC)
+        again = sync_now(apple_token.token, SyncRun.Trigger.AUTOMATIC)
         assert again.added == 2
 
 
@@ -267,7 +256,7 @@ class AppleRefusalTests:
         ],
     )
     def test_the_run_fails_with_apples_code_on_the_token(self, apple_token, setup, code) -> None:
-        sync(apple_token.token)
+        sync_now(apple_token.token)
         uuid = apple_token.server.server_uuid
         if setup == "terms":
             control(apple_token.base_url, "POST", "terms", {"action": "publish"})
@@ -275,7 +264,7 @@ class AppleRefusalTests:
             control(apple_token.base_url, "PUT", f"servers/{uuid}/access", {"denied": True})
         else:
             control(apple_token.base_url, "POST", f"servers/{uuid}/revoke")
-        run = sync(apple_token.token, SyncRun.Trigger.AUTOMATIC)
+        run = sync_now(apple_token.token, SyncRun.Trigger.AUTOMATIC)
         assert run.state == SyncRun.State.FAILED
         assert run.error_code == code
         token = EnrollmentProgramToken.objects.get(pk=apple_token.token.pk)
@@ -288,7 +277,7 @@ class AppleRefusalTests:
         MdmServer.objects.get(pk=apple_token.server.pk).tokens.update(
             access_token_expiry=clock.now() - timedelta(minutes=1)
         )
-        run = sync(apple_token.token)
+        run = sync_now(apple_token.token)
         assert (run.state, run.error_code) == (SyncRun.State.FAILED, "token_expired")
 
     def test_an_expired_token_does_not_call_apple(self, apple_token, settings) -> None:
@@ -297,15 +286,15 @@ class AppleRefusalTests:
         )
         settings.APPLE_BASE_URL = "http://127.0.0.1:9"  # would fail as unreachable if called
         token = EnrollmentProgramToken.objects.get(pk=apple_token.token.pk)
-        run = sync(token, SyncRun.Trigger.TOKEN_UPLOAD)
+        run = sync_now(token, SyncRun.Trigger.TOKEN_UPLOAD)
         assert (run.state, run.error_code) == (SyncRun.State.FAILED, "token_expired")
         assert EnrollmentProgramToken.objects.get(pk=token.pk).last_sync_error_code == "token_expired"
 
     def test_a_later_success_clears_the_error(self, apple_token) -> None:
         control(apple_token.base_url, "POST", "terms", {"action": "publish"})
-        assert sync(apple_token.token).state == SyncRun.State.FAILED
+        assert sync_now(apple_token.token).state == SyncRun.State.FAILED
         control(apple_token.base_url, "POST", "terms", {"action": "accept"})
-        assert sync(apple_token.token).state == SyncRun.State.SUCCEEDED
+        assert sync_now(apple_token.token).state == SyncRun.State.SUCCEEDED
         assert EnrollmentProgramToken.objects.get(pk=apple_token.token.pk).last_sync_error_code == ""
 
 
@@ -316,7 +305,7 @@ class TransientFailureTests:
         slept: list[float] = []
         monkeypatch.setattr("devices.sync.time.sleep", slept.append)
         fault(apple_token, endpoint="fetch", status=429, code="TOO_MANY_REQUESTS", retry_after=3, count=2)
-        run = sync(apple_token.token)
+        run = sync_now(apple_token.token)
         assert run.state == SyncRun.State.SUCCEEDED, run.error_code
         assert slept == [3.0, 3.0]  # Apple's Retry-After, not our shorter back-off
         assert portal_serials(apple_token.token) == apple_token.apple_serials()
@@ -327,7 +316,7 @@ class TransientFailureTests:
         monkeypatch.setattr("devices.sync.time.sleep", slept.append)
         fault(apple_token, endpoint="fetch", status=503, count=1)
         fault(apple_token, endpoint="fetch", status=500, count=1)
-        run = sync(apple_token.token)
+        run = sync_now(apple_token.token)
         assert run.state == SyncRun.State.SUCCEEDED, run.error_code
         assert slept == [2.0, 4.0]
 
@@ -335,7 +324,7 @@ class TransientFailureTests:
         settings.SYNC_RETRY_ATTEMPTS = 3
         monkeypatch.setattr("devices.sync.time.sleep", lambda seconds: None)
         fault(apple_token, endpoint="*", status=503, code="SERVICE_UNAVAILABLE", count=50)
-        run = sync(apple_token.token)
+        run = sync_now(apple_token.token)
         assert (run.state, run.error_code) == (SyncRun.State.FAILED, "SERVICE_UNAVAILABLE")
         remaining = control(apple_token.base_url, "GET", "faults").json()
         assert sum(f["remaining"] for f in remaining["faults"]) == 47  # three calls, no storm
@@ -343,26 +332,26 @@ class TransientFailureTests:
     def test_a_retry_after_beyond_the_request_window_fails_at_once(self, apple_token, monkeypatch) -> None:
         monkeypatch.setattr("devices.sync.time.sleep", lambda seconds: pytest.fail("slept"))
         fault(apple_token, endpoint="fetch", status=429, retry_after=3600)
-        run = sync(apple_token.token)
+        run = sync_now(apple_token.token)
         assert (run.state, run.error_code) == (SyncRun.State.FAILED, "TOO_MANY_REQUESTS")
 
     def test_a_timeout_is_tried_again(self, apple_token, settings, monkeypatch) -> None:
         settings.APPLE_HTTP_TIMEOUT_SECONDS = 1
         monkeypatch.setattr("devices.sync.time.sleep", lambda seconds: None)
         fault(apple_token, endpoint="fetch", latency_ms=1500, count=1)
-        run = sync(apple_token.token)
+        run = sync_now(apple_token.token)
         assert run.state == SyncRun.State.SUCCEEDED, run.error_code
 
     def test_an_expired_session_signs_in_again(self, apple_token) -> None:
         fault(apple_token, endpoint="fetch", status=401, code="UNAUTHORIZED", count=1)
         fault(apple_token, endpoint="sync", status=403, code="FORBIDDEN", count=1)  # depsim's way
-        run = sync(apple_token.token)
+        run = sync_now(apple_token.token)
         assert run.state == SyncRun.State.SUCCEEDED, run.error_code
 
     def test_session_rotation_is_followed(self, apple_token, settings) -> None:
         settings.SYNC_PAGE_SIZE = 4
         configure(apple_token, session_rotation=True)
-        run = sync(apple_token.token)
+        run = sync_now(apple_token.token)
         assert run.state == SyncRun.State.SUCCEEDED, run.error_code
         assert run.pages == 4
 
@@ -383,3 +372,31 @@ class DepClientDeviceCallsTests:
         apple_token.assign(1)
         feed = client.sync_devices(cursor=cursor)
         assert [device["op_type"] for device in feed.devices] == ["added"]
+
+
+@pytest.fixture
+def token() -> EnrollmentProgramToken:
+    return token_create()
+
+
+@pytest.mark.django_db
+class LeaseTests:
+    def test_a_live_lease_keeps_other_workers_out_until_it_expires(self, token, settings) -> None:
+        settings.SYNC_LEASE_SECONDS = 60
+        run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
+        assert run is not None
+        start = clock.now()
+        with clock.frozen_at(start):
+            taken = lease_take(run_id=run.pk, worker="worker-a")
+            assert taken is not None and taken.state == SyncRun.State.RUNNING and taken.attempts == 1
+            assert lease_take(run_id=run.pk, worker="worker-b") is None
+        with clock.frozen_at(start + timedelta(seconds=61)):
+            taken = lease_take(run_id=run.pk, worker="worker-b")
+        assert taken is not None and taken.lease_owner == "worker-b" and taken.attempts == 2
+        assert taken.started_at == start  # the run keeps its start
+
+    def test_a_finished_run_is_not_run_again(self, token) -> None:
+        run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
+        assert run is not None
+        SyncRun.objects.filter(pk=run.pk).update(state=SyncRun.State.SUCCEEDED, finished_at=clock.now())
+        assert lease_take(run_id=run.pk, worker="late-delivery") is None

@@ -1,40 +1,21 @@
-"""What the token blades show of the devices, and the token deletion rule."""
+"""What the token blades show of the devices (devices.panels), and the token deletion rule."""
 
 from __future__ import annotations
 
 import pytest
 
-from asm_portal import clock
-from devices import services
-from devices.models import EnrollmentState
-from tests.devices.conftest import devices_create, profile_create, token_create
+from devices.deletion import devices_delete
+from devices.selectors import devices_without_profile_counts
+from devices.sync_requests import sync_queue
+from tests.devices.conftest import devices_create, devices_populated, token_create
 from tokens.models import EnrollmentProgramToken
 
 pytestmark = pytest.mark.django_db
 
 
-def populated() -> EnrollmentProgramToken:
-    token = token_create("Lycée Jean Moulin - Intune")
-    profile = profile_create(token)
-    devices_create(token, 3, prefix="NEW")  # missing profile
-    devices_create(token, 2, prefix="READY", assigned_profile=profile)
-    devices_create(
-        token, 1, prefix="ENR", assigned_profile=profile, enrollment_state=EnrollmentState.ENROLLED
-    )
-    devices_create(
-        token, 1, prefix="RST", assigned_profile=profile, enrollment_state=EnrollmentState.PENDING_RESET
-    )
-    devices_create(token, 1, prefix="GONE", removed_by_apple=True, removed_at=clock.now())
-    return token
-
-
 class TokenDeviceCountsTests:
-    def test_the_status_tile_counts(self) -> None:
-        counts = services.token_device_counts(token=populated())
-        assert counts == services.DeviceCounts(total=8, enrolled=2, ready=2, missing_profile=3)
-
     def test_the_token_blade_shows_them(self, admin_client) -> None:
-        token = populated()
+        token = devices_populated()
         body = admin_client.get(f"/enrollment/apple/tokens/{token.pk}/").content.decode()
         tiles = body.split('class="tiles device-tiles"')[1].split("</div>")[0]
         for label, number in (
@@ -47,14 +28,14 @@ class TokenDeviceCountsTests:
         assert f"/enrollment/apple/tokens/{token.pk}/devices/?profile=none" in tiles
 
     def test_the_token_list_shows_devices_without_profiles(self, admin_client) -> None:
-        token = populated()
+        token = devices_populated()
         token_create("Empty token")
         body = admin_client.get("/enrollment/apple/tokens/").content.decode()
         assert "Devices without profiles" in body
         row = body.split("Lycée Jean Moulin - Intune</a>")[1].split("</tr>")[0]
         assert ">3</a>" in row
         assert ">0</a>" in body.split("Empty token</a>")[1].split("</tr>")[0]
-        assert services.devices_without_profile_counts(token_ids=[token.pk]) == {token.pk: 3}
+        assert devices_without_profile_counts(token_ids=[token.pk]) == {token.pk: 3}
 
     def test_the_token_menu_has_devices(self, admin_client) -> None:
         token = token_create()
@@ -76,8 +57,8 @@ class TokenDeletionTests:
     def test_once_its_devices_are_deleted_it_can(self, admin_client, admin_user) -> None:
         token = token_create()
         devices = devices_create(token, 2)
-        services.devices_delete(actor=admin_user, device_ids=[d.pk for d in devices])
-        services.sync_queue(token=token, trigger="tokenUpload")  # sync history goes with the token
+        devices_delete(actor=admin_user, device_ids=[d.pk for d in devices])
+        sync_queue(token=token, trigger="tokenUpload")  # sync history goes with the token
         response = admin_client.post(f"/enrollment/apple/tokens/{token.pk}/delete/")
         assert response.status_code == 302
         assert not EnrollmentProgramToken.objects.filter(pk=token.pk).exists()

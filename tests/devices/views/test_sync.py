@@ -9,6 +9,7 @@ import pytest
 from asm_portal import clock
 from asm_portal.models import Notification
 from devices.models import SyncRun
+from devices.sync_rules import sync_run_notify
 from tests.conftest import HTMX
 from tests.devices.conftest import token_create
 
@@ -70,10 +71,8 @@ class TokenSyncTests:
             state=SyncRun.State.SUCCEEDED, finished_at=clock.now(), added=12, pages=2
         )
         Notification.objects.filter(user=admin_user).update(toasted=True)
-        from devices.services import _notify_finished
-
         run.refresh_from_db()
-        _notify_finished(run)
+        sync_run_notify(run)
         body = admin_client.get(status_url, **HTMX).content.decode()
         assert "hx-trigger" not in body.split('id="sync-panel"')[1].split(">")[0]
         assert "The last sync succeeded" in body and "12 added" in body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from devices.assignment import profile_assign
 from devices.models import AssignmentDevice, EnrollmentState, ProfileAssignment
 from tests.conftest import HTMX
 from tests.devices.conftest import devices_create, profile_create, token_create
@@ -122,12 +123,9 @@ class ProfileAssignTests:
 
 class AssignmentDetailTests:
     def test_it_polls_while_apple_has_not_answered(self, admin_client, admin_user, profile) -> None:
-        from devices import services
 
         devices_create(profile.token, 2)
-        assignment = services.profile_assign(
-            actor=admin_user, profile=profile, serials=["DMPQ000000", "DMPQ000001"]
-        )
+        assignment = profile_assign(actor=admin_user, profile=profile, serials=["DMPQ000000", "DMPQ000001"])
         url = f"/enrollment/apple/assignments/{assignment.pk}/"
         body = admin_client.get(url).content.decode()
         assert "Intune is assigning the profile to 2 devices" in body and 'hx-trigger="every 2s"' in body

@@ -1,0 +1,294 @@
+"""The devices app's reads: the grid (search, filters, sort, a page, the CSV export) and the
+counts the token and profile blades show."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from devices.models import ENROLLED_STATES, Device, EnrollmentState, ProfileStatus
+from devices.selection import MAX_SELECTION
+from profiles.models import EnrollmentProfile
+from tokens.models import EnrollmentProgramToken
+
+SORTS: dict[str, str] = {
+    "serial": "serial_number",
+    "details": "description",
+    "model": "model",
+    "color": "color",
+    "asset_tag": "asset_tag",
+    "os": "os",
+    "state": "enrollment_state",
+    "profile_status": "profile_status",
+    "profile": "assigned_profile__name",
+    "profile_assigned": "profile_assigned_at",
+    "last_contacted": "last_contacted_at",
+    "device_name": "device_name",
+    "user": "enrolled_user_name",
+    "token": "token__token_name",
+}
+UNASSIGNED = "none"
+
+
+@dataclass(frozen=True)
+class DeviceFilters:
+    """The grid's search box, filter pills and sort, read from the query string."""
+
+    search: str = ""
+    profile_status: str = ""
+    profile: str = ""  # "" any, "none" unassigned, or a profile id
+    state: str = ""
+    sort: str = "serial"
+    descending: bool = False
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> DeviceFilters:
+        profile = params.get("profile", "")
+        sort = params.get("sort", "serial")
+        return cls(
+            # Serial numbers are upper-case letters and digits: anything else cannot match.
+            search=re.sub(r"[^A-Z0-9]", "", params.get("q", "").upper())[:32],
+            profile_status=params.get("profile_status", "")
+            if params.get("profile_status") in ProfileStatus.values
+            else "",
+            profile=profile if profile == UNASSIGNED or profile.isdigit() else "",
+            state=params.get("state", "") if params.get("state") in EnrollmentState.values else "",
+            sort=sort if sort in SORTS else "serial",
+            descending=params.get("dir") == "desc",
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.search or self.profile_status or self.profile or self.state)
+
+    def with_profile(self, profile: str) -> DeviceFilters:
+        return replace(self, profile=profile)
+
+
+def _serial_prefix(queryset: QuerySet[Device], prefix: str) -> QuerySet[Device]:
+    """Serial numbers starting with `prefix`, as an index range (LIKE cannot use the index under
+    every collation), then the exact test."""
+    following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return queryset.filter(
+        serial_number__gte=prefix, serial_number__lt=following, serial_number__startswith=prefix
+    )
+
+
+def devices_filtered(
+    *, filters: DeviceFilters, token: EnrollmentProgramToken | None = None
+) -> QuerySet[Device]:
+    devices = Device.objects.all()
+    if token is not None:
+        devices = devices.filter(token=token)
+    if filters.search:
+        devices = _serial_prefix(devices, filters.search)
+    if filters.profile_status:
+        devices = devices.filter(profile_status=filters.profile_status)
+    if filters.state:
+        devices = devices.filter(enrollment_state=filters.state)
+    if filters.profile == UNASSIGNED:
+        devices = devices.filter(assigned_profile__isnull=True)
+    elif filters.profile:
+        devices = devices.filter(assigned_profile_id=int(filters.profile))
+    return devices
+
+
+GRID_COLUMNS = (
+    "id",
+    "serial_number",
+    "description",
+    "model",
+    "color",
+    "asset_tag",
+    "os",
+    "enrollment_state",
+    "profile_status",
+    "profile_assigned_at",
+    "last_contacted_at",
+    "device_name",
+    "enrolled_user_name",
+    "enrollment_error",
+    "removed_by_apple",
+    "token_id",
+    "assigned_profile_id",
+)
+
+
+def devices_for_grid(queryset: QuerySet[Device], filters: DeviceFilters) -> QuerySet[Device]:
+    """The rows of a grid page, only the columns shown. No join: it would lead the planners
+    away from the index that gives the serial-number order (the names come in `names_attach`)."""
+    field = SORTS[filters.sort]
+    order = [f"-{field}" if filters.descending else field]
+    if field != "serial_number":
+        order.append("-serial_number" if filters.descending else "serial_number")
+    return queryset.only(*GRID_COLUMNS).order_by(*order)
+
+
+def names_attach(devices: list[Device]) -> list[Device]:
+    """`profile_name` and `token_name` on each row of a page: two small queries, not two joins."""
+    profiles = dict(
+        EnrollmentProfile.objects.filter(
+            pk__in={d.assigned_profile_id for d in devices if d.assigned_profile_id}
+        ).values_list("pk", "name")
+    )
+    tokens = dict(
+        EnrollmentProgramToken.objects.filter(pk__in={d.token_id for d in devices}).values_list(
+            "pk", "token_name"
+        )
+    )
+    for device in devices:
+        device.profile_name = (
+            profiles.get(device.assigned_profile_id, "") if device.assigned_profile_id else ""
+        )
+        device.token_name = tokens.get(device.token_id, "")
+    return devices
+
+
+def devices_page(queryset: QuerySet[Device], filters: DeviceFilters, *, page: Any, size: int) -> Page[Device]:
+    """A page of the grid (out-of-range or garbled numbers give the nearest page), its rows with
+    their names attached. The count is the filtered queryset's COUNT(*): the planners count it
+    from the same index range as the page (see `Device.Meta.indexes`)."""
+    paginator = Paginator(devices_for_grid(queryset, filters), size)
+    grid_page = paginator.get_page(page)
+    grid_page.object_list = names_attach(list(grid_page.object_list)) if paginator.count else []
+    return grid_page
+
+
+def devices_selected(*, ids: list[int]) -> list[Device]:
+    """The devices an action was asked for (Delete, Assign profile): at most MAX_SELECTION, by
+    serial number, with their token's name."""
+    return list(
+        Device.objects.filter(pk__in=ids[:MAX_SELECTION])
+        .select_related("token")
+        .only("pk", "serial_number", "token_id", "token__token_name")
+        .order_by("serial_number")
+    )
+
+
+def devices_export_rows(queryset: QuerySet[Device]) -> Iterator[list[str]]:
+    """The filtered list as CSV rows (header first), read in chunks: any size, little memory."""
+    state_labels = dict(EnrollmentState.choices)
+    status_labels = dict(ProfileStatus.choices)
+    yield [
+        _("Serial number"),
+        _("Details"),
+        _("Model"),
+        _("Color"),
+        _("Asset tag"),
+        _("OS"),
+        _("State"),
+        _("Profile status"),
+        _("Assigned profile"),
+        _("Profile assigned"),
+        _("Last contacted"),
+        _("Token"),
+        _("Removed by Apple"),
+    ]
+    columns = (
+        "serial_number",
+        "description",
+        "model",
+        "color",
+        "asset_tag",
+        "os",
+        "enrollment_state",
+        "profile_status",
+        "assigned_profile__name",
+        "profile_assigned_at",
+        "last_contacted_at",
+        "token__token_name",
+        "removed_by_apple",
+    )
+    rows = queryset.order_by("serial_number", "token_id").values_list(*columns)
+    yes, no = _("Yes"), _("No")
+    for row in rows.iterator(chunk_size=2000):
+        (
+            serial,
+            details,
+            model,
+            color,
+            tag,
+            os_name,
+            state,
+            status,
+            profile,
+            assigned,
+            contacted,
+            token,
+            gone,
+        ) = row
+        yield [
+            serial,
+            details,
+            model,
+            color,
+            tag,
+            os_name,
+            str(state_labels.get(state, state)),
+            str(status_labels.get(status, status)),
+            profile or "",
+            assigned.isoformat() if assigned else "",
+            contacted.isoformat() if contacted else "",
+            token,
+            yes if gone else no,
+        ]
+
+
+# --- Counts for the token and profile blades ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceCounts:
+    """The token blade's Status tile: Devices, Enrolled, Ready to enroll, Missing profile."""
+
+    total: int = 0
+    enrolled: int = 0
+    ready: int = 0
+    missing_profile: int = 0
+
+
+def _missing_profile() -> Q:
+    return Q(removed_by_apple=False, assigned_profile__isnull=True) & ~Q(enrollment_state__in=ENROLLED_STATES)
+
+
+def token_device_counts(*, token: EnrollmentProgramToken) -> DeviceCounts:
+    counts = Device.objects.filter(token=token).aggregate(
+        total=Count("id"),
+        enrolled=Count("id", filter=Q(enrollment_state__in=ENROLLED_STATES)),
+        ready=Count(
+            "id",
+            filter=Q(removed_by_apple=False, assigned_profile__isnull=False)
+            & ~Q(enrollment_state__in=ENROLLED_STATES),
+        ),
+        missing=Count("id", filter=_missing_profile()),
+    )
+    return DeviceCounts(counts["total"], counts["enrolled"], counts["ready"], counts["missing"])
+
+
+def devices_without_profile_counts(*, token_ids: Iterable[int]) -> dict[int, int]:
+    """The token list's « Devices without profiles » column, for one page of tokens at once."""
+    rows = (
+        Device.objects.filter(_missing_profile(), token_id__in=list(token_ids))
+        .values("token_id")
+        .annotate(count=Count("id"))
+        .values_list("token_id", "count")
+    )
+    return dict(rows)
+
+
+def assigned_device_counts(*, profile_ids: Iterable[int]) -> dict[int, int]:
+    """The profiles grid's « Assigned devices » column, for the shown profiles in one query."""
+    rows = (
+        Device.objects.filter(assigned_profile_id__in=list(profile_ids))
+        .order_by()
+        .values("assigned_profile_id")
+        .annotate(count=Count("id"))
+        .values_list("assigned_profile_id", "count")
+    )
+    return dict(rows)
