@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 from typing import Any
-from urllib.parse import urlencode
 
 from django import template
 from django.template.loader import get_template
@@ -52,21 +51,6 @@ def nav(url: str, push: bool = True) -> SafeString:
 def pane(url: str) -> SafeString:
     """Attributes for a link that opens the right-hand context pane (no URL push)."""
     return format_html('href="{0}" hx-get="{0}" hx-target="#pane" hx-swap="innerHTML"', url)
-
-
-@register.simple_tag(takes_context=True)
-def query(context: template.Context, **changes: Any) -> str:
-    """The current query string with some parameters changed (sorting, filters, paging)."""
-    request = context["request"]
-    params = request.GET.copy()
-    params.pop("fragment", None)
-    for key, value in changes.items():
-        if value in (None, ""):
-            params.pop(key, None)
-        else:
-            params[key] = value
-    encoded = urlencode(sorted(params.items()))
-    return f"?{encoded}" if encoded else "?"
 
 
 @register.filter
