@@ -63,7 +63,7 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy .
-	test ! -f .importlinter || $(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports
 	$(PY) -W "ignore:Got an error checking a consistent migration history:RuntimeWarning" \
 		manage.py makemigrations --check --dry-run -v0
 
