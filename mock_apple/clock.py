@@ -14,19 +14,17 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from mock_apple.models import MockConfig
+
 _frozen: ContextVar[datetime | None] = ContextVar("mock_apple_clock_frozen", default=None)
 
 
 def offset() -> timedelta:
-    from mock_apple.models import MockConfig
-
     seconds = MockConfig.objects.filter(pk=1).values_list("clock_offset_seconds", flat=True).first()
     return timedelta(seconds=int(seconds or 0))
 
 
 def set_offset(value: timedelta) -> None:
-    from mock_apple.models import MockConfig
-
     MockConfig.load()
     MockConfig.objects.filter(pk=1).update(clock_offset_seconds=int(value.total_seconds()))
 
