@@ -78,7 +78,11 @@ def public_key_fingerprint(key: rsa.RSAPublicKey) -> str:
 
 
 def token_certificate_create(key: rsa.RSAPrivateKey, *, common_name: str, now: datetime) -> x509.Certificate:
-    """A self-signed certificate for Apple to encrypt the server token to (like nanodep's)."""
+    """A self-signed certificate for Apple to encrypt the server token to (like nanodep's).
+
+    Its key-usage block has a deliberate twin in `mock_apple/crypto.py` (Apple's push
+    certificate): the mock is another process and may not import the portal.
+    """
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
