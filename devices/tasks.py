@@ -50,24 +50,23 @@ def _same_queue(task: Task[Any, Any]) -> dict[str, Any]:
 # --- Sending ----------------------------------------------------------------------------------
 
 
-def sync_run_enqueue(*, run_id: int, queue: str | None = None, countdown: float | None = None) -> None:
+def _send(task: Task[Any, Any], object_id: int, *, queue: str | None, countdown: float | None) -> None:
     options: dict[str, Any] = {}
     if queue:
         options["queue"] = queue
     if countdown:
         options["countdown"] = countdown
-    sync_run_task.apply_async((run_id,), **options)
+    task.apply_async((object_id,), **options)
+
+
+def sync_run_enqueue(*, run_id: int, queue: str | None = None, countdown: float | None = None) -> None:
+    _send(sync_run_task, run_id, queue=queue, countdown=countdown)
 
 
 def assignment_enqueue(
     *, assignment_id: int, countdown: float | None = None, queue: str | None = None
 ) -> None:
-    options: dict[str, Any] = {}
-    if queue:
-        options["queue"] = queue
-    if countdown:
-        options["countdown"] = countdown
-    profile_assignment_task.apply_async((assignment_id,), **options)
+    _send(profile_assignment_task, assignment_id, queue=queue, countdown=countdown)
 
 
 def sync_run(*, run_id: int) -> Outcome:
