@@ -26,13 +26,19 @@ from devices.models import Device, ProfileAssignment
 from devices.selection import MAX_SELECTION, DeviceActionRefused
 from profiles.models import EnrollmentProfile
 from profiles.selectors import profile_get_for_user
+from tokens.models import token_secrets_via
 
 # The Assign blade lists up to 1,000 devices: its header checkbox selects them all (the article).
 ASSIGN_PAGE_SIZE = MAX_SELECTION
 
 
 def _get_assignment_for_user(request: AuthenticatedHttpRequest, pk: int) -> ProfileAssignment:
-    return get_object_or_404(ProfileAssignment.objects.select_related("profile__token"), pk=pk)
+    return get_object_or_404(
+        ProfileAssignment.objects.select_related("profile__token").defer(
+            *token_secrets_via("profile__token")
+        ),
+        pk=pk,
+    )
 
 
 @require_http_methods(["GET", "POST"])

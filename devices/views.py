@@ -30,7 +30,7 @@ from devices.models import Device, EnrollmentState, ProfileStatus, SyncRun
 from devices.selection import DeviceActionRefused
 from profiles.models import EnrollmentProfile
 from tokens.apple_errors import apple_error_message
-from tokens.models import EnrollmentProgramToken
+from tokens.models import EnrollmentProgramToken, token_secrets_via
 from tokens.selectors import token_get_for_user
 
 # The grid's columns: (sort key, label); the token column only across tokens.
@@ -196,7 +196,7 @@ def device_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One enrollment program device: its state, user, name, contacts and why enrollment failed."""
     device = get_object_or_404(
         Device.objects.select_related("assigned_profile", "enrolled_profile", "token").defer(
-            *(f"token__{name}" for name in EnrollmentProgramToken.SECRET_FIELDS)
+            *token_secrets_via("token")
         ),
         pk=pk,
     )

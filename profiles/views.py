@@ -29,12 +29,12 @@ from profiles.models import EnrollmentProfile, ProfileSettings
 from profiles.rules import ProfileValues, shared_ipad_affinity
 from profiles.screens import ARTICLE_2017, SCREENS
 from profiles.selectors import profile_get_for_user
-from tokens.models import EnrollmentProgramToken
+from tokens.models import EnrollmentProgramToken, token_secrets_via
 from tokens.selectors import token_get_for_user
 
 
 def _profiles() -> QuerySet[EnrollmentProfile]:
-    return EnrollmentProfile.objects.select_related("token")
+    return EnrollmentProfile.objects.select_related("token").defer(*token_secrets_via("token"))
 
 
 def _grid_context(profiles: QuerySet[EnrollmentProfile]) -> dict[str, Any]:
