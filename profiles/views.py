@@ -14,7 +14,7 @@ from asm_portal.blades import (
     blade_extra_context,
     redirect_to_blade,
     render_blade,
-    render_fragment,
+    render_blade_or_fragment,
     render_pane,
 )
 from asm_portal.http import AuthenticatedHttpRequest
@@ -68,9 +68,7 @@ def profile_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "tokens": EnrollmentProgramToken.objects.order_by("token_name"),
         "rules": ProfileSettings.load(),
     }
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "profiles/list.html#grid", context)
-    return render_blade(request, "profiles/list.html", context, blade="profiles:list")
+    return render_blade_or_fragment(request, "profiles/list.html", context, blade="profiles:list")
 
 
 @require_GET

@@ -31,9 +31,13 @@ class TokenSecretsTests:
 
     def test_related_access_and_profile_grids_leave_the_secrets_encrypted(self, db) -> None:
         profile = profile_create(token_create())
-        assert set(EnrollmentProfile.objects.get(pk=profile.pk).token.get_deferred_fields()) == set(SECRET_FIELDS)
+        assert set(EnrollmentProfile.objects.get(pk=profile.pk).token.get_deferred_fields()) == set(
+            SECRET_FIELDS
+        )
         shown = _profiles().get(pk=profile.pk)
         assert set(shown.token.get_deferred_fields()) >= set(SECRET_FIELDS)
 
     def test_token_secrets_via_names_the_related_columns(self) -> None:
-        assert token_secrets_via("profile__token") == tuple(f"profile__token__{name}" for name in SECRET_FIELDS)
+        assert token_secrets_via("profile__token") == tuple(
+            f"profile__token__{name}" for name in SECRET_FIELDS
+        )
