@@ -24,10 +24,10 @@ from asm_portal.models import Notification
 from asm_portal.services import notification_send
 from devices.models import AssignmentDevice, Device, EnrollmentState, ProfileAssignment, ProfileStatus
 from devices.selection import MAX_SELECTION
-from devices.sync import Reschedule, apple_call, error_code
 from devices.sync_rules import sync_error_message
 from profiles.models import EnrollmentProfile
 from profiles.services import profile_define_on_apple
+from tokens.apple_retry import Reschedule, apple_call, error_code
 from tokens.dep_client import DepError
 from tokens.models import token_secrets_via
 from tokens.services import token_apple_call_failed, token_apple_call_succeeded, token_dep_client
