@@ -351,8 +351,8 @@ if envbool("SECURE_PROXY_SSL_HEADER", "False"):
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", str(8 * 3600))
 X_FRAME_OPTIONS = "DENY"
-# Secrets stay hidden on error pages and in error reports, DEBUG or not (asm_portal/crypto.py).
-DEFAULT_EXCEPTION_REPORTER_FILTER = "asm_portal.crypto.SecretsExceptionReporterFilter"
+# Secrets stay hidden on error pages and in error reports, DEBUG or not (asm_portal/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "asm_portal.error_reports.SecretsExceptionReporterFilter"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 

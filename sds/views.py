@@ -16,7 +16,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from asm_portal.blades import redirect_to_blade, render_blade, render_fragment, render_pane
+from asm_portal.blades import (
+    redirect_to_blade,
+    render_blade,
+    render_blade_or_fragment,
+    render_fragment,
+    render_pane,
+)
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.roles import admin_required
 from sds import apple_roster_sync, roster_import, samples, selectors, sync_profiles, uploads
@@ -31,9 +37,18 @@ REPORT_PAGE_SIZE = 100
 
 
 def _blade(
-    request: AuthenticatedHttpRequest, template: str, context: dict[str, Any], *, blade: str
+    request: AuthenticatedHttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    blade: str,
+    fragment: str = "",
 ) -> HttpResponse:
-    return render_blade(request, template, {"sds_menu": SDS_MENU, **context}, blade=blade)
+    """An SDS blade (with the SDS menu), or only its `fragment` partial when htmx asks for it."""
+    context = {"sds_menu": SDS_MENU, **context}
+    if fragment:
+        return render_blade_or_fragment(request, template, context, blade=blade, fragment=fragment)
+    return render_blade(request, template, context, blade=blade)
 
 
 def _page(request: AuthenticatedHttpRequest, queryset: QuerySet[Any], size: int = PAGE_SIZE) -> Page[Any]:
@@ -76,9 +91,7 @@ def profile_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "page": _page(request, profile.uploads.all()),
         "spec": profile.spec,
     }
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "sds/profile_detail.html#grid", context)
-    return _blade(request, "sds/profile_detail.html", context, blade="sds:profile_detail")
+    return _blade(request, "sds/profile_detail.html", context, blade="sds:profile_detail", fragment="grid")
 
 
 # Multipart framing around the files: the form fields, boundaries and part headers.
@@ -142,9 +155,7 @@ def _upload_context(request: AuthenticatedHttpRequest, upload: RosterUpload) -> 
 @require_GET
 def upload_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context = _upload_context(request, selectors.roster_upload_get_for_user(user=request.user, pk=pk))
-    if request.htmx and request.GET.get("fragment") == "report":
-        return render_fragment(request, "sds/upload_detail.html#report", context)
-    return _blade(request, "sds/upload_detail.html", context, blade="sds:upload_detail")
+    return _blade(request, "sds/upload_detail.html", context, blade="sds:upload_detail", fragment="report")
 
 
 @require_GET
@@ -219,9 +230,7 @@ def _roster_list(
         "rows": rows(page),
         **extra,
     }
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "sds/roster_list.html#grid", context)
-    return _blade(request, "sds/roster_list.html", context, blade=spec.blade)
+    return _blade(request, "sds/roster_list.html", context, blade=spec.blade, fragment="grid")
 
 
 @require_GET

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.test import RequestFactory
 
-from asm_portal.crypto import SecretsExceptionReporterFilter
+from asm_portal.error_reports import SecretsExceptionReporterFilter
 
 
 def test_error_pages_hide_sensitive_variables_even_in_debug(settings) -> None:
