@@ -170,3 +170,7 @@ class ThrottleForm(forms.Form):
 
 class CsrForm(forms.Form):
     csr = forms.FileField(label=_("Certificate signing request"))
+
+
+class ApiAccountForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)

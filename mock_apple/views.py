@@ -48,8 +48,8 @@ from mock_apple.models import (
     MockConfig,
     ServerToken,
 )
+from mock_apple.services import api_activities, controls, push
 from mock_apple.services import assignments as assignments_services
-from mock_apple.services import controls, push
 from mock_apple.services import mdm_servers as mdm_servers_services
 from mock_apple.services import organization as organization_services
 
@@ -277,7 +277,8 @@ def assignments(request: AppleHttpRequest) -> HttpResponse:
                     % {"count": result.unassigned},
                 )
             return redirect("asm_assignments")
-    return _page(request, "mock_apple/assignments.html", {"form": form}, section="assignments")
+    context = {"form": form, "activities": api_activities.activities_recent(organization=organization)}
+    return _page(request, "mock_apple/assignments.html", context, section="assignments")
 
 
 def _assigned_message(result: assignments_services.AssignmentResult, server: MdmServer) -> str:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from mock_apple import clock
 from mock_apple.models import (
+    ApiRateWindow,
     ForcedResponse,
     MdmServer,
     MockConfig,
@@ -29,6 +30,16 @@ ENDPOINTS = (
     "profile_remove",
     "activationlock",
     "roster",  # this emulator's own POST /roster/import
+    "os_beta",
+    "ade_profile",
+    # The School Manager / Business API
+    "axm_token",
+    "axm_devices",
+    "axm_device",
+    "axm_servers",
+    "axm_server_devices",
+    "axm_activity_create",
+    "axm_activity",
 )
 ANY_ENDPOINT = "*"
 
@@ -82,6 +93,8 @@ def faults_clear() -> None:
         echoed_cursor_remaining=0, throttle_rate=0.0, throttle_serials=[], failed_serials=[]
     )
     MdmServer.objects.filter(access_denied=True).update(access_denied=False)
+    # The School Manager API's rate-limit counters start again.
+    ApiRateWindow.objects.all().delete()
 
 
 def mock_reset() -> MockConfig:
@@ -102,6 +115,9 @@ CONFIG_FIELDS = (
     "move_op_type",
     "quoted_errors",
     "profile_not_found_status",
+    "api_get_per_minute",
+    "api_activity_posts_per_hour",
+    "api_activity_seconds",
 )
 
 
@@ -143,6 +159,9 @@ def _config_error(name: str, value: Any) -> str:
         "session_ttl_seconds": (5, 86_400),
         "echoed_cursor_remaining": (0, 1000),
         "retry_after_seconds": (0, 604_800),
+        "api_get_per_minute": (0, 1_000_000),
+        "api_activity_posts_per_hour": (0, 1_000_000),
+        "api_activity_seconds": (0, 604_800),
     }
     low, high = limits[name]
     ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high

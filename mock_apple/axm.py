@@ -1,0 +1,337 @@
+"""The shape of the School Manager API (and Apple Business API): JSON:API documents and errors,
+the bearer token, the rate limits and queued faults that every /v1/ endpoint goes through, and
+devices as Apple writes them (the attributes the inventory lacks are derived from the serial)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import wraps
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from mock_apple import clock
+from mock_apple.db import DB
+from mock_apple.models import ApiAccount, ApiRateWindow, MockConfig, Organization
+from mock_apple.services import api_accounts, api_activities, controls
+
+CONTENT_TYPE = "application/json"
+TITLES = {
+    400: "A parameter has an invalid value",
+    401: "Authentication credentials are missing or invalid",
+    403: "The request is forbidden",
+    404: "The specified resource does not exist",
+    405: "The method is not allowed",
+    409: "The request entity is not valid",
+    429: "The rate limit was exceeded",
+}
+CODES = {
+    400: "PARAMETER_ERROR.INVALID",
+    401: "NOT_AUTHORIZED",
+    403: "FORBIDDEN_ERROR",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "ENTITY_ERROR",
+    429: "RATE_LIMIT_EXCEEDED",
+}
+
+
+class ApiError(Exception):
+    """A JSON:API error answer."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        code: str = "",
+        source: dict[str, str] | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.code = code or CODES.get(status, "UNEXPECTED_ERROR")
+        self.source = source
+        self.retry_after = retry_after
+
+
+def json_response(data: Any, status: int = 200) -> HttpResponse:
+    return HttpResponse(json.dumps(data, separators=(",", ":")), status=status, content_type=CONTENT_TYPE)
+
+
+def error_response(error: ApiError) -> HttpResponse:
+    item: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "status": str(error.status),
+        "code": error.code,
+        "title": TITLES.get(error.status, "An error occurred"),
+        "detail": error.detail,
+    }
+    if error.source:
+        item["source"] = error.source
+    response = json_response({"errors": [item]}, status=error.status)
+    if error.retry_after is not None:
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def iso(moment: datetime | date | None) -> str | None:
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime):
+        return f"{moment.isoformat()}T00:00:00Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def base_url(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+# --- The wrapper of every /v1/ endpoint -----------------------------------------------------
+
+
+@dataclass
+class ApiCall:
+    organization: Organization
+    account: ApiAccount
+    config: MockConfig
+    base: str  # scheme and host, for the links
+
+    @property
+    def business(self) -> bool:
+        return api_accounts.is_business(self.organization)
+
+
+View = Callable[..., HttpResponse]
+
+
+def api_endpoint(endpoints: Mapping[str, str]) -> Callable[[View], View]:
+    """`endpoints` maps each accepted method to the endpoint name faults are queued for."""
+
+    def decorator(view: View) -> View:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                endpoint = endpoints.get(request.method or "")
+                if endpoint is None:
+                    response = error_response(ApiError(405, f"{request.method} is not allowed here."))
+                    response["Allow"] = ", ".join(endpoints)
+                    return response
+                fault_apply(endpoint)
+                call = _authenticate(request)
+                if request.method == "GET":
+                    rate_limit(call.organization, "get", call.config.api_get_per_minute, timedelta(minutes=1))
+                api_activities.activities_complete_due(organization=call.organization)
+                return view(request, *args, call=call, **kwargs)
+            except ApiError as error:
+                return error_response(error)
+
+        return wrapper
+
+    return decorator
+
+
+def fault_apply(endpoint: str) -> None:
+    fault = controls.fault_take(endpoint=endpoint)
+    if fault is None:
+        return
+    if fault.latency_ms:
+        time.sleep(fault.latency_ms / 1000)
+    if fault.status:
+        detail = f"A fault was injected for {endpoint}."
+        raise ApiError(fault.status, detail, code=fault.code, retry_after=fault.retry_after)
+
+
+def _authenticate(request: HttpRequest) -> ApiCall:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise ApiError(401, "Provide an access token in the Authorization header (Bearer).")
+    token = api_accounts.token_find(value.strip())
+    if token is None:
+        raise ApiError(401, "The access token is not valid, has expired or was revoked.")
+    organization = token.account.organization
+    if not organization.terms_accepted:
+        raise ApiError(
+            403, "An Administrator must accept the new Terms and Conditions in Apple School Manager."
+        )
+    return ApiCall(
+        organization=organization, account=token.account, config=MockConfig.load(), base=base_url(request)
+    )
+
+
+def rate_limit(organization: Organization, kind: str, limit: int, window: timedelta) -> None:
+    """Count the call in the organisation's current window; over the limit: 429 and Retry-After."""
+    if not limit:
+        return
+    now = clock.now()
+    seconds = int(window.total_seconds())
+    start = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=now.tzinfo)
+    rows = ApiRateWindow.objects.filter(organization=organization, kind=kind, window_start=start)
+    if not rows.filter(count__lt=limit).update(count=F("count") + 1):
+        if not rows.exists():
+            try:
+                with transaction.atomic(using=DB):
+                    ApiRateWindow.objects.create(
+                        organization=organization, kind=kind, window_start=start, count=1
+                    )
+                ApiRateWindow.objects.filter(
+                    organization=organization, kind=kind, window_start__lt=start
+                ).delete()
+                return
+            except IntegrityError:
+                if rows.filter(count__lt=limit).update(count=F("count") + 1):
+                    return
+        retry = max(1, int((start + window - now).total_seconds()))
+        raise ApiError(
+            429,
+            f"The rate limit of {limit} requests per {seconds // 60} minutes was exceeded.",
+            retry_after=retry,
+        )
+
+
+def rate_windows_clear() -> None:
+    ApiRateWindow.objects.all().delete()
+
+
+# --- Devices as Apple writes them -----------------------------------------------------------
+
+DEVICE_VALUES = (
+    "id",
+    "serial_number",
+    "model",
+    "description",
+    "color",
+    "device_family",
+    "device_assigned_date",
+    "mdm_server__server_uuid",
+    "order__order_number",
+    "order__order_date",
+    "order__supplier",
+)
+ATTRIBUTES = (
+    "serialNumber",
+    "addedToOrgDateTime",
+    "updatedDateTime",
+    "deviceModel",
+    "productFamily",
+    "productType",
+    "deviceCapacity",
+    "color",
+    "partNumber",
+    "orderNumber",
+    "orderDateTime",
+    "status",
+    "imei",
+    "meid",
+    "eid",
+    "wifiMacAddress",
+    "bluetoothMacAddress",
+    "purchaseSourceId",
+    "purchaseSourceType",
+)
+FAMILIES = {"ipad": "iPad", "iphone": "iPhone", "mac": "Mac", "appletv": "AppleTV", "watch": "Watch"}
+PRODUCT_PREFIX = {"iPad": "iPad", "iPhone": "iPhone", "Mac": "Mac", "AppleTV": "AppleTV", "Watch": "Watch"}
+CAPACITIES = ("64GB", "128GB", "256GB", "512GB")
+
+
+def _digits(seed: bytes, count: int) -> str:
+    return "".join(str(byte % 10) for byte in seed[:count])
+
+
+def _luhn(body: str) -> str:
+    total = 0
+    for index, char in enumerate(reversed(body)):
+        digit = int(char)
+        if index % 2 == 0:
+            digit *= 2
+            digit -= 9 if digit > 9 else 0
+        total += digit
+    return body + str((10 - total % 10) % 10)
+
+
+def _mac(seed: bytes) -> str:
+    return ":".join(f"{byte:02X}" for byte in seed[:6])
+
+
+def device_attributes(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Apple's attributes of a device row (DEVICE_VALUES); the missing ones from the serial."""
+    serial = row["serial_number"]
+    seed = hashlib.sha256(serial.encode()).digest()
+    family = FAMILIES.get(str(row["device_family"]).replace(" ", "").lower(), row["device_family"])
+    cellular = family == "iPhone" or "CELL" in row["description"].upper()
+    capacity = next((word for word in row["description"].upper().split() if word.endswith(("GB", "TB"))), "")
+    ordered = row["order__order_date"]
+    assigned = row["device_assigned_date"]
+    added = iso(ordered)
+    attributes: dict[str, Any] = {
+        "serialNumber": serial,
+        "addedToOrgDateTime": added,
+        "updatedDateTime": iso(assigned) if assigned else added,
+        "deviceModel": row["model"],
+        "productFamily": family,
+        "productType": f"{PRODUCT_PREFIX.get(family, family)}{10 + seed[0] % 6},{1 + seed[1] % 8}",
+        "deviceCapacity": capacity or CAPACITIES[seed[2] % len(CAPACITIES)],
+        "color": row["color"],
+        "partNumber": f"M{seed[3:5].hex().upper()}{chr(65 + seed[5] % 26)}LL/A",
+        "orderNumber": row["order__order_number"],
+        "orderDateTime": added,
+        "status": "ASSIGNED" if row["mdm_server__server_uuid"] else "UNASSIGNED",
+        "imei": [_luhn("35" + _digits(seed[6:], 12))] if cellular else [],
+        "meid": [_digits(seed[18:], 14)] if cellular else [],
+        "eid": "8904" + _digits(seed[2:], 28) if cellular else "",
+        "wifiMacAddress": _mac(seed[20:]),
+        "bluetoothMacAddress": _mac(seed[26:]),
+        "purchaseSourceId": seed[8:11].hex().upper(),
+        "purchaseSourceType": "APPLE" if row["order__supplier"] == "Apple" else "RESELLER",
+    }
+    return attributes
+
+
+def device_resource(
+    row: Mapping[str, Any], base: str, fields: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    serial = row["serial_number"]
+    attributes = device_attributes(row)
+    if fields is not None:
+        attributes = {name: attributes[name] for name in fields}
+    own = f"{base}/v1/orgDevices/{serial}"
+    return {
+        "type": "orgDevices",
+        "id": serial,
+        "attributes": attributes,
+        "relationships": {
+            "assignedServer": {
+                "links": {"self": f"{own}/relationships/assignedServer", "related": f"{own}/assignedServer"}
+            }
+        },
+        "links": {"self": own},
+    }
+
+
+def server_resource(server: Any, base: str) -> dict[str, Any]:
+    own = f"{base}/v1/mdmServers/{server.server_uuid}"
+    return {
+        "type": "mdmServers",
+        "id": server.server_uuid,
+        "attributes": {
+            "serverName": server.name,
+            "serverType": "MDM",
+            "createdDateTime": iso(server.created_at),
+            "updatedDateTime": iso(server.certificate_uploaded_at or server.created_at),
+        },
+        "relationships": {
+            "devices": {"links": {"self": f"{own}/relationships/devices"}},
+        },
+    }
