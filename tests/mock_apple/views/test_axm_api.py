@@ -454,3 +454,35 @@ def test_activities_complete_by_command(organization) -> None:
     activity.refresh_from_db()
     assert activity.status == "COMPLETED" and "1" in out.getvalue()
     assert Device.objects.get(serial_number=serial).mdm_server_id == server.pk
+
+
+def test_the_text_writer_equals_the_resource_builder() -> None:
+    import datetime
+    import json
+
+    from mock_apple.axm import device_json_text, device_resource
+
+    for family, description, server, assigned in (
+        (
+            "iPhone",
+            'IPHONE 15 "PRO" 128GB BLACK',
+            "ABC",
+            datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+        ),
+        ("iPad", "IPAD WI-FI SILVER", None, None),
+        ("Apple TV", "APPLE TV 4K CELL", None, None),
+    ):
+        row = {
+            "id": 1,
+            "serial_number": 'DMPQÉ"1',
+            "model": 'Model "X" é',
+            "description": description,
+            "color": "SILVER",
+            "device_family": family,
+            "device_assigned_date": assigned,
+            "mdm_server__server_uuid": server,
+            "order__order_number": "MX1",
+            "order__order_date": datetime.date(2026, 1, 1),
+            "order__supplier": "Reseller",
+        }
+        assert json.loads(device_json_text(row, "http://h")) == device_resource(row, "http://h")
