@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -143,12 +142,8 @@ def api_endpoint(endpoints: Mapping[str, str]) -> Callable[[View], View]:
 
 
 def fault_apply(endpoint: str) -> None:
-    fault = controls.fault_take(endpoint=endpoint)
-    if fault is None:
-        return
-    if fault.latency_ms:
-        time.sleep(fault.latency_ms / 1000)
-    if fault.status:
+    fault = controls.fault_wait(endpoint=endpoint)
+    if fault is not None and fault.status:
         detail = f"A fault was injected for {endpoint}."
         raise ApiError(fault.status, detail, code=fault.code, retry_after=fault.retry_after)
 
@@ -391,23 +386,28 @@ def _q(value: str | None) -> str:
 
 def device_json_text(row: Mapping[str, Any], base: str) -> str:
     """device_resource(row, base) already encoded as JSON, for the hot path of a 1000-device page:
-    one template instead of a dict per device and its encoding (tests prove the two equal)."""
-    serial = row["serial_number"]
-    more = derived(serial)
+    one template instead of a dict per device and its encoding (tests prove the two equal).
+    Only the inventory's free texts are escaped; the rest is made of safe characters."""
+    serial = _q(row["serial_number"])
+    more = derived(row["serial_number"])
     family, cellular, capacity, added, updated = _facts(row)
-    own = _q(f"{base}/v1/orgDevices/{serial}")[1:-1]
+    family_text = _q(family)[1:-1]
+    own = f"{base}/v1/orgDevices/{serial[1:-1]}"
+    added_text = f'"{added}"' if added else "null"
+    updated_text = f'"{updated}"' if updated else "null"
     status = "ASSIGNED" if row["mdm_server__server_uuid"] else "UNASSIGNED"
     source = "APPLE" if row["order__supplier"] == "Apple" else "RESELLER"
     imei = f'["{more.imei}"]' if cellular else "[]"
     meid = f'["{more.meid}"]' if cellular else "[]"
     eid = more.eid if cellular else ""
+    capacity_text = _q(capacity) if capacity else f'"{more.capacity}"'
     return (
-        f'{{"type":"orgDevices","id":{_q(serial)},"attributes":{{"serialNumber":{_q(serial)},'
-        f'"addedToOrgDateTime":{_q(added)},"updatedDateTime":{_q(updated)},"deviceModel":{_q(row["model"])},'
-        f'"productFamily":{_q(family)},"productType":{_q(family + more.product_number)},'
-        f'"deviceCapacity":{_q(capacity or more.capacity)},"color":{_q(row["color"])},'
+        f'{{"type":"orgDevices","id":{serial},"attributes":{{"serialNumber":{serial},'
+        f'"addedToOrgDateTime":{added_text},"updatedDateTime":{updated_text},"deviceModel":{_q(row["model"])},'
+        f'"productFamily":"{family_text}","productType":"{family_text}{more.product_number}",'
+        f'"deviceCapacity":{capacity_text},"color":{_q(row["color"])},'
         f'"partNumber":"{more.part_number}","orderNumber":{_q(row["order__order_number"])},'
-        f'"orderDateTime":{_q(added)},"status":"{status}","imei":{imei},"meid":{meid},"eid":"{eid}",'
+        f'"orderDateTime":{added_text},"status":"{status}","imei":{imei},"meid":{meid},"eid":"{eid}",'
         f'"wifiMacAddress":"{more.wifi}","bluetoothMacAddress":"{more.bluetooth}",'
         f'"purchaseSourceId":"{more.purchase_source}","purchaseSourceType":"{source}"}},'
         f'"relationships":{{"assignedServer":{{"links":{{"self":"{own}/relationships/assignedServer",'

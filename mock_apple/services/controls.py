@@ -3,6 +3,7 @@ reset to the defaults and the clock offset."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -83,6 +84,15 @@ def fault_take(*, endpoint: str) -> ForcedResponse | None:
             ForcedResponse.objects.filter(pk=fault.pk, remaining=0).delete()
             return fault
     return None
+
+
+def fault_wait(*, endpoint: str) -> ForcedResponse | None:
+    """The next queued fault of the endpoint with its latency already waited (None: no fault);
+    the caller answers its status in its API's shape."""
+    fault = fault_take(endpoint=endpoint)
+    if fault is not None and fault.latency_ms:
+        time.sleep(fault.latency_ms / 1000)
+    return fault
 
 
 def faults_clear() -> None:
