@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from mock_apple import clock
 from mock_apple.db import DB
-from mock_apple.models import ApiAccount, ApiRateWindow, MockConfig, Organization
+from mock_apple.models import ApiAccount, ApiRateWindow, MdmServer, MockConfig, Organization, PurchaseOrder
 from mock_apple.services import api_accounts, api_activities, controls
 
 CONTENT_TYPE = "application/json"
@@ -215,6 +215,41 @@ DEVICE_VALUES = (
     "order__order_date",
     "order__supplier",
 )
+# The hot path (a page of orgDevices) reads the device's own columns only, with the assignment
+# time as text; page_rows() adds the order and the server from two small look-ups.
+PAGE_VALUES = (
+    "id",
+    "serial_number",
+    "model",
+    "description",
+    "color",
+    "device_family",
+    "mdm_server_id",
+    "order_id",
+)
+
+
+def page_rows(rows: list[dict[str, Any]], organization: Organization) -> list[dict[str, Any]]:
+    """Complete rows of PAGE_VALUES (+ `assigned_text`, the assignment time as text) into
+    DEVICE_VALUES' keys."""
+    order_ids = {row["order_id"] for row in rows}
+    orders = {
+        pk: (number, ordered, supplier)
+        for pk, number, ordered, supplier in PurchaseOrder.objects.filter(id__in=order_ids).values_list(
+            "id", "order_number", "order_date", "supplier"
+        )
+    }
+    servers = dict(MdmServer.objects.filter(organization=organization).values_list("id", "server_uuid"))
+    for row in rows:
+        number, ordered, supplier = orders[row["order_id"]]
+        row["order__order_number"] = number
+        row["order__order_date"] = ordered
+        row["order__supplier"] = supplier
+        row["mdm_server__server_uuid"] = servers.get(row["mdm_server_id"])
+        row["device_assigned_date"] = row.pop("assigned_text")
+    return rows
+
+
 ATTRIBUTES = (
     "serialNumber",
     "addedToOrgDateTime",
@@ -298,7 +333,11 @@ def _family(device_family: str, description: str) -> tuple[str, bool, str]:
 
 
 @lru_cache(maxsize=65536)
-def _iso_cached(moment: datetime | date) -> str | None:
+def _iso_cached(moment: datetime | date | str) -> str | None:
+    if isinstance(moment, str):
+        # A UTC timestamp as the database writes it as text ("2026-12-07 13:41:35.123456[+00]"),
+        # see PAGE_VALUES: no datetime parsed per row on the hot path.
+        return f"{moment[:10]}T{moment[11:19]}Z"
     return iso(moment)
 
 

@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core import signing
-from django.db.models import QuerySet
+from django.db.models import CharField, QuerySet
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -19,6 +20,7 @@ from mock_apple.axm import (
     ATTRIBUTES,
     CONTENT_TYPE,
     DEVICE_VALUES,
+    PAGE_VALUES,
     ApiCall,
     ApiError,
     api_endpoint,
@@ -28,6 +30,7 @@ from mock_apple.axm import (
     fault_apply,
     iso,
     json_response,
+    page_rows,
     rate_limit,
     server_resource,
 )
@@ -159,8 +162,13 @@ def _fields(request: HttpRequest) -> tuple[str, ...] | None:
 def org_devices(request: HttpRequest, *, call: ApiCall) -> HttpResponse:
     """GET /v1/orgDevices: the organisation's devices, in keyset pages."""
     fields = _fields(request)
-    rows = _devices(call).order_by("id").values(*DEVICE_VALUES)
+    rows = (
+        _devices(call)
+        .order_by("id")
+        .values(*PAGE_VALUES, assigned_text=Cast("device_assigned_date", CharField()))
+    )
     found, document = _page(request, call, rows, f"D{call.organization.pk}")
+    found = page_rows(found, call.organization)
     if fields is not None:
         return json_response({"data": [device_resource(row, call.base, fields) for row in found], **document})
     # The whole resources: written as text, the hot path of a client's walk (see axm.device_json_text).
