@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from mock_apple import auth, clock
-from mock_apple.db import DB
+from mock_apple.db import DB, organization_lock
 from mock_apple.models import ApiAccessToken, ApiAccount, ApiAssertionId, AppleAccount, Organization
 
 MAX_ACCOUNTS = 50
@@ -74,10 +74,12 @@ def api_account_create(*, actor: AppleAccount | None, organization: Organization
     )
     prefix = "BUSINESSAPI" if is_business(organization) else "SCHOOLAPI"
     with transaction.atomic(using=DB):
-        active = ApiAccount.objects.select_for_update().filter(
-            organization=organization, revoked_at__isnull=True
-        )
-        if len(active.values_list("pk", flat=True)) >= MAX_ACCOUNTS:
+        # The organisation's row is the lock: two creations cannot both take the 50th place.
+        organization_lock(organization)
+        if (
+            ApiAccount.objects.filter(organization=organization, revoked_at__isnull=True).count()
+            >= MAX_ACCOUNTS
+        ):
             raise ValidationError(
                 _("Your organisation already has %(count)d API accounts, the most allowed. Revoke one first.")
                 % {"count": MAX_ACCOUNTS},
