@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from mock_apple import clock, cursors, oauth
@@ -57,9 +58,11 @@ def session(request: HttpRequest, *, config: MockConfig) -> HttpResponse:
         if not secrets_ok:
             raise oauth.OAuthProblem(401, "signature_invalid")
         # Apple's clock is the mock's: a client whose clock follows a moved mock clock is on time.
-        now = clock.now()
-        oauth.check_timestamp(signed, now=now)
-        _nonce_record(signed.consumer_key, signed.nonce, now)
+        # A client on the machine's clock is too (the portal signs with real time while a trainer
+        # moves Apple's clock to age sessions and cursors): refused only when off both.
+        real_now = timezone.now()
+        oauth.check_timestamp(signed, now=(clock.now(), real_now))
+        _nonce_record(signed.consumer_key, signed.nonce, real_now)
     except oauth.OAuthProblem as problem:
         raise DepError(problem.status, problem.problem) from None
     if token.access_token_expiry <= clock.now():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from mock_apple import cursors
@@ -137,9 +136,7 @@ class FetchSyncTests:
                 assert (response.status_code, response.text) == (400, "INVALID_CURSOR")
         _, cursor = walk(client, limit=100)
         controls.clock_set_offset(seconds=7 * 86_400 + 60)
-        # The OAuth timestamp is checked against Apple's (the mock's) clock: a week later.
-        session = client.session(timestamp=str(int(time.time()) + 7 * 86_400 + 60))
-        client.http.headers["X-ADM-Auth-Session"] = session.json()["auth_session_token"]
+        client.authenticate()
         response = client.call("POST", "/devices/sync", {"cursor": cursor})
         assert (response.status_code, response.text) == (400, "EXPIRED_CURSOR")
 
