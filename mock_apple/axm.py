@@ -202,13 +202,9 @@ def rate_windows_clear() -> None:
 
 # --- Devices as Apple writes them -----------------------------------------------------------
 
+OWN_VALUES = ("id", "serial_number", "model", "description", "color", "device_family")
 DEVICE_VALUES = (
-    "id",
-    "serial_number",
-    "model",
-    "description",
-    "color",
-    "device_family",
+    *OWN_VALUES,
     "device_assigned_date",
     "mdm_server__server_uuid",
     "order__order_number",
@@ -217,16 +213,7 @@ DEVICE_VALUES = (
 )
 # The hot path (a page of orgDevices) reads the device's own columns only, with the assignment
 # time as text; page_rows() adds the order and the server from two small look-ups.
-PAGE_VALUES = (
-    "id",
-    "serial_number",
-    "model",
-    "description",
-    "color",
-    "device_family",
-    "mdm_server_id",
-    "order_id",
-)
+PAGE_VALUES = (*OWN_VALUES, "mdm_server_id", "order_id")
 
 
 def page_rows(rows: list[dict[str, Any]], organization: Organization) -> list[dict[str, Any]]:
