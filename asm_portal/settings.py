@@ -178,6 +178,7 @@ INSTALLED_APPS = [
 
 _COMMON_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "asm_portal.middleware.PermissionsPolicyMiddleware",
     # Production serves collected static files itself; DEBUG uses runserver's finders.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -189,6 +190,7 @@ if ASM_SERVICE == "portal":
     ROOT_URLCONF = "asm_portal.urls"
     MIDDLEWARE = [
         *_COMMON_MIDDLEWARE,
+        "asm_portal.middleware.RefuseNulMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django.contrib.auth.middleware.LoginRequiredMiddleware",
         "asm_portal.middleware.UserLanguageMiddleware",

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from asm_portal import clock, navigation
 from asm_portal.blades import blade_extra_context, redirect_to_blade, render_blade
 from asm_portal.http import AuthenticatedHttpRequest
+from asm_portal.ids import parse_id
 from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
 from asm_portal.roles import admin_required
@@ -137,8 +138,8 @@ def _csv_lines(rows: Iterator[list[str]]) -> Iterator[str]:
 @require_GET
 def device_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """Export: the filtered list as CSV, streamed (200,000 rows need no memory)."""
-    token_id = request.GET.get("token", "")
-    token = token_get_for_user(user=request.user, pk=int(token_id)) if token_id.isdigit() else None
+    token_id = parse_id(request.GET.get("token", ""))
+    token = token_get_for_user(user=request.user, pk=token_id) if token_id is not None else None
     filters = selectors.DeviceFilters.from_query(request.GET)
     devices = selectors.devices_filtered(filters=filters, token=token)
     stamp = clock.now().strftime("%Y%m%d-%H%M%S")
