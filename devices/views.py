@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from asm_portal import clock, navigation
 from asm_portal.blades import blade_extra_context, redirect_to_blade, render_blade
-from asm_portal.http import AuthenticatedHttpRequest
+from asm_portal.http import AuthenticatedHttpRequest, safe_next
 from asm_portal.ids import parse_id
 from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
@@ -160,9 +160,9 @@ def device_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Delete, with the article's warning: Apple still assigns them, the next full sync brings
     them back. Without JavaScript, a confirmation page stands in for the dialog."""
     devices = selected_devices(request)
-    back = request.POST.get("next") or request.GET.get("next") or reverse("devices:list")
-    if not back.startswith("/"):
-        back = reverse("devices:list")
+    back = safe_next(
+        request, request.POST.get("next") or request.GET.get("next"), fallback=reverse("devices:list")
+    )
     error = ""
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         try:
