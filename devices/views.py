@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from asm_portal import clock, navigation
 from asm_portal.blades import blade_extra_context, redirect_to_blade, render_blade
+from asm_portal.csv_export import csv_stream
 from asm_portal.http import AuthenticatedHttpRequest, safe_next
 from asm_portal.ids import parse_id
 from asm_portal.models import Notification
@@ -124,17 +123,6 @@ def token_devices(request: AuthenticatedHttpRequest, token_id: int) -> HttpRespo
     )
 
 
-def _csv_lines(rows: Iterator[list[str]]) -> Iterator[str]:
-    class Line:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Line())
-    yield "\ufeff"  # Excel reads UTF-8 with a byte-order mark
-    for row in rows:
-        yield writer.writerow(row)
-
-
 @require_GET
 def device_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """Export: the filtered list as CSV, streamed (200,000 rows need no memory)."""
@@ -144,7 +132,7 @@ def device_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     devices = selectors.devices_filtered(filters=filters, token=token)
     stamp = clock.now().strftime("%Y%m%d-%H%M%S")
     return StreamingHttpResponse(
-        _csv_lines(selectors.devices_export_rows(devices)),
+        csv_stream(selectors.devices_export_rows(devices)),
         content_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": content_disposition_header(
