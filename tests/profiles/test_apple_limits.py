@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
+from django.forms import CharField
 from django.test import Client
 
 from profiles.apple_limits import APPLE_LIMITS, FIELD_LIMITS, body_over_limit
@@ -31,17 +33,18 @@ def test_the_table_holds_apples_limits() -> None:
 @pytest.mark.parametrize("field", sorted(FIELD_LIMITS))
 def test_the_form_and_the_rules_take_their_limits_from_it(field: str) -> None:
     longest = FIELD_LIMITS[field].max_length
-    assert ProfileForm().fields[field].max_length == longest
-    assert check(replace(VALUES, **{field: "x" * longest}), edition=RulesEdition.CURRENT).ok
-    assert (
-        field in check(replace(VALUES, **{field: "x" * (longest + 1)}), edition=RulesEdition.CURRENT).errors
-    )
+    form_field = ProfileForm().fields[field]
+    assert isinstance(form_field, CharField) and form_field.max_length == longest
+    changes: dict[str, Any] = {field: "x" * longest}
+    assert check(replace(VALUES, **changes), edition=RulesEdition.CURRENT).ok
+    changes = {field: "x" * (longest + 1)}
+    assert field in check(replace(VALUES, **changes), edition=RulesEdition.CURRENT).errors
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("field", "longest"), [("department", 125), ("department_phone", 50)])
 def test_the_form_refuses_a_value_apple_would_refuse(
-    admin_client: Client, token, field: str, longest: str
+    admin_client: Client, token, field: str, longest: int
 ) -> None:
     url = f"/enrollment/apple/tokens/{token.pk}/profiles/create/"
     response = admin_client.post(url, form_data(**{field: "x" * (longest + 1)}), HTTP_ACCEPT_LANGUAGE="fr")
@@ -56,7 +59,8 @@ def test_the_define_call_refuses_before_asking_apple(token) -> None:
     """A profile saved before the limits (200 characters of department) fails with Apple's own
     code, without a request that would fail the same way at every assignment."""
     profile = profile_create(token, department="x" * 200)
-    assert body_over_limit(profile_apple_json(profile)).code == "DEPARTMENT_INVALID"
+    over = body_over_limit(profile_apple_json(profile))
+    assert over is not None and over.code == "DEPARTMENT_INVALID"
     with pytest.raises(DepError) as refused:
         profile_define_on_apple(profile=profile)
     assert refused.value.code == "DEPARTMENT_INVALID" and refused.value.status == 400
