@@ -12,6 +12,12 @@ from tests.sds.conftest import edited, sample, upload_and_process
 STUDENT = "13001,10001,Ora,Klein,OKlein,P@ssword,"
 
 
+def with_student(first: str = "Ora", last: str = "Klein", password: str = "P@ssword") -> dict[str, bytes]:
+    """The 25-user sample with its first student's first name, last name or password changed."""
+    row = f"13001,10001,{first},{last},OKlein,{password},"
+    return edited(sample("v1-25-users"), "Student.csv", replace=(STUDENT, row))
+
+
 def validate(files):
     return validation.roster_validate(roster_format=formats.V1, files=files, domain_suffix="contoso.edu")
 
@@ -22,21 +28,13 @@ def issues(result, code):
 
 @pytest.mark.parametrize("char", ["\x00", "\x01", "\x1b", "\x7f", "a\tb"])
 def test_a_control_character_is_an_error_on_its_cell(char: str) -> None:
-    files = edited(
-        sample("v1-25-users"),
-        "Student.csv",
-        replace=(STUDENT, f"13001,10001,O{char}ra,Klein,OKlein,P@ssword,"),
-    )
-    result = validate(files)
+    result = validate(with_student(first=f"O{char}ra"))
     assert issues(result, validation.CONTROL_CHARACTER) == [("Student.csv", 2, "First Name")]
     assert result.has_errors
 
 
 def test_a_password_with_a_control_character_is_never_repeated() -> None:
-    files = edited(
-        sample("v1-25-users"), "Student.csv", replace=(STUDENT, "13001,10001,Ora,Klein,OKlein,Se\x00cret-42,")
-    )
-    result = validate(files)
+    result = validate(with_student(password="Se\x00cret-42"))
     (issue,) = [issue for issue in result.issues if issue.code == validation.CONTROL_CHARACTER]
     assert issue.column == "Password" and "Se" not in issue.message and "cret" not in issue.message
     assert "U+0000" in issue.message
@@ -50,21 +48,11 @@ def test_a_control_character_in_the_header_makes_the_file_unusable() -> None:
 
 
 def test_values_longer_than_the_tables_hold_are_errors() -> None:
-    files = edited(
-        sample("v1-25-users"),
-        "Student.csv",
-        replace=(STUDENT, f"13001,10001,Ora,{'K' * 256},OKlein,P@ssword,"),
-    )
-    result = validate(files)
+    result = validate(with_student(last="K" * 256))
     assert issues(result, validation.VALUE_TOO_LONG) == [("Student.csv", 2, "Last Name")]
     (issue,) = [issue for issue in result.issues if issue.code == validation.VALUE_TOO_LONG]
     assert "256" in issue.message and "255" in issue.message
-    files = edited(
-        sample("v1-25-users"),
-        "Student.csv",
-        replace=(STUDENT, f"13001,10001,Ora,{'K' * 255},OKlein,P@ssword,"),
-    )
-    assert issues(validate(files), validation.VALUE_TOO_LONG) == []
+    assert issues(validate(with_student(last="K" * 255)), validation.VALUE_TOO_LONG) == []
 
 
 def test_the_limits_are_the_roster_tables() -> None:
@@ -83,10 +71,7 @@ def test_the_limits_are_the_roster_tables() -> None:
 @pytest.mark.django_db
 def test_an_upload_with_a_nul_is_rejected_with_its_report(classic_profile, admin_user) -> None:
     """PostgreSQL refuses NUL: the validation catches it, the report is stored, nothing is imported."""
-    files = edited(
-        sample("v1-25-users"), "Student.csv", replace=(STUDENT, "13001,10001,O\x00ra,Klein,OKlein,P@ssword,")
-    )
-    upload = upload_and_process(classic_profile, files, admin_user)
+    upload = upload_and_process(classic_profile, with_student(first="O\x00ra"), admin_user)
     assert upload.state == RosterUpload.State.REJECTED
     assert list(upload.issues.values_list("code", "file", "line", "column")) == [
         (validation.CONTROL_CHARACTER, "Student.csv", 2, "First Name")
