@@ -73,9 +73,28 @@ def render_pane(
     """A context pane: its `pane` partial for htmx (opened beside the blade), else a whole blade
     (a deep link or a browser without JavaScript)."""
     htmx = getattr(request, "htmx", None)
-    if htmx:
+    # A history restore (back/forward after the cache dropped the page) needs the whole page.
+    if htmx and not htmx.history_restore_request:
         return render_fragment(request, f"{template}#pane", context, status=status)
     return render_blade(request, template, context, blade=blade, extra_crumbs=extra_crumbs, status=status)
+
+
+def render_blade_or_fragment(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    blade: str,
+    extra_crumbs: list[navigation.Crumb] | None = None,
+    fragment: str = "grid",
+    partial: str = "",
+) -> HttpResponse:
+    """The blade, or only its swappable part (a grid, a status) for htmx asking `fragment=<name>`:
+    the partial named `fragment` of the template, or another template's `partial`."""
+    htmx = getattr(request, "htmx", None)
+    if htmx and request.GET.get("fragment") == fragment:
+        return render_fragment(request, partial or f"{template}#{fragment}", context)
+    return render_blade(request, template, context, blade=blade, extra_crumbs=extra_crumbs)
 
 
 def redirect_to_blade(request: HttpRequest, url: str) -> HttpResponse:

@@ -8,9 +8,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, User
+from django.utils.translation import gettext as _
 
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent, Notification, SignInFailure, UserPreference
+from asm_portal.refusals import Refusal
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +108,7 @@ def preference_set_language(*, user: User, language: str) -> UserPreference:
     return preference
 
 
-class RoleChangeError(Exception):
+class RoleChangeRefused(Refusal):
     pass
 
 
@@ -115,13 +117,17 @@ def user_roles_set(*, actor: User, user: User, role_names: list[str]) -> None:
     roles.require_change_permission(actor)
     unknown = set(role_names) - set(roles.ALL_ROLES)
     if unknown:
-        raise RoleChangeError(f"Unknown roles: {sorted(unknown)}")
+        raise RoleChangeRefused(
+            _("Unknown roles: %(roles)s.") % {"roles": ", ".join(sorted(unknown))}, code="UNKNOWN_ROLE"
+        )
     if roles.ADMINISTRATOR not in role_names and roles.ADMINISTRATOR in roles.roles_of(user):
         other_admins = (
             User.objects.filter(groups__name=roles.ADMINISTRATOR, is_active=True).exclude(pk=user.pk).exists()
         )
         if not other_admins:
-            raise RoleChangeError("The tenant must keep at least one administrator.")
+            raise RoleChangeRefused(
+                _("The tenant must keep at least one administrator."), code="LAST_ADMINISTRATOR"
+            )
     before = sorted(roles.roles_of(user))
     user.groups.set([Group.objects.get_or_create(name=name)[0] for name in role_names])
     user.__dict__.pop("_asm_roles", None)

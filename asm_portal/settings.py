@@ -241,8 +241,13 @@ TEMPLATES = [
 WSGI_APPLICATION = "asm_portal.wsgi.application"
 
 
+# Seconds a process keeps its database connection between requests (0: one per request). The
+# threaded development server opens one per request thread, so its processes set 0.
+DATABASE_CONN_MAX_AGE = envint("DATABASE_CONN_MAX_AGE", "60")
+
+
 def _database(url: str, test_file: str) -> dict[str, Any]:
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=DATABASE_CONN_MAX_AGE))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # File-backed test databases, so that a worker or a served mock Apple process
         # started by a test sees the same rows as the test.
@@ -371,8 +376,8 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-# Secrets stay hidden on error pages and in error reports, DEBUG or not (asm_portal/crypto.py).
-DEFAULT_EXCEPTION_REPORTER_FILTER = "asm_portal.crypto.SecretsExceptionReporterFilter"
+# Secrets stay hidden on error pages and in error reports, DEBUG or not (asm_portal/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "asm_portal.error_reports.SecretsExceptionReporterFilter"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 

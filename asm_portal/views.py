@@ -13,7 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from asm_portal import roles, services
-from asm_portal.blades import redirect_to_blade, render_blade, render_fragment, render_pane
+from asm_portal.blades import (
+    redirect_to_blade,
+    render_blade,
+    render_blade_or_fragment,
+    render_fragment,
+    render_pane,
+)
 from asm_portal.forms import LanguageForm, SignInForm
 from asm_portal.http import AuthenticatedHttpRequest, HtmxHttpRequest, client_ip, safe_next
 from asm_portal.models import AuditEvent, Notification
@@ -127,9 +133,7 @@ def audit_logs(request: AuthenticatedHttpRequest) -> HttpResponse:
         "categories": AuditEvent.Category.choices,
         "results": AuditEvent.Result.choices,
     }
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "asm_portal/audit_logs.html#grid", context)
-    return render_blade(request, "asm_portal/audit_logs.html", context, blade="audit_logs")
+    return render_blade_or_fragment(request, "asm_portal/audit_logs.html", context, blade="audit_logs")
 
 
 @require_GET
@@ -171,8 +175,8 @@ def role_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         chosen = [name for name in request.POST.getlist("roles") if name in roles.ALL_ROLES]
         try:
             services.user_roles_set(actor=request.user, user=subject, role_names=chosen)
-        except services.RoleChangeError:
-            error = _("The tenant must keep at least one administrator.")
+        except services.RoleChangeRefused as refused:
+            error = str(refused)
         else:
             services.notification_send(
                 user=request.user,

@@ -24,11 +24,12 @@ from asm_portal.models import Notification
 from asm_portal.services import notification_send
 from devices.models import AssignmentDevice, Device, EnrollmentState, ProfileAssignment, ProfileStatus
 from devices.selection import MAX_SELECTION
-from devices.sync import Reschedule, apple_call, error_code
 from devices.sync_rules import sync_error_message
 from profiles.models import EnrollmentProfile
 from profiles.services import profile_define_on_apple
+from tokens.apple_retry import Reschedule, apple_call, error_code
 from tokens.dep_client import DepError
+from tokens.models import token_secrets_via
 from tokens.services import token_apple_call_failed, token_apple_call_succeeded, token_dep_client
 
 # Apple advises at most 1,000 serial numbers per assignment call.
@@ -98,7 +99,11 @@ def profile_reassign_after_edit(*, profile_id: int) -> ProfileAssignment | None:
     """Apple gave an edited profile a new uuid: its devices are assigned to the new one.
 
     Returns the assignment to run (the task sends it on its own queue), or None."""
-    profile = EnrollmentProfile.objects.select_related("token").get(pk=profile_id)
+    profile = (
+        EnrollmentProfile.objects.select_related("token")
+        .defer(*token_secrets_via("token"))
+        .get(pk=profile_id)
+    )
     devices = dict(
         Device.objects.filter(assigned_profile=profile, removed_by_apple=False).values_list(
             "serial_number", "pk"
@@ -206,7 +211,12 @@ def _assign_round(assignment: ProfileAssignment) -> int | None:
 
 def assignment_run(*, assignment_id: int) -> float | None:
     """One round of an assignment (the task's body). Seconds until the next round, or None."""
-    assignment = ProfileAssignment.objects.select_related("profile__token").filter(pk=assignment_id).first()
+    assignment = (
+        ProfileAssignment.objects.select_related("profile__token")
+        .defer(*token_secrets_via("profile__token"))
+        .filter(pk=assignment_id)
+        .first()
+    )
     if assignment is None or not assignment.is_active:
         return None
     now = clock.now()

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from asm_portal import clock
-from asm_portal.blades import redirect_to_blade, render_pane
+from asm_portal.blades import redirect_to_blade, render_blade_or_fragment, render_pane
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.ids import parse_id
 from asm_portal.models import Notification
@@ -22,18 +22,24 @@ from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
 from devices import selectors
 from devices.assignment import profile_assign as assignment_request
-from devices.blades import DEVICES_PAGE_SIZE, grid_or_blade, profile_crumbs, selected_devices
 from devices.models import Device, ProfileAssignment
 from devices.selection import MAX_SELECTION, DeviceActionRefused
+from devices.view_helpers import DEVICES_PAGE_SIZE, profile_crumbs, selected_devices
 from profiles.models import EnrollmentProfile
 from profiles.selectors import profile_get_for_user
+from tokens.models import token_secrets_via
 
 # The Assign blade lists up to 1,000 devices: its header checkbox selects them all (the article).
 ASSIGN_PAGE_SIZE = MAX_SELECTION
 
 
 def _get_assignment_for_user(request: AuthenticatedHttpRequest, pk: int) -> ProfileAssignment:
-    return get_object_or_404(ProfileAssignment.objects.select_related("profile__token"), pk=pk)
+    return get_object_or_404(
+        ProfileAssignment.objects.select_related("profile__token").defer(
+            *token_secrets_via("profile__token")
+        ),
+        pk=pk,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -125,12 +131,12 @@ def profile_assignments(request: AuthenticatedHttpRequest, profile_id: int) -> H
         ),
         "assignments": ProfileAssignment.objects.filter(profile=profile)[:5],
     }
-    return grid_or_blade(
+    return render_blade_or_fragment(
         request,
         "devices/profile_assignments.html",
         context,
         blade="devices:profile_assignments",
-        crumbs=profile_crumbs(profile),
+        extra_crumbs=profile_crumbs(profile),
     )
 
 
@@ -169,12 +175,12 @@ def profile_assign(request: AuthenticatedHttpRequest, profile_id: int) -> HttpRe
         "error": error,
         "max_selection": MAX_SELECTION,
     }
-    return grid_or_blade(
+    return render_blade_or_fragment(
         request,
         "devices/profile_assign.html",
         context,
         blade="devices:profile_assign",
-        crumbs=profile_crumbs(profile, assignments=True),
+        extra_crumbs=profile_crumbs(profile, assignments=True),
     )
 
 
@@ -190,11 +196,11 @@ def assignment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         "problems": problems,
         "now": clock.now(),
     }
-    return grid_or_blade(
+    return render_blade_or_fragment(
         request,
         "devices/assignment.html",
         context,
         blade="devices:assignment",
-        crumbs=profile_crumbs(assignment.profile, assignments=True),
+        extra_crumbs=profile_crumbs(assignment.profile, assignments=True),
         fragment="status",
     )

@@ -89,7 +89,7 @@ class Device(models.Model):
     removed_by_apple = models.BooleanField(default=False)
     removed_at = models.DateTimeField(null=True, blank=True)
 
-    # Filled in by enrollment (devices.enrollment): who uses the device and what it is called.
+    # Filled in by enrollment (mdm.enrollment): who uses the device and what it is called.
     enrolled_user_name = models.CharField(_("User"), max_length=254, blank=True)  # the user's UPN
     device_name = models.CharField(_("Device name"), max_length=255, blank=True)
     # The device's hardware identity (the CN of its Apple device certificate): it survives an erase.

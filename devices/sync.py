@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -50,6 +49,7 @@ from devices.bulk import (
 )
 from devices.models import DeletedDevice, Device, EnrollmentState, ProfileStatus, SyncRun, TokenSyncState
 from profiles.models import EnrollmentProfile
+from tokens.apple_retry import Reschedule, apple_call, error_code
 from tokens.dep_client import DepClient, DepError, DevicePage
 from tokens.models import EnrollmentProgramToken
 from tokens.services import token_apple_call_failed, token_apple_call_succeeded, token_dep_client
@@ -62,8 +62,6 @@ T = TypeVar("T")
 CURSOR_RESTART_CODES = ("EXPIRED_CURSOR", "INVALID_CURSOR", "CURSOR_REQUIRED")
 ECHOED_CURSOR = "ECHOED_CURSOR"
 TIMEOUT = "TIMEOUT"
-# Longer waits than this give the worker back and come back as a new delivery of the task.
-LONGEST_SLEEP_SECONDS = 30
 
 
 class SyncFailed(Exception):
@@ -79,14 +77,6 @@ class LeaseLost(Exception):
     """Another worker took the run over: this one stops without writing anything more."""
 
 
-class Reschedule(Exception):
-    """Apple asks to wait longer than a worker should sleep: run the task again later."""
-
-    def __init__(self, delay: float) -> None:
-        super().__init__(delay)
-        self.delay = delay
-
-
 @dataclass(frozen=True)
 class Outcome:
     state: str
@@ -95,58 +85,6 @@ class Outcome:
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-# --- Apple calls: which errors are worth a retry ----------------------------------------------
-
-
-def transient(error: DepError) -> bool:
-    """429, 5xx, unreachable or a garbled answer: worth another try. Everything else is final."""
-    return (
-        error.status is None or error.status == 429 or error.status >= 500 or error.code == "INVALID_RESPONSE"
-    )
-
-
-def error_code(error: DepError) -> str:
-    return (error.code or (str(error.status) if error.status else "UNREACHABLE"))[:64]
-
-
-def backoff_delay(error: DepError, attempt: int) -> float:
-    """The attempt-th wait (from 1): doubled each time, or Apple's Retry-After when it says more."""
-    base = settings.SYNC_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1)
-    return float(max(error.retry_after or 0, base))
-
-
-def apple_call(
-    call: Callable[[], T],
-    *,
-    deadline: datetime | None = None,
-    before_sleep: Callable[[float], None] | None = None,
-) -> T:
-    """Call Apple, retrying transient failures with back-off (SYNC_RETRY_ATTEMPTS tries).
-
-    A wait that would pass the deadline ends the call as a failure (no retry storm); a wait
-    longer than LONGEST_SLEEP_SECONDS raises Reschedule.
-    """
-    attempt = 0
-    while True:
-        try:
-            return call()
-        except DepError as error:
-            if not transient(error):
-                raise
-            attempt += 1
-            delay = backoff_delay(error, attempt)
-            if attempt >= settings.SYNC_RETRY_ATTEMPTS:
-                raise
-            if deadline is not None and clock.now() + timedelta(seconds=delay) >= deadline:
-                raise
-            logger.info("Apple answered %s; trying again in %.0f s", error_code(error), delay)
-            if delay > LONGEST_SLEEP_SECONDS:
-                raise Reschedule(delay) from error
-            if before_sleep is not None:
-                before_sleep(delay)
-            time.sleep(delay)
 
 
 # --- The run --------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
-from devices.blades import token_crumbs
 from devices.models import SyncRun, TokenSyncState
 from devices.sync_requests import sync_request
 from devices.sync_rules import (
@@ -26,6 +25,7 @@ from devices.sync_rules import (
     sync_kind,
     sync_warning_message,
 )
+from devices.view_helpers import token_crumbs
 from tokens.models import EnrollmentProgramToken
 from tokens.selectors import token_get_for_user
 

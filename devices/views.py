@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from asm_portal import clock, navigation
-from asm_portal.blades import blade_extra_context, redirect_to_blade, render_blade
+from asm_portal.blades import blade_extra_context, redirect_to_blade, render_blade, render_blade_or_fragment
 from asm_portal.csv_export import csv_stream
 from asm_portal.http import AuthenticatedHttpRequest, safe_next
 from asm_portal.ids import parse_id
@@ -22,15 +22,15 @@ from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
-from devices import enrollment, selectors
-from devices.blades import DEVICES_PAGE_SIZE, grid_or_blade, selected_devices
-from devices.blades import token_crumbs as _token_crumbs
+from devices import enrollment_labels, selectors
 from devices.deletion import devices_delete
 from devices.models import Device, EnrollmentState, ProfileStatus, SyncRun
 from devices.selection import DeviceActionRefused
+from devices.view_helpers import DEVICES_PAGE_SIZE, selected_devices
+from devices.view_helpers import token_crumbs as _token_crumbs
 from profiles.models import EnrollmentProfile
 from tokens.apple_errors import apple_error_message
-from tokens.models import EnrollmentProgramToken
+from tokens.models import EnrollmentProgramToken, token_secrets_via
 from tokens.selectors import token_get_for_user
 
 # The grid's columns: (sort key, label); the token column only across tokens.
@@ -93,7 +93,7 @@ def device_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """« Appareils du programme d'inscription »: every token's devices."""
     context = _grid_context(request, None)
     context["tokens"] = list(EnrollmentProgramToken.objects.all().order_by("token_name")[:2])
-    return grid_or_blade(
+    return render_blade_or_fragment(
         request, "devices/list.html", context, blade="devices:list", partial="devices/_grid.html"
     )
 
@@ -113,12 +113,12 @@ def token_devices(request: AuthenticatedHttpRequest, token_id: int) -> HttpRespo
             "running": SyncRun.objects.filter(token=token, state__in=SyncRun.ACTIVE_STATES).first(),
         }
     )
-    return grid_or_blade(
+    return render_blade_or_fragment(
         request,
         "devices/token_devices.html",
         context,
         blade="devices:token_devices",
-        crumbs=_token_crumbs(token),
+        extra_crumbs=_token_crumbs(token),
         partial="devices/_grid.html",
     )
 
@@ -185,14 +185,16 @@ def device_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One enrollment program device: its state, user, name, contacts and why enrollment failed."""
     device = get_object_or_404(
         Device.objects.select_related("assigned_profile", "enrolled_profile", "token").defer(
-            *(f"token__{name}" for name in EnrollmentProgramToken.SECRET_FIELDS)
+            *token_secrets_via("token")
         ),
         pk=pk,
     )
-    labels = enrollment.configuration_labels()
+    labels = enrollment_labels.configuration_labels()
     context = {
         "device": device,
-        "error_message": enrollment.error_messages().get(device.enrollment_error, device.enrollment_error),
+        "error_message": enrollment_labels.error_messages().get(
+            device.enrollment_error, device.enrollment_error
+        ),
         "configuration": [labels.get(key, key) for key in device.configuration or []],
         "apps": list(device.app_installs.all()),
         "distribute_url": distribute_url(device),

@@ -33,13 +33,13 @@ from asm_portal import clock
 from asm_portal.models import AuditEvent
 from asm_portal.refusals import Message, Refusal
 from asm_portal.services import audit_record
-from devices.enrollment import error_messages
+from devices.enrollment_labels import error_messages
 from devices.models import ENROLLED_STATES, Device, EnrollmentState
 from mdm.company_portal import has_company_portal, home_screen_app
 from mdm.directory import directory_user_find
 from mdm.identity import DeviceIdentity
 from mdm.models import DeviceAppInstall, DirectoryUser
-from mdm.tasks import device_configure_task
+from mdm.tasks import device_configure_enqueue
 from profiles.choices import Affinity, AuthMethod
 from profiles.models import EnrollmentProfile
 from profiles.rules import render_device_name
@@ -310,11 +310,6 @@ def _enroll(
         "user": {"upn": user.upn, "display_name": user.display_name} if user else None,
         "company_portal": has_company_portal(profile),
     }
-
-
-def device_configure_enqueue(*, device_id: int) -> None:
-    """Install the configuration DEVICE_CONFIGURATION_SECONDS after the enrollment (a worker)."""
-    device_configure_task.apply_async((device_id,), countdown=settings.DEVICE_CONFIGURATION_SECONDS)
 
 
 # --- Check-in and erase ------------------------------------------------------------------------

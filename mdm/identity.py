@@ -59,8 +59,12 @@ class DeviceIdentity:
     udid: str
 
 
-def _ca_pem_fetch() -> bytes:
-    """GET {APPLE_BASE_URL}/deviceservices/ca.pem (server to server)."""
+def ca_pem_fetch() -> bytes:
+    """GET {APPLE_BASE_URL}/deviceservices/ca.pem (server to server): Apple's device CA, as PEM.
+
+    The one place the CA comes from; `apple_device_ca` reads through this module-level name, so
+    tests replace it (e.g. with a local CA) without touching the cache or the HTTP call.
+    """
     url = f"{settings.APPLE_BASE_URL}{CA_PATH}"
     try:
         response = requests.get(url, timeout=settings.APPLE_HTTP_TIMEOUT_SECONDS)
@@ -74,7 +78,7 @@ def apple_device_ca(*, refresh: bool = False) -> x509.Certificate:
     """Apple's device CA, from the cache or fetched once (DEVICE_CA_CACHE_SECONDS)."""
     pem = None if refresh else cache.get(_CA_CACHE_KEY)
     if pem is None:
-        pem = _ca_pem_fetch()
+        pem = ca_pem_fetch()
         try:
             ca = x509.load_pem_x509_certificate(pem)
         except ValueError as error:

@@ -1,8 +1,9 @@
-"""Celery tasks of the mdm app: each takes ids and calls one service."""
+"""Celery tasks of the mdm app (each takes ids and calls one service), and how they are sent."""
 
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from mdm.configuration import device_configuration_install
 
@@ -11,3 +12,8 @@ from mdm.configuration import device_configuration_install
 def device_configure_task(device_id: int) -> bool:
     """Install an enrolled device's configuration (DEVICE_CONFIGURATION_SECONDS after enrollment)."""
     return device_configuration_install(device_id=device_id)
+
+
+def device_configure_enqueue(*, device_id: int) -> None:
+    """Install the configuration DEVICE_CONFIGURATION_SECONDS after the enrollment (a worker)."""
+    device_configure_task.apply_async((device_id,), countdown=settings.DEVICE_CONFIGURATION_SECONDS)

@@ -20,9 +20,18 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
 from mock_apple import clock, scenario
-from mock_apple.models import Device, ForcedResponse, MdmServer, MockConfig, ServerToken
+from mock_apple.models import (
+    ApiAccount,
+    Device,
+    ForcedResponse,
+    MdmServer,
+    MockConfig,
+    Organization,
+    ServerToken,
+)
+from mock_apple.services import api_accounts as api_accounts_services
+from mock_apple.services import api_activities, controls, mdm_servers
 from mock_apple.services import assignments as assignments_services
-from mock_apple.services import controls, mdm_servers
 from mock_apple.services import organization as organization_services
 
 View = Callable[..., HttpResponse]
@@ -320,3 +329,64 @@ def scenario_reset(request: HttpRequest) -> HttpResponse:
         },
         status=201,
     )
+
+
+# --- The School Manager API -----------------------------------------------------------------
+
+
+def _organization(data: dict[str, Any]) -> Organization:
+    pk = _int(data, "organization")
+    organization = (
+        Organization.objects.filter(pk=pk).first() if pk else organization_services.organization_demo()
+    )
+    if organization is None:
+        raise ValueError("There is no such organisation: run seed_apple first.")
+    return organization
+
+
+def _api_account_json(account: ApiAccount) -> dict[str, Any]:
+    return {
+        "name": account.name,
+        "client_id": account.client_id,
+        "key_id": account.key_id,
+        "created_at": account.created_at.isoformat(),
+        "revoked_at": account.revoked_at.isoformat() if account.revoked_at else None,
+    }
+
+
+@control("GET", "POST")
+def api_accounts(request: HttpRequest) -> HttpResponse:
+    """POST {"name", "organization"?} creates an API account and returns its private key, once."""
+    if request.method == "POST":
+        data = _body(request)
+        created = api_accounts_services.api_account_create(
+            actor=None, organization=_organization(data), name=str(data.get("name", ""))
+        )
+        return JsonResponse(
+            {
+                **_api_account_json(created.account),
+                "private_key_pem": created.private_key_pem,
+                "scope": created.scope,
+            },
+            status=201,
+        )
+    return JsonResponse({"api_accounts": [_api_account_json(a) for a in ApiAccount.objects.all()]})
+
+
+@control("POST")
+def api_account_revoke(request: HttpRequest, client_id: str) -> HttpResponse:
+    account = get_object_or_404(ApiAccount, client_id=client_id)
+    api_accounts_services.api_account_revoke(actor=None, account=account)
+    return JsonResponse(_api_account_json(account))
+
+
+@control("POST")
+def api_tokens_expire(request: HttpRequest) -> HttpResponse:
+    """Every access token expires now (the next call answers 401; a new token works)."""
+    return JsonResponse({"expired": api_accounts_services.api_tokens_expire()})
+
+
+@control("POST")
+def api_activities_complete(request: HttpRequest) -> HttpResponse:
+    """Complete the activities whose time has come (as reading them would)."""
+    return JsonResponse({"completed": api_activities.activities_complete_due()})

@@ -8,7 +8,6 @@ the organisation's terms, and afterwards the optional session rotation.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -211,12 +210,8 @@ def dep_endpoint(endpoints: Mapping[str, str], *, authenticated: bool = True) ->
 
 
 def _apply_fault(endpoint: str) -> None:
-    fault = controls.fault_take(endpoint=endpoint)
-    if fault is None:
-        return
-    if fault.latency_ms:
-        time.sleep(fault.latency_ms / 1000)
-    if fault.status:
+    fault = controls.fault_wait(endpoint=endpoint)
+    if fault is not None and fault.status:
         raise DepError(fault.status, fault.code, fault.retry_after)
 
 

@@ -12,15 +12,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 
 from mock_apple import clock, cursors, oauth
 from mock_apple.dep import (
+    CONTENT_TYPE,
     DEVICE_FIELDS,
     MAX_LIMIT,
     DepCall,
     DepError,
     dep_endpoint,
     device_json,
+    error_response,
     iso,
     json_body,
     json_response,
@@ -28,8 +31,8 @@ from mock_apple.dep import (
     serials_of,
     server_access_check,
 )
-from mock_apple.models import Device, DeviceEvent, MockConfig, OAuthNonce, Profile, ServerToken
-from mock_apple.services import assignments, sessions
+from mock_apple.models import Device, DeviceEvent, MdmServer, MockConfig, OAuthNonce, Profile, ServerToken
+from mock_apple.services import api_activities, assignments, sessions
 
 CURSOR_LIFETIME = timedelta(days=7)
 NONCE_LIFETIME = 2 * oauth.TIMESTAMP_WINDOW
@@ -54,9 +57,11 @@ def session(request: HttpRequest, *, config: MockConfig) -> HttpResponse:
         )
         if not secrets_ok:
             raise oauth.OAuthProblem(401, "signature_invalid")
-        # The OAuth timestamp is the client's wall clock, not the (movable) mock clock.
+        # Apple's clock is the mock's: a client whose clock follows a moved mock clock is on time.
+        # A client on the machine's clock is too (the portal signs with real time while a trainer
+        # moves Apple's clock to age sessions and cursors): refused only when off both.
         real_now = timezone.now()
-        oauth.check_timestamp(signed, now=real_now)
+        oauth.check_timestamp(signed, now=(clock.now(), real_now))
         _nonce_record(signed.consumer_key, signed.nonce, real_now)
     except oauth.OAuthProblem as problem:
         raise DepError(problem.status, problem.problem) from None
@@ -95,18 +100,19 @@ def account(request: HttpRequest, *, call: DepCall) -> HttpResponse:
         "org_address": organization.address,
     }
     if call.version >= 3:
-        base = f"{request.scheme}://{request.get_host()}"
         data.update(
             org_id=organization.org_id,
             org_id_hash=_sha256(organization.org_id),
             org_type=organization.org_type,
             org_version=organization.org_version,
-            urls=[_url(base, uri, methods) for uri, methods in SERVED],
+            urls=[_url(uri, methods) for uri, methods in URLS],
         )
     return json_response(data)
 
 
-SERVED = (
+# Apple's list, as its /account answers it: 18 entries, paths (not URLs), the roster and the tvOS
+# provider endpoints included although this mock does not serve them.
+URLS = (
     ("/session", ["GET"]),
     ("/account", ["GET"]),
     ("/server/devices", ["POST"]),
@@ -116,13 +122,24 @@ SERVED = (
     ("/profile", ["GET", "POST"]),
     ("/profile/devices", ["DELETE", "POST", "PUT"]),
     ("/device/activationlock", ["POST"]),
+    ("/roster/class", ["POST"]),
+    ("/roster/class/sync", ["POST"]),
+    ("/roster/class/person", ["POST"]),
+    ("/roster/class/person/sync", ["POST"]),
+    ("/roster/class/location", ["POST"]),
+    ("/roster/class/location/sync", ["POST"]),
+    ("/roster/course", ["POST"]),
+    ("/roster/course/sync", ["POST"]),
+    ("/profile/tvprovider", ["GET", "POST"]),
 )
+# What Apple advertises (zentral's fixture of a real answer): clients size their pages from it.
+ADVERTISED_LIMIT = {"default": 1000, "maximum": MAX_LIMIT}
 
 
-def _url(base: str, uri: str, methods: list[str]) -> dict[str, Any]:
-    url: dict[str, Any] = {"uri": f"{base}{uri}", "http_method": methods}
+def _url(uri: str, methods: list[str]) -> dict[str, Any]:
+    url: dict[str, Any] = {"uri": uri, "http_method": methods}
     if uri in ("/server/devices", "/devices/sync"):
-        url["limit"] = {"default": 100, "maximum": MAX_LIMIT}
+        url["limit"] = dict(ADVERTISED_LIMIT)
     return url
 
 
@@ -152,6 +169,7 @@ def fetch_devices(request: HttpRequest, *, call: DepCall) -> HttpResponse:
     """POST /server/devices: walk the devices the server had when the walk began."""
     body = json_body(request)
     limit = limit_of(body)
+    api_activities.activities_complete_due(organization=call.server.organization)
     now = clock.now()
     if body.get("cursor") in (None, ""):
         snapshot = DeviceEvent.objects.filter(mdm_server=call.server).aggregate(seq=Max("id"))["seq"] or 0
@@ -193,6 +211,7 @@ def sync_devices(request: HttpRequest, *, call: DepCall) -> HttpResponse:
     if body.get("cursor") in (None, ""):
         raise DepError(400, "CURSOR_REQUIRED")
     cursor = _cursor_of(body["cursor"], call)
+    api_activities.activities_complete_due(organization=call.server.organization)
     now = clock.now()
     if call.config.echoed_cursor_remaining and MockConfig.objects.filter(
         pk=1, echoed_cursor_remaining__gt=0
@@ -390,14 +409,16 @@ def _profile_json(profile: Profile, version: int) -> dict[str, Any]:
     return data
 
 
-def _profile_for(call: DepCall, profile_uuid: Any) -> Profile:
+def _profile_for(call: DepCall, profile_uuid: Any, *, not_found_status: int | None = None) -> Profile:
+    """The server's profile. An unknown one answers PROFILE_NOT_FOUND: 404 on assign (Apple's,
+    observed); on GET /profile Apple's status is unverified, so MockConfig chooses (400 or 404)."""
     if not profile_uuid or not isinstance(profile_uuid, str):
         raise DepError(400, "PROFILE_UUID_REQUIRED")
     # Clients may send a UUID with dashes or in lower case (zentral normalises, others do not).
     normalised = profile_uuid.replace("-", "").upper()
     profile = Profile.objects.filter(mdm_server=call.server, profile_uuid=normalised).first()
     if profile is None:
-        raise DepError(call.config.profile_not_found_status, "PROFILE_NOT_FOUND")
+        raise DepError(not_found_status or call.config.profile_not_found_status, "PROFILE_NOT_FOUND")
     return profile
 
 
@@ -431,7 +452,7 @@ def profile_devices(request: HttpRequest, *, call: DepCall) -> HttpResponse:
     if not body.get("profile_uuid"):
         raise DepError(400, "PROFILE_UUID_REQUIRED")
     serials = serials_of(body)
-    found = _profile_for(call, body["profile_uuid"])
+    found = _profile_for(call, body["profile_uuid"], not_found_status=404)
     answers = assignments.profile_assign(
         server=call.server, profile=found, serials=serials, throttling=call.version >= 9
     )
@@ -439,3 +460,51 @@ def profile_devices(request: HttpRequest, *, call: DepCall) -> HttpResponse:
     if call.version >= 10 and "THROTTLED" in answers.values():
         data["retry_after_seconds"] = call.config.retry_after_seconds
     return json_response(data)
+
+
+# --- Beta enrollment and account-driven enrollment ------------------------------------------
+
+BETA_TITLES = (("iOS 27 Developer Beta", "iOS"), ("macOS 27 Developer Beta", "OSX"))
+
+
+@dep_endpoint({"GET": "os_beta"})
+def beta_enrollment_tokens(request: HttpRequest, *, call: DepCall) -> HttpResponse:
+    """GET /os-beta-enrollment/tokens: the organisation's AppleSeed for IT tokens (made up,
+    stable per organisation)."""
+    org_id = call.server.organization.org_id
+    tokens = [
+        {"title": title, "os": os_name, "token": _sha256(f"{org_id}:{os_name}")[:40]}
+        for title, os_name in BETA_TITLES
+    ]
+    return json_response({"betaEnrollmentTokens": tokens, "seedBuildTokens": tokens})
+
+
+@dep_endpoint({"GET": "ade_profile", "POST": "ade_profile", "DELETE": "ade_profile"})
+def ade_profile(request: HttpRequest, *, call: DepCall) -> HttpResponse:
+    """/account-driven-enrollment/profile: the MDM Service Discovery URL of the server."""
+    server = call.server
+    if request.method == "POST":
+        url = json_body(request, required=True).get("mdm_service_discovery_url")
+        if url in (None, ""):
+            raise DepError(400, "MDM_SERVICE_DISCOVERY_URL_REQUIRED")
+        if not isinstance(url, str) or not _url_ok(url):
+            raise DepError(400, "MDM_SERVICE_DISCOVERY_URL_NOT_VALID")
+        MdmServer.objects.filter(pk=server.pk).update(ade_discovery_url=url, ade_updated_at=clock.now())
+        return HttpResponse(status=200, content_type=CONTENT_TYPE)
+    if request.method == "DELETE":
+        MdmServer.objects.filter(pk=server.pk).update(ade_discovery_url="", ade_updated_at=clock.now())
+        return HttpResponse(status=200, content_type=CONTENT_TYPE)
+    server.refresh_from_db(fields=["ade_discovery_url", "ade_updated_at"])
+    data: dict[str, Any] = {}
+    if server.ade_discovery_url:
+        data = {
+            "mdm_service_discovery_url": server.ade_discovery_url,
+            "last_updated_timestamp": iso(server.ade_updated_at),
+        }
+    return json_response(data)
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """A path Apple does not serve: Apple's plain answer, never Django's HTML page."""
+    return error_response(DepError(404, "NOT_FOUND"), MockConfig.load())

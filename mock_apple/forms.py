@@ -107,6 +107,7 @@ STATUS_CHOICES = [
     ("401", "401 Unauthorized"),
     ("403", "403 Forbidden"),
     ("404", "404 Not Found"),
+    ("409", "409 Conflict"),
     ("429", "429 Too Many Requests"),
     ("500", "500 Internal Server Error"),
     ("502", "502 Bad Gateway"),
@@ -168,5 +169,23 @@ class ThrottleForm(forms.Form):
     retry_after_seconds = forms.IntegerField(label=_("retry_after_seconds"), min_value=0, max_value=604_800)
 
 
+class ApiLimitsForm(forms.Form):
+    """The School Manager API's limits and the time an activity stays IN_PROGRESS."""
+
+    api_get_per_minute = forms.IntegerField(
+        label=_("GET requests a minute (0: no limit)"), min_value=0, max_value=1_000_000
+    )
+    api_activity_posts_per_hour = forms.IntegerField(
+        label=_("Activities an hour (0: no limit)"), min_value=0, max_value=1_000_000
+    )
+    api_activity_seconds = forms.IntegerField(
+        label=_("Seconds before an activity completes"), min_value=0, max_value=604_800
+    )
+
+
 class CsrForm(forms.Form):
     csr = forms.FileField(label=_("Certificate signing request"))
+
+
+class ApiAccountForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)

@@ -104,6 +104,9 @@ class MdmServer(models.Model):
     certificate_uploaded_at = models.DateTimeField(null=True, blank=True)
     # Fault injection: the DEP API answers 403 ACCESS_DENIED for this server's tokens.
     access_denied = models.BooleanField(default=False)
+    # POST /account-driven-enrollment/profile: where account-driven enrollment sends users.
+    ade_discovery_url = models.CharField(max_length=2000, blank=True)
+    ade_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -266,6 +269,12 @@ class MockConfig(models.Model):
     # depsim quoted its error codes ("INVALID_CURSOR"); Apple sends them bare.
     quoted_errors = models.BooleanField(default=False)
     profile_not_found_status = models.PositiveSmallIntegerField(default=400)
+    # The School Manager / Business API's rate limits, counted per organisation (0 = no limit):
+    # the defaults are what clients observed at Apple; a trainer or a test lifts them.
+    api_get_per_minute = models.PositiveIntegerField(default=20)
+    api_activity_posts_per_hour = models.PositiveIntegerField(default=10)
+    # How long an activity stays IN_PROGRESS before it completes (see services.api_activities).
+    api_activity_seconds = models.PositiveIntegerField(default=5)
 
     def __str__(self) -> str:
         return "mock configuration"
@@ -556,3 +565,106 @@ class SharedIPadUser(models.Model):
 
     def __str__(self) -> str:
         return str(self.person)
+
+
+# --- The Apple School Manager API (and Apple Business API): OAuth 2 and JSON:API --------------
+
+
+class ApiAccount(models.Model):
+    """An API account of Preferences › API: a client id, a key id and the public half of the
+    P-256 key whose private half was downloaded once."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_accounts")
+    name = models.CharField(max_length=200)
+    client_id = models.CharField(max_length=64, unique=True)  # SCHOOLAPI.<uuid> or BUSINESSAPI.<uuid>
+    key_id = models.CharField(max_length=64, unique=True)
+    public_key_pem = models.TextField()
+    created_by = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField()
+    revoked_by = models.CharField(max_length=254, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiAccessToken(models.Model):
+    """An OAuth 2 access token; only a SHA-256 digest of the opaque value is stored."""
+
+    token_digest = models.CharField(max_length=64, unique=True)
+    account = models.ForeignKey(ApiAccount, on_delete=models.CASCADE, related_name="tokens")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"token {self.token_digest[:8]}…"
+
+
+class ApiAssertionId(models.Model):
+    """The `jti` of every client assertion accepted, kept until the assertion expires."""
+
+    client_id = models.CharField(max_length=64)
+    jti = models.CharField(max_length=255)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client_id", "jti"], name="unique_assertion_jti")]
+
+    def __str__(self) -> str:
+        return self.jti
+
+
+class ApiRateWindow(models.Model):
+    """How many calls of a kind an organisation made in the current window of the rate limit."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)  # "get" or "activity"
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "window_start"], name="unique_rate_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.window_start} {self.count}"
+
+
+class ApiActivity(models.Model):
+    """An orgDeviceActivity: accepted IN_PROGRESS, completed when due, with a CSV log per serial."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "IN_PROGRESS", _("In progress")
+        COMPLETED = "COMPLETED", _("Completed")
+        STOPPED = "STOPPED", _("Stopped")
+        FAILED = "FAILED", _("Failed")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_activities")
+    activity_id = models.CharField(max_length=64, unique=True)
+    account = models.ForeignKey(
+        ApiAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    activity_type = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
+    sub_status = models.CharField(max_length=40, default="SUBMITTED")
+    mdm_server = models.ForeignKey(
+        MdmServer, null=True, blank=True, on_delete=models.SET_NULL, related_name="api_activities"
+    )
+    serials = models.JSONField(default=list)
+    deadline = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    due_at = models.DateTimeField(db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    log_csv = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.activity_type} {self.activity_id}"

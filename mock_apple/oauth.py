@@ -110,6 +110,8 @@ def verify(signed: SignedRequest, *, consumer_secret: str, access_secret: str) -
     )
 
 
-def check_timestamp(signed: SignedRequest, *, now: datetime) -> None:
-    if abs(now - signed.timestamp) > TIMESTAMP_WINDOW:
+def check_timestamp(signed: SignedRequest, *, now: datetime | tuple[datetime, ...]) -> None:
+    """Within TIMESTAMP_WINDOW of `now` (or of one of several clocks), else timestamp_refused."""
+    clocks = now if isinstance(now, tuple) else (now,)
+    if all(abs(moment - signed.timestamp) > TIMESTAMP_WINDOW for moment in clocks):
         raise OAuthProblem(401, "timestamp_refused")

@@ -7,9 +7,18 @@ API for tests and trainers under /_mock/.
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
-from mock_apple import control_views, dep_views, ipad_views, roster_api, roster_views, views
+from mock_apple import (
+    api_account_views,
+    axm_views,
+    control_views,
+    dep_views,
+    ipad_views,
+    roster_api,
+    roster_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.index, name="apple_index"),
@@ -42,6 +51,12 @@ urlpatterns = [
     path("asm/classes/<int:pk>/", roster_views.roster_class, name="asm_class"),
     path("asm/locations/", roster_views.locations, name="asm_locations"),
     path("asm/preferences/", roster_views.preferences, name="asm_preferences"),
+    path("asm/preferences/api/", api_account_views.api_accounts_page, name="asm_api_accounts"),
+    path(
+        "asm/preferences/api/<int:pk>/revoke/",
+        api_account_views.api_account_revoke,
+        name="asm_api_account_revoke",
+    ),
     # Apple Push Certificates portal
     path("push/", views.push_certificates, name="push_certificates"),
     path("push/create/", views.push_certificate_create, name="push_certificate_create"),
@@ -65,6 +80,34 @@ urlpatterns = [
     path("profile", dep_views.profile, name="dep_profile"),
     path("profile/devices", dep_views.profile_devices, name="dep_profile_devices"),
     path("device/activationlock", dep_views.activation_lock, name="dep_activation_lock"),
+    path("os-beta-enrollment/tokens", dep_views.beta_enrollment_tokens, name="dep_beta_tokens"),
+    path("account-driven-enrollment/profile", dep_views.ade_profile, name="dep_ade_profile"),
+    # Apple School Manager API / Apple Business API: OAuth 2 and the JSON:API resources
+    path("auth/oauth2/v2/token", axm_views.token, name="axm_token"),
+    path("auth/oauth2/token", axm_views.token, name="axm_token_v1"),
+    path("v1/orgDevices", axm_views.org_devices, name="axm_devices"),
+    path("v1/orgDevices/<str:device_id>", axm_views.org_device, name="axm_device"),
+    path(
+        "v1/orgDevices/<str:device_id>/appleCareCoverage",
+        axm_views.apple_care_coverage,
+        name="axm_device_coverage",
+    ),
+    path(
+        "v1/orgDevices/<str:device_id>/relationships/assignedServer",
+        axm_views.assigned_server_linkage,
+        name="axm_device_server_linkage",
+    ),
+    path("v1/orgDevices/<str:device_id>/assignedServer", axm_views.assigned_server, name="axm_device_server"),
+    path("v1/mdmServers", axm_views.mdm_servers, name="axm_servers"),
+    path(
+        "v1/mdmServers/<str:server_id>/relationships/devices",
+        axm_views.mdm_server_devices,
+        name="axm_server_devices",
+    ),
+    path("v1/orgDeviceActivities", axm_views.org_device_activities, name="axm_activities"),
+    path("v1/orgDeviceActivities/<str:activity_id>", axm_views.org_device_activity, name="axm_activity"),
+    path("v1/activity-logs/<str:value>.csv", axm_views.activity_log, name="axm_activity_log"),
+    re_path(r"^v1/(?P<rest>.*)$", axm_views.not_found, name="axm_not_found"),
     # The emulator's own, shaped like Apple's API: rosters sent by an MDM server (see roster_api)
     path("roster/import", roster_api.roster_import, name="roster_import"),
     # Control API (X-Mock-Control-Token)
@@ -81,4 +124,12 @@ urlpatterns = [
     path("_mock/servers/<str:server_uuid>/revoke", control_views.server_revoke, name="mock_server_revoke"),
     path("_mock/servers/<str:server_uuid>/access", control_views.server_access, name="mock_server_access"),
     path("_mock/assignments", control_views.assignments, name="mock_assignments"),
+    path("_mock/api-accounts", control_views.api_accounts, name="mock_api_accounts"),
+    path(
+        "_mock/api-accounts/<str:client_id>/revoke", control_views.api_account_revoke, name="mock_api_revoke"
+    ),
+    path("_mock/api-tokens/expire", control_views.api_tokens_expire, name="mock_api_tokens_expire"),
+    path("_mock/api-activities/complete", control_views.api_activities_complete, name="mock_api_complete"),
+    # Anything else that is not a page of the portals is Apple's API: Apple's plain 404.
+    re_path(r"^(?!asm/|push/|ipad/|_mock/|static/)(?P<rest>.*)$", dep_views.not_found, name="dep_not_found"),
 ]

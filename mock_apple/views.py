@@ -28,6 +28,7 @@ from mock_apple.auth import (
     device_manager_required,
 )
 from mock_apple.forms import (
+    ApiLimitsForm,
     AssignmentForm,
     CertificateForm,
     ClockForm,
@@ -48,8 +49,8 @@ from mock_apple.models import (
     MockConfig,
     ServerToken,
 )
+from mock_apple.services import api_accounts, api_activities, controls, push
 from mock_apple.services import assignments as assignments_services
-from mock_apple.services import controls, push
 from mock_apple.services import mdm_servers as mdm_servers_services
 from mock_apple.services import organization as organization_services
 
@@ -277,7 +278,8 @@ def assignments(request: AppleHttpRequest) -> HttpResponse:
                     % {"count": result.unassigned},
                 )
             return redirect("asm_assignments")
-    return _page(request, "mock_apple/assignments.html", {"form": form}, section="assignments")
+    context = {"form": form, "activities": api_activities.activities_recent(organization=organization)}
+    return _page(request, "mock_apple/assignments.html", context, section="assignments")
 
 
 def _assigned_message(result: assignments_services.AssignmentResult, server: MdmServer) -> str:
@@ -442,6 +444,14 @@ def faults(request: AppleHttpRequest) -> HttpResponse:
                 "retry_after_seconds": config.retry_after_seconds,
             },
         ),
+        "api": ApiLimitsForm(
+            prefix="api",
+            initial={
+                "api_get_per_minute": config.api_get_per_minute,
+                "api_activity_posts_per_hour": config.api_activity_posts_per_hour,
+                "api_activity_seconds": config.api_activity_seconds,
+            },
+        ),
     }
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -469,11 +479,13 @@ def _clock_initial() -> dict[str, int]:
 
 def _fault_action(request: AppleHttpRequest, action: str, organization: Any) -> Any:
     """Apply one form of the trainer's page; returns the bound form when it is invalid."""
-    if action in ("clear", "reset", "publish_terms"):
+    if action in ("clear", "reset", "publish_terms", "expire_api_tokens"):
         if action == "clear":
             controls.faults_clear()
         elif action == "reset":
             controls.mock_reset()
+        elif action == "expire_api_tokens":
+            api_accounts.api_tokens_expire(organization=organization)
         else:
             organization_services.terms_publish(organization=organization)
         messages.success(request, _("Done."))
@@ -492,6 +504,7 @@ def _fault_action(request: AppleHttpRequest, action: str, organization: Any) -> 
         "session": SessionForm,
         "feed": FeedForm,
         "throttle": ThrottleForm,
+        "api": ApiLimitsForm,
     }
     if action not in form_classes:
         messages.error(request, _("Unknown action."))

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 
 from asm_portal.roles import Actor
 from profiles.models import EnrollmentProfile
-from tokens.models import EnrollmentProgramToken
+from tokens.models import token_secrets_via
 
 
 def profile_get_for_user(*, user: Actor, pk: int) -> EnrollmentProfile:
@@ -16,6 +16,6 @@ def profile_get_for_user(*, user: Actor, pk: int) -> EnrollmentProfile:
     signed-in user sees every profile, and roles decide changes.
     """
     profiles = EnrollmentProfile.objects.select_related("token", "vpp_token").defer(
-        *(f"token__{name}" for name in EnrollmentProgramToken.SECRET_FIELDS)
+        *token_secrets_via("token")
     )
     return get_object_or_404(profiles, pk=pk)

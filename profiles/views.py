@@ -14,7 +14,7 @@ from asm_portal.blades import (
     blade_extra_context,
     redirect_to_blade,
     render_blade,
-    render_fragment,
+    render_blade_or_fragment,
     render_pane,
 )
 from asm_portal.http import AuthenticatedHttpRequest
@@ -29,12 +29,12 @@ from profiles.models import EnrollmentProfile, ProfileSettings
 from profiles.rules import ProfileValues, shared_ipad_affinity
 from profiles.screens import ARTICLE_2017, SCREENS
 from profiles.selectors import profile_get_for_user
-from tokens.models import EnrollmentProgramToken
+from tokens.models import EnrollmentProgramToken, token_secrets_via
 from tokens.selectors import token_get_for_user
 
 
 def _profiles() -> QuerySet[EnrollmentProfile]:
-    return EnrollmentProfile.objects.select_related("token")
+    return EnrollmentProfile.objects.select_related("token").defer(*token_secrets_via("token"))
 
 
 def _grid_context(profiles: QuerySet[EnrollmentProfile]) -> dict[str, Any]:
@@ -68,9 +68,7 @@ def profile_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "tokens": EnrollmentProgramToken.objects.order_by("token_name"),
         "rules": ProfileSettings.load(),
     }
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "profiles/list.html#grid", context)
-    return render_blade(request, "profiles/list.html", context, blade="profiles:list")
+    return render_blade_or_fragment(request, "profiles/list.html", context, blade="profiles:list")
 
 
 @require_GET

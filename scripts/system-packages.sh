@@ -16,10 +16,32 @@ command_of() {
   esac
 }
 
+# Ubuntu ships Chromium as a snap only (its "chromium-browser" deb is a shim): there the browser
+# tests use the snap's chromium-browser, or Playwright's own build of Chromium.
+os_release="${OS_RELEASE:-/etc/os-release}"
+on_ubuntu=false
+if [ -r "$os_release" ]; then
+  while IFS= read -r line; do [ "$line" = "ID=ubuntu" ] && on_ubuntu=true; done < "$os_release"
+fi
+playwright_chromium() {
+  compgen -G "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}/chromium-*" >/dev/null
+}
+
 missing=()
+ubuntu_chromium=false
 for package in "$@"; do
-  command -v "$(command_of "$package")" >/dev/null 2>&1 || missing+=("$package")
+  command -v "$(command_of "$package")" >/dev/null 2>&1 && continue
+  if [ "$package" = chromium ] && $on_ubuntu; then
+    command -v chromium-browser >/dev/null 2>&1 || playwright_chromium || ubuntu_chromium=true
+    continue
+  fi
+  missing+=("$package")
 done
+if $ubuntu_chromium && [ ${#missing[@]} -eq 0 ]; then
+  echo "Ubuntu has no chromium package (only a snap). Install Playwright's Chromium, then run make again:" >&2
+  echo "    make install && .venv/bin/python -m playwright install --with-deps chromium" >&2
+  exit 1
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then as_root=(); else as_root=(sudo -n); fi
@@ -48,3 +70,8 @@ for package in "${missing[@]}"; do
   command -v "$(command_of "$package")" >/dev/null 2>&1 \
     || give_up "$(command_of "$package") is still not on PATH after the install"
 done
+if $ubuntu_chromium; then
+  echo "Ubuntu has no chromium package (only a snap). Install Playwright's Chromium, then run make again:" >&2
+  echo "    make install && .venv/bin/python -m playwright install --with-deps chromium" >&2
+  exit 1
+fi

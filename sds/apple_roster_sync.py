@@ -2,7 +2,7 @@
 batch through the token shared with School Data Sync, count what Apple did, and say how it went.
 
 Apple's 429, 5xx and timeouts are tried again with the device sync's back-off
-(`devices.sync.apple_call`: SYNC_RETRY_ATTEMPTS tries, SYNC_RETRY_BACKOFF_SECONDS doubled or
+(`tokens.apple_retry.apple_call`: SYNC_RETRY_ATTEMPTS tries, SYNC_RETRY_BACKOFF_SECONDS doubled or
 Apple's Retry-After).
 """
 
@@ -19,11 +19,11 @@ from django.utils.translation import ngettext
 
 from asm_portal import clock
 from asm_portal.models import Notification
-from devices.sync import Reschedule, apple_call, error_code
 from sds import apple_roster
 from sds.models import AppleRosterSync
 from sds.outcomes import Toast, outcome_report, progress_save
 from tokens.apple_errors import apple_error_message
+from tokens.apple_retry import Reschedule, apple_call, error_code
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
 from tokens.services import (

@@ -11,8 +11,8 @@ class SdsConfig(AppConfig):
     def ready(self) -> None:
         from sds import navigation, receivers, signals
 
-        signals.roster_imported.connect(receivers.roster_imported, dispatch_uid="sds.apple_roster_sync")
+        signals.roster_imported.connect(receivers.roster_imported, dispatch_uid="sds.roster_imported")
         signals.sds_sharing_changed.connect(
-            receivers.sds_sharing_changed, dispatch_uid="sds.apple_roster_sync"
+            receivers.sds_sharing_changed, dispatch_uid="sds.sds_sharing_changed"
         )
         navigation.register()

@@ -6,7 +6,7 @@ from sds.apple_roster_sync import apple_roster_sync_fail, apple_roster_sync_run
 from sds.roster_import import roster_upload_fail, roster_upload_process
 
 
-@shared_task(name="sds.tasks.roster_upload_process")
+@shared_task(name="sds.tasks.roster_upload_process_task")
 def roster_upload_process_task(upload_id: int) -> None:
     """Validate and import a roster upload; progress and the report live in its own rows."""
     try:
@@ -17,7 +17,7 @@ def roster_upload_process_task(upload_id: int) -> None:
         raise
 
 
-@shared_task(name="sds.tasks.apple_roster_sync")
+@shared_task(name="sds.tasks.apple_roster_sync_task")
 def apple_roster_sync_task(sync_id: int) -> None:
     """Send a sync profile's roster to Apple School Manager; progress lives in its own row."""
     try:

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.http import content_disposition_header
@@ -17,13 +16,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from asm_portal.blades import redirect_to_blade, render_blade, render_fragment, render_pane
+from asm_portal.blades import (
+    redirect_to_blade,
+    render_blade,
+    render_blade_or_fragment,
+    render_fragment,
+    render_pane,
+)
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.roles import admin_required
 from sds import apple_roster_sync, roster_import, samples, selectors, sync_profiles, uploads
 from sds.apple_roster_sync_queue import AppleRosterSyncError, apple_roster_sync_request
 from sds.forms import RosterQuotaUploadHandler, RosterUploadForm, SyncProfileForm
-from sds.models import AppleRosterSync, Person, RosterUpload, School, SchoolClass, SyncProfile
+from sds.models import RosterUpload, SyncProfile
 from sds.navigation import SDS_MENU
 from sds.sharing import token_sds_shared
 
@@ -32,9 +37,18 @@ REPORT_PAGE_SIZE = 100
 
 
 def _blade(
-    request: AuthenticatedHttpRequest, template: str, context: dict[str, Any], *, blade: str
+    request: AuthenticatedHttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    blade: str,
+    fragment: str = "",
 ) -> HttpResponse:
-    return render_blade(request, template, {"sds_menu": SDS_MENU, **context}, blade=blade)
+    """An SDS blade (with the SDS menu), or only its `fragment` partial when htmx asks for it."""
+    context = {"sds_menu": SDS_MENU, **context}
+    if fragment:
+        return render_blade_or_fragment(request, template, context, blade=blade, fragment=fragment)
+    return render_blade(request, template, context, blade=blade)
 
 
 def _page(request: AuthenticatedHttpRequest, queryset: QuerySet[Any], size: int = PAGE_SIZE) -> Page[Any]:
@@ -69,22 +83,15 @@ def profile_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render_pane(request, "sds/profile_form.html", context, blade="sds:profile_create")
 
 
-def _get_profile_for_user(request: AuthenticatedHttpRequest, pk: int) -> SyncProfile:
-    # One tenant: every signed-in user sees every profile; changes are checked by role.
-    return get_object_or_404(SyncProfile, pk=pk)
-
-
 @require_GET
 def profile_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    profile = _get_profile_for_user(request, pk)
+    profile = selectors.sync_profile_get_for_user(user=request.user, pk=pk)
     context = {
         "profile": profile,
         "page": _page(request, profile.uploads.all()),
         "spec": profile.spec,
     }
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "sds/profile_detail.html#grid", context)
-    return _blade(request, "sds/profile_detail.html", context, blade="sds:profile_detail")
+    return _blade(request, "sds/profile_detail.html", context, blade="sds:profile_detail", fragment="grid")
 
 
 # Multipart framing around the files: the form fields, boundaries and part headers.
@@ -108,7 +115,7 @@ def upload_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def _upload_create(
     request: AuthenticatedHttpRequest, pk: int, quota: RosterQuotaUploadHandler
 ) -> HttpResponse:
-    profile = _get_profile_for_user(request, pk)
+    profile = selectors.sync_profile_get_for_user(user=request.user, pk=pk)
     form = RosterUploadForm()
     error = ""
     if request.method == "POST":
@@ -135,10 +142,6 @@ def _upload_create(
     return render_pane(request, "sds/upload_form.html", context, blade="sds:upload_create")
 
 
-def _get_upload_for_user(request: AuthenticatedHttpRequest, pk: int) -> RosterUpload:
-    return get_object_or_404(RosterUpload.objects.select_related("profile"), pk=pk)
-
-
 def _upload_context(request: AuthenticatedHttpRequest, upload: RosterUpload) -> dict[str, Any]:
     issues, severity = selectors.upload_issues(upload=upload, severity=request.GET.get("severity", ""))
     return {
@@ -151,16 +154,14 @@ def _upload_context(request: AuthenticatedHttpRequest, upload: RosterUpload) -> 
 
 @require_GET
 def upload_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    context = _upload_context(request, _get_upload_for_user(request, pk))
-    if request.htmx and request.GET.get("fragment") == "report":
-        return render_fragment(request, "sds/upload_detail.html#report", context)
-    return _blade(request, "sds/upload_detail.html", context, blade="sds:upload_detail")
+    context = _upload_context(request, selectors.roster_upload_get_for_user(user=request.user, pk=pk))
+    return _blade(request, "sds/upload_detail.html", context, blade="sds:upload_detail", fragment="report")
 
 
 @require_GET
 def upload_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Polled every 2 s while the upload is pending; the answer without a trigger stops it."""
-    upload = _get_upload_for_user(request, pk)
+    upload = selectors.roster_upload_get_for_user(user=request.user, pk=pk)
     context = {**_upload_context(request, upload), "oob": not upload.is_pending}
     return render_fragment(request, "sds/upload_detail.html#status", context)
 
@@ -229,9 +230,7 @@ def _roster_list(
         "rows": rows(page),
         **extra,
     }
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "sds/roster_list.html#grid", context)
-    return _blade(request, "sds/roster_list.html", context, blade=spec.blade)
+    return _blade(request, "sds/roster_list.html", context, blade=spec.blade, fragment="grid")
 
 
 @require_GET
@@ -239,13 +238,9 @@ def school_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _roster_list(request, SCHOOL_LIST, selectors.schools_for_list(), selectors.school_rows)
 
 
-def _get_school_for_user(request: AuthenticatedHttpRequest, pk: int) -> School:
-    return get_object_or_404(School.objects.select_related("profile", "last_upload"), pk=pk)
-
-
 @require_GET
 def school_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    school = _get_school_for_user(request, pk)
+    school = selectors.school_get_for_user(user=request.user, pk=pk)
     counts = selectors.school_counts(school)
     people_url, classes_url = reverse("sds:person_list"), reverse("sds:class_list")
     context = {
@@ -267,13 +262,9 @@ def class_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _roster_list(request, CLASS_LIST, classes, selectors.class_rows, school=school)
 
 
-def _get_class_for_user(request: AuthenticatedHttpRequest, pk: int) -> SchoolClass:
-    return get_object_or_404(SchoolClass.objects.select_related("school", "profile", "last_upload"), pk=pk)
-
-
 @require_GET
 def class_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    school_class = _get_class_for_user(request, pk)
+    school_class = selectors.school_class_get_for_user(user=request.user, pk=pk)
     teachers, students = selectors.class_members(school_class)
     context = {"school_class": school_class, "teachers": teachers, "students": students}
     return _blade(request, "sds/class_detail.html", context, blade="sds:class_detail")
@@ -286,13 +277,9 @@ def person_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _roster_list(request, PERSON_LIST, people, list, role=role, school=school)
 
 
-def _get_person_for_user(request: AuthenticatedHttpRequest, pk: int) -> Person:
-    return get_object_or_404(Person.objects.select_related("profile", "last_upload"), pk=pk)
-
-
 @require_GET
 def person_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    person = _get_person_for_user(request, pk)
+    person = selectors.person_get_for_user(user=request.user, pk=pk)
     context = {
         "person": person,
         "memberships": selectors.person_memberships(person),
@@ -362,13 +349,9 @@ def apple_sync_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect_to_blade(request, reverse("sds:apple_sync_list"))
 
 
-def _get_apple_sync_for_user(request: AuthenticatedHttpRequest, pk: int) -> AppleRosterSync:
-    return get_object_or_404(AppleRosterSync.objects.select_related("profile", "upload"), pk=pk)
-
-
 @require_GET
 def apple_sync_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    sync = _get_apple_sync_for_user(request, pk)
+    sync = selectors.apple_roster_sync_get_for_user(user=request.user, pk=pk)
     context = {
         "sync": sync,
         "error_text": apple_roster_sync.apple_error_text(sync.error_code) if sync.error_code else "",

@@ -113,6 +113,9 @@ def subprocess_env(**extra: str) -> dict[str, str]:
         "APPLE_DATABASE_URL": database_url("apple"),
         "DJANGO_SETTINGS_MODULE": "asm_portal.settings",
         "PYTHONUNBUFFERED": "1",
+        # A served process closes its connection after each request: the threaded development
+        # server would otherwise keep one per request thread, and a long suite runs out of them.
+        "DATABASE_CONN_MAX_AGE": "0",
     }
     env.update(extra)
     return env

@@ -131,3 +131,44 @@ def test_when_it_cannot_install_it_stops_at_once_with_the_command_to_run(
     assert "Missing system packages: chromium gettext" in result.stderr
     assert f"    {command}\n" in result.stderr
     assert not any("apt-get" in call for call in calls(stubs))
+
+
+def test_on_ubuntu_it_points_to_playwrights_chromium_within_seconds(tmp_path):
+    # Ubuntu has no chromium deb: apt-get is never asked for it, the command to run is printed.
+    stubs = make_stubs(tmp_path, uid=0, sudo=None)
+    (stubs / "msgfmt").write_text(f"#!{BASH}\n")
+    (stubs / "msgfmt").chmod(0o755)
+    os_release = tmp_path / "os-release"
+    os_release.write_text("NAME=Ubuntu\nID=ubuntu\nID_LIKE=debian\n")
+
+    started = time.monotonic()
+    result = subprocess.run(
+        [BASH, str(SCRIPT), "gettext", "chromium"],
+        env={"PATH": str(stubs), "HOME": str(tmp_path), "OS_RELEASE": str(os_release)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert result.returncode == 1 and time.monotonic() - started < 5
+    assert "playwright install --with-deps chromium" in result.stderr
+    assert calls(stubs) == []
+
+
+def test_on_ubuntu_playwrights_chromium_is_enough(tmp_path):
+    stubs = make_stubs(tmp_path, uid=0, sudo=None)
+    (stubs / "msgfmt").write_text(f"#!{BASH}\n")
+    (stubs / "msgfmt").chmod(0o755)
+    os_release = tmp_path / "os-release"
+    os_release.write_text("ID=ubuntu\n")
+    (tmp_path / ".cache" / "ms-playwright" / "chromium-1200").mkdir(parents=True)
+
+    result = subprocess.run(
+        [BASH, str(SCRIPT), "gettext", "chromium"],
+        env={"PATH": str(stubs), "HOME": str(tmp_path), "OS_RELEASE": str(os_release)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert (result.returncode, result.stderr) == (0, "")

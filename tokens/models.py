@@ -7,6 +7,7 @@ Private keys and the four OAuth values are encrypted at rest (encrypted_fields).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -102,7 +103,14 @@ class TokenEncryptionKey(models.Model):
         return f"Public key {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
+# The four OAuth values: loaded (and decrypted) only by the code that calls Apple.
 SECRET_FIELDS = ("consumer_key", "consumer_secret", "access_token", "access_secret")
+
+
+def token_secrets_via(relation: str) -> tuple[str, ...]:
+    """The secrets seen through a relation, for `.defer()` after `select_related(relation)`:
+    e.g. `Device.objects.select_related("token").defer(*token_secrets_via("token"))`."""
+    return tuple(f"{relation}__{name}" for name in SECRET_FIELDS)
 
 
 class TokenQuerySet(models.QuerySet["EnrollmentProgramToken"]):
@@ -155,8 +163,7 @@ class EnrollmentProgramToken(models.Model):
     created_at = models.DateTimeField()
     modified_at = models.DateTimeField()  # Graph lastModifiedDateTime
 
-    # Loaded (and decrypted) only by the code that calls Apple: `.with_secrets()`.
-    SECRET_FIELDS = SECRET_FIELDS
+    SECRET_FIELDS = SECRET_FIELDS  # on the class too, for the code that holds a token
 
     objects = TokenManager()
 
@@ -169,6 +176,15 @@ class EnrollmentProgramToken(models.Model):
 
     def __str__(self) -> str:
         return self.token_name
+
+    def refresh_from_db(
+        self, using: str | None = None, fields: Any = None, from_queryset: Any = None
+    ) -> None:
+        # Reading a deferred secret reloads it through the base manager, which defers the
+        # secrets: ask for them, or Django would reload every column and overwrite unsaved ones.
+        if from_queryset is None and fields is not None and set(fields) & set(SECRET_FIELDS):
+            from_queryset = type(self).objects.with_secrets()
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
 
     @property
     def status(self) -> ExpiryStatus:

@@ -28,6 +28,7 @@ from asm_portal.models import AuditEvent
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
 from tokens import apple_errors, pki, signals
+from tokens.apple_retry import error_code
 from tokens.dep_client import DepClient, DepError, OAuthCredentials
 from tokens.models import EnrollmentProgramToken, TokenEncryptionKey
 from tokens.push_certificates import push_certificate_active
@@ -376,7 +377,7 @@ def token_dep_client(*, token: EnrollmentProgramToken) -> DepClient:
 
 def token_apple_call_failed(*, token: EnrollmentProgramToken, error: DepError) -> None:
     """Remember that Apple refused a call made with this token: the token shows an error state."""
-    token.last_sync_error_code = (error.code or (str(error.status) if error.status else "UNREACHABLE"))[:64]
+    token.last_sync_error_code = error_code(error)
     token.last_sync_error_at = clock.now()
     token.save(update_fields=["last_sync_error_code", "last_sync_error_at"])
 

@@ -12,7 +12,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from asm_portal import navigation
-from asm_portal.blades import blade_extra_context, redirect_to_blade, render_blade, render_fragment
+from asm_portal.blades import (
+    blade_extra_context,
+    redirect_to_blade,
+    render_blade,
+    render_blade_or_fragment,
+)
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
 from asm_portal.roles import admin_required
@@ -144,9 +149,7 @@ def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         # « Devices without profiles », for this page's tokens (the devices app counts them).
         **blade_extra_context("tokens:list", tokens=list(page)),
     }
-    if request.htmx and request.GET.get("fragment") == "grid":
-        return render_fragment(request, "tokens/list.html#grid", context)
-    return render_blade(request, "tokens/list.html", context, blade="tokens:list")
+    return render_blade_or_fragment(request, "tokens/list.html", context, blade="tokens:list")
 
 
 def _render_upload(

@@ -1,5 +1,5 @@
 """The virtual iPad talking to its MDM (the portal): `portal_post` is the one HTTP boundary,
-signed as the enrollment contract (issue 8) says; the portal's side is devices/enrollment.py
+signed as the enrollment contract (issue 8) says; the portal's side is mdm/enrollment.py
 and devices/identity.py. Tests replace `mdm.portal_post` with a fake portal."""
 
 from __future__ import annotations

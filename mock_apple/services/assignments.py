@@ -249,6 +249,19 @@ def devices_unassign(
     return result
 
 
+def devices_release(*, organization: Organization, device_ids: Iterable[int], released_by: str = "") -> int:
+    """Apple Business's RELEASE_DEVICES: the devices leave the organisation for good (`deleted`
+    on their server's feed, as a disown)."""
+    ids = list(device_ids)
+    devices_unassign(actor=None, organization=organization, device_ids=ids, assigned_by=released_by)
+    released = 0
+    with transaction.atomic(using=DB):
+        now = _locked_now(organization)
+        for chunk in chunks(ids):
+            released += Device.objects.filter(id__in=chunk, organization=organization).update(disowned_at=now)
+    return released
+
+
 def devices_assign_unassigned(*, server: MdmServer, count: int, assigned_by: str = "") -> AssignmentResult:
     """For the CLI and the control API: give the server `count` devices nobody has yet."""
     ids = list(

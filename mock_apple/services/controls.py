@@ -3,6 +3,7 @@ reset to the defaults and the clock offset."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from mock_apple import clock
 from mock_apple.models import (
+    ApiRateWindow,
     ForcedResponse,
     MdmServer,
     MockConfig,
@@ -29,6 +31,16 @@ ENDPOINTS = (
     "profile_remove",
     "activationlock",
     "roster",  # this emulator's own POST /roster/import
+    "os_beta",
+    "ade_profile",
+    # The School Manager / Business API
+    "axm_token",
+    "axm_devices",
+    "axm_device",
+    "axm_servers",
+    "axm_server_devices",
+    "axm_activity_create",
+    "axm_activity",
 )
 ANY_ENDPOINT = "*"
 
@@ -74,6 +86,15 @@ def fault_take(*, endpoint: str) -> ForcedResponse | None:
     return None
 
 
+def fault_wait(*, endpoint: str) -> ForcedResponse | None:
+    """The next queued fault of the endpoint with its latency already waited (None: no fault);
+    the caller answers its status in its API's shape."""
+    fault = fault_take(endpoint=endpoint)
+    if fault is not None and fault.latency_ms:
+        time.sleep(fault.latency_ms / 1000)
+    return fault
+
+
 def faults_clear() -> None:
     """Empty the queue and switch off every fault; the clock and the session settings stay."""
     ForcedResponse.objects.all().delete()
@@ -82,6 +103,8 @@ def faults_clear() -> None:
         echoed_cursor_remaining=0, throttle_rate=0.0, throttle_serials=[], failed_serials=[]
     )
     MdmServer.objects.filter(access_denied=True).update(access_denied=False)
+    # The School Manager API's rate-limit counters start again.
+    ApiRateWindow.objects.all().delete()
 
 
 def mock_reset() -> MockConfig:
@@ -102,6 +125,9 @@ CONFIG_FIELDS = (
     "move_op_type",
     "quoted_errors",
     "profile_not_found_status",
+    "api_get_per_minute",
+    "api_activity_posts_per_hour",
+    "api_activity_seconds",
 )
 
 
@@ -143,6 +169,9 @@ def _config_error(name: str, value: Any) -> str:
         "session_ttl_seconds": (5, 86_400),
         "echoed_cursor_remaining": (0, 1000),
         "retry_after_seconds": (0, 604_800),
+        "api_get_per_minute": (0, 1_000_000),
+        "api_activity_posts_per_hour": (0, 1_000_000),
+        "api_activity_seconds": (0, 604_800),
     }
     low, high = limits[name]
     ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high

@@ -60,7 +60,7 @@ class DependencyOrderTests:
         assert "tokens is not allowed to import devices" in result.stdout
 
     def test_the_core_importing_an_app_fails(self, code_copy: Path) -> None:
-        add_import(code_copy, "asm_portal.views", "import trainer.services  # noqa")
+        add_import(code_copy, "asm_portal.views", "import trainer.presets  # noqa")
         result = lint_imports(code_copy)
         assert result.returncode != 0
         assert "asm_portal is not allowed to import trainer" in result.stdout

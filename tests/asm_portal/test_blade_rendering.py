@@ -59,6 +59,7 @@ class RenderPaneTests:
             blade="notifications",
         )
         assert "<html" not in pane.content.decode() and "<html" in page.content.decode()
+        assert "No new notifications." in pane.content.decode()
         assert "HX-Request" in pane["Vary"] and "HX-Request" in page["Vary"]
 
     def test_render_blade_passes_the_status(self, db, admin_user) -> None:

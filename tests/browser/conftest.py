@@ -15,16 +15,20 @@ from tests.conftest import ARTIFACTS
 # test itself are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Debian's chromium; on Ubuntu the snap's chromium-browser, else Playwright's own build.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is needed for the browser tests: apt install chromium")
     with sync_playwright() as playwright:
+        if CHROMIUM is None and not os.path.exists(playwright.chromium.executable_path):
+            pytest.fail(
+                "A Chromium is needed for the browser tests: apt install chromium (Debian), or"
+                " .venv/bin/python -m playwright install --with-deps chromium (Ubuntu)"
+            )
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[

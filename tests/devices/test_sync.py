@@ -30,6 +30,7 @@ from tests.devices.conftest import (
     sync_now,
     token_create,
 )
+from tokens import apple_retry
 from tokens.dep_client import DepClient
 from tokens.models import EnrollmentProgramToken
 from tokens.services import token_dep_client
@@ -303,7 +304,7 @@ class AppleRefusalTests:
 class TransientFailureTests:
     def test_429_with_retry_after_is_tried_again(self, apple_token, monkeypatch) -> None:
         slept: list[float] = []
-        monkeypatch.setattr("devices.sync.time.sleep", slept.append)
+        monkeypatch.setattr(apple_retry, "pause", slept.append)
         fault(apple_token, endpoint="fetch", status=429, code="TOO_MANY_REQUESTS", retry_after=3, count=2)
         run = sync_now(apple_token.token)
         assert run.state == SyncRun.State.SUCCEEDED, run.error_code
@@ -313,7 +314,7 @@ class TransientFailureTests:
     def test_5xx_are_tried_again_with_a_growing_back_off(self, apple_token, settings, monkeypatch) -> None:
         settings.SYNC_RETRY_BACKOFF_SECONDS = 2
         slept: list[float] = []
-        monkeypatch.setattr("devices.sync.time.sleep", slept.append)
+        monkeypatch.setattr(apple_retry, "pause", slept.append)
         fault(apple_token, endpoint="fetch", status=503, count=1)
         fault(apple_token, endpoint="fetch", status=500, count=1)
         run = sync_now(apple_token.token)
@@ -322,7 +323,7 @@ class TransientFailureTests:
 
     def test_the_retries_are_bounded(self, apple_token, settings, monkeypatch) -> None:
         settings.SYNC_RETRY_ATTEMPTS = 3
-        monkeypatch.setattr("devices.sync.time.sleep", lambda seconds: None)
+        monkeypatch.setattr(apple_retry, "pause", lambda seconds: None)
         fault(apple_token, endpoint="*", status=503, code="SERVICE_UNAVAILABLE", count=50)
         run = sync_now(apple_token.token)
         assert (run.state, run.error_code) == (SyncRun.State.FAILED, "SERVICE_UNAVAILABLE")
@@ -330,14 +331,14 @@ class TransientFailureTests:
         assert sum(f["remaining"] for f in remaining["faults"]) == 47  # three calls, no storm
 
     def test_a_retry_after_beyond_the_request_window_fails_at_once(self, apple_token, monkeypatch) -> None:
-        monkeypatch.setattr("devices.sync.time.sleep", lambda seconds: pytest.fail("slept"))
+        monkeypatch.setattr(apple_retry, "pause", lambda seconds: pytest.fail("slept"))
         fault(apple_token, endpoint="fetch", status=429, retry_after=3600)
         run = sync_now(apple_token.token)
         assert (run.state, run.error_code) == (SyncRun.State.FAILED, "TOO_MANY_REQUESTS")
 
     def test_a_timeout_is_tried_again(self, apple_token, settings, monkeypatch) -> None:
         settings.APPLE_HTTP_TIMEOUT_SECONDS = 1
-        monkeypatch.setattr("devices.sync.time.sleep", lambda seconds: None)
+        monkeypatch.setattr(apple_retry, "pause", lambda seconds: None)
         fault(apple_token, endpoint="fetch", latency_ms=1500, count=1)
         run = sync_now(apple_token.token)
         assert run.state == SyncRun.State.SUCCEEDED, run.error_code

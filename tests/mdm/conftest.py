@@ -26,7 +26,7 @@ def device_ca(_session_device_ca: DeviceCa, monkeypatch: pytest.MonkeyPatch) -> 
         _session_device_ca.fetches.append(1)
         return _session_device_ca.pem
 
-    monkeypatch.setattr(identity, "_ca_pem_fetch", fetch)
+    monkeypatch.setattr(identity, "ca_pem_fetch", fetch)
     return _session_device_ca
 
 

@@ -80,9 +80,9 @@ class TokenSecretsTests:
         if where == "saving the token":
             monkeypatch.setattr(EnrollmentProgramToken, "save", failing_save)
         else:
-            # An unexpected failure right after the JSON was decrypted and parsed (the expiry
-            # is the only value this function is given).
-            monkeypatch.setattr(pki, "_parse_expiry", lambda expiry: failing_save(None))
+            # An unexpected failure once the JSON was decrypted and parsed: building the public
+            # `ServerToken` fails while `server_token_parse`'s frame holds every OAuth value.
+            monkeypatch.setattr(pki, "ServerToken", lambda **values: failing_save(None))
         response = client.post(
             ADD_URL,
             {"apple_id": APPLE_ID, "token": SimpleUploadedFile("t.p7m", server_token_file(pem, payload))},

@@ -25,6 +25,7 @@ class NotificationsTests:
         response = admin_client.get("/notifications/", **HTMX)
         assert b"Profile created" in response.content
         assert b"<html" not in response.content
+        assert b"<h2>Notifications</h2>" in response.content and b"Mark all as read" in response.content
         admin_client.post("/notifications/read/", **HTMX)
         assert not Notification.objects.filter(user=admin_user, read=False).exists()
 

@@ -22,6 +22,7 @@ class RoleEditTests:
         assert response.status_code == 200
         assert b"<html" not in response.content
         assert b'class="pane-panel"' in response.content
+        assert b'name="roles"' in response.content and operator_user.username.encode() in response.content
 
     def test_it_changes_the_roles_and_audits_it(self, admin_client, admin_user, operator_user) -> None:
         response = admin_client.post(self.url(operator_user), {"roles": [roles.ADMINISTRATOR]})

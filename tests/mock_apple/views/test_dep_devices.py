@@ -25,7 +25,7 @@ class DeviceEndpointTests:
         assert_schema(new, "AccountDetail.json")
         assert (new["org_type"], new["org_version"], new["org_id"]) == ("edu", "v2", "3F1A0C2B9D")
         fetch = next(url for url in new["urls"] if url["uri"].endswith("/server/devices"))
-        assert fetch["limit"] == {"default": 100, "maximum": 1000} and fetch["http_method"] == ["POST"]
+        assert fetch["limit"] == {"default": 1000, "maximum": 1000} and fetch["http_method"] == ["POST"]
 
     def test_details_answer_per_serial(self, dep_server, organization) -> None:
         client = self.client(dep_server, organization)

@@ -25,6 +25,7 @@ class ClassDetailTests:
         response = admin_client.get(f"/sds/classes/{algebra.pk}/", **HTMX)
         assert b"<html" not in response.content
         assert len(response.context["students"]) == 21
+        assert b"Students (21)" in response.content
 
     def test_a_professor_is_listed_with_the_teachers(self, admin_client, imported_v21) -> None:
         school_class = SchoolClass.objects.get(sis_id="112001")

@@ -20,6 +20,7 @@ class OverviewTests:
         assert response.status_code == 200
         assert b"<html" not in response.content
         assert b'class="menu-blade"' in response.content
+        assert b"Download the sample files" in response.content
 
     def test_it_counts_the_active_roster(self, admin_client, imported_classic, imported_v21) -> None:
         context = admin_client.get(URL).context

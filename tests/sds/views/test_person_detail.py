@@ -23,6 +23,8 @@ class PersonDetailTests:
         kristen = Person.objects.get(sis_id="114007")
         response = admin_client.get(f"/sds/people/{kristen.pk}/", **HTMX)
         assert b"<html" not in response.content
+        assert kristen.display_name.encode() in response.content
+        assert b"Ministry of TwoDotOne" in response.content
         assert [(m.school.name, m.is_primary) for m in response.context["memberships"]] == [
             ("Ministry of TwoDotOne", True),
             ("School of TwoDotOne", False),

@@ -19,6 +19,7 @@ class ProfileCreateTests:
         assert response.status_code == 200
         assert b"<html" not in response.content
         assert b'class="pane-panel"' in response.content
+        assert b'name="domain_suffix"' in response.content
 
     def test_it_creates_a_profile_and_opens_it(self, admin_client, admin_user) -> None:
         response = admin_client.post(

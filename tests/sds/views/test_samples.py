@@ -19,7 +19,10 @@ class SamplesTests:
         assert "Copyright (c) 2017 - Microsoft Corporation" in content
 
     def test_htmx_gets_the_journey_only(self, admin_client) -> None:
-        assert b"<html" not in admin_client.get("/sds/samples/", **HTMX).content
+        fragment = admin_client.get("/sds/samples/", **HTMX).content.decode()
+        assert "<html" not in fragment
+        assert 'href="/sds/samples/v2-1.zip"' in fragment
+        assert "Copyright (c) 2017 - Microsoft Corporation" in fragment
 
     def test_anonymous_users_sign_in_first(self, client) -> None:
         assert client.get("/sds/samples/")["Location"].startswith("/signin/")

@@ -23,6 +23,7 @@ class SchoolDetailTests:
         assert b"<html" not in response.content
         assert response.context["parent"].name == "College of Engineering"
         assert b"Department" in response.content
+        assert department.name.encode() in response.content and b"College of Engineering" in response.content
 
     def test_an_unknown_school_is_not_found(self, admin_client) -> None:
         assert admin_client.get("/sds/schools/999/").status_code == 404

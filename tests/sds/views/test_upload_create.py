@@ -32,6 +32,7 @@ class UploadCreateTests:
         assert response.status_code == 200
         assert b"<html" not in response.content
         assert b'hx-encoding="multipart/form-data"' in response.content
+        assert b'type="file" name="roster"' in response.content
 
     def test_it_queues_the_upload_and_the_worker_imports_it(
         self, admin_client, classic_profile, django_capture_on_commit_callbacks

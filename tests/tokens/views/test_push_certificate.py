@@ -65,6 +65,7 @@ class PushCertificateTests:
         assert response.status_code == 200
         assert b"<html" not in response.content
         assert b"Apple MDM Push certificate" in response.content
+        assert b'name="apple_id"' in response.content
 
     def test_the_csr_needs_the_consent(self, admin_client) -> None:
         response = admin_client.post(CSR_URL, {})

@@ -42,6 +42,7 @@ class TokenAddTests:
         assert response.status_code == 200
         assert b"<html" not in response.content
         assert b"Add enrollment program token" in response.content
+        assert b"This ID must be used to renew your Apple ASM token" in response.content
 
     def test_without_a_push_certificate_it_explains_instead_of_offering_the_steps(self, admin_client) -> None:
         body = admin_client.get(URL).content.decode()

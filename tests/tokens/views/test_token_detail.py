@@ -37,6 +37,8 @@ class TokenDetailTests:
         response = admin_client.get(url(make_token()), **HTMX)
         assert response.status_code == 200
         assert b"<html" not in response.content
+        body = response.content.decode()
+        assert "Lycée Jean Moulin - Intune" in body and "Renew token" in body
 
     def test_an_expiring_token_warns(self, admin_client) -> None:
         token = make_token(expires_at=clock.now() + timedelta(days=20, hours=1))

@@ -65,6 +65,7 @@ class TokenListTests:
         assert response.status_code == 200
         assert b"<html" not in response.content
         assert b"Enrollment program tokens" in response.content
+        assert b"needs an active Apple MDM Push certificate" in response.content
 
     def test_read_only_operators_see_but_cannot_add(self, operator_client, push_certificate) -> None:
         make_token(token_name="Lycée Jean Moulin")

@@ -46,6 +46,7 @@ class TokenRenewTests:
         response = admin_client.get(urls(make_token())[0], **HTMX)
         assert response.status_code == 200
         assert b"<html" not in response.content
+        assert "immediately invalidates the token Intune is using" in response.content.decode()
 
     def test_it_renews_with_a_new_server_token_of_the_same_mdm_server(
         self, admin_client, admin_user, push_certificate, apple

@@ -1,15 +1,11 @@
-"""What the devices blades share: their trails under a token or a profile, and the answer of a
-blade whose grid (or status) htmx swaps in place."""
+"""What the devices views share: their trails under a token or a profile, the page size, and the
+devices checked in a grid."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from asm_portal.blades import render_blade, render_fragment
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.navigation import Crumb
 from devices.models import Device
@@ -40,22 +36,6 @@ def profile_crumbs(profile: EnrollmentProfile, *, assignments: bool = False) -> 
             Crumb(_("Device assignments"), reverse("devices:profile_assignments", args=[profile.pk]))
         )
     return crumbs
-
-
-def grid_or_blade(
-    request: AuthenticatedHttpRequest,
-    template: str,
-    context: dict[str, Any],
-    *,
-    blade: str,
-    crumbs: list[Crumb] | None = None,
-    fragment: str = "grid",
-    partial: str = "",
-) -> HttpResponse:
-    """The blade, or only its swappable part for htmx when asked with `fragment=<name>`."""
-    if request.htmx and request.GET.get("fragment") == fragment:
-        return render_fragment(request, partial or f"{template}#{fragment}", context)
-    return render_blade(request, template, context, blade=blade, extra_crumbs=crumbs)
 
 
 def selected_devices(request: AuthenticatedHttpRequest) -> list[Device]:

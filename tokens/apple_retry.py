@@ -1,0 +1,88 @@
+"""Calling Apple with the project's one retry policy: 429, 5xx, unreachable or garbled answers
+are tried again with back-off (SYNC_RETRY_ATTEMPTS tries, SYNC_RETRY_BACKOFF_SECONDS doubled, or
+Apple's Retry-After when it says more); anything else is final.
+
+Every caller of Apple's DEP API uses it: the device sync and profile assignments (devices) and
+the roster push to Apple School Manager (sds).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from django.conf import settings
+
+from asm_portal import clock
+from tokens.dep_client import DepError
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Longer waits than this give the worker back and come back as a new delivery of the task.
+LONGEST_SLEEP_SECONDS = 30
+
+
+class Reschedule(Exception):
+    """Apple asks to wait longer than a worker should sleep: run the task again later."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(delay)
+        self.delay = delay
+
+
+def pause(seconds: float) -> None:
+    """The wait between two tries (tests replace it, so that they do not wait)."""
+    time.sleep(seconds)
+
+
+def transient(error: DepError) -> bool:
+    """429, 5xx, unreachable or a garbled answer: worth another try. Everything else is final."""
+    return (
+        error.status is None or error.status == 429 or error.status >= 500 or error.code == "INVALID_RESPONSE"
+    )
+
+
+def error_code(error: DepError) -> str:
+    return (error.code or (str(error.status) if error.status else "UNREACHABLE"))[:64]
+
+
+def backoff_delay(error: DepError, attempt: int) -> float:
+    """The attempt-th wait (from 1): doubled each time, or Apple's Retry-After when it says more."""
+    base = settings.SYNC_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1)
+    return float(max(error.retry_after or 0, base))
+
+
+def apple_call(
+    call: Callable[[], T],
+    *,
+    deadline: datetime | None = None,
+    before_sleep: Callable[[float], None] | None = None,
+) -> T:
+    """Call Apple, retrying transient failures with back-off (SYNC_RETRY_ATTEMPTS tries).
+
+    A wait that would pass the deadline ends the call as a failure (no retry storm); a wait
+    longer than LONGEST_SLEEP_SECONDS raises Reschedule.
+    """
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except DepError as error:
+            if not transient(error):
+                raise
+            attempt += 1
+            delay = backoff_delay(error, attempt)
+            if attempt >= settings.SYNC_RETRY_ATTEMPTS:
+                raise
+            if deadline is not None and clock.now() + timedelta(seconds=delay) >= deadline:
+                raise
+            logger.info("Apple answered %s; trying again in %.0f s", error_code(error), delay)
+            if delay > LONGEST_SLEEP_SECONDS:
+                raise Reschedule(delay) from error
+            if before_sleep is not None:
+                before_sleep(delay)
+            pause(delay)
