@@ -178,6 +178,7 @@ INSTALLED_APPS = [
 
 _COMMON_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "asm_portal.middleware.PermissionsPolicyMiddleware",
     # Production serves collected static files itself; DEBUG uses runserver's finders.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -189,6 +190,8 @@ if ASM_SERVICE == "portal":
     ROOT_URLCONF = "asm_portal.urls"
     MIDDLEWARE = [
         *_COMMON_MIDDLEWARE,
+        "csp.middleware.CSPMiddleware",
+        "asm_portal.middleware.RefuseNulMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django.contrib.auth.middleware.LoginRequiredMiddleware",
         "asm_portal.middleware.UserLanguageMiddleware",
@@ -356,6 +359,23 @@ if envbool("SECURE_PROXY_SSL_HEADER", "False"):
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", str(8 * 3600))
 X_FRAME_OPTIONS = "DENY"
+# The portal's Content-Security-Policy (django-csp; the mock Apple service's pages are its own):
+# scripts and styles only from the portal's static files, no inline script, style or eval
+# (htmx runs with allowEval false and without its injected style tag: templates/base.html).
+# The device's pages in the mock's iframe add the mock to frame-ancestors (mdm/views/framing.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 # Secrets stay hidden on error pages and in error reports, DEBUG or not (asm_portal/error_reports.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "asm_portal.error_reports.SecretsExceptionReporterFilter"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -25,5 +25,5 @@ urlpatterns = [
     path("tenant-admin/audit-logs/", views.audit_logs, name="audit_logs"),
     path("tenant-admin/roles/", views.role_list, name="roles"),
     path("tenant-admin/", include("mdm.admin_urls")),
-    path("tenant-admin/roles/<int:pk>/", views.role_edit, name="role_edit"),
+    path("tenant-admin/roles/<id:pk>/", views.role_edit, name="role_edit"),
 ]

@@ -9,7 +9,6 @@ from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,17 +21,13 @@ from asm_portal.blades import (
     render_pane,
 )
 from asm_portal.forms import LanguageForm, SignInForm
-from asm_portal.http import AuthenticatedHttpRequest, HtmxHttpRequest, client_ip
+from asm_portal.http import AuthenticatedHttpRequest, HtmxHttpRequest, client_ip, safe_next
 from asm_portal.models import AuditEvent, Notification
 from asm_portal.roles import admin_required
 
 
 def _safe_next(request: HtmxHttpRequest, target: str | None) -> str:
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse(settings.LOGIN_REDIRECT_URL)
+    return safe_next(request, target, fallback=reverse(settings.LOGIN_REDIRECT_URL))
 
 
 @login_not_required

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from asm_portal import clock
 from asm_portal.blades import redirect_to_blade, render_blade_or_fragment, render_pane
 from asm_portal.http import AuthenticatedHttpRequest
+from asm_portal.ids import parse_id
 from asm_portal.models import Notification
 from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
@@ -160,7 +161,7 @@ def profile_assign(request: AuthenticatedHttpRequest, profile_id: int) -> HttpRe
         else:
             _notify_assignment_started(request, assignment)
             return redirect_to_blade(request, reverse("devices:assignment", args=[assignment.pk]))
-    shown = show if show in ASSIGN_FILTERS or show.isdigit() else "unassigned"
+    shown = show if show in ASSIGN_FILTERS else str(parse_id(show) or "unassigned")
     filters = selectors.DeviceFilters.from_query(request.GET).with_profile(
         {"unassigned": selectors.UNASSIGNED, "any": ""}.get(shown, shown)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from asm_portal.ids import parse_ids
 from asm_portal.refusals import Refusal
 
 # The article: the header checkbox selects up to 1,000 listed devices; repeat for more.
@@ -16,13 +17,7 @@ class DeviceActionRefused(Refusal):
 
 
 def selected_ids(values: Iterable[Any]) -> list[int]:
-    ids = []
-    for value in values:
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            continue
-    return sorted(set(ids))
+    return parse_ids(list(values))
 
 
 def selected_serials(values: Iterable[str]) -> list[str]:

@@ -12,6 +12,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from asm_portal.ids import parse_id
 from devices.models import ENROLLED_STATES, Device, EnrollmentState, ProfileStatus
 from devices.selection import MAX_SELECTION
 from profiles.models import EnrollmentProfile
@@ -57,7 +58,7 @@ class DeviceFilters:
             profile_status=params.get("profile_status", "")
             if params.get("profile_status") in ProfileStatus.values
             else "",
-            profile=profile if profile == UNASSIGNED or profile.isdigit() else "",
+            profile=profile if profile == UNASSIGNED else str(parse_id(profile) or ""),
             state=params.get("state", "") if params.get("state") in EnrollmentState.values else "",
             sort=sort if sort in SORTS else "serial",
             descending=params.get("dir") == "desc",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from asm_portal import clock, navigation
 from asm_portal.blades import blade_extra_context, redirect_to_blade, render_blade, render_blade_or_fragment
-from asm_portal.http import AuthenticatedHttpRequest
+from asm_portal.csv_export import csv_stream
+from asm_portal.http import AuthenticatedHttpRequest, safe_next
+from asm_portal.ids import parse_id
 from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
 from asm_portal.roles import admin_required
@@ -123,27 +123,16 @@ def token_devices(request: AuthenticatedHttpRequest, token_id: int) -> HttpRespo
     )
 
 
-def _csv_lines(rows: Iterator[list[str]]) -> Iterator[str]:
-    class Line:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Line())
-    yield "\ufeff"  # Excel reads UTF-8 with a byte-order mark
-    for row in rows:
-        yield writer.writerow(row)
-
-
 @require_GET
 def device_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """Export: the filtered list as CSV, streamed (200,000 rows need no memory)."""
-    token_id = request.GET.get("token", "")
-    token = token_get_for_user(user=request.user, pk=int(token_id)) if token_id.isdigit() else None
+    token_id = parse_id(request.GET.get("token", ""))
+    token = token_get_for_user(user=request.user, pk=token_id) if token_id is not None else None
     filters = selectors.DeviceFilters.from_query(request.GET)
     devices = selectors.devices_filtered(filters=filters, token=token)
     stamp = clock.now().strftime("%Y%m%d-%H%M%S")
     return StreamingHttpResponse(
-        _csv_lines(selectors.devices_export_rows(devices)),
+        csv_stream(selectors.devices_export_rows(devices)),
         content_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": content_disposition_header(
@@ -159,9 +148,9 @@ def device_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Delete, with the article's warning: Apple still assigns them, the next full sync brings
     them back. Without JavaScript, a confirmation page stands in for the dialog."""
     devices = selected_devices(request)
-    back = request.POST.get("next") or request.GET.get("next") or reverse("devices:list")
-    if not back.startswith("/"):
-        back = reverse("devices:list")
+    back = safe_next(
+        request, request.POST.get("next") or request.GET.get("next"), fallback=reverse("devices:list")
+    )
     error = ""
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         try:

@@ -9,10 +9,10 @@ from mdm.views import enrollment as enrollment_views
 
 app_name = "enroll"
 urlpatterns = [
-    path("enroll/<int:token_id>/", enrollment_views.enroll, name="enroll"),
-    path("enroll/<int:token_id>/authenticate/", enrollment_views.authenticate, name="authenticate"),
-    path("enroll/<int:token_id>/checkin/", enrollment_views.checkin, name="checkin"),
-    path("enroll/<int:token_id>/checkin/erased/", enrollment_views.erased, name="erased"),
+    path("enroll/<id:token_id>/", enrollment_views.enroll, name="enroll"),
+    path("enroll/<id:token_id>/authenticate/", enrollment_views.authenticate, name="authenticate"),
+    path("enroll/<id:token_id>/checkin/", enrollment_views.checkin, name="checkin"),
+    path("enroll/<id:token_id>/checkin/erased/", enrollment_views.erased, name="erased"),
     path("company-portal/", company_portal_views.home, name="company_portal"),
     path("company-portal/signin/", company_portal_views.sign_in, name="company_portal_signin"),
     path("company-portal/signout/", company_portal_views.sign_out, name="company_portal_signout"),

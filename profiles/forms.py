@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from profiles.apple_limits import max_length
 from profiles.choices import GRACE_PERIODS, Affinity, AuthMethod, Pairing, RulesEdition
 from profiles.models import ConfiguratorCertificate, EnrollmentProfile, VppToken
 from profiles.rules import ProfileValues
@@ -57,7 +58,7 @@ def _optional_seconds(label: Any, help_text: Any) -> forms.IntegerField:
 class ProfileForm(forms.Form):
     """All the settings of the create and edit blades; the rules live in `profiles.rules`."""
 
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=_("Name"), max_length=max_length("name"))
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -157,13 +158,13 @@ class ProfileForm(forms.Form):
     department = forms.CharField(
         label=_("Department name"),
         required=False,
-        max_length=500,
+        max_length=max_length("department"),
         help_text=_("Shown when users tap About Configuration during activation."),
     )
     department_phone = forms.CharField(
         label=_("Department phone"),
         required=False,
-        max_length=500,
+        max_length=max_length("department_phone"),
         help_text=_("Shown when users tap the Need Help button during activation."),
     )
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 
+from profiles.apple_limits import FIELD_LIMITS, max_length
 from profiles.choices import (
     GRACE_PERIODS,
     MAX_CACHED_USERS,
@@ -27,7 +28,7 @@ from profiles.choices import (
 )
 from profiles.screens import ALL_KEYS
 
-NAME_MAX = 125  # Apple: CONFIG_NAME_INVALID above 125 characters
+NAME_MAX = max_length("name")  # Apple: CONFIG_NAME_INVALID above 125 characters
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,14 @@ def check(
             )
     else:
         v = replace(v, carrier_activation_url="")
+
+    # Apple's limits on the strings it receives (the name's own message is above).
+    for name, limit in FIELD_LIMITS.items():
+        if name != "name" and len(getattr(v, name)) > limit.max_length:
+            outcome.error(
+                name,
+                _("Enter at most %(max)d characters: Apple accepts no more.") % {"max": limit.max_length},
+            )
 
     # Setup Assistant.
     if edition == RulesEdition.CURRENT:

@@ -21,6 +21,7 @@ from asm_portal.models import AuditEvent
 from asm_portal.refusals import Refusal
 from asm_portal.services import audit_record
 from profiles import apple, graph, rules, signals
+from profiles.apple_limits import body_over_limit
 from profiles.certificates import CertificateError, certificate_parse
 from profiles.models import ConfiguratorCertificate, EnrollmentProfile, ProfileSettings
 from tokens.dep_client import DepError
@@ -125,6 +126,12 @@ def profile_define_on_apple(*, profile: EnrollmentProfile, force: bool = False) 
     devices of the profile must then be assigned to again.
     """
     body = profile_apple_json(profile)
+    if (limit := body_over_limit(body)) is not None:
+        # What Apple would answer, without asking it: a profile saved before the limits were
+        # checked (or changed in the database) fails here, with the field's message.
+        raise DepError(
+            f"{limit.key} is longer than Apple accepts ({limit.max_length}).", status=400, code=limit.code
+        )
     digest = _digest(body)
     if profile.apple_profile_uuid and profile.apple_definition_digest == digest and not force:
         return profile.apple_profile_uuid

@@ -34,6 +34,8 @@ MESSAGES: dict[str, Promise] = {
     ),
     "line_break": _("The value contains a line break; no field may."),
     "value_missing": _("A value is required."),
+    "value_too_long": _("The value has %(length)s characters; at most %(max)s are accepted."),
+    "control_character": _("The value contains a control character (%(char)s); remove it."),
     "value_missing_guardian": _("A value is required: this user is a guardian in relationships.csv."),
     "duplicate_id": _("The %(column)s “%(value)s” is already used on line %(other_line)s."),
     "duplicate_person": _(

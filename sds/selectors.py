@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from asm_portal.ids import parse_id
 from asm_portal.roles import Actor
 from sds import formats
 from sds.models import (
@@ -125,7 +126,7 @@ class RosterFilters:
         return cls(
             query=params.get("q", "").strip(),
             status=status if status in ("active", "inactive") else "",
-            profile=profile if profile.isdigit() else "",
+            profile=str(parse_id(profile) or ""),
         )
 
 
@@ -147,7 +148,8 @@ def roster_filter(
 
 def school_from_param(value: str) -> School | None:
     """The school a list is narrowed to (?school=), if any."""
-    return School.objects.filter(pk=int(value)).first() if value.isdigit() else None
+    pk = parse_id(value)
+    return School.objects.filter(pk=pk).first() if pk is not None else None
 
 
 def schools_for_list() -> QuerySet[School]:

@@ -53,6 +53,17 @@ INVALID_PHONE_NUMBER = "InvalidPhoneNumber"
 DUPLICATE_ROW = "DuplicateRow"
 ROW_LIMIT_EXCEEDED = "RowLimitExceeded"
 SUPERSEDED = "Superseded"
+VALUE_TOO_LONG = "ValueTooLong"
+CONTROL_CHARACTER = "ControlCharacter"
+
+# The longest value the roster tables hold (sds.models: 255 for names and ids, 320 for
+# usernames and e-mail addresses; tests/sds/test_validation_limits.py keeps them equal).
+VALUE_MAX_LENGTH = 255
+ADDRESS_MAX_LENGTH = 320
+ADDRESS_COLUMNS = frozenset({"Username", "username", "Secondary Email", "email"})
+# C0 controls and DEL, but for the line breaks that LINE_BREAK_IN_FIELD reports. PostgreSQL
+# refuses NUL in any text: without this check it would fail the import, not the validation.
+_CONTROL = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -226,6 +237,10 @@ def _read_table(result: ValidationResult, name: str, data: bytes) -> Table:
     if not header or not any(cell.strip() for cell in header):
         result.error(name, 1, "", EMPTY_FILE, "file_empty")
         return Table(name, [], usable=False)
+    if any((control := _CONTROL.search(cell)) is not None for cell in header):
+        assert control is not None
+        result.error(name, 1, "", CONTROL_CHARACTER, "control_character", char=f"U+{ord(control[0]):04X}")
+        return Table(name, [_CONTROL.sub("", cell) for cell in header], usable=False)
     table = Table(name, header)
     _check_header(result, table)
     if not table.usable:
@@ -335,6 +350,31 @@ def _read_rows(result: ValidationResult, table: Table, reader: CsvReader) -> Non
                     result.error(name, start, table.header[index], LINE_BREAK_IN_FIELD, "line_break")
         for check in checks:
             value = values[check.index]
+            if (control := _CONTROL.search(value)) is not None:
+                # The value is never repeated in the report: it could be a password.
+                result.error(
+                    name,
+                    start,
+                    check.column,
+                    CONTROL_CHARACTER,
+                    "control_character",
+                    char=f"U+{ord(control[0]):04X}",
+                )
+                values[check.index] = _CONTROL.sub("", value)
+                continue
+            longest = ADDRESS_MAX_LENGTH if check.column in ADDRESS_COLUMNS else VALUE_MAX_LENGTH
+            if len(value) > longest:
+                result.error(
+                    name,
+                    start,
+                    check.column,
+                    VALUE_TOO_LONG,
+                    "value_too_long",
+                    length=len(value),
+                    max=longest,
+                )
+                values[check.index] = value[:longest]
+                continue
             if not value:
                 if check.required:
                     result.error(name, start, check.column, MISSING_REQUIRED_VALUE, "value_missing")

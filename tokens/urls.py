@@ -12,8 +12,8 @@ urlpatterns = [
     path("tokens/", views.token_list, name="list"),
     path("tokens/add/", views.token_add, name="add"),
     path("tokens/add/public-key/", views.token_public_key, name="add_public_key"),
-    path("tokens/<int:pk>/", views.token_detail, name="detail"),
-    path("tokens/<int:pk>/renew/", views.token_renew, name="renew"),
-    path("tokens/<int:pk>/renew/public-key/", views.token_public_key, name="renew_public_key"),
-    path("tokens/<int:pk>/delete/", views.token_delete, name="delete"),
+    path("tokens/<id:pk>/", views.token_detail, name="detail"),
+    path("tokens/<id:pk>/renew/", views.token_renew, name="renew"),
+    path("tokens/<id:pk>/renew/public-key/", views.token_public_key, name="renew_public_key"),
+    path("tokens/<id:pk>/delete/", views.token_delete, name="delete"),
 ]

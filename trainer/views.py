@@ -12,13 +12,12 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from asm_portal import services as portal_services
 from asm_portal.blades import render_blade
-from asm_portal.http import AuthenticatedHttpRequest
+from asm_portal.http import AuthenticatedHttpRequest, safe_next
 from asm_portal.models import Notification
 from asm_portal.refusals import Refusal
 from asm_portal.roles import trainer_required
@@ -130,9 +129,7 @@ def drill_clear(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
 
 
 def _back(request: AuthenticatedHttpRequest) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse(settings.LOGIN_REDIRECT_URL)
+    target = safe_next(request, request.POST.get("next"), fallback=reverse(settings.LOGIN_REDIRECT_URL))
     return HttpResponseRedirect(target)
 
 

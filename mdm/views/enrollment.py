@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from asm_portal.http import client_ip
+from asm_portal.http import client_ip, redirect_target_allowed
 from devices.models import Device
 from mdm import enrollment
 from mdm.directory import DirectorySignInRefused, directory_sign_in
@@ -118,7 +118,7 @@ def return_url_allowed(url: str) -> bool:
     base = urlsplit(settings.APPLE_PUBLIC_URL)
     parts = urlsplit(url)
     return (
-        bool(url)
+        redirect_target_allowed(url, host=base.netloc, require_https=base.scheme == "https")
         and not any(char in url for char in "\\\r\n\t")
         and parts.scheme == base.scheme
         and parts.netloc == base.netloc

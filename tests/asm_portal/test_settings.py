@@ -110,3 +110,11 @@ class EmbeddedCacheTests:
         backend, location = result.stdout.strip().splitlines()[-1].split()
         assert backend == "django.core.cache.backends.filebased.FileBasedCache"
         assert location == str(tmp_path / "cache" / "portal")
+
+
+@pytest.mark.parametrize("service", ["portal", "apple"])
+def test_both_services_send_a_permissions_policy(service: str) -> None:
+    script = "from django.conf import settings; print(settings.MIDDLEWARE)"
+    result = run_manage("shell", "-c", script, env={"ASM_SERVICE": service})
+    assert result.returncode == 0, result.stderr
+    assert "asm_portal.middleware.PermissionsPolicyMiddleware" in result.stdout

@@ -71,3 +71,13 @@ def directory_sign_in_fill(frame: Any, upn: str, password: str) -> None:
     """Fill Setup Assistant's Microsoft sign-in (the portal's page, in a device's web view)."""
     frame.locator("input[name=upn]").fill(upn)
     frame.locator("input[name=password]").fill(password)
+
+
+def csp_violations(page: Any) -> list[str]:
+    """What the browser refuses under the portal's Content-Security-Policy, as it happens."""
+    seen: list[str] = []
+    page.on(
+        "console",
+        lambda message: seen.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    return seen

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import csp_violations, screenshot
 from tests.conftest import ARTIFACTS, PASSWORD
 
 
 @pytest.mark.browser
 class ShellBrowserTests:
     def test_sign_in_switch_to_french_and_open_apple_enrollment(self, live_server, admin_user, page) -> None:
+        refused = csp_violations(page)
         page.goto(f"{live_server.url}/")
         assert "/signin/" in page.url
         page.fill("input[name=username]", admin_user.username)
@@ -43,3 +44,4 @@ class ShellBrowserTests:
 
         screenshot(page, "shell-apple-enrollment-fr")
         assert (ARTIFACTS / "shell-apple-enrollment-fr.png").stat().st_size > 10_000
+        assert not refused, refused

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from asm_portal import clock
-from tests.browser.conftest import portal_signin, screenshot
+from tests.browser.conftest import csp_violations, portal_signin, screenshot
 from tests.browser.steps import APPLE_ID, apple_signin, asm_server_token, portal_token_upload
 from tests.conftest import ARTIFACTS
 from tests.mock_apple.conftest import dep_server, live, organization_create  # noqa: F401
@@ -37,6 +37,7 @@ class TokenBrowserTests:
         settings.APPLE_BASE_URL = settings.APPLE_PUBLIC_URL = dep_server
         organization_create(devices=12)
         portal = live_server.url
+        refused = csp_violations(page)
 
         portal_signin(page, portal, admin_user.username)
         page.select_option("#topbar-language", "fr")
@@ -106,3 +107,4 @@ class TokenBrowserTests:
         row = page.locator(f"tr:has-text('{SERVER}')")
         assert "Actif" in row.inner_text() and "Apple School Manager" in row.inner_text()
         screenshot(page, "token-list-fr")
+        assert not refused, refused

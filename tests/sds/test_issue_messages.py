@@ -33,6 +33,9 @@ class MessageTests:
             "target_file": "e.csv",
             "target_column": "f",
             "limit": "500,000",
+            "length": 256,
+            "max": 255,
+            "char": "U+0000",
         }
         for language in ("en", "fr"):
             with translation.override(language):

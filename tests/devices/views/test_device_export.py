@@ -54,3 +54,18 @@ class DeviceExportTests:
     def test_other_methods_and_unknown_token(self, admin_client) -> None:
         assert admin_client.post(URL).status_code == 405
         assert admin_client.get(f"{URL}?token=999").status_code == 404
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_formula_cells_are_neutralised(admin_client, start: str) -> None:
+    """OWASP CSV injection: a value a spreadsheet would evaluate gets a single quote in front."""
+    token = token_create(f'{start}HYPERLINK("https://evil.example")')
+    profile = profile_create(token, name=f"{start}1+1")
+    devices_create(token, 1, asset_tag=f"{start}cmd|' /C calc'!A0", description="-", assigned_profile=profile)
+    table = rows(admin_client.get(f"{URL}?token={token.pk}"))
+    row = dict(zip(table[0], table[1], strict=True))
+    assert row["Asset tag"] == f"'{start}cmd|' /C calc'!A0"
+    assert row["Details"] == "'-"
+    assert row["Assigned profile"] == f"'{start}1+1"
+    assert row["Token"] == f'\'{start}HYPERLINK("https://evil.example")'
+    assert row["Serial number"] == "DMPQ000000"

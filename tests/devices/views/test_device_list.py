@@ -205,9 +205,11 @@ class DeviceListTests:
     def test_filters_are_validated(self, admin_client) -> None:
         token = token_create()
         devices_create(token, 1)
-        for query in ("profile=abc", "sort=password", "page=x", "q=%00%27", "q=%F0%9F%93%B1"):
+        for query in ("profile=abc", "profile=%C2%B2", "sort=password", "page=x", "q=%27", "q=%F0%9F%93%B1"):
             assert admin_client.get(f"{self.url}?{query}").status_code == 200
-        assert "DMPQ000000" in admin_client.get(f"{self.url}?q=dmpq-0%00").content.decode()
+        assert "DMPQ000000" in admin_client.get(f"{self.url}?q=dmpq-0").content.decode()
+        # A NUL is refused before any view (asm_portal.middleware.RefuseNulMiddleware).
+        assert admin_client.get(f"{self.url}?q=dmpq-0%00").status_code == 400
 
     def test_device_rows_belong_to_the_token_of_the_grid(self, admin_client) -> None:
         first, second = token_create("Lycée A"), token_create("Collège B")

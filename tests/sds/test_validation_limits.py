@@ -1,0 +1,79 @@
+"""Values the roster tables cannot hold are refused with a code, file, line and column."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models import CharField
+
+from sds import formats, validation
+from sds.models import Person, RosterUpload, School, SchoolClass
+from tests.sds.conftest import edited, sample, upload_and_process
+
+STUDENT = "13001,10001,Ora,Klein,OKlein,P@ssword,"
+
+
+def with_student(first: str = "Ora", last: str = "Klein", password: str = "P@ssword") -> dict[str, bytes]:
+    """The 25-user sample with its first student's first name, last name or password changed."""
+    row = f"13001,10001,{first},{last},OKlein,{password},"
+    return edited(sample("v1-25-users"), "Student.csv", replace=(STUDENT, row))
+
+
+def validate(files):
+    return validation.roster_validate(roster_format=formats.V1, files=files, domain_suffix="contoso.edu")
+
+
+def issues(result, code):
+    return [(issue.file, issue.line, issue.column) for issue in result.issues if issue.code == code]
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x1b", "\x7f", "a\tb"])
+def test_a_control_character_is_an_error_on_its_cell(char: str) -> None:
+    result = validate(with_student(first=f"O{char}ra"))
+    assert issues(result, validation.CONTROL_CHARACTER) == [("Student.csv", 2, "First Name")]
+    assert result.has_errors
+
+
+def test_a_password_with_a_control_character_is_never_repeated() -> None:
+    result = validate(with_student(password="Se\x00cret-42"))
+    (issue,) = [issue for issue in result.issues if issue.code == validation.CONTROL_CHARACTER]
+    assert issue.column == "Password" and "Se" not in issue.message and "cret" not in issue.message
+    assert "U+0000" in issue.message
+
+
+def test_a_control_character_in_the_header_makes_the_file_unusable() -> None:
+    files = edited(sample("v1-25-users"), "Student.csv", replace=("SIS ID,", "SIS\x00ID,"))
+    result = validate(files)
+    assert issues(result, validation.CONTROL_CHARACTER) == [("Student.csv", 1, "")]
+    assert not result.tables["Student.csv"].usable
+
+
+def test_values_longer_than_the_tables_hold_are_errors() -> None:
+    result = validate(with_student(last="K" * 256))
+    assert issues(result, validation.VALUE_TOO_LONG) == [("Student.csv", 2, "Last Name")]
+    (issue,) = [issue for issue in result.issues if issue.code == validation.VALUE_TOO_LONG]
+    assert "256" in issue.message and "255" in issue.message
+    assert issues(validate(with_student(last="K" * 255)), validation.VALUE_TOO_LONG) == []
+
+
+def test_the_limits_are_the_roster_tables() -> None:
+    assert Person._meta.get_field("username").max_length == validation.ADDRESS_MAX_LENGTH
+    assert Person._meta.get_field("email").max_length == validation.ADDRESS_MAX_LENGTH
+    fields = (
+        Person._meta.get_field("sis_id"),
+        Person._meta.get_field("family_name"),
+        School._meta.get_field("name"),
+        SchoolClass._meta.get_field("title"),
+    )
+    for field in fields:
+        assert isinstance(field, CharField) and field.max_length == validation.VALUE_MAX_LENGTH
+
+
+@pytest.mark.django_db
+def test_an_upload_with_a_nul_is_rejected_with_its_report(classic_profile, admin_user) -> None:
+    """PostgreSQL refuses NUL: the validation catches it, the report is stored, nothing is imported."""
+    upload = upload_and_process(classic_profile, with_student(first="O\x00ra"), admin_user)
+    assert upload.state == RosterUpload.State.REJECTED
+    assert list(upload.issues.values_list("code", "file", "line", "column")) == [
+        (validation.CONTROL_CHARACTER, "Student.csv", 2, "First Name")
+    ]
+    assert not Person.objects.exists()
