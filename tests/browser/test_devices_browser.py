@@ -5,6 +5,7 @@ served over HTTP. Celery runs inline here (tests/devices/test_sync_worker.py use
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from devices.models import Device, ProfileAssignment, SyncRun
 from mock_apple.models import Device as AppleDevice
@@ -24,7 +25,7 @@ class DevicesBrowserTests:
         portal = live_server.url
         portal_signin(page, portal, admin_user.username)
         page.select_option("#topbar-language", "fr")
-        page.wait_for_function("document.documentElement.lang === 'fr'")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
 
         # Inscription Apple › Appareils du programme d'inscription › Synchronisation.
         page.goto(f"{portal}/enrollment/apple/devices/")

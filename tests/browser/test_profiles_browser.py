@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from playwright.sync_api import expect
 
 from profiles.models import EnrollmentProfile
 from tests.browser.conftest import portal_signin, screenshot
@@ -19,7 +20,7 @@ class ProfileBrowserTests:
         portal = live_server.url
         portal_signin(page, portal, admin_user.username)
         page.select_option("#topbar-language", "fr")
-        page.wait_for_function("document.documentElement.lang === 'fr'")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
 
         # The token's Profiles blade, then « Créer un profil ».
         page.goto(f"{portal}/enrollment/apple/tokens/{token.pk}/profiles/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from sds.models import Person, RosterUpload
 from tests.browser.conftest import screenshot
@@ -29,7 +30,7 @@ def bad_roster(folder) -> list[str]:
 
 def settled(page) -> None:
     """Wait until htmx has swapped and processed the new content (its triggers are bound)."""
-    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
 def report_rows(page) -> list[list[str]]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import csp_violations, screenshot
 from tests.conftest import ARTIFACTS, PASSWORD
@@ -21,7 +22,7 @@ class ShellBrowserTests:
         page.select_option("#topbar-language", "fr")
         # The select submits a form: wait for the French page rather than for a load event
         # that may already have fired.
-        page.wait_for_function("document.documentElement.lang === 'fr'")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
 
         # htmx navigation: the shell stays, the journey changes and the URL follows.
         page.click(".leftnav >> text=Inscription de l’appareil")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from asm_portal import clock
 from tests.browser.conftest import csp_violations, portal_signin, screenshot
@@ -41,7 +42,7 @@ class TokenBrowserTests:
 
         portal_signin(page, portal, admin_user.username)
         page.select_option("#topbar-language", "fr")
-        page.wait_for_function("document.documentElement.lang === 'fr'")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
 
         # Prerequisite: the Apple MDM Push certificate, from Apple's Push Certificates portal.
         page.goto(f"{portal}/enrollment/apple/push-certificate/")

@@ -5,6 +5,7 @@ clears. The mock Apple service is served over HTTP in its own process."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from asm_portal import clock
 from tests.browser.conftest import portal_signin, screenshot
@@ -85,7 +86,7 @@ class TrainerBrowserTests:
 
         # In French, the panel speaks the article's words.
         page.select_option("#topbar-language", "fr")
-        page.wait_for_function("document.documentElement.lang === 'fr'")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
         panel.locator("text=Étape 2. Créer un profil d’inscription Apple").wait_for()
         assert "Visite guidée" in panel.inner_text()
         page.goto(f"{portal}/enrollment/apple/tokens/{apple.token.pk}/devices/sync/")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from devices.models import Device, EnrollmentState
 from tests.browser.conftest import portal_signin, screenshot
@@ -192,9 +193,8 @@ class TrainerDemoBrowserTests:
         page.bring_to_front()
         page.click(".commandbar a:not([target])")
         page.locator(".essentials >> text=Enrolled with profile").wait_for()
-        page.wait_for_function(
-            "document.querySelector('.essentials').innerText.includes('Not contacted') === false"
-        )
+        # A locator assertion, not wait_for_function: the portal's CSP forbids evaluating strings.
+        expect(page.locator(".essentials")).not_to_contain_text("Not contacted")
         essentials = page.locator(".essentials").inner_text()
         assert re.search(r"State\s+Enrolled", essentials) and PROFILE in essentials, essentials
         wait_checks(panel, *CHECKS)
@@ -204,14 +204,14 @@ class TrainerDemoBrowserTests:
         page.wait_for_timeout(300)
         screenshot(page, "trainer-demo-tour-done-en")
         page.select_option("#topbar-language", "fr")
-        page.wait_for_function("document.documentElement.lang === 'fr'")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
         panel.locator("text=Étape 6").wait_for()
         assert f"/devices/{device_pk}/" in page.url  # the blade the trainer was on, in French
         assert checks_done(panel) == dict.fromkeys(CHECKS, True)
         page.wait_for_timeout(300)
         screenshot(page, "trainer-demo-tour-done-fr")
         page.select_option("#topbar-language", "en")
-        page.wait_for_function("document.documentElement.lang === 'en'")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
 
         # 3. The demo clock: 8 days later, the next requested sync is a full one again.
         page.click(".leftnav >> text=Trainer mode")

@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from django.conf import settings
 
 from mock_apple.models import Profile as AppleProfile
 from profiles import services
-from tests.mock_apple.conftest import dep_server, live, organization_create, server_with_token  # noqa: F401
+from tests.mock_apple.conftest import (  # noqa: F401
+    control,
+    dep_server,
+    live,
+    organization_create,
+    server_with_token,
+)
 from tests.profiles.conftest import profile_create, token_create
 
 
@@ -49,9 +56,17 @@ class ProfileOnAppleTests:
     def test_apples_refusal_shows_next_to_its_field_and_saves_nothing(self, admin_user, apple_token) -> None:
         profile = profile_create(apple_token)
         uuid = services.profile_define_on_apple(profile=profile)
+        # A department within Apple's published limits that Apple refuses all the same.
+        queued = control(
+            settings.APPLE_BASE_URL,
+            "POST",
+            "faults",
+            {"endpoint": "profile_define", "status": 400, "code": "DEPARTMENT_INVALID"},
+        )
+        assert queued.status_code == 201, queued.text
         with pytest.raises(services.ProfileRefused) as refused:
             services.profile_update(
-                actor=admin_user, profile=profile, values=replace(profile.values(), department="D" * 130)
+                actor=admin_user, profile=profile, values=replace(profile.values(), department="Sciences")
             )
         assert refused.value.errors == {
             "department": ["Apple rejected the department (Invalid department entry)."]
@@ -59,6 +74,20 @@ class ProfileOnAppleTests:
         profile.refresh_from_db()
         assert profile.department == "IT"
         assert profile.apple_profile_uuid == uuid
+
+    def test_a_department_beyond_apples_limit_never_reaches_apple(self, admin_user, apple_token) -> None:
+        profile = profile_create(apple_token)
+        uuid = services.profile_define_on_apple(profile=profile)
+        with pytest.raises(services.ProfileRefused) as refused:
+            services.profile_update(
+                actor=admin_user, profile=profile, values=replace(profile.values(), department="D" * 130)
+            )
+        assert list(refused.value.errors) == ["department"]
+        assert "125" in str(refused.value.errors["department"][0])
+        profile.refresh_from_db()
+        assert profile.department == "IT"
+        assert profile.apple_profile_uuid == uuid
+        assert AppleProfile.objects.count() == 1  # Apple was not asked
 
     def test_apple_unreachable_saves_nothing(self, admin_user, apple_token, settings) -> None:
         profile = profile_create(apple_token)
