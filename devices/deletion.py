@@ -12,17 +12,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from asm_portal import clock, roles
+from asm_portal.ids import parse_ids
 from asm_portal.models import AuditEvent
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
 from devices.models import DeletedDevice, Device
-from devices.selection import MAX_SELECTION, DeviceActionRefused, selected_ids
+from devices.selection import MAX_SELECTION, DeviceActionRefused
 
 
 def devices_delete(*, actor: Actor, device_ids: Iterable[Any]) -> int:
     """Delete devices from Intune. Apple still assigns them: they come back at the next full sync."""
     roles.require_change_permission(actor)
-    ids = selected_ids(device_ids)
+    ids = parse_ids(list(device_ids))
     if not ids:
         raise DeviceActionRefused(_("Select at least one device."))
     if len(ids) > MAX_SELECTION:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from asm_portal.ids import parse_ids
 from asm_portal.refusals import Refusal
 
 # The article: the header checkbox selects up to 1,000 listed devices; repeat for more.
@@ -14,10 +12,6 @@ MAX_SELECTION = 1000
 
 class DeviceActionRefused(Refusal):
     """Bad input for a devices action (assign, delete): nothing was changed."""
-
-
-def selected_ids(values: Iterable[Any]) -> list[int]:
-    return parse_ids(list(values))
 
 
 def selected_serials(values: Iterable[str]) -> list[str]:

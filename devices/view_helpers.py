@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from asm_portal.http import AuthenticatedHttpRequest
+from asm_portal.ids import parse_ids
 from asm_portal.navigation import Crumb
 from devices.models import Device
-from devices.selection import selected_ids
 from devices.selectors import devices_selected
 from profiles.models import EnrollmentProfile
 from tokens.models import EnrollmentProgramToken
@@ -40,4 +40,4 @@ def profile_crumbs(profile: EnrollmentProfile, *, assignments: bool = False) -> 
 
 def selected_devices(request: AuthenticatedHttpRequest) -> list[Device]:
     """The devices checked in the grid (Delete, Assign profile), at most MAX_SELECTION."""
-    return devices_selected(ids=selected_ids(request.POST.getlist("device") or request.GET.getlist("device")))
+    return devices_selected(ids=parse_ids(request.POST.getlist("device") or request.GET.getlist("device")))
