@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 
 from asm_portal import roles
+from asm_portal.models import Tenant
+from asm_portal.tenancy import tenant_join
 
 DEMO_USERS = (
     # user name, first name, last name, roles
@@ -40,7 +42,7 @@ def roles_seed() -> dict[str, Group]:
     return {name: Group.objects.get_or_create(name=name)[0] for name in roles.ALL_ROLES}
 
 
-def users_seed(*, password: str) -> list[tuple[User, str]]:
+def users_seed(*, password: str, tenant: Tenant) -> list[tuple[User, str]]:
     groups = roles_seed()
     created = []
     for username, first, last, role_names in DEMO_USERS:
@@ -51,5 +53,6 @@ def users_seed(*, password: str) -> list[tuple[User, str]]:
         user.set_password(password)
         user.save()
         user.groups.set([groups[name] for name in role_names])
+        tenant_join(user=user, tenant=tenant)
         created.append((user, " + ".join(role_names)))
     return created

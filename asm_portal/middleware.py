@@ -3,11 +3,64 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.contrib.auth import logout
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    StreamingHttpResponse,
+)
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django_scopes import scope
+from django_scopes.state import state as scope_state
 
 from asm_portal.models import UserPreference
+from asm_portal.tenancy import tenant_of
+
+
+class TenantScopeMiddleware:
+    """Open the signed-in user's tenant scope around the view (see asm_portal.tenancy): every
+    query of a tenant's table in the request sees that tenant's rows only. Requests without a
+    user (the sign-in page, what devices call) run without a scope: the views that serve
+    devices find their tenant from the object the device names, and say so."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            # No tenant at all, whatever scope the server thread was left in: a view serving
+            # devices names its tenant itself, from the object the device asks for.
+            reset = scope_state.set({})
+            try:
+                return self.get_response(request)
+            finally:
+                scope_state.reset(reset)
+        tenant = tenant_of(user)
+        if tenant is None:
+            # An account made outside the portal (createsuperuser) that nobody put in a tenant:
+            # it may see nothing, and is signed out so that another account can sign in.
+            logout(request)
+            return HttpResponseForbidden(
+                _("This account belongs to no tenant. Ask an administrator to add it to a tenant."),
+                content_type="text/plain; charset=utf-8",
+            )
+        request.tenant = tenant  # type: ignore[attr-defined]
+        with scope(tenant=tenant):
+            response = self.get_response(request)
+            if isinstance(response, StreamingHttpResponse):
+                # A streamed body (the CSV export) is read after the view returns: its rows are
+                # queried then, so the scope must travel with it.
+                response.streaming_content = _scoped_stream(response.streaming_content, tenant)
+            return response
+
+
+def _scoped_stream(content: Any, tenant: Any) -> Any:
+    with scope(tenant=tenant):
+        yield from content
 
 
 class UserLanguageMiddleware:

@@ -1,8 +1,79 @@
 from __future__ import annotations
 
+import uuid
+from typing import TYPE_CHECKING, TypeVar
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager, get_scope
+
+
+class Tenant(models.Model):
+    """A Microsoft Entra tenant: it owns every row of the portal's data (tokens, profiles,
+    devices, rosters, audit log…). A user belongs to one tenant, and the tenant of a request
+    follows from the signed-in user, never from a URL parameter (see asm_portal.tenancy)."""
+
+    # Entra's tenant ID (a GUID), as Graph and the token endpoint name it.
+    tenant_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    display_name = models.CharField(_("Name"), max_length=200)
+    # <name>.onmicrosoft.com: the domain of the tenant's first accounts.
+    initial_domain = models.CharField(_("Initial domain"), max_length=253, unique=True)
+    # The Apple School Manager organisation paired with this tenant in the mock Apple service
+    # (its org_id); empty for the mock's default organisation.
+    apple_organization_id = models.CharField(max_length=32, blank=True)
+    # How far the trainer moved this tenant's clock (see asm_portal.clock).
+    clock_offset_seconds = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["display_name", "pk"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class TenantMembership(models.Model):
+    """The one tenant a user belongs to (Django's user model stays as it is)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant}"
+
+
+def current_tenant_id() -> int | None:
+    """The default of every `tenant` column: the tenant of the scope the code runs in. Outside
+    a scope there is no right answer: None, which the column's NOT NULL refuses on save (an
+    unsaved instance, e.g. a blank form's, needs no tenant)."""
+    tenant = get_scope().get("tenant")
+    if tenant is None:
+        return None
+    return int(tenant.pk if isinstance(tenant, Tenant) else tenant)
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+# django-scopes builds its manager class at run time; a class of our own on top of it lets the
+# type checker (and django-stubs) see an ordinary Manager.
+if TYPE_CHECKING:
+    _ScopedByTenant = models.Manager
+else:
+    _ScopedByTenant = type(ScopedManager(tenant="tenant"))
+
+
+class TenantScopedManager(_ScopedByTenant[_M]):
+    """The default manager of every tenant's table: inside a tenant scope it sees that tenant's
+    rows only; outside one, every query raises django_scopes.ScopeError (asm_portal.tenancy)."""
+
+
+def tenant_field(*, db_index: bool = True) -> models.ForeignKey[Tenant, Tenant]:
+    """The column that says which tenant owns a row; filled from the current scope."""
+    return models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", default=current_tenant_id, db_index=db_index
+    )
 
 
 class UserPreference(models.Model):
@@ -29,6 +100,7 @@ class AuditEvent(models.Model):
         SCHOOL_DATA_SYNC = "School Data Sync", _("School Data Sync")
         TRAINER = "Trainer", _("Trainer")
 
+    tenant = tenant_field()
     occurred_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     # Kept apart from the foreign key so the log survives the deletion of the user.
@@ -40,6 +112,8 @@ class AuditEvent(models.Model):
     target_name = models.CharField(max_length=255, blank=True)
     result = models.CharField(max_length=16, choices=Result.choices, default=Result.SUCCESS)
     details = models.JSONField(default=dict, blank=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -58,6 +132,7 @@ class Notification(models.Model):
         ERROR = "error", _("Error")
         IN_PROGRESS = "in_progress", _("In progress")
 
+    tenant = tenant_field()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     created_at = models.DateTimeField()
     level = models.CharField(max_length=16, choices=Level.choices, default=Level.INFO)
@@ -66,6 +141,8 @@ class Notification(models.Model):
     link = models.CharField(max_length=500, blank=True)
     read = models.BooleanField(default=False)
     toasted = models.BooleanField(default=False)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -94,12 +171,3 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.hostname
-
-
-class ClockOffset(models.Model):
-    """How far the trainer moved the application's clock forward (one row, pk=1)."""
-
-    seconds = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.seconds:+d} s"

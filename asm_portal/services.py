@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent, Notification, SignInFailure, UserPreference
 from asm_portal.refusals import Refusal
+from asm_portal.tenancy import tenant_users
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +123,10 @@ def user_roles_set(*, actor: User, user: User, role_names: list[str]) -> None:
         )
     if roles.ADMINISTRATOR not in role_names and roles.ADMINISTRATOR in roles.roles_of(user):
         other_admins = (
-            User.objects.filter(groups__name=roles.ADMINISTRATOR, is_active=True).exclude(pk=user.pk).exists()
+            tenant_users()
+            .filter(groups__name=roles.ADMINISTRATOR, is_active=True)
+            .exclude(pk=user.pk)
+            .exists()
         )
         if not other_admins:
             raise RoleChangeRefused(

@@ -194,6 +194,7 @@ if ASM_SERVICE == "portal":
         "asm_portal.middleware.RefuseNulMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django.contrib.auth.middleware.LoginRequiredMiddleware",
+        "asm_portal.middleware.TenantScopeMiddleware",
         "asm_portal.middleware.UserLanguageMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -24,6 +24,7 @@ from asm_portal.forms import LanguageForm, SignInForm
 from asm_portal.http import AuthenticatedHttpRequest, HtmxHttpRequest, client_ip, safe_next
 from asm_portal.models import AuditEvent, Notification
 from asm_portal.roles import admin_required
+from asm_portal.tenancy import tenant_users
 
 
 def _safe_next(request: HtmxHttpRequest, target: str | None) -> str:
@@ -158,12 +159,13 @@ def notifications_read(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_GET
 def role_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    users = User.objects.filter(is_active=True).prefetch_related("groups").order_by("username")
+    users = tenant_users().filter(is_active=True).prefetch_related("groups").order_by("username")
     return render_blade(request, "asm_portal/roles.html", {"users": users}, blade="roles")
 
 
 def _get_user_for_role_edit(request: AuthenticatedHttpRequest, pk: int) -> User:
-    return get_object_or_404(User, pk=pk, is_active=True)
+    # Another tenant's account is not found (404), like every other object of another tenant.
+    return get_object_or_404(tenant_users(), pk=pk, is_active=True)
 
 
 @require_http_methods(["GET", "POST"])

@@ -38,7 +38,15 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import PASSWORD, REPO, manage, percentile, scratch_environment, serve  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    PASSWORD,
+    REPO,
+    act_for_default_tenant,
+    manage,
+    percentile,
+    scratch_environment,
+    serve,
+)
 
 
 def rss_kib(pid: int, field: str = "VmRSS") -> int:
@@ -155,13 +163,15 @@ def main() -> None:
     from django.db import connections, transaction
 
     from asm_portal import demo
+    from asm_portal.tenancy import default_tenant
     from devices import selectors, sync_requests, tasks
     from devices.assignment import profile_assign
     from devices.models import Device, EnrollmentState, ProfileAssignment, SyncRun
     from profiles.models import EnrollmentProfile
     from tests.profiles.conftest import profile_create, token_create
 
-    demo.users_seed(password=PASSWORD)
+    act_for_default_tenant()
+    demo.users_seed(password=PASSWORD, tenant=default_tenant())
     from django.contrib.auth.models import User
 
     admin = User.objects.get(username="admin@contoso.onmicrosoft.com")

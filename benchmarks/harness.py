@@ -138,3 +138,11 @@ __all__ = [
     "serve",
     "timed",
 ]
+
+
+def act_for_default_tenant() -> None:
+    """Benchmarks act for the demo's tenant, Contoso, for the rest of the run (after django.setup()
+    and the migrations): they measure one tenant and span none."""
+    from asm_portal.tenancy import default_tenant, tenant_scope
+
+    tenant_scope(default_tenant()).__enter__()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import manage, scratch_environment, serve  # noqa: E402
+from benchmarks.harness import act_for_default_tenant, manage, scratch_environment, serve  # noqa: E402
 
 
 def main() -> None:
@@ -57,6 +57,7 @@ def main() -> None:
         from trainer import presets
         from trainer.scenario_reset import scenario_reset
 
+        act_for_default_tenant()
         trainer = User.objects.filter(groups__name=roles.TRAINER).order_by("pk").first()
         assert trainer is not None, "seed_demo creates a trainer"
         keys = options.presets.split(",") if options.presets else [p.key for p in presets.presets()]

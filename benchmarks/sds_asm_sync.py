@@ -29,7 +29,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import PASSWORD, scratch_environment, serve, timed  # noqa: E402
+from benchmarks.harness import PASSWORD, act_for_default_tenant, scratch_environment, serve, timed  # noqa: E402
 
 
 def asm_pages(base: str, repeat: int) -> None:
@@ -106,6 +106,7 @@ def main() -> None:
     print(f"Database: {backend}, {os.cpu_count()} cores; mock Apple: gunicorn, 2 workers, DEBUG=False")
     call_command("migrate_all", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)  # DEBUG=False serves the manifest
+    act_for_default_tenant()
     organization, admin_account = organization_services.organization_seed_demo(admin_password=PASSWORD)
     server = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Benchmark - Intune")
     _token, values = mdm_servers.server_token_issue(actor=None, server=server, issued_by=admin_account)

@@ -66,6 +66,8 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
+    from benchmarks.harness import act_for_default_tenant
+
     setup_test_environment()
     settings.ALLOWED_HOSTS = ["testserver"]
     if options.database_url:
@@ -79,11 +81,13 @@ def main() -> None:
 
     # Users and tokens, in bulk. The four OAuth values are encrypted row by row (as saves do).
     from asm_portal import clock, demo
+    from asm_portal.tenancy import default_tenant
     from tests.tokens.apple import envelope, inner_entity, server_token_json, smime
     from tokens import pki
     from tokens.models import EnrollmentProgramToken
 
-    demo.users_seed(password="Bench-pass-123!")
+    act_for_default_tenant()
+    demo.users_seed(password="Bench-pass-123!", tenant=default_tenant())
     now = clock.now()
     started = time.perf_counter()
     EnrollmentProgramToken.objects.bulk_create(

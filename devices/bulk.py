@@ -88,6 +88,7 @@ def serial_of(device: dict[str, Any]) -> str:
 # --- Writing devices ---------------------------------------------------------------------------
 
 INSERT_COLUMNS = (
+    "tenant_id",  # the token's tenant: raw SQL bypasses the scope, so the row says it itself
     "token_id",
     "serial_number",
     *APPLE_FIELDS,

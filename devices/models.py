@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from asm_portal.models import TenantScopedManager, tenant_field
+
 
 class EnrollmentState(models.TextChoices):
     """Graph `enrollmentState`."""
@@ -43,6 +45,9 @@ class ProfileStatus(models.TextChoices):
 class Device(models.Model):
     """A device Apple assigns to a token's MDM server, as Intune lists it."""
 
+    # No index of its own: every query of devices also names the token, and the indexes lead
+    # with it (one more index would slow the sync's writes for nothing).
+    tenant = tenant_field(db_index=False)
     token = models.ForeignKey(
         "tokens.EnrollmentProgramToken",
         on_delete=models.PROTECT,
@@ -123,6 +128,8 @@ class Device(models.Model):
     profile_name: str
     token_name: str
 
+    objects = TenantScopedManager()
+
     class Meta:
         verbose_name = _("enrollment program device")
         verbose_name_plural = _("enrollment program devices")
@@ -150,12 +157,15 @@ class Device(models.Model):
 class DeletedDevice(models.Model):
     """A device an administrator deleted: it comes back only with the next full sync."""
 
+    tenant = tenant_field()
     token = models.ForeignKey("tokens.EnrollmentProgramToken", on_delete=models.CASCADE, related_name="+")
     serial_number = models.CharField(max_length=32)
     deleted_at = models.DateTimeField()
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = TenantScopedManager()
 
     class Meta:
         constraints = [
@@ -169,6 +179,7 @@ class DeletedDevice(models.Model):
 class TokenSyncState(models.Model):
     """What the sync engine keeps between syncs of one token."""
 
+    tenant = tenant_field()
     token = models.OneToOneField(
         "tokens.EnrollmentProgramToken", on_delete=models.CASCADE, related_name="device_sync"
     )
@@ -177,6 +188,8 @@ class TokenSyncState(models.Model):
     last_full_sync_at = models.DateTimeField(null=True, blank=True)
     # A failed delta, a lost cursor or no sync yet: the next sync reads every serial again.
     next_must_be_full = models.BooleanField(default=True)
+
+    objects = TenantScopedManager()
 
     def __str__(self) -> str:
         return f"sync state of token {self.token_id}"
@@ -207,6 +220,7 @@ class SyncRun(models.Model):
 
     ACTIVE_STATES = (State.QUEUED, State.RUNNING)
 
+    tenant = tenant_field()
     token = models.ForeignKey(
         "tokens.EnrollmentProgramToken", on_delete=models.CASCADE, related_name="sync_runs"
     )
@@ -241,6 +255,8 @@ class SyncRun(models.Model):
     lease_owner = models.CharField(max_length=200, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -283,6 +299,7 @@ class ProfileAssignment(models.Model):
 
     ACTIVE_STATES = (State.QUEUED, State.RUNNING, State.WAITING)
 
+    tenant = tenant_field()
     profile = models.ForeignKey(
         "profiles.EnrollmentProfile", on_delete=models.CASCADE, related_name="assignments"
     )
@@ -306,6 +323,8 @@ class ProfileAssignment(models.Model):
     retry_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
 
+    objects = TenantScopedManager()
+
     class Meta:
         ordering = ["-requested_at", "-id"]
 
@@ -327,11 +346,14 @@ class AssignmentDevice(models.Model):
         FAILED = "FAILED", _("Failed")
         THROTTLED = "THROTTLED", _("Throttled")
 
+    tenant = tenant_field()
     assignment = models.ForeignKey(ProfileAssignment, on_delete=models.CASCADE, related_name="items")
     device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     serial_number = models.CharField(max_length=32)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         indexes = [models.Index(fields=["assignment", "status"], name="assignmentdevice_status")]

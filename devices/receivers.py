@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from devices.assignment import default_profile_assign
 from devices.models import SyncRun
 from devices.sync_requests import sync_queue
-from devices.tasks import profile_reassign_task
+from devices.tasks import profile_reassign_enqueue
 from profiles import signals as profile_signals
 from profiles.models import EnrollmentProfile
 from tokens import signals as token_signals
@@ -27,7 +27,7 @@ def token_sync_requested(
 
 
 def profile_replaced_on_apple(sender: Any, *, profile: EnrollmentProfile, **kwargs: Any) -> None:
-    profile_reassign_task.delay(profile.pk)
+    profile_reassign_enqueue(profile_id=profile.pk)
 
 
 def default_profile_set(sender: Any, *, profile: EnrollmentProfile, **kwargs: Any) -> None:

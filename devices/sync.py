@@ -322,6 +322,7 @@ class SyncEngine:
         """A device row in INSERT_COLUMNS order (a new device: not contacted yet)."""
         values = {
             **fields,
+            "tenant_id": self.token.tenant_id,
             "token_id": self.token.pk,
             "serial_number": serial,
             "assigned_profile_id": profile_id,

@@ -22,6 +22,8 @@ from celery.signals import worker_ready
 from django.db import connections, transaction
 
 from asm_portal import clock
+from asm_portal.models import Tenant
+from asm_portal.tenancy import require_tenant, tenant_scope
 from devices.assignment_rounds import (
     assignment_run,
     default_profile_assignments_create,
@@ -51,12 +53,13 @@ def _same_queue(task: Task[Any, Any]) -> dict[str, Any]:
 
 
 def _send(task: Task[Any, Any], object_id: int, *, queue: str | None, countdown: float | None) -> None:
+    """The task gets the tenant of the scope that sends it with the object's id."""
     options: dict[str, Any] = {}
     if queue:
         options["queue"] = queue
     if countdown:
         options["countdown"] = countdown
-    task.apply_async((object_id,), **options)
+    task.apply_async((require_tenant().pk, object_id), **options)
 
 
 def sync_run_enqueue(*, run_id: int, queue: str | None = None, countdown: float | None = None) -> None:
@@ -81,7 +84,8 @@ def sync_run(*, run_id: int) -> Outcome:
 
 
 def syncs_due_queue(*, now: datetime | None = None) -> int:
-    """The automatic delta sync of every token whose last request is SYNC_DELTA_INTERVAL old."""
+    """The automatic delta sync of every token of this tenant whose last request is
+    SYNC_DELTA_INTERVAL old."""
     now = now or clock.now()
     sync_runs_expire_overdue()
     queued = 0
@@ -107,12 +111,18 @@ def sync_runs_resume(*, queue: str | None = None) -> int:
     return len(abandoned)
 
 
+def _each_tenant() -> list[int]:
+    """Beat's sweeps span tenants: each tenant's work is done in that tenant's scope."""
+    return list(Tenant.objects.values_list("pk", flat=True))
+
+
 # --- Tasks ------------------------------------------------------------------------------------
 
 
 @shared_task(bind=True, name="devices.tasks.sync_run_task", acks_late=True, max_retries=None)
-def sync_run_task(self: Task[Any, Any], run_id: int) -> str:
-    outcome = sync_run(run_id=run_id)
+def sync_run_task(self: Task[Any, Any], tenant_id: int, run_id: int) -> str:
+    with tenant_scope(tenant_id):
+        outcome = sync_run(run_id=run_id)
     if outcome.retry_in is not None and not self.request.is_eager:
         # Apple asked for a long wait: free the worker, come back later (same queue).
         raise self.retry(countdown=outcome.retry_in)
@@ -120,8 +130,9 @@ def sync_run_task(self: Task[Any, Any], run_id: int) -> str:
 
 
 @shared_task(bind=True, name="devices.tasks.profile_assignment_task", acks_late=True, max_retries=None)
-def profile_assignment_task(self: Task[Any, Any], assignment_id: int) -> None:
-    delay = assignment_run(assignment_id=assignment_id)
+def profile_assignment_task(self: Task[Any, Any], tenant_id: int, assignment_id: int) -> None:
+    with tenant_scope(tenant_id):
+        delay = assignment_run(assignment_id=assignment_id)
     if delay is not None and not self.request.is_eager:
         # Apple answered THROTTLED for some serial numbers: again after its retry_after_seconds
         # (run inline, as in unit tests, the next round is the caller's to start).
@@ -129,23 +140,36 @@ def profile_assignment_task(self: Task[Any, Any], assignment_id: int) -> None:
 
 
 @shared_task(bind=True, name="devices.tasks.profile_reassign_task", acks_late=True)
-def profile_reassign_task(self: Task[Any, Any], profile_id: int) -> None:
-    assignment = profile_reassign_after_edit(profile_id=profile_id)
-    if assignment is not None:
-        assignment_enqueue(assignment_id=assignment.pk, **_same_queue(self))
+def profile_reassign_task(self: Task[Any, Any], tenant_id: int, profile_id: int) -> None:
+    with tenant_scope(tenant_id):
+        assignment = profile_reassign_after_edit(profile_id=profile_id)
+        if assignment is not None:
+            assignment_enqueue(assignment_id=assignment.pk, **_same_queue(self))
+
+
+def profile_reassign_enqueue(*, profile_id: int) -> None:
+    profile_reassign_task.delay(require_tenant().pk, profile_id)
 
 
 @shared_task(bind=True, name="devices.tasks.syncs_due_task")
 def syncs_due_task(self: Task[Any, Any]) -> int:
-    """Celery beat: the 12-hour delta syncs that are due, and runs left without a worker."""
-    queued = syncs_due_queue()
-    sync_runs_resume(**_same_queue(self))
+    """Celery beat: the 12-hour delta syncs that are due, and runs left without a worker, in
+    every tenant."""
+    queued = 0
+    for tenant_id in _each_tenant():
+        with tenant_scope(tenant_id):
+            queued += syncs_due_queue()
+            sync_runs_resume(**_same_queue(self))
     return queued
 
 
 @shared_task(name="devices.tasks.removed_devices_purge_task")
 def removed_devices_purge_task() -> int:
-    return removed_devices_purge()
+    purged = 0
+    for tenant_id in _each_tenant():
+        with tenant_scope(tenant_id):
+            purged += removed_devices_purge()
+    return purged
 
 
 @worker_ready.connect
@@ -154,7 +178,10 @@ def _resume_abandoned_syncs(sender: Any = None, **_kwargs: Any) -> None:
     app = getattr(sender, "app", None)
     queues = list(app.amqp.queues.consume_from) if app is not None else []
     try:
-        resumed = sync_runs_resume(queue=queues[0] if queues else None)
+        resumed = 0
+        for tenant_id in _each_tenant():
+            with tenant_scope(tenant_id):
+                resumed += sync_runs_resume(queue=queues[0] if queues else None)
         if resumed:
             logger.info("Resumed %d sync run(s) left by a previous worker", resumed)
     except Exception:  # the worker must start even if the database is not there yet

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from asm_portal.tenancy import current_tenant
 from profiles.apple_limits import max_length
 from profiles.choices import GRACE_PERIODS, Affinity, AuthMethod, Pairing, RulesEdition
 from profiles.models import ConfiguratorCertificate, EnrollmentProfile, VppToken
@@ -78,7 +79,9 @@ class ProfileForm(forms.Form):
     )
     vpp_token = forms.ModelChoiceField(
         label=_("Install Company Portal with VPP"),
-        queryset=VppToken.objects.order_by("name"),
+        # The tenant's VPP tokens are set per form (__init__): the class is built outside any
+        # tenant scope.
+        queryset=VppToken.objects.none(),
         required=False,
         empty_label=_("None"),
         help_text=_("The Company Portal is installed from this VPP token; no Apple ID is needed."),
@@ -176,6 +179,8 @@ class ProfileForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if current_tenant() is not None:  # a form built outside a tenant (its limits) lists none
+            self.fields["vpp_token"].queryset = VppToken.objects.order_by("name")  # type: ignore[attr-defined]
         # One Hide | Show control per Setup Assistant screen, as Intune lists them.
         for screen in SCREENS:
             self.fields[f"screen_{screen.key}"] = forms.ChoiceField(

@@ -6,13 +6,17 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from asm_portal.models import Tenant, TenantScopedManager, current_tenant_id, tenant_field
 from profiles.choices import Affinity, AuthMethod, Pairing, RulesEdition
 from profiles.rules import ProfileValues
 
 
 class ProfileSettings(models.Model):
-    """Tenant-wide choices for enrollment profiles (one row, pk=1)."""
+    """Tenant-wide choices for enrollment profiles (one row per tenant)."""
 
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, related_name="+", default=current_tenant_id
+    )
     rules_edition = models.CharField(
         _("Profile rules"), max_length=16, choices=RulesEdition.choices, default=RulesEdition.ARTICLE_2017
     )
@@ -22,21 +26,27 @@ class ProfileSettings(models.Model):
         help_text=_("Intune allows 1,000 enrollment profiles per token."),
     )
 
+    objects = TenantScopedManager()
+
     def __str__(self) -> str:
         return str(self.get_rules_edition_display())
 
     @classmethod
     def load(cls) -> ProfileSettings:
-        return cls.objects.get_or_create(pk=1)[0]
+        # One row per tenant, made on first use.
+        return cls.objects.get_or_create()[0]
 
 
 class VppToken(models.Model):
     """An Apple Volume Purchase Program location token, used to install the Company Portal."""
 
+    tenant = tenant_field()
     name = models.CharField(max_length=200)
     organization = models.CharField(max_length=200)
     expires_at = models.DateTimeField()
     device_licenses = models.PositiveIntegerField(default=0)
+
+    objects = TenantScopedManager()
 
     def __str__(self) -> str:
         return self.name
@@ -45,6 +55,7 @@ class VppToken(models.Model):
 class EnrollmentProfile(models.Model):
     """An Automated Device Enrollment profile (Graph `depIOSEnrollmentProfile`) under a token."""
 
+    tenant = tenant_field()
     token = models.ForeignKey(
         "tokens.EnrollmentProgramToken", on_delete=models.PROTECT, related_name="profiles"
     )
@@ -111,6 +122,8 @@ class EnrollmentProfile(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = TenantScopedManager()
+
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("enrollment program profile")
@@ -166,6 +179,7 @@ class EnrollmentProfile(models.Model):
 class ConfiguratorCertificate(models.Model):
     """An Apple Configurator certificate that may pair with supervised devices (at most 10)."""
 
+    tenant = tenant_field()
     profile = models.ForeignKey(EnrollmentProfile, on_delete=models.CASCADE, related_name="certificates")
     file_name = models.CharField(max_length=255)
     der = models.BinaryField()
@@ -173,6 +187,8 @@ class ConfiguratorCertificate(models.Model):
     thumbprint = models.CharField(max_length=40)
     not_after = models.DateTimeField()
     uploaded_at = models.DateTimeField()
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["uploaded_at", "id"]

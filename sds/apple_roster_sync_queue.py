@@ -14,6 +14,7 @@ from asm_portal.models import AuditEvent
 from asm_portal.refusals import Refusal
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
+from asm_portal.tenancy import require_tenant
 from sds.models import AppleRosterSync, RosterUpload, SyncProfile
 from sds.sharing import token_sds_shared
 from sds.tasks import apple_roster_sync_task
@@ -49,7 +50,7 @@ def _apple_roster_sync_queue(
         language=language or settings.LANGUAGE_CODE,
         created_at=clock.now(),
     )
-    transaction.on_commit(lambda: apple_roster_sync_task.delay(sync.pk))
+    transaction.on_commit(lambda: apple_roster_sync_task.delay(require_tenant().pk, sync.pk))
     return sync
 
 

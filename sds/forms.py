@@ -45,6 +45,12 @@ class SyncProfileForm(_ProfileModelForm):
         name: str = self.cleaned_data["name"].strip()
         if len(name) < 3:
             raise forms.ValidationError(_("The name needs at least 3 characters."))
+        # Names are unique within the tenant (the query is scoped to it), whatever the case.
+        others = SyncProfile.objects.filter(name__iexact=name)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(_("A sync profile with this name already exists."))
         return name
 
     def clean_domain_suffix(self) -> str:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from asm_portal.models import TenantScopedManager, tenant_field
 from encrypted_fields import EncryptedBinaryField
 from sds import formats
 from sds.issue_messages import issue_message
@@ -24,7 +25,8 @@ class SyncProfile(models.Model):
         V1 = formats.V1.code, _("Classic SDS CSV (v1)")
         V2_1 = formats.V2_1.code, _("SDS v2.1 CSV")
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    tenant = tenant_field()
+    name = models.CharField(_("name"), max_length=100)
     roster_format = models.CharField(_("format"), max_length=8, choices=Format.choices)
     # Classic SDS appends this suffix to usernames that have no domain (OKlein -> OKlein@contoso.edu).
     domain_suffix = models.CharField(_("domain suffix"), max_length=253, blank=True)
@@ -34,9 +36,14 @@ class SyncProfile(models.Model):
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 
+    objects = TenantScopedManager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("sync profile")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="sds_unique_profile_name_per_tenant")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -59,6 +66,7 @@ class RosterUpload(models.Model):
 
     PENDING_STATES = (State.QUEUED, State.VALIDATING, State.IMPORTING)
 
+    tenant = tenant_field()
     profile = models.ForeignKey(SyncProfile, on_delete=models.CASCADE, related_name="uploads")
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -82,6 +90,8 @@ class RosterUpload(models.Model):
     enrollment_count = models.PositiveIntegerField(default=0)
     deactivated_count = models.PositiveIntegerField(default=0)
 
+    objects = TenantScopedManager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("roster upload")
@@ -97,11 +107,14 @@ class RosterUpload(models.Model):
 class RosterFile(models.Model):
     """A file of an upload, kept (encrypted: rosters may carry passwords) only until processed."""
 
+    tenant = tenant_field()
     upload = models.ForeignKey(RosterUpload, on_delete=models.CASCADE, related_name="files")
     name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
     # Fernet ciphertext at rest, rotated by `reencrypt_secrets`; None once the upload is processed.
     content = EncryptedBinaryField(null=True, blank=True, default=None)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["id"]
@@ -117,6 +130,7 @@ class ValidationIssue(models.Model):
         ERROR = "error", _("Error")
         WARNING = "warning", _("Warning")
 
+    tenant = tenant_field()
     upload = models.ForeignKey(RosterUpload, on_delete=models.CASCADE, related_name="issues")
     severity = models.CharField(max_length=8, choices=Severity.choices)
     file = models.CharField(max_length=255)
@@ -125,6 +139,8 @@ class ValidationIssue(models.Model):
     code = models.CharField(max_length=64)
     message_id = models.CharField(max_length=64)
     params = models.JSONField(default=dict)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["id"]
@@ -153,11 +169,14 @@ class RosterRecord(models.Model):
 class School(RosterRecord):
     """A school (classic SDS) or an organisation of any type (SDS v2.1 orgs.csv)."""
 
+    tenant = tenant_field()
     sis_id = models.CharField(_("SIS ID"), max_length=255)
     name = models.CharField(_("name"), max_length=255)
     org_type = models.CharField(max_length=32, default="school")
     parent_sis_id = models.CharField(max_length=255, blank=True)
     number = models.CharField(max_length=255, blank=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["name", "id"]
@@ -172,6 +191,7 @@ class School(RosterRecord):
 class Person(RosterRecord):
     """A student, a teacher or another member of staff (or a guardian, in v2.1)."""
 
+    tenant = tenant_field()
     sis_id = models.CharField(_("SIS ID"), max_length=255)
     username = models.CharField(_("username"), max_length=320)
     email = models.CharField(_("email"), max_length=320, blank=True)
@@ -186,6 +206,8 @@ class Person(RosterRecord):
     schools: models.ManyToManyField[School, Membership] = models.ManyToManyField(
         School, through="Membership", related_name="people"
     )
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
@@ -208,10 +230,13 @@ class Person(RosterRecord):
 class Membership(RosterRecord):
     """A person's role at a school (classic SDS: the School SIS ID of the row; v2.1: roles.csv)."""
 
+    tenant = tenant_field()
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=32)
     is_primary = models.BooleanField(default=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         constraints = [
@@ -225,6 +250,7 @@ class Membership(RosterRecord):
 class SchoolClass(RosterRecord):
     """A section (classic SDS) or a class (SDS v2.1), taught at one school."""
 
+    tenant = tenant_field()
     sis_id = models.CharField(_("SIS ID"), max_length=255)
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="classes")
     title = models.CharField(_("title"), max_length=255)
@@ -234,6 +260,8 @@ class SchoolClass(RosterRecord):
     people: models.ManyToManyField[Person, Enrollment] = models.ManyToManyField(
         Person, through="Enrollment", related_name="classes"
     )
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["title", "id"]
@@ -248,10 +276,13 @@ class SchoolClass(RosterRecord):
 class Enrollment(RosterRecord):
     """A person in a class, as a student or as one of its teachers."""
 
+    tenant = tenant_field()
     school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="enrollments")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="enrollments")
     # The SDS role in the class: student, teacher, professor…; anything but student teaches.
     role = models.CharField(max_length=32)
+
+    objects = TenantScopedManager()
 
     class Meta:
         constraints = [
@@ -285,6 +316,7 @@ class AppleRosterSync(models.Model):
 
     PENDING_STATES = (State.QUEUED, State.RUNNING)
 
+    tenant = tenant_field()
     profile = models.ForeignKey(SyncProfile, on_delete=models.CASCADE, related_name="apple_syncs")
     upload = models.ForeignKey(
         RosterUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -321,6 +353,8 @@ class AppleRosterSync(models.Model):
     failures = models.JSONField(default=list, blank=True)
     # Why the whole sync stopped: Apple's code (or HTTP status), empty when it did not.
     error_code = models.CharField(max_length=64, blank=True)
+
+    objects = TenantScopedManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

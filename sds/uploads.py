@@ -20,6 +20,7 @@ from asm_portal.models import AuditEvent
 from asm_portal.refusals import Refusal
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
+from asm_portal.tenancy import require_tenant
 from sds.models import RosterFile, RosterUpload, SyncProfile
 from sds.tasks import roster_upload_process_task
 
@@ -134,5 +135,5 @@ def roster_upload_create(
         target=profile,
         details={"upload": upload.pk, "files": upload.file_names, "bytes": upload.total_bytes},
     )
-    transaction.on_commit(lambda: roster_upload_process_task.delay(upload.pk))
+    transaction.on_commit(lambda: roster_upload_process_task.delay(require_tenant().pk, upload.pk))
     return upload

@@ -23,6 +23,8 @@ from django.test import Client
 
 from asm_portal import demo, roles
 from asm_portal.celery import app as celery_app
+from asm_portal.models import Tenant
+from asm_portal.tenancy import default_tenant, tenant_join, tenant_scope
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
@@ -59,10 +61,29 @@ def _clean_cache() -> Iterator[None]:
     cache.clear()
 
 
-def make_user(username: str, *role_names: str) -> User:
+@pytest.fixture(autouse=True)
+def _tenant_scope(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that uses the database acts for the default tenant, Contoso, as the demo does:
+    rows it creates belong to it and its queries see only it. Tests of isolation open other
+    tenants' scopes themselves."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is not None and marker.kwargs.get("transaction") or "transactional_db" in names:
+        request.getfixturevalue("transactional_db")
+    elif marker is not None or "db" in names:
+        request.getfixturevalue("db")
+    else:
+        yield
+        return
+    with tenant_scope(default_tenant()):
+        yield
+
+
+def make_user(username: str, *role_names: str, tenant: Tenant | None = None) -> User:
     groups = demo.roles_seed()
     user = User.objects.create_user(username=username, email=username, password=PASSWORD)
     user.groups.set([groups[name] for name in role_names])
+    tenant_join(user=user, tenant=tenant or default_tenant())
     return user
 
 

@@ -7,13 +7,15 @@ Private keys and the four OAuth values are encrypted at rest (encrypted_fields).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
 
 from asm_portal import clock
+from asm_portal.models import TenantScopedManager, tenant_field
 from encrypted_fields import EncryptedTextField
 
 # Intune warns from 30 days before an expiry (token and push certificate alike).
@@ -45,6 +47,7 @@ class ApplePushCertificate(models.Model):
 
     private_key = EncryptedTextField()
     public_key_sha256 = models.CharField(max_length=64, db_index=True)
+    tenant = tenant_field()
     csr_pem = models.TextField()
     requested_at = models.DateTimeField()
     requested_by = models.ForeignKey(
@@ -58,6 +61,8 @@ class ApplePushCertificate(models.Model):
     not_before = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)  # Graph expirationDateTime
     uploaded_at = models.DateTimeField(null=True, blank=True)  # Graph lastModifiedDateTime
+
+    objects = TenantScopedManager()
 
     class Meta:
         verbose_name = _("Apple MDM Push certificate")
@@ -80,6 +85,7 @@ class TokenEncryptionKey(models.Model):
     """
 
     private_key = EncryptedTextField()
+    tenant = tenant_field()
     certificate_pem = models.TextField()
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
@@ -94,6 +100,8 @@ class TokenEncryptionKey(models.Model):
         related_name="encryption_keys",
     )
     data_sharing_consent = models.BooleanField(default=False)
+
+    objects = TenantScopedManager()
 
     class Meta:
         verbose_name = _("token public key")
@@ -129,6 +137,16 @@ class TokenManager(models.Manager["EnrollmentProgramToken"]):
         return self.get_queryset().with_secrets()
 
 
+if TYPE_CHECKING:
+    _ScopedTokenManagerBase = TokenManager
+else:
+    _ScopedTokenManagerBase = type(ScopedManager(_manager_class=TokenManager, tenant="tenant"))
+
+
+class ScopedTokenManager(_ScopedTokenManagerBase):
+    """The current tenant's tokens, without their secrets (django-scopes over TokenManager)."""
+
+
 class EnrollmentProgramToken(models.Model):
     """An enrollment program token (Graph depOnboardingSetting): one MDM server of Apple's.
 
@@ -141,6 +159,7 @@ class EnrollmentProgramToken(models.Model):
         DEP = "dep", _("Device Enrollment Program")
         APPLE_SCHOOL_MANAGER = "appleSchoolManager", _("Apple School Manager")
 
+    tenant = tenant_field()
     token_name = models.CharField(max_length=200)  # Apple's server_name
     apple_id = models.EmailField()  # Graph appleIdentifier, kept for the yearly renewal
     token_type = models.CharField(max_length=32, choices=TokenType.choices)
@@ -165,7 +184,7 @@ class EnrollmentProgramToken(models.Model):
 
     SECRET_FIELDS = SECRET_FIELDS  # on the class too, for the code that holds a token
 
-    objects = TokenManager()
+    objects = ScopedTokenManager()
 
     class Meta:
         # Related access (device.token, profile.token) defers the secrets too.

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from asm_portal.refusals import Refusal
+from asm_portal.tenancy import current_tenant
 
 # A trainer waits for the answer in front of a room: fail fast rather than after the DEP
 # client's longer timeout.
@@ -23,6 +24,16 @@ TIMEOUT_SECONDS = 5
 class AppleControlError(Refusal):
     """The control API could not do what was asked; str() is the translated explanation, shown to
     the trainer in the blade's error banner like every other refusal."""
+
+
+def _headers(token: str) -> dict[str, str]:
+    """The control token, and the organisation paired with the tenant the trainer acts for (the
+    mock's default organisation when the tenant names none)."""
+    headers = {"X-Mock-Control-Token": token}
+    tenant = current_tenant()
+    if tenant is not None and tenant.apple_organization_id:
+        headers["X-Mock-Organization"] = tenant.apple_organization_id
+    return headers
 
 
 def _call(
@@ -39,7 +50,7 @@ def _call(
             method,
             f"{base_url}/_mock/{path}",
             json=body,
-            headers={"X-Mock-Control-Token": token},
+            headers=_headers(token),
             timeout=timeout,
         )
     except requests.RequestException:

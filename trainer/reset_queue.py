@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from asm_portal import roles
 from asm_portal.roles import Actor
+from asm_portal.tenancy import require_tenant
 from trainer.presets import preset_get
 from trainer.reset_jobs import reset_job_update
 from trainer.tasks import preset_reset_task
@@ -31,5 +32,5 @@ def reset_job_queue(*, actor: Actor, preset_key: str) -> str:
         message="",
         language=translation.get_language() or settings.LANGUAGE_CODE,
     )
-    preset_reset_task.delay(reset_id, actor.pk, preset.key)
+    preset_reset_task.delay(require_tenant().pk, reset_id, actor.pk, preset.key)
     return reset_id

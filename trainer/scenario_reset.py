@@ -14,13 +14,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from django.apps import apps
-from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -30,6 +27,7 @@ from asm_portal.models import AuditEvent, Notification
 from asm_portal.refusals import Refusal
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record, notification_send
+from asm_portal.tenancy import require_tenant, tenant_rows_delete
 from devices.assignment import profile_assign
 from devices.assignment_rounds import assignment_run
 from devices.models import Device, ProfileAssignment, SyncRun
@@ -58,85 +56,20 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
-# Portal models a reset keeps: people and their roles, what they did (the audit log), their
-# preferences, the directory's users (added by another app; matched by name) and the portal's
-# own housekeeping. Every other model of the project's apps is tenant data and is wiped, so
-# that a model added later is wiped without anyone remembering to list it.
-KEEP_LABELS = frozenset(
-    {
-        "asm_portal.userpreference",
-        "asm_portal.auditevent",
-        "asm_portal.signinfailure",
-        "asm_portal.workerheartbeat",
-        "asm_portal.clockoffset",
-    }
-)
-KEEP_MODEL_NAMES = frozenset({"directoryuser"})
-# Apps whose tables are never tenant data (Django's own) or not the portal's (the mock Apple side,
-# in its own database, reset through its control API).
-FOREIGN_APPS = frozenset({"mock_apple"})
+# Tables of the tenant a reset keeps: what people did (the audit log) and the directory's users
+# (added by another app; matched by name). Every other table of the tenant's data is wiped, so
+# that a model added later is wiped without anyone remembering to list it. The tenant itself,
+# its accounts, their roles and preferences are not tenant data and stay too.
+KEEP_LABELS = frozenset({"asm_portal.auditevent", "mdm.directoryuser"})
 
 
 class ResetFailed(Refusal):
     """The reset could not be done; nothing was changed on the portal. The message is for people."""
 
 
-# --- Wiping the portal's tenant data ---------------------------------------------------------
-
-
-def _project_app_labels() -> list[str]:
-    """The project's own apps: those in the repository, not installed packages (the virtualenv
-    may live inside the repository too)."""
-    base = Path(settings.BASE_DIR).resolve()
-    return [
-        config.label
-        for config in apps.get_app_configs()
-        if Path(config.path).resolve().is_relative_to(base)
-        and "site-packages" not in Path(config.path).parts
-        and config.label not in FOREIGN_APPS
-    ]
-
-
-def _kept(model: type[models.Model]) -> bool:
-    meta = model._meta
-    return meta.label_lower in KEEP_LABELS or meta.model_name in KEEP_MODEL_NAMES
-
-
-def wiped_models() -> list[type[models.Model]]:
-    """Every table of the project's apps (many-to-many tables included) that a reset empties."""
-    return [
-        model
-        for label in _project_app_labels()
-        for model in apps.get_app_config(label).get_models(include_auto_created=True)
-        if not _kept(model)
-    ]
-
-
-def kept_models() -> list[type[models.Model]]:
-    return [model for model in apps.get_models(include_auto_created=True) if model not in set(wiped_models())]
-
-
 def _tenant_wipe() -> None:
-    """Empty the tenant tables: one TRUNCATE on PostgreSQL, one DELETE each on SQLite (the foreign
-    keys are checked at commit). A kept row that points at a wiped one loses the link first."""
-    wiped = wiped_models()
-    targets = set(wiped)
-    for model in kept_models():
-        for model_field in model._meta.concrete_fields:
-            if model_field.is_relation and model_field.related_model in targets:
-                if not model_field.null:
-                    raise RuntimeError(
-                        f"{model._meta.label}.{model_field.name} is kept but points at wiped data."
-                    )
-                model._default_manager.exclude(**{model_field.name: None}).update(**{model_field.name: None})
-    tables = [model._meta.db_table for model in wiped]
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("TRUNCATE " + ", ".join(quote(table) for table in tables))
-        else:
-            for table in tables:
-                cursor.execute(f"DELETE FROM {quote(table)}")
+    """Empty the tenant's tables (its rows only: the other tenants are not touched)."""
+    tenant_rows_delete(require_tenant(), keep=KEEP_LABELS)
 
 
 # --- The reset ----------------------------------------------------------------------------------

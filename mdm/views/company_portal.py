@@ -25,6 +25,7 @@ from mdm.company_portal import CompanyPortalRefused
 from mdm.directory import DirectorySignInRefused, directory_sign_in, directory_user_find
 from mdm.models import DirectoryUser
 from mdm.views.framing import framable_by_apple
+from mdm.views.tenant import serial_tenant
 
 COMPANY_PORTAL_SESSION = "company_portal"
 
@@ -61,6 +62,7 @@ def _device(context: dict[str, Any]) -> Device | None:
 
 
 @login_not_required
+@serial_tenant
 @require_GET
 @framable_by_apple
 def home(request: HttpRequest) -> HttpResponse:
@@ -87,6 +89,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
+@serial_tenant
 @require_POST
 @framable_by_apple
 def sign_in(request: HttpRequest) -> HttpResponse:
@@ -110,6 +113,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
+@serial_tenant
 @require_POST
 @framable_by_apple
 def sign_out(request: HttpRequest) -> HttpResponse:
@@ -119,6 +123,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
+@serial_tenant
 @require_POST
 @framable_by_apple
 def install(request: HttpRequest) -> HttpResponse:

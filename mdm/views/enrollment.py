@@ -28,6 +28,7 @@ from mdm.directory import DirectorySignInRefused, directory_sign_in
 from mdm.enrollment import DeviceClaims, EnrollmentRefused
 from mdm.identity import DeviceCaUnavailable, DeviceIdentity, DeviceIdentityError, device_identity_verify
 from mdm.views.framing import framable_by_apple
+from mdm.views.tenant import token_tenant
 from tokens.models import EnrollmentProgramToken
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ def _device_request(request: HttpRequest, call: DeviceCall) -> JsonResponse:
 
 @csrf_exempt
 @login_not_required
+@token_tenant
 @require_POST
 def enroll(request: HttpRequest, token_id: int) -> JsonResponse:
     """POST {profile url}: the device enrolls (contract §3)."""
@@ -92,6 +94,7 @@ def enroll(request: HttpRequest, token_id: int) -> JsonResponse:
 
 @csrf_exempt
 @login_not_required
+@token_tenant
 @require_POST
 def checkin(request: HttpRequest, token_id: int) -> JsonResponse:
     """POST {checkin_url}: await final configuration, device name, apps (contract §5)."""
@@ -102,6 +105,7 @@ def checkin(request: HttpRequest, token_id: int) -> JsonResponse:
 
 @csrf_exempt
 @login_not_required
+@token_tenant
 @require_POST
 def erased(request: HttpRequest, token_id: int) -> JsonResponse:
     """POST {checkin_url}erased/: the device was erased (contract §7)."""
@@ -131,6 +135,7 @@ def _with_query(url: str, params: dict[str, str]) -> str:
 
 
 @login_not_required
+@token_tenant
 @require_http_methods(["GET", "POST"])
 @framable_by_apple
 def authenticate(request: HttpRequest, token_id: int) -> HttpResponse:

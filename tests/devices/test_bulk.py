@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from asm_portal import clock
+from asm_portal.models import current_tenant_id
 from devices.bulk import INSERT_COLUMNS, device_fields, devices_write, serial_of
 from devices.models import Device, EnrollmentState, ProfileStatus
 from tests.devices.conftest import token_create
@@ -19,6 +20,7 @@ def row(token_id: int, serial: str, **changes: object) -> list[object]:
     values: dict[str, object] = {
         **dict.fromkeys(INSERT_COLUMNS, ""),
         **device_fields({"model": "iPad", "profile_status": "empty"}),
+        "tenant_id": current_tenant_id(),
         "token_id": token_id,
         "serial_number": serial,
         "assigned_profile_id": None,

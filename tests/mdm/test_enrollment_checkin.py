@@ -42,7 +42,9 @@ def test_the_device_awaits_its_configuration_then_goes_on(enrolled) -> None:
         "apps": [],
         "state": "enrolled",
     }
-    assert device_configure_task.delay(setup.device.pk).get() is True  # the task, eagerly
+    assert (
+        device_configure_task.delay(setup.device.tenant_id, setup.device.pk).get() is True
+    )  # the task, eagerly
     assert device_configuration_install(device_id=setup.device.pk) is False  # once
     second = device.post(Client(), setup.url("checkin/"))
     assert second.json()["await_configuration"] is False

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from asm_portal.tenancy import require_tenant
 from mock_apple.models import Organization
 from mock_apple.models import Person as ApplePerson
 from sds import tasks, uploads
@@ -64,7 +65,7 @@ class RosterUploadProcessTaskFailureTests:
 
         monkeypatch.setattr(tasks, "roster_upload_process", crash)
         with pytest.raises(RuntimeError):
-            roster_upload_process_task.delay(upload.pk)  # eager in unit tests
+            roster_upload_process_task.delay(require_tenant().pk, upload.pk)  # eager in unit tests
         upload.refresh_from_db()
         assert upload.state == RosterUpload.State.FAILED
         assert all(f.content is None for f in upload.files.all())
@@ -119,7 +120,7 @@ class AppleRosterSyncTaskFailureTests:
 
         monkeypatch.setattr(tasks, "apple_roster_sync_run", crash)
         with pytest.raises(RuntimeError):
-            apple_roster_sync_task.delay(sync.pk)  # eager in unit tests
+            apple_roster_sync_task.delay(require_tenant().pk, sync.pk)  # eager in unit tests
         sync.refresh_from_db()
         assert (sync.state, sync.error_code) == ("failed", "WORKER_ERROR")
         assert sync.finished_at is not None

@@ -30,7 +30,9 @@ class ResetJobQueueTests:
             "Waiting for a worker…",
             trainer_user.pk,
         )
-        assert task.calls == [(reset_id, trainer_user.pk, "large-district")]
+        assert task.calls == [
+            (trainer_user.membership.tenant_id, reset_id, trainer_user.pk, "large-district")
+        ]
 
     def test_only_trainers_queue(self, admin_user, monkeypatch) -> None:
         task = _Task()

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 
 from asm_portal import clock, roles
-from asm_portal.models import AuditEvent, ClockOffset, Notification
+from asm_portal.models import AuditEvent, Notification, Tenant
 from devices.models import Device, ProfileStatus, SyncRun
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer, MockConfig, Person, PushCertificate
@@ -154,7 +154,7 @@ def test_reset_keeps_people_roles_audit_and_zeroes_the_clock(apple, trainer_user
     assert roles.TRAINER in roles.roles_of(User.objects.get(pk=trainer_user.pk))
     assert AuditEvent.objects.count() > before
     assert AuditEvent.objects.filter(action="Reset tenant to scenario preset", result="success").count() == 2
-    assert ClockOffset.objects.get(pk=1).seconds == 0
+    assert Tenant.objects.get(initial_domain="contoso.onmicrosoft.com").clock_offset_seconds == 0
     assert MockConfig.load().clock_offset_seconds == 0
     assert not Notification.objects.filter(user=operator).exists()
     # Only the last reset's own toast is left for the trainer.

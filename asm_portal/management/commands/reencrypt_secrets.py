@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 import encrypted_fields
+from asm_portal.tenancy import every_tenant
 
 
 class Command(BaseCommand):
@@ -14,5 +15,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        changed = encrypted_fields.secrets_reencrypt()
+        # Every tenant's secrets at once: key rotation spans tenants.
+        with every_tenant():
+            changed = encrypted_fields.secrets_reencrypt()
         self.stdout.write(f"{changed} secret(s) encrypted with the current key.")

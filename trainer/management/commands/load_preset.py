@@ -7,13 +7,14 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from asm_portal import roles
+from asm_portal.tenancy import tenant_of, tenant_scope
 from trainer import presets
 from trainer.scenario_reset import ResetFailed, scenario_reset
 
 
 class Command(BaseCommand):
     help = (
-        "Reset the whole tenant (portal and mock Apple School Manager) to a trainer preset. User "
+        "Reset the trainer's tenant (portal and mock Apple School Manager) to a trainer preset. User "
         "accounts, roles and the audit log stay. The mock Apple service must be running."
     )
 
@@ -44,13 +45,17 @@ class Command(BaseCommand):
             raise CommandError("--scale must be positive.")
         trainer = self._trainer(options["username"])
         self.stdout.write(f"Loading {options['key']} as {trainer.get_username()}…")
+        tenant = tenant_of(trainer)
+        if tenant is None:
+            raise CommandError(f"{trainer.get_username()} belongs to no tenant.")
         try:
-            outcome = scenario_reset(
-                actor=trainer,
-                preset_key=options["key"],
-                scale=options["scale"],
-                progress=lambda label: self.stdout.write(f"  {label}"),
-            )
+            with tenant_scope(tenant):
+                outcome = scenario_reset(
+                    actor=trainer,
+                    preset_key=options["key"],
+                    scale=options["scale"],
+                    progress=lambda label: self.stdout.write(f"  {label}"),
+                )
         except presets.PresetNotFound:
             known = ", ".join(preset.key for preset in presets.presets())
             raise CommandError(f"Unknown preset {options['key']!r}. Presets: {known}") from None

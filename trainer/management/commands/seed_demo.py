@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from asm_portal import demo
+from asm_portal.tenancy import default_tenant, tenant_scope
 from mdm.directory import directory_users_seed
 
 
@@ -30,8 +31,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = demo.demo_password()
-        users = demo.users_seed(password=password)
-        directory = directory_users_seed(password=password)
+        # The demo lives in the default tenant, Contoso.
+        with tenant_scope(default_tenant()) as tenant:
+            users = demo.users_seed(password=password, tenant=tenant)
+            directory = directory_users_seed(password=password)
         # The Apple side is seeded by its own command: the portal does not import mock_apple.
         call_command(
             "seed_apple",

@@ -1,0 +1,123 @@
+"""Every row of this app belongs to a tenant; existing rows move into Contoso (asm_portal 0003)."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+import asm_portal.models
+
+MODELS = ("vpptoken", "enrollmentprofile", "configuratorcertificate", "profilesettings",)
+
+
+def contoso_fill(apps, schema_editor):
+    tenant = apps.get_model("asm_portal", "Tenant").objects.order_by("pk").first()
+    for name in MODELS:
+        apps.get_model("profiles", name).objects.update(tenant=tenant)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("asm_portal", "0003_tenants"),
+        ("profiles", "0001_initial"),
+    ]
+
+    # NOT NULL first, then the default (a callable of the scope, which a migration has not: the
+    # schema editor would call it to fill rows when a column becomes NOT NULL).
+    operations = [
+        migrations.AddField(
+            model_name="vpptoken",
+            name="tenant",
+            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="asm_portal.tenant"),
+        ),
+        migrations.AddField(
+            model_name="enrollmentprofile",
+            name="tenant",
+            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="asm_portal.tenant"),
+        ),
+        migrations.AddField(
+            model_name="configuratorcertificate",
+            name="tenant",
+            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="asm_portal.tenant"),
+        ),
+        migrations.AddField(
+            model_name="profilesettings",
+            name="tenant",
+            field=models.OneToOneField(null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="asm_portal.tenant"),
+        ),
+        migrations.RunPython(contoso_fill, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="vpptoken",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="asm_portal.tenant",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="vpptoken",
+            name="tenant",
+            field=models.ForeignKey(
+                default=asm_portal.models.current_tenant_id,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="asm_portal.tenant",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="enrollmentprofile",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="asm_portal.tenant",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="enrollmentprofile",
+            name="tenant",
+            field=models.ForeignKey(
+                default=asm_portal.models.current_tenant_id,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="asm_portal.tenant",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="configuratorcertificate",
+            name="tenant",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="asm_portal.tenant",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="configuratorcertificate",
+            name="tenant",
+            field=models.ForeignKey(
+                default=asm_portal.models.current_tenant_id,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="asm_portal.tenant",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="profilesettings",
+            name="tenant",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="asm_portal.tenant",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="profilesettings",
+            name="tenant",
+            field=models.OneToOneField(
+                default=asm_portal.models.current_tenant_id,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="asm_portal.tenant",
+            ),
+        ),
+    ]
