@@ -23,7 +23,6 @@ from mock_apple.models import (
     ApiAssertionId,
     ApiRateWindow,
     AppleAccount,
-    AuthSession,
     Device,
     ForcedResponse,
     MdmServer,
@@ -51,7 +50,9 @@ from tests.mock_apple.views.test_asm_push_certificates import csr_pem
 DOMAIN = "trainee01.contoso-school.example"
 SPEC = {
     "organization": "Trainee 01 School",
-    "orders": [{"number": "MX1", "date": "2025-01-02", "items": [{"model": "iPad (10th generation)", "count": 6}]}],
+    "orders": [
+        {"number": "MX1", "date": "2025-01-02", "items": [{"model": "iPad (10th generation)", "count": 6}]}
+    ],
     "mdm_servers": [{"name": "Intune", "devices": [{"order": "MX1", "count": 4}]}],
 }
 
@@ -137,7 +138,9 @@ class OrganizationHeaderTests:
         assert mock("POST", f"servers/{theirs.server_uuid}/token", org=other.org_id).status_code == 201
         created = mock("POST", "servers", {"name": "Second", "assign": 3}, org=other.org_id)
         assert created.status_code == 201
-        assert MdmServer.objects.get(server_uuid=created.json()["server"]["server_uuid"]).organization == other
+        assert (
+            MdmServer.objects.get(server_uuid=created.json()["server"]["server_uuid"]).organization == other
+        )
         serial = Device.objects.filter(organization=organization).values_list("serial_number", flat=True)[0]
         body = {"action": "assign", "serials": [serial], "server_uuid": theirs.server_uuid}
         # The default organisation's serial is not theirs, their server is not the default's.
@@ -296,9 +299,15 @@ class OrganizationsTests:
         response = mock("POST", "organizations", {**GOOD, **change})
         assert response.status_code == 400, response.content
         assert response.json()["error"]
-        assert (Organization.objects.count(), AppleAccount.objects.count(), MockConfig.objects.count()) == counts
+        assert (
+            Organization.objects.count(),
+            AppleAccount.objects.count(),
+            MockConfig.objects.count(),
+        ) == counts
 
-    def test_a_domain_taken_and_a_body_that_is_not_json_are_refused(self, apple_settings, organization) -> None:
+    def test_a_domain_taken_and_a_body_that_is_not_json_are_refused(
+        self, apple_settings, organization
+    ) -> None:
         assert mock("POST", "organizations", GOOD).status_code == 201
         again = mock("POST", "organizations", {**GOOD, "domain": DOMAIN.upper()})
         assert again.status_code == 400 and "domain" in again.json()["fields"]
@@ -326,7 +335,9 @@ def _populate(organization: Organization) -> None:
     device = Device.objects.filter(mdm_server=server, device_family="iPad").first()
     assert device is not None
     profile = assignments.profile_define(server=server, data={"profile_name": "Cart", "is_multi_user": True})
-    assignments.profile_assign(server=server, profile=profile, serials=[device.serial_number], throttling=False)
+    assignments.profile_assign(
+        server=server, profile=profile, serials=[device.serial_number], throttling=False
+    )
     imported(server)
     virtual = identity.virtual_device_of(device)
     person = Person.objects.filter(organization=organization).first()

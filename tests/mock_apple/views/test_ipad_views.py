@@ -35,7 +35,9 @@ def to_remote_management(client: Client, serial: str, language: str = "en") -> s
 class DevicePagesTests:
     def test_the_list_shows_devices_with_their_server_and_profile(self, apple_settings, organization) -> None:
         virtual, server = ipad_with_profile(organization)
-        body = signed_in(admin_of(organization)).get("/ipad/?q=" + virtual.device.serial_number).content.decode()
+        body = (
+            signed_in(admin_of(organization)).get("/ipad/?q=" + virtual.device.serial_number).content.decode()
+        )
         assert virtual.device.serial_number in body and server.name in body and "Cart 3" in body
         assert "Power on" in body
 
@@ -95,10 +97,18 @@ class DevicePagesTests:
         VirtualDevice.objects.filter(pk=virtual.pk).update(
             state="home", pane="home", enrolled=True, enrollment={"company_portal": False}
         )
-        body = signed_in(admin_of(organization)).get(f"/ipad/{virtual.device.serial_number}/apps/company-portal/").content.decode()
+        body = (
+            signed_in(admin_of(organization))
+            .get(f"/ipad/{virtual.device.serial_number}/apps/company-portal/")
+            .content.decode()
+        )
         assert "Company Portal isn't available without user affinity" in body
         VirtualDevice.objects.filter(pk=virtual.pk).update(enrollment={"company_portal": True})
-        body = signed_in(admin_of(organization)).get(f"/ipad/{virtual.device.serial_number}/apps/company-portal/").content.decode()
+        body = (
+            signed_in(admin_of(organization))
+            .get(f"/ipad/{virtual.device.serial_number}/apps/company-portal/")
+            .content.decode()
+        )
         assert f"/company-portal/?serial={virtual.device.serial_number}" in body
 
     def test_device_management_settings_hide_remove_under_locked_enrollment(
