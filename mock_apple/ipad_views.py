@@ -357,7 +357,8 @@ def device_activation(request: HttpRequest) -> JsonResponse:
     device = Device.objects.select_related("mdm_server__organization").filter(serial_number=serial).first()
     if device is None:
         return JsonResponse({"code": "DEVICE_NOT_FOUND", "message": "Unknown serial number."}, status=404)
-    answer = activation.activation_for(device)
+    with tenancy.acting_for(device.organization_id):
+        answer = activation.activation_for(device)
     return JsonResponse(
         {
             "cloud_configuration": answer.configuration,

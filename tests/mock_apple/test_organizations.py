@@ -43,6 +43,7 @@ from tests.mock_apple.conftest import (
     organization_create,
     rsa_certificate_pem,
     server_with_token,
+    signed_in,
 )
 from tests.mock_apple.roster_records import imported, server_of
 from tests.mock_apple.views.test_asm_push_certificates import csr_pem
@@ -162,31 +163,33 @@ class OrganizationHeaderTests:
 # --- The DEP API meets its own organisation's faults and clock ------------------------------
 
 
+def signed_in_clients(dep_server: str, *organizations: Organization) -> list[DepClient]:
+    """A DEP client with an open session per organisation, on a server of three devices."""
+    clients = []
+    for number, organization in enumerate(organizations):
+        _, token = server_with_token(organization, name=f"MDM {number}", devices=3)
+        client = DepClient(dep_server, token)
+        client.authenticate()
+        clients.append(client)
+    return clients
+
+
 @live
 class DepIsolationTests:
     def test_a_fault_queued_for_one_organisation_never_hits_another(self, dep_server, organization) -> None:
-        other = trainee()
-        _, mine = server_with_token(organization, devices=3)
-        _, theirs = server_with_token(other, name="Trainee MDM", devices=3)
-        a, b = DepClient(dep_server, mine), DepClient(dep_server, theirs)
-        a.authenticate()
-        b.authenticate()
+        a, b = signed_in_clients(dep_server, organization, trainee())
         with tenancy.acting_for(organization.pk):
             controls.fault_queue(endpoint="fetch", status=503, count=5)
             controls.fault_queue(endpoint="session", status=403, code="ACCESS_DENIED")
         fetched = b.call("POST", "/server/devices", {"limit": 10})
         assert fetched.status_code == 200 and len(fetched.json()["devices"]) == 3
-        assert DepClient(dep_server, theirs).session().status_code == 200
+        assert DepClient(dep_server, b.token).session().status_code == 200
         assert a.call("POST", "/server/devices", {"limit": 10}).status_code == 503
-        assert DepClient(dep_server, mine).session().text == "ACCESS_DENIED"
+        assert DepClient(dep_server, a.token).session().text == "ACCESS_DENIED"
 
     def test_moving_one_organisations_clock_expires_only_its_sessions(self, dep_server, organization) -> None:
         other = trainee()
-        _, mine = server_with_token(organization, devices=2)
-        _, theirs = server_with_token(other, name="Trainee MDM", devices=2)
-        a, b = DepClient(dep_server, mine), DepClient(dep_server, theirs)
-        a.authenticate()
-        b.authenticate()
+        a, b = signed_in_clients(dep_server, organization, other)
         with tenancy.acting_for(other.pk):
             controls.clock_set_offset(seconds=181)  # past the default session lifetime
         assert b.call("GET", "/account").status_code == 401
@@ -411,3 +414,22 @@ def test_deleting_the_organisation_of_an_empty_mock_still_works(apple_settings) 
     assert not Organization.objects.exists() and not Device.objects.exists()
     assert MockConfig.load().pk is None and clock.offset() == timedelta(0)
     assert mock("GET", "state").status_code == 200
+
+
+@pytest.mark.django_db(databases=APPLE_DB)
+def test_the_asm_trainer_page_moves_the_signed_in_organisations_clock(apple_settings, organization) -> None:
+    other = trainee()
+    client = signed_in(admin_of(other))
+    response = client.post("/asm/trainer/", {"action": "clock", "clock-days": 2, "clock-hours": 0})
+    assert response.status_code == 302
+    assert clock.offset() == timedelta(0)
+    with tenancy.acting_for(other.pk):
+        assert clock.offset() == timedelta(days=2)
+    client.post(
+        "/asm/trainer/", {"action": "fault", "fault-endpoint": "fetch", "fault-status": 503, "fault-count": 1}
+    )
+    assert list(ForcedResponse.objects.values_list("organization_id", flat=True)) == [other.pk]
+    assert (
+        "fetch"
+        not in signed_in(admin_of(organization)).get("/asm/trainer/").content.decode().split("queue")[-1]
+    )
