@@ -16,25 +16,19 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from mock_apple.models import MockConfig, current_organization_pk
+from mock_apple.models import MockConfig, acting_q
 
 _frozen: ContextVar[datetime | None] = ContextVar("mock_apple_clock_frozen", default=None)
 
 
 def offset() -> timedelta:
     """The offset of the organisation the code acts for."""
-    seconds = (
-        MockConfig.objects.filter(organization_id=current_organization_pk())
-        .values_list("clock_offset_seconds", flat=True)
-        .first()
-    )
+    seconds = MockConfig.objects.filter(acting_q()).values_list("clock_offset_seconds", flat=True).first()
     return timedelta(seconds=int(seconds or 0))
 
 
 def set_offset(value: timedelta) -> None:
     config = MockConfig.load()
-    if config.pk is None:
-        raise ValueError("There is no organisation: run seed_apple first.")
     MockConfig.objects.filter(pk=config.pk).update(clock_offset_seconds=int(value.total_seconds()))
 
 

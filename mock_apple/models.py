@@ -266,10 +266,22 @@ def current_organization_pk() -> int:
     return current_organization_id() or 0
 
 
+def acting_q(field: str = "organization") -> models.Q:
+    """The rows of the organisation the code acts for; before any organisation exists, those of
+    none (the switches and faults of a bare mock)."""
+    organization_id = current_organization_id()
+    if organization_id is None:
+        return models.Q(**{f"{field}__isnull": True})
+    return models.Q(**{f"{field}_id": organization_id})
+
+
 class MockConfig(models.Model):
     """The mock's own switches, one row per organisation: clock, sessions and fault injection."""
 
-    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="mock_config")
+    # Null only before any organisation exists (a bare mock still has a clock).
+    organization = models.OneToOneField(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="mock_config"
+    )
     clock_offset_seconds = models.BigIntegerField(default=0)
     session_ttl_seconds = models.PositiveIntegerField(default=180)
     # When on, every authenticated answer carries a new X-ADM-Auth-Session header.
@@ -298,11 +310,12 @@ class MockConfig(models.Model):
 
     @classmethod
     def load(cls) -> MockConfig:
-        """The switches of the organisation the code acts for (the defaults, unsaved, before
-        any organisation exists)."""
+        """The switches of the organisation the code acts for (before any organisation exists,
+        those of the bare mock)."""
         organization_id = current_organization_id()
         if organization_id is None:
-            return cls()
+            found = cls.objects.filter(organization__isnull=True).order_by("pk").first()
+            return found or cls.objects.create()
         config, _ = cls.objects.get_or_create(organization_id=organization_id)
         return config
 
@@ -311,7 +324,9 @@ class ForcedResponse(models.Model):
     """A queued fault: the next `remaining` calls of `endpoint` get this answer (or this delay);
     only the calls made for its organisation."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     endpoint = models.CharField(max_length=32)
     status = models.PositiveSmallIntegerField(null=True, blank=True)
     code = models.CharField(max_length=64, blank=True)

@@ -1,6 +1,7 @@
 """Every trainee has an organisation of their own: the mock's switches (MockConfig) and the
 queued faults become the organisation's. Existing rows go to the default organisation (the
-oldest); without any organisation they are only defaults, and go."""
+oldest); without any organisation they are only defaults, and go. The key stays nullable: a
+mock with no organisation yet (a bare test database) keeps one row of switches, its clock."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -38,6 +39,7 @@ class Migration(migrations.Migration):
             model_name="mockconfig",
             name="organization",
             field=models.OneToOneField(
+                blank=True,
                 null=True,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="mock_config",
@@ -48,6 +50,7 @@ class Migration(migrations.Migration):
             model_name="forcedresponse",
             name="organization",
             field=models.ForeignKey(
+                blank=True,
                 null=True,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="+",

@@ -17,8 +17,8 @@ from mock_apple.models import (
     ForcedResponse,
     MdmServer,
     MockConfig,
+    acting_q,
     current_organization_id,
-    current_organization_pk,
 )
 
 ENDPOINTS = (
@@ -68,7 +68,7 @@ def fault_queue(
     if latency_ms < 0 or latency_ms > 60_000:
         raise ValidationError(_("The latency must be between 0 and 60,000 ms."))
     return ForcedResponse.objects.create(
-        organization_id=_organization_id(),
+        organization_id=current_organization_id(),
         endpoint=endpoint,
         status=status,
         code=code.strip(),
@@ -79,18 +79,11 @@ def fault_queue(
     )
 
 
-def _organization_id() -> int:
-    organization_id = current_organization_id()
-    if organization_id is None:
-        raise ValidationError(_("There is no organisation yet."))
-    return organization_id
-
-
 def fault_take(*, endpoint: str) -> ForcedResponse | None:
     """The organisation's next queued fault for this endpoint, used up atomically (several
     processes may serve)."""
     for fault in ForcedResponse.objects.filter(
-        organization_id=current_organization_pk(), endpoint__in=(endpoint, ANY_ENDPOINT), remaining__gt=0
+        acting_q(), endpoint__in=(endpoint, ANY_ENDPOINT), remaining__gt=0
     ).order_by("id")[:5]:
         if ForcedResponse.objects.filter(pk=fault.pk, remaining__gt=0).update(remaining=fault.remaining - 1):
             ForcedResponse.objects.filter(pk=fault.pk, remaining=0).delete()
@@ -109,20 +102,19 @@ def fault_wait(*, endpoint: str) -> ForcedResponse | None:
 
 def faults_clear() -> None:
     """Empty the queue and switch off every fault; the clock and the session settings stay."""
-    organization_id = current_organization_pk()
-    ForcedResponse.objects.filter(organization_id=organization_id).delete()
-    MockConfig.objects.filter(organization_id=organization_id).update(
+    ForcedResponse.objects.filter(acting_q()).delete()
+    MockConfig.objects.filter(acting_q()).update(
         echoed_cursor_remaining=0, throttle_rate=0.0, throttle_serials=[], failed_serials=[]
     )
-    MdmServer.objects.filter(organization_id=organization_id, access_denied=True).update(access_denied=False)
+    MdmServer.objects.filter(acting_q(), access_denied=True).update(access_denied=False)
     # The School Manager API's rate-limit counters start again.
-    ApiRateWindow.objects.filter(organization_id=organization_id).delete()
+    ApiRateWindow.objects.filter(acting_q()).delete()
 
 
 def mock_reset() -> MockConfig:
     """Everything back to the defaults: faults, sessions, clock."""
     faults_clear()
-    MockConfig.objects.filter(organization_id=current_organization_pk()).delete()
+    MockConfig.objects.filter(acting_q()).delete()
     return MockConfig.load()
 
 
@@ -146,8 +138,6 @@ CONFIG_FIELDS = (
 def config_update(**changes: Any) -> MockConfig:
     """Change the mock's switches; every value is checked before any is saved."""
     config = MockConfig.load()
-    if config.pk is None:
-        raise ValidationError(_("There is no organisation yet."))
     errors: dict[str, str] = {}
     for name, value in changes.items():
         if name not in CONFIG_FIELDS:

@@ -412,7 +412,7 @@ def test_deleting_the_organisation_of_an_empty_mock_still_works(apple_settings) 
     response = mock("DELETE", f"organizations/{organization.org_id}")
     assert response.status_code == 200
     assert not Organization.objects.exists() and not Device.objects.exists()
-    assert MockConfig.load().pk is None and clock.offset() == timedelta(0)
+    assert MockConfig.load().organization_id is None and clock.offset() == timedelta(0)
     assert mock("GET", "state").status_code == 200
 
 
