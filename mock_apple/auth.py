@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from mock_apple import tenancy
 from mock_apple.models import AppleAccount
 
 SESSION_KEY = "apple_account_id"
@@ -70,7 +71,9 @@ def account_required(view: F) -> F:
             query = urlencode({"next": request.get_full_path()})
             return HttpResponseRedirect(f"{reverse('asm_signin')}?{query}")
         request.account = account  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+        # The page acts for the account's organisation: its clock, switches and faults.
+        with tenancy.acting_for(account.organization_id):
+            return view(request, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 

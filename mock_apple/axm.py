@@ -18,7 +18,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from mock_apple import clock
+from mock_apple import clock, tenancy
 from mock_apple.db import DB
 from mock_apple.models import ApiAccount, ApiRateWindow, MdmServer, MockConfig, Organization, PurchaseOrder
 from mock_apple.services import api_accounts, api_activities, controls
@@ -121,6 +121,11 @@ def api_endpoint(endpoints: Mapping[str, str]) -> Callable[[View], View]:
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            # The call acts for its token's organisation: its clock, limits and faults.
+            with tenancy.acting_for(api_accounts.token_organization_id(_bearer(request))):
+                return _call(request, *args, **kwargs)
+
+        def _call(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
                 endpoint = endpoints.get(request.method or "")
                 if endpoint is None:
@@ -148,12 +153,17 @@ def fault_apply(endpoint: str) -> None:
         raise ApiError(fault.status, detail, code=fault.code, retry_after=fault.retry_after)
 
 
+def _bearer(request: HttpRequest) -> str:
+    """The Authorization header's bearer value ("" when there is none)."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
 def _authenticate(request: HttpRequest) -> ApiCall:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    value = _bearer(request)
+    if not value:
         raise ApiError(401, "Provide an access token in the Authorization header (Bearer).")
-    token = api_accounts.token_find(value.strip())
+    token = api_accounts.token_find(value)
     if token is None:
         raise ApiError(401, "The access token is not valid, has expired or was revoked.")
     organization = token.account.organization

@@ -15,7 +15,7 @@ from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from mock_apple import clock
+from mock_apple import clock, tenancy
 from mock_apple.axm import (
     ATTRIBUTES,
     CONTENT_TYPE,
@@ -46,7 +46,14 @@ MAX_ACTIVITY_DEVICES = 100_000
 
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
-    """POST /auth/oauth2/v2/token (and /auth/oauth2/token): client credentials, ES256 assertion."""
+    """POST /auth/oauth2/v2/token (and /auth/oauth2/token): client credentials, ES256 assertion,
+    for the organisation of the client (its clock and faults)."""
+    client_id = request.POST.get("client_id", "") if request.method == "POST" else ""
+    with tenancy.acting_for(api_accounts.client_organization_id(client_id) if client_id else None):
+        return _token(request)
+
+
+def _token(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         response = _oauth_error("invalid_request", "Use POST.", status=405)
         response["Allow"] = "POST"
@@ -437,7 +444,11 @@ def activity_log(request: HttpRequest, value: str) -> HttpResponse:
     activity = ApiActivity.objects.filter(
         activity_id=activity_id, status=ApiActivity.Status.COMPLETED
     ).first()
-    if activity is None or activity.created_at < clock.now() - api_activities.READABLE_FOR:
+    if activity is None:
+        return error_response(ApiError(404, "This activity log has expired."))
+    with tenancy.acting_for(activity.organization_id):
+        expired = activity.created_at < clock.now() - api_activities.READABLE_FOR
+    if expired:
         return error_response(ApiError(404, "This activity log has expired."))
     response = HttpResponse(activity.log_csv, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{activity_id}.csv"'

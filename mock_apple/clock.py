@@ -2,7 +2,9 @@
 
 Apple's clock is not the portal's: sessions, cursor age and token expiry ask this module. The
 offset lives in the apple database (MockConfig) so that every process serving the mock, and
-the control API that moves it, agree; tests in one process may also freeze it.
+the control API that moves it, agree; tests in one process may also freeze it. Each
+organisation has its own offset: a trainee who moves the clock moves only their own
+organisation's (the one the code acts for, see mock_apple.tenancy).
 """
 
 from __future__ import annotations
@@ -14,19 +16,20 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from mock_apple.models import MockConfig
+from mock_apple.models import MockConfig, acting_q
 
 _frozen: ContextVar[datetime | None] = ContextVar("mock_apple_clock_frozen", default=None)
 
 
 def offset() -> timedelta:
-    seconds = MockConfig.objects.filter(pk=1).values_list("clock_offset_seconds", flat=True).first()
+    """The offset of the organisation the code acts for."""
+    seconds = MockConfig.objects.filter(acting_q()).values_list("clock_offset_seconds", flat=True).first()
     return timedelta(seconds=int(seconds or 0))
 
 
 def set_offset(value: timedelta) -> None:
-    MockConfig.load()
-    MockConfig.objects.filter(pk=1).update(clock_offset_seconds=int(value.total_seconds()))
+    config = MockConfig.load()
+    MockConfig.objects.filter(pk=config.pk).update(clock_offset_seconds=int(value.total_seconds()))
 
 
 # now() and frozen_at() are a deliberate copy of asm_portal/clock.py's: the mock is another

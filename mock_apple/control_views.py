@@ -2,6 +2,11 @@
 
 Never on Apple's paths. Every call needs the shared secret settings.MOCK_APPLE_CONTROL_TOKEN
 in the X-Mock-Control-Token header; without a configured secret the API does not exist.
+
+Each trainee has an organisation of their own: a call acts for the organisation named by its
+X-Mock-Organization header (an org_id), or without one for the default organisation (the
+oldest), and sees and changes only that organisation's clock, switches, faults, terms, servers
+and rows. /_mock/organizations creates, lists and deletes the organisations themselves.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
-from mock_apple import clock, scenario
+from mock_apple import clock, scenario, tenancy
 from mock_apple.models import (
     ApiAccount,
     Device,
@@ -28,6 +34,7 @@ from mock_apple.models import (
     MockConfig,
     Organization,
     ServerToken,
+    current_organization_pk,
 )
 from mock_apple.services import api_accounts as api_accounts_services
 from mock_apple.services import api_activities, controls, mdm_servers
@@ -35,9 +42,16 @@ from mock_apple.services import assignments as assignments_services
 from mock_apple.services import organization as organization_services
 
 View = Callable[..., HttpResponse]
+ORGANIZATION_HEADER = "X-Mock-Organization"
 
 
-def control(*methods: str) -> Callable[[View], View]:
+class ControlRequest(HttpRequest):
+    organization: Organization | None  # None: no organisation exists yet
+
+
+def control(*methods: str, scoped: bool = True) -> Callable[[View], View]:
+    """`scoped`: the call acts for the organisation of X-Mock-Organization (404 when unknown)."""
+
     def decorator(view: View) -> View:
         @csrf_exempt
         @wraps(view)
@@ -51,17 +65,40 @@ def control(*methods: str) -> Callable[[View], View]:
                 response = JsonResponse({"error": "Method not allowed."}, status=405)
                 response["Allow"] = ", ".join(methods)
                 return response
-            try:
-                return view(request, *args, **kwargs)
-            except ValidationError as error:
-                fields = error.message_dict if hasattr(error, "error_dict") else {}
-                return JsonResponse({"error": " ".join(error.messages), "fields": fields}, status=400)
-            except ValueError as error:
-                return JsonResponse({"error": str(error)}, status=400)
+            organization: Organization | None = None
+            if scoped:
+                org_id = request.headers.get(ORGANIZATION_HEADER, "").strip()
+                organization = (
+                    Organization.objects.filter(org_id=org_id).first()
+                    if org_id
+                    else Organization.objects.filter(pk=current_organization_pk()).first()
+                )
+                if org_id and organization is None:
+                    return JsonResponse({"error": f"There is no organisation {org_id!r}."}, status=404)
+            request.organization = organization  # type: ignore[attr-defined]
+            with tenancy.acting_for(organization.pk if organization else None):
+                return _run(view, request, *args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+def _run(view: View, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """The view, its refusals as 400 JSON."""
+    try:
+        return view(request, *args, **kwargs)
+    except ValidationError as error:
+        fields = error.message_dict if hasattr(error, "error_dict") else {}
+        return JsonResponse({"error": " ".join(error.messages), "fields": fields}, status=400)
+    except ValueError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+
+
+def _organization_required(request: ControlRequest) -> Organization:
+    if request.organization is None:
+        raise ValueError("There is no organisation: run seed_apple first.")
+    return request.organization
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:
@@ -116,14 +153,18 @@ def _server_json(server: MdmServer) -> dict[str, Any]:
 
 
 @control("GET")
-def state(request: HttpRequest) -> HttpResponse:
-    organization = organization_services.organization_demo()
-    servers = MdmServer.objects.annotate(device_count=Count("devices")).order_by("name")
+def state(request: ControlRequest) -> HttpResponse:
+    organization = request.organization
+    servers = (
+        MdmServer.objects.filter(organization=organization)
+        .annotate(device_count=Count("devices"))
+        .order_by("name")
+    )
     return JsonResponse(
         {
             "clock": {"now": clock.now().isoformat(), "offset_seconds": int(clock.offset().total_seconds())},
             "config": _config_json(MockConfig.load()),
-            "faults": [_fault_json(fault) for fault in ForcedResponse.objects.all()],
+            "faults": [_fault_json(fault) for fault in _faults_of(request)],
             "terms": {
                 "version": organization.terms_version,
                 "accepted_version": organization.terms_accepted_version,
@@ -132,12 +173,17 @@ def state(request: HttpRequest) -> HttpResponse:
             else None,
             "servers": [_server_json(server) for server in servers],
             "endpoints": list(controls.ENDPOINTS),
+            "organization": _organization_json(organization) if organization else None,
         }
     )
 
 
+def _faults_of(request: ControlRequest) -> Any:
+    return ForcedResponse.objects.filter(organization=request.organization)
+
+
 @control("GET", "POST", "DELETE")
-def faults(request: HttpRequest) -> HttpResponse:
+def faults(request: ControlRequest) -> HttpResponse:
     """POST queues a forced answer: {endpoint, status, code, retry_after, latency_ms, count}."""
     if request.method == "DELETE":
         controls.faults_clear()
@@ -153,13 +199,13 @@ def faults(request: HttpRequest) -> HttpResponse:
             count=_int(data, "count", 1) or 1,
         )
         return JsonResponse(_fault_json(fault), status=201)
-    return JsonResponse({"faults": [_fault_json(fault) for fault in ForcedResponse.objects.all()]})
+    return JsonResponse({"faults": [_fault_json(fault) for fault in _faults_of(request)]})
 
 
 @control("DELETE")
-def fault(request: HttpRequest, pk: int) -> HttpResponse:
+def fault(request: ControlRequest, pk: int) -> HttpResponse:
     """DELETE one queued fault (a trainer clears one drill and leaves the others running)."""
-    deleted, _ = ForcedResponse.objects.filter(pk=pk).delete()
+    deleted, _ = _faults_of(request).filter(pk=pk).delete()
     if not deleted:
         return JsonResponse({"error": "No such fault."}, status=404)
     return HttpResponse(status=204)
@@ -186,11 +232,9 @@ def clock_offset(request: HttpRequest) -> HttpResponse:
 
 
 @control("POST")
-def terms(request: HttpRequest) -> HttpResponse:
+def terms(request: ControlRequest) -> HttpResponse:
     """{"action": "publish"} publishes new terms (T_C_NOT_SIGNED); "accept" accepts them."""
-    organization = organization_services.organization_demo()
-    if organization is None:
-        raise ValueError("There is no organisation: run seed_apple first.")
+    organization = _organization_required(request)
     action = _body(request).get("action")
     if action == "publish":
         organization = organization_services.terms_publish(organization=organization)
@@ -210,15 +254,17 @@ def reset(request: HttpRequest) -> HttpResponse:
 
 
 @control("GET", "POST")
-def servers(request: HttpRequest) -> HttpResponse:
+def servers(request: ControlRequest) -> HttpResponse:
     """POST {"name", "assign": n}: the MDM server (created if needed), n more devices, a new token."""
     if request.method == "GET":
-        found = MdmServer.objects.annotate(device_count=Count("devices")).order_by("name")
+        found = (
+            MdmServer.objects.filter(organization=request.organization)
+            .annotate(device_count=Count("devices"))
+            .order_by("name")
+        )
         return JsonResponse({"servers": [_server_json(server) for server in found]})
     data = _body(request)
-    organization = organization_services.organization_demo()
-    if organization is None:
-        raise ValueError("There is no organisation: run seed_apple first.")
+    organization = _organization_required(request)
     name = str(data.get("name", "")).strip()
     server = MdmServer.objects.filter(organization=organization, name=name).first()
     if server is None:
@@ -242,13 +288,14 @@ def _admin_id(organization: Any) -> str:
     return admin.apple_id if admin else ""
 
 
-def _server(server_uuid: str) -> MdmServer:
-    return get_object_or_404(MdmServer, server_uuid=server_uuid)
+def _server(request: ControlRequest, server_uuid: str) -> MdmServer:
+    """A server of the call's organisation (another's is a 404)."""
+    return get_object_or_404(MdmServer, organization=request.organization, server_uuid=server_uuid)
 
 
 @control("POST")
-def server_token(request: HttpRequest, server_uuid: str) -> HttpResponse:
-    server = _server(server_uuid)
+def server_token(request: ControlRequest, server_uuid: str) -> HttpResponse:
+    server = _server(request, server_uuid)
     _, values = mdm_servers.server_token_issue(
         actor=None, server=server, issued_by=_admin(server.organization)
     )
@@ -256,14 +303,14 @@ def server_token(request: HttpRequest, server_uuid: str) -> HttpResponse:
 
 
 @control("POST")
-def server_revoke(request: HttpRequest, server_uuid: str) -> HttpResponse:
-    return JsonResponse({"revoked": mdm_servers.server_token_revoke(server=_server(server_uuid))})
+def server_revoke(request: ControlRequest, server_uuid: str) -> HttpResponse:
+    return JsonResponse({"revoked": mdm_servers.server_token_revoke(server=_server(request, server_uuid))})
 
 
 @control("PUT")
-def server_access(request: HttpRequest, server_uuid: str) -> HttpResponse:
+def server_access(request: ControlRequest, server_uuid: str) -> HttpResponse:
     """{"denied": true}: the server's tokens get 403 ACCESS_DENIED until set back to false."""
-    server = _server(server_uuid)
+    server = _server(request, server_uuid)
     denied = _body(request).get("denied")
     if not isinstance(denied, bool):
         raise ValueError("denied must be true or false.")
@@ -272,13 +319,11 @@ def server_access(request: HttpRequest, server_uuid: str) -> HttpResponse:
 
 
 @control("POST")
-def assignments(request: HttpRequest) -> HttpResponse:
+def assignments(request: ControlRequest) -> HttpResponse:
     """{"action": "assign"|"unassign", "serials": [...], "server_uuid"}: as the ASM portal does,
     with the same sync events."""
     data = _body(request)
-    organization = organization_services.organization_demo()
-    if organization is None:
-        raise ValueError("There is no organisation: run seed_apple first.")
+    organization = _organization_required(request)
     serials = data.get("serials")
     if not isinstance(serials, list) or not all(isinstance(item, str) for item in serials):
         raise ValueError("serials must be a list of serial numbers.")
@@ -287,7 +332,7 @@ def assignments(request: HttpRequest) -> HttpResponse:
     )
     by = _admin_id(organization)
     if data.get("action") == "assign":
-        server = _server(str(data.get("server_uuid", "")))
+        server = _server(request, str(data.get("server_uuid", "")))
         result = assignments_services.devices_assign(
             actor=None, organization=organization, server=server, device_ids=ids, assigned_by=by
         )
@@ -308,9 +353,10 @@ def assignments(request: HttpRequest) -> HttpResponse:
 
 
 @control("POST")
-def scenario_reset(request: HttpRequest) -> HttpResponse:
+def scenario_reset(request: ControlRequest) -> HttpResponse:
     """{"apple": {...}, "seed", "push_csr", "server_certificates": {name: pem}}: the organisation
-    wiped and built again from a trainer preset's Apple part (see mock_apple.scenario)."""
+    wiped and built again from a trainer preset's Apple part (see mock_apple.scenario); the
+    other organisations stay as they are."""
     data = _body(request)
     certificates = data.get("server_certificates") or {}
     if not isinstance(certificates, dict) or not all(isinstance(v, str) for v in certificates.values()):
@@ -320,6 +366,7 @@ def scenario_reset(request: HttpRequest) -> HttpResponse:
         seed=str(data.get("seed", "")),
         push_csr=str(data.get("push_csr") or ""),
         server_certificates=certificates,
+        organization=request.organization,
     )
     return JsonResponse(
         {
@@ -334,11 +381,9 @@ def scenario_reset(request: HttpRequest) -> HttpResponse:
 # --- The School Manager API -----------------------------------------------------------------
 
 
-def _organization(data: dict[str, Any]) -> Organization:
+def _organization(request: ControlRequest, data: dict[str, Any]) -> Organization:
     pk = _int(data, "organization")
-    organization = (
-        Organization.objects.filter(pk=pk).first() if pk else organization_services.organization_demo()
-    )
+    organization = Organization.objects.filter(pk=pk).first() if pk else request.organization
     if organization is None:
         raise ValueError("There is no such organisation: run seed_apple first.")
     return organization
@@ -355,12 +400,12 @@ def _api_account_json(account: ApiAccount) -> dict[str, Any]:
 
 
 @control("GET", "POST")
-def api_accounts(request: HttpRequest) -> HttpResponse:
+def api_accounts(request: ControlRequest) -> HttpResponse:
     """POST {"name", "organization"?} creates an API account and returns its private key, once."""
     if request.method == "POST":
         data = _body(request)
         created = api_accounts_services.api_account_create(
-            actor=None, organization=_organization(data), name=str(data.get("name", ""))
+            actor=None, organization=_organization(request, data), name=str(data.get("name", ""))
         )
         return JsonResponse(
             {
@@ -370,23 +415,76 @@ def api_accounts(request: HttpRequest) -> HttpResponse:
             },
             status=201,
         )
-    return JsonResponse({"api_accounts": [_api_account_json(a) for a in ApiAccount.objects.all()]})
+    found = ApiAccount.objects.filter(organization=request.organization)
+    return JsonResponse({"api_accounts": [_api_account_json(a) for a in found]})
 
 
 @control("POST")
-def api_account_revoke(request: HttpRequest, client_id: str) -> HttpResponse:
-    account = get_object_or_404(ApiAccount, client_id=client_id)
+def api_account_revoke(request: ControlRequest, client_id: str) -> HttpResponse:
+    account = get_object_or_404(ApiAccount, organization=request.organization, client_id=client_id)
     api_accounts_services.api_account_revoke(actor=None, account=account)
     return JsonResponse(_api_account_json(account))
 
 
 @control("POST")
-def api_tokens_expire(request: HttpRequest) -> HttpResponse:
-    """Every access token expires now (the next call answers 401; a new token works)."""
-    return JsonResponse({"expired": api_accounts_services.api_tokens_expire()})
+def api_tokens_expire(request: ControlRequest) -> HttpResponse:
+    """Every access token of the organisation expires now (the next call answers 401; a new
+    token works)."""
+    organization = _organization_required(request)
+    return JsonResponse({"expired": api_accounts_services.api_tokens_expire(organization=organization)})
 
 
 @control("POST")
-def api_activities_complete(request: HttpRequest) -> HttpResponse:
-    """Complete the activities whose time has come (as reading them would)."""
-    return JsonResponse({"completed": api_activities.activities_complete_due()})
+def api_activities_complete(request: ControlRequest) -> HttpResponse:
+    """Complete the organisation's activities whose time has come (as reading them would)."""
+    organization = _organization_required(request)
+    return JsonResponse({"completed": api_activities.activities_complete_due(organization=organization)})
+
+
+# --- The organisations: one per trainee ----------------------------------------------------
+
+
+def _organization_json(organization: Organization) -> dict[str, Any]:
+    return {"org_id": organization.org_id, "name": organization.name, "domain": organization.domain}
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string.")
+    return value
+
+
+@control("GET", "POST", scoped=False)
+def organizations(request: HttpRequest) -> HttpResponse:
+    """POST {"name", "domain", "admin_first_name", "admin_last_name", "language"}: a trainee's
+    organisation and its Administrator, whose generated password this answer gives, once."""
+    if request.method == "GET":
+        found = Organization.objects.order_by("pk")
+        return JsonResponse({"organizations": [_organization_json(item) for item in found]})
+    data = _body(request)
+    created = organization_services.organization_create(
+        name=_text(data, "name"),
+        domain=_text(data, "domain"),
+        admin_first_name=_text(data, "admin_first_name"),
+        admin_last_name=_text(data, "admin_last_name"),
+        language=_text(data, "language"),
+    )
+    return JsonResponse(
+        {
+            **_organization_json(created.organization),
+            "admin_apple_id": created.admin.apple_id,
+            "admin_password": created.admin_password,
+            "asm_url": f"{settings.APPLE_PUBLIC_URL}{reverse('asm_home')}",
+        },
+        status=201,
+    )
+
+
+@control("DELETE", scoped=False)
+def organization(request: HttpRequest, org_id: str) -> HttpResponse:
+    """Delete the organisation and every row of it; the counts per model."""
+    found = Organization.objects.filter(org_id=org_id).first()
+    if found is None:
+        return JsonResponse({"error": f"There is no organisation {org_id!r}."}, status=404)
+    return JsonResponse({"deleted": organization_services.organization_delete(organization=found)})

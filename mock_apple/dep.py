@@ -2,7 +2,9 @@
 
 `dep_endpoint` wraps every Apple-shaped view with what Apple does before the endpoint itself:
 method check, User-Agent, queued faults, the X-ADM-Auth-Session, the server token's state,
-the organisation's terms, and afterwards the optional session rotation.
+the organisation's terms, and afterwards the optional session rotation. The call acts for the
+organisation of its session (or, at GET /session, of its server token): its clock, switches
+and faults; a call that names none meets the default organisation's.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from mock_apple import clock
+from mock_apple import clock, oauth, tenancy
 from mock_apple.models import AuthSession, MdmServer, MockConfig
 from mock_apple.services import controls, sessions
 
@@ -182,6 +184,10 @@ def dep_endpoint(endpoints: Mapping[str, str], *, authenticated: bool = True) ->
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            with tenancy.acting_for(_organization_id(request, authenticated=authenticated)):
+                return _call(request, *args, **kwargs)
+
+        def _call(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             config = MockConfig.load()
             try:
                 endpoint = endpoints.get(request.method or "")
@@ -207,6 +213,17 @@ def dep_endpoint(endpoints: Mapping[str, str], *, authenticated: bool = True) ->
         return wrapper
 
     return decorator
+
+
+def _organization_id(request: HttpRequest, *, authenticated: bool) -> int | None:
+    """Whom the call is for, read before anything is checked (a fault answers first)."""
+    if authenticated:
+        return sessions.session_organization_id(request.headers.get("X-ADM-Auth-Session", ""))
+    try:
+        signed = oauth.parse(request)
+    except oauth.OAuthProblem:
+        return None
+    return sessions.token_organization_id(signed.consumer_key)
 
 
 def _apply_fault(endpoint: str) -> None:

@@ -214,7 +214,7 @@ def sync_devices(request: HttpRequest, *, call: DepCall) -> HttpResponse:
     api_activities.activities_complete_due(organization=call.server.organization)
     now = clock.now()
     if call.config.echoed_cursor_remaining and MockConfig.objects.filter(
-        pk=1, echoed_cursor_remaining__gt=0
+        pk=call.config.pk, echoed_cursor_remaining__gt=0
     ).update(echoed_cursor_remaining=call.config.echoed_cursor_remaining - 1):
         # Apple's known bug: the request's own cursor comes back with more_to_follow.
         return json_response(

@@ -1,15 +1,21 @@
 """The virtual devices (/ipad/) and Apple's device services (/deviceservices/).
 
-The device pages are the hardware: whoever holds the device uses it, so they need no Apple
-sign-in. Every button posts an action with the pane it was pressed on; an action from a pane
-the device has already left (a refresh, a double click) changes nothing and shows the screen.
+The device pages are the hardware: whoever holds the device uses it. Each trainee has an
+organisation of their own, so a device page opens for someone signed in to the device's
+organisation (the mock ASM portal's session) or for the holder of the device's own link
+(mock_apple.ipad.links); anyone else gets a 404, which says nothing of whether the serial exists.
+The list shows the devices of the signed-in organisation only. Every button posts an action
+with the pane it was pressed on; an action from a pane the device has already left (a refresh,
+a double click) changes nothing and shows the screen.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,8 +30,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from mock_apple import clock
-from mock_apple.ipad import activation, identity, setup_assistant, shared_ipad
+from mock_apple import auth, clock, tenancy
+from mock_apple.ipad import activation, identity, links, setup_assistant, shared_ipad
 from mock_apple.models import CertificateAuthority, Device, Profile, VirtualDevice
 from mock_apple.services import push
 from mock_apple.setup_panes import BY_KEY, OS_VERSION
@@ -35,9 +41,16 @@ PAGE_SIZE = 25
 
 @require_GET
 def device_list(request: HttpRequest) -> HttpResponse:
-    """Pick a serial to power on: the inventory with its organisation, MDM server and profile."""
+    """Pick a serial to power on: the signed-in organisation's inventory with its MDM server and
+    profile; without a sign-in, none (and a link to sign in)."""
     query = request.GET.get("q", "").strip().replace("\x00", "")
-    devices = Device.objects.filter(disowned_at__isnull=True).select_related("organization", "mdm_server")
+    account = auth.current_account(request)
+    if account is None:
+        signin_url = f"{reverse('asm_signin')}?{urlencode({'next': request.get_full_path()})}"
+        return render(request, "mock_apple/ipad/list.html", {"signin_url": signin_url, "query": query})
+    devices = Device.objects.filter(
+        organization_id=account.organization_id, disowned_at__isnull=True
+    ).select_related("organization", "mdm_server")
     if query:
         devices = devices.filter(
             Q(serial_number__icontains=query)
@@ -55,20 +68,45 @@ def device_list(request: HttpRequest) -> HttpResponse:
         {"device": device, "profile_name": names.get(device.profile_uuid, ""), "state": states.get(device.pk)}
         for device in page
     ]
-    return render(request, "mock_apple/ipad/list.html", {"page": page, "rows": rows, "query": query})
+    context = {"page": page, "rows": rows, "query": query, "account": account}
+    return render(request, "mock_apple/ipad/list.html", context)
 
 
-def _device(serial: str) -> Device:
-    return get_object_or_404(
+def _device(request: HttpRequest, serial: str) -> Device:
+    """The device, for someone signed in to its organisation or holding its link; else 404."""
+    device = get_object_or_404(
         Device.objects.select_related("organization", "mdm_server"), serial_number=serial
     )
+    account = auth.current_account(request)
+    if account is not None and account.organization_id == device.organization_id:
+        return device
+    if serial in links.device_links_remembered(request):
+        return device
+    if links.device_link_valid(serial, request.GET.get("key", "")):
+        links.device_link_remember(request, serial)
+        return device
+    raise Http404
 
 
-def _virtual(serial: str) -> VirtualDevice:
-    device = _device(serial)
+def _virtual(device: Device) -> VirtualDevice:
     if device.device_family not in ("iPad", "iPhone"):
         raise Http404("Only iPads and iPhones run Setup Assistant here.")
     return identity.virtual_device_of(device)
+
+
+DeviceView = Callable[..., HttpResponse]
+
+
+def device_page(view: DeviceView) -> DeviceView:
+    """The view gets the virtual device (access checked) and acts for its organisation."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, serial: str) -> HttpResponse:
+        device = _device(request, serial)
+        with tenancy.acting_for(device.organization_id):
+            return view(request, _virtual(device))
+
+    return wrapper
 
 
 def _screen_context(virtual: VirtualDevice, **extra: Any) -> dict[str, Any]:
@@ -125,8 +163,9 @@ def _render_screen(request: HttpRequest, virtual: VirtualDevice, **extra: Any) -
 
 
 @require_GET
-def device_screen(request: HttpRequest, serial: str) -> HttpResponse:
-    return _render_screen(request, _virtual(serial))
+@device_page
+def device_screen(request: HttpRequest, virtual: VirtualDevice) -> HttpResponse:
+    return _render_screen(request, virtual)
 
 
 def _int(value: str | None) -> int:
@@ -238,8 +277,9 @@ def _pane_matches(allowed: tuple[str, ...], pane: str, posted: str) -> bool:
 
 
 @require_POST
-def device_action(request: HttpRequest, serial: str) -> HttpResponse:
-    virtual = _virtual(serial)
+@device_page
+def device_action(request: HttpRequest, virtual: VirtualDevice) -> HttpResponse:
+    serial = virtual.device.serial_number
     # A button's own action comes after its form's hidden one.
     name = (request.POST.getlist("action") or [""])[-1]
     extra: dict[str, Any] = {}
@@ -264,21 +304,20 @@ def device_action(request: HttpRequest, serial: str) -> HttpResponse:
 
 @require_GET
 @xframe_options_sameorigin
-def authenticated(request: HttpRequest, serial: str) -> HttpResponse:
+@device_page
+def authenticated(request: HttpRequest, virtual: VirtualDevice) -> HttpResponse:
     """Where the portal's sign-in (in the device's web view) returns with a ticket; the page
     tells the device page around the web view to show the next screen. It loads inside that
     web view, framed by the device page of this same service: so not X-Frame-Options DENY."""
-    virtual = _virtual(serial)
     setup_assistant.authenticated(virtual, request.GET.get("ticket", "")[:4000])
-    return render(
-        request, "mock_apple/ipad/authenticated.html", {"device_url": reverse("ipad_device", args=[serial])}
-    )
+    device_url = reverse("ipad_device", args=[virtual.device.serial_number])
+    return render(request, "mock_apple/ipad/authenticated.html", {"device_url": device_url})
 
 
 @require_GET
-def company_portal_app(request: HttpRequest, serial: str) -> HttpResponse:
+@device_page
+def company_portal_app(request: HttpRequest, virtual: VirtualDevice) -> HttpResponse:
     """Launching the Company Portal by its URL: it opens only with user affinity, else says why."""
-    virtual = _virtual(serial)
     extra = _open_company_portal(virtual) if virtual.pane == "home" else None
     virtual.refresh_from_db()
     return _render_screen(request, virtual, **(extra or {}))
@@ -318,7 +357,8 @@ def device_activation(request: HttpRequest) -> JsonResponse:
     device = Device.objects.select_related("mdm_server__organization").filter(serial_number=serial).first()
     if device is None:
         return JsonResponse({"code": "DEVICE_NOT_FOUND", "message": "Unknown serial number."}, status=404)
-    answer = activation.activation_for(device)
+    with tenancy.acting_for(device.organization_id):
+        answer = activation.activation_for(device)
     return JsonResponse(
         {
             "cloud_configuration": answer.configuration,

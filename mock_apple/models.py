@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from encrypted_fields import EncryptedTextField
+from mock_apple import tenancy
 
 
 class Organization(models.Model):
@@ -32,6 +33,8 @@ class Organization(models.Model):
     # T_C_NOT_SIGNED while they differ.
     terms_version = models.PositiveIntegerField(default=1)
     terms_accepted_version = models.PositiveIntegerField(default=0)
+    # The language its portal opens in, until someone picks another (a trainee's own organisation).
+    language = models.CharField(max_length=8, default="en")
 
     def __str__(self) -> str:
         return self.name
@@ -250,9 +253,35 @@ class Profile(models.Model):
         return self.profile_uuid
 
 
-class MockConfig(models.Model):
-    """The mock's own switches (one row, pk=1): clock, sessions and fault injection."""
+def current_organization_id() -> int | None:
+    """The organisation the code acts for (mock_apple.tenancy), else the default one: the oldest."""
+    acting = tenancy.acting_organization_id()
+    if acting is not None:
+        return acting
+    return Organization.objects.order_by("pk").values_list("pk", flat=True).first()
 
+
+def current_organization_pk() -> int:
+    """current_organization_id() for a filter: 0, which no row has, before any organisation exists."""
+    return current_organization_id() or 0
+
+
+def acting_q(field: str = "organization") -> models.Q:
+    """The rows of the organisation the code acts for; before any organisation exists, those of
+    none (the switches and faults of a bare mock)."""
+    organization_id = current_organization_id()
+    if organization_id is None:
+        return models.Q(**{f"{field}__isnull": True})
+    return models.Q(**{f"{field}_id": organization_id})
+
+
+class MockConfig(models.Model):
+    """The mock's own switches, one row per organisation: clock, sessions and fault injection."""
+
+    # Null only before any organisation exists (a bare mock still has a clock).
+    organization = models.OneToOneField(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="mock_config"
+    )
     clock_offset_seconds = models.BigIntegerField(default=0)
     session_ttl_seconds = models.PositiveIntegerField(default=180)
     # When on, every authenticated answer carries a new X-ADM-Auth-Session header.
@@ -281,13 +310,23 @@ class MockConfig(models.Model):
 
     @classmethod
     def load(cls) -> MockConfig:
-        config, _ = cls.objects.get_or_create(pk=1)
+        """The switches of the organisation the code acts for (before any organisation exists,
+        those of the bare mock)."""
+        organization_id = current_organization_id()
+        if organization_id is None:
+            found = cls.objects.filter(organization__isnull=True).order_by("pk").first()
+            return found or cls.objects.create()
+        config, _ = cls.objects.get_or_create(organization_id=organization_id)
         return config
 
 
 class ForcedResponse(models.Model):
-    """A queued fault: the next `remaining` calls of `endpoint` get this answer (or this delay)."""
+    """A queued fault: the next `remaining` calls of `endpoint` get this answer (or this delay);
+    only the calls made for its organisation."""
 
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     endpoint = models.CharField(max_length=32)
     status = models.PositiveSmallIntegerField(null=True, blank=True)
     code = models.CharField(max_length=64, blank=True)

@@ -1,4 +1,4 @@
-"""Trainer scenarios: wipe the Apple organisation and build it again from a preset's Apple part.
+"""Trainer scenarios: wipe an Apple organisation and build it again from a preset's Apple part.
 
 The portal's trainer mode sends POST /_mock/scenario with the preset's Apple part, the portal's
 push certificate request (CSR) and the public key (.pem) of each MDM server the portal will hold
@@ -8,7 +8,9 @@ ASM and Push Certificates portals.
 
 The wipe is generic: every model of this app goes, except those in KEEP (the administrators and
 their organisation, the mock CA, the mock's own switches), so that a model added later (virtual
-devices, say) is wiped too without anyone remembering to list it.
+devices, say) is wiped too without anyone remembering to list it. Only the organisation's rows
+go (each trainee has one, see mock_apple.services.organization.organization_rows); the others'
+stay as they are.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
 
-from mock_apple import clock, inventory
+from mock_apple import clock, inventory, tenancy
 from mock_apple.bulk import rows_insert
 from mock_apple.db import DB
 from mock_apple.models import (
@@ -34,6 +36,7 @@ from mock_apple.models import (
     MockConfig,
     Organization,
     PurchaseOrder,
+    current_organization_pk,
 )
 from mock_apple.services import assignments, controls, mdm_servers, push
 from mock_apple.services import organization as organization_services
@@ -56,8 +59,12 @@ def wiped_models() -> list[type[models.Model]]:
     ]
 
 
-def _wipe() -> None:
-    """Empty the tables in one statement (PostgreSQL) or one DELETE each (SQLite, checks deferred)."""
+def _wipe(organization: Organization) -> None:
+    """Delete the organisation's rows; when it is the only one, empty the tables in one statement
+    (PostgreSQL) or one DELETE each (SQLite, checks deferred), much faster for a large preset."""
+    if Organization.objects.exclude(pk=organization.pk).exists():
+        organization_services.organization_rows_delete(organization=organization, keep=KEEP)
+        return
     connection = connections[DB]
     tables = [model._meta.db_table for model in wiped_models()]
     with connection.cursor() as cursor:
@@ -113,9 +120,13 @@ def _check(spec: dict[str, Any]) -> None:
 
 
 def _inventory(organization: Organization, spec: dict[str, Any], seed: str) -> dict[str, list[int]]:
-    """The preset's orders and devices (bulk); the device ids of each order, in serial order."""
+    """The preset's orders and devices (bulk); the device ids of each order, in serial order.
+    Serial numbers are unique across organisations: the others' are skipped (the same preset
+    and seed give the first organisation the same serials as ever, the next ones others)."""
     rng = random.Random(int(hashlib.sha256(seed.encode()).hexdigest()[:16], 16))  # noqa: S311
-    taken: set[str] = set()
+    taken: set[str] = set(
+        Device.objects.exclude(organization=organization).values_list("serial_number", flat=True)
+    )
     by_order: dict[str, list[int]] = {}
     for planned in spec.get("orders", []):
         order = PurchaseOrder.objects.create(
@@ -150,13 +161,22 @@ def scenario_build(
     seed: str,
     push_csr: str = "",
     server_certificates: dict[str, str] | None = None,
+    organization: Organization | None = None,
 ) -> ScenarioResult:
-    """Wipe the organisation's data and build the preset's; all or nothing."""
+    """Wipe the organisation's data (default: the one the code acts for) and build the preset's;
+    all or nothing."""
     _check(spec)
-    certificates = server_certificates or {}
-    organization = organization_services.organization_demo()
+    if organization is None:
+        organization = Organization.objects.filter(pk=current_organization_pk()).first()
     _require(organization is not None, "There is no organisation: run seed_demo (or seed_apple) first.")
     assert organization is not None
+    with tenancy.acting_for(organization.pk):
+        return _build(organization, spec, seed, push_csr, server_certificates or {})
+
+
+def _build(
+    organization: Organization, spec: dict[str, Any], seed: str, push_csr: str, certificates: dict[str, str]
+) -> ScenarioResult:
     admin = (
         organization.accounts.filter(role=AppleAccount.Role.ADMINISTRATOR, is_active=True)
         .order_by("id")
@@ -165,7 +185,7 @@ def scenario_build(
     _require(admin is not None, "The organisation has no active administrator.")
     assert admin is not None
     with transaction.atomic(using=DB):
-        _wipe()
+        _wipe(organization)
         controls.mock_reset()  # faults, session settings and the clock back to their defaults
         Organization.objects.filter(pk=organization.pk).update(
             name=str(spec.get("organization") or organization.name)[:200],

@@ -112,6 +112,8 @@ urlpatterns = [
     path("roster/import", roster_api.roster_import, name="roster_import"),
     # Control API (X-Mock-Control-Token)
     path("_mock/state", control_views.state, name="mock_state"),
+    path("_mock/organizations", control_views.organizations, name="mock_organizations"),
+    path("_mock/organizations/<str:org_id>", control_views.organization, name="mock_organization"),
     path("_mock/faults", control_views.faults, name="mock_faults"),
     path("_mock/faults/<int:pk>", control_views.fault, name="mock_fault"),
     path("_mock/config", control_views.config, name="mock_config"),

@@ -101,7 +101,11 @@ def signin(request: HttpRequest) -> HttpResponse:
             AppleAccount.objects.filter(pk=account.pk).update(failed_signins=0, locked_until=None)
             auth.login(request, account)
             landing = reverse("asm_terms") if _terms_pending(account) else reverse("asm_devices")
-            return HttpResponseRedirect(_safe_next(request, request.GET.get("next"), landing))
+            response = HttpResponseRedirect(_safe_next(request, request.GET.get("next"), landing))
+            if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+                # A trainee's organisation opens in the language the trainer chose for it.
+                _language_cookie(response, account.organization.language)
+            return response
     return render(request, "mock_apple/signin.html", {"form": form}, status=status)
 
 
@@ -133,15 +137,19 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return HttpResponse(status=400)
     response = HttpResponseRedirect(_safe_next(request, form.cleaned_data["next"], reverse("asm_home")))
+    _language_cookie(response, form.cleaned_data["language"])
+    return response
+
+
+def _language_cookie(response: HttpResponse, language: str) -> None:
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
-        form.cleaned_data["language"],
+        language,
         max_age=365 * 24 * 3600,
         samesite="Lax",
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
     )
-    return response
 
 
 # --- Apple School Manager -------------------------------------------------------------------
@@ -462,7 +470,7 @@ def faults(request: AppleHttpRequest) -> HttpResponse:
     context = {
         "forms": forms,
         "config": config,
-        "queue": ForcedResponse.objects.all(),
+        "queue": ForcedResponse.objects.filter(organization=organization),
         "mock_now": clock.now(),
         "offset": clock.offset(),
         "servers": MdmServer.objects.filter(organization=organization).order_by("name"),

@@ -222,6 +222,23 @@ def _jti_record(client_id: str, claims: dict[str, Any]) -> None:
         raise OAuthError("invalid_grant", "This client assertion (jti) was already used.") from None
 
 
+def token_organization_id(value: str) -> int | None:
+    """The organisation of a bearer value, live or not: whose clock, limits and faults the call
+    meets before the token itself is checked."""
+    if not value:
+        return None
+    return (
+        ApiAccessToken.objects.filter(token_digest=digest(value))
+        .values_list("account__organization_id", flat=True)
+        .first()
+    )
+
+
+def client_organization_id(client_id: str) -> int | None:
+    """The organisation of an API account's client id (the token endpoint, before the assertion)."""
+    return ApiAccount.objects.filter(client_id=client_id).values_list("organization_id", flat=True).first()
+
+
 def token_find(value: str) -> ApiAccessToken | None:
     """The live token for a bearer value (expired on the mock's clock, or revoked: None)."""
     if not value:

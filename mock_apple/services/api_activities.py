@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Q
 
-from mock_apple import clock
+from mock_apple import clock, tenancy
 from mock_apple.db import DB, chunks
 from mock_apple.models import ApiAccount, ApiActivity, Device, MdmServer, MockConfig, Organization
 from mock_apple.services import assignments
@@ -83,15 +83,21 @@ def activity_get(*, organization: Organization, activity_id: str) -> ApiActivity
 
 
 def activities_complete_due(*, organization: Organization | None = None) -> int:
-    """Complete every IN_PROGRESS activity whose time has come; returns how many."""
-    due = ApiActivity.objects.filter(status=ApiActivity.Status.IN_PROGRESS, due_at__lte=clock.now())
-    if organization is not None:
-        due = due.filter(organization=organization)
-    ids = list(due.order_by("id").values_list("id", flat=True))
-    done = 0
-    for pk in ids:
-        done += activity_complete(pk=pk)
-    return done
+    """Complete every IN_PROGRESS activity whose time has come (on its organisation's clock);
+    returns how many. Without an organisation: those of every organisation."""
+    if organization is None:
+        pending = Organization.objects.filter(
+            api_activities__status=ApiActivity.Status.IN_PROGRESS
+        ).distinct()
+        return sum(activities_complete_due(organization=item) for item in pending)
+    with tenancy.acting_for(organization.pk):
+        due = ApiActivity.objects.filter(
+            organization=organization, status=ApiActivity.Status.IN_PROGRESS, due_at__lte=clock.now()
+        )
+        done = 0
+        for pk in due.order_by("id").values_list("id", flat=True):
+            done += activity_complete(pk=pk)
+        return done
 
 
 def activity_complete(*, pk: int) -> int:

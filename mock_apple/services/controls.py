@@ -1,5 +1,6 @@
 """The trainer's switches on the mock: queued faults, the mock's settings (MockConfig), a
-reset to the defaults and the clock offset."""
+reset to the defaults and the clock offset; each of the organisation the code acts for
+(mock_apple.tenancy), so that one trainee's drill never reaches another's calls."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from mock_apple.models import (
     ForcedResponse,
     MdmServer,
     MockConfig,
+    acting_q,
+    current_organization_id,
 )
 
 ENDPOINTS = (
@@ -65,6 +68,7 @@ def fault_queue(
     if latency_ms < 0 or latency_ms > 60_000:
         raise ValidationError(_("The latency must be between 0 and 60,000 ms."))
     return ForcedResponse.objects.create(
+        organization_id=current_organization_id(),
         endpoint=endpoint,
         status=status,
         code=code.strip(),
@@ -76,9 +80,10 @@ def fault_queue(
 
 
 def fault_take(*, endpoint: str) -> ForcedResponse | None:
-    """The next queued fault for this endpoint, used up atomically (several processes may serve)."""
+    """The organisation's next queued fault for this endpoint, used up atomically (several
+    processes may serve)."""
     for fault in ForcedResponse.objects.filter(
-        endpoint__in=(endpoint, ANY_ENDPOINT), remaining__gt=0
+        acting_q(), endpoint__in=(endpoint, ANY_ENDPOINT), remaining__gt=0
     ).order_by("id")[:5]:
         if ForcedResponse.objects.filter(pk=fault.pk, remaining__gt=0).update(remaining=fault.remaining - 1):
             ForcedResponse.objects.filter(pk=fault.pk, remaining=0).delete()
@@ -97,20 +102,19 @@ def fault_wait(*, endpoint: str) -> ForcedResponse | None:
 
 def faults_clear() -> None:
     """Empty the queue and switch off every fault; the clock and the session settings stay."""
-    ForcedResponse.objects.all().delete()
-    MockConfig.load()
-    MockConfig.objects.filter(pk=1).update(
+    ForcedResponse.objects.filter(acting_q()).delete()
+    MockConfig.objects.filter(acting_q()).update(
         echoed_cursor_remaining=0, throttle_rate=0.0, throttle_serials=[], failed_serials=[]
     )
-    MdmServer.objects.filter(access_denied=True).update(access_denied=False)
+    MdmServer.objects.filter(acting_q(), access_denied=True).update(access_denied=False)
     # The School Manager API's rate-limit counters start again.
-    ApiRateWindow.objects.all().delete()
+    ApiRateWindow.objects.filter(acting_q()).delete()
 
 
 def mock_reset() -> MockConfig:
     """Everything back to the defaults: faults, sessions, clock."""
     faults_clear()
-    MockConfig.objects.filter(pk=1).delete()
+    MockConfig.objects.filter(acting_q()).delete()
     return MockConfig.load()
 
 

@@ -43,6 +43,27 @@ def session_find(value: str) -> AuthSession | None:
     return session
 
 
+def session_organization_id(value: str) -> int | None:
+    """The organisation of a session value, expired or not: whose clock and faults the call
+    meets before the session itself is checked."""
+    if not value:
+        return None
+    return (
+        AuthSession.objects.filter(token_digest=_digest(value))
+        .values_list("server_token__mdm_server__organization_id", flat=True)
+        .first()
+    )
+
+
+def token_organization_id(consumer_key: str) -> int | None:
+    """The organisation of a server token's consumer key (GET /session, before the signature)."""
+    return (
+        ServerToken.objects.filter(consumer_key=consumer_key)
+        .values_list("mdm_server__organization_id", flat=True)
+        .first()
+    )
+
+
 ROTATION_GRACE = timedelta(seconds=30)
 
 

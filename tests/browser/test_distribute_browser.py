@@ -30,6 +30,7 @@ from asm_portal.celery import app as celery_app
 from devices.assignment import profile_assign
 from devices.models import Device, EnrollmentState
 from mdm.directory import directory_users_seed
+from mock_apple.ipad.links import device_link_key
 from mock_apple.ipad.setup_assistant import device_capabilities
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import Person, RosterClass
@@ -213,7 +214,8 @@ class Ipad:
     def __init__(self, page: Any, apple: str, serial: str) -> None:
         self.page = page
         self.serial = serial
-        self.url = f"{apple}/ipad/{serial}/"
+        # The Distribute link: the device's page with its key (mock_apple.ipad.links).
+        self.url = f"{apple}/ipad/{serial}/?key={device_link_key(serial)}"
         page.on("dialog", lambda dialog: dialog.accept())
 
     def open(self) -> Ipad:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mock_apple.ipad.links import device_link_key
 from mock_apple.ipad.setup_assistant import device_capabilities
 from mock_apple.models import Device
 from mock_apple.setup_panes import panes_after_activation
@@ -22,8 +23,9 @@ class VirtualIpadBrowserTests:
     def test_an_unmanaged_ipad_shows_every_pane_then_erases_back_to_hello(self, dep_server, page) -> None:  # noqa: F811
         organization_create(devices=4)
         page.on("dialog", lambda dialog: dialog.accept())
-        page.goto(f"{dep_server}/ipad/?q=DMPQ000001")
-        page.click("button:has-text('Power on')")
+        # The device's own link (the portal's Distribute button): no Apple sign-in needed.
+        page.goto(f"{dep_server}/ipad/DMPQ000001/?key={device_link_key('DMPQ000001')}")
+        page.click("button.power-on")
         screen = page.locator("#screen")
         assert ipad_pane(page) == "hello"
         ipad_setup_to_activation(page, network="eduroam")

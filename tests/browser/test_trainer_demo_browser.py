@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from devices.models import Device, EnrollmentState
+from mock_apple.ipad.links import device_link_key
 from tests.browser.conftest import portal_signin, screenshot
 from tests.browser.steps import (
     apple_signin,
@@ -174,7 +175,7 @@ class TrainerDemoBrowserTests:
         with page.context.expect_page() as opened:
             page.click(".commandbar a[target=_blank]")
         ipad = opened.value
-        ipad.wait_for_url(f"{dep_server}/ipad/{serial}/")
+        ipad.wait_for_url(f"{dep_server}/ipad/{serial}/?key={device_link_key(serial)}")
         ipad.click("button.power-on")
         ipad_setup_to_activation(ipad)
         assert ipad_pane(ipad) == "remote_management"

@@ -10,7 +10,7 @@ from django.test import Client
 
 from mock_apple.ipad import identity
 from mock_apple.models import VirtualDevice
-from tests.mock_apple.conftest import APPLE_DB
+from tests.mock_apple.conftest import APPLE_DB, admin_of, signed_in
 from tests.mock_apple.ipad_fake import ipad_with_profile
 from tests.mock_apple.roster_records import imported, server_of
 
@@ -35,7 +35,9 @@ def to_remote_management(client: Client, serial: str, language: str = "en") -> s
 class DevicePagesTests:
     def test_the_list_shows_devices_with_their_server_and_profile(self, apple_settings, organization) -> None:
         virtual, server = ipad_with_profile(organization)
-        body = Client().get("/ipad/?q=" + virtual.device.serial_number).content.decode()
+        body = (
+            signed_in(admin_of(organization)).get("/ipad/?q=" + virtual.device.serial_number).content.decode()
+        )
         assert virtual.device.serial_number in body and server.name in body and "Cart 3" in body
         assert "Power on" in body
 
@@ -44,7 +46,7 @@ class DevicePagesTests:
     ) -> None:
         virtual, _ = ipad_with_profile(organization)
         serial = virtual.device.serial_number
-        body = to_remote_management(Client(), serial, "fr")
+        body = to_remote_management(signed_in(admin_of(organization)), serial, "fr")
         assert 'data-pane="remote_management"' in body
         assert "Gestion à distance" in body and "À propos de la configuration" in body
         assert "IT department" in body and "+33 1 23 45 67 89" in body and "<html" not in body
@@ -52,7 +54,7 @@ class DevicePagesTests:
     def test_a_refreshed_post_changes_nothing(self, apple_settings, organization, portal) -> None:
         virtual, _ = ipad_with_profile(organization)
         serial = virtual.device.serial_number
-        client = Client()
+        client = signed_in(admin_of(organization))
         to_remote_management(client, serial)
         act(client, serial, "remote_management", "remote_management")
         calls = len(portal.calls)
@@ -63,14 +65,14 @@ class DevicePagesTests:
         self, apple_settings, organization, portal
     ) -> None:
         virtual, _ = ipad_with_profile(organization, no_profile=True)
-        body = to_remote_management(Client(), virtual.device.serial_number)
+        body = to_remote_management(signed_in(admin_of(organization)), virtual.device.serial_number)
         assert f"The configuration for your iPad could not be downloaded from {organization.name}" in body
         assert 'value="retry"' in body
 
     def test_an_unreachable_portal_says_so(self, apple_settings, organization, portal) -> None:
         portal.down = True
         virtual, _ = ipad_with_profile(organization)
-        client = Client()
+        client = signed_in(admin_of(organization))
         to_remote_management(client, virtual.device.serial_number)
         body = act(client, virtual.device.serial_number, "remote_management", "remote_management")
         assert "Could not connect to the server" in body
@@ -81,7 +83,7 @@ class DevicePagesTests:
         virtual, _ = ipad_with_profile(organization, is_multi_user=True)
         imported(server_of(organization))
         serial = virtual.device.serial_number
-        client = Client()
+        client = signed_in(admin_of(organization))
         to_remote_management(client, serial)
         body = act(client, serial, "remote_management", "remote_management")
         assert "Choose Your Class" in body and "Math - Algebra 1" in body and "Guest" in body
@@ -95,10 +97,18 @@ class DevicePagesTests:
         VirtualDevice.objects.filter(pk=virtual.pk).update(
             state="home", pane="home", enrolled=True, enrollment={"company_portal": False}
         )
-        body = Client().get(f"/ipad/{virtual.device.serial_number}/apps/company-portal/").content.decode()
+        body = (
+            signed_in(admin_of(organization))
+            .get(f"/ipad/{virtual.device.serial_number}/apps/company-portal/")
+            .content.decode()
+        )
         assert "Company Portal isn't available without user affinity" in body
         VirtualDevice.objects.filter(pk=virtual.pk).update(enrollment={"company_portal": True})
-        body = Client().get(f"/ipad/{virtual.device.serial_number}/apps/company-portal/").content.decode()
+        body = (
+            signed_in(admin_of(organization))
+            .get(f"/ipad/{virtual.device.serial_number}/apps/company-portal/")
+            .content.decode()
+        )
         assert f"/company-portal/?serial={virtual.device.serial_number}" in body
 
     def test_device_management_settings_hide_remove_under_locked_enrollment(
@@ -106,7 +116,7 @@ class DevicePagesTests:
     ) -> None:
         virtual, _ = ipad_with_profile(organization)
         serial = virtual.device.serial_number
-        client = Client()
+        client = signed_in(admin_of(organization))
         to_remote_management(client, serial)
         act(client, serial, "remote_management", "remote_management")
         VirtualDevice.objects.filter(pk=virtual.pk).update(pane="home", state="home")
@@ -149,7 +159,7 @@ class RestoreTests:
     ) -> None:
         virtual, _ = ipad_with_profile(organization)
         portal.answers["http://portal.test/enroll/tok-1/"] = (409, {"code": "PROFILE_CHANGED"})
-        client = Client()
+        client = signed_in(admin_of(organization))
         to_remote_management(client, virtual.device.serial_number)
         body = act(client, virtual.device.serial_number, "remote_management", "remote_management")
         assert "It must be erased before it can be set up again" in body
@@ -160,7 +170,7 @@ class RestoreTests:
         from mock_apple.models import Device
 
         Device.objects.filter(serial_number="DMPQ000001").update(device_family="Mac")
-        assert Client().get("/ipad/DMPQ000001/").status_code == 404
+        assert signed_in(admin_of(organization)).get("/ipad/DMPQ000001/").status_code == 404
 
 
 def change_password(client: Client, serial: str, person: Any, new: str) -> str:
@@ -180,7 +190,7 @@ class SharedIpadSignInViewTests:
         virtual, _ = ipad_with_profile(organization, is_multi_user=True, shared_ipad_maximum_user_count=1)
         imported(server_of(organization))
         serial = virtual.device.serial_number
-        client = Client()
+        client = signed_in(admin_of(organization))
         to_remote_management(client, serial)
         act(client, serial, "remote_management", "remote_management")
         act(client, serial, "class", "home", **{"class": str(RosterClass.objects.get().pk)})
