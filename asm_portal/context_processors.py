@@ -41,4 +41,6 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "unread_count": unread,
         "worker_online": worker_online,
         "apple_public_url": settings.APPLE_PUBLIC_URL,
+        "tenant": getattr(request, "tenant", None),
+        "looking_at": getattr(request, "looking_at", None),
     }

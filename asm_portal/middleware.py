@@ -17,7 +17,8 @@ from django_scopes import scope
 from django_scopes.state import state as scope_state
 
 from asm_portal.models import UserPreference
-from asm_portal.tenancy import tenant_of
+from asm_portal.roles import READ_ONLY_OPERATOR
+from asm_portal.tenancy import looked_at, tenant_of
 
 
 class TenantScopeMiddleware:
@@ -48,6 +49,13 @@ class TenantScopeMiddleware:
                 _("This account belongs to no tenant. Ask an administrator to add it to a tenant."),
                 content_type="text/plain; charset=utf-8",
             )
+        looked = looked_at(request, user)
+        if looked is not None:
+            # A trainer looking at a trainee's tenant sees it as its users do, and changes
+            # nothing: for this request the trainer is a read-only operator of that tenant.
+            tenant = looked
+            request.looking_at = looked  # type: ignore[attr-defined]
+            user._asm_roles = {READ_ONLY_OPERATOR}
         request.tenant = tenant  # type: ignore[attr-defined]
         with scope(tenant=tenant):
             response = self.get_response(request)

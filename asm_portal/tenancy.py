@@ -19,9 +19,11 @@ from contextlib import contextmanager
 from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import models, router, transaction
+from django.http import HttpRequest
 from django_scopes import get_scope, scope, scopes_disabled
 
 from asm_portal.models import Tenant, TenantMembership
+from asm_portal.roles import is_trainer
 
 # The tenant that existing data moved into, and that the demo and the commands use by default.
 DEFAULT_TENANT_DOMAIN = "contoso.onmicrosoft.com"
@@ -130,3 +132,32 @@ def tenant_rows_delete(tenant: Tenant, *, keep: frozenset[str] = frozenset()) ->
             rows = tenant_rows(model, tenant)
             deleted[model._meta.label] = rows._raw_delete(rows.db)
     return deleted
+
+
+# --- A trainer looking at a trainee's tenant --------------------------------------------------
+
+# The session (server-side) holds the look: {"tenant": pk, "by": user pk, "label": name}.
+LOOK_SESSION_KEY = "asm.tenant_look"
+
+
+def look_start(request: HttpRequest, *, tenant: Tenant, label: str) -> None:
+    """From the next request on, the trainer sees `tenant` as its users do, read-only. The
+    caller checked that the trainer may (a trainee of their class) and audited it."""
+    request.session[LOOK_SESSION_KEY] = {"tenant": tenant.pk, "by": request.user.pk, "label": label}
+
+
+def look_stop(request: HttpRequest) -> None:
+    request.session.pop(LOOK_SESSION_KEY, None)
+
+
+def looked_at(request: HttpRequest, user: AbstractBaseUser) -> Tenant | None:
+    """The tenant a trainer is looking at, if the look is still valid: started by this user, who
+    still has the Trainer role, on a tenant that still exists."""
+    look = request.session.get(LOOK_SESSION_KEY)
+    if not isinstance(look, dict) or look.get("by") != user.pk or not is_trainer(user):
+        return None
+    tenant_pk = look.get("tenant")
+    tenant = Tenant.objects.filter(pk=tenant_pk).first() if isinstance(tenant_pk, int) else None
+    if tenant is None:
+        look_stop(request)
+    return tenant

@@ -9,6 +9,7 @@ urlpatterns = [
     path("signin/", views.signin, name="signin"),
     path("signout/", views.signout, name="signout"),
     path("language/", views.set_language, name="set_language"),
+    path("tenant-look/stop/", views.look_stop, name="look_stop"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("enrollment/", views.enrollment, name="enrollment"),

@@ -24,6 +24,7 @@ from asm_portal.forms import LanguageForm, SignInForm
 from asm_portal.http import AuthenticatedHttpRequest, HtmxHttpRequest, client_ip, safe_next
 from asm_portal.models import AuditEvent, Notification
 from asm_portal.roles import admin_required
+from asm_portal.tenancy import look_stop as look_stop_session
 from asm_portal.tenancy import tenant_users
 
 
@@ -86,6 +87,13 @@ def set_language(request: HtmxHttpRequest) -> HttpResponse:
         httponly=True,
     )
     return response
+
+
+@require_POST
+def look_stop(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Back to one's own tenant after looking at a trainee's (a no-op otherwise)."""
+    look_stop_session(request)
+    return redirect("home")
 
 
 @require_GET

@@ -24,6 +24,7 @@ from asm_portal.roles import admin_required
 from asm_portal.services import notification_send
 from devices import enrollment_labels, selectors
 from devices.deletion import devices_delete
+from devices.distribute import distribute_url
 from devices.models import Device, EnrollmentState, ProfileStatus, SyncRun
 from devices.selection import DeviceActionRefused
 from devices.view_helpers import DEVICES_PAGE_SIZE, selected_devices
@@ -175,11 +176,6 @@ def device_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- A device ---------------------------------------------------------------------------------
 
 
-def distribute_url(device: Device) -> str:
-    """The virtual device on the mock Apple side, where it can be powered on (Distribute)."""
-    return f"{settings.APPLE_PUBLIC_URL}/ipad/{device.serial_number}/"
-
-
 @require_GET
 def device_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One enrollment program device: its state, user, name, contacts and why enrollment failed."""
@@ -197,7 +193,7 @@ def device_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         ),
         "configuration": [labels.get(key, key) for key in device.configuration or []],
         "apps": list(device.app_installs.all()),
-        "distribute_url": distribute_url(device),
+        "distribute_url": distribute_url(device.serial_number),
         **blade_extra_context("devices:detail", device=device),
     }
     crumbs = [*_token_crumbs(device.token, devices=True), Crumb(device.serial_number, request.path)]

@@ -246,9 +246,26 @@ def token_upload(*, actor: Actor, apple_id: str, data: bytes, key_ids: list[int]
 
     Decrypt it with the key of this add-token request, check it, verify it with Apple (the
     token name and program type come from Apple's answer), then save it and ask for the first
-    sync, all in one transaction.
+    sync, all in one transaction. A refused upload is in the audit log too, with why (the
+    trainer's class board shows it as the trainee's last error).
     """
     roles.require_change_permission(actor)
+    try:
+        return _token_upload(actor=actor, apple_id=apple_id, data=data, key_ids=key_ids)
+    except UploadError as refused:
+        audit_record(
+            actor=actor,
+            category=AuditEvent.Category.ENROLLMENT,
+            action="Upload enrollment program token",
+            target_type=AUDIT_TOKEN,
+            result=AuditEvent.Result.FAILURE,
+            details={"apple_id": apple_id, "error": str(refused), "code": refused.code},
+        )
+        raise
+
+
+@sensitive_variables("server_token", "account")
+def _token_upload(*, actor: Actor, apple_id: str, data: bytes, key_ids: list[int]) -> EnrollmentProgramToken:
     _push_certificate_check()
     _limit_check()
     key, server_token = _server_token_read(data, key_ids, None)

@@ -26,18 +26,25 @@ class AppleControlError(Refusal):
     the trainer in the blade's error banner like every other refusal."""
 
 
-def _headers(token: str) -> dict[str, str]:
-    """The control token, and the organisation paired with the tenant the trainer acts for (the
-    mock's default organisation when the tenant names none)."""
+def _headers(token: str, organization: str | None) -> dict[str, str]:
+    """The control token, and the organisation: the one named, else the one paired with the
+    tenant the trainer acts for (the mock's default organisation when the tenant names none)."""
     headers = {"X-Mock-Control-Token": token}
-    tenant = current_tenant()
-    if tenant is not None and tenant.apple_organization_id:
-        headers["X-Mock-Organization"] = tenant.apple_organization_id
+    if organization is None:
+        tenant = current_tenant()
+        organization = tenant.apple_organization_id if tenant is not None else ""
+    if organization:
+        headers["X-Mock-Organization"] = organization
     return headers
 
 
 def _call(
-    method: str, path: str, body: dict[str, Any] | None = None, *, timeout: float = TIMEOUT_SECONDS
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    timeout: float = TIMEOUT_SECONDS,
+    organization: str | None = None,
 ) -> Any:
     token = settings.MOCK_APPLE_CONTROL_TOKEN
     base_url = settings.APPLE_BASE_URL
@@ -50,7 +57,7 @@ def _call(
             method,
             f"{base_url}/_mock/{path}",
             json=body,
-            headers=_headers(token),
+            headers=_headers(token, organization),
             timeout=timeout,
         )
     except requests.RequestException:
@@ -137,3 +144,27 @@ def scenario_build(body: dict[str, Any]) -> dict[str, Any]:
         "POST", "scenario", body, timeout=max(settings.APPLE_HTTP_TIMEOUT_SECONDS, 300)
     )
     return result
+
+
+def organization_create(
+    *, name: str, domain: str, admin_first_name: str, admin_last_name: str, language: str
+) -> dict[str, str]:
+    """A new Apple School Manager organisation with its administrator (POST /_mock/organizations):
+    {"org_id", "name", "domain", "admin_apple_id", "admin_password", "asm_url"}. Asked for no
+    organisation in particular: the header names the tenant's, and this one does not exist yet."""
+    body = {
+        "name": name,
+        "domain": domain,
+        "admin_first_name": admin_first_name,
+        "admin_last_name": admin_last_name,
+        "language": language,
+    }
+    result: dict[str, str] = _call("POST", "organizations", body, organization="")
+    return result
+
+
+def organization_delete(*, org_id: str) -> dict[str, int]:
+    """Every row of the organisation gone from Apple's side; how many of each."""
+    result: dict[str, Any] = _call("DELETE", f"organizations/{org_id}", organization="")
+    deleted: dict[str, int] = result.get("deleted", {})
+    return deleted

@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from trainer.models import MAX_TRAINEES
+from trainer.presets import presets
 
 # The demo clock's buttons: how far each moves the clock forward, in seconds.
 CLOCK_STEPS = {
@@ -24,3 +30,27 @@ class ClockMoveForm(forms.Form):
         if step in CLOCK_STEPS:
             return CLOCK_STEPS[step]
         return (self.cleaned_data.get("days") or 0) * 86_400 + (self.cleaned_data.get("hours") or 0) * 3600
+
+
+class ClassroomForm(forms.Form):
+    """A new class: its name, how many trainees, the preset they start from, the language."""
+
+    name = forms.CharField(label=_("Class name"), max_length=100)
+    trainees = forms.IntegerField(
+        label=_("Trainees"), min_value=1, max_value=MAX_TRAINEES, initial=12, help_text=_("From 1 to 60.")
+    )
+    preset = forms.ChoiceField(label=_("Each trainee starts from"))
+    language = forms.ChoiceField(label=_("Language of the class"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["preset"].choices = [(preset.key, preset.name) for preset in presets()]  # type: ignore[attr-defined]
+        self.fields["preset"].initial = "token-ready"
+
+
+class TraineeResetForm(forms.Form):
+    preset = forms.ChoiceField(label=_("Preset"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["preset"].choices = [(preset.key, preset.name) for preset in presets()]  # type: ignore[attr-defined]

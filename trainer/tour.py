@@ -120,6 +120,8 @@ _STEPS: tuple[tuple[str, Promise, Promise, tuple[tuple[str, Promise], ...]], ...
 )
 
 STEP_KEYS = tuple(key for key, *_rest in _STEPS)
+# The seven checks of the six steps, in order: the columns of the class board.
+TOUR_CHECKS: tuple[tuple[str, Promise], ...] = tuple(check for *_rest, checks in _STEPS for check in checks)
 
 
 def _step_urls(token_id: int | None) -> dict[str, str]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from trainer import views
+from trainer import classroom_views, views
 
 app_name = "trainer"
 
@@ -15,5 +15,29 @@ urlpatterns = [
     path("tour/", views.tour_panel, name="tour"),
     path("tour/toggle/", views.tour_toggle, name="tour_toggle"),
     path("tour/step/", views.tour_step, name="tour_step"),
-    # The presets helper adds its url line here.
+    path("classroom/", classroom_views.classroom_list, name="classrooms"),
+    path("classroom/add/", classroom_views.classroom_add, name="classroom_add"),
+    path("classroom/<id:pk>/", classroom_views.classroom_detail, name="classroom"),
+    path("classroom/<id:pk>/sheet/", classroom_views.classroom_sheet, name="classroom_sheet"),
+    path("classroom/<id:pk>/end/", classroom_views.classroom_end, name="classroom_end"),
+    path("classroom/<id:pk>/reset-all/", classroom_views.classroom_reset_all, name="classroom_reset_all"),
+    path("classroom/<id:pk>/trainees/<id:trainee_id>/", classroom_views.trainee_detail, name="trainee"),
+    path(
+        "classroom/<id:pk>/trainees/<id:trainee_id>/look/", classroom_views.trainee_look, name="trainee_look"
+    ),
+    path(
+        "classroom/<id:pk>/trainees/<id:trainee_id>/reset/",
+        classroom_views.trainee_reset,
+        name="trainee_reset",
+    ),
+    path(
+        "classroom/<id:pk>/trainees/<id:trainee_id>/clock/",
+        classroom_views.trainee_clock,
+        name="trainee_clock",
+    ),
+    path(
+        "classroom/<id:pk>/trainees/<id:trainee_id>/drills/<slug:key>/<str:action>/",
+        classroom_views.trainee_drill,
+        name="trainee_drill",
+    ),
 ]

@@ -99,6 +99,11 @@
     form.querySelectorAll('input[type=radio][name^="screen_"][value="' + (allHidden ? "show" : "hide") + '"]')
       .forEach(function (input) { input.checked = true; input.classList.add("is-dirty"); });
   });
+  // Polling that pauses in hidden tabs (the class board, the tour): htmx's trigger filters
+  // would need eval, which the CSP forbids, so the request is cancelled here instead.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (document.hidden && event.detail.elt.hasAttribute("data-poll-visible")) event.preventDefault();
+  });
   document.addEventListener("htmx:afterSwap", function () { applyConditions(document); });
   document.addEventListener("DOMContentLoaded", function () { enhance(document); applyConditions(document); });
 })();

@@ -16,6 +16,7 @@ import pytest
 from devices.models import Device, EnrollmentState
 from mdm.enrollment import enrollment_ticket_user
 from mdm.models import DeviceAppInstall
+from mock_apple.ipad.links import device_link_key
 from profiles.choices import Affinity, AuthMethod
 from tests.browser.conftest import directory_sign_in_fill, portal_signin, screenshot
 from tests.devices.conftest import DIRECTORY_PASSWORD, enrollment_setup_create
@@ -151,13 +152,11 @@ class DistributeBrowserTests:
         portal_signin(page, portal, admin_user.username)
         page.goto(f"{portal}/enrollment/apple/tokens/{setup.token.pk}/devices/")
         link = page.locator("#grid a.row-action")
-        assert link.get_attribute("href") == "http://127.0.0.1:8001/ipad/DMPQ000001/"
+        own_link = f"http://127.0.0.1:8001/ipad/DMPQ000001/?key={device_link_key('DMPQ000001')}"
+        assert link.get_attribute("href") == own_link
         assert link.get_attribute("target") == "_blank"
         screenshot(page, "devices-grid-distribute")
         page.click("#grid >> text=DMPQ000001")
         page.locator(".banner >> text=Enrollment failed").wait_for()
-        assert (
-            page.locator(".commandbar a:has-text('Distribute')").get_attribute("href")
-            == "http://127.0.0.1:8001/ipad/DMPQ000001/"
-        )
+        assert page.locator(".commandbar a:has-text('Distribute')").get_attribute("href") == own_link
         screenshot(page, "device-blade-failed")

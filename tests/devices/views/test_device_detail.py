@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from devices.models import Device, EnrollmentState
+from mock_apple.ipad.links import device_link_key
 from tests.devices.conftest import enrollment_setup_create
+
+
+def apple_link(serial: str) -> str:
+    """The device's own link as Apple's side checks it (its function, not the portal's twin)."""
+    return f"http://apple.test/ipad/{serial}/?key={device_link_key(serial)}"
 
 
 def test_the_grid_links_each_device_to_its_virtual_ipad(admin_client, db, settings) -> None:
@@ -15,7 +21,7 @@ def test_the_grid_links_each_device_to_its_virtual_ipad(admin_client, db, settin
         enrolled_user_name="OKlein@contoso.onmicrosoft.com",
     )
     page = admin_client.get(f"/enrollment/apple/tokens/{setup.token.pk}/devices/").content.decode()
-    assert 'href="http://apple.test/ipad/DMPQ000001/" target="_blank" rel="noopener"' in page
+    assert f'href="{apple_link("DMPQ000001")}" target="_blank" rel="noopener"' in page
     assert "iPad-DMPQ000001" in page and "OKlein@contoso.onmicrosoft.com" in page
     assert f"/enrollment/apple/devices/{setup.device.pk}/" in page
 
@@ -28,7 +34,7 @@ def test_the_device_blade_says_why_enrollment_failed(operator_client, db, settin
     )
     page = operator_client.get(f"/enrollment/apple/devices/{setup.device.pk}/").content.decode()
     assert "Enrollment failed" in page and "no enrollment profile" in page
-    assert "http://apple.test/ipad/DMPQ000001/" in page
+    assert apple_link("DMPQ000001") in page
 
 
 def test_the_device_blade_shows_reset_required_and_the_user(admin_client, db) -> None:

@@ -188,7 +188,7 @@ class TourPanelTests:
     def test_the_steps_fragment_polls_and_follows_the_real_state(self, trainer_client) -> None:
         trainer_client.post("/trainer/tour/toggle/")
         body = trainer_client.get("/trainer/tour/", **HTMX).content.decode()
-        assert 'hx-trigger="every 3s [!document.hidden]"' in body
+        assert 'hx-trigger="every 3s" data-poll-visible' in body
         assert 'data-testid="tour-check-token" data-done="false"' in body
         assert "0 of 6 steps done" in body
         token_create()

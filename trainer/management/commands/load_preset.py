@@ -3,12 +3,11 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-from asm_portal import roles
-from asm_portal.tenancy import tenant_of, tenant_scope
+from asm_portal.tenancy import tenant_scope
 from trainer import presets
+from trainer.management.trainers import trainer_get
 from trainer.scenario_reset import ResetFailed, scenario_reset
 
 
@@ -43,11 +42,8 @@ class Command(BaseCommand):
             raise CommandError("Name a preset, or use --list.")
         if options["scale"] <= 0:
             raise CommandError("--scale must be positive.")
-        trainer = self._trainer(options["username"])
+        trainer, tenant = trainer_get(options["username"])
         self.stdout.write(f"Loading {options['key']} as {trainer.get_username()}…")
-        tenant = tenant_of(trainer)
-        if tenant is None:
-            raise CommandError(f"{trainer.get_username()} belongs to no tenant.")
         try:
             with tenant_scope(tenant):
                 outcome = scenario_reset(
@@ -62,16 +58,3 @@ class Command(BaseCommand):
         except ResetFailed as error:
             raise CommandError(str(error)) from None
         self.stdout.write(self.style.SUCCESS(outcome.message))
-
-    def _trainer(self, username: str) -> User:
-        trainers = User.objects.filter(is_active=True, groups__name=roles.TRAINER).order_by("pk")
-        if username:
-            trainers = trainers.filter(username=username)
-        trainer = trainers.first()
-        if trainer is None:
-            raise CommandError(
-                "No active trainer account"
-                + (f" named {username}" if username else "")
-                + ": run seed_demo, or give an account the Trainer role."
-            )
-        return trainer
