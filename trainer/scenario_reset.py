@@ -56,11 +56,12 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
-# Tables of the tenant a reset keeps: what people did (the audit log) and the directory's users
-# (added by another app; matched by name). Every other table of the tenant's data is wiped, so
-# that a model added later is wiped without anyone remembering to list it. The tenant itself,
-# its accounts, their roles and preferences are not tenant data and stay too.
-KEEP_LABELS = frozenset({"asm_portal.auditevent", "mdm.directoryuser"})
+# Tables of the tenant a reset keeps: what people did (the audit log), the directory's users
+# (added by another app; matched by name) and the trainer's classes (their trainees' tenants are
+# not this one's data). Every other table of the tenant's data is wiped, so that a model added
+# later is wiped without anyone remembering to list it. The tenant itself, its accounts, their
+# roles and preferences are not tenant data and stay too.
+KEEP_LABELS = frozenset({"asm_portal.auditevent", "mdm.directoryuser", "trainer.classroom", "trainer.trainee"})
 
 
 class ResetFailed(Refusal):

@@ -22,6 +22,7 @@ from tokens.models import EnrollmentProgramToken
 from trainer import classroom as classroom_services
 from trainer.classroom_board import classroom_board
 from trainer.models import Classroom, Trainee
+from trainer.scenario_reset import scenario_reset
 
 
 def _built(trainer: User, *, trainees: int, preset: str = "token-ready", language: str = "fr") -> Classroom:
@@ -189,3 +190,13 @@ def test_classroom_create_command_prints_the_accounts_as_json(apple, trainer_use
     call_command("classroom_end", "Atelier")
     assert not Classroom.objects.exists()
     assert Tenant.objects.count() == 1  # the trainer's
+
+
+@live
+def test_the_trainer_resetting_their_own_tenant_keeps_their_classes(apple, trainer_user) -> None:
+    classroom = classroom_services.classroom_create(
+        actor=trainer_user, name="CM2 A", trainees=2, preset_key="token-ready", language="fr"
+    )
+    scenario_reset(actor=trainer_user, preset_key="empty-tenant")
+    assert Classroom.objects.filter(pk=classroom.pk).exists()
+    assert Trainee.objects.filter(classroom=classroom).count() == 2
