@@ -56,13 +56,13 @@ def screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def portal_signin(page: Any, portal: str, username: str) -> None:
-    """Sign in to the admin center as `username` (tests' password), landing on Home."""
+def portal_signin(page: Any, portal: str, username: str, password: str | None = None) -> None:
+    """Sign in to the admin center as `username` (tests' password unless given), landing on Home."""
     from tests.conftest import PASSWORD
 
     page.goto(f"{portal}/signin/")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password or PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{portal}/")
 

@@ -35,10 +35,10 @@ def preset_reset(
 # --- Apple School Manager (the mock, in its own tab) ---------------------------------------------
 
 
-def apple_signin(page: Any, apple_id: str = APPLE_ID) -> None:
-    """Sign in on the mock Apple sign-in page the tab is showing."""
+def apple_signin(page: Any, apple_id: str = APPLE_ID, password: str = APPLE_PASSWORD) -> None:
+    """Sign in on the mock Apple sign-in page the tab is showing (a trainee: their own account)."""
     page.fill("#id_apple_id", apple_id)
-    page.fill("#id_password", APPLE_PASSWORD)
+    page.fill("#id_password", password)
     page.click("form:not(.signin-foot) button[type=submit]")
 
 

@@ -14,8 +14,10 @@ from tests.conftest import make_user
 from tests.devices.conftest import apple_token, apple_token_create, devices_create  # noqa: F401
 from tests.mock_apple.conftest import control, dep_server, live, organization_create  # noqa: F401
 from tests.profiles.conftest import profile_create, token_create
+from trainer.models import Trainee
 
 __all__ = [
+    "tenant_of",
     "apple_token_create",
     "control",
     "dep_server",
@@ -59,3 +61,9 @@ def apple(settings, dep_server: str) -> Organization:  # noqa: F811
     settings.APPLE_BASE_URL = dep_server
     settings.SYNC_RETRY_BACKOFF_SECONDS = 0
     return organization_create(devices=0)
+
+
+def tenant_of(trainee: Trainee) -> int:
+    """The tenant id of a built trainee (None only before the build, or after its failure)."""
+    assert trainee.trainee_tenant_id is not None, trainee.error
+    return trainee.trainee_tenant_id

@@ -18,6 +18,7 @@ from devices.models import Device
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer, Organization
 from tests.mock_apple.conftest import live
+from tests.trainer.conftest import tenant_of
 from tokens.models import EnrollmentProgramToken
 from trainer import classroom as classroom_services
 from trainer.classroom_board import classroom_board
@@ -86,6 +87,7 @@ def test_a_class_gives_each_trainee_a_tenant_and_an_organisation_then_ends_witho
     assert [t.state for t in trainees] == ["ready", "ready"], [t.error for t in trainees]
     assert Classroom.objects.get(pk=classroom.pk).state == Classroom.State.READY
     first, second = trainees
+    assert first.trainee_tenant is not None and first.user is not None
     assert first.trainee_tenant != second.trainee_tenant
     assert first.intune_upn == f"admin@{first.trainee_tenant.initial_domain}"
     assert first.trainee_tenant.initial_domain.endswith(".onmicrosoft.com")
@@ -96,6 +98,7 @@ def test_a_class_gives_each_trainee_a_tenant_and_an_organisation_then_ends_witho
 
     # Each tenant holds its own preset, paired with its own organisation at Apple.
     for trainee in trainees:
+        assert trainee.trainee_tenant is not None
         with tenant_scope(trainee.trainee_tenant):
             token = EnrollmentProgramToken.objects.get()
             assert Device.objects.count() == 40
@@ -112,7 +115,7 @@ def test_a_class_gives_each_trainee_a_tenant_and_an_organisation_then_ends_witho
     done = {cell.key for cell in board.rows[0].cells if cell.done}
     assert done == {"public_key", "token", "sync"}
 
-    tenant_ids = [t.trainee_tenant_id for t in trainees]
+    tenant_ids = [tenant_of(t) for t in trainees]
     org_ids = [t.apple_organization_id for t in trainees]
     users = [t.user_id for t in trainees]
     ended = classroom_services.classroom_end(actor=trainer_user, classroom=classroom)
@@ -134,7 +137,7 @@ def test_the_trainer_looks_at_a_trainee_s_tenant_read_only_and_comes_back(
 ) -> None:
     classroom = _built(trainer_user, trainees=1)
     trainee = Trainee.objects.get(classroom=classroom)
-    with tenant_scope(trainee.trainee_tenant_id):
+    with tenant_scope(tenant_of(trainee)):
         token = EnrollmentProgramToken.objects.get()
 
     # The trainer's own tenant has no such token.
@@ -151,7 +154,7 @@ def test_the_trainer_looks_at_a_trainee_s_tenant_read_only_and_comes_back(
     )
     assert trainer_client.get("/trainer/classroom/").status_code == 403
     # Audited in both tenants.
-    with tenant_scope(trainee.trainee_tenant_id):
+    with tenant_scope(tenant_of(trainee)):
         assert AuditEvent.objects.filter(action="Look at trainee's tenant").count() == 1
     assert AuditEvent.objects.filter(action="Look at trainee's tenant").count() == 1
 
@@ -164,7 +167,7 @@ def test_the_trainer_looks_at_a_trainee_s_tenant_read_only_and_comes_back(
 def test_trainees_see_nothing_of_each_other_nor_of_the_classroom(apple, trainer_user) -> None:
     classroom = _built(trainer_user, trainees=2)
     first, second = Trainee.objects.filter(classroom=classroom).order_by("number")
-    with tenant_scope(first.trainee_tenant_id):
+    with tenant_scope(tenant_of(first)):
         first_token = EnrollmentProgramToken.objects.get()
     client = Client()
     assert client.login(username=second.intune_upn, password=second.intune_password)

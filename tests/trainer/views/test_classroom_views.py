@@ -10,6 +10,7 @@ from asm_portal.models import Tenant
 from asm_portal.tenancy import tenant_scope
 from tests.conftest import HTMX, make_user
 from tests.mock_apple.conftest import live
+from tests.trainer.conftest import tenant_of
 from trainer import classroom as classroom_services
 from trainer.models import Classroom, Trainee
 
@@ -76,9 +77,9 @@ def test_create_a_class_follow_its_board_print_its_sheet_and_end_it(apple, train
         f"/trainer/classroom/{classroom.pk}/trainees/{first.pk}/clock/", {"step": "1d"}, **HTMX
     )
     assert moved.status_code == 200
-    with tenant_scope(first.trainee_tenant_id):
+    with tenant_scope(tenant_of(first)):
         assert clock.offset().days == 1
-    with tenant_scope(second.trainee_tenant_id):
+    with tenant_scope(tenant_of(second)):
         assert clock.offset().days == 0
     assert clock.offset().days == 0  # nor the trainer's
 
