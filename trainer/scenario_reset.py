@@ -150,7 +150,7 @@ class _Build:
         try:
             answer = apple_control.scenario_build(
                 {
-                    "apple": self.preset.apple,
+                    "apple": self._apple_part(),
                     "seed": self.preset.key,
                     "push_csr": push_request.csr_pem if push_request else "",
                     "server_certificates": {name: key.certificate_pem for name, key in keys.items()},
@@ -182,6 +182,14 @@ class _Build:
         if portal.get("sds"):
             self._sds_build(portal["sds"])
         self.step("portal", _("Done."))
+
+    def _apple_part(self) -> dict[str, Any]:
+        """The preset's Apple side. A trainee's organisation keeps its own name (the class's and
+        the trainee's), not the preset's school district."""
+        tenant = require_tenant()
+        if tenant.apple_organization_id:
+            return {key: value for key, value in self.preset.apple.items() if key != "organization"}
+        return dict(self.preset.apple)
 
     def _guard(self, call: Callable[..., Any], **kwargs: Any) -> Any:
         """A refusal of a real service stops the reset with its own (translated) message."""

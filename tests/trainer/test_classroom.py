@@ -106,6 +106,8 @@ def test_a_class_gives_each_trainee_a_tenant_and_an_organisation_then_ends_witho
         server = MdmServer.objects.using("apple").get(server_uuid=token.server_uuid)
         assert server.organization_id == organization.pk
         assert trainee.trainee_tenant.apple_organization_id == organization.org_id
+        # The organisation keeps the trainee's name through the preset (not the preset's district).
+        assert organization.name == trainee.trainee_tenant.display_name
     # The trainer's own tenant is untouched.
     assert not EnrollmentProgramToken.objects.exists()
 
