@@ -112,10 +112,11 @@ class RegistryTests:
         ]
 
     def test_the_trainer_entry_shows_only_to_trainers(self, admin_user, trainer_user) -> None:
-        assert "trainer" not in [item.key for item in navigation.left_nav(admin_user)]
+        admin_keys = [item.key for item in navigation.left_nav(admin_user)]
+        assert "trainer" not in admin_keys and "classroom" not in admin_keys
         assert roles.is_trainer(trainer_user)
         keys = [item.key for item in navigation.left_nav(trainer_user)]
-        assert keys == ["home", "enrollment", "sds", "tenant", "trainer"]
+        assert keys == ["home", "enrollment", "sds", "tenant", "trainer", "classroom"]
 
     def test_blade_context_merges_what_each_provider_adds(self) -> None:
         register_blade_context("test:blade", lambda *, thing: {"double": thing * 2})

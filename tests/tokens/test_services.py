@@ -34,14 +34,19 @@ def upload(admin_user, key: TokenEncryptionKey, data: bytes) -> EnrollmentProgra
 
 
 def refused(admin_user, key: TokenEncryptionKey, data: bytes, problem: str) -> str:
-    """Upload, expect a refusal of this kind; nothing may have been saved."""
+    """Upload, expect a refusal of this kind; nothing may have been saved but the refusal's own
+    line in the audit log (what the class board shows as the trainee's last error)."""
     tokens_before = EnrollmentProgramToken.objects.count()
     audit_before = AuditEvent.objects.count()
     with pytest.raises(UploadError) as caught:
         upload(admin_user, key, data)
     assert caught.value.code == problem
     assert EnrollmentProgramToken.objects.count() == tokens_before
-    assert AuditEvent.objects.count() == audit_before
+    assert AuditEvent.objects.count() == audit_before + 1
+    refusal = AuditEvent.objects.first()
+    assert refusal is not None and refusal.result == AuditEvent.Result.FAILURE
+    assert refusal.action == "Upload enrollment program token"
+    assert refusal.details["error"] == str(caught.value) and refusal.details["code"] == problem
     assert TokenEncryptionKey.objects.filter(pk=key.pk).exists(), "a refused upload keeps the key"
     return str(caught.value)
 
