@@ -18,8 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -394,33 +396,44 @@ class DeviceFacingTests:
     ) -> None:
         url = reverse(name, kwargs={"token_id": tailspin.ids["token"]})
         before = {w.marker: tenant_rows_count(w.tenant) for w in (tailspin, northwind)}
+        # Anonymous (as devices are) or signed in to A: the same answers, and no row changes.
         for client in (Client(), clients["administrator"]):
             response = client.post(url, b"{}", content_type="application/json")
-            # The body names no device: refused before the device's identity is even asked.
-            assert response.status_code == 400, response.content
-            assert response.json()["code"]
+            # A body that names no device is refused before anything else.
+            assert (response.status_code, response.json()["code"]) == (400, "BAD_REQUEST")
             response = client.post(
-                url,
-                {"serial_number": "NORT00000", "udid": "x"},
-                content_type="application/json",
+                url, {"serial_number": "NORT000000", "udid": "x"}, content_type="application/json"
             )
-            # A device that does not prove who it is (no Apple certificate, no signature): 401.
-            assert response.status_code in (400, 401), response.content
+            # A device that does not prove who it is (no Apple certificate, no signature).
+            assert (response.status_code, response.json()["code"]) == (401, "DEVICE_IDENTITY_INVALID")
         assert {w.marker: tenant_rows_count(w.tenant) for w in (tailspin, northwind)} == before
 
     def test_the_sign_in_web_view_of_another_tenants_token_is_that_tenants(
-        self, tailspin: World, northwind: World, clients: dict[str, Client]
+        self, tailspin: World, northwind: World, clients: dict[str, Client], settings: Any
     ) -> None:
-        url = reverse("enroll:authenticate", kwargs={"token_id": tailspin.ids["token"]})
         with tenant_scope(northwind.tenant):
             DirectoryUser.objects.create(
-                upn="pupil@northwind.example", display_name="Pupil", password="!", created_at=timezone.now()
+                upn="pupil@northwind.example",
+                display_name="Pupil",
+                password=make_password("Pupil-Pass-1"),
+                created_at=timezone.now(),
             )
-        # Signed in to A or not, A's directory users cannot sign in with B's token.
+        credentials = {"upn": "pupil@northwind.example", "password": "Pupil-Pass-1"}
+
+        def sign_in_url(world: World, serial: str) -> str:
+            back = f"{settings.APPLE_PUBLIC_URL.rstrip('/')}/ipad/{serial}/authenticated/"
+            url = reverse("enroll:authenticate", kwargs={"token_id": world.ids["token"]})
+            return f"{url}?{urlencode({'serial': serial, 'return': back})}"
+
+        # Anonymous (as Setup Assistant is) or signed in to A: B's token's web view knows B's
+        # directory only, so A's account is not found there, even with its right password.
         for client in (Client(), clients["administrator"]):
-            response = client.post(url, {"username": "pupil@northwind.example", "password": "wrong"})
-            assert response.status_code in (200, 400, 403), response.status_code
-            assert "Northwind" not in response.content.decode()
+            response = client.post(sign_in_url(tailspin, "TAIL000000"), credentials)
+            assert response.status_code == 200, response.status_code
+            assert "ticket=" not in response.get("Location", "")
+        # The same account signs in through A's own token (the check above proves something).
+        response = Client().post(sign_in_url(northwind, "NORT000000"), credentials)
+        assert response.status_code == 302 and "ticket=" in response["Location"]
 
     def test_a_token_of_nobody_is_unknown(self, db: None) -> None:
         url = reverse("enroll:enroll", kwargs={"token_id": NOTHING})
