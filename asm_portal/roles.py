@@ -52,6 +52,11 @@ def require_change_permission(user: Actor) -> None:
 
 
 def admin_required(view: F) -> F:
+    """For views that change state and name no object in their URL. A view of one object (an id in
+    its URL) looks the object up first and then calls `require_change_permission`: another
+    tenant's object is a 404 for everyone, as an id of nothing is, and only the operator's own
+    tenant's objects get the read-only 403 (tests/architecture/test_tenant_isolation.py)."""
+
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         require_change_permission(request.user)

@@ -23,7 +23,7 @@ from asm_portal.blades import (
 from asm_portal.forms import LanguageForm, SignInForm
 from asm_portal.http import AuthenticatedHttpRequest, HtmxHttpRequest, client_ip, safe_next
 from asm_portal.models import AuditEvent, Notification
-from asm_portal.roles import admin_required
+from asm_portal.roles import require_change_permission
 from asm_portal.tenancy import look_stop as look_stop_session
 from asm_portal.tenancy import tenant_users
 
@@ -177,9 +177,9 @@ def _get_user_for_role_edit(request: AuthenticatedHttpRequest, pk: int) -> User:
 
 
 @require_http_methods(["GET", "POST"])
-@admin_required
 def role_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     subject = _get_user_for_role_edit(request, pk)
+    require_change_permission(request.user)  # after the lookup (roles.admin_required)
     error = ""
     if request.method == "POST":
         chosen = [name for name in request.POST.getlist("roles") if name in roles.ALL_ROLES]

@@ -18,7 +18,7 @@ from asm_portal.blades import redirect_to_blade, render_blade_or_fragment, rende
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.ids import parse_id
 from asm_portal.models import Notification
-from asm_portal.roles import admin_required
+from asm_portal.roles import admin_required, require_change_permission
 from asm_portal.services import notification_send
 from devices import selectors
 from devices.assignment import profile_assign as assignment_request
@@ -144,11 +144,11 @@ ASSIGN_FILTERS = ("unassigned", "any")
 
 
 @require_http_methods(["GET", "POST"])
-@admin_required
 def profile_assign(request: AuthenticatedHttpRequest, profile_id: int) -> HttpResponse:
     """Device assignments › Assign: the list filtered unassigned / any / <profile name>, up to
     1,000 devices selectable at once (the header checkbox), then Assign."""
     profile = profile_get_for_user(user=request.user, pk=profile_id)
+    require_change_permission(request.user)  # after the lookup (roles.admin_required)
     show = request.GET.get("show", "unassigned")
     error = ""
     if request.method == "POST":

@@ -14,7 +14,7 @@ from asm_portal import clock
 from asm_portal.blades import redirect_to_blade, render_blade, render_fragment
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
-from asm_portal.roles import admin_required
+from asm_portal.roles import require_change_permission
 from asm_portal.services import notification_send
 from devices.models import SyncRun, TokenSyncState
 from devices.sync_requests import sync_request
@@ -79,10 +79,10 @@ def token_sync(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse
 
 
 @require_POST
-@admin_required
 def token_sync_request(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     """Request sync. The service refuses inside the rules' windows and says how long to wait."""
     token = token_get_for_user(user=request.user, pk=token_id)
+    require_change_permission(request.user)  # after the lookup (roles.admin_required)
     try:
         run = sync_request(actor=request.user, token=token)
     except SyncRefused as refused:

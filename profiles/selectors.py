@@ -12,8 +12,8 @@ from tokens.models import token_secrets_via
 def profile_get_for_user(*, user: Actor, pk: int) -> EnrollmentProfile:
     """The profile this signed-in user may see, with its token (never the token's secrets), else 404.
 
-    One tenant per deployment today, as for tokens (`tokens.selectors.token_get_for_user`): every
-    signed-in user sees every profile, and roles decide changes.
+    Another tenant's profile is a 404, as for tokens (`tokens.selectors.token_get_for_user`):
+    the request's tenant scope sees only the user's tenant's rows; roles decide changes after.
     """
     profiles = EnrollmentProfile.objects.select_related("token", "vpp_token").defer(
         *token_secrets_via("token")

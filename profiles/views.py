@@ -20,7 +20,7 @@ from asm_portal.blades import (
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
-from asm_portal.roles import admin_required
+from asm_portal.roles import admin_required, require_change_permission
 from asm_portal.services import notification_send
 from profiles import services
 from profiles.choices import Affinity
@@ -106,9 +106,9 @@ def _form_context(
 
 
 @require_http_methods(["GET", "POST"])
-@admin_required
 def profile_create(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     token = token_get_for_user(user=request.user, pk=token_id)
+    require_change_permission(request.user)  # after the lookup (roles.admin_required)
     edition = ProfileSettings.load().rules_edition
     if request.method == "POST":
         form = ProfileForm(request.POST, request.FILES, edition=edition)
@@ -134,9 +134,9 @@ def profile_create(request: AuthenticatedHttpRequest, token_id: int) -> HttpResp
 
 
 @require_http_methods(["GET", "POST"])
-@admin_required
 def profile_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     profile = profile_get_for_user(user=request.user, pk=pk)
+    require_change_permission(request.user)  # after the lookup (roles.admin_required)
     edition = ProfileSettings.load().rules_edition
     certificates = profile.certificates.all()
     if request.method == "POST":
@@ -214,9 +214,9 @@ def profile_json(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@admin_required
 def profile_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     profile = profile_get_for_user(user=request.user, pk=pk)
+    require_change_permission(request.user)  # after the lookup (roles.admin_required)
     error = ""
     if request.method == "POST":
         token_id = profile.token_id
@@ -243,9 +243,9 @@ def profile_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@admin_required
 def default_profile(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     token = token_get_for_user(user=request.user, pk=token_id)
+    require_change_permission(request.user)  # after the lookup (roles.admin_required)
     choices = EnrollmentProfile.objects.filter(token=token)
     current = choices.filter(is_default=True).first()
     form = DefaultProfileForm(request.POST or None, profiles=choices, initial={"profile": current})

@@ -26,42 +26,37 @@ from sds.models import (
 
 # --- Scoped getters: what one signed-in user may open, else 404 -----------------------------
 #
-# One tenant per deployment today, as for tokens (`tokens.selectors.token_get_for_user`): every
-# signed-in user sees every School Data Sync object, and roles decide changes. These are the
-# places that will scope them to the user's tenant.
+# As for tokens (`tokens.selectors.token_get_for_user`): the request's tenant scope sees only the
+# user's tenant's School Data Sync objects, so another tenant's is a 404; roles decide changes.
 
 
 def sync_profile_get_for_user(*, user: Actor, pk: int) -> SyncProfile:
-    """The sync profile this signed-in user may see, else 404 (one tenant today)."""
+    """The sync profile this signed-in user may see, else 404."""
     return get_object_or_404(SyncProfile.objects.all(), pk=pk)
 
 
 def roster_upload_get_for_user(*, user: Actor, pk: int) -> RosterUpload:
-    """The roster upload this signed-in user may see, with its profile, else 404 (one tenant today)."""
+    """The roster upload this signed-in user may see, with its profile, else 404."""
     return get_object_or_404(RosterUpload.objects.select_related("profile"), pk=pk)
 
 
 def school_get_for_user(*, user: Actor, pk: int) -> School:
-    """The school this signed-in user may see, with its profile and last upload, else 404
-    (one tenant today)."""
+    """The school this signed-in user may see, with its profile and last upload, else 404."""
     return get_object_or_404(School.objects.select_related("profile", "last_upload"), pk=pk)
 
 
 def school_class_get_for_user(*, user: Actor, pk: int) -> SchoolClass:
-    """The class this signed-in user may see, with its school, profile and last upload, else 404
-    (one tenant today)."""
+    """The class this signed-in user may see, with its school, profile and last upload, else 404."""
     return get_object_or_404(SchoolClass.objects.select_related("school", "profile", "last_upload"), pk=pk)
 
 
 def person_get_for_user(*, user: Actor, pk: int) -> Person:
-    """The person this signed-in user may see, with their profile and last upload, else 404
-    (one tenant today)."""
+    """The person this signed-in user may see, with their profile and last upload, else 404."""
     return get_object_or_404(Person.objects.select_related("profile", "last_upload"), pk=pk)
 
 
 def apple_roster_sync_get_for_user(*, user: Actor, pk: int) -> AppleRosterSync:
-    """The sync to Apple this signed-in user may see, with its profile and upload, else 404
-    (one tenant today)."""
+    """The sync to Apple this signed-in user may see, with its profile and upload, else 404."""
     return get_object_or_404(AppleRosterSync.objects.select_related("profile", "upload"), pk=pk)
 
 

@@ -15,7 +15,7 @@ from asm_portal import navigation
 from asm_portal.blades import redirect_to_blade, render_blade
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
-from asm_portal.roles import admin_required
+from asm_portal.roles import require_change_permission
 from asm_portal.services import notification_send
 from sds import sharing
 from sds.sharing_forms import SdsSharingForm
@@ -66,9 +66,9 @@ def token_sharing(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@admin_required
 def token_sharing_save(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = _asm_token_get_for_user(request, pk)
+    require_change_permission(request.user)  # after the lookup (roles.admin_required)
     form = SdsSharingForm(request.POST)
     if not form.is_valid():
         return _render_sharing(request, token, form)

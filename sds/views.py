@@ -24,7 +24,7 @@ from asm_portal.blades import (
     render_pane,
 )
 from asm_portal.http import AuthenticatedHttpRequest
-from asm_portal.roles import admin_required
+from asm_portal.roles import admin_required, require_change_permission
 from sds import apple_roster_sync, roster_import, samples, selectors, sync_profiles, uploads
 from sds.apple_roster_sync_queue import AppleRosterSyncError, apple_roster_sync_request
 from sds.forms import RosterQuotaUploadHandler, RosterUploadForm, SyncProfileForm
@@ -100,22 +100,22 @@ _MULTIPART_OVERHEAD = 64 * 1024
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-@admin_required
 def upload_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    profile = selectors.sync_profile_get_for_user(user=request.user, pk=pk)
+    require_change_permission(request.user)  # after the lookup (roles.admin_required)
     # The quota handler must be in place before anything reads the body, CSRF included
     # (Django's "modifying upload handlers on the fly"), hence csrf_protect further in.
     quota = RosterQuotaUploadHandler(request, limit=settings.ASM_MAX_CSV_UPLOAD_BYTES + _MULTIPART_OVERHEAD)
     handlers = request.upload_handlers
     assert isinstance(handlers, list), "the body was read before the quota handler was added"
     handlers.insert(0, quota)
-    return _upload_create(request, pk, quota)
+    return _upload_create(request, profile, quota)
 
 
 @csrf_protect
 def _upload_create(
-    request: AuthenticatedHttpRequest, pk: int, quota: RosterQuotaUploadHandler
+    request: AuthenticatedHttpRequest, profile: SyncProfile, quota: RosterQuotaUploadHandler
 ) -> HttpResponse:
-    profile = selectors.sync_profile_get_for_user(user=request.user, pk=pk)
     form = RosterUploadForm()
     error = ""
     if request.method == "POST":

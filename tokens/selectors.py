@@ -11,7 +11,7 @@ from tokens.models import EnrollmentProgramToken
 def token_get_for_user(*, user: Actor, pk: int) -> EnrollmentProgramToken:
     """The token this signed-in user may see, else 404 (never its secrets).
 
-    One tenant per deployment today: every signed-in user sees every token, and roles decide
-    changes. The one place that will scope tokens to the user's tenant.
+    The request's tenant scope (asm_portal.tenancy) sees only the user's tenant's tokens, so
+    another tenant's token is a 404 here, whatever the user's role; roles decide changes after.
     """
     return get_object_or_404(EnrollmentProgramToken.objects.all(), pk=pk)

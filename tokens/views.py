@@ -20,7 +20,7 @@ from asm_portal.blades import (
 )
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
-from asm_portal.roles import admin_required
+from asm_portal.roles import admin_required, require_change_permission
 from asm_portal.services import notification_send
 from asm_portal.templatetags.ui import when
 from tokens import apple_errors, push_certificates, services
@@ -208,10 +208,10 @@ def token_add(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@admin_required
 def token_public_key(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     """Step 1: download a new public key (.pem) for this add-token or renew-token request."""
     token = token_get_for_user(user=request.user, pk=pk) if pk is not None else None
+    require_change_permission(request.user)  # after the lookup (roles.admin_required)
     form = ConsentForm(request.POST)
     blocker = services.token_add_blocker() if token is None else services.token_renew_blocker()
     if blocker or not form.is_valid():
@@ -240,9 +240,9 @@ def token_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
-@admin_required
 def token_renew(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = token_get_for_user(user=request.user, pk=pk)
+    require_change_permission(request.user)  # after the lookup (roles.admin_required)
     if request.method != "POST":
         return _render_upload(request, TokenUploadForm(initial={"apple_id": token.apple_id}), token=token)
     form = TokenUploadForm(request.POST, request.FILES)
@@ -269,9 +269,9 @@ def token_renew(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@admin_required
 def token_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = token_get_for_user(user=request.user, pk=pk)
+    require_change_permission(request.user)  # after the lookup (roles.admin_required)
     reasons = services.token_deletion_blockers(token=token)
     if request.method == "POST" and not reasons:
         try:

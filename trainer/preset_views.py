@@ -10,7 +10,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from asm_portal.blades import render_blade, render_fragment, render_pane
 from asm_portal.http import AuthenticatedHttpRequest
-from asm_portal.roles import trainer_required
+from asm_portal.roles import require_trainer, trainer_required
 from trainer import presets
 from trainer.reset_jobs import reset_job_get
 from trainer.reset_queue import reset_job_queue
@@ -58,12 +58,12 @@ def preset_reset(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
 
 
 @require_GET
-@trainer_required
 def preset_job(request: AuthenticatedHttpRequest, reset_id: str) -> HttpResponse:
     """The progress panel of a reset run by a worker; when it is done the page reloads (toast)."""
     job = reset_job_get(reset_id)
     if job is None or job.get("user_id") != request.user.pk:
-        raise Http404
+        raise Http404  # another's job, of this tenant or another, is a 404 for everyone
+    require_trainer(request.user)
     if job["state"] == "succeeded" and request.htmx:
         return HttpResponseClientRefresh()
     preset = presets.preset_get(job["preset"])

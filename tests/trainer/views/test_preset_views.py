@@ -41,13 +41,23 @@ def test_confirmation_in_the_pane(trainer_client) -> None:
         ("/trainer/presets/", "get"),
         ("/trainer/presets/token-ready/reset/", "get"),
         ("/trainer/presets/token-ready/reset/", "post"),
-        ("/trainer/presets/jobs/abc/", "get"),
     ],
 )
 def test_not_for_administrators_or_operators(admin_client, operator_client, path, method) -> None:
     for client in (admin_client, operator_client):
         assert getattr(client, method)(path).status_code == 403
     assert not EnrollmentProgramToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_job_is_its_trainers_only(admin_user, admin_client, operator_client) -> None:
+    """Someone else's job is a 404 whatever the role (as another tenant's object is); a job of
+    one's own is still refused (403) without the Trainer role."""
+    reset_jobs.reset_job_update("abc", user_id=-1, preset="token-ready", state="running", label="x")
+    reset_jobs.reset_job_update("mine", user_id=admin_user.pk, preset="token-ready", state="running")
+    for client in (admin_client, operator_client):
+        assert client.get("/trainer/presets/jobs/abc/").status_code == 404
+    assert admin_client.get("/trainer/presets/jobs/mine/").status_code == 403
 
 
 @pytest.mark.django_db
