@@ -23,7 +23,7 @@ from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
 from asm_portal.refusals import Refusal
-from asm_portal.roles import trainer_required
+from asm_portal.roles import require_trainer, trainer_required
 from asm_portal.tenancy import look_start
 from trainer import apple_control, demo_clock, fault_drills
 from trainer import classroom as classroom_services
@@ -34,8 +34,12 @@ from trainer.reset_queue import reset_job_queue
 from trainer.tasks import classroom_build_enqueue
 
 
-def _classroom(pk: int) -> Classroom:
-    return get_object_or_404(Classroom.objects.all(), pk=pk)
+def _classroom(request: AuthenticatedHttpRequest, pk: int) -> Classroom:
+    """The class, looked up before the role is checked: another tenant's class is a 404 for
+    everyone, one's own tenant's is a 403 without the Trainer role."""
+    classroom = get_object_or_404(Classroom.objects.all(), pk=pk)
+    require_trainer(request.user)
+    return classroom
 
 
 def _trainee(classroom: Classroom, trainee_id: int) -> Trainee:
@@ -86,10 +90,9 @@ def classroom_add(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_GET
-@trainer_required
 def classroom_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The class board; htmx polls its `board` fragment while the tab is visible."""
-    classroom = _classroom(pk)
+    classroom = _classroom(request, pk)
     context: dict[str, Any] = {"board": classroom_board(classroom), "classroom": classroom}
     if request.htmx and request.GET.get("fragment") == "board":
         return render(request, "trainer/classroom.html#board", context)
@@ -99,12 +102,11 @@ def classroom_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 
 @require_GET
-@trainer_required
 @never_cache
 def classroom_sheet(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The account sheet to print and hand out: one card per trainee, in the class's language.
     It shows passwords: trainers only, never cached."""
-    classroom = _classroom(pk)
+    classroom = _classroom(request, pk)
     trainees = Trainee.objects.filter(classroom=classroom).order_by("number")
     with translation.override(classroom.language):
         context = {
@@ -117,9 +119,8 @@ def classroom_sheet(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@trainer_required
 def classroom_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    classroom = _classroom(pk)
+    classroom = _classroom(request, pk)
     error = ""
     if request.method == "POST":
         try:
@@ -147,9 +148,8 @@ def classroom_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@trainer_required
 def classroom_reset_all(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    classroom = _classroom(pk)
+    classroom = _classroom(request, pk)
     queued = 0
     for trainee in Trainee.objects.filter(classroom=classroom, state=Trainee.State.READY):
         with classroom_services.in_trainee_tenant(trainee):
@@ -195,17 +195,15 @@ def _trainee_pane(
 
 
 @require_GET
-@trainer_required
 def trainee_detail(request: AuthenticatedHttpRequest, pk: int, trainee_id: int) -> HttpResponse:
-    classroom = _classroom(pk)
+    classroom = _classroom(request, pk)
     return _trainee_pane(request, classroom, _trainee(classroom, trainee_id))
 
 
 @require_POST
-@trainer_required
 def trainee_look(request: AuthenticatedHttpRequest, pk: int, trainee_id: int) -> HttpResponse:
     """Look at the trainee's tenant as the trainee sees it, read-only, until « Back to my tenant »."""
-    classroom = _classroom(pk)
+    classroom = _classroom(request, pk)
     trainee = _trainee(classroom, trainee_id)
     try:
         classroom_services.classroom_look_audit(actor=request.user, trainee=trainee)
@@ -217,9 +215,8 @@ def trainee_look(request: AuthenticatedHttpRequest, pk: int, trainee_id: int) ->
 
 
 @require_POST
-@trainer_required
 def trainee_reset(request: AuthenticatedHttpRequest, pk: int, trainee_id: int) -> HttpResponse:
-    classroom = _classroom(pk)
+    classroom = _classroom(request, pk)
     trainee = _trainee(classroom, trainee_id)
     form = TraineeResetForm(request.POST)
     if not form.is_valid():
@@ -237,10 +234,9 @@ def trainee_reset(request: AuthenticatedHttpRequest, pk: int, trainee_id: int) -
 
 
 @require_POST
-@trainer_required
 def trainee_clock(request: AuthenticatedHttpRequest, pk: int, trainee_id: int) -> HttpResponse:
     """Move the trainee's clock (their tenant's and their organisation's) or put it back."""
-    classroom = _classroom(pk)
+    classroom = _classroom(request, pk)
     trainee = _trainee(classroom, trainee_id)
     step = request.POST.get("step", "")
     try:
@@ -257,11 +253,10 @@ def trainee_clock(request: AuthenticatedHttpRequest, pk: int, trainee_id: int) -
 
 
 @require_POST
-@trainer_required
 def trainee_drill(
     request: AuthenticatedHttpRequest, pk: int, trainee_id: int, key: str, action: str
 ) -> HttpResponse:
-    classroom = _classroom(pk)
+    classroom = _classroom(request, pk)
     trainee = _trainee(classroom, trainee_id)
     try:
         with classroom_services.in_trainee_tenant(trainee):

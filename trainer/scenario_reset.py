@@ -61,7 +61,9 @@ Progress = Callable[[str], None]
 # not this one's data). Every other table of the tenant's data is wiped, so that a model added
 # later is wiped without anyone remembering to list it. The tenant itself, its accounts, their
 # roles and preferences are not tenant data and stay too.
-KEEP_LABELS = frozenset({"asm_portal.auditevent", "mdm.directoryuser", "trainer.classroom", "trainer.trainee"})
+KEEP_LABELS = frozenset(
+    {"asm_portal.auditevent", "mdm.directoryuser", "trainer.classroom", "trainer.trainee"}
+)
 
 
 class ResetFailed(Refusal):

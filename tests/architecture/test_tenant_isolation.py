@@ -43,6 +43,8 @@ from tests.sds.apple_syncs import make_sync
 from tests.sds.conftest import edited, sample, upload_and_process
 from tests.tokens.apple import PushCertificatesPortal
 from tokens import push_certificates
+from trainer.classroom import classroom_create
+from trainer.models import Trainee
 from trainer.reset_jobs import reset_job_update
 
 NOTHING = 2147483000  # an id that no row has
@@ -80,7 +82,24 @@ OBJECTS: dict[str, dict[str, str]] = {
     "sds:token_sharing": {"pk": "token"},
     "sds:token_sharing_save": {"pk": "token"},
     "trainer_presets:job": {"reset_id": "reset_job"},
+    "trainer:classroom": {"pk": "classroom"},
+    "trainer:classroom_sheet": {"pk": "classroom"},
+    "trainer:classroom_end": {"pk": "classroom"},
+    "trainer:classroom_reset_all": {"pk": "classroom"},
+    "trainer:trainee": {"pk": "classroom", "trainee_id": "trainee"},
+    "trainer:trainee_look": {"pk": "classroom", "trainee_id": "trainee"},
+    "trainer:trainee_reset": {"pk": "classroom", "trainee_id": "trainee"},
+    "trainer:trainee_clock": {"pk": "classroom", "trainee_id": "trainee"},
+    "trainer:trainee_drill": {
+        "pk": "classroom",
+        "trainee_id": "trainee",
+        "key": "drill",
+        "action": "drill_action",
+    },
 }
+# The classroom's URLs, walked again as A's trainer (the administrator and the operator above
+# have no Trainer role): B's class and trainees are a 404 for A's trainer too.
+TRAINER_ROUTES = {name for name in OBJECTS if name.startswith("trainer:")}
 # What devices call, without a portal session: the token in the URL names the tenant they act
 # for (mdm/views/tenant.py), whoever is signed in. Proved by `DeviceFacingTests`.
 DEVICE_FACING: dict[str, dict[str, str]] = {
@@ -193,6 +212,10 @@ def world_build(tenant: Tenant, marker: str, portal: PushCertificatesPortal) -> 
             actor=admin, category=AuditEvent.Category.ENROLLMENT, action=f"{marker} action", target=token
         )
         colleague = make_user(f"colleague@{slug}.onmicrosoft.com", roles.READ_ONLY_OPERATOR, tenant=tenant)
+        trainer = make_user(f"trainer@{slug}.onmicrosoft.com", roles.TRAINER, tenant=tenant)
+        classroom = classroom_create(
+            actor=trainer, name=f"{marker} Class", trainees=1, preset_key="empty-tenant", language="en"
+        )
         reset_id = f"{slug}-reset"
         reset_job_update(reset_id, user_id=admin.pk, state="queued", preset="empty")
         ids = {
@@ -208,6 +231,10 @@ def world_build(tenant: Tenant, marker: str, portal: PushCertificatesPortal) -> 
             "person": Person.objects.get(family_name=marker).pk,
             "apple_sync": apple_sync.pk,
             "reset_job": reset_id,
+            "classroom": classroom.pk,
+            "trainee": Trainee.objects.get(classroom=classroom).pk,
+            "drill": "apple_down",
+            "drill_action": "start",
         }
     return World(tenant, marker, admin, {key: str(value) for key, value in ids.items()}, token)
 
@@ -283,6 +310,17 @@ def test_another_tenants_object_is_a_404(route: Route, tailspin: World, clients:
                     f"{role} {method} {route.name} -> {status} (an id of nothing: {missing[method]})"
                 )
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in TENANT_ROUTES if r.name in TRAINER_ROUTES], ids=lambda r: r.name
+)
+def test_another_tenants_class_is_a_404_for_a_trainer_too(route: Route, tailspin: World, db: None) -> None:
+    trainer = _client(make_user("trainer@contoso.onmicrosoft.com", roles.ADMINISTRATOR, roles.TRAINER))
+    answers = _requests(trainer, _url(route, tailspin.ids))
+    missing = _requests(trainer, _url(route, _nothing(route)))
+    wrong = {m: s for m, s in answers.items() if s != 404 and not (s == 405 == missing[m])}
+    assert not wrong, wrong
 
 
 @pytest.mark.parametrize("route", TENANT_ROUTES, ids=[r.name for r in TENANT_ROUTES])
