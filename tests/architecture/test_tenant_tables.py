@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django.apps import apps
+from django.db import models
 from django_scopes.exceptions import ScopeError
 
+from asm_portal.models import Tenant
 from asm_portal.tenancy import tenant_models
 
 PORTAL_APPS = ("asm_portal", "tokens", "profiles", "devices", "mdm", "sds", "trainer")
@@ -38,5 +40,6 @@ def test_every_tenant_table_has_its_own_tenant_column_and_refuses_queries_outsid
         with pytest.raises(ScopeError):
             model._default_manager.filter(pk=1)
         tenant = model._meta.get_field("tenant")
-        assert tenant.related_model._meta.label == "asm_portal.Tenant", model
+        assert isinstance(tenant, models.ForeignKey), model
+        assert tenant.related_model is Tenant, model
         assert not tenant.null, model
