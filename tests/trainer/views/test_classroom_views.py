@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from asm_portal import clock, roles
-from asm_portal.models import Tenant
+from asm_portal.models import Tenant, UserPreference
 from asm_portal.tenancy import tenant_scope
 from tests.conftest import HTMX, make_user
 from tests.mock_apple.conftest import live
@@ -27,6 +27,13 @@ class ClassroomAccessTests:
         assert "Create class" in page and "No classes yet" in page
         form = trainer_client.get("/trainer/classroom/add/", **HTMX).content.decode()
         assert 'name="trainees"' in form and 'value="token-ready"' in form
+
+    def test_the_blade_speaks_french(self, trainer_client, trainer_user) -> None:
+        UserPreference.objects.create(user=trainer_user, language="fr")
+        page = trainer_client.get("/trainer/classroom/").content.decode()
+        assert "Salle de classe" in page and "Créer une classe" in page and "Aucune classe" in page
+        form = trainer_client.get("/trainer/classroom/add/", **HTMX).content.decode()
+        assert "Nom de la classe" in form and "Chaque stagiaire part de" in form
 
     def test_bad_input_answers_the_form_with_the_reason_and_creates_nothing(self, trainer_client) -> None:
         response = trainer_client.post(
