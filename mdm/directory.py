@@ -39,11 +39,13 @@ class DirectorySignInRefused(Refusal):
         self.locked = locked
 
 
-def directory_users_seed(*, password: str) -> list[DirectoryUser]:
-    """The demo directory users, all with `password` (idempotent)."""
+def directory_users_seed(*, password: str, domain: str = "contoso.onmicrosoft.com") -> list[DirectoryUser]:
+    """The demo directory users of the current tenant, in `domain` (a trainee's tenant has its
+    own), all with `password` (idempotent)."""
     users = []
     hashed = make_password(password)
-    for upn, name, title in DEMO_DIRECTORY_USERS:
+    for demo_upn, name, title in DEMO_DIRECTORY_USERS:
+        upn = f"{demo_upn.split('@')[0]}@{domain}"
         fields = {"display_name": name, "job_title": title, "password": hashed, "enabled": True}
         user, _created = DirectoryUser.objects.update_or_create(
             upn=upn, defaults=fields, create_defaults={**fields, "created_at": clock.now()}

@@ -29,6 +29,7 @@ from asm_portal.models import AuditEvent, Tenant, UserPreference
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
 from asm_portal.tenancy import every_tenant, tenant_join, tenant_models, tenant_rows_delete, tenant_scope
+from mdm.directory import directory_users_seed
 from trainer import apple_control
 from trainer.apple_control import AppleControlError
 from trainer.models import MAX_TRAINEES, Classroom, Trainee
@@ -194,6 +195,9 @@ def _trainee_build(trainee: Trainee, classroom: Classroom) -> None:
         trainee.user, trainee.intune_upn, trainee.intune_password = user, upn, password
         trainee.save(update_fields=["user", "intune_upn", "intune_password"])
     with tenant_scope(tenant):
+        # The teachers and students who sign in on the trainee's iPads (step 6), in the
+        # trainee's domain, with the trainee's password (the account sheet says so).
+        directory_users_seed(password=trainee.intune_password, domain=tenant.initial_domain)
         scenario_reset(actor=trainer, preset_key=classroom.preset_key)
 
 

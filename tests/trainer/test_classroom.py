@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
@@ -15,6 +16,7 @@ from asm_portal import roles
 from asm_portal.models import AuditEvent, Tenant, UserPreference
 from asm_portal.tenancy import tenant_scope
 from devices.models import Device
+from mdm.models import DirectoryUser
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer, Organization
 from tests.mock_apple.conftest import live
@@ -102,6 +104,9 @@ def test_a_class_gives_each_trainee_a_tenant_and_an_organisation_then_ends_witho
         with tenant_scope(trainee.trainee_tenant):
             token = EnrollmentProgramToken.objects.get()
             assert Device.objects.count() == 40
+            # Its own directory users, in its own domain, for step 6's sign-in on the iPads.
+            student = DirectoryUser.objects.get(upn=f"OKlein@{trainee.trainee_tenant.initial_domain}")
+            assert check_password(trainee.intune_password, student.password)
         organization = Organization.objects.using("apple").get(org_id=trainee.apple_organization_id)
         server = MdmServer.objects.using("apple").get(server_uuid=token.server_uuid)
         assert server.organization_id == organization.pk
@@ -175,7 +180,7 @@ def test_trainees_see_nothing_of_each_other_nor_of_the_classroom(apple, trainer_
     assert client.login(username=second.intune_upn, password=second.intune_password)
     assert client.get(f"/enrollment/apple/tokens/{first_token.pk}/").status_code == 404
     assert client.get("/trainer/classroom/").status_code == 403
-    assert client.get(f"/trainer/classroom/{classroom.pk}/").status_code == 403
+    assert client.get(f"/trainer/classroom/{classroom.pk}/").status_code == 404  # another tenant's class
     tokens_page = client.get("/enrollment/apple/tokens/").content.decode()
     assert first.intune_upn not in tokens_page
 
