@@ -86,8 +86,9 @@ def manage(*args: str) -> str:
     return result.stdout
 
 
-def serve(port: int, service: str, *, workers: int = 2) -> subprocess.Popen[bytes]:
-    """The portal or the mock Apple service under gunicorn, once it answers."""
+def serve(port: int, service: str, *, workers: int = 2, threads: int = 1) -> subprocess.Popen[bytes]:
+    """The portal or the mock Apple service under gunicorn, once it answers (`threads` > 1: the
+    gthread worker, as a production portal would run)."""
     import requests
 
     process = subprocess.Popen(
@@ -98,6 +99,8 @@ def serve(port: int, service: str, *, workers: int = 2) -> subprocess.Popen[byte
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
         ],
         cwd=REPO,
         env={**os.environ, "ASM_SERVICE": service},
