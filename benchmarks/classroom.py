@@ -581,13 +581,14 @@ def main() -> None:
     spanning.enter_context(every_tenant())
     portal = f"http://127.0.0.1:{options.portal_port}"
     apple = f"http://127.0.0.1:{options.apple_port}"
-    log = Path(os.environ["ASM_VAR_DIR"]) / "worker.log"
+    logs = Path(os.environ["ASM_VAR_DIR"])  # the servers' and the worker's output, for failures
+    print(f"Logs in {logs}", flush=True)
     processes: list[subprocess.Popen[bytes]] = []
     lines: list[str] = []
     try:
-        processes.append(serve(options.apple_port, "apple"))
-        processes.append(worker_start(log))
-        processes.append(serve(options.portal_port, "portal", workers=3, threads=2))
+        processes.append(serve(options.apple_port, "apple", log=logs / "apple.log"))
+        processes.append(worker_start(logs / "worker.log"))
+        processes.append(serve(options.portal_port, "portal", workers=3, threads=2, log=logs / "portal.log"))
         time.sleep(3)  # the worker connects to the broker
         trainer = signed_in(portal, "trainer@contoso.onmicrosoft.com")
 

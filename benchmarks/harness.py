@@ -86,9 +86,11 @@ def manage(*args: str) -> str:
     return result.stdout
 
 
-def serve(port: int, service: str, *, workers: int = 2, threads: int = 1) -> subprocess.Popen[bytes]:
+def serve(
+    port: int, service: str, *, workers: int = 2, threads: int = 1, log: Path | None = None
+) -> subprocess.Popen[bytes]:
     """The portal or the mock Apple service under gunicorn, once it answers (`threads` > 1: the
-    gthread worker, as a production portal would run)."""
+    gthread worker, as a production portal would run; `log`: where its output goes)."""
     import requests
 
     process = subprocess.Popen(
@@ -104,8 +106,8 @@ def serve(port: int, service: str, *, workers: int = 2, threads: int = 1) -> sub
         ],
         cwd=REPO,
         env={**os.environ, "ASM_SERVICE": service},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log.open("ab") if log else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
         start_new_session=True,
     )
     probe = f"http://127.0.0.1:{port}/health" if service == "apple" else f"http://127.0.0.1:{port}/signin/"
