@@ -35,6 +35,7 @@ import argparse
 import contextlib
 import html
 import os
+import random
 import re
 import signal
 import statistics
@@ -119,7 +120,13 @@ class Trainee:
     """One trainee at work: a portal session and an Apple School Manager session."""
 
     def __init__(
-        self, account: Account, others: list[Account], portal: str, apple: str, recorder: Recorder
+        self,
+        account: Account,
+        others: list[Account],
+        portal: str,
+        apple: str,
+        recorder: Recorder,
+        think: float,
     ) -> None:
         import requests
 
@@ -128,6 +135,7 @@ class Trainee:
         self.portal_url = portal
         self.apple_url = apple
         self.recorder = recorder
+        self.think = think
         self.portal = requests.Session()
         self.apple = requests.Session()
         # The trainee's own names its pages showed: proof that the search for the others' could
@@ -144,8 +152,12 @@ class Trainee:
         *,
         expect: tuple[int, ...] = (200,),
         contains: str = "",
+        think: bool = True,
         **kwargs: Any,
     ) -> Any:
+        if think and self.think:
+            # A person reads the page and clicks: 0.5 to 1.5 times --think seconds.
+            time.sleep(random.uniform(0.5, 1.5) * self.think)  # noqa: S311
         session, base = (self.portal, self.portal_url) if side == "portal" else (self.apple, self.apple_url)
         started = time.perf_counter()
         try:
@@ -202,7 +214,7 @@ class Trainee:
         (no hx-trigger) with `done` in it; returns the seconds it took."""
         started = time.perf_counter()
         while time.perf_counter() - started < timeout:
-            response = self.request("portal", label, "GET", path, headers=HTMX)
+            response = self.request("portal", label, "GET", path, headers=HTMX, think=False)
             if "hx-trigger" not in response.text:
                 if done not in response.text:
                     self.recorder.error(f"trainee {self.account.number}: {label}: ended without {done!r}")
@@ -214,6 +226,7 @@ class Trainee:
 
     # --- The article's steps -------------------------------------------------------------------
 
+    # Pages reached by a redirect (after a POST) come at once: think=False.
     def run(self, start: threading.Barrier) -> None:
         start.wait()
         started = time.perf_counter()
@@ -237,7 +250,7 @@ class Trainee:
             {"username": me.intune_upn, "password": me.intune_password},
             expect=(302,),
         )
-        self.request("portal", "Home", "GET", "/", contains=me.intune_upn)
+        self.request("portal", "Home", "GET", "/", contains=me.intune_upn, think=False)
         self.request("portal", "Enrollment program tokens", "GET", "/enrollment/apple/tokens/")
         self.request("portal", "Add token blade", "GET", "/enrollment/apple/tokens/add/")
         pem = self.portal_post(
@@ -270,7 +283,7 @@ class Trainee:
         ).headers["Location"]
         server_path = urlsplit(location).path
         server_uuid = server_path.rstrip("/").rsplit("/", 1)[-1]
-        self.request("apple", "ASM MDM server", "GET", server_path, contains=server)
+        self.request("apple", "ASM MDM server", "GET", server_path, contains=server, think=False)
         p7m = self.apple_post(
             "ASM download the server token (POST)", f"{server_path}token/", {}, contains=""
         ).content
@@ -294,7 +307,7 @@ class Trainee:
         ).headers["Location"]
         token_path = urlsplit(location).path
         token_id = int(token_path.rstrip("/").rsplit("/", 1)[-1])
-        self.request("portal", "Token blade", "GET", token_path, contains=server)
+        self.request("portal", "Token blade", "GET", token_path, contains=server, think=False)
         tokens = f"/enrollment/apple/tokens/{token_id}"
         self.request("portal", "Sync blade", "GET", f"{tokens}/devices/sync/")
         self.poll("Sync panel (polled)", f"{tokens}/devices/sync/status/", done="The last sync succeeded")
@@ -332,7 +345,7 @@ class Trainee:
             _profile_form(profile),
             expect=(302,),
         ).headers["Location"]
-        self.request("portal", "Profile blade", "GET", urlsplit(location).path, contains=profile)
+        self.request("portal", "Profile blade", "GET", urlsplit(location).path, contains=profile, think=False)
         assign = "/enrollment/apple/devices/assign/"
         pane = self.request(
             "portal", "Assign profile pane (htmx)", "GET", assign, params={"device": devices}, headers=HTMX
@@ -347,7 +360,7 @@ class Trainee:
             expect=(302,),
         ).headers["Location"]
         result = urlsplit(location).path
-        self.request("portal", "Assignment blade", "GET", result)
+        self.request("portal", "Assignment blade", "GET", result, think=False)
         self.poll(
             "Assignment status (polled)", f"{result}?fragment=status", done="The profile was assigned to"
         )
@@ -491,11 +504,13 @@ def accounts_of(classroom: Any) -> list[Account]:
     return sorted(accounts, key=lambda account: account.number)
 
 
-def load(accounts: list[Account], portal: str, apple: str) -> tuple[Recorder, float]:
+def load(accounts: list[Account], portal: str, apple: str, think: float) -> tuple[Recorder, float]:
     recorder = Recorder()
     start = threading.Barrier(len(accounts))
     trainees = [
-        Trainee(account, [other for other in accounts if other is not account], portal, apple, recorder)
+        Trainee(
+            account, [other for other in accounts if other is not account], portal, apple, recorder, think
+        )
         for account in accounts
     ]
     threads = [threading.Thread(target=trainee.run, args=(start,)) for trainee in trainees]
@@ -543,6 +558,12 @@ def main() -> None:
     parser.add_argument("--trainees", type=int, default=30)
     parser.add_argument("--board-trainees", type=int, default=60, help="0: no second class.")
     parser.add_argument("--board-runs", type=int, default=50)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=2.0,
+        help="Seconds a trainee takes between two pages (0.5 to 1.5 times it; 0: none, a stress test).",
+    )
     parser.add_argument("--portal-port", type=int, default=8160)
     parser.add_argument("--apple-port", type=int, default=8161)
     options = parser.parse_args()
@@ -602,11 +623,12 @@ def main() -> None:
 
         # 2. Load.
         accounts = accounts_of(classroom)
-        recorder, elapsed = load(accounts, portal, apple)
+        recorder, elapsed = load(accounts, portal, apple, options.think)
+        think_text = f"{options.think:g} s between pages" if options.think else "no pause between pages"
         portal_samples = [s.seconds for s in recorder.samples if s.side == "portal"]
         apple_samples = [s.seconds for s in recorder.samples if s.side == "apple"]
         lines.append(
-            f"| {len(accounts)} trainees doing the steps at once: portal pages (target p95 ≤ 300 ms) | "
+            f"| {len(accounts)} trainees doing the steps at once ({think_text}): portal pages (target p95 ≤ 300 ms) | "
             f"{len(portal_samples)} requests, median {ms(portal_samples, 0.5)}, **p95 {ms(portal_samples, 0.95)}**, "
             f"max {ms(portal_samples, 1.0)} |"
         )
