@@ -86,8 +86,11 @@ def manage(*args: str) -> str:
     return result.stdout
 
 
-def serve(port: int, service: str, *, workers: int = 2) -> subprocess.Popen[bytes]:
-    """The portal or the mock Apple service under gunicorn, once it answers."""
+def serve(
+    port: int, service: str, *, workers: int = 2, threads: int = 1, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """The portal or the mock Apple service under gunicorn, once it answers (`threads` > 1: the
+    gthread worker, as a production portal would run; `log`: where its output goes)."""
     import requests
 
     process = subprocess.Popen(
@@ -98,11 +101,13 @@ def serve(port: int, service: str, *, workers: int = 2) -> subprocess.Popen[byte
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
         ],
         cwd=REPO,
         env={**os.environ, "ASM_SERVICE": service},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log.open("ab") if log else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
         start_new_session=True,
     )
     probe = f"http://127.0.0.1:{port}/health" if service == "apple" else f"http://127.0.0.1:{port}/signin/"

@@ -124,6 +124,7 @@ def _inventory(organization: Organization, spec: dict[str, Any], seed: str) -> d
     Serial numbers are unique across organisations: the others' are skipped (the same preset
     and seed give the first organisation the same serials as ever, the next ones others)."""
     rng = random.Random(int(hashlib.sha256(seed.encode()).hexdigest()[:16], 16))  # noqa: S311
+    _serials_lock()
     taken: set[str] = set(
         Device.objects.exclude(organization=organization).values_list("serial_number", flat=True)
     )
@@ -153,6 +154,22 @@ def _inventory(organization: Organization, spec: dict[str, Any], seed: str) -> d
             Device.objects.filter(order=order).order_by("serial_number").values_list("id", flat=True)
         )
     return by_order
+
+
+# Any constant shared by every process: the key of the lock on allocating serial numbers.
+_SERIALS_LOCK_KEY = 0x41534D5F53455249
+
+
+def _serials_lock() -> None:
+    """Builds run side by side (a class's trainees, one worker task each) and draw the same
+    serials from the same preset's seed: the skip above sees only committed serials, so two
+    builds would both take the first one and the second would fail on the unique index. On
+    PostgreSQL the allocation waits for the other build to commit (a lock held until the end of
+    the transaction); SQLite lets one transaction write at a time, so builds are already in turn."""
+    connection = connections[DB]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SERIALS_LOCK_KEY])
 
 
 def scenario_build(
