@@ -27,7 +27,8 @@ class VirtualIpadBrowserTests:
         page.goto(f"{dep_server}/ipad/DMPQ000001/?key={device_link_key('DMPQ000001')}")
         page.click("button.power-on")
         screen = page.locator("#screen")
-        assert ipad_pane(page) == "hello"
+        # htmx swaps the screen after the click returns: wait for it.
+        page.locator("#screen[data-pane=hello]").wait_for()
         ipad_setup_to_activation(page, network="eduroam")
         assert ipad_pane(page) == "not_managed"
         assert "No organisation manages this iPad" in screen.inner_text()
