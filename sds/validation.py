@@ -16,7 +16,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sds import formats
@@ -113,6 +113,8 @@ class ValidationResult:
     rows_read: int = 0
     # Files whose absence is already an error (the file-set rule does not warn about them).
     missing_reported: set[str] = field(default_factory=set)
+    # Per file of the UK variant: classic header -> the header the file has.
+    header_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def has_errors(self) -> bool:
@@ -158,7 +160,21 @@ def roster_validate(
     _check_references(result)
     _check_usernames(result, domain_suffix)
     _check_guardians(result)
+    if result.header_names:
+        result.issues = [_as_the_file_names_it(result, issue) for issue in result.issues]
     return result
+
+
+def _as_the_file_names_it(result: ValidationResult, issue: Issue) -> Issue:
+    """The issue with the columns named as its file names them (the UK variant's `ID`…)."""
+    names = result.header_names.get(issue.file)
+    if not names:
+        return issue
+    params = {
+        key: names.get(value, value) if isinstance(value, str) else value
+        for key, value in issue.params.items()
+    }
+    return replace(issue, column=names.get(issue.column, issue.column), params=params)
 
 
 def file_set_check(
@@ -241,6 +257,11 @@ def _read_table(result: ValidationResult, name: str, data: bytes) -> Table:
         assert control is not None
         result.error(name, 1, "", CONTROL_CHARACTER, "control_character", char=f"U+{ord(control[0]):04X}")
         return Table(name, [_CONTROL.sub("", cell) for cell in header], usable=False)
+    # The UK variant: read under the classic names, reported under the file's own.
+    renamed = formats.uk_headers(result.roster_format, name, header)
+    if renamed:
+        result.header_names[name] = {classic: uk for uk, classic in renamed.items()}
+        header = [renamed.get(cell, cell) for cell in header]
     table = Table(name, header)
     _check_header(result, table)
     if not table.usable:
