@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,8 @@ INVALID_PHONE_NUMBER = "InvalidPhoneNumber"
 DUPLICATE_ROW = "DuplicateRow"
 ROW_LIMIT_EXCEEDED = "RowLimitExceeded"
 SUPERSEDED = "Superseded"
+IMPORT_FAILED = "ImportFailed"
+MIXED_SCRIPT_USERNAME = "MixedScriptUsername"
 VALUE_TOO_LONG = "ValueTooLong"
 CONTROL_CHARACTER = "ControlCharacter"
 
@@ -274,6 +277,15 @@ def _check_header(result: ValidationResult, table: Table) -> None:
     spec = result.roster_format.spec(table.name)
     assert spec is not None
     expected_by_folded = {column.strip().lower(): column for column in spec.headers}
+    if not any(header.strip().lower() in expected_by_folded for header in table.header):
+        # A file without its header line: the first line is data (a password, perhaps). One
+        # error that repeats none of its cells, and the file is not read further.
+        result.error(
+            table.name, 1, "", MISSING_REQUIRED_HEADER, "header_row_missing", headers=", ".join(spec.required)
+        )
+        table.header = []
+        table.usable = False
+        return
     seen: set[str] = set()
     for header in table.header:
         if header in seen:
@@ -557,6 +569,12 @@ def full_username(value: str, domain_suffix: str) -> str:
     return value
 
 
+def _scripts(text: str) -> list[str]:
+    """The scripts of the letters of `text` (the first word of each letter's Unicode name:
+    LATIN, CYRILLIC, GREEK…), sorted; digits and punctuation belong to none."""
+    return sorted({unicodedata.name(char, "?").split()[0] for char in text if char.isalpha()})
+
+
 def _check_usernames(result: ValidationResult, domain_suffix: str) -> None:
     classic = result.roster_format.code == "v1"
     seen: dict[str, tuple[str, int]] = {}
@@ -592,6 +610,17 @@ def _check_usernames(result: ValidationResult, domain_suffix: str) -> None:
                     name, line, column, USERNAME_WITHOUT_DOMAIN, "username_without_domain", value=value
                 )
                 continue
+            scripts = _scripts(local)
+            if len(scripts) > 1:
+                # "раul" with a Cyrillic "р" and "a" looks like "paul": a homoglyph to check.
+                result.warning(
+                    name,
+                    line,
+                    column,
+                    MIXED_SCRIPT_USERNAME,
+                    "username_mixed_script",
+                    scripts=", ".join(scripts),
+                )
             folded = username.lower()
             other = seen.get(folded)
             if other is not None:
