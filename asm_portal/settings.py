@@ -185,13 +185,13 @@ _COMMON_MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "asm_portal.middleware.RefuseNulMiddleware",
 ]
 if ASM_SERVICE == "portal":
     ROOT_URLCONF = "asm_portal.urls"
     MIDDLEWARE = [
         *_COMMON_MIDDLEWARE,
         "csp.middleware.CSPMiddleware",
-        "asm_portal.middleware.RefuseNulMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django.contrib.auth.middleware.LoginRequiredMiddleware",
         "asm_portal.middleware.TenantScopeMiddleware",
