@@ -1,4 +1,4 @@
-"""Secrets stay secret on error pages too.
+"""Secrets stay secret on error pages too, and a refused request is one line in the log.
 
 Their storage (Fernet ciphertext at rest, key rotation) is the `encrypted_fields` library,
 shared with the mock Apple process.
@@ -6,6 +6,9 @@ shared with the mock Apple process.
 
 from __future__ import annotations
 
+import logging
+
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.views.debug import SafeExceptionReporterFilter
 
@@ -18,4 +21,17 @@ class SecretsExceptionReporterFilter(SafeExceptionReporterFilter):
     """
 
     def is_active(self, request: HttpRequest | None) -> bool:
+        return True
+
+
+class RefusalWithoutTraceback(logging.Filter):
+    """A request refused with PermissionDenied (a 403) is expected: Django logs it on
+    `django.request` with the exception's traceback, which says nothing an operator needs and
+    buries real errors. The one warning line stays ("Forbidden (Permission denied): /path"),
+    without the traceback; every other record is left as it is. Both services (settings.LOGGING)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], PermissionDenied):
+            record.exc_info = None
+            record.exc_text = None
         return True

@@ -90,10 +90,12 @@ class UserLanguageMiddleware:
 
 
 class RefuseNulMiddleware:
-    """A NUL character in a query string or a form answers 400: PostgreSQL refuses it in any text
-    it is given, so it would otherwise end in a 500 wherever a value reaches a query. The bodies
-    of CSRF-exempt views are theirs to read (the roster upload adds its quota handler before
-    anything reads the body; devices post plists): they are left to their own parsing."""
+    """A NUL character in the path, a query string or a form answers 400: PostgreSQL refuses it in
+    any text it is given, so it would otherwise end in a 500 wherever a value reaches a query
+    (`/ipad/%00/` looked a serial number up). The bodies of CSRF-exempt views are theirs to read
+    (the roster upload adds its quota handler before anything reads the body; devices post
+    plists; Apple's APIs on the mock answer in Apple's own shape): they are left to their own
+    parsing. Both services run it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -104,6 +106,8 @@ class RefuseNulMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
+        if "\x00" in request.path or any("\x00" in str(value) for value in view_kwargs.values()):
+            return _nul_refused()
         params = [request.GET]
         form = request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
         if request.method == "POST" and form and not getattr(view_func, "csrf_exempt", False):
@@ -111,10 +115,14 @@ class RefuseNulMiddleware:
         for query in params:
             for key, values in query.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
-                    return HttpResponseBadRequest(
-                        _("The request contains a NUL character."), content_type="text/plain; charset=utf-8"
-                    )
+                    return _nul_refused()
         return None
+
+
+def _nul_refused() -> HttpResponse:
+    return HttpResponseBadRequest(
+        _("The request contains a NUL character."), content_type="text/plain; charset=utf-8"
+    )
 
 
 # Features no page of either service uses: denied to every frame, scripts included.

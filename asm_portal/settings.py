@@ -8,7 +8,6 @@ Every variable is documented in README.md and .env.example.
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 from pathlib import Path
@@ -17,7 +16,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from cryptography.fernet import Fernet
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.log import DEFAULT_LOGGING
 from django.utils.translation import gettext_lazy as _
 
@@ -185,13 +184,13 @@ _COMMON_MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "asm_portal.middleware.RefuseNulMiddleware",
 ]
 if ASM_SERVICE == "portal":
     ROOT_URLCONF = "asm_portal.urls"
     MIDDLEWARE = [
         *_COMMON_MIDDLEWARE,
         "csp.middleware.CSPMiddleware",
-        "asm_portal.middleware.RefuseNulMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django.contrib.auth.middleware.LoginRequiredMiddleware",
         "asm_portal.middleware.TenantScopeMiddleware",
@@ -424,13 +423,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 LOG_LEVEL = os.getenv("LOG_LEVEL", "INFO")
 
 
-def _refusal_without_traceback(record: logging.LogRecord) -> bool:
-    """A request refused with PermissionDenied (a 403) is expected: one warning line is enough."""
-    if record.exc_info and isinstance(record.exc_info[1], PermissionDenied):
-        record.exc_info = None
-    return True
-
-
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -439,10 +431,8 @@ LOGGING: dict[str, Any] = {
         "django.server": DEFAULT_LOGGING["formatters"]["django.server"],
     },
     "filters": {
-        "refusal_without_traceback": {
-            "()": "django.utils.log.CallbackFilter",
-            "callback": _refusal_without_traceback,
-        }
+        # A 403 is one warning line, without its traceback (asm_portal/error_reports.py).
+        "refusal_without_traceback": {"()": "asm_portal.error_reports.RefusalWithoutTraceback"}
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},

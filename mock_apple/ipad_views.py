@@ -30,7 +30,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from mock_apple import auth, clock, tenancy
+from mock_apple import attempts, auth, clock, tenancy
 from mock_apple.ipad import activation, identity, links, setup_assistant, shared_ipad
 from mock_apple.models import CertificateAuthority, Device, Profile, VirtualDevice
 from mock_apple.services import push
@@ -169,21 +169,26 @@ def device_screen(request: HttpRequest, virtual: VirtualDevice) -> HttpResponse:
 
 
 def _int(value: str | None) -> int:
-    try:
-        return int(value or "")
-    except ValueError:
+    """A posted row id: ASCII digits a table can hold, or 0 (no row). int() alone would read
+    "١٢٣" as 123 and a number of 40 digits as one no column holds."""
+    text = value or ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
         return 0
+    return int(text)
 
 
 Action = Callable[[HttpRequest, VirtualDevice], dict[str, Any] | None]
 
 
 def _shared_password(request: HttpRequest, virtual: VirtualDevice) -> dict[str, Any]:
-    result = shared_ipad.sign_in(virtual, request.POST.get("password", ""))
+    address = attempts.client_address(request)
+    result = shared_ipad.sign_in(virtual, request.POST.get("password", ""), address=address)
+    if result.locked:
+        return {"signin_error": attempts.locked_message()}
     if result.must_change_password:
         return {"change_password": True}
     if not result.ok:
-        return {"signin_error": True}
+        return {"signin_error": _("Incorrect Managed Apple Account or password.")}
     return {"evicted": result.evicted}
 
 
@@ -194,9 +199,12 @@ def _shared_change_password(request: HttpRequest, virtual: VirtualDevice) -> dic
             current=request.POST.get("current", ""),
             new=request.POST.get("new", ""),
             confirm=request.POST.get("confirm", ""),
+            address=attempts.client_address(request),
         )
     except ValidationError as exc:
         return {"change_password": True, "password_error": " ".join(exc.messages)}
+    if result.locked:
+        return {"change_password": True, "password_error": attempts.locked_message()}
     if not result.ok:
         return {
             "change_password": True,

@@ -66,8 +66,6 @@ class AppleAccount(models.Model):
     # A deactivated account cannot sign in, and the server tokens it downloaded answer
     # ACCESS_DENIED, as Apple does when the person behind a token loses access.
     is_active = models.BooleanField(default=True)
-    failed_signins = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.apple_id
@@ -707,3 +705,19 @@ class ApiActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity_type} {self.activity_id}"
+
+
+class SignInFailure(models.Model):
+    """One failed sign-in (the ASM portal, or a Shared iPad's password), for the attempt limits
+    of mock_apple.attempts: counted per account and per client address over a sliding window,
+    so a lock-out decays by itself. The account is the name that was typed, whether an account
+    has it or not (a digest of it: no stranger's typing is kept in clear)."""
+
+    subject = models.CharField(max_length=80)  # "<what>:<sha-256 of the account or address>"
+    failed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["subject", "failed_at"], name="signin_failure_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.subject[:16]}… {self.failed_at:%Y-%m-%d %H:%M:%S}"

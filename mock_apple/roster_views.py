@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mock_apple import auth
 from mock_apple.auth import AppleHttpRequest, account_required, people_manager_required
+from mock_apple.csv_cells import csv_text
 from mock_apple.models import Location, Person, RosterClass
 from mock_apple.roster import imports, managed_apple_ids, passwords
 from mock_apple.roster_forms import ManagedIdFormatForm
@@ -119,19 +118,20 @@ def sign_in_sheets(request: AppleHttpRequest) -> HttpResponse:
         messages.success(request, _("Every new account has been on a sign-in sheet already."))
         return redirect("asm_people")
     if request.POST.get("format") == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        # Apple's export: the account, the three names and the temporary password.
-        writer.writerow(
-            ["Managed Apple Account", "First Name", "Middle Name", "Last Name", "Temporary Password"]
+        # Apple's export: the account, the three names and the temporary password. The names
+        # come from the roster an MDM server sent: a cell that would be a formula is neutralised
+        # (the generated passwords are letters and digits, never changed by it).
+        header = ["Managed Apple Account", "First Name", "Middle Name", "Last Name", "Temporary Password"]
+        text = csv_text(
+            [
+                header,
+                *(
+                    [found.managed_apple_id, found.first_name, found.middle_name, found.last_name, password]
+                    for found, password in rows
+                ),
+            ]
         )
-        for found, password in rows:
-            writer.writerow(
-                [found.managed_apple_id, found.first_name, found.middle_name, found.last_name, password]
-            )
-        response = attachment(
-            buffer.getvalue(), content_type="text/csv; charset=utf-8", filename="Sign-in sheets.csv"
-        )
+        response = attachment(text, content_type="text/csv; charset=utf-8", filename="Sign-in sheets.csv")
         response["Cache-Control"] = "no-store"
         return response
     context = {"rows": rows, "remaining": passwords.sign_in_sheet_pending(organization)}

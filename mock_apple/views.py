@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mock_apple import auth, clock, crypto
+from mock_apple import attempts, auth, clock, crypto
 from mock_apple.auth import (
     AppleHttpRequest,
     account_required,
@@ -84,21 +81,19 @@ def signin(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        account = AppleAccount.objects.filter(
-            apple_id__iexact=form.cleaned_data["apple_id"], is_active=True
-        ).first()
-        now = timezone.now()
-        if account and account.locked_until and account.locked_until > now:
-            form.add_error(
-                None, _("This account is locked for a while after too many attempts. Try again later.")
-            )
-            status = 429
-        elif account is None or not check_password(form.cleaned_data["password"], account.password):
-            if account is not None:
-                _record_failure(account, now)
+        apple_id = form.cleaned_data["apple_id"]
+        keys = attempts.subjects(kind="asm", account=apple_id, address=attempts.client_address(request))
+        if attempts.locked(keys):
+            # The same answer whether the account exists or not: the limit counts what was typed.
+            form.add_error(None, attempts.locked_message())
+            return render(request, "mock_apple/signin.html", {"form": form}, status=429)
+        account = AppleAccount.objects.filter(apple_id__iexact=apple_id, is_active=True).first()
+        if not attempts.password_check(form.cleaned_data["password"], account.password if account else None):
+            attempts.failure_record(keys)
             form.add_error(None, _("Your Managed Apple Account or password was entered incorrectly."))
         else:
-            AppleAccount.objects.filter(pk=account.pk).update(failed_signins=0, locked_until=None)
+            assert account is not None
+            attempts.success_record(keys[0])
             auth.login(request, account)
             landing = reverse("asm_terms") if _terms_pending(account) else reverse("asm_devices")
             response = HttpResponseRedirect(_safe_next(request, request.GET.get("next"), landing))
@@ -107,18 +102,6 @@ def signin(request: HttpRequest) -> HttpResponse:
                 _language_cookie(response, account.organization.language)
             return response
     return render(request, "mock_apple/signin.html", {"form": form}, status=status)
-
-
-def _record_failure(account: AppleAccount, now: Any) -> None:
-    failures = account.failed_signins + 1
-    locked = (
-        now + timedelta(seconds=settings.SIGNIN_LOCKOUT_SECONDS)
-        if failures >= settings.SIGNIN_MAX_FAILURES
-        else None
-    )
-    AppleAccount.objects.filter(pk=account.pk).update(
-        failed_signins=0 if locked else failures, locked_until=locked
-    )
 
 
 def _terms_pending(account: AppleAccount) -> bool:

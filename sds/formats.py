@@ -213,6 +213,29 @@ V2_1 = RosterFormat(
 
 FORMATS = {V1.code: V1, V2_1.code: V2_1}
 
+# The UK variant of the classic format (Microsoft's "UK Format" sample files): the same six
+# files, with the school's DfE number for its SIS ID and `ID` for the others'. A file that uses
+# these names (and not the classic ones) is read as if it had the classic headers; its issues
+# name the columns as the file does. Per file: UK header -> classic header.
+UK_HEADERS: dict[str, dict[str, str]] = {
+    "School.csv": {"DfE Number": "SIS ID"},
+    "Section.csv": {"ID": "SIS ID", "School DfE Number": "School SIS ID"},
+    "Student.csv": {"ID": "SIS ID", "School DfE Number": "School SIS ID"},
+    "Teacher.csv": {"ID": "SIS ID", "School DfE Number": "School SIS ID"},
+    "StudentEnrollment.csv": {"Section ID": "Section SIS ID", "ID": "SIS ID"},
+    "TeacherRoster.csv": {"Section ID": "Section SIS ID", "ID": "SIS ID"},
+}
+
+
+def uk_headers(roster_format: RosterFormat, name: str, header: list[str]) -> dict[str, str]:
+    """The UK names this file's header uses, each with its classic name ({} for a classic file,
+    or a file of another format): a UK name counts only where its classic name is absent."""
+    if roster_format is not V1:
+        return {}
+    aliases = UK_HEADERS.get(name, {})
+    return {uk: classic for uk, classic in aliases.items() if uk in header and classic not in header}
+
+
 # Classic SDS limit: larger data sets are split over several sync profiles.
 MAX_ROWS_PER_FILE = 500_000
 

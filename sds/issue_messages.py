@@ -25,6 +25,10 @@ MESSAGES: dict[str, Promise] = {
     "file_empty": _("The file is empty: it needs at least its header row."),
     "encoding": _("The file is not valid UTF-8 (byte %(byte)s). Save it as UTF-8 and upload it again."),
     "header_missing": _("The required header “%(header)s” is missing."),
+    "header_row_missing": _(
+        "The first line is not a header row: none of its cells is a column of this file. "
+        "Add the header row (%(headers)s) and upload the file again."
+    ),
     "header_case": _("Headers are case-sensitive and exact: write “%(expected)s”, not “%(header)s”."),
     "header_duplicate": _("The header “%(header)s” appears more than once."),
     "header_unknown": _("“%(header)s” is not a column of this file; it is ignored."),
@@ -61,6 +65,14 @@ MESSAGES: dict[str, Promise] = {
         "“%(value)s” is not an E.164 phone number (+ and up to 15 digits); SDS keeps it as it is."
     ),
     "row_limit": _("The file has more than %(limit)s rows; split the roster over several sync profiles."),
+    "username_mixed_script": _(
+        "The username mixes letters of several scripts (%(scripts)s): it may imitate another "
+        "account's name. Check it."
+    ),
+    "import_failed": _(
+        "The roster could not be written to the database: nothing was imported. Upload it again; "
+        "if it fails again, the files hold something the roster tables cannot."
+    ),
     "superseded": _("A newer upload of this sync profile was imported first; this one was not imported."),
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -50,49 +50,86 @@ def roster_upload_process(*, upload_id: int) -> RosterUpload:
     if not result.has_errors:
         progress_save(upload, state=RosterUpload.State.IMPORTING)
     present = sorted(name for name in files if name in spec.names)
-    with transaction.atomic():
-        # One import at a time per profile; the file-set rule reads the profile under the lock.
-        profile = SyncProfile.objects.select_for_update().get(pk=upload.profile_id)
-        if not result.has_errors:
-            if RosterUpload.objects.filter(
-                profile=profile, state=RosterUpload.State.SUCCEEDED, pk__gt=upload.pk
-            ).exists():
-                result.error("", None, "", validation.SUPERSEDED, "superseded")
-            for issue in validation.file_set_check(
-                roster_format=spec,
-                previous=profile.file_set,
-                present=present,
-                missing_reported=result.missing_reported,
-            ):
-                result.add(issue)
-        if not result.has_errors:
-            roster = importing.roster_from_result(result, domain_suffix=profile.domain_suffix)
-            counts = importing.roster_write(profile=profile, upload=upload, roster=roster)
-            profile.file_set = sorted(set(profile.file_set) | set(present))
-            profile.save(update_fields=["file_set"])
-            upload.school_count = counts.schools
-            upload.person_count = counts.people
-            upload.class_count = counts.classes
-            upload.enrollment_count = counts.enrollments
-            upload.deactivated_count = counts.deactivated
-            transaction.on_commit(
-                lambda: signals.roster_imported.send(sender=SyncProfile, profile=profile, upload=upload)
-            )
-        issues = sorted(result.issues, key=_issue_order(spec.names))
-        ValidationIssue.objects.bulk_create(
-            ValidationIssue(
-                upload=upload,
-                severity=issue.severity,
-                file=issue.file[:255],
-                line=issue.line,
-                column=issue.column[:255],
-                code=issue.code,
-                message_id=issue.message_id,
-                params=issue.params,
-            )
-            for issue in issues[:MAX_STORED_ISSUES]
+    try:
+        with transaction.atomic():
+            # One import at a time per profile; the file-set rule reads the profile under the lock.
+            profile = SyncProfile.objects.select_for_update().get(pk=upload.profile_id)
+            if not result.has_errors:
+                if RosterUpload.objects.filter(
+                    profile=profile, state=RosterUpload.State.SUCCEEDED, pk__gt=upload.pk
+                ).exists():
+                    result.error("", None, "", validation.SUPERSEDED, "superseded")
+                for issue in validation.file_set_check(
+                    roster_format=spec,
+                    previous=profile.file_set,
+                    present=present,
+                    missing_reported=result.missing_reported,
+                ):
+                    result.add(issue)
+            if not result.has_errors:
+                roster = importing.roster_from_result(result, domain_suffix=profile.domain_suffix)
+                counts = importing.roster_write(profile=profile, upload=upload, roster=roster)
+                profile.file_set = sorted(set(profile.file_set) | set(present))
+                profile.save(update_fields=["file_set"])
+                upload.school_count = counts.schools
+                upload.person_count = counts.people
+                upload.class_count = counts.classes
+                upload.enrollment_count = counts.enrollments
+                upload.deactivated_count = counts.deactivated
+                transaction.on_commit(
+                    lambda: signals.roster_imported.send(sender=SyncProfile, profile=profile, upload=upload)
+                )
+            issues = sorted(result.issues, key=_issue_order(spec.names))
+            _issues_store(upload, issues)
+            upload.state = RosterUpload.State.REJECTED if result.has_errors else RosterUpload.State.SUCCEEDED
+            upload.finished_at = clock.now()
+            upload.rows_read = result.rows_read
+            upload.error_count = result.error_count
+            upload.warning_count = result.warning_count
+            upload.save()
+            _files_forget(upload)
+            _upload_report(upload)
+    except DatabaseError:
+        # The database refused the import (a constraint, a value it cannot hold, a lost
+        # connection): nothing was imported. The report keeps what the validation found and
+        # says why, so a failed upload never shows an empty report.
+        logger.exception("Roster upload %s: the database refused the import", upload.pk)
+        return _upload_failed(upload_id=upload.pk, result=result, names=spec.names)
+    return upload
+
+
+def _issues_store(upload: RosterUpload, issues: list[validation.Issue]) -> None:
+    ValidationIssue.objects.bulk_create(
+        ValidationIssue(
+            upload=upload,
+            severity=issue.severity,
+            file=issue.file[:255],
+            line=issue.line,
+            column=issue.column[:255],
+            code=issue.code,
+            message_id=issue.message_id,
+            params=issue.params,
         )
-        upload.state = RosterUpload.State.REJECTED if result.has_errors else RosterUpload.State.SUCCEEDED
+        for issue in issues[:MAX_STORED_ISSUES]
+    )
+
+
+def _upload_failed(
+    *, upload_id: int, result: validation.ValidationResult, names: tuple[str, ...]
+) -> RosterUpload:
+    """The import failed in the database: the validation's report, then the reason."""
+    result.error("", None, "", validation.IMPORT_FAILED, "import_failed")
+    with transaction.atomic():
+        upload = (
+            RosterUpload.objects.select_for_update(of=("self",))
+            .select_related("profile", "uploaded_by")
+            .get(pk=upload_id)
+        )
+        if not upload.is_pending:
+            return upload
+        ValidationIssue.objects.filter(upload=upload).delete()
+        _issues_store(upload, sorted(result.issues, key=_issue_order(names)))
+        upload.state = RosterUpload.State.FAILED
         upload.finished_at = clock.now()
         upload.rows_read = result.rows_read
         upload.error_count = result.error_count
@@ -104,7 +141,8 @@ def roster_upload_process(*, upload_id: int) -> RosterUpload:
 
 
 def roster_upload_fail(*, upload_id: int) -> None:
-    """The worker could not finish (a crash, a time limit): say so, and forget the files."""
+    """The worker could not finish (a crash, a time limit): say so in the report, and forget
+    the files."""
     logger.exception("Roster upload %s failed", upload_id)
     with transaction.atomic():
         # Lock the upload's row only: PostgreSQL cannot lock the nullable side of an outer join.
@@ -116,9 +154,15 @@ def roster_upload_fail(*, upload_id: int) -> None:
         )
         if upload is None or not upload.is_pending:
             return
+        if not upload.issues.exists():
+            failure = validation.Issue(
+                validation.ERROR, "", None, "", validation.IMPORT_FAILED, "import_failed"
+            )
+            _issues_store(upload, [failure])
         upload.state = RosterUpload.State.FAILED
         upload.finished_at = clock.now()
-        upload.save(update_fields=["state", "finished_at"])
+        upload.error_count = max(upload.error_count, 1)
+        upload.save(update_fields=["state", "finished_at", "error_count"])
         _files_forget(upload)
         _upload_report(upload)
 

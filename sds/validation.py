@@ -15,8 +15,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sds import formats
@@ -53,6 +54,8 @@ INVALID_PHONE_NUMBER = "InvalidPhoneNumber"
 DUPLICATE_ROW = "DuplicateRow"
 ROW_LIMIT_EXCEEDED = "RowLimitExceeded"
 SUPERSEDED = "Superseded"
+IMPORT_FAILED = "ImportFailed"
+MIXED_SCRIPT_USERNAME = "MixedScriptUsername"
 VALUE_TOO_LONG = "ValueTooLong"
 CONTROL_CHARACTER = "ControlCharacter"
 
@@ -113,6 +116,8 @@ class ValidationResult:
     rows_read: int = 0
     # Files whose absence is already an error (the file-set rule does not warn about them).
     missing_reported: set[str] = field(default_factory=set)
+    # Per file of the UK variant: classic header -> the header the file has.
+    header_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def has_errors(self) -> bool:
@@ -158,7 +163,21 @@ def roster_validate(
     _check_references(result)
     _check_usernames(result, domain_suffix)
     _check_guardians(result)
+    if result.header_names:
+        result.issues = [_as_the_file_names_it(result, issue) for issue in result.issues]
     return result
+
+
+def _as_the_file_names_it(result: ValidationResult, issue: Issue) -> Issue:
+    """The issue with the columns named as its file names them (the UK variant's `ID`…)."""
+    names = result.header_names.get(issue.file)
+    if not names:
+        return issue
+    params = {
+        key: names.get(value, value) if isinstance(value, str) else value
+        for key, value in issue.params.items()
+    }
+    return replace(issue, column=names.get(issue.column, issue.column), params=params)
 
 
 def file_set_check(
@@ -241,6 +260,11 @@ def _read_table(result: ValidationResult, name: str, data: bytes) -> Table:
         assert control is not None
         result.error(name, 1, "", CONTROL_CHARACTER, "control_character", char=f"U+{ord(control[0]):04X}")
         return Table(name, [_CONTROL.sub("", cell) for cell in header], usable=False)
+    # The UK variant: read under the classic names, reported under the file's own.
+    renamed = formats.uk_headers(result.roster_format, name, header)
+    if renamed:
+        result.header_names[name] = {classic: uk for uk, classic in renamed.items()}
+        header = [renamed.get(cell, cell) for cell in header]
     table = Table(name, header)
     _check_header(result, table)
     if not table.usable:
@@ -253,6 +277,15 @@ def _check_header(result: ValidationResult, table: Table) -> None:
     spec = result.roster_format.spec(table.name)
     assert spec is not None
     expected_by_folded = {column.strip().lower(): column for column in spec.headers}
+    if not any(header.strip().lower() in expected_by_folded for header in table.header):
+        # A file without its header line: the first line is data (a password, perhaps). One
+        # error that repeats none of its cells, and the file is not read further.
+        result.error(
+            table.name, 1, "", MISSING_REQUIRED_HEADER, "header_row_missing", headers=", ".join(spec.required)
+        )
+        table.header = []
+        table.usable = False
+        return
     seen: set[str] = set()
     for header in table.header:
         if header in seen:
@@ -536,6 +569,12 @@ def full_username(value: str, domain_suffix: str) -> str:
     return value
 
 
+def _scripts(text: str) -> list[str]:
+    """The scripts of the letters of `text` (the first word of each letter's Unicode name:
+    LATIN, CYRILLIC, GREEK…), sorted; digits and punctuation belong to none."""
+    return sorted({unicodedata.name(char, "?").split()[0] for char in text if char.isalpha()})
+
+
 def _check_usernames(result: ValidationResult, domain_suffix: str) -> None:
     classic = result.roster_format.code == "v1"
     seen: dict[str, tuple[str, int]] = {}
@@ -571,6 +610,17 @@ def _check_usernames(result: ValidationResult, domain_suffix: str) -> None:
                     name, line, column, USERNAME_WITHOUT_DOMAIN, "username_without_domain", value=value
                 )
                 continue
+            scripts = _scripts(local)
+            if len(scripts) > 1:
+                # "раul" with a Cyrillic "р" and "a" looks like "paul": a homoglyph to check.
+                result.warning(
+                    name,
+                    line,
+                    column,
+                    MIXED_SCRIPT_USERNAME,
+                    "username_mixed_script",
+                    scripts=", ".join(scripts),
+                )
             folded = username.lower()
             other = seen.get(folded)
             if other is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from mock_apple import clock
+from mock_apple import attempts, clock
 from mock_apple.db import DB
 from mock_apple.ipad.setup_assistant import save_fields
 from mock_apple.models import (
@@ -72,30 +72,49 @@ class SignIn:
     ok: bool
     must_change_password: bool = False
     evicted: tuple[str, ...] = ()
+    locked: bool = False  # too many wrong passwords: refused without a look at this one
 
 
-def sign_in(virtual: VirtualDevice, password: str) -> SignIn:
+def _attempt_subjects(person: Person, address: str) -> tuple[str, str]:
+    return attempts.subjects(
+        kind="shared-ipad", account=person.managed_apple_id or str(person.pk), address=address
+    )
+
+
+def sign_in(virtual: VirtualDevice, password: str, *, address: str) -> SignIn:
     """A Managed Apple Account signs in: the password (the temporary one must be changed first),
-    then the user's partition, evicting the least recently used beyond the maximum."""
+    then the user's partition, evicting the least recently used beyond the maximum. Wrong
+    passwords count against the account and the address (`client` of mock_apple.attempts)."""
     person = virtual.signin_person
     if person is None or temporary_session_only(virtual):
         return SignIn(False)
+    keys = _attempt_subjects(person, address)
+    if attempts.locked(keys):
+        return SignIn(False, locked=True)
     if not passwords.person_password_check(person=person, password=password):
+        attempts.failure_record(keys)
         return SignIn(False)
+    attempts.success_record(keys[0])
     if passwords.person_must_change_password(person):
         return SignIn(True, must_change_password=True)
     return SignIn(True, evicted=_session_open(virtual, person))
 
 
-def change_password(virtual: VirtualDevice, *, current: str, new: str, confirm: str) -> SignIn:
-    """The first sign-in with a temporary password: choose one (ValidationError if too weak)."""
+def change_password(virtual: VirtualDevice, *, current: str, new: str, confirm: str, address: str) -> SignIn:
+    """The first sign-in with a temporary password: choose one (ValidationError if too weak).
+    The current password counts against the same limit as the sign-in's."""
     person = virtual.signin_person
-    if (
-        person is None
-        or new != confirm
-        or not passwords.person_password_check(person=person, password=current)
-    ):
+    if person is None:
         return SignIn(False, must_change_password=True)
+    keys = _attempt_subjects(person, address)
+    if attempts.locked(keys):
+        return SignIn(False, must_change_password=True, locked=True)
+    if not passwords.person_password_check(person=person, password=current):
+        attempts.failure_record(keys)
+        return SignIn(False, must_change_password=True)
+    if new != confirm:
+        return SignIn(False, must_change_password=True)
+    attempts.success_record(keys[0])
     passwords.person_password_change(person=person, password=new)
     return SignIn(True, evicted=_session_open(virtual, person))
 

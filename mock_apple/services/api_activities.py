@@ -15,8 +15,6 @@ same DeviceEvents, so the portal's next delta sync sees the change.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from mock_apple import clock, tenancy
+from mock_apple.csv_cells import csv_text
 from mock_apple.db import DB, chunks
 from mock_apple.models import ApiAccount, ApiActivity, Device, MdmServer, MockConfig, Organization
 from mock_apple.services import assignments
@@ -182,11 +181,8 @@ def _devices_of(organization: Organization, serials: Sequence[str]) -> dict[str,
 
 
 def _csv(rows: list[tuple[str, str, str]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(LOG_HEADER)
-    writer.writerows(rows)
-    return out.getvalue()
+    # The serial numbers are the API client's: a cell that would be a formula is neutralised.
+    return csv_text([LOG_HEADER, *rows], lineterminator="\n")
 
 
 def activities_recent(*, organization: Organization, limit: int = 20) -> list[ApiActivity]:

@@ -36,6 +36,8 @@ class MessageTests:
             "length": 256,
             "max": 255,
             "char": "U+0000",
+            "headers": "SIS ID, Name",
+            "scripts": "CYRILLIC, LATIN",
         }
         for language in ("en", "fr"):
             with translation.override(language):

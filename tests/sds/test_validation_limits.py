@@ -77,3 +77,50 @@ def test_an_upload_with_a_nul_is_rejected_with_its_report(classic_profile, admin
         (validation.CONTROL_CHARACTER, "Student.csv", 2, "First Name")
     ]
     assert not Person.objects.exists()
+
+
+def test_a_file_without_its_header_line_repeats_none_of_its_cells() -> None:
+    """The first line is data: one error on line 1 naming the headers to add; no cell of the
+    line (the password among them) is in the report or the table."""
+    files = sample("v1-25-users")
+    text = files["Student.csv"].decode("utf-8-sig")
+    files["Student.csv"] = text.split("\n", 1)[1].encode()
+    result = validate(files)
+    student = [issue for issue in result.issues if issue.file == "Student.csv"]
+    assert [(issue.code, issue.line, issue.column) for issue in student] == [
+        (validation.MISSING_REQUIRED_HEADER, 1, "")
+    ]
+    assert "SIS ID, School SIS ID, Username" in student[0].message
+    first = files["Student.csv"].decode().split("\n", 1)[0].split(",")
+    for issue in result.issues:
+        text = f"{issue.column} {issue.message} {issue.params}"
+        assert not any(cell and cell in text for cell in first if len(cell) > 3), issue
+    assert not result.tables["Student.csv"].usable and result.tables["Student.csv"].header == []
+
+
+@pytest.mark.django_db
+def test_a_file_without_its_header_line_stores_no_password(classic_profile, admin_user) -> None:
+    files = sample("v1-25-users")
+    files["Student.csv"] = files["Student.csv"].decode("utf-8-sig").split("\n", 1)[1].encode()
+    upload = upload_and_process(classic_profile, files, admin_user)
+    assert upload.state == RosterUpload.State.REJECTED
+    stored = " ".join(f"{i.column} {i.message} {i.params}" for i in upload.issues.all())
+    assert "P@ssword" not in stored and "OKlein" not in stored
+
+
+def test_a_mixed_script_username_is_a_warning() -> None:
+    """A Cyrillic "О" in a Latin username looks the same: a warning on its cell, no error."""
+    files = edited(sample("v1-25-users"), "Student.csv", replace=(",OKlein,", ",\u041eKlein,"))
+    result = validate(files)
+    (issue,) = [issue for issue in result.issues if issue.code == validation.MIXED_SCRIPT_USERNAME]
+    assert (issue.severity, issue.file, issue.line, issue.column) == (
+        validation.WARNING,
+        "Student.csv",
+        2,
+        "Username",
+    )
+    assert "CYRILLIC, LATIN" in issue.message
+    assert not result.has_errors
+    # One script, even not Latin, is no homoglyph.
+    files = edited(sample("v1-25-users"), "Student.csv", replace=(",OKlein,", ",\u041e\u043b\u044f,"))
+    assert not [i for i in validate(files).issues if i.code == validation.MIXED_SCRIPT_USERNAME]

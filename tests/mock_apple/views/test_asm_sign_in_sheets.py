@@ -49,3 +49,19 @@ class AsmSignInSheetsTests:
 
     def test_it_refuses_other_methods(self, asm_admin) -> None:
         assert asm_admin.get(URL).status_code == 405
+
+
+@pytest.mark.django_db(databases=APPLE_DB)
+def test_the_csv_export_neutralises_formula_cells(asm_admin, organization) -> None:
+    """Names come from the roster an MDM server sent: one that a spreadsheet would run as a
+    formula gets a quote in front (OWASP CSV injection); the passwords are left as they are."""
+    imported(server_of(organization))
+    Person.objects.filter(first_name="Ora").update(
+        first_name='=HYPERLINK("http://evil.example")', last_name="@x"
+    )
+    response = asm_admin.post(URL, {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    (ora,) = [row for row in rows if "evil" in row[1]]
+    assert ora[1] == '\'=HYPERLINK("http://evil.example")' and ora[3] == "'@x"
+    found = Person.objects.get(last_name="@x")
+    assert passwords.person_password_check(person=found, password=ora[4])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from mock_apple.models import AppleAccount
+from mock_apple.models import AppleAccount, SignInFailure
 from tests.mock_apple.conftest import APPLE_DB, PASSWORD
 
 
@@ -49,6 +52,68 @@ class AsmSignInTests:
             "/asm/signin/", {"apple_id": "admin@appleid.contoso.edu", "password": PASSWORD}
         )
         assert response.status_code == 429
+
+    def test_an_unknown_account_locks_alike(self, apple_settings, organization, settings) -> None:
+        """The lock-out does not tell whether an account exists: an unknown Apple ID gets the
+        same answers, in the same order, as a real one."""
+        AppleAccount.objects.update(password=_hash())
+        settings.SIGNIN_MAX_FAILURES = 2
+
+        def answers(apple_id: str, address: str) -> list[tuple[int, str]]:
+            seen = []
+            for password in ("wrong", "wrong", PASSWORD):
+                response = Client(REMOTE_ADDR=address).post(
+                    "/asm/signin/", {"apple_id": apple_id, "password": password}
+                )
+                errors = response.context["form"].non_field_errors() if response.context else []
+                seen.append((response.status_code, " ".join(errors)))
+            return seen
+
+        known = answers("admin@appleid.contoso.edu", "192.0.2.1")
+        unknown = answers("nobody@appleid.contoso.edu", "192.0.2.2")
+        assert [status for status, _ in known] == [200, 200, 429]
+        assert unknown == known
+        assert "Too many attempts" in known[2][1]
+
+    def test_one_address_is_limited_across_accounts(self, apple_settings, organization, settings) -> None:
+        AppleAccount.objects.update(password=_hash())
+        settings.SIGNIN_MAX_FAILURES = 3
+        client = Client(REMOTE_ADDR="203.0.113.5")
+        for index in range(3):
+            client.post("/asm/signin/", {"apple_id": f"guess{index}@appleid.contoso.edu", "password": "x"})
+        response = client.post(
+            "/asm/signin/", {"apple_id": "admin@appleid.contoso.edu", "password": PASSWORD}
+        )
+        assert response.status_code == 429
+        # Another address signs the same account in.
+        other = Client(REMOTE_ADDR="203.0.113.6")
+        response = other.post("/asm/signin/", {"apple_id": "admin@appleid.contoso.edu", "password": PASSWORD})
+        assert response.status_code == 302
+
+    def test_the_lock_out_decays(self, apple_settings, organization, settings) -> None:
+        AppleAccount.objects.update(password=_hash())
+        settings.SIGNIN_MAX_FAILURES = 2
+        client = Client()
+        for _ in range(2):
+            client.post("/asm/signin/", {"apple_id": "admin@appleid.contoso.edu", "password": "wrong"})
+        right = {"apple_id": "admin@appleid.contoso.edu", "password": PASSWORD}
+        assert client.post("/asm/signin/", right).status_code == 429
+        # The older failure leaves the window: one failure left, under the limit.
+        oldest = SignInFailure.objects.order_by("pk").first()
+        assert oldest is not None
+        SignInFailure.objects.filter(failed_at=oldest.failed_at).update(
+            failed_at=timezone.now() - timedelta(seconds=settings.SIGNIN_LOCKOUT_SECONDS + 1)
+        )
+        assert client.post("/asm/signin/", right).status_code == 302
+
+    def test_the_lock_out_speaks_french(self, apple_settings, organization, settings) -> None:
+        settings.SIGNIN_MAX_FAILURES = 1
+        client = Client()
+        client.cookies["apple_language"] = "fr"
+        client.post("/asm/signin/", {"apple_id": "nobody@appleid.contoso.edu", "password": "x"})
+        response = client.post("/asm/signin/", {"apple_id": "nobody@appleid.contoso.edu", "password": "x"})
+        assert response.status_code == 429
+        assert "Trop de tentatives" in response.content.decode()
 
     def test_an_open_redirect_is_refused(self, apple_settings, organization) -> None:
         AppleAccount.objects.update(password=_hash())
