@@ -209,6 +209,7 @@ else:
     ROOT_URLCONF = "mock_apple.urls"
     MIDDLEWARE = [
         *_COMMON_MIDDLEWARE,
+        "csp.middleware.CSPMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
         "django_htmx.middleware.HtmxMiddleware",
@@ -376,6 +377,19 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+if ASM_SERVICE == "apple":
+    # The mock Apple pages follow the same rules (no inline script, style or eval: their few
+    # behaviours are in mock_apple/static/mock_apple/pages.js), and show the portal's pages a
+    # device shows: Setup Assistant's sign-in web view, the Company Portal app and its icons. The
+    # web view's last page is this service's own, in a frame of the device page.
+    CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {
+            **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+            "img-src": ["'self'", "data:", PORTAL_BASE_URL],
+            "frame-src": ["'self'", PORTAL_BASE_URL],
+            "frame-ancestors": ["'self'"],
+        }
+    }
 # Secrets stay hidden on error pages and in error reports, DEBUG or not (asm_portal/error_reports.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "asm_portal.error_reports.SecretsExceptionReporterFilter"
 SECURE_CONTENT_TYPE_NOSNIFF = True

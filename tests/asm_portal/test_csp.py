@@ -28,9 +28,9 @@ def test_htmx_is_told_not_to_eval_or_inject_styles(admin_client: Client) -> None
     assert '"allowEval": false' in html and '"includeIndicatorStyles": false' in html
 
 
-def test_portal_templates_have_no_inline_script_or_style() -> None:
+def test_templates_of_both_services_have_no_inline_script_or_style() -> None:
     """What the policy would block: inline <script>, <style>, style= and on…= attributes."""
-    apps = ("templates", "asm_portal", "tokens", "profiles", "devices", "mdm", "sds", "trainer")
+    apps = ("templates", "asm_portal", "tokens", "profiles", "devices", "mdm", "sds", "trainer", "mock_apple")
     offenders = []
     for app in apps:
         for path in Path(REPO, app).rglob("*.html"):

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.mock_apple.conftest import PASSWORD as APPLE_PASSWORD
 
 APPLE_ID = "admin@appleid.contoso.edu"
@@ -77,9 +79,8 @@ def ipad_pane(page: Any) -> str:
 
 
 def ipad_wait_pane_change(page: Any, current: str, timeout: float = 15_000) -> None:
-    page.wait_for_function(
-        "current => document.querySelector('#screen').dataset.pane !== current", arg=current, timeout=timeout
-    )
+    # A locator assertion, not wait_for_function: the mock's CSP forbids evaluating strings.
+    expect(page.locator("#screen")).not_to_have_attribute("data-pane", current, timeout=timeout)
 
 
 def ipad_setup_to_activation(page: Any, *, network: str | None = None) -> None:

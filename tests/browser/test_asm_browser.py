@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from mock_apple.models import Device, MdmServer, ServerToken
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import csp_violations, screenshot
 from tests.conftest import ARTIFACTS
 from tests.mock_apple.conftest import (
     PASSWORD,
@@ -21,12 +22,13 @@ from tests.mock_apple.conftest import (
 class AsmBrowserTests:
     def test_it_runs_the_articles_step_2_in_french(self, dep_server, page, tmp_path) -> None:  # noqa: F811
         organization_create(devices=12)
+        violations = csp_violations(page)  # the mock's pages live under a policy too
         certificate, _ = rsa_certificate_pem()
         (tmp_path / "intune.pem").write_bytes(certificate)
 
         page.goto(f"{dep_server}/asm/")
         page.select_option("#signin-language", "fr")
-        page.wait_for_function("document.documentElement.lang === 'fr'")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
         page.fill("#id_apple_id", "admin@appleid.contoso.edu")
         page.fill("#id_password", PASSWORD)
         page.click("button[type=submit]")
@@ -53,8 +55,9 @@ class AsmBrowserTests:
 
         page.click(".asm-nav >> text=Appareils")
         page.fill("#device-search", "DMPQ00000")
-        page.wait_for_function("document.querySelectorAll('#device-grid tbody tr').length === 10")
+        expect(page.locator("#device-grid tbody tr")).to_have_count(10)
         screenshot(page, "asm-devices-fr")
         page.goto(f"{dep_server}/asm/trainer/")
         screenshot(page, "asm-fault-injection-fr")
         assert (ARTIFACTS / "asm-devices-fr.png").stat().st_size > 10_000
+        assert not violations, violations

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
+from playwright.sync_api import expect
 
 from asm_portal.celery import app as celery_app
 from devices.assignment import profile_assign
@@ -425,7 +426,7 @@ class DistributeBrowserTests:
 
         # The device keeps its configuration: a restart changes nothing, it says why in Settings.
         page.click(".hw-power button")
-        page.wait_for_function("document.querySelector('#screen').dataset.pane === 'off'")
+        expect(page.locator("#screen")).to_have_attribute("data-pane", "off")
         ipad.power_on()
         page.click("#screen button[value=guest]")  # the Shared iPad's login window
         ipad.settings("general")
@@ -474,9 +475,7 @@ class DistributeBrowserTests:
         screenshot(page, "distribute-affinity-sign-in")
         frame.locator("button[type=submit]").click()
         # The web view returns to the device page, which shows the next pane.
-        page.wait_for_function(
-            "document.querySelector('#screen') && document.querySelector('#screen').dataset.pane !== 'authenticate'"
-        )
+        expect(page.locator("#screen")).not_to_have_attribute("data-pane", "authenticate")
         ipad.continue_panes()
         expected = _expected_panes(profile, serial)
         assert ipad.panes() == ["off", *expected[:5], "authenticate", *expected[5:]]

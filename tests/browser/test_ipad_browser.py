@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from mock_apple.ipad.links import device_link_key
 from mock_apple.ipad.setup_assistant import device_capabilities
 from mock_apple.models import Device
 from mock_apple.setup_panes import panes_after_activation
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import csp_violations, screenshot
 from tests.browser.steps import ipad_continue_through_panes, ipad_pane, ipad_setup_to_activation
 from tests.mock_apple.conftest import (
     dep_server,  # noqa: F401  (the mock Apple process)
@@ -22,6 +23,7 @@ from tests.mock_apple.conftest import (
 class VirtualIpadBrowserTests:
     def test_an_unmanaged_ipad_shows_every_pane_then_erases_back_to_hello(self, dep_server, page) -> None:  # noqa: F811
         organization_create(devices=4)
+        violations = csp_violations(page)  # the mock's pages live under a policy too
         page.on("dialog", lambda dialog: dialog.accept())
         # The device's own link (the portal's Distribute button): no Apple sign-in needed.
         page.goto(f"{dep_server}/ipad/DMPQ000001/?key={device_link_key('DMPQ000001')}")
@@ -33,7 +35,7 @@ class VirtualIpadBrowserTests:
         assert ipad_pane(page) == "not_managed"
         assert "No organisation manages this iPad" in screen.inner_text()
         page.click("button:has-text('Continue')")
-        page.wait_for_function("document.querySelector('#screen').dataset.pane !== 'not_managed'")
+        expect(page.locator("#screen")).not_to_have_attribute("data-pane", "not_managed")
         seen = ipad_continue_through_panes(page)
         assert seen == panes_after_activation(
             None,
@@ -51,4 +53,5 @@ class VirtualIpadBrowserTests:
         page.click("button[value=general]")
         page.click("button[value=reset]")
         page.click("button:has-text('Erase All Content and Settings')")
-        page.wait_for_function("document.querySelector('#screen').dataset.pane === 'hello'")
+        expect(page.locator("#screen")).to_have_attribute("data-pane", "hello")
+        assert not violations, violations

@@ -54,7 +54,7 @@ class TokenBrowserTests:
         apple = opened.value
         apple.wait_for_load_state()
         apple.select_option("#signin-language", "fr")
-        apple.wait_for_function("document.documentElement.lang === 'fr'")
+        expect(apple.locator("html")).to_have_attribute("lang", "fr")
         apple_signin(apple)
         apple.wait_for_url(f"{dep_server}/push/")
         apple.set_input_files("#id_csr", csr.value.path())
