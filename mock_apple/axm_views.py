@@ -24,8 +24,8 @@ from mock_apple.axm import (
     ApiCall,
     ApiError,
     api_endpoint,
-    device_json_text,
     device_resource,
+    devices_json_text,
     error_response,
     fault_apply,
     iso,
@@ -178,8 +178,8 @@ def org_devices(request: HttpRequest, *, call: ApiCall) -> HttpResponse:
     found = page_rows(found, call.organization)
     if fields is not None:
         return json_response({"data": [device_resource(row, call.base, fields) for row in found], **document})
-    # The whole resources: written as text, the hot path of a client's walk (see axm.device_json_text).
-    data = ",".join([device_json_text(row, call.base) for row in found])
+    # The whole resources: written as text, the hot path of a client's walk (see axm.devices_json_text).
+    data = devices_json_text(found, call.base)
     rest = json.dumps(document, separators=(",", ":"))[1:]
     return HttpResponse(f'{{"data":[{data}],{rest}', content_type=CONTENT_TYPE)
 

@@ -222,16 +222,23 @@ def _jti_record(client_id: str, claims: dict[str, Any]) -> None:
         raise OAuthError("invalid_grant", "This client assertion (jti) was already used.") from None
 
 
-def token_organization_id(value: str) -> int | None:
-    """The organisation of a bearer value, live or not: whose clock, limits and faults the call
-    meets before the token itself is checked."""
+def token_lookup(value: str) -> ApiAccessToken | None:
+    """The token of a bearer value, live or not (with its account and organisation): whose clock,
+    limits and faults the call meets before token_live() checks it."""
     if not value:
         return None
     return (
-        ApiAccessToken.objects.filter(token_digest=digest(value))
-        .values_list("account__organization_id", flat=True)
+        ApiAccessToken.objects.select_related("account__organization")
+        .filter(token_digest=digest(value))
         .first()
     )
+
+
+def token_live(token: ApiAccessToken | None) -> ApiAccessToken | None:
+    """The token if it is live: not expired on the mock's clock, its account not revoked."""
+    if token is None or token.expires_at <= clock.now() or token.account.revoked_at is not None:
+        return None
+    return token
 
 
 def client_organization_id(client_id: str) -> int | None:
@@ -241,16 +248,7 @@ def client_organization_id(client_id: str) -> int | None:
 
 def token_find(value: str) -> ApiAccessToken | None:
     """The live token for a bearer value (expired on the mock's clock, or revoked: None)."""
-    if not value:
-        return None
-    token = (
-        ApiAccessToken.objects.select_related("account__organization")
-        .filter(token_digest=digest(value))
-        .first()
-    )
-    if token is None or token.expires_at <= clock.now() or token.account.revoked_at is not None:
-        return None
-    return token
+    return token_live(token_lookup(value))
 
 
 def digest(value: str) -> str:
