@@ -24,7 +24,14 @@ from django.utils.translation import gettext as _
 
 from mock_apple import auth, clock
 from mock_apple.db import DB, organization_lock
-from mock_apple.models import ApiAccessToken, ApiAccount, ApiAssertionId, AppleAccount, Organization
+from mock_apple.models import (
+    ActivityLog,
+    ApiAccessToken,
+    ApiAccount,
+    ApiAssertionId,
+    AppleAccount,
+    Organization,
+)
 
 MAX_ACCOUNTS = 50
 AUDIENCE = "https://account.apple.com/auth/oauth2/v2/token"
@@ -56,7 +63,23 @@ def require_api_manager(actor: AppleAccount | None) -> None:
     auth.require_people_manager(actor)
 
 
-def api_account_create(*, actor: AppleAccount | None, organization: Organization, name: str) -> NewAccount:
+def _activity_record(*, account: ApiAccount, action: str, actor: AppleAccount | None, origin: str) -> None:
+    """The organisation's activity log: the signed-in account, else what acted (`origin`)."""
+    ActivityLog.objects.create(
+        organization_id=account.organization_id,
+        created_at=clock.now(),
+        actor=actor.apple_id if actor else origin,
+        action=action,
+        subject=account.name,
+        client_id=account.client_id,
+    )
+
+
+def api_account_create(
+    *, actor: AppleAccount | None, organization: Organization, name: str, origin: str = ""
+) -> NewAccount:
+    """`origin`: who acts when there is no signed-in account (the command line, the control API),
+    for the activity log."""
     require_api_manager(actor)
     name = name.strip()
     if not name:
@@ -91,20 +114,28 @@ def api_account_create(*, actor: AppleAccount | None, organization: Organization
             client_id=f"{prefix}.{uuid.uuid4()}",
             key_id=str(uuid.uuid4()),
             public_key_pem=public_pem,
-            created_by=actor.apple_id if actor else "",
+            created_by=actor.apple_id if actor else origin,
             created_at=clock.now(),
+        )
+        _activity_record(
+            account=account, action=ActivityLog.Action.API_ACCOUNT_CREATED, actor=actor, origin=origin
         )
     return NewAccount(account=account, private_key_pem=private_pem, scope=scope_of(organization))
 
 
-def api_account_revoke(*, actor: AppleAccount | None, account: ApiAccount) -> ApiAccount:
-    """Revoke: the account's assertions and every token it holds stop working at once."""
+def api_account_revoke(*, actor: AppleAccount | None, account: ApiAccount, origin: str = "") -> ApiAccount:
+    """Revoke: the account's assertions and every token it holds stop working at once (logged
+    once: revoking a revoked account does nothing)."""
     require_api_manager(actor)
     if account.revoked_at is None:
-        account.revoked_at = clock.now()
-        account.revoked_by = actor.apple_id if actor else ""
-        account.save(update_fields=["revoked_at", "revoked_by"])
-        ApiAccessToken.objects.filter(account=account).delete()
+        with transaction.atomic(using=DB):
+            account.revoked_at = clock.now()
+            account.revoked_by = actor.apple_id if actor else origin
+            account.save(update_fields=["revoked_at", "revoked_by"])
+            ApiAccessToken.objects.filter(account=account).delete()
+            _activity_record(
+                account=account, action=ActivityLog.Action.API_ACCOUNT_REVOKED, actor=actor, origin=origin
+            )
     return account
 
 
