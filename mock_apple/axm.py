@@ -457,29 +457,82 @@ def device_json_text(row: Mapping[str, Any], base: str) -> str:
 
 
 def devices_json_text(rows: Iterable[Mapping[str, Any]], base: str) -> str:
-    """device_resource(row, base) of every row, already encoded as JSON and joined by commas:
-    the hot path of a 1000-device page, one template per device instead of a dict and its
-    encoding (tests prove the two equal). Only the inventory's free texts are escaped, each
-    distinct text once a page (models, colours and orders repeat); the rest is made of safe
-    characters."""
-    quoted: dict[str | None, str] = {}
-    texts: list[str] = []
-    for row in rows:
-        serial = _quote(row["serial_number"])
-        product, capacity_derived, part, wifi, bluetooth, source_id, digits = _derived_parts(
-            row["serial_number"]
+    """device_resource(row, base) of rows of DEVICE_VALUES, already encoded as JSON and joined by
+    commas (see page_json_text)."""
+    return page_json_text(
+        (
+            (
+                row["id"],
+                row["serial_number"],
+                row["model"],
+                row["description"],
+                row["color"],
+                row["device_family"],
+                row["mdm_server__server_uuid"],
+                row["device_assigned_date"],
+                (row["order__order_number"], row["order__order_date"], row["order__supplier"]),
+            )
+            for row in rows
+        ),
+        base,
+    )
+
+
+# The columns of a page of orgDevices (the hot path of a client's walk), in page_json_text's order:
+# the device's own columns only, the assignment time as text; the orders come from one look-up.
+PAGE_COLUMNS = ("id", "serial_number", "model", "description", "color", "device_family", "mdm_server_id")
+
+
+def page_orders(order_ids: Iterable[int]) -> dict[Any, tuple[str, date, str]]:
+    """(order number, order date, supplier) of each order of a page."""
+    return {
+        pk: (number, ordered, supplier)
+        for pk, number, ordered, supplier in PurchaseOrder.objects.filter(id__in=set(order_ids)).values_list(
+            "id", "order_number", "order_date", "supplier"
         )
-        family, cellular, capacity, added, updated = _facts(row)
-        model, color, order = row["model"], row["color"], row["order__order_number"]
+    }
+
+
+@lru_cache(maxsize=4096)
+def _family_text(device_family: str, description: str) -> tuple[str, bool, str]:
+    """(the product family as JSON text without quotes, cellular, the capacity the description
+    names as JSON text or "")."""
+    family, cellular, capacity = _family(device_family, description)
+    return _quote(family)[1:-1], cellular, _q(capacity) if capacity else ""
+
+
+def page_json_text(
+    rows: Iterable[tuple[Any, ...]], base: str, orders: Mapping[Any, tuple[str, date, str]] | None = None
+) -> str:
+    """device_resource() of every row, already encoded as JSON and joined by commas: the hot path
+    of a 1000-device page, one template per device instead of a dict and its encoding (tests
+    prove the two equal). A row is (id, serial number, model, description, colour, device family,
+    server (any true value: assigned), assignment time (datetime, or the database's text), order),
+    where the order is a key of `orders` or, without `orders`, (number, date, supplier) itself.
+    What repeats from row to row (models, colours, orders, families) is written once a page; only
+    the inventory's free texts are escaped; the rest is made of safe characters."""
+    quoted: dict[str | None, str] = {}
+    order_facts: dict[Any, tuple[str, str, str]] = {}
+    texts: list[str] = []
+    append = texts.append
+    for _pk, serial_number, model, description, color, family_raw, server, assigned, order_key in rows:
+        serial = _quote(serial_number)
+        product, capacity_derived, part, wifi, bluetooth, source_id, digits = _derived_parts(serial_number)
+        family_text, cellular, capacity_text = _family_text(str(family_raw), description)
+        facts = order_facts.get(order_key)
+        if facts is None:
+            number, ordered, supplier = orders[order_key] if orders is not None else order_key
+            added = _iso_cached(ordered)
+            facts = order_facts[order_key] = (
+                _q(number),
+                f'"{added}"' if added else "null",
+                "APPLE" if supplier == "Apple" else "RESELLER",
+            )
+        order_text, added_text, source = facts
         model_text = quoted.get(model) or quoted.setdefault(model, _q(model))
         color_text = quoted.get(color) or quoted.setdefault(color, _q(color))
-        order_text = quoted.get(order) or quoted.setdefault(order, _q(order))
-        family_text = _quote(family)[1:-1]
         own = f"{base}/v1/orgDevices/{serial[1:-1]}"
-        added_text = f'"{added}"' if added else "null"
-        updated_text = f'"{updated}"' if updated else "null"
-        status = "ASSIGNED" if row["mdm_server__server_uuid"] else "UNASSIGNED"
-        source = "APPLE" if row["order__supplier"] == "Apple" else "RESELLER"
+        updated_text = f'"{_iso_cached(assigned)}"' if assigned else added_text
         if cellular:
             imei, meid, eid = (
                 f'["{_luhn("35" + digits[:12])}"]',
@@ -488,14 +541,15 @@ def devices_json_text(rows: Iterable[Mapping[str, Any]], base: str) -> str:
             )
         else:
             imei, meid, eid = "[]", "[]", ""
-        capacity_text = _q(capacity) if capacity else f'"{capacity_derived}"'
-        texts.append(
+        capacity = capacity_text or f'"{capacity_derived}"'
+        append(
             f'{{"type":"orgDevices","id":{serial},"attributes":{{"serialNumber":{serial},'
             f'"addedToOrgDateTime":{added_text},"updatedDateTime":{updated_text},"deviceModel":{model_text},'
             f'"productFamily":"{family_text}","productType":"{family_text}{product}",'
-            f'"deviceCapacity":{capacity_text},"color":{color_text},'
+            f'"deviceCapacity":{capacity},"color":{color_text},'
             f'"partNumber":"{part}","orderNumber":{order_text},'
-            f'"orderDateTime":{added_text},"status":"{status}","imei":{imei},"meid":{meid},"eid":"{eid}",'
+            f'"orderDateTime":{added_text},"status":"{"ASSIGNED" if server else "UNASSIGNED"}",'
+            f'"imei":{imei},"meid":{meid},"eid":"{eid}",'
             f'"wifiMacAddress":"{wifi}","bluetoothMacAddress":"{bluetooth}",'
             f'"purchaseSourceId":"{source_id}","purchaseSourceType":"{source}"}},'
             f'"relationships":{{"assignedServer":{{"links":{{"self":"{own}/relationships/assignedServer",'
