@@ -13,9 +13,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mock_apple import auth
 from mock_apple.auth import AppleHttpRequest, account_required, people_manager_required
 from mock_apple.forms import ApiAccountForm
-from mock_apple.models import ApiAccount
+from mock_apple.models import ActivityLog, ApiAccount
 from mock_apple.services import api_accounts
 from mock_apple.views import _page, attachment
+
+ACTIVITY_SHOWN = 50  # the latest entries of the activity log
 
 
 @require_http_methods(["GET", "POST"])
@@ -49,6 +51,7 @@ def api_accounts_page(request: AppleHttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "api_accounts": ApiAccount.objects.filter(organization=organization),
+        "activity": ActivityLog.objects.filter(organization=organization)[:ACTIVITY_SHOWN],
         "can_manage_api": auth.can_manage_people(request.account),
         "max_accounts": api_accounts.MAX_ACCOUNTS,
     }

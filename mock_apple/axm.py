@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache, wraps
@@ -20,7 +20,15 @@ from django.views.decorators.csrf import csrf_exempt
 
 from mock_apple import clock, tenancy
 from mock_apple.db import DB
-from mock_apple.models import ApiAccount, ApiRateWindow, MdmServer, MockConfig, Organization, PurchaseOrder
+from mock_apple.models import (
+    ApiAccessToken,
+    ApiAccount,
+    ApiRateWindow,
+    MdmServer,
+    MockConfig,
+    Organization,
+    PurchaseOrder,
+)
 from mock_apple.services import api_accounts, api_activities, controls
 
 CONTENT_TYPE = "application/json"
@@ -121,11 +129,21 @@ def api_endpoint(endpoints: Mapping[str, str]) -> Callable[[View], View]:
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            # The call acts for its token's organisation: its clock, limits and faults.
-            with tenancy.acting_for(api_accounts.token_organization_id(_bearer(request))):
-                return _call(request, *args, **kwargs)
+            # The call acts for its token's organisation: its clock, limits and faults. The token
+            # and the switches are read once for the whole call.
+            token = api_accounts.token_lookup(_bearer(request))
+            with tenancy.acting_for(token.account.organization_id if token else None):
+                config = MockConfig.load()
+                with clock.offset_known(config):
+                    return _call(request, token, config, *args, **kwargs)
 
-        def _call(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def _call(
+            request: HttpRequest,
+            token: ApiAccessToken | None,
+            config: MockConfig,
+            *args: Any,
+            **kwargs: Any,
+        ) -> HttpResponse:
             try:
                 endpoint = endpoints.get(request.method or "")
                 if endpoint is None:
@@ -133,7 +151,7 @@ def api_endpoint(endpoints: Mapping[str, str]) -> Callable[[View], View]:
                     response["Allow"] = ", ".join(endpoints)
                     return response
                 fault_apply(endpoint)
-                call = _authenticate(request)
+                call = _authenticate(request, token, config)
                 if request.method == "GET":
                     rate_limit(call.organization, "get", call.config.api_get_per_minute, timedelta(minutes=1))
                 api_activities.activities_complete_due(organization=call.organization)
@@ -159,21 +177,19 @@ def _bearer(request: HttpRequest) -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
-def _authenticate(request: HttpRequest) -> ApiCall:
-    value = _bearer(request)
-    if not value:
+def _authenticate(request: HttpRequest, token: ApiAccessToken | None, config: MockConfig) -> ApiCall:
+    """The call's live token (looked up by the wrapper) and its organisation, or a 401/403."""
+    if not _bearer(request):
         raise ApiError(401, "Provide an access token in the Authorization header (Bearer).")
-    token = api_accounts.token_find(value)
-    if token is None:
+    live = api_accounts.token_live(token)
+    if live is None:
         raise ApiError(401, "The access token is not valid, has expired or was revoked.")
-    organization = token.account.organization
+    organization = live.account.organization
     if not organization.terms_accepted:
         raise ApiError(
             403, "An Administrator must accept the new Terms and Conditions in Apple School Manager."
         )
-    return ApiCall(
-        organization=organization, account=token.account, config=MockConfig.load(), base=base_url(request)
-    )
+    return ApiCall(organization=organization, account=live.account, config=config, base=base_url(request))
 
 
 def rate_limit(organization: Organization, kind: str, limit: int, window: timedelta) -> None:
@@ -306,18 +322,33 @@ class Derived(NamedTuple):
         return "8904" + self.digits[26:54]
 
 
-def derived(serial: str) -> Derived:
-    digest = hashlib.sha256(serial.encode()).hexdigest()
-    upper = digest.upper()
-    return Derived(
-        f"{10 + int(digest[0], 16) % 6},{1 + int(digest[1], 16) % 8}",
-        CAPACITIES[int(digest[2], 16) % 4],
-        f"M{upper[3:7]}{chr(65 + int(digest[7:9], 16) % 26)}LL/A",
-        f"{upper[40:42]}:{upper[42:44]}:{upper[44:46]}:{upper[46:48]}:{upper[48:50]}:{upper[50:52]}",
-        f"{upper[52:54]}:{upper[54:56]}:{upper[56:58]}:{upper[58:60]}:{upper[60:62]}:{upper[62:64]}",
-        upper[10:16],
+# Lookup tables of derived(): a digest's hex digits index them, so that a row costs one SHA-256
+# and a few slices (a 1000-device page derives 1000 serials).
+_PRODUCT_NUMBERS = {f"{byte:02x}": f"{10 + (byte >> 4) % 6},{1 + (byte & 15) % 8}" for byte in range(256)}
+_CAPACITY_OF_DIGIT = {f"{digit:x}": CAPACITIES[digit % 4] for digit in range(16)}
+_PART_LETTERS = {f"{byte:02x}": chr(65 + byte % 26) for byte in range(256)}
+_sha256 = hashlib.sha256
+
+
+def _derived_parts(serial: str) -> tuple[str, str, str, str, str, str, str]:
+    """Derived's fields: the product number from the digest's first two hex digits, the capacity
+    from the third, the part number from the 4th to the 9th, the MAC addresses from its last 12
+    bytes, the purchase source from the 11th to the 16th, the IMEI/MEID/EID digits from the 10th on."""
+    raw = _sha256(serial.encode()).digest()
+    digest = raw.hex()
+    return (
+        _PRODUCT_NUMBERS[digest[0:2]],
+        _CAPACITY_OF_DIGIT[digest[2]],
+        f"M{digest[3:7].upper()}{_PART_LETTERS[digest[7:9]]}LL/A",
+        raw[20:26].hex(":").upper(),
+        raw[26:32].hex(":").upper(),
+        digest[10:16].upper(),
         digest[9:].translate(_TO_DIGITS),
     )
+
+
+def derived(serial: str) -> Derived:
+    return Derived(*_derived_parts(serial))
 
 
 @lru_cache(maxsize=4096)
@@ -421,31 +452,107 @@ def _q(value: str | None) -> str:
 
 
 def device_json_text(row: Mapping[str, Any], base: str) -> str:
-    """device_resource(row, base) already encoded as JSON, for the hot path of a 1000-device page:
-    one template instead of a dict per device and its encoding (tests prove the two equal).
-    Only the inventory's free texts are escaped; the rest is made of safe characters."""
-    serial = _q(row["serial_number"])
-    more = derived(row["serial_number"])
-    family, cellular, capacity, added, updated = _facts(row)
-    family_text = _q(family)[1:-1]
-    own = f"{base}/v1/orgDevices/{serial[1:-1]}"
-    added_text = f'"{added}"' if added else "null"
-    updated_text = f'"{updated}"' if updated else "null"
-    status = "ASSIGNED" if row["mdm_server__server_uuid"] else "UNASSIGNED"
-    source = "APPLE" if row["order__supplier"] == "Apple" else "RESELLER"
-    imei = f'["{more.imei}"]' if cellular else "[]"
-    meid = f'["{more.meid}"]' if cellular else "[]"
-    eid = more.eid if cellular else ""
-    capacity_text = _q(capacity) if capacity else f'"{more.capacity}"'
-    return (
-        f'{{"type":"orgDevices","id":{serial},"attributes":{{"serialNumber":{serial},'
-        f'"addedToOrgDateTime":{added_text},"updatedDateTime":{updated_text},"deviceModel":{_q(row["model"])},'
-        f'"productFamily":"{family_text}","productType":"{family_text}{more.product_number}",'
-        f'"deviceCapacity":{capacity_text},"color":{_q(row["color"])},'
-        f'"partNumber":"{more.part_number}","orderNumber":{_q(row["order__order_number"])},'
-        f'"orderDateTime":{added_text},"status":"{status}","imei":{imei},"meid":{meid},"eid":"{eid}",'
-        f'"wifiMacAddress":"{more.wifi}","bluetoothMacAddress":"{more.bluetooth}",'
-        f'"purchaseSourceId":"{more.purchase_source}","purchaseSourceType":"{source}"}},'
-        f'"relationships":{{"assignedServer":{{"links":{{"self":"{own}/relationships/assignedServer",'
-        f'"related":"{own}/assignedServer"}}}}}},"links":{{"self":"{own}"}}}}'
+    """device_resource(row, base) already encoded as JSON (see devices_json_text)."""
+    return devices_json_text([row], base)
+
+
+def devices_json_text(rows: Iterable[Mapping[str, Any]], base: str) -> str:
+    """device_resource(row, base) of rows of DEVICE_VALUES, already encoded as JSON and joined by
+    commas (see page_json_text)."""
+    return page_json_text(
+        (
+            (
+                row["id"],
+                row["serial_number"],
+                row["model"],
+                row["description"],
+                row["color"],
+                row["device_family"],
+                row["mdm_server__server_uuid"],
+                row["device_assigned_date"],
+                (row["order__order_number"], row["order__order_date"], row["order__supplier"]),
+            )
+            for row in rows
+        ),
+        base,
     )
+
+
+# The columns of a page of orgDevices (the hot path of a client's walk), in page_json_text's order:
+# the device's own columns only, the assignment time as text; the orders come from one look-up.
+PAGE_COLUMNS = ("id", "serial_number", "model", "description", "color", "device_family", "mdm_server_id")
+
+
+def page_orders(order_ids: Iterable[int]) -> dict[Any, tuple[str, date, str]]:
+    """(order number, order date, supplier) of each order of a page."""
+    return {
+        pk: (number, ordered, supplier)
+        for pk, number, ordered, supplier in PurchaseOrder.objects.filter(id__in=set(order_ids)).values_list(
+            "id", "order_number", "order_date", "supplier"
+        )
+    }
+
+
+@lru_cache(maxsize=4096)
+def _family_text(device_family: str, description: str) -> tuple[str, bool, str]:
+    """(the product family as JSON text without quotes, cellular, the capacity the description
+    names as JSON text or "")."""
+    family, cellular, capacity = _family(device_family, description)
+    return _quote(family)[1:-1], cellular, _q(capacity) if capacity else ""
+
+
+def page_json_text(
+    rows: Iterable[tuple[Any, ...]], base: str, orders: Mapping[Any, tuple[str, date, str]] | None = None
+) -> str:
+    """device_resource() of every row, already encoded as JSON and joined by commas: the hot path
+    of a 1000-device page, one template per device instead of a dict and its encoding (tests
+    prove the two equal). A row is (id, serial number, model, description, colour, device family,
+    server (any true value: assigned), assignment time (datetime, or the database's text), order),
+    where the order is a key of `orders` or, without `orders`, (number, date, supplier) itself.
+    What repeats from row to row (models, colours, orders, families) is written once a page; only
+    the inventory's free texts are escaped; the rest is made of safe characters."""
+    quoted: dict[str | None, str] = {}
+    order_facts: dict[Any, tuple[str, str, str]] = {}
+    texts: list[str] = []
+    append = texts.append
+    for _pk, serial_number, model, description, color, family_raw, server, assigned, order_key in rows:
+        serial = _quote(serial_number)
+        product, capacity_derived, part, wifi, bluetooth, source_id, digits = _derived_parts(serial_number)
+        family_text, cellular, capacity_text = _family_text(str(family_raw), description)
+        facts = order_facts.get(order_key)
+        if facts is None:
+            number, ordered, supplier = orders[order_key] if orders is not None else order_key
+            added = _iso_cached(ordered)
+            facts = order_facts[order_key] = (
+                _q(number),
+                f'"{added}"' if added else "null",
+                "APPLE" if supplier == "Apple" else "RESELLER",
+            )
+        order_text, added_text, source = facts
+        model_text = quoted.get(model) or quoted.setdefault(model, _q(model))
+        color_text = quoted.get(color) or quoted.setdefault(color, _q(color))
+        own = f"{base}/v1/orgDevices/{serial[1:-1]}"
+        updated_text = f'"{_iso_cached(assigned)}"' if assigned else added_text
+        if cellular:
+            imei, meid, eid = (
+                f'["{_luhn("35" + digits[:12])}"]',
+                f'["{digits[12:26]}"]',
+                f"8904{digits[26:54]}",
+            )
+        else:
+            imei, meid, eid = "[]", "[]", ""
+        capacity = capacity_text or f'"{capacity_derived}"'
+        append(
+            f'{{"type":"orgDevices","id":{serial},"attributes":{{"serialNumber":{serial},'
+            f'"addedToOrgDateTime":{added_text},"updatedDateTime":{updated_text},"deviceModel":{model_text},'
+            f'"productFamily":"{family_text}","productType":"{family_text}{product}",'
+            f'"deviceCapacity":{capacity},"color":{color_text},'
+            f'"partNumber":"{part}","orderNumber":{order_text},'
+            f'"orderDateTime":{added_text},"status":"{"ASSIGNED" if server else "UNASSIGNED"}",'
+            f'"imei":{imei},"meid":{meid},"eid":"{eid}",'
+            f'"wifiMacAddress":"{wifi}","bluetoothMacAddress":"{bluetooth}",'
+            f'"purchaseSourceId":"{source_id}","purchaseSourceType":"{source}"}},'
+            f'"relationships":{{"assignedServer":{{"links":{{"self":"{own}/relationships/assignedServer",'
+            f'"related":"{own}/assignedServer"}}}}}},"links":{{"self":"{own}"}}}}'
+        )
+    return ",".join(texts)

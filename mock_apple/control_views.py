@@ -43,6 +43,7 @@ from mock_apple.services import organization as organization_services
 
 View = Callable[..., HttpResponse]
 ORGANIZATION_HEADER = "X-Mock-Organization"
+CONTROL_ORIGIN = "Control API"  # who acts, in an organisation's activity log
 
 
 class ControlRequest(HttpRequest):
@@ -405,7 +406,10 @@ def api_accounts(request: ControlRequest) -> HttpResponse:
     if request.method == "POST":
         data = _body(request)
         created = api_accounts_services.api_account_create(
-            actor=None, organization=_organization(request, data), name=str(data.get("name", ""))
+            actor=None,
+            organization=_organization(request, data),
+            name=str(data.get("name", "")),
+            origin=CONTROL_ORIGIN,
         )
         return JsonResponse(
             {
@@ -422,7 +426,7 @@ def api_accounts(request: ControlRequest) -> HttpResponse:
 @control("POST")
 def api_account_revoke(request: ControlRequest, client_id: str) -> HttpResponse:
     account = get_object_or_404(ApiAccount, organization=request.organization, client_id=client_id)
-    api_accounts_services.api_account_revoke(actor=None, account=account)
+    api_accounts_services.api_account_revoke(actor=None, account=account, origin=CONTROL_ORIGIN)
     return JsonResponse(_api_account_json(account))
 
 

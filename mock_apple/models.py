@@ -721,3 +721,28 @@ class SignInFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject[:16]}… {self.failed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ActivityLog(models.Model):
+    """The organisation's own record of what was done to its API accounts, shown under Activity on
+    Preferences › API: who created or revoked which account, and when (on the mock's clock)."""
+
+    class Action(models.TextChoices):
+        API_ACCOUNT_CREATED = "API_ACCOUNT_CREATED", _("API account created")
+        API_ACCOUNT_REVOKED = "API_ACCOUNT_REVOKED", _("API account revoked")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="activity_log")
+    created_at = models.DateTimeField()
+    # The Apple ID of the signed-in account, or what acted without one (the command line, the
+    # control API).
+    actor = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    subject = models.CharField(max_length=200)  # the API account's name
+    client_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"], name="mock_activity_org_created")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subject}"

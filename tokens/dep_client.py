@@ -33,6 +33,8 @@ import requests
 from django.conf import settings
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_TYPE_AUTH_HEADER, Client
 
+from asm_portal import clock
+
 logger = logging.getLogger(__name__)
 # oauthlib logs the parameters it signs (consumer key, access token) at DEBUG level: keep them
 # out of the logs whatever LOG_LEVEL says.
@@ -214,6 +216,9 @@ class DepClient:
             resource_owner_secret=self._credentials.access_secret,
             signature_method=SIGNATURE_HMAC_SHA1,
             signature_type=SIGNATURE_TYPE_AUTH_HEADER,
+            # Apple checks the timestamp against its own clock: the portal's clock is the one the
+            # trainer moves together with the mock Apple's (the demo clock), real time otherwise.
+            timestamp=str(int(clock.now().timestamp())),
         )
         _uri, headers, _body = signer.sign(url, http_method="GET")
         response = self._send("GET", "/session", headers={"Authorization": headers["Authorization"]})

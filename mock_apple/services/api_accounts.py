@@ -24,7 +24,14 @@ from django.utils.translation import gettext as _
 
 from mock_apple import auth, clock
 from mock_apple.db import DB, organization_lock
-from mock_apple.models import ApiAccessToken, ApiAccount, ApiAssertionId, AppleAccount, Organization
+from mock_apple.models import (
+    ActivityLog,
+    ApiAccessToken,
+    ApiAccount,
+    ApiAssertionId,
+    AppleAccount,
+    Organization,
+)
 
 MAX_ACCOUNTS = 50
 AUDIENCE = "https://account.apple.com/auth/oauth2/v2/token"
@@ -56,7 +63,23 @@ def require_api_manager(actor: AppleAccount | None) -> None:
     auth.require_people_manager(actor)
 
 
-def api_account_create(*, actor: AppleAccount | None, organization: Organization, name: str) -> NewAccount:
+def _activity_record(*, account: ApiAccount, action: str, actor: AppleAccount | None, origin: str) -> None:
+    """The organisation's activity log: the signed-in account, else what acted (`origin`)."""
+    ActivityLog.objects.create(
+        organization_id=account.organization_id,
+        created_at=clock.now(),
+        actor=actor.apple_id if actor else origin,
+        action=action,
+        subject=account.name,
+        client_id=account.client_id,
+    )
+
+
+def api_account_create(
+    *, actor: AppleAccount | None, organization: Organization, name: str, origin: str = ""
+) -> NewAccount:
+    """`origin`: who acts when there is no signed-in account (the command line, the control API),
+    for the activity log."""
     require_api_manager(actor)
     name = name.strip()
     if not name:
@@ -91,20 +114,28 @@ def api_account_create(*, actor: AppleAccount | None, organization: Organization
             client_id=f"{prefix}.{uuid.uuid4()}",
             key_id=str(uuid.uuid4()),
             public_key_pem=public_pem,
-            created_by=actor.apple_id if actor else "",
+            created_by=actor.apple_id if actor else origin,
             created_at=clock.now(),
+        )
+        _activity_record(
+            account=account, action=ActivityLog.Action.API_ACCOUNT_CREATED, actor=actor, origin=origin
         )
     return NewAccount(account=account, private_key_pem=private_pem, scope=scope_of(organization))
 
 
-def api_account_revoke(*, actor: AppleAccount | None, account: ApiAccount) -> ApiAccount:
-    """Revoke: the account's assertions and every token it holds stop working at once."""
+def api_account_revoke(*, actor: AppleAccount | None, account: ApiAccount, origin: str = "") -> ApiAccount:
+    """Revoke: the account's assertions and every token it holds stop working at once (logged
+    once: revoking a revoked account does nothing)."""
     require_api_manager(actor)
     if account.revoked_at is None:
-        account.revoked_at = clock.now()
-        account.revoked_by = actor.apple_id if actor else ""
-        account.save(update_fields=["revoked_at", "revoked_by"])
-        ApiAccessToken.objects.filter(account=account).delete()
+        with transaction.atomic(using=DB):
+            account.revoked_at = clock.now()
+            account.revoked_by = actor.apple_id if actor else origin
+            account.save(update_fields=["revoked_at", "revoked_by"])
+            ApiAccessToken.objects.filter(account=account).delete()
+            _activity_record(
+                account=account, action=ActivityLog.Action.API_ACCOUNT_REVOKED, actor=actor, origin=origin
+            )
     return account
 
 
@@ -222,16 +253,23 @@ def _jti_record(client_id: str, claims: dict[str, Any]) -> None:
         raise OAuthError("invalid_grant", "This client assertion (jti) was already used.") from None
 
 
-def token_organization_id(value: str) -> int | None:
-    """The organisation of a bearer value, live or not: whose clock, limits and faults the call
-    meets before the token itself is checked."""
+def token_lookup(value: str) -> ApiAccessToken | None:
+    """The token of a bearer value, live or not (with its account and organisation): whose clock,
+    limits and faults the call meets before token_live() checks it."""
     if not value:
         return None
     return (
-        ApiAccessToken.objects.filter(token_digest=digest(value))
-        .values_list("account__organization_id", flat=True)
+        ApiAccessToken.objects.select_related("account__organization")
+        .filter(token_digest=digest(value))
         .first()
     )
+
+
+def token_live(token: ApiAccessToken | None) -> ApiAccessToken | None:
+    """The token if it is live: not expired on the mock's clock, its account not revoked."""
+    if token is None or token.expires_at <= clock.now() or token.account.revoked_at is not None:
+        return None
+    return token
 
 
 def client_organization_id(client_id: str) -> int | None:
@@ -241,16 +279,7 @@ def client_organization_id(client_id: str) -> int | None:
 
 def token_find(value: str) -> ApiAccessToken | None:
     """The live token for a bearer value (expired on the mock's clock, or revoked: None)."""
-    if not value:
-        return None
-    token = (
-        ApiAccessToken.objects.select_related("account__organization")
-        .filter(token_digest=digest(value))
-        .first()
-    )
-    if token is None or token.expires_at <= clock.now() or token.account.revoked_at is not None:
-        return None
-    return token
+    return token_live(token_lookup(value))
 
 
 def digest(value: str) -> str:

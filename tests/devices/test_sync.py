@@ -218,14 +218,16 @@ class CursorTests:
         state = TokenSyncState.objects.get(token=apple_token.token)
         control(apple_token.base_url, "PUT", "clock", {"offset_seconds": 8 * 86400})
         try:
-            # Apple's clock moved on: its sessions and cursors age, not our OAuth timestamps.
-            page_error = None
-            try:
-                token_dep_client(token=apple_token.token).sync_devices(cursor=state.cursor)
-            except Exception as error:  # noqa: BLE001
-                page_error = error
-            assert getattr(page_error, "code", "") == "EXPIRED_CURSOR"
-            run = sync_now(apple_token.token, SyncRun.Trigger.AUTOMATIC)
+            # Both clocks moved on, as the demo clock moves them: Apple's sessions and cursors
+            # age, and the portal signs its OAuth timestamps on the moved clock.
+            with clock.frozen_at(clock.now() + timedelta(days=8)):
+                page_error = None
+                try:
+                    token_dep_client(token=apple_token.token).sync_devices(cursor=state.cursor)
+                except Exception as error:  # noqa: BLE001
+                    page_error = error
+                assert getattr(page_error, "code", "") == "EXPIRED_CURSOR"
+                run = sync_now(apple_token.token, SyncRun.Trigger.AUTOMATIC)
         finally:
             control(apple_token.base_url, "PUT", "clock", {"offset_seconds": 0})
         assert run.state == SyncRun.State.SUCCEEDED and run.restarted_full

@@ -20,9 +20,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from requests_oauthlib import OAuth1
 
-from mock_apple import auth
+from mock_apple import auth, clock, tenancy
 from mock_apple.models import AppleAccount, Device, MdmServer, Organization, PurchaseOrder
-from mock_apple.services import assignments, mdm_servers
+from mock_apple.services import assignments, mdm_servers, sessions
 from mock_apple.services import organization as organization_services
 from tests.conftest import REPO, apple_service, free_port
 
@@ -188,8 +188,17 @@ class DepClient:
             values["access_secret"],
             realm=self.realm,
             signature_method="HMAC-SHA1",
-            **{k: v for k, v in overrides.items() if k in ("nonce", "timestamp")},
+            **{
+                "timestamp": self.apple_timestamp(),
+                **{k: v for k, v in overrides.items() if k in ("nonce", "timestamp")},
+            },
         )
+
+    def apple_timestamp(self) -> str:
+        """Now on Apple's clock, as a client synchronised with Apple's servers signs: the mock's
+        clock of the token's organisation (tests move it)."""
+        with tenancy.acting_for(sessions.token_organization_id(self.token["consumer_key"])):
+            return str(int(clock.now().timestamp()))
 
     def session(self, **overrides: Any) -> requests.Response:
         return self.http.get(f"{self.base_url}/session", auth=self.oauth(**overrides), timeout=10)

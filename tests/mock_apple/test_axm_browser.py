@@ -90,6 +90,8 @@ def test_an_api_account_made_in_the_portal_drives_pyaxm(
     client_id, key_id, html = in_chromium(dep_server, create_account)
     assert "PRIVATE KEY" in key_path.read_text() and "PRIVATE KEY" not in html
     assert client_id.startswith("BUSINESSAPI.") and ApiAccount.objects.get().client_id == client_id
+    # The creation is in the organisation's activity log, on the same page.
+    assert f'data-action="API_ACCOUNT_CREATED" data-client-id="{client_id}"' in html
 
     pyaxm_walkthrough(
         dep_server,

@@ -140,8 +140,22 @@ class DepClientOverHttpTests:
         client.account()
         expired = client.session_token
         control(dep_server, "PUT", "clock", {"offset_seconds": 3600})  # Apple's sessions last minutes
-        assert client.account()["server_name"] == "Intune"
+        try:
+            # The demo clock moves the portal's clock with Apple's: the new session's OAuth
+            # timestamp is on Apple's clock.
+            with clock.frozen_at(clock.now() + timedelta(seconds=3600)):
+                assert client.account()["server_name"] == "Intune"
+        finally:
+            control(dep_server, "PUT", "clock", {"offset_seconds": 0})
         assert client.session_token != expired
+
+    def test_it_signs_with_the_portal_s_clock(self, organization, dep_server) -> None:  # noqa: F811
+        """Apple checks the OAuth timestamp against its own clock only: a portal whose clock is
+        ten minutes off Apple's is refused, as at Apple."""
+        client = DepClient(self.credentials(organization))
+        with clock.frozen_at(clock.now() + timedelta(minutes=10)), pytest.raises(DepError) as caught:
+            client.account()
+        assert (caught.value.status, caught.value.code) == (401, "timestamp_refused")
 
     def test_apple_s_errors_reach_the_caller(self, organization, dep_server) -> None:  # noqa: F811
         client = DepClient(self.credentials(organization))

@@ -11,6 +11,8 @@ from mock_apple.models import Organization
 from mock_apple.services import api_accounts
 from mock_apple.services import organization as organization_services
 
+ORIGIN = "manage.py mock_apple_api_account"  # who created it, in the organisation's activity log
+
 
 class Command(BaseCommand):
     help = (
@@ -34,7 +36,7 @@ class Command(BaseCommand):
             raise CommandError("There is no such organisation: run seed_demo (or seed_apple).")
         try:
             created = api_accounts.api_account_create(
-                actor=None, organization=organization, name=options["name"]
+                actor=None, organization=organization, name=options["name"], origin=ORIGIN
             )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None

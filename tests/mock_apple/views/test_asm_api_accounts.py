@@ -10,10 +10,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 
-from mock_apple.models import ApiAccount, AppleAccount, Organization
+from mock_apple import tenancy
+from mock_apple.models import ActivityLog, ApiAccount, AppleAccount, Organization
 from mock_apple.services import api_accounts
 from tests.mock_apple.conftest import APPLE_DB, account_create, signed_in
+from tests.mock_apple.test_organizations import mock, trainee
 
 URL = "/asm/preferences/api/"
 
@@ -77,8 +80,6 @@ class AsmApiAccountsTests:
         assert ApiAccount.objects.count() == 2
 
     def test_anonymous_is_sent_to_sign_in(self, apple_settings, organization) -> None:
-        from django.test import Client
-
         response = Client().get(URL)
         assert response.status_code == 302 and "/asm/signin/" in response["Location"]
 
@@ -101,3 +102,60 @@ def test_the_command_prints_a_new_account_as_json(organization) -> None:
     assert json.loads(out.getvalue())["client_id"].startswith("BUSINESSAPI.")
     with pytest.raises(CommandError):
         call_command("mock_apple_api_account", "CI", "--organization", "999999")
+
+
+def _log(organization: Organization) -> list[tuple[str, str, str, str]]:
+    return [
+        (entry.action, entry.subject, entry.client_id, entry.actor)
+        for entry in ActivityLog.objects.filter(organization=organization).order_by("id")
+    ]
+
+
+@pytest.mark.django_db(databases=APPLE_DB)
+class ActivityLogTests:
+    """Creating and revoking an API account is recorded in the organisation's own activity log,
+    whoever does it: the ASM portal, the command line or the control API."""
+
+    def test_the_portal_records_who_created_and_revoked_and_shows_it(self, asm_admin, organization) -> None:
+        assert b"No activity yet." in asm_admin.get(URL).content
+        asm_admin.post(URL, {"name": "Intune sync"})
+        account = ApiAccount.objects.get()
+        asm_admin.post(f"{URL}{account.pk}/revoke/")
+        asm_admin.post(f"{URL}{account.pk}/revoke/")  # already revoked: nothing more to record
+        admin = "admin@appleid.contoso.edu"
+        assert _log(organization) == [
+            ("API_ACCOUNT_CREATED", "Intune sync", account.client_id, admin),
+            ("API_ACCOUNT_REVOKED", "Intune sync", account.client_id, admin),
+        ]
+        page = asm_admin.get(URL).content.decode()
+        assert "data-api-activity" in page and "API account created" in page and "API account revoked" in page
+        assert page.count(f'data-client-id="{account.client_id}"') == 3  # the account and two entries
+
+    def test_the_activity_is_in_french(self, asm_admin, organization) -> None:
+        api_accounts.api_account_create(actor=None, organization=organization, name="CI", origin="CLI")
+        asm_admin.cookies["apple_language"] = "fr"
+        page = asm_admin.get(URL).content.decode()
+        assert "Activité" in page and "Compte d’API créé" in page and "Par" in page
+
+    def test_the_command_and_the_control_api_are_recorded_as_such(self, apple_settings, organization) -> None:
+        out = io.StringIO()
+        call_command("mock_apple_api_account", "CI", "--json", stdout=out)
+        client_id = json.loads(out.getvalue())["client_id"]
+        created = mock("POST", "api-accounts", {"name": "Robot"})
+        assert created.status_code == 201
+        robot = created.json()["client_id"]
+        assert mock("POST", f"api-accounts/{robot}/revoke").status_code == 200
+        assert _log(organization) == [
+            ("API_ACCOUNT_CREATED", "CI", client_id, "manage.py mock_apple_api_account"),
+            ("API_ACCOUNT_CREATED", "Robot", robot, "Control API"),
+            ("API_ACCOUNT_REVOKED", "Robot", robot, "Control API"),
+        ]
+
+    def test_each_organisation_sees_its_own_activity(self, asm_admin, organization) -> None:
+        other = trainee()
+        with tenancy.acting_for(other.pk):
+            api_accounts.api_account_create(actor=None, organization=other, name="Theirs", origin="CLI")
+        api_accounts.api_account_create(actor=None, organization=organization, name="Ours", origin="CLI")
+        page = asm_admin.get(URL).content.decode()
+        assert "Ours" in page and "Theirs" not in page
+        assert [entry[1] for entry in _log(other)] == ["Theirs"]

@@ -4,7 +4,9 @@ jsonschema): OAuth 2, orgDevices, mdmServers, orgDeviceActivities, every error, 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
+import json
 import time
 from datetime import timedelta
 from typing import Any
@@ -16,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mock_apple import clock
+from mock_apple.axm import derived, device_json_text, device_resource, devices_json_text
 from mock_apple.models import ApiAccount, ApiActivity, Device, MdmServer, Organization
 from mock_apple.services import api_accounts, controls, mdm_servers
 from tests.mock_apple.axm_client import AxmClient, assert_api_error, assert_schema, client_assertion
@@ -458,11 +461,6 @@ def test_activities_complete_by_command(organization) -> None:
 
 
 def test_the_text_writer_equals_the_resource_builder() -> None:
-    import datetime
-    import json
-
-    from mock_apple.axm import device_json_text, device_resource
-
     for family, description, server, assigned in (
         (
             "iPhone",
@@ -487,3 +485,44 @@ def test_the_text_writer_equals_the_resource_builder() -> None:
             "order__supplier": "Reseller",
         }
         assert json.loads(device_json_text(row, "http://h")) == device_resource(row, "http://h")
+
+
+def test_the_derived_attributes_stay_what_they_were() -> None:
+    """derived() reads lookup tables since the page writer was made faster: the same values as
+    the straightforward formulas (a client that stored them sees no change)."""
+    found = derived("DMPQ1234ABCD")
+    assert tuple(found) == (
+        "10,8",
+        "128GB",
+        "M35C2JLL/A",
+        "DB:75:7A:61:12:5E",
+        "44:B6:A0:A3:2F:23",
+        "1405AE",
+        "3140504914441219281052089150664317570611254441600032523",
+    )
+    assert (found.imei, found.meid, found.eid) == (
+        "353140504914448",
+        "12192810520891",
+        "89045066431757061125444160003252",
+    )
+
+
+def test_a_page_of_text_is_the_resources_in_order() -> None:
+    rows = [
+        {
+            "id": number,
+            "serial_number": f"DMPQ{number:04d}",
+            "model": "iPad" if number % 2 else 'iPhone "15"',
+            "description": "IPHONE 15 128GB" if number % 2 == 0 else "IPAD WI-FI 64GB",
+            "color": "SILVER",
+            "device_family": "iPad" if number % 2 else "iPhone",
+            "device_assigned_date": None,
+            "mdm_server__server_uuid": "ABC" if number % 3 else None,
+            "order__order_number": f"MX{number % 2}",
+            "order__order_date": datetime.date(2026, 1, 1),
+            "order__supplier": "Apple",
+        }
+        for number in range(6)
+    ]
+    text = devices_json_text(rows, "http://h")
+    assert json.loads(f"[{text}]") == [device_resource(row, "http://h") for row in rows]

@@ -6,9 +6,10 @@ import time
 
 import requests
 
-from mock_apple.models import Device
+from mock_apple import tenancy
 from mock_apple.services import controls
 from tests.mock_apple.conftest import DepClient, assert_schema, live, server_with_token
+from tests.mock_apple.test_organizations import trainee
 
 
 @live
@@ -69,18 +70,34 @@ class DepGapTests:
             b"<" in requests.get(f"{dep_server}/asm/nothing-here/", timeout=5).content
         )  # the portal stays HTML
 
-    def test_the_oauth_timestamp_follows_the_mock_clock(self, dep_server, organization) -> None:
+    def test_the_oauth_timestamp_follows_the_mock_clock_only(self, dep_server, organization) -> None:
         _, token = server_with_token(organization, devices=0)
         client = DepClient(dep_server, token)
-        controls.clock_set_offset(seconds=3600)
+        controls.clock_set_offset(seconds=600)
         try:
-            # A client whose clock follows Apple's (moved) clock is on time...
-            assert client.session(timestamp=str(int(time.time()) + 3600)).status_code == 200
-            # ...and so is one on the machine's clock (the portal, while a trainer ages sessions);
-            assert client.session().status_code == 200
-            # a timestamp off both clocks is refused.
-            late = client.session(timestamp=str(int(time.time()) + 1800))
-            assert (late.status_code, late.text) == (401, "timestamp_refused")
+            apple_now = int(time.time()) + 600
+            # A client whose clock follows Apple's (moved) clock is on time, a few minutes off too...
+            assert client.session(timestamp=str(apple_now)).status_code == 200
+            assert client.session(timestamp=str(apple_now - 240)).status_code == 200
+            # ...but not ten minutes off it, even when that is the machine's (real) time: Apple's
+            # server clock is the only clock.
+            for timestamp in (int(time.time()), apple_now + 600):
+                late = client.session(timestamp=str(timestamp))
+                assert (late.status_code, late.text) == (401, "timestamp_refused")
         finally:
             controls.clock_set_offset(seconds=0)
-        assert Device.objects.exists()
+
+    def test_the_timestamp_is_checked_on_the_clock_of_the_token_s_organisation(
+        self, dep_server, organization
+    ) -> None:
+        other = trainee(devices=2)
+        _, theirs = server_with_token(other, name="Trainee MDM", devices=0)
+        _, ours = server_with_token(organization, devices=0)
+        with tenancy.acting_for(other.pk):
+            controls.clock_set_offset(seconds=86_400)
+        now = int(time.time())
+        # The trainee's clock moved a day: their client signs a day ahead; ours did not move.
+        assert DepClient(dep_server, theirs).session(timestamp=str(now + 86_400)).status_code == 200
+        assert DepClient(dep_server, theirs).session(timestamp=str(now)).status_code == 401
+        assert DepClient(dep_server, ours).session(timestamp=str(now)).status_code == 200
+        assert DepClient(dep_server, ours).session(timestamp=str(now + 86_400)).status_code == 401

@@ -122,7 +122,7 @@ class SessionTests:
         assert client.call("GET", "/account").status_code == 200
         controls.clock_set_offset(seconds=181)  # the default lifetime is three minutes
         assert client.call("GET", "/account").status_code == 401
-        client.authenticate()  # the OAuth timestamp is wall-clock time: still accepted
+        client.authenticate()  # signed on Apple's moved clock: on time
         assert client.call("GET", "/account").status_code == 200
 
     def test_a_revoked_token_closes_its_sessions(self, dep_server, organization) -> None:
