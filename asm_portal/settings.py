@@ -418,6 +418,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The worker's consumer without the steps that crashed it on a Redis restart (asm_portal/celery.py).
 CELERY_WORKER_CONSUMER = "asm_portal.celery:PortalConsumer"
+# A task in flight when the broker connection is lost is stopped (Celery 6's default): its
+# acknowledgement would go to a channel that is gone, which kombu's Redis transport answers with
+# an AttributeError that ends the worker ("Unrecoverable error: 'NoneType' object has no
+# attribute 'hostname'"). The job's row and lease make the next delivery resume it.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # A request whose job cannot reach the broker answers within about a second: the job row stays
 # queued and the reconciler sends it when the broker is back (asm_portal/jobs.py).
 CELERY_BROKER_CONNECTION_TIMEOUT = envint("CELERY_BROKER_CONNECTION_TIMEOUT", "2")

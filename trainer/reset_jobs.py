@@ -11,6 +11,7 @@ The queueing side lives in `trainer.reset_queue`, so that `trainer.tasks` (which
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -33,7 +34,7 @@ def _label_key(reset_id: str) -> str:
 
 
 def reset_job_get(reset_id: str) -> dict[str, Any] | None:
-    if not reset_id.isalnum() or len(reset_id) > 64:
+    if not re.fullmatch(r"[\w-]{1,64}", reset_id, flags=re.ASCII):
         return None  # not an id this module gives (a NUL would be a database error)
     job: dict[str, Any] | None = PresetReset.objects.filter(reset_id=reset_id).values(*_FIELDS).first()
     if job is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,11 +17,12 @@ from pathlib import Path
 
 import pytest
 import redis
+from kombu import pools as kombu_pools
 
 from asm_portal.celery import app as celery_app
 from devices.models import Device
 from mock_apple.models import Device as AppleDevice
-from tests.conftest import ARTIFACTS, celery_worker_start, free_port, subprocess_env
+from tests.conftest import ARTIFACTS, REPO, free_port, subprocess_env
 from tests.devices.conftest import AppleToken, dep_server, worker_env  # noqa: F401
 
 TIMINGS = ARTIFACTS / "fault-timings.txt"
@@ -64,7 +66,9 @@ class RedisServer:
 def _point_the_portal_at(broker_url: str) -> None:
     """The test process sends its tasks to `broker_url` (the web side of the portal)."""
     celery_app.conf.broker_url = broker_url  # type: ignore[misc]
-    celery_app.pool.force_close_all()  # type: ignore[attr-defined]
+    # Celery keeps its connection and producer pools: drop them (kombu's registry too), the
+    # next send opens new ones on the new URL.
+    kombu_pools.reset()
     celery_app._pool = None  # type: ignore[attr-defined]
     celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
@@ -97,6 +101,29 @@ class Worker:
             self.process.wait(timeout=10)
 
 
+def _worker_as_deployed(queue: str, log_path: Path, *, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A worker started as the Procfile starts it (two pool children, no --without-gossip nor
+    the other flags the other tests' workers have: the portal's own consumer must do without
+    them), on `queue`, in its own process group; returns once it is ready."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "celery"), "-A", "asm_portal", "worker", "--loglevel=INFO"]
+            + ["--concurrency=2", "-Q", queue],
+            cwd=REPO,
+            env={**env, "CELERY_TASK_DEFAULT_QUEUE": queue},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while b" ready." not in log_path.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the worker did not start:\n{log_path.read_text(errors='replace')[-4000:]}")
+        time.sleep(0.2)
+    return process
+
+
 @pytest.fixture
 def fault_workers(
     transactional_db: None,
@@ -115,7 +142,7 @@ def fault_workers(
 
     def start(**env: str) -> Worker:
         log = ARTIFACTS / f"worker-{queue}-{len(started)}.log"
-        process = celery_worker_start(queue, log, env=subprocess_env(**env), own_session=True)
+        process = _worker_as_deployed(queue, log, env=subprocess_env(**env))
         worker = Worker(process, log)
         started.append(worker)
         return worker
