@@ -75,7 +75,7 @@ test: system-packages-browser
 # The quick loop while coding: no browser, no worker process.
 check: system-packages
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest -m "not browser and not integration"
+	$(PY) -m pytest -m "not browser and not integration and not faults"
 
 # Extract the strings of each app into its own French catalogue, then compile them.
 messages: install

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from asm_portal import clock, navigation, roles, services
+from asm_portal.jobs import background_unreachable
 from asm_portal.models import Notification, WorkerHeartbeat
 
 
@@ -40,6 +41,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "user_roles": sorted(roles.roles_of(user)),
         "unread_count": unread,
         "worker_online": worker_online,
+        # The last job message could not reach the broker: queued jobs say they wait for it.
+        "background_unreachable": background_unreachable,
         "apple_public_url": settings.APPLE_PUBLIC_URL,
         "tenant": getattr(request, "tenant", None),
         "looking_at": getattr(request, "looking_at", None),

@@ -171,3 +171,14 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.hostname
+
+
+class BackgroundService(models.Model):
+    """The broker as the web processes last found it (one row): a job row whose message could
+    not be sent stays queued, and the blades say so until a message gets through again."""
+
+    last_send_failed_at = models.DateTimeField(null=True, blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "background service"

@@ -145,6 +145,8 @@ SYNC_RETRY_BACKOFF_SECONDS = envint("SYNC_RETRY_BACKOFF_SECONDS", "2")
 SYNC_REMOVED_RETENTION_DAYS = envint("SYNC_REMOVED_RETENTION_DAYS", "30")
 # Serial numbers Apple answers THROTTLED are tried again this many times (after its delay).
 ASSIGNMENT_THROTTLED_RETRIES = envint("ASSIGNMENT_THROTTLED_RETRIES", "5")
+# An assignment's lease, renewed with every batch of 1,000 serial numbers sent to Apple.
+ASSIGNMENT_LEASE_SECONDS = envint("ASSIGNMENT_LEASE_SECONDS", "60")
 
 # Enrollment of (virtual) devices. The device configuration the portal installs after
 # enrollment takes this long (Celery countdown): the device waits on « Configuring your iPad »
@@ -290,7 +292,8 @@ REDIS_URL = os.getenv("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis errors are logged once and skipped: the cache only caches (asm_portal/cache.py).
+            "BACKEND": "asm_portal.cache.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"asm:{ASM_SERVICE}",
         }
@@ -426,10 +429,35 @@ CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", "1200")
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", "1000")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker's consumer without the steps that crashed it on a Redis restart (asm_portal/celery.py).
+CELERY_WORKER_CONSUMER = "asm_portal.celery:PortalConsumer"
+# A task in flight when the broker connection is lost is stopped (Celery 6's default): its
+# acknowledgement would go to a channel that is gone, which kombu's Redis transport answers with
+# an AttributeError that ends the worker ("Unrecoverable error: 'NoneType' object has no
+# attribute 'hostname'"). The job's row and lease make the next delivery resume it.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A request whose job cannot reach the broker answers within about a second: the job row stays
+# queued and the reconciler sends it when the broker is back (asm_portal/jobs.py).
+CELERY_BROKER_CONNECTION_TIMEOUT = envint("CELERY_BROKER_CONNECTION_TIMEOUT", "2")
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# The reconciler: how often beat runs it, and how old a queued job nobody started must be to
+# be sent again (a message normally reaches a worker within a second).
+JOBS_RECONCILE_SECONDS = envint("JOBS_RECONCILE_SECONDS", "30")
+JOBS_RESEND_AFTER_SECONDS = envint("JOBS_RESEND_AFTER_SECONDS", "60")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "worker-heartbeat": {"task": "asm_portal.tasks.worker_heartbeat_task", "schedule": 60.0},
-    # Queues the 12-hour delta sync of each token when it is due, and resumes abandoned syncs.
+    # Sends again the jobs nobody is doing (lost messages, killed workers, expired leases).
+    "jobs-reconcile": {
+        "task": "asm_portal.tasks.jobs_reconcile_task",
+        "schedule": float(JOBS_RECONCILE_SECONDS),
+    },
+    # Queues the 12-hour delta sync of each token when it is due.
     "devices-syncs-due": {"task": "devices.tasks.syncs_due_task", "schedule": 300.0},
     "devices-removed-purge": {"task": "devices.tasks.removed_devices_purge_task", "schedule": 86400.0},
 }

@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import logging
 import socket
+from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
+from django.db import connections
 
 from asm_portal import clock
+from asm_portal.jobs import jobs_reconcile
 from asm_portal.models import WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="asm_portal.tasks.worker_heartbeat_task")
@@ -14,3 +21,20 @@ def worker_heartbeat_task() -> str:
     hostname = socket.gethostname()
     WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"last_seen": clock.now()})
     return hostname
+
+
+@shared_task(name="asm_portal.tasks.jobs_reconcile_task")
+def jobs_reconcile_task() -> dict[str, int]:
+    """Celery beat, every JOBS_RECONCILE_SECONDS: the jobs nobody is doing are sent again."""
+    return jobs_reconcile()
+
+
+@worker_ready.connect
+def _reconcile_at_start(sender: Any = None, **_kwargs: Any) -> None:
+    """A worker that starts picks up what a killed worker or a lost message left."""
+    try:
+        jobs_reconcile()
+    except Exception:  # the worker must start even if the database is not there yet
+        logger.exception("Could not reconcile the jobs left by a previous worker")
+    finally:
+        connections.close_all()

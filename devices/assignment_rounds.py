@@ -3,23 +3,30 @@ assignments the portal records for itself (a default profile, an edited profile)
 sends a task: `devices.assignment` and `devices.tasks` send the assignments recorded here.
 
 A profile is assigned to at most 1,000 devices at a time, in one call to Apple.
+
+Reliability: one worker at a time holds the assignment's lease. A round that finds the
+assignment *running* (its worker died mid-round, after Apple may have answered) never sends
+blindly again: it first reads what Apple holds for the serial numbers still pending (device
+details) and records those Apple already assigns this profile, then sends only the others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from asm_portal import clock
+from asm_portal.jobs import owner_gone, worker_id
 from asm_portal.models import Notification
 from asm_portal.services import notification_send
 from devices.models import AssignmentDevice, Device, EnrollmentState, ProfileAssignment, ProfileStatus
@@ -28,12 +35,18 @@ from devices.sync_rules import sync_error_message
 from profiles.models import EnrollmentProfile
 from profiles.services import profile_define_on_apple
 from tokens.apple_retry import Reschedule, apple_call, error_code
-from tokens.dep_client import DepError
+from tokens.dep_client import DepClient, DepError
 from tokens.models import token_secrets_via
 from tokens.services import token_apple_call_failed, token_apple_call_succeeded, token_dep_client
 
+logger = logging.getLogger(__name__)
+
 # Apple advises at most 1,000 serial numbers per assignment call.
 APPLE_BATCH = 1000
+
+
+class AssignmentLeaseLost(Exception):
+    """Another worker took the assignment over: this one stops without writing more."""
 
 
 def assignment_create(
@@ -173,12 +186,8 @@ def _assignment_counts(assignment: ProfileAssignment) -> None:
     assignment.throttled = counts.get(AssignmentDevice.Status.THROTTLED, 0)
 
 
-def _assign_round(assignment: ProfileAssignment) -> int | None:
-    """POST /profile/devices for every serial still to do; Apple's throttling delay, if any."""
-    profile = assignment.profile
-    apple_uuid = profile_define_on_apple(profile=profile)
-    client = token_dep_client(token=profile.token)
-    pending = list(
+def _pending_serials(assignment: ProfileAssignment) -> list[str]:
+    return list(
         AssignmentDevice.objects.filter(
             assignment=assignment,
             status__in=[AssignmentDevice.Status.PENDING, AssignmentDevice.Status.THROTTLED],
@@ -186,8 +195,47 @@ def _assign_round(assignment: ProfileAssignment) -> int | None:
         .order_by("id")
         .values_list("serial_number", flat=True)
     )
+
+
+def _already_at_apple(client: DepClient, serials: Sequence[str], apple_uuid: str) -> list[str]:
+    """The serial numbers to which Apple already assigns the profile (device details)."""
+    wanted = apple_uuid.replace("-", "").upper()
+    done = []
+    for start in range(0, len(serials), APPLE_BATCH):
+        details = apple_call(partial(client.device_details, serials=serials[start : start + APPLE_BATCH]))
+        for serial, device in details.items():
+            uuid = str(device.get("profile_uuid") or "").replace("-", "").upper()
+            status = device.get("profile_status")
+            if uuid == wanted and status in (ProfileStatus.ASSIGNED, ProfileStatus.PUSHED):
+                done.append(serial)
+    return done
+
+
+def _lease_renew(assignment: ProfileAssignment, worker: str) -> None:
+    expires = clock.now() + timedelta(seconds=settings.ASSIGNMENT_LEASE_SECONDS)
+    if not ProfileAssignment.objects.filter(pk=assignment.pk, lease_owner=worker).update(
+        lease_expires_at=expires
+    ):
+        raise AssignmentLeaseLost()
+
+
+def _assign_round(assignment: ProfileAssignment, *, worker: str, resumed: bool) -> int | None:
+    """POST /profile/devices for every serial still to do; Apple's throttling delay, if any."""
+    profile = assignment.profile
+    apple_uuid = profile_define_on_apple(profile=profile)
+    client = token_dep_client(token=profile.token)
+    pending = _pending_serials(assignment)
+    if resumed and pending:
+        # The last worker died mid-round: Apple may have assigned some of them already.
+        done = _already_at_apple(client, pending, apple_uuid)
+        if done:
+            logger.info("Assignment %s resumed: Apple already assigns %d device(s)", assignment.pk, len(done))
+            _record_answers(assignment, dict.fromkeys(done, AssignmentDevice.Status.SUCCESS), apple_uuid)
+            _lease_renew(assignment, worker)
+            pending = _pending_serials(assignment)
     delay: int | None = None
     for start in range(0, len(pending), APPLE_BATCH):
+        _lease_renew(assignment, worker)
         batch = pending[start : start + APPLE_BATCH]
         try:
             answer = apple_call(partial(client.assign_profile, profile_uuid=apple_uuid, serials=batch))
@@ -209,6 +257,52 @@ def _assign_round(assignment: ProfileAssignment) -> int | None:
     return delay
 
 
+def assignments_to_resend(*, now: datetime, queued_before: datetime) -> list[int]:
+    """The assignments nobody is doing: queued before `queued_before` and never started,
+    waiting well past their retry time (the retry's message was lost), or running with a lease
+    that expired or whose owner process is gone."""
+    grace = now - queued_before  # a retry's message is as late as a queued job's
+    rows = ProfileAssignment.objects.filter(state__in=ProfileAssignment.ACTIVE_STATES).values_list(
+        "pk", "state", "requested_at", "retry_at", "lease_owner", "lease_expires_at"
+    )
+    resend = []
+    for pk, state, requested_at, retry_at, owner, expires in rows:
+        if owner and expires is not None and expires > now and not owner_gone(owner):
+            continue  # a live worker holds it
+        if state == ProfileAssignment.State.QUEUED and requested_at > queued_before:
+            continue  # its message is probably on its way
+        if state == ProfileAssignment.State.WAITING and retry_at and retry_at + grace > now:
+            continue  # its retry's message is due
+        resend.append(pk)
+    return resend
+
+
+def _lease_take(assignment_id: int, worker: str) -> str | None:
+    """Take the assignment if it is active and nobody holds a live lease on it; the state it
+    had (RUNNING: its last worker died mid-round), or None when it is not to take."""
+    now = clock.now()
+    row = (
+        ProfileAssignment.objects.filter(pk=assignment_id, state__in=ProfileAssignment.ACTIVE_STATES)
+        .values_list("state", "lease_owner")
+        .first()
+    )
+    if row is None:
+        return None
+    state, holder = row
+    free = Q(lease_owner="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now)
+    if holder and owner_gone(holder):
+        free |= Q(lease_owner=holder)
+    taken = (
+        ProfileAssignment.objects.filter(pk=assignment_id, state=state, lease_owner=holder)
+        .filter(free)
+        .update(
+            lease_owner=worker,
+            lease_expires_at=now + timedelta(seconds=settings.ASSIGNMENT_LEASE_SECONDS),
+        )
+    )
+    return state if taken else None
+
+
 def assignment_run(*, assignment_id: int) -> float | None:
     """One round of an assignment (the task's body). Seconds until the next round, or None."""
     assignment = (
@@ -222,19 +316,29 @@ def assignment_run(*, assignment_id: int) -> float | None:
     now = clock.now()
     if assignment.retry_at and now < assignment.retry_at:
         return (assignment.retry_at - now).total_seconds()  # delivered early: wait the rest
+    worker = worker_id()
+    previous = _lease_take(assignment_id, worker)
+    if previous is None:
+        logger.info("Assignment %s: another worker holds it, this delivery stops", assignment_id)
+        return None
+    assignment.lease_owner = worker
     assignment.state = ProfileAssignment.State.RUNNING
     assignment.started_at = assignment.started_at or now
     assignment.rounds += 1
     assignment.save(update_fields=["state", "started_at", "rounds"])
     token = assignment.profile.token
     try:
-        delay = _assign_round(assignment)
+        delay = _assign_round(assignment, worker=worker, resumed=previous == ProfileAssignment.State.RUNNING)
+    except AssignmentLeaseLost:
+        logger.warning("Assignment %s: another worker took it over", assignment_id)
+        return None
     except Reschedule as wait:
         # Apple asked for a long wait (Retry-After): the serial numbers not answered yet go
         # in the next round, after it.
         _assignment_counts(assignment)
         assignment.state = ProfileAssignment.State.WAITING
         assignment.retry_at = clock.now() + timedelta(seconds=wait.delay)
+        assignment.lease_owner, assignment.lease_expires_at = "", None
         assignment.save()
         return wait.delay
     except DepError as error:
@@ -249,6 +353,7 @@ def assignment_run(*, assignment_id: int) -> float | None:
     if delay is not None and assignment.rounds <= settings.ASSIGNMENT_THROTTLED_RETRIES:
         assignment.state = ProfileAssignment.State.WAITING
         assignment.retry_at = clock.now() + timedelta(seconds=delay)
+        assignment.lease_owner, assignment.lease_expires_at = "", None
         assignment.save()
         return float(delay)
     everything = assignment.succeeded == assignment.device_count
@@ -263,6 +368,7 @@ def _assignment_finish(assignment: ProfileAssignment) -> None:
     """Save the ended assignment (its counts are up to date) and tell whoever asked for it."""
     assignment.finished_at = clock.now()
     assignment.retry_at = None
+    assignment.lease_owner, assignment.lease_expires_at = "", None
     assignment.save()
     user = assignment.requested_by
     if user is None:

@@ -322,6 +322,10 @@ class ProfileAssignment(models.Model):
     rounds = models.PositiveIntegerField(default=0)
     retry_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
+    # One worker at a time, as a sync run: a round renews the lease with every batch; a lease
+    # left to expire, or held by a process that is gone, is taken over (asm_portal.jobs).
+    lease_owner = models.CharField(max_length=200, blank=True, db_default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantScopedManager()
 

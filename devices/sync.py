@@ -23,9 +23,6 @@ Reliability:
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,6 +36,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
 from asm_portal import clock
+from asm_portal.jobs import owner_gone, worker_id
 from devices.bulk import (
     APPLE_FIELDS,
     INSERT_COLUMNS,
@@ -83,19 +81,23 @@ class Outcome:
     retry_in: float | None = None
 
 
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 # --- The run --------------------------------------------------------------------------------
 
 
 def lease_take(*, run_id: int, worker: str) -> SyncRun | None:
-    """Take the run if it is still to do and nobody holds a live lease on it (one atomic UPDATE)."""
+    """Take the run if it is still to do and nobody holds a live lease on it (one atomic UPDATE).
+
+    A live lease whose owner process is gone (a pool child killed by the OOM killer: its
+    message comes back at once, long before the lease expires) is taken over too."""
     now = clock.now()
+    free = Q(lease_owner="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now)
+    holder = SyncRun.objects.filter(pk=run_id).values_list("lease_owner", flat=True).first()
+    if holder and owner_gone(holder):
+        logger.warning("Sync run %s: its lease holder %s is gone, the run is taken over", run_id, holder)
+        free |= Q(lease_owner=holder)
     taken = (
         SyncRun.objects.filter(pk=run_id, state__in=SyncRun.ACTIVE_STATES)
-        .filter(Q(lease_owner="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
+        .filter(free)
         .update(
             lease_owner=worker,
             lease_expires_at=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS),

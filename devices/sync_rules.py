@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from asm_portal import clock
+from asm_portal.jobs import owner_gone
 from asm_portal.models import Notification
 from asm_portal.refusals import Refusal
 from asm_portal.services import notification_send
@@ -236,13 +237,19 @@ def syncs_due_tokens(*, now: datetime) -> QuerySet[EnrollmentProgramToken]:
     )
 
 
-def sync_runs_abandoned(*, now: datetime) -> list[tuple[int, float | None]]:
-    """The runs to send again (a worker killed mid-sync, a lost message), each with the wait
-    until its lease expires (None: nobody holds it). The worker that gets one first takes the
-    lease, the others find it taken or finished and stop."""
-    return [
-        (run_id, (expires - now).total_seconds() + 1 if expires and expires > now else None)
-        for run_id, expires in SyncRun.objects.filter(state__in=SyncRun.ACTIVE_STATES).values_list(
-            "pk", "lease_expires_at"
-        )
-    ]
+def sync_runs_to_resend(*, now: datetime, queued_before: datetime) -> list[int]:
+    """The runs nobody is doing: queued before `queued_before` and never started (a lost
+    message, a broker that was down at the request), or running with a lease that expired or
+    whose owner process is gone (a killed worker). The worker that gets one first takes the
+    lease; the others find it taken or finished and stop."""
+    runs = SyncRun.objects.filter(state__in=SyncRun.ACTIVE_STATES).values_list(
+        "pk", "state", "requested_at", "lease_owner", "lease_expires_at"
+    )
+    resend = []
+    for run_id, state, requested_at, owner, expires in runs:
+        if not owner:
+            if state == SyncRun.State.RUNNING or requested_at <= queued_before:
+                resend.append(run_id)
+        elif expires is None or expires <= now or owner_gone(owner):
+            resend.append(run_id)
+    return resend

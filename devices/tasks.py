@@ -5,9 +5,10 @@ Each task takes ids and calls the module that does the work (`devices.sync`,
 (`devices.sync_requests`, `devices.assignment`) send the tasks through the helpers here, so
 nothing imports back: requests → tasks → work.
 
-Syncs run with acks_late (settings): a task whose worker dies is delivered again, and the run's
-lease and per-page cursor make a second delivery resume, not repeat. When a worker starts, it
-also sends again the runs nobody holds (a message lost with a killed worker).
+The rows are the truth, the messages only wake-ups (asm_portal.jobs): a message the broker
+cannot take leaves the row queued, and `devices_jobs_reconcile` (beat, each worker's start)
+sends again the runs and assignments nobody is doing. Syncs and assignments run with acks_late
+(settings) under a lease: a second delivery resumes, never repeats.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from functools import partial
 from typing import Any
 
 from celery import Task, shared_task
-from celery.signals import worker_ready
-from django.db import connections, transaction
+from django.db import transaction
 
 from asm_portal import clock
+from asm_portal.jobs import job_send, stale_before
 from asm_portal.models import Tenant
 from asm_portal.tenancy import require_tenant, tenant_scope
 from devices.assignment_rounds import (
     assignment_run,
+    assignments_to_resend,
     default_profile_assignments_create,
     profile_reassign_after_edit,
 )
@@ -35,8 +37,8 @@ from devices.sync import Outcome, sync_run_execute
 from devices.sync_rules import (
     sync_run_create,
     sync_run_notify,
-    sync_runs_abandoned,
     sync_runs_expire_overdue,
+    sync_runs_to_resend,
     syncs_due_tokens,
 )
 
@@ -53,13 +55,15 @@ def _same_queue(task: Task[Any, Any]) -> dict[str, Any]:
 
 
 def _send(task: Task[Any, Any], object_id: int, *, queue: str | None, countdown: float | None) -> None:
-    """The task gets the tenant of the scope that sends it with the object's id."""
+    """The task gets the tenant of the scope that sends it with the object's id. A broker that
+    cannot take the message leaves the row queued for the reconciler (never a 500)."""
     options: dict[str, Any] = {}
     if queue:
         options["queue"] = queue
     if countdown:
         options["countdown"] = countdown
-    task.apply_async((require_tenant().pk, object_id), **options)
+    tenant_id = require_tenant().pk
+    job_send(lambda: task.apply_async((tenant_id, object_id), **options))
 
 
 def sync_run_enqueue(*, run_id: int, queue: str | None = None, countdown: float | None = None) -> None:
@@ -98,17 +102,18 @@ def syncs_due_queue(*, now: datetime | None = None) -> int:
     return queued
 
 
-def sync_runs_resume(*, queue: str | None = None) -> int:
-    """Send again the runs no worker holds (a worker killed mid-sync, a lost message).
-
-    A run whose lease is still live is sent for when it expires; the worker that gets it first
-    takes the lease, the others find it taken or finished and stop.
-    """
+def devices_jobs_reconcile() -> int:
+    """The reconciler's part for this app (asm_portal.jobs), in a tenant's scope: runs past
+    their deadline fail, runs and assignments nobody is doing are sent again."""
     sync_runs_expire_overdue()
-    abandoned = sync_runs_abandoned(now=clock.now())
-    for run_id, wait in abandoned:
-        sync_run_enqueue(run_id=run_id, queue=queue, countdown=wait)
-    return len(abandoned)
+    now = clock.now()
+    runs = sync_runs_to_resend(now=now, queued_before=stale_before())
+    for run_id in runs:
+        sync_run_enqueue(run_id=run_id)
+    assignments = assignments_to_resend(now=now, queued_before=stale_before())
+    for assignment_id in assignments:
+        assignment_enqueue(assignment_id=assignment_id)
+    return len(runs) + len(assignments)
 
 
 def _each_tenant() -> list[int]:
@@ -148,18 +153,17 @@ def profile_reassign_task(self: Task[Any, Any], tenant_id: int, profile_id: int)
 
 
 def profile_reassign_enqueue(*, profile_id: int) -> None:
-    profile_reassign_task.delay(require_tenant().pk, profile_id)
+    tenant_id = require_tenant().pk
+    job_send(lambda: profile_reassign_task.delay(tenant_id, profile_id))
 
 
 @shared_task(bind=True, name="devices.tasks.syncs_due_task")
 def syncs_due_task(self: Task[Any, Any]) -> int:
-    """Celery beat: the 12-hour delta syncs that are due, and runs left without a worker, in
-    every tenant."""
+    """Celery beat: the 12-hour delta syncs that are due, in every tenant."""
     queued = 0
     for tenant_id in _each_tenant():
         with tenant_scope(tenant_id):
             queued += syncs_due_queue()
-            sync_runs_resume(**_same_queue(self))
     return queued
 
 
@@ -170,21 +174,3 @@ def removed_devices_purge_task() -> int:
         with tenant_scope(tenant_id):
             purged += removed_devices_purge()
     return purged
-
-
-@worker_ready.connect
-def _resume_abandoned_syncs(sender: Any = None, **_kwargs: Any) -> None:
-    """A worker that starts picks up the syncs a killed worker left (on the queue it consumes)."""
-    app = getattr(sender, "app", None)
-    queues = list(app.amqp.queues.consume_from) if app is not None else []
-    try:
-        resumed = 0
-        for tenant_id in _each_tenant():
-            with tenant_scope(tenant_id):
-                resumed += sync_runs_resume(queue=queues[0] if queues else None)
-        if resumed:
-            logger.info("Resumed %d sync run(s) left by a previous worker", resumed)
-    except Exception:  # the worker must start even if the database is not there yet
-        logger.exception("Could not resume the sync runs left by a previous worker")
-    finally:
-        connections.close_all()

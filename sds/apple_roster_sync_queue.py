@@ -14,10 +14,9 @@ from asm_portal.models import AuditEvent
 from asm_portal.refusals import Refusal
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
-from asm_portal.tenancy import require_tenant
 from sds.models import AppleRosterSync, RosterUpload, SyncProfile
 from sds.sharing import token_sds_shared
-from sds.tasks import apple_roster_sync_task
+from sds.tasks import apple_roster_sync_enqueue_on_commit
 from tokens.models import EnrollmentProgramToken
 
 
@@ -50,7 +49,7 @@ def _apple_roster_sync_queue(
         language=language or settings.LANGUAGE_CODE,
         created_at=clock.now(),
     )
-    transaction.on_commit(lambda: apple_roster_sync_task.delay(require_tenant().pk, sync.pk))
+    apple_roster_sync_enqueue_on_commit(sync_id=sync.pk)
     return sync
 
 

@@ -1,9 +1,18 @@
+"""Celery tasks of the sds app, how they are sent, and the reconciler's part for its jobs."""
+
 from __future__ import annotations
 
-from celery import shared_task
+from datetime import timedelta
+from functools import partial
 
-from asm_portal.tenancy import tenant_scope
+from celery import shared_task
+from django.conf import settings
+
+from asm_portal import clock
+from asm_portal.jobs import job_send, job_send_on_commit, stale_before
+from asm_portal.tenancy import require_tenant, tenant_scope
 from sds.apple_roster_sync import apple_roster_sync_fail, apple_roster_sync_run
+from sds.models import AppleRosterSync, RosterUpload
 from sds.roster_import import roster_upload_fail, roster_upload_process
 
 
@@ -28,3 +37,42 @@ def apple_roster_sync_task(tenant_id: int, sync_id: int) -> None:
         except Exception:
             apple_roster_sync_fail(sync_id=sync_id)
             raise
+
+
+def roster_upload_enqueue_on_commit(*, upload_id: int) -> None:
+    tenant_id = require_tenant().pk
+    job_send_on_commit(lambda: roster_upload_process_task.delay(tenant_id, upload_id))
+
+
+def apple_roster_sync_enqueue_on_commit(*, sync_id: int) -> None:
+    tenant_id = require_tenant().pk
+    job_send_on_commit(lambda: apple_roster_sync_task.delay(tenant_id, sync_id))
+
+
+def sds_jobs_reconcile() -> int:
+    """The reconciler's part (asm_portal.jobs), in a tenant's scope. Queued uploads and roster
+    syncs nobody started are sent again (each task does nothing for a row already done). One
+    started longer ago than a task may run (CELERY_TASK_TIME_LIMIT) lost its worker: it fails,
+    with its report, instead of staying in progress for ever."""
+    tenant_id = require_tenant().pk
+    lost = clock.now() - timedelta(
+        seconds=settings.CELERY_TASK_TIME_LIMIT + settings.JOBS_RESEND_AFTER_SECONDS
+    )
+    for upload_id in RosterUpload.objects.filter(
+        state__in=[RosterUpload.State.VALIDATING, RosterUpload.State.IMPORTING], started_at__lte=lost
+    ).values_list("pk", flat=True):
+        roster_upload_fail(upload_id=upload_id)
+    for sync_id in AppleRosterSync.objects.filter(
+        state=AppleRosterSync.State.RUNNING, started_at__lte=lost
+    ).values_list("pk", flat=True):
+        apple_roster_sync_fail(sync_id=sync_id)
+    sent = 0
+    for upload_id in RosterUpload.objects.filter(
+        state=RosterUpload.State.QUEUED, created_at__lte=stale_before()
+    ).values_list("pk", flat=True):
+        sent += job_send(partial(roster_upload_process_task.delay, tenant_id, upload_id))
+    for sync_id in AppleRosterSync.objects.filter(
+        state=AppleRosterSync.State.QUEUED, created_at__lte=stale_before()
+    ).values_list("pk", flat=True):
+        sent += job_send(partial(apple_roster_sync_task.delay, tenant_id, sync_id))
+    return sent

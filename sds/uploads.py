@@ -11,7 +11,6 @@ from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -20,9 +19,8 @@ from asm_portal.models import AuditEvent
 from asm_portal.refusals import Refusal
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
-from asm_portal.tenancy import require_tenant
 from sds.models import RosterFile, RosterUpload, SyncProfile
-from sds.tasks import roster_upload_process_task
+from sds.tasks import roster_upload_enqueue_on_commit
 
 
 class RosterUploadError(Refusal):
@@ -135,5 +133,5 @@ def roster_upload_create(
         target=profile,
         details={"upload": upload.pk, "files": upload.file_names, "bytes": upload.total_bytes},
     )
-    transaction.on_commit(lambda: roster_upload_process_task.delay(require_tenant().pk, upload.pk))
+    roster_upload_enqueue_on_commit(upload_id=upload.pk)
     return upload

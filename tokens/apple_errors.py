@@ -34,21 +34,25 @@ APPLE_ERROR_MESSAGES = {
 }
 
 
-def apple_error_message(code: str, status: int | None = None) -> str:
-    """What an Apple error means for the administrator, and what to do about it."""
-    if code.isdigit():  # an error without Apple code is remembered by its HTTP status
-        status, code = int(code), ""
+def apple_error_message(code: str, status: int | None = None, *, verifying: bool = False) -> str:
+    """What an Apple error means for the administrator, and what to do about it. `code` may
+    carry Apple's HTTP status in front ("503 SERVICE_UNAVAILABLE", or "500" alone: see
+    `tokens.apple_retry.error_code`); `verifying` is for the token upload's check, the only
+    call whose failure means the token could not be verified."""
+    number, _space, rest = code.partition(" ")
+    if number.isdigit():
+        status, code = int(number), rest
     if (status is None and not code) or code == "UNREACHABLE":
-        return _(
-            "Apple’s service cannot be reached right now, so the token could not be verified. "
-            "Try again in a few minutes."
-        )
+        if verifying:
+            return _(
+                "Apple’s service cannot be reached right now, so the token could not be verified. "
+                "Try again in a few minutes."
+            )
+        return _("Apple’s service could not be reached. Try again in a few minutes.")
     if code in APPLE_ERROR_MESSAGES:
         return str(APPLE_ERROR_MESSAGES[code])
-    return _("Apple answered with an error (HTTP %(status)s %(code)s). Try again later.") % {
-        "status": status or "-",
-        "code": code or "",
-    }
+    answer = " ".join(part for part in (str(status) if status else "", code) if part)
+    return _("Apple answered %(answer)s. Try again later.") % {"answer": answer}
 
 
 SERVER_TOKEN_MESSAGES = {

@@ -17,6 +17,7 @@ from typing import TypeVar
 from django.conf import settings
 
 from asm_portal import clock
+from tokens.apple_errors import APPLE_ERROR_MESSAGES
 from tokens.dep_client import DepError
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,14 @@ def transient(error: DepError) -> bool:
 
 
 def error_code(error: DepError) -> str:
-    return (error.code or (str(error.status) if error.status else "UNREACHABLE"))[:64]
+    """The code a job or a token keeps: Apple's own for the refusals the administrator acts on
+    (T_C_NOT_SIGNED…), else the HTTP status with Apple's code ("503 SERVICE_UNAVAILABLE"), so
+    the message can say what Apple answered."""
+    if not error.code:
+        return str(error.status) if error.status else "UNREACHABLE"
+    if error.status is None or error.code in APPLE_ERROR_MESSAGES:
+        return error.code[:64]
+    return f"{error.status} {error.code}"[:64]
 
 
 def backoff_delay(error: DepError, attempt: int) -> float:

@@ -300,6 +300,15 @@ class DepClient:
             retry_after_seconds=retry_after if isinstance(retry_after, int) else None,
         )
 
+    def device_details(self, *, serials: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """POST /devices: what Apple holds for each serial (its profile uuid and status); a
+        serial the server cannot see answers only `response_status` NOT_ACCESSIBLE."""
+        body = self.request("POST", "/devices", json_body={"devices": list(serials)})
+        devices = body.get("devices") if isinstance(body, dict) else None
+        if not isinstance(devices, dict):
+            raise DepError("Apple's device-details answer has no devices.", code="INVALID_RESPONSE")
+        return {str(serial): device for serial, device in devices.items() if isinstance(device, dict)}
+
     def remove_profile(self, *, serials: Sequence[str]) -> dict[str, str]:
         """DELETE /profile/devices (with a JSON body, as Apple wants it): Apple's answer per serial."""
         body = self.request("DELETE", "/profile/devices", json_body={"devices": list(serials)})

@@ -91,7 +91,9 @@ def _apple_account(credentials: OAuthCredentials) -> dict[str, Any]:
     except DepError as error:
         logger.info("Apple refused a token upload: HTTP %s %s", error.status, error.code)
         problem = "apple_unreachable" if error.unreachable else f"apple_{error.code or error.status}"
-        raise UploadError(apple_errors.apple_error_message(error.code, error.status), code=problem) from None
+        raise UploadError(
+            apple_errors.apple_error_message(error.code, error.status, verifying=True), code=problem
+        ) from None
     for name in ("server_name", "server_uuid"):
         value = account.get(name)
         if not isinstance(value, str) or not value.strip():

@@ -9,6 +9,9 @@ class TrainerConfig(AppConfig):
     verbose_name = _("Trainer mode")
 
     def ready(self) -> None:
+        from asm_portal.jobs import reconciler_register
         from trainer import navigation
+        from trainer.tasks import trainer_jobs_reconcile
 
+        reconciler_register("trainer", trainer_jobs_reconcile)
         navigation.register()

@@ -81,3 +81,28 @@ class Trainee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.classroom} #{self.number:02d}"
+
+
+class PresetReset(models.Model):
+    """A preset reset run by a worker: the row is the job's truth (queued, running, its outcome),
+    so that the page and the reconciler know it without the cache. The label of the step in
+    progress lives in the cache too: the reset is one transaction, so a label written to this row
+    inside it would stay invisible until the end; without the cache the page shows the state."""
+
+    # The page follows the job by this id (a uuid hex), not by the row's number.
+    reset_id = models.CharField(max_length=64, primary_key=True)
+    # The trainer's tenant (for the reconciler) and the trainer, the only one who sees it; plain
+    # numbers, as the cache entry had them.
+    tenant_id = models.BigIntegerField(null=True, blank=True)
+    user_id = models.BigIntegerField(null=True, blank=True)
+    preset = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=16, default="queued")
+    label = models.CharField(max_length=200, blank=True)
+    message = models.TextField(blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.preset} reset {self.reset_id} ({self.state})"

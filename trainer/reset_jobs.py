@@ -1,14 +1,17 @@
-"""A preset reset run by a worker (large presets): its progress record and the task's body.
+"""A preset reset run by a worker (large presets): its job row and the task's body.
 
-The web process follows the job through the default cache, which every process of a setup
-shares (Redis, or files under VAR_DIR on the embedded defaults): the reset is one transaction,
-so a progress row written inside it would stay invisible to the page until the very end.
+The row (`PresetReset`) is the truth: queued, running, succeeded or failed with its message,
+written outside the reset's transaction so the page sees each change at once, and the
+reconciler can send a queued job again or end one whose worker was lost. The label of the step
+in progress is written to the cache as well (best effort): the reset is one transaction, so a
+label written to the row inside it would stay invisible until the end.
 The queueing side lives in `trainer.reset_queue`, so that `trainer.tasks` (which runs
 `reset_job_run`) and the code that enqueues it never import each other.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -17,29 +20,56 @@ from django.core.cache import cache
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from asm_portal import clock
+from asm_portal.tenancy import current_tenant
+from trainer.models import PresetReset
 from trainer.scenario_reset import ResetFailed, scenario_reset
 
-JOB_TTL_SECONDS = 3600
+LABEL_TTL_SECONDS = 3600
+_FIELDS = ("user_id", "preset", "state", "label", "message", "seconds", "language")
 
 
-def _job_key(reset_id: str) -> str:
-    return f"trainer:preset-reset:{reset_id}"
+def _label_key(reset_id: str) -> str:
+    return f"trainer:preset-reset-label:{reset_id}"
 
 
 def reset_job_get(reset_id: str) -> dict[str, Any] | None:
-    job: dict[str, Any] | None = cache.get(_job_key(reset_id))
+    if not re.fullmatch(r"[\w-]{1,64}", reset_id, flags=re.ASCII):
+        return None  # not an id this module gives (a NUL would be a database error)
+    job: dict[str, Any] | None = PresetReset.objects.filter(reset_id=reset_id).values(*_FIELDS).first()
+    if job is None:
+        return None
+    if job["state"] == "running":
+        job["label"] = cache.get(_label_key(reset_id)) or job["label"]
     return job
 
 
 def reset_job_update(reset_id: str, **changes: Any) -> None:
-    job = reset_job_get(reset_id) or {}
-    job.update(changes)
-    cache.set(_job_key(reset_id), job, JOB_TTL_SECONDS)
+    """Create or change the job's row (outside the reset's transaction)."""
+    now = clock.now()
+    values = {key: value for key, value in changes.items() if key in _FIELDS}
+    updated = PresetReset.objects.filter(reset_id=reset_id).update(**values, updated_at=now)
+    if not updated:
+        tenant = current_tenant()
+        PresetReset.objects.create(
+            reset_id=reset_id,
+            tenant_id=tenant.pk if tenant else None,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+
+
+def reset_job_progress(reset_id: str, label: str) -> None:
+    """The step in progress, for the page (the cache: see the module's docstring)."""
+    cache.set(_label_key(reset_id), label, LABEL_TTL_SECONDS)
 
 
 def reset_job_run(*, reset_id: str, user_id: int, preset_key: str) -> str:
     """The task's body: the reset, its progress and its outcome written where the page polls."""
     job = reset_job_get(reset_id) or {}
+    if job.get("state") in ("succeeded", "failed"):
+        return str(job["state"])  # a message delivered twice
     user = User.objects.get(pk=user_id)
     with translation.override(job.get("language") or settings.LANGUAGE_CODE):
         reset_job_update(reset_id, state="running", label=_("Starting…"))
@@ -47,19 +77,19 @@ def reset_job_run(*, reset_id: str, user_id: int, preset_key: str) -> str:
             outcome = scenario_reset(
                 actor=user,
                 preset_key=preset_key,
-                progress=lambda label: reset_job_update(reset_id, label=label),
+                progress=lambda label: reset_job_progress(reset_id, label),
             )
         except ResetFailed as error:
             reset_job_update(reset_id, state="failed", message=str(error))
             return "failed"
         except Exception:
-            reset_job_update(
-                reset_id,
-                state="failed",
-                message=_("The reset stopped unexpectedly; nothing was changed in the portal. Try again."),
-            )
+            reset_job_update(reset_id, state="failed", message=reset_job_lost_message())
             raise
         reset_job_update(
             reset_id, state="succeeded", message=outcome.message, seconds=round(outcome.seconds, 2)
         )
     return "succeeded"
+
+
+def reset_job_lost_message() -> str:
+    return _("The reset stopped unexpectedly; nothing was changed in the portal. Try again.")

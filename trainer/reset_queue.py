@@ -10,6 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from asm_portal import roles
+from asm_portal.jobs import job_send_on_commit
 from asm_portal.roles import Actor
 from asm_portal.tenancy import require_tenant
 from trainer.presets import preset_get
@@ -32,5 +33,7 @@ def reset_job_queue(*, actor: Actor, preset_key: str) -> str:
         message="",
         language=translation.get_language() or settings.LANGUAGE_CODE,
     )
-    preset_reset_task.delay(require_tenant().pk, reset_id, actor.pk, preset.key)
+    tenant_id = require_tenant().pk
+    # The row is the job; the message only wakes a worker (asm_portal.jobs).
+    job_send_on_commit(lambda: preset_reset_task.delay(tenant_id, reset_id, actor.pk, preset.key))
     return reset_id

@@ -3,13 +3,18 @@ request only queues them and polls their progress). Each takes the tenant id wit
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.db import transaction
+from datetime import timedelta
+from functools import partial
 
+from celery import shared_task
+from django.conf import settings
+
+from asm_portal import clock
+from asm_portal.jobs import job_send, job_send_on_commit, stale_before
 from asm_portal.tenancy import require_tenant, tenant_scope
 from trainer.classroom import classroom_trainee_build
-from trainer.models import Classroom, Trainee
-from trainer.reset_jobs import reset_job_run
+from trainer.models import Classroom, PresetReset, Trainee
+from trainer.reset_jobs import reset_job_lost_message, reset_job_run, reset_job_update
 
 
 @shared_task(name="trainer.tasks.preset_reset_task")
@@ -33,8 +38,31 @@ def classroom_build_enqueue(*, classroom: Classroom) -> None:
         Trainee.objects.filter(classroom=classroom, state=Trainee.State.PENDING).values_list("pk", flat=True)
     )
 
-    def send() -> None:
-        for trainee_id in waiting:
-            classroom_trainee_build_task.delay(tenant_id, trainee_id)
+    for trainee_id in waiting:
+        job_send_on_commit(partial(classroom_trainee_build_task.delay, tenant_id, trainee_id))
 
-    transaction.on_commit(send)
+
+def trainer_jobs_reconcile() -> int:
+    """The reconciler's part (asm_portal.jobs), in a tenant's scope: trainees still waiting to
+    be built and preset resets still queued are sent again (each task does nothing for what is
+    done already); a reset that has been running longer than a task may run lost its worker
+    (its transaction rolled back): it fails with its reason."""
+    tenant_id = require_tenant().pk
+    stale = stale_before()
+    sent = 0
+    for trainee_id in Trainee.objects.filter(
+        state=Trainee.State.PENDING, classroom__created_at__lte=stale
+    ).values_list("pk", flat=True):
+        sent += job_send(partial(classroom_trainee_build_task.delay, tenant_id, trainee_id))
+    resets = PresetReset.objects.filter(tenant_id=tenant_id)
+    for reset_id, user_id, preset in resets.filter(
+        state="queued", created_at__lte=stale, user_id__isnull=False
+    ).values_list("reset_id", "user_id", "preset"):
+        assert user_id is not None
+        sent += job_send(partial(preset_reset_task.delay, tenant_id, reset_id, user_id, preset))
+    lost = clock.now() - timedelta(
+        seconds=settings.CELERY_TASK_TIME_LIMIT + settings.JOBS_RESEND_AFTER_SECONDS
+    )
+    for reset_id in resets.filter(state="running", updated_at__lte=lost).values_list("reset_id", flat=True):
+        reset_job_update(reset_id, state="failed", message=reset_job_lost_message())
+    return sent

@@ -328,7 +328,7 @@ class TransientFailureTests:
         monkeypatch.setattr(apple_retry, "pause", lambda seconds: None)
         fault(apple_token, endpoint="*", status=503, code="SERVICE_UNAVAILABLE", count=50)
         run = sync_now(apple_token.token)
-        assert (run.state, run.error_code) == (SyncRun.State.FAILED, "SERVICE_UNAVAILABLE")
+        assert (run.state, run.error_code) == (SyncRun.State.FAILED, "503 SERVICE_UNAVAILABLE")
         remaining = control(apple_token.base_url, "GET", "faults").json()
         assert sum(f["remaining"] for f in remaining["faults"]) == 47  # three calls, no storm
 
@@ -336,7 +336,7 @@ class TransientFailureTests:
         monkeypatch.setattr(apple_retry, "pause", lambda seconds: pytest.fail("slept"))
         fault(apple_token, endpoint="fetch", status=429, retry_after=3600)
         run = sync_now(apple_token.token)
-        assert (run.state, run.error_code) == (SyncRun.State.FAILED, "TOO_MANY_REQUESTS")
+        assert (run.state, run.error_code) == (SyncRun.State.FAILED, "429 TOO_MANY_REQUESTS")
 
     def test_a_timeout_is_tried_again(self, apple_token, settings, monkeypatch) -> None:
         settings.APPLE_HTTP_TIMEOUT_SECONDS = 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -11,7 +14,7 @@ from devices import tasks
 from devices.models import Device, ProfileAssignment, SyncRun
 from devices.sync import lease_take
 from devices.sync_requests import sync_queue
-from devices.tasks import sync_runs_resume, syncs_due_queue
+from devices.tasks import devices_jobs_reconcile, syncs_due_queue
 from tests.devices.conftest import (
     AppleToken,
     live,
@@ -58,22 +61,35 @@ class SyncsDueTests:
             assert syncs_due_queue() == 2
 
 
-class LeaseTests:
-    def test_resume_sends_again_the_runs_nobody_holds(self, token, monkeypatch) -> None:
-        sent: list[tuple[int, str | None, float | None]] = []
-        monkeypatch.setattr(
-            tasks,
-            "sync_run_enqueue",
-            lambda run_id, queue=None, countdown=None: sent.append((run_id, queue, countdown)),
-        )
+class ReconcileTests:
+    def test_it_sends_again_the_runs_nobody_is_doing(self, token, monkeypatch, settings) -> None:
+        sent: list[int] = []
+        monkeypatch.setattr(tasks, "sync_run_enqueue", lambda run_id, **_: sent.append(run_id))
+        settings.JOBS_RESEND_AFTER_SECONDS = 60
         run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
         assert run is not None
         start = clock.now()
         with clock.frozen_at(start):
-            lease_take(run_id=run.pk, worker="dead-worker")
-            assert sync_runs_resume(queue="private") == 1
-        # Sent for when the dead worker's lease expires.
-        assert sent[0][0] == run.pk and sent[0][1] == "private" and 0 < (sent[0][2] or 0) <= 61
+            assert devices_jobs_reconcile() == 0  # just queued: its message is on its way
+        with clock.frozen_at(start + timedelta(seconds=61)):
+            assert devices_jobs_reconcile() == 1  # nobody started it: sent again
+            lease_take(run_id=run.pk, worker="elsewhere:1:x")
+            assert devices_jobs_reconcile() == 0  # a live lease: left to its holder
+        with clock.frozen_at(start + timedelta(seconds=61 + settings.SYNC_LEASE_SECONDS + 1)):
+            assert devices_jobs_reconcile() == 1  # the lease expired: sent again
+        assert sent == [run.pk, run.pk]
+
+    def test_a_lease_held_by_a_process_that_is_gone_is_taken_over(self, token) -> None:
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        run = sync_queue(token=token, trigger=SyncRun.Trigger.MANUAL)
+        assert run is not None
+        assert lease_take(run_id=run.pk, worker=f"{socket.gethostname()}:{os.getpid()}:x") is not None
+        # A live process of this host keeps its lease; a dead one loses it at once.
+        assert lease_take(run_id=run.pk, worker="other") is None
+        SyncRun.objects.filter(pk=run.pk).update(lease_owner=f"{socket.gethostname()}:{gone.pid}:x")
+        taken = lease_take(run_id=run.pk, worker="other")
+        assert taken is not None and taken.lease_owner == "other" and taken.attempts == 2
 
 
 @pytest.mark.integration

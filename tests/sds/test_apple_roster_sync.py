@@ -150,7 +150,11 @@ class AppleRosterSyncTests:
         assert control(dep_server, "POST", "faults", fault).status_code == 201
         upload_and_process(profile, sample("v1-25-users"), admin_user)
         failed = AppleRosterSync.objects.get()
-        assert (failed.state, failed.error_code, failed.batches_done) == ("failed", "SERVICE_UNAVAILABLE", 0)
+        assert (failed.state, failed.error_code, failed.batches_done) == (
+            "failed",
+            "503 SERVICE_UNAVAILABLE",
+            0,
+        )
         (sync,) = apple_roster_sync_queue.apple_roster_sync_request(actor=admin_user)
         sync.refresh_from_db()
         assert (sync.state, sync.people_created) == ("succeeded", 24)
@@ -236,9 +240,11 @@ class AppleRosterSyncRetryTests:
         upload_and_process(profile, sample("v1-25-users"), admin_user)
         sync = AppleRosterSync.objects.get()
         assert (sync.state, sync.batches_done) == ("failed", 0)
-        assert sync.error_code == "SERVICE_UNAVAILABLE"
+        assert sync.error_code == "503 SERVICE_UNAVAILABLE"
         remaining = control(dep_server, "GET", "faults").json()
         assert sum(f["remaining"] for f in remaining["faults"]) == 7  # three tries, then it stops
-        assert EnrollmentProgramToken.objects.get(pk=token.pk).last_sync_error_code == "SERVICE_UNAVAILABLE"
+        assert (
+            EnrollmentProgramToken.objects.get(pk=token.pk).last_sync_error_code == "503 SERVICE_UNAVAILABLE"
+        )
         toast = Notification.objects.get(title="Roster sync to Apple School Manager failed")
         assert toast.level == "error" and not ApplePerson.objects.exists()

@@ -4,6 +4,7 @@ message that says what to do; unknown answers still say something useful."""
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from tokens import apple_errors, pki
 
@@ -25,15 +26,28 @@ class AppleErrorMessageTests:
 
     @pytest.mark.parametrize(("code", "status"), [("", None), ("UNREACHABLE", None), ("UNREACHABLE", 503)])
     def test_an_unreachable_apple_says_try_again_later(self, code: str, status: int | None) -> None:
-        assert "cannot be reached right now" in apple_errors.apple_error_message(code, status)
+        message = apple_errors.apple_error_message(code, status)
+        # During a sync or an assignment nothing is being verified: the upload's words are its own.
+        assert message == "Apple’s service could not be reached. Try again in a few minutes."
+        assert "could not be verified" in apple_errors.apple_error_message(code, status, verifying=True)
 
     def test_an_unknown_error_names_the_status_and_code(self) -> None:
         message = apple_errors.apple_error_message("MALFORMED_REQUEST_BODY", 400)
-        assert message == "Apple answered with an error (HTTP 400 MALFORMED_REQUEST_BODY). Try again later."
+        assert message == "Apple answered 400 MALFORMED_REQUEST_BODY. Try again later."
+
+    def test_an_error_remembered_with_its_status(self) -> None:
+        # A job's error keeps Apple's HTTP status in front of its code (tokens.apple_retry.error_code).
+        assert apple_errors.apple_error_message("503 SERVICE_UNAVAILABLE") == (
+            "Apple answered 503 SERVICE_UNAVAILABLE. Try again later."
+        )
+        with translation.override("fr"):
+            assert apple_errors.apple_error_message("503 SERVICE_UNAVAILABLE") == (
+                "Apple a répondu 503 SERVICE_UNAVAILABLE. Réessayez plus tard."
+            )
 
     def test_an_error_remembered_by_its_status_alone(self) -> None:
         # A token's last error without an Apple code is stored as the HTTP status ("500").
-        assert "(HTTP 500 )" in apple_errors.apple_error_message("500")
+        assert apple_errors.apple_error_message("500") == "Apple answered 500. Try again later."
 
 
 class ServerTokenProblemMessageTests:

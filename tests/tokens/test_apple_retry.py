@@ -39,6 +39,7 @@ class ApplePolicyTests:
         assert error_code(DepError("x", status=403, code="T_C_NOT_SIGNED")) == "T_C_NOT_SIGNED"
         assert error_code(DepError("x", status=503)) == "503"
         assert error_code(DepError("x")) == "UNREACHABLE"
+        assert error_code(DepError("x", status=503, code="SERVICE_UNAVAILABLE")) == "503 SERVICE_UNAVAILABLE"
 
     def test_the_back_off_doubles_unless_apple_asks_for_more(self, settings) -> None:
         settings.SYNC_RETRY_BACKOFF_SECONDS = 2

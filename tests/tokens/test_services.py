@@ -201,7 +201,7 @@ class TokenUploadTests:
             (403, '"ACCESS_DENIED"', "apple_ACCESS_DENIED", "denied access"),
             (401, "oauth_problem=token_rejected", "apple_token_rejected", "revoked or replaced"),
             (401, "signature_invalid", "apple_signature_invalid", "signature"),
-            (500, "", "apple_500", "HTTP 500"),
+            (500, "", "apple_500", "Apple answered 500"),
         ],
     )
     def test_apple_refuses_the_token(self, admin_user, key, apple, status, body, problem, words) -> None:

@@ -19,10 +19,13 @@ class _Task:
 
 @pytest.mark.django_db
 class ResetJobQueueTests:
-    def test_it_records_the_job_before_the_worker_takes_it(self, trainer_user, monkeypatch) -> None:
+    def test_it_records_the_job_before_the_worker_takes_it(
+        self, trainer_user, monkeypatch, django_capture_on_commit_callbacks
+    ) -> None:
         task = _Task()
         monkeypatch.setattr(reset_queue, "preset_reset_task", task)
-        reset_id = reset_queue.reset_job_queue(actor=trainer_user, preset_key="large-district")
+        with django_capture_on_commit_callbacks(execute=True):  # the message leaves on commit
+            reset_id = reset_queue.reset_job_queue(actor=trainer_user, preset_key="large-district")
         job = reset_job_get(reset_id)
         assert job is not None
         assert (job["state"], job["label"], job["user_id"]) == (
