@@ -33,6 +33,7 @@ from mock_apple.models import (
     Organization,
     PurchaseOrder,
     ServerToken,
+    SignInFailure,
 )
 
 DEMO_ORG = {
@@ -225,7 +226,9 @@ def organization_create(
 
 
 # Tables that belong to no organisation: the mock CAs sign for every one of them.
-SHARED_MODELS: frozenset[type[models.Model]] = frozenset({CertificateAuthority})
+# Rows of no organisation: Apple's CAs, and failed sign-ins (counted before anyone is known, by
+# digests of what was typed; they decay by themselves within the attempt window).
+SHARED_MODELS: frozenset[type[models.Model]] = frozenset({CertificateAuthority, SignInFailure})
 
 
 def _organization_paths() -> dict[type[models.Model], str]:
