@@ -40,12 +40,13 @@ lock: | $(PY)
 	$(PIP_COMPILE) -o requirements/runtime.lock pyproject.toml
 	$(PIP_COMPILE) --extra dev --extra demo -c requirements/runtime.lock -o requirements/dev.lock pyproject.toml
 
-# Debian packages: gettext (msgfmt) compiles the French catalogues, chromium runs the browser tests.
+# Debian packages: gettext (msgfmt) compiles the French catalogues, chromium runs the browser tests,
+# redis-server is started and killed by the fault suite (tests/faults/, its own servers).
 system-packages:
 	@scripts/system-packages.sh gettext
 
 system-packages-browser:
-	@scripts/system-packages.sh gettext chromium
+	@scripts/system-packages.sh gettext chromium redis-server
 
 migrate: install
 	$(PY) manage.py migrate_all -v0

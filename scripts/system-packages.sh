@@ -2,6 +2,7 @@
 # Make sure the Debian packages the project needs are on this machine, before anything else:
 #   chromium  the browser tests drive /usr/bin/chromium through Playwright (it downloads none)
 #   gettext   msgfmt compiles the French catalogues
+#   redis-server  the fault suite starts and kills Redis servers of its own
 # Usage: scripts/system-packages.sh PACKAGE...   (the Makefile passes what each target needs)
 #
 # A missing package is installed with apt-get, as root or through passwordless sudo. Where that
