@@ -234,8 +234,10 @@ class Trainee:
     # --- The article's steps -------------------------------------------------------------------
 
     # Pages reached by a redirect (after a POST) come at once: think=False.
-    def run(self, start: threading.Barrier) -> None:
+    def run(self, start: threading.Barrier, arrival: float = 0.0) -> None:
         start.wait()
+        # A class does not press Enter in the same second: --arrivals spreads the first page.
+        time.sleep(arrival)
         started = time.perf_counter()
         try:
             self.steps()
@@ -511,7 +513,9 @@ def accounts_of(classroom: Any) -> list[Account]:
     return sorted(accounts, key=lambda account: account.number)
 
 
-def load(accounts: list[Account], portal: str, apple: str, think: float) -> tuple[Recorder, float]:
+def load(
+    accounts: list[Account], portal: str, apple: str, think: float, arrivals: float = 0.0
+) -> tuple[Recorder, float]:
     recorder = Recorder()
     start = threading.Barrier(len(accounts))
     trainees = [
@@ -520,7 +524,12 @@ def load(accounts: list[Account], portal: str, apple: str, think: float) -> tupl
         )
         for account in accounts
     ]
-    threads = [threading.Thread(target=trainee.run, args=(start,)) for trainee in trainees]
+    # Arrivals evenly spread over --arrivals seconds (0: everyone in the same second).
+    spacing = arrivals / len(trainees) if trainees else 0.0
+    threads = [
+        threading.Thread(target=trainee.run, args=(start, index * spacing))
+        for index, trainee in enumerate(trainees)
+    ]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -570,6 +579,12 @@ def main() -> None:
         type=float,
         default=2.0,
         help="Seconds a trainee takes between two pages (0.5 to 1.5 times it; 0: none, a stress test).",
+    )
+    parser.add_argument(
+        "--arrivals",
+        type=float,
+        default=0.0,
+        help="Spread the trainees' first page over this many seconds (0: all in the same second).",
     )
     parser.add_argument("--portal-port", type=int, default=8160)
     parser.add_argument("--apple-port", type=int, default=8161)
@@ -630,8 +645,10 @@ def main() -> None:
 
         # 2. Load.
         accounts = accounts_of(classroom)
-        recorder, elapsed = load(accounts, portal, apple, options.think)
+        recorder, elapsed = load(accounts, portal, apple, options.think, options.arrivals)
         think_text = f"{options.think:g} s between pages" if options.think else "no pause between pages"
+        if options.arrivals:
+            think_text += f", arriving over {options.arrivals:g} s"
         portal_samples = [s.seconds for s in recorder.samples if s.side == "portal"]
         apple_samples = [s.seconds for s in recorder.samples if s.side == "apple"]
         lines.append(
