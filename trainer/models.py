@@ -91,9 +91,9 @@ class PresetReset(models.Model):
 
     # The page follows the job by this id (a uuid hex), not by the row's number.
     reset_id = models.CharField(max_length=64, primary_key=True)
-    # The trainer's tenant (for the reconciler) and the trainer, the only one who sees it; plain
-    # numbers, as the cache entry had them.
-    tenant_id = models.BigIntegerField(null=True, blank=True)
+    # The tenant being reset (the reconciler's, and the page's: another tenant's job is a 404),
+    # and the trainer, the only one who sees it (a plain number, as the cache entry had it).
+    tenant = tenant_field()
     user_id = models.BigIntegerField(null=True, blank=True)
     preset = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=16, default="queued")
@@ -103,6 +103,8 @@ class PresetReset(models.Model):
     language = models.CharField(max_length=8, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+
+    objects = TenantScopedManager()
 
     def __str__(self) -> str:
         return f"{self.preset} reset {self.reset_id} ({self.state})"

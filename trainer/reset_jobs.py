@@ -21,7 +21,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from asm_portal import clock
-from asm_portal.tenancy import current_tenant
 from trainer.models import PresetReset
 from trainer.scenario_reset import ResetFailed, scenario_reset
 
@@ -50,10 +49,9 @@ def reset_job_update(reset_id: str, **changes: Any) -> None:
     values = {key: value for key, value in changes.items() if key in _FIELDS}
     updated = PresetReset.objects.filter(reset_id=reset_id).update(**values, updated_at=now)
     if not updated:
-        tenant = current_tenant()
+        # In the scope of the tenant being reset: the row is that tenant's.
         PresetReset.objects.create(
             reset_id=reset_id,
-            tenant_id=tenant.pk if tenant else None,
             created_at=now,
             updated_at=now,
             **values,

