@@ -103,6 +103,11 @@ def serve(
             str(workers),
             "--threads",
             str(threads),
+            # Idle keep-alive connections live longer than a person's pause between two pages
+            # (gunicorn's 2 s default races the clients' next request: a reset, not our error;
+            # a deployment's proxy holds them longer still).
+            "--keep-alive",
+            "10",
         ],
         cwd=REPO,
         env={**os.environ, "ASM_SERVICE": service},
