@@ -79,16 +79,8 @@ def roster_upload_process(*, upload_id: int) -> RosterUpload:
                 transaction.on_commit(
                     lambda: signals.roster_imported.send(sender=SyncProfile, profile=profile, upload=upload)
                 )
-            issues = sorted(result.issues, key=_issue_order(spec.names))
-            _issues_store(upload, issues)
-            upload.state = RosterUpload.State.REJECTED if result.has_errors else RosterUpload.State.SUCCEEDED
-            upload.finished_at = clock.now()
-            upload.rows_read = result.rows_read
-            upload.error_count = result.error_count
-            upload.warning_count = result.warning_count
-            upload.save()
-            _files_forget(upload)
-            _upload_report(upload)
+            state = RosterUpload.State.REJECTED if result.has_errors else RosterUpload.State.SUCCEEDED
+            _upload_finish(upload, result, state=state, names=spec.names)
     except DatabaseError:
         # The database refused the import (a constraint, a value it cannot hold, a lost
         # connection): nothing was imported. The report keeps what the validation found and
@@ -128,16 +120,23 @@ def _upload_failed(
         if not upload.is_pending:
             return upload
         ValidationIssue.objects.filter(upload=upload).delete()
-        _issues_store(upload, sorted(result.issues, key=_issue_order(names)))
-        upload.state = RosterUpload.State.FAILED
-        upload.finished_at = clock.now()
-        upload.rows_read = result.rows_read
-        upload.error_count = result.error_count
-        upload.warning_count = result.warning_count
-        upload.save()
-        _files_forget(upload)
-        _upload_report(upload)
+        _upload_finish(upload, result, state=RosterUpload.State.FAILED, names=names)
     return upload
+
+
+def _upload_finish(
+    upload: RosterUpload, result: validation.ValidationResult, *, state: str, names: tuple[str, ...]
+) -> None:
+    """The upload's end, whatever it is: its report, its counts, its files forgotten."""
+    _issues_store(upload, sorted(result.issues, key=_issue_order(names)))
+    upload.state = state
+    upload.finished_at = clock.now()
+    upload.rows_read = result.rows_read
+    upload.error_count = result.error_count
+    upload.warning_count = result.warning_count
+    upload.save()
+    _files_forget(upload)
+    _upload_report(upload)
 
 
 def roster_upload_fail(*, upload_id: int) -> None:

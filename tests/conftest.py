@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -274,3 +275,14 @@ def celery_worker(transactional_db: None) -> Iterator[str]:
 
 def broker_is_redis() -> bool:
     return str(settings.CELERY_BROKER_URL).startswith("redis")
+
+
+def workers_stop(workers: list[Any]) -> None:
+    """Stop the worker processes a fixture started in their own process groups (TERM, then KILL)."""
+    for worker in workers:
+        if worker.process.poll() is None:
+            os.killpg(worker.process.pid, signal.SIGTERM)
+            try:
+                worker.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()

@@ -170,24 +170,23 @@ def _trainee_pane(
     request: AuthenticatedHttpRequest, classroom: Classroom, trainee: Trainee, error: str = ""
 ) -> HttpResponse:
     drills: list[Any] = []
-    apple_error = ""
+    offset_text = ""
     if trainee.state == Trainee.State.READY:
         try:
             with classroom_services.in_trainee_tenant(trainee):
                 drills = fault_drills.drills_status(apple_control.state())
                 offset = clock.offset()
+                offset_text = demo_clock.offset_text(offset) if offset else ""
         except Refusal as refused:
-            apple_error, offset = str(refused), None
-    else:
-        offset = None
+            error = error or str(refused)
     context = {
         "classroom": classroom,
         "trainee": trainee,
         "drills": drills,
-        "offset_text": demo_clock.offset_text(offset) if offset else "",
+        "offset_text": offset_text,
         "clock_steps": CLOCK_STEPS,
         "reset_form": TraineeResetForm(initial={"preset": classroom.preset_key}),
-        "error": error or apple_error,
+        "error": error,
     }
     return render_pane(
         request, "trainer/trainee.html", context, blade="trainer:trainee", extra_crumbs=_crumbs(classroom)

@@ -27,7 +27,7 @@ from mdm.models import DirectoryUser
 from mock_apple.models import Device as AppleDevice
 from mock_apple.models import MdmServer, Organization
 from mock_apple.services import assignments as apple_assignments
-from tests.conftest import ARTIFACTS, celery_worker_start, subprocess_env
+from tests.conftest import ARTIFACTS, celery_worker_start, subprocess_env, workers_stop
 from tests.mock_apple.conftest import control, dep_server, live, organization_create, server_with_token  # noqa: F401
 from tests.profiles.conftest import profile_create, token_create
 from tokens.models import EnrollmentProgramToken
@@ -202,13 +202,7 @@ def workers(transactional_db: None, monkeypatch) -> Iterator[Callable[..., Worke
         return worker
 
     yield start
-    for worker in started:
-        if worker.process.poll() is None:
-            os.killpg(worker.process.pid, signal.SIGTERM)
-            try:
-                worker.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+    workers_stop(started)
     celery_app.conf.task_default_queue = "celery"
 
 

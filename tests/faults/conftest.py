@@ -22,7 +22,7 @@ from kombu import pools as kombu_pools
 from asm_portal.celery import app as celery_app
 from devices.models import Device
 from mock_apple.models import Device as AppleDevice
-from tests.conftest import ARTIFACTS, REPO, free_port, subprocess_env
+from tests.conftest import ARTIFACTS, REPO, free_port, subprocess_env, workers_stop
 from tests.devices.conftest import AppleToken, dep_server, worker_env  # noqa: F401
 
 TIMINGS = ARTIFACTS / "fault-timings.txt"
@@ -148,13 +148,7 @@ def fault_workers(
         return worker
 
     yield start
-    for worker in started:
-        if worker.process.poll() is None:
-            os.killpg(worker.process.pid, signal.SIGTERM)
-            try:
-                worker.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+    workers_stop(started)
     celery_app.conf.task_default_queue = "celery"
 
 
