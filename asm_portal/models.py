@@ -173,6 +173,19 @@ class WorkerHeartbeat(models.Model):
         return self.hostname
 
 
+class LeasedJob(models.Model):
+    """A background job's row that one worker at a time holds while it runs it
+    (`asm_portal.jobs.job_lease_take`): who holds it, until when, and how many times a worker
+    took it (a job that kills its worker each time ends failed instead of looping)."""
+
+    lease_owner = models.CharField(max_length=200, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
 class BackgroundService(models.Model):
     """The broker as the web processes last found it (one row): a job row whose message could
     not be sent stays queued, and the blades say so until a message gets through again."""

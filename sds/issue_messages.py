@@ -73,6 +73,10 @@ MESSAGES: dict[str, Promise] = {
         "The roster could not be written to the database: nothing was imported. Upload it again; "
         "if it fails again, the files hold something the roster tables cannot."
     ),
+    "worker_lost": _(
+        "The import stopped unexpectedly each time it was started (%(count)s times): nothing was "
+        "imported. Upload the files again; if it stops again, split the roster into smaller files."
+    ),
     "superseded": _("A newer upload of this sync profile was imported first; this one was not imported."),
 }
 

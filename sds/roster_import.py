@@ -4,6 +4,7 @@ transaction when it has no errors, store its report, forget its files and say ho
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 
 from django.db import DatabaseError, transaction
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from asm_portal import clock
+from asm_portal.jobs import job_lease_release, job_lease_take, job_out_of_attempts, worker_id
 from asm_portal.models import Notification
 from sds import importing, signals, validation
 from sds.models import RosterFile, RosterUpload, SyncProfile, ValidationIssue
@@ -36,12 +38,32 @@ def _issue_order(names: tuple[str, ...]) -> Callable[[validation.Issue], tuple[b
     return key
 
 
-def roster_upload_process(*, upload_id: int) -> RosterUpload:
-    """Validate an upload as SDS does; import it in one transaction if it has no errors."""
+def roster_upload_process(*, upload_id: int, worker: str | None = None) -> RosterUpload:
+    """Validate an upload as SDS does; import it in one transaction if it has no errors.
+
+    One worker at a time holds the upload's lease (asm_portal.jobs). A worker lost in the middle
+    left nothing half-written (the import is one transaction) and the files are kept until the
+    end, so the next one starts again from the validation; one lost JOBS_MAX_ATTEMPTS times
+    fails with its reason."""
+    worker = worker or worker_id()
+    attempt = job_lease_take(
+        RosterUpload.objects.all(), pk=upload_id, worker=worker, states=RosterUpload.PENDING_STATES
+    )
+    if attempt is None:
+        # Processed already (a task delivered twice), or another worker is at it.
+        return RosterUpload.objects.select_related("profile", "uploaded_by").get(pk=upload_id)
+    if job_out_of_attempts(attempt):
+        roster_upload_fail(upload_id=upload_id, message_id="worker_lost", params={"count": attempt - 1})
+        return RosterUpload.objects.select_related("profile", "uploaded_by").get(pk=upload_id)
+    try:
+        return _upload_process(upload_id)
+    finally:
+        job_lease_release(RosterUpload.objects.all(), pk=upload_id, worker=worker)
+
+
+def _upload_process(upload_id: int) -> RosterUpload:
     upload = RosterUpload.objects.select_related("profile", "uploaded_by").get(pk=upload_id)
-    if not upload.is_pending:
-        return upload  # processed already (a task delivered twice)
-    progress_save(upload, state=RosterUpload.State.VALIDATING, started_at=clock.now())
+    progress_save(upload, state=RosterUpload.State.VALIDATING, started_at=upload.started_at or clock.now())
     files = {file.name: bytes(file.content or b"") for file in upload.files.all()}
     spec = upload.profile.spec
     result = validation.roster_validate(
@@ -139,10 +161,12 @@ def _upload_finish(
     _upload_report(upload)
 
 
-def roster_upload_fail(*, upload_id: int) -> None:
-    """The worker could not finish (a crash, a time limit): say so in the report, and forget
-    the files."""
-    logger.exception("Roster upload %s failed", upload_id)
+def roster_upload_fail(
+    *, upload_id: int, message_id: str = "import_failed", params: dict[str, object] | None = None
+) -> None:
+    """The worker could not finish (a crash, a time limit, lost too many times): say so in the
+    report, and forget the files."""
+    logger.error("Roster upload %s failed", upload_id, exc_info=sys.exc_info()[0] is not None)
     with transaction.atomic():
         # Lock the upload's row only: PostgreSQL cannot lock the nullable side of an outer join.
         upload = (
@@ -155,7 +179,7 @@ def roster_upload_fail(*, upload_id: int) -> None:
             return
         if not upload.issues.exists():
             failure = validation.Issue(
-                validation.ERROR, "", None, "", validation.IMPORT_FAILED, "import_failed"
+                validation.ERROR, "", None, "", validation.IMPORT_FAILED, message_id, params or {}
             )
             _issues_store(upload, [failure])
         upload.state = RosterUpload.State.FAILED

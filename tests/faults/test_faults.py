@@ -185,6 +185,47 @@ class FaultTests:
         )
         devices_equal_apple(apple)
 
+    def test_the_broker_away_at_the_assign_post_answers_and_the_assignment_runs_when_it_is_back(
+        self, worker_env, fault_workers, redis_server, admin_user
+    ) -> None:
+        """Assign while the broker is unreachable: the page answers as usual, the assignment is
+        queued and its blade says the background service is not reachable; once the broker is
+        back, a worker's start (or beat's next run) sends it, and it runs with no click."""
+        apple = apple_token_create(worker_env, inventory=40, assigned=12)
+        first = fault_workers()
+        _synced(apple, first)
+        first.kill()
+        profile = profile_create(apple.token)
+        serials = sorted(Device.objects.values_list("serial_number", flat=True))
+        client = Client()
+        client.force_login(admin_user)
+        redis_server.stop()
+        posted = time.monotonic()
+        response = client.post(
+            reverse("devices:profile_assign", args=[profile.pk]),
+            {"serial": serials},
+            headers={"HX-Request": "true"},
+        )
+        assert response.status_code in (200, 204, 302), response.content[:500]
+        assert time.monotonic() - posted < 10
+        assignment = ProfileAssignment.objects.get(profile=profile)
+        assert assignment.state == ProfileAssignment.State.QUEUED
+        blade = reverse("devices:assignment", args=[assignment.pk])
+        assert "The background service is not reachable" in client.get(blade).content.decode()
+        redis_server.start()
+        back = time.monotonic()
+        worker = fault_workers(JOBS_RESEND_AFTER_SECONDS="0")  # its start reconciles, as beat does
+        done = wait_for(lambda: _assignment_done(assignment.pk), timeout=60, message=worker.output)
+        timing(
+            "broker away at the Assign POST -> assignment done once it is back (worker start or beat)",
+            time.monotonic() - back,
+            30,
+        )
+        assert (done.state, done.succeeded) == (ProfileAssignment.State.SUCCEEDED, 12), worker.output()
+        assert "The background service is not reachable" not in client.get(blade).content.decode()
+        _each_serial_once(done)
+        devices_equal_apple(apple)
+
     def test_every_page_works_with_the_cache_away(self, worker_env, redis_server, admin_user) -> None:
         apple = apple_token_create(worker_env, inventory=20, assigned=5)
         redis_server.stop()
