@@ -14,13 +14,18 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from asm_portal import roles
 from asm_portal.jobs import jobs_reconcile
 from devices.assignment import profile_assign
 from devices.models import AssignmentDevice, Device, ProfileAssignment, SyncRun
 from devices.sync_requests import sync_queue, sync_request
-from tests.conftest import PASSWORD
+from mock_apple.models import Organization
+from tests.conftest import PASSWORD, make_user
 from tests.devices.conftest import apple_token_create, control, finished, live, profile_create, wait_for
 from tests.faults.conftest import devices_equal_apple, timing
+from trainer.classroom import classroom_create
+from trainer.models import Classroom, Trainee
+from trainer.tasks import classroom_build_enqueue
 
 pytestmark = [pytest.mark.faults, live]
 
@@ -225,6 +230,40 @@ class FaultTests:
         assert "The background service is not reachable" not in client.get(blade).content.decode()
         _each_serial_once(done)
         devices_equal_apple(apple)
+
+    def test_a_worker_killed_while_it_builds_a_class_is_resumed(self, worker_env, fault_workers) -> None:
+        """The whole worker killed while it builds a class's trainees: the next worker's start
+        takes the dead owner's leases over and sends the trainees still waiting; every trainee
+        ends ready, with one organisation at Apple (an organisation made for the lost worker is
+        found by its domain and made again)."""
+        trainer = make_user("trainer@contoso.onmicrosoft.com", roles.ADMINISTRATOR, roles.TRAINER)
+        first = fault_workers()
+        with transaction.atomic():
+            classroom = classroom_create(
+                actor=trainer, name="CM2 F", trainees=2, preset_key="token-ready", language="fr"
+            )
+            classroom_build_enqueue(classroom=classroom)
+        trainees = Trainee.objects.filter(classroom=classroom)
+        wait_for(lambda: trainees.filter(state=Trainee.State.CREATING).exists(), message=first.output)
+        time.sleep(1)  # mid-build
+        first.kill()
+        killed = time.monotonic()
+        assert trainees.filter(state__in=[Trainee.State.PENDING, Trainee.State.CREATING]).exists()
+        second = fault_workers(JOBS_RESEND_AFTER_SECONDS="0")  # its start reconciles
+        wait_for(
+            lambda: not trainees.filter(state__in=[Trainee.State.PENDING, Trainee.State.CREATING]).exists(),
+            timeout=120,
+            message=second.output,
+        )
+        timing("worker killed mid trainee build -> class ready", time.monotonic() - killed, 90)
+        assert [t.state for t in trainees] == ["ready", "ready"], [t.error for t in trainees]
+        assert Classroom.objects.get(pk=classroom.pk).state == Classroom.State.READY
+        for trainee in trainees:
+            at_apple = Organization.objects.filter(
+                domain__startswith=f"{classroom.label}t{trainee.number:02d}."
+            )
+            assert list(at_apple.values_list("org_id", flat=True)) == [trainee.apple_organization_id]
+            assert trainee.user is not None and trainee.asm_password
 
     def test_every_page_works_with_the_cache_away(self, worker_env, redis_server, admin_user) -> None:
         apple = apple_token_create(worker_env, inventory=20, assigned=5)
