@@ -167,28 +167,25 @@ class AppleRosterSyncReconcileTests:
         assert (sync.people_created, sync.people_updated, sync.classes_updated) == (0, 24, 2)
         assert ApplePerson.objects.count() == 24
 
-    def test_a_live_lease_of_a_process_that_is_gone_is_taken_over(self, synced) -> None:
-        sync = self._again(
+    def _dead_owner_s(self, synced: AppleRosterSync, *, attempts: int) -> AppleRosterSync:
+        """Running, its live lease held by a process that is gone."""
+        return self._again(
             synced,
             state=AppleRosterSync.State.RUNNING,
             started_at=clock.now(),
             lease_owner=dead_owner(),
             lease_expires_at=clock.now() + timedelta(seconds=600),
-            attempts=1,
+            attempts=attempts,
         )
+
+    def test_a_live_lease_of_a_process_that_is_gone_is_taken_over(self, synced) -> None:
+        sync = self._dead_owner_s(synced, attempts=1)
         assert sds_jobs_reconcile() == 1
         sync.refresh_from_db()
         assert (sync.state, sync.batches_done, sync.attempts) == (AppleRosterSync.State.SUCCEEDED, 3, 2)
 
     def test_a_sync_lost_too_many_times_fails_with_its_reason(self, synced) -> None:
-        sync = self._again(
-            synced,
-            state=AppleRosterSync.State.RUNNING,
-            started_at=clock.now(),
-            lease_owner=dead_owner(),
-            lease_expires_at=clock.now() + timedelta(seconds=600),
-            attempts=3,
-        )
+        sync = self._dead_owner_s(synced, attempts=3)
         assert sds_jobs_reconcile() == 1
         sync.refresh_from_db()
         assert (sync.state, sync.error_code, sync.batches_done) == ("failed", "WORKER_ERROR", 0)
