@@ -20,9 +20,13 @@ from devices.assignment import profile_assign
 from devices.models import AssignmentDevice, Device, ProfileAssignment, SyncRun
 from devices.sync_requests import sync_queue, sync_request
 from mock_apple.models import Organization
+from sds.models import Person, RosterUpload
+from sds.sync_profiles import sync_profile_create
+from sds.uploads import roster_upload_create
 from tests.conftest import PASSWORD, make_user
 from tests.devices.conftest import apple_token_create, control, finished, live, profile_create, wait_for
 from tests.faults.conftest import devices_equal_apple, timing
+from tests.sds.conftest import edited, sample
 from trainer.classroom import classroom_create
 from trainer.models import Classroom, Trainee
 from trainer.tasks import classroom_build_enqueue
@@ -264,6 +268,40 @@ class FaultTests:
             )
             assert list(at_apple.values_list("org_id", flat=True)) == [trainee.apple_organization_id]
             assert trainee.user is not None and trainee.asm_password
+
+    def test_a_worker_killed_while_it_imports_a_roster_is_resumed_from_its_files(
+        self, worker_env, fault_workers, admin_user
+    ) -> None:
+        """The whole worker killed mid-upload (a large roster): the upload stays *Validating* or
+        *Importing*; the next worker's start takes the dead owner's lease over and processes it
+        again from its kept files. Nothing half-written: every person once."""
+        extra = 20_000
+        students = "".join(
+            f"{30000 + n},10001,Student,Number{n},S{30000 + n},P@ssword,WA,,{30000 + n},,9,Active,4/2/2000,2019\n"
+            for n in range(extra)
+        )
+        files = edited(sample("v1-25-users"), "Student.csv", append=students)
+        profile = sync_profile_create(
+            actor=admin_user, name="Contoso large", roster_format="v1", domain_suffix="contoso.edu"
+        )
+        first = fault_workers()
+        upload = roster_upload_create(actor=admin_user, profile=profile, files=files)
+        started = RosterUpload.State.VALIDATING, RosterUpload.State.IMPORTING
+        wait_for(lambda: RosterUpload.objects.get(pk=upload.pk).state in started, message=first.output)
+        time.sleep(1)  # mid-job
+        first.kill()
+        killed = time.monotonic()
+        assert RosterUpload.objects.get(pk=upload.pk).state in started, first.output()
+        second = fault_workers()  # its start reconciles: the dead owner's lease is taken over
+        done = wait_for(
+            lambda: (found := RosterUpload.objects.get(pk=upload.pk)).state not in started and found,
+            timeout=180,
+            message=second.output,
+        )
+        timing("worker killed mid roster upload -> upload imported", time.monotonic() - killed, 120)
+        assert (done.state, done.attempts) == (RosterUpload.State.SUCCEEDED, 2), second.output()
+        assert done.person_count == Person.objects.filter(profile=profile).count() == 24 + extra
+        assert all(file.content is None for file in done.files.all())
 
     def test_every_page_works_with_the_cache_away(self, worker_env, redis_server, admin_user) -> None:
         apple = apple_token_create(worker_env, inventory=20, assigned=5)
