@@ -20,11 +20,20 @@ from devices.assignment import profile_assign
 from devices.models import AssignmentDevice, Device, ProfileAssignment, SyncRun
 from devices.sync_requests import sync_queue, sync_request
 from mock_apple.models import Organization
+from profiles.models import EnrollmentProfile
 from sds.models import Person, RosterUpload
 from sds.sync_profiles import sync_profile_create
 from sds.uploads import roster_upload_create
 from tests.conftest import PASSWORD, make_user
-from tests.devices.conftest import apple_token_create, control, finished, live, profile_create, wait_for
+from tests.devices.conftest import (
+    AppleToken,
+    apple_token_create,
+    control,
+    finished,
+    live,
+    profile_create,
+    wait_for,
+)
 from tests.faults.conftest import devices_equal_apple, timing
 from tests.sds.conftest import edited, sample
 from trainer.classroom import classroom_create
@@ -41,6 +50,17 @@ def _synced(apple, worker) -> None:
     run_id = run.pk
     run = wait_for(lambda: finished(run_id), message=worker.output)
     assert run.state == SyncRun.State.SUCCEEDED, (run.error_code, worker.output())
+
+
+def _synced_then_no_worker(worker_env, fault_workers) -> tuple[AppleToken, EnrollmentProfile, list[str]]:
+    """A token of 12 devices synced by a worker that is then killed, a profile to assign and
+    the serial numbers of its devices."""
+    apple = apple_token_create(worker_env, inventory=40, assigned=12)
+    first = fault_workers()
+    _synced(apple, first)
+    first.kill()
+    serials = sorted(Device.objects.values_list("serial_number", flat=True))
+    return apple, profile_create(apple.token), serials
 
 
 def _assignment_done(pk: int) -> ProfileAssignment | None:
@@ -139,12 +159,7 @@ class FaultTests:
     def test_an_assignment_queued_when_redis_restarts_runs_when_a_worker_starts(
         self, worker_env, fault_workers, redis_server, admin_user
     ) -> None:
-        apple = apple_token_create(worker_env, inventory=40, assigned=12)
-        first = fault_workers()
-        _synced(apple, first)
-        first.kill()
-        profile = profile_create(apple.token)
-        serials = sorted(Device.objects.values_list("serial_number", flat=True))
+        apple, profile, serials = _synced_then_no_worker(worker_env, fault_workers)
         with transaction.atomic():
             assignment = profile_assign(actor=admin_user, profile=profile, serials=serials)
         redis_server.stop()  # its message is lost with it
@@ -200,12 +215,7 @@ class FaultTests:
         """Assign while the broker is unreachable: the page answers as usual, the assignment is
         queued and its blade says the background service is not reachable; once the broker is
         back, a worker's start (or beat's next run) sends it, and it runs with no click."""
-        apple = apple_token_create(worker_env, inventory=40, assigned=12)
-        first = fault_workers()
-        _synced(apple, first)
-        first.kill()
-        profile = profile_create(apple.token)
-        serials = sorted(Device.objects.values_list("serial_number", flat=True))
+        apple, profile, serials = _synced_then_no_worker(worker_env, fault_workers)
         client = Client()
         client.force_login(admin_user)
         redis_server.stop()
