@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from asm_portal import clock
 from asm_portal.models import Notification
@@ -182,7 +182,7 @@ def _sync_toast(sync: AppleRosterSync) -> Toast:
 def _sync_report(sync: AppleRosterSync) -> None:
     outcome_report(
         actor=sync.requested_by,
-        action="Sync roster to Apple School Manager",
+        action=gettext_noop("Sync roster to Apple School Manager"),
         target=sync.profile,
         succeeded=sync.state == AppleRosterSync.State.SUCCEEDED,
         details={

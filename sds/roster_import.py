@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from asm_portal import clock
 from asm_portal.models import Notification
@@ -202,7 +202,7 @@ def _upload_toast(upload: RosterUpload) -> Toast:
 def _upload_report(upload: RosterUpload) -> None:
     outcome_report(
         actor=upload.uploaded_by,
-        action="Import roster",
+        action=gettext_noop("Import roster"),
         target=upload.profile,
         succeeded=upload.state == RosterUpload.State.SUCCEEDED,
         details={

@@ -75,7 +75,15 @@ def problems(path: Path) -> list[str]:
 class TypographyTests:
     @pytest.mark.parametrize(
         "text",
-        ["Gravité : élevée", "« iPad »", "Prêt ?", "Attention ! Non ; oui", "https://x.fr/a?b=1", "10:30", "Lu?!"],
+        [
+            "Gravité : élevée",
+            "« iPad »",
+            "Prêt ?",
+            "Attention ! Non ; oui",
+            "https://x.fr/a?b=1",
+            "10:30",
+            "Lu?!",
+        ],
     )
     def test_french_typography_passes(self, text: str) -> None:
         text = text.replace(" :", "\u00a0:").replace(" ?", "\u00a0?").replace(" !", "\u00a0!")

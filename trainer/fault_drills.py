@@ -11,9 +11,9 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from asm_portal import roles
+from asm_portal import roles, texts
 from asm_portal.models import AuditEvent
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
@@ -32,17 +32,22 @@ THROTTLE_RETRY_AFTER_SECONDS = 120
 @dataclass(frozen=True)
 class Drill:
     key: str
-    title: str | Promise
+    # A message id (gettext_noop): the audit log keeps it and shows it in the reader's language.
+    title_id: str
     description: str | Promise
     hint: str | Promise
     # Drills that act on the MDM servers of the portal's tokens need a token.
     needs_token: bool = False
 
+    @property
+    def title(self) -> str:
+        return _(self.title_id)
+
 
 DRILLS = (
     Drill(
         "terms",
-        gettext_lazy("Terms and conditions not signed"),
+        gettext_noop("Terms and conditions not signed"),
         gettext_lazy("Apple publishes new terms: every call answers T_C_NOT_SIGNED until they are accepted."),
         gettext_lazy(
             "Request a sync on the token: the sync fails and the token says that an administrator must "
@@ -51,7 +56,7 @@ DRILLS = (
     ),
     Drill(
         "revoked",
-        gettext_lazy("Token revoked"),
+        gettext_noop("Token revoked"),
         gettext_lazy(
             "Apple revokes the server token of every MDM server the portal has a token for (token_rejected)."
         ),
@@ -63,7 +68,7 @@ DRILLS = (
     ),
     Drill(
         "apple_down",
-        gettext_lazy("Apple down"),
+        gettext_noop("Apple down"),
         gettext_lazy("Every Apple endpoint answers 503 Service Unavailable."),
         gettext_lazy(
             "Request a sync or assign a profile: the sync fails and the portal says that Apple cannot be "
@@ -72,7 +77,7 @@ DRILLS = (
     ),
     Drill(
         "throttling",
-        gettext_lazy("Throttling"),
+        gettext_noop("Throttling"),
         gettext_lazy("Every Apple endpoint answers 429 Too Many Requests with Retry-After: 120."),
         gettext_lazy(
             "Request a sync or assign a profile: the portal waits for the time Apple asks and tries again."
@@ -80,7 +85,7 @@ DRILLS = (
     ),
     Drill(
         "access_denied",
-        gettext_lazy("Access denied"),
+        gettext_noop("Access denied"),
         gettext_lazy("Apple denies the MDM servers of the portal’s tokens (ACCESS_DENIED)."),
         gettext_lazy(
             "Request a sync on the token: the token shows the error banner and says to check the MDM server "
@@ -195,13 +200,13 @@ def _token_reissue(server_uuid: str) -> None:
 def drill_start(*, actor: Actor, key: str) -> None:
     roles.require_trainer(actor)
     drill = _drill(key)
-    _drill_run(actor, drill, _start, "Start fault drill")
+    _drill_run(actor, drill, _start, gettext_noop("Start fault drill"))
 
 
 def drill_clear(*, actor: Actor, key: str) -> None:
     roles.require_trainer(actor)
     drill = _drill(key)
-    _drill_run(actor, drill, _clear, "Clear fault drill")
+    _drill_run(actor, drill, _clear, gettext_noop("Clear fault drill"))
 
 
 def _drill_run(
@@ -210,12 +215,20 @@ def _drill_run(
     try:
         change(drill, apple_control.state())
     except AppleControlError as error:
-        trainer_failure_audit(actor=actor, action=action, error=error, drill=drill.key)
+        trainer_failure_audit(
+            actor=actor,
+            action=action,
+            error=error,
+            target_type=gettext_noop("Fault drill"),
+            target_text=texts.gettext(drill.title_id),
+            drill=drill.key,
+        )
         raise
     audit_record(
         actor=actor,
         category=AuditEvent.Category.TRAINER,
         action=action,
-        target_type="Fault drill",
+        target_type=gettext_noop("Fault drill"),
+        target_text=texts.gettext(drill.title_id),
         details={"drill": drill.key},
     )
