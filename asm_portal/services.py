@@ -13,12 +13,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from asm_portal import clock, roles
-from asm_portal.models import AuditEvent, Notification, SignInFailure, UserPreference
+from asm_portal.models import AuditEvent, Notification, SignInFailure, UserPreference, WorkerHeartbeat
 from asm_portal.refusals import Refusal
 from asm_portal.tenancy import tenant_users
 from asm_portal.texts import Text
 
 logger = logging.getLogger(__name__)
+
+# A worker reports every minute (beat's worker-heartbeat) and once when it starts.
+WORKER_QUIET_AFTER = timedelta(minutes=5)
+# When this process started: until a worker has had the time to report, its silence is a start.
+PROCESS_STARTED_AT = timezone.now()
 
 
 def audit_record(
@@ -97,6 +102,22 @@ def toasts_take(*, user: User) -> list[Notification]:
 
 def notifications_mark_read(*, user: User) -> int:
     return Notification.objects.filter(user=user, read=False).update(read=True)
+
+
+def worker_heartbeat_record(*, hostname: str) -> None:
+    """A worker proves it consumes the queue (real time: the demo clock has nothing to do with it)."""
+    WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"last_seen": timezone.now()})
+
+
+def worker_state() -> str:
+    """ "online" (a worker reported in the last five minutes), "starting" (none has yet, and this
+    process started less than five minutes ago: a fresh start) or "missing"."""
+    now = timezone.now()
+    if WorkerHeartbeat.objects.filter(last_seen__gte=now - WORKER_QUIET_AFTER).exists():
+        return "online"
+    if now - PROCESS_STARTED_AT < WORKER_QUIET_AFTER:
+        return "starting"
+    return "missing"
 
 
 def signin_is_locked(*, username: str, ip_address: str | None) -> bool:
