@@ -90,10 +90,17 @@ class SyncAvailability:
     reason: str = ""
     available_at: datetime | None = None
     window_elapsed: float = 1.0  # 0..1 of SYNC_REQUEST_WINDOW_SECONDS since the last request
+    seconds_left: int = 0  # until available_at, for the countdown
 
     @property
     def percent(self) -> int:
         return round(self.window_elapsed * 100)
+
+    @property
+    def countdown(self) -> str:
+        """ "14:05": minutes and seconds left, as the countdown starts."""
+        minutes, seconds = divmod(max(0, self.seconds_left), 60)
+        return f"{minutes}:{seconds:02d}"
 
 
 def sync_availability(*, token: EnrollmentProgramToken, now: datetime | None = None) -> SyncAvailability:
@@ -117,6 +124,7 @@ def sync_availability(*, token: EnrollmentProgramToken, now: datetime | None = N
             % {"time": time_left((latest.deadline_at - now).total_seconds())},
             latest.deadline_at,
             elapsed,
+            math.ceil((latest.deadline_at - now).total_seconds()),
         )
     if latest.state != SyncRun.State.SUCCEEDED and now < end:
         return SyncAvailability(
@@ -125,6 +133,7 @@ def sync_availability(*, token: EnrollmentProgramToken, now: datetime | None = N
             % {"time": time_left((end - now).total_seconds())},
             end,
             elapsed,
+            math.ceil((end - now).total_seconds()),
         )
     return SyncAvailability(True, window_elapsed=elapsed)
 

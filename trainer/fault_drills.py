@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -17,7 +19,8 @@ from asm_portal import roles, texts
 from asm_portal.models import AuditEvent
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
-from tokens.dep_client import OAuthCredentials
+from devices.sync_rules import sync_availability
+from tokens.dep_client import DepError, OAuthCredentials
 from tokens.models import EnrollmentProgramToken
 from tokens.services import token_credentials_replace
 from trainer import apple_control
@@ -119,6 +122,19 @@ def _drill_faults(apple_state: dict[str, Any], key: str) -> list[int]:
     ]
 
 
+def apple_down_drill_answered(error: DepError) -> bool:
+    """Whether Apple's 503 is the "Apple down" drill's (registered with tokens.apple_retry at
+    ready()): it answers every try until the trainer clears it, so retrying is pointless. Only
+    the drill's own fault counts (every endpoint, DRILL_FAULT_COUNT answers), not a short fault
+    a test or the trainer's fault page queues to show the retries."""
+    if error.status != 503:
+        return False
+    return any(
+        fault["endpoint"] == "*" and fault["status"] == 503 and fault["remaining"] > DRILL_FAULT_COUNT // 10
+        for fault in apple_control.state()["faults"]
+    )
+
+
 _ACTIVE: dict[str, Callable[[dict[str, Any]], bool]] = {
     "terms": lambda s: bool(s["terms"]) and s["terms"]["version"] > s["terms"]["accepted_version"],
     "revoked": lambda s: any(server["token"] is None for server in _portal_servers(s)),
@@ -207,6 +223,26 @@ def drill_clear(*, actor: Actor, key: str) -> None:
     roles.require_trainer(actor)
     drill = _drill(key)
     _drill_run(actor, drill, _clear, gettext_noop("Clear fault drill"))
+
+
+def drill_clear_advice() -> str:
+    """How to go on after a drill: Apple answers again, but a sync that failed during the drill
+    keeps Sync unavailable for its window (the article's 15 minutes); the demo clock skips it."""
+    ends = [
+        availability.available_at
+        for availability in (sync_availability(token=token) for token in EnrollmentProgramToken.objects.all())
+        if not availability.allowed and availability.available_at is not None
+    ]
+    if not ends:
+        return _("Apple answers again: request a sync or assign a profile to see it.")
+    return _(
+        "Apple answers again, but Sync stays unavailable until %(time)s: Intune waits %(minutes)d minutes "
+        "after a sync request that has not succeeded. To go on now, move the demo clock forward by "
+        "%(minutes)d minutes (+15 minutes), then request a sync."
+    ) % {
+        "time": formats.date_format(timezone.localtime(max(ends)), "SHORT_DATETIME_FORMAT"),
+        "minutes": settings.SYNC_REQUEST_WINDOW_SECONDS // 60,
+    }
 
 
 def _drill_run(

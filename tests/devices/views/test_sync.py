@@ -110,6 +110,8 @@ class TokenSyncTests:
         assert "The last sync failed" in body and "(ACCESS_DENIED)" in body
         assert "You can request another sync in 10 minutes." in body
         assert 'hx-trigger="every 15s"' in body  # the bar moves on
+        # The countdown (shell.js ticks it every second; the panel renders it again every 15 s).
+        assert 'data-countdown-seconds="600">10:00</time>' in body
 
     def test_read_only_operators_see_but_cannot_request(self, operator_client, token) -> None:
         blade, request_url, _ = urls(token)
