@@ -51,7 +51,7 @@ from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
 from tokens.refusals import UploadError
 from trainer import apple_control
-from trainer.presets import PRESETS_DIR, Preset, preset_get
+from trainer.presets import PRESETS_DIR, Preset, localized_value, preset_get
 
 logger = logging.getLogger(__name__)
 
@@ -352,7 +352,8 @@ class _Build:
 
 
 def _profile_values(settings_: dict[str, Any]) -> dict[str, Any]:
-    values = dict(settings_)
+    """A profile's settings in the tenant's language (names, description, department)."""
+    values = {key: localized_value(value) for key, value in settings_.items()}
     if "hidden_screens" in values:
         values["hidden_screens"] = frozenset(values["hidden_screens"])
     return values
