@@ -4,6 +4,9 @@ Apple's DEP API names a device's model and colour in English ("iPad mini (6th ge
 "SPACE GRAY"); the portal stores them as Apple sent them and shows them as Apple's own French
 pages do (« iPad mini (6ᵉ génération) », « Gris sidéral »). A name Apple sends that is not listed
 here is shown as stored.
+
+The colour table has a deliberate twin in `mock_apple/inventory.py`: Apple's side names its own
+colours on its own pages, and the portal may not import it (it reaches Apple over HTTP only).
 """
 
 from __future__ import annotations

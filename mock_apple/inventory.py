@@ -87,7 +87,8 @@ CATALOGUE = (
 
 MODEL_NAMES = {item.model: item.name for item in CATALOGUE if item.name}
 
-# Apple's colours as its pages name them in the reader's language, by the API's value.
+# Apple's colours as its pages name them in the reader's language, by the API's value. The
+# portal has a deliberate twin (devices/apple_names.py): it may not import this service.
 COLOR_NAMES: dict[str, str | Promise] = {
     "BLACK": pgettext_lazy("Apple device colour", "Black"),
     "BLUE": pgettext_lazy("Apple device colour", "Blue"),

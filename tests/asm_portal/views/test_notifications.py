@@ -4,10 +4,9 @@ from django.utils import translation
 
 from asm_portal import clock, services
 from asm_portal.models import Notification
-from devices.models import SyncRun
 from devices.sync_rules import sync_run_notify
 from tests.conftest import HTMX
-from tests.devices.conftest import token_create
+from tests.devices.conftest import run_failed, token_create
 
 
 class NotificationsTests:
@@ -47,17 +46,7 @@ class NotificationLanguageTests:
 
     def test_a_worker_s_toast_follows_the_reader_s_language(self, admin_client, admin_user) -> None:
         token = token_create("Lycée Jean Moulin - Intune")
-        run = SyncRun.objects.create(
-            token=token,
-            requested_by=admin_user,
-            kind="full",
-            trigger="manual",
-            state=SyncRun.State.FAILED,
-            error_code="503 SERVICE_UNAVAILABLE",
-            requested_at=clock.now(),
-            deadline_at=clock.now(),
-            finished_at=clock.now(),
-        )
+        run = run_failed(token, error_code="503 SERVICE_UNAVAILABLE", requested_by=admin_user)
         with translation.override("en"):  # the worker's language
             sync_run_notify(run)
         admin_client.post("/language/", {"language": "fr"})

@@ -10,9 +10,9 @@ import pytest
 
 from asm_portal import clock
 from asm_portal.models import Notification
-from devices.models import SyncRun
 from devices.sync_rules import sync_availability
 from tests.conftest import HTMX
+from tests.devices.conftest import run_failed
 from tests.trainer.conftest import live, token_create
 
 URL = "/trainer/"
@@ -154,17 +154,7 @@ class TrainerBladeWithAppleTests:
     def test_clearing_apple_down_says_how_to_go_on(self, trainer_client, apple_token) -> None:
         token = apple_token.token
         trainer_client.post(f"{URL}drills/apple_down/start/")
-        now = clock.now()
-        SyncRun.objects.create(
-            token=token,
-            kind="full",
-            trigger="manual",
-            state="failed",
-            error_code="503 SERVICE_UNAVAILABLE",
-            requested_at=now,
-            deadline_at=now + timedelta(minutes=15),
-            finished_at=now,
-        )
+        run_failed(token, error_code="503 SERVICE_UNAVAILABLE")
         body = trainer_client.post(f"{URL}drills/apple_down/clear/", **HTMX).content.decode()
         assert "Fault drill cleared: Apple down" in body
         assert "Sync stays unavailable until" in body and "move the demo clock forward by 15 minutes" in body
