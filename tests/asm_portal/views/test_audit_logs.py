@@ -123,3 +123,14 @@ class AuditDemoClockTests:
         assert html.count('data-testid="demo-time"') == 1
         moved = AuditEvent.objects.get(action="Moved while forward")
         assert moved.demo_time_differs() and (moved.occurred_at - moved.recorded_at) >= timedelta(days=7)
+
+
+class AuditSearchLanguageTests:
+    def test_a_french_reader_finds_an_action_by_its_french_words(self, admin_client, admin_user) -> None:
+        services.audit_record(actor=admin_user, category="Trainer", action="Start fault drill")
+        services.audit_record(actor=admin_user, category="Trainer", action="Move demo clock")
+        admin_client.post("/language/", {"language": "fr"})
+        html = admin_client.get("/tenant-admin/audit-logs/?q=exercice").content.decode()
+        assert "Démarrer l’exercice de panne" in html and "Avancer l’horloge" not in html
+        html = admin_client.get("/tenant-admin/audit-logs/?q=fault drill").content.decode()
+        assert "Démarrer l’exercice de panne" in html  # the stored English still matches
