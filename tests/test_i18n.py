@@ -11,6 +11,7 @@ from pathlib import Path
 import polib
 import pytest
 
+from asm_portal.management.commands.update_catalogues import french_typography
 from tests.conftest import REPO
 
 SOURCES = (
@@ -32,7 +33,7 @@ SOURCES = (
 NO_BREAK_SPACES = "\u00a0\u202f"
 # A French ; : ! ? that ends a word (followed by a space, the end, a closing mark or a tag), not
 # the colon of a URL or of a time ("https://", "10:30").
-_FRENCH_PUNCTUATION = re.compile(r"(?<=.)([:;!?])(?=\s|$|[»\"”’)<.,])")
+_FRENCH_PUNCTUATION = re.compile(r"(?<=.)([:;!?])(?=\s|$|[»\"”’)<.,!?])")
 
 
 def typography_problems(text: str) -> list[str]:
@@ -82,7 +83,7 @@ class TypographyTests:
             "Attention ! Non ; oui",
             "https://x.fr/a?b=1",
             "10:30",
-            "Lu?!",
+            "Lu ?!",
         ],
     )
     def test_french_typography_passes(self, text: str) -> None:
@@ -91,10 +92,40 @@ class TypographyTests:
         assert typography_problems(text) == []
 
     @pytest.mark.parametrize(
-        "text", ["Gravité : élevée", "Gravité: élevée", "« iPad»", "«iPad »", "Prêt ?", "Non ; oui", "Stop!"]
+        "text",
+        ["Gravité : élevée", "Gravité: élevée", "« iPad»", "«iPad »", "Prêt ?", "Non ; oui", "Stop!", "Lu?!"],
     )
     def test_french_typography_fails(self, text: str) -> None:
         assert typography_problems(text) != []
+
+
+class TypographyFixTests:
+    """`update_catalogues --fix-typography` gives every translation what the check asks for."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "Gravité : élevée",
+            "Gravité: élevée",
+            "« iPad»",
+            "«iPad »",
+            "Prêt ?",
+            "Non ; oui",
+            "Stop!",
+            "Quoi ?!",
+            "https://x.fr/a?b=1 à 10:30",
+            "déjà\u202f: fin",
+        ],
+    )
+    def test_the_fix_satisfies_the_check_and_is_stable(self, text: str) -> None:
+        fixed = french_typography(text)
+        assert typography_problems(fixed) == []
+        assert french_typography(fixed) == fixed
+
+    def test_urls_and_times_are_left_alone(self) -> None:
+        assert french_typography("https://x.fr/a?b=1 à 10:30") == "https://x.fr/a?b=1 à 10:30"
+        assert french_typography("Quoi ?!") == "Quoi\u00a0?!"
+        assert french_typography("\u00a0:") == "\u00a0:"  # the colon alone, after a label
 
 
 class CatalogueTests:
