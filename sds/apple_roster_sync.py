@@ -16,16 +16,16 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from django.urls import reverse
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop
 
-from asm_portal import clock
+from asm_portal import clock, texts
 from asm_portal.jobs import job_lease_release, job_lease_take, job_out_of_attempts, worker_id
 from asm_portal.models import Notification
+from asm_portal.texts import Text
 from sds import apple_roster
 from sds.models import AppleRosterSync
 from sds.outcomes import Toast, outcome_report, progress_save
-from tokens.apple_errors import apple_error_message
+from tokens.apple_errors import apple_error_text as tokens_apple_error_text
 from tokens.apple_retry import Reschedule, apple_call, error_code
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
@@ -177,41 +177,54 @@ def apple_roster_sync_fail(*, sync_id: int) -> None:
 
 def apple_error_text(code: str) -> str:
     """Why a sync stopped, for people."""
+    return str(sync_error_words(code))
+
+
+def sync_error_words(code: str) -> Text:
+    """`apple_error_text` as a stored text (the toast is rendered in its reader's language)."""
     if code == WORKER_ERROR:
-        return _("The sync stopped unexpectedly. Run it again with Sync to Apple School Manager.")
-    return apple_error_message(code)
+        return texts.gettext("The sync stopped unexpectedly. Run it again with Sync to Apple School Manager.")
+    return tokens_apple_error_text(code)
 
 
 def _sync_toast(sync: AppleRosterSync) -> Toast:
+    profile = sync.profile.name
     if sync.state == AppleRosterSync.State.SUCCEEDED:
-        body = _(
+        body = texts.gettext(
             "%(profile)s: %(created)s new people with a Managed Apple Account, %(updated)s updated, "
-            "%(classes)s classes."
-        ) % {
-            "profile": sync.profile.name,
-            "created": sync.people_created,
-            "updated": sync.people_updated,
-            "classes": sync.classes_created + sync.classes_updated,
-        }
+            "%(classes)s classes.",
+            profile=profile,
+            created=sync.people_created,
+            updated=sync.people_updated,
+            classes=sync.classes_created + sync.classes_updated,
+        )
         if sync.failure_count:
-            body += " " + ngettext(
-                "%(count)s record was refused.", "%(count)s records were refused.", sync.failure_count
-            ) % {"count": sync.failure_count}
+            body = texts.join(
+                body,
+                texts.ngettext(
+                    "%(count)s record was refused.",
+                    "%(count)s records were refused.",
+                    "count",
+                    count=sync.failure_count,
+                ),
+            )
         level = Notification.Level.WARNING if sync.failure_count else Notification.Level.SUCCESS
-        return _("Roster synced to Apple School Manager"), body, level
+        return texts.gettext("Roster synced to Apple School Manager"), body, level
     if sync.state == AppleRosterSync.State.CANCELLED:
-        body = _(
-            "%(profile)s: the token “%(token)s” is no longer shared with School Data Sync, so nothing was sent."
-        ) % {"profile": sync.profile.name, "token": sync.token_name}
-        return _("Roster sync cancelled"), body, Notification.Level.WARNING
-    body = f"{sync.profile.name}: {apple_error_text(sync.error_code)}"
-    return _("Roster sync to Apple School Manager failed"), body, Notification.Level.ERROR
+        body = texts.gettext(
+            "%(profile)s: the token “%(token)s” is no longer shared with School Data Sync, so nothing was sent.",
+            profile=profile,
+            token=sync.token_name,
+        )
+        return texts.gettext("Roster sync cancelled"), body, Notification.Level.WARNING
+    body = texts.gettext("%(profile)s: %(reason)s", profile=profile, reason=sync_error_words(sync.error_code))
+    return texts.gettext("Roster sync to Apple School Manager failed"), body, Notification.Level.ERROR
 
 
 def _sync_report(sync: AppleRosterSync) -> None:
     outcome_report(
         actor=sync.requested_by,
-        action="Sync roster to Apple School Manager",
+        action=gettext_noop("Sync roster to Apple School Manager"),
         target=sync.profile,
         succeeded=sync.state == AppleRosterSync.State.SUCCEEDED,
         details={

@@ -9,10 +9,9 @@ from collections.abc import Callable
 
 from django.db import DatabaseError, transaction
 from django.urls import reverse
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop
 
-from asm_portal import clock
+from asm_portal import clock, texts
 from asm_portal.jobs import job_lease_release, job_lease_take, job_out_of_attempts, worker_id
 from asm_portal.models import Notification
 from sds import importing, signals, validation
@@ -198,35 +197,39 @@ def _files_forget(upload: RosterUpload) -> None:
 def _upload_toast(upload: RosterUpload) -> Toast:
     profile = upload.profile.name
     if upload.state == RosterUpload.State.SUCCEEDED:
-        people = ngettext("%(count)s person", "%(count)s people", upload.person_count) % {
-            "count": upload.person_count
-        }
+        people = texts.ngettext("%(count)s person", "%(count)s people", "count", count=upload.person_count)
         if upload.warning_count:
-            body = ngettext(
+            body = texts.ngettext(
                 "%(profile)s: %(people)s in the roster, with %(count)s warning.",
                 "%(profile)s: %(people)s in the roster, with %(count)s warnings.",
-                upload.warning_count,
-            ) % {"profile": profile, "people": people, "count": upload.warning_count}
-            return _("Roster imported"), body, Notification.Level.WARNING
-        body = _("%(profile)s: %(people)s in the roster.") % {"profile": profile, "people": people}
-        return _("Roster imported"), body, Notification.Level.SUCCESS
+                "count",
+                profile=profile,
+                people=people,
+                count=upload.warning_count,
+            )
+            return texts.gettext("Roster imported"), body, Notification.Level.WARNING
+        body = texts.gettext("%(profile)s: %(people)s in the roster.", profile=profile, people=people)
+        return texts.gettext("Roster imported"), body, Notification.Level.SUCCESS
     if upload.state == RosterUpload.State.REJECTED:
-        body = ngettext(
+        body = texts.ngettext(
             "%(profile)s: %(count)s error. Nothing was imported.",
             "%(profile)s: %(count)s errors. Nothing was imported.",
-            upload.error_count,
-        ) % {"profile": profile, "count": upload.error_count}
-        return _("Roster rejected"), body, Notification.Level.ERROR
-    body = _("%(profile)s: the upload could not be processed. Nothing was imported; upload it again.") % {
-        "profile": profile
-    }
-    return _("Roster upload failed"), body, Notification.Level.ERROR
+            "count",
+            profile=profile,
+            count=upload.error_count,
+        )
+        return texts.gettext("Roster rejected"), body, Notification.Level.ERROR
+    body = texts.gettext(
+        "%(profile)s: the upload could not be processed. Nothing was imported; upload it again.",
+        profile=profile,
+    )
+    return texts.gettext("Roster upload failed"), body, Notification.Level.ERROR
 
 
 def _upload_report(upload: RosterUpload) -> None:
     outcome_report(
         actor=upload.uploaded_by,
-        action="Import roster",
+        action=gettext_noop("Import roster"),
         target=upload.profile,
         succeeded=upload.state == RosterUpload.State.SUCCEEDED,
         details={

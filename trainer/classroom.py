@@ -115,7 +115,7 @@ def classroom_create(*, actor: Actor, name: str, trainees: int, preset_key: str,
             audit_record(
                 actor=actor,
                 category=AuditEvent.Category.TRAINER,
-                action="Create class",
+                action=gettext_noop("Create class"),
                 target=classroom,
                 target_type=AUDIT_CLASSROOM,
                 details={"trainees": trainees, "preset": preset.key, "language": language},
@@ -275,7 +275,7 @@ def classroom_look_audit(*, actor: Actor, trainee: Trainee) -> None:
     audit_record(
         actor=actor,
         category=AuditEvent.Category.TRAINER,
-        action="Look at trainee's tenant",
+        action=gettext_noop("Look at trainee's tenant"),
         target=trainee,
         target_type=AUDIT_TRAINEE,
     )
@@ -283,9 +283,9 @@ def classroom_look_audit(*, actor: Actor, trainee: Trainee) -> None:
         audit_record(
             actor=actor,
             category=AuditEvent.Category.TRAINER,
-            action="Look at trainee's tenant",
+            action=gettext_noop("Look at trainee's tenant"),
             target=tenant,
-            target_type="Tenant",
+            target_type=gettext_noop("Tenant"),
         )
 
 
@@ -327,7 +327,7 @@ def classroom_end(*, actor: Actor, classroom: Classroom) -> ClassroomEnded:
         audit_record(
             actor=actor,
             category=AuditEvent.Category.TRAINER,
-            action="End class",
+            action=gettext_noop("End class"),
             target=classroom,
             target_type=AUDIT_CLASSROOM,
             details={"trainees": len(trainees), "portal_rows": portal_rows, "apple_rows": apple_rows},

@@ -50,7 +50,7 @@ class ProfileBrowserTests:
             "L’inscription verrouillée nécessite le mode Supervisé." in page.locator("#journey").inner_text()
         )
         assert (
-            "Le mode iPad partagé nécessite « Inscrire avec l’affinité utilisateur » et le mode Supervisé."
+            "Le mode iPad partagé nécessite «\u00a0Inscrire avec l’affinité utilisateur\u00a0» et le mode Supervisé."
             in page.locator("#journey").inner_text()
         )
         assert not EnrollmentProfile.objects.exists()
