@@ -156,7 +156,7 @@ def _next_link(call: GraphCall, token_values: list[Any] | None) -> dict[str, str
         return {}
     params = {key: value for key, value in call.params.items() if key != "$skiptoken"}
     params["$skiptoken"] = odata.skiptoken_encode(token_values)
-    return {"@odata.nextLink": f"{call.origin}/beta/{call.path.strip('/')}?{urlencode(params)}"}
+    return {"@odata.nextLink": f"{call.origin}/beta/{call.path.strip('/')}?{urlencode(params, safe='$')}"}
 
 
 def _collection(
