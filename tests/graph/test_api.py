@@ -26,7 +26,7 @@ GUID = re.compile(r"^[0-9a-f-]{36}$")
 DEP = "depOnboardingSettings"
 
 
-def graph_error(answer: Any, status: int, code: str) -> dict[str, Any]:
+def graph_error(answer: Any, status: int, code: str) -> Any:
     """Graph's error: {"error": {"code", "message", "innerError": {"date", "request-id", "client-request-id"}}}."""
     assert answer.status_code == status, answer.content
     error = answer.json()["error"]
