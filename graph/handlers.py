@@ -166,7 +166,7 @@ def _collection(
         call,
         properties=properties,
         filterable=dict.fromkeys(properties),
-        sortable=properties,
+        sortable=odata.scalar_properties(items, properties),
         startswith=frozenset({"tokenName", "displayName"}) & properties,
     )
     page, total, next_values = odata.page_items(items, query)
@@ -406,13 +406,16 @@ def devices_list(call: GraphCall, token: EnrollmentProgramToken) -> HttpResponse
     filterable = {name: resources.DEVICE_COLUMNS[name] for name in resources.DEVICE_FILTERABLE}
     base = Device.objects.filter(token=token)
     columns = {**filterable, **{name: resources.DEVICE_COLUMNS[name] for name in resources.DEVICE_SORTABLE}}
-    queryset, next_key = odata.queryset_page(
-        base.values(*resources.DEVICE_VALUES),
-        query,
-        columns=columns,
-        default_order="serialNumber",
-        unique_column="serial_number",
-    )
+    try:
+        queryset, next_key = odata.queryset_page(
+            base.values(*resources.DEVICE_VALUES),
+            query,
+            columns=columns,
+            default_order="serialNumber",
+            unique_column="serial_number",
+        )
+    except ODataError as error:
+        raise _bad_request(str(error)) from None
     size = query.top or odata.DEFAULT_PAGE
     rows = list(queryset[: size + 1])
     body: dict[str, Any] = {

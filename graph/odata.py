@@ -101,6 +101,15 @@ def _skiptoken_decode(text: str) -> list[Any]:
     return values
 
 
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def scalar_properties(items: list[dict[str, Any]], properties: frozenset[str]) -> frozenset[str]:
+    """The properties whose values can be sorted: never a collection or an object."""
+    return frozenset(name for name in properties if all(_scalar(item.get(name)) for item in items))
+
+
 def query_parse(
     params: QueryDict,
     *,
@@ -238,14 +247,21 @@ def queryset_page(
     if key == unique_column:
         queryset = queryset.order_by(F(key).desc() if descending else F(key).asc())
         if query.skiptoken:
+            if not isinstance(query.skiptoken[0], str):
+                raise ODataError("The $skiptoken is not valid.")
             queryset = queryset.filter(**{f"{key}__lt" if descending else f"{key}__gt": query.skiptoken[0]})
         return queryset, lambda row: [row[key]]
     order = F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True)
     queryset = queryset.order_by(order, "pk")
     if query.skiptoken and len(query.skiptoken) == 2:
         last_value, last_pk = query.skiptoken
+        if not isinstance(last_pk, int) or isinstance(last_pk, bool) or not _scalar(last_value):
+            raise ODataError("The $skiptoken is not valid.")
         if isinstance(last_value, str) and column.is_datetime:
-            last_value = datetime.fromisoformat(last_value)
+            try:
+                last_value = datetime.fromisoformat(last_value)
+            except ValueError:
+                raise ODataError("The $skiptoken is not valid.") from None
         if last_value is None:
             queryset = queryset.filter(Q(**{f"{key}__isnull": True}) & Q(pk__gt=last_pk))
         else:

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Count, Q
 
 from devices.models import Device
-from graph.odata import Column
+from graph.odata import Column, ODataError
 from mdm.enrollment import checkin_url
 from profiles.models import EnrollmentProfile
 from profiles.services import enrollment_url
@@ -122,6 +122,12 @@ def _profile_uuid(value: Any) -> Any:
         return uuid.UUID(int=0)  # matches nothing
 
 
+def _boolean(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise ODataError("Invalid filter clause: isDeleted takes true or false.")
+    return value
+
+
 def _device_pk(value: Any) -> Any:
     text = str(value)
     return int(text) if text.isdigit() and len(text) < 19 else -1
@@ -134,7 +140,7 @@ DEVICE_COLUMNS = {
     "description": Column("description"),
     "enrollmentState": Column("enrollment_state"),
     "requestedEnrollmentProfileId": Column("assigned_profile__public_id", _profile_uuid),
-    "isDeleted": Column("removed_by_apple"),
+    "isDeleted": Column("removed_by_apple", _boolean),
     "lastContactedDateTime": Column("last_contacted_at", is_datetime=True),
     "requestedEnrollmentProfileAssignmentDateTime": Column("profile_assigned_at", is_datetime=True),
     "createdDateTime": Column("created_at", is_datetime=True),

@@ -400,3 +400,33 @@ class RateLimitTests:
         assert 1 <= int(answers[3]["Retry-After"]) <= 61
         # Another app has its own budget.
         assert GraphClient(app_create(Permission.READ, name="Other")).get(DEP).status_code == 200
+
+
+class BadSkipTokenTests:
+    @pytest.mark.parametrize(
+        "values",
+        [["x", "abc"], [{"a": 1}, 1], ["not a date", 1], [[1], 2], [5], [None]],
+    )
+    def test_a_forged_skip_token_is_a_400(self, reader: GraphClient, values) -> None:
+        from graph.odata import skiptoken_encode
+
+        token = token_create()
+        devices_create(token, 3)
+        base = f"{DEP}/{token.pk}/importedAppleDeviceIdentities"
+        for order in ("", "&$orderby=lastContactedDateTime", "&$orderby=enrollmentState desc"):
+            answer = reader.get(f"{base}?$skiptoken={skiptoken_encode(values)}{order}")
+            if answer.status_code != 200:
+                graph_error(answer, 400, "BadRequest")
+
+    def test_collections_cannot_be_sorted_on_a_collection_property(self, reader: GraphClient) -> None:
+        token = token_create()
+        profile_create(token)
+        profile_create(token, name="Second")
+        answer = reader.get(f"{DEP}/{token.pk}/enrollmentProfiles?$orderby=managementCertificates")
+        graph_error(answer, 400, "BadRequest")
+        assert (
+            reader.get(f"{DEP}/{token.pk}/enrollmentProfiles?$orderby=displayName desc").json()["value"][0][
+                "displayName"
+            ]
+            == "Student iPads"
+        )
