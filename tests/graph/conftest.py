@@ -6,21 +6,18 @@ identity-platform/v2-oauth2-client-credentials-grant-flow), Graph calls carry
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 from django.test import Client
 
 from asm_portal.tenancy import require_tenant
 from graph import registrations
 from graph.actors import command_actor
 from graph.models import Permission
+from tests.mock_apple.conftest import rsa_certificate_pem
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
@@ -93,22 +90,10 @@ def reader(db: None) -> GraphClient:
     return GraphClient(app_create(Permission.READ, name="Reports"))
 
 
-def certificate_create(name: str = "Scripts") -> tuple[rsa.RSAPrivateKey, bytes]:
+def certificate_create(name: str = "Scripts") -> tuple[Any, bytes]:
     """A self-signed certificate and its key, as `New-SelfSignedCertificate` makes for an app."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    return key, certificate.public_bytes(serialization.Encoding.PEM)
+    certificate_pem, key_pem = rsa_certificate_pem(name)
+    return serialization.load_pem_private_key(key_pem, password=None), certificate_pem
 
 
 def certificate_pem_create() -> bytes:
