@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -308,9 +309,14 @@ def access_token_tenant(value: str) -> Tenant:
     return tenant
 
 
-def access_token_verify(value: str, *, tenant: Tenant) -> Caller:
-    """Verify an access token in its tenant's scope: signature, audience, lifetime, and that the
-    app still exists (a deleted app's tokens stop working at once)."""
+# Tokens already verified by this process, until they expire: a script sends the same token with
+# every call, and checking its RSA signature and its key again each time would double the cost of
+# a small call. The app is still looked up on every call.
+_VERIFIED: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_VERIFIED_MAX = 2048
+
+
+def _claims_verified(value: str) -> dict[str, Any]:
     try:
         kid = str(jwt.get_unverified_header(value).get("kid", ""))
     except jwt.PyJWTError:
@@ -319,7 +325,7 @@ def access_token_verify(value: str, *, tenant: Tenant) -> Caller:
     if key is None:
         raise InvalidToken("Access token validation failure: unknown signing key.")
     try:
-        claims = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             value,
             _private_key(key).public_key(),
             algorithms=["RS256"],
@@ -330,6 +336,19 @@ def access_token_verify(value: str, *, tenant: Tenant) -> Caller:
         raise InvalidToken("Lifetime validation failed, the token is expired.") from None
     except jwt.PyJWTError:
         raise InvalidToken("Access token validation failure. Invalid audience or signature.") from None
+    return claims
+
+
+def access_token_verify(value: str, *, tenant: Tenant) -> Caller:
+    """Verify an access token in its tenant's scope: signature, audience, lifetime, and that the
+    app still exists (a deleted app's tokens stop working at once)."""
+    claims = _VERIFIED.get(value)
+    if claims is None or claims["exp"] <= time.time():
+        _VERIFIED.pop(value, None)
+        claims = _claims_verified(value)
+        _VERIFIED[value] = claims
+        while len(_VERIFIED) > _VERIFIED_MAX:
+            _VERIFIED.popitem(last=False)
     if claims.get("tid") != str(tenant.tenant_id):
         raise InvalidToken("Access token validation failure: wrong tenant.")
     try:

@@ -22,7 +22,9 @@ def when(value: datetime | None) -> str | None:
     """A DateTimeOffset as Graph writes it (UTC, with Z)."""
     if value is None:
         return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")
 
 
 # --- depOnboardingSetting ----------------------------------------------------------------------
