@@ -27,7 +27,7 @@ from graph.models import READ_ROLE, READ_WRITE_ROLE
 from graph.odata import ODataError, Query
 from profiles import graph as profile_graph
 from profiles import services as profile_services
-from profiles.models import EnrollmentProfile
+from profiles.models import EnrollmentProfile, VppToken
 from profiles.rules import ProfileValues
 from profiles.services import ProfileRefused
 from sds.sharing import SdsShareConflict, SdsShareError, token_sds_share, token_sds_unshare
@@ -290,9 +290,14 @@ def _refused(refusal: ProfileRefused) -> GraphError:
 
 def _values(call: GraphCall, base: ProfileValues) -> ProfileValues:
     try:
-        return profile_graph.values_from_graph(call.body, base=base)
+        values = profile_graph.values_from_graph(call.body, base=base)
     except profile_graph.GraphBodyError as error:
         raise _bad_request(str(error)) from None
+    # The form offers the tenant's VPP tokens only; Graph names one by its id.
+    vpp = values.vpp_token
+    if vpp and not (vpp.isdigit() and len(vpp) < 19 and VppToken.objects.filter(pk=int(vpp)).exists()):
+        raise _bad_request(f"companyPortalVppTokenId '{vpp[:64]}' is not a VPP token of this tenant.")
+    return values
 
 
 def profiles_list(call: GraphCall, token: EnrollmentProgramToken) -> HttpResponse:

@@ -240,6 +240,9 @@ class EnrollmentProfilesTests:
             400,
             "BadRequest",
         )
+        for vpp in ("abc", "99999", "1" * 30):
+            body = PROFILE | {"companyPortalVppTokenId": vpp, "enableAuthenticationViaCompanyPortal": True}
+            graph_error(writer.post(f"{DEP}/{token.pk}/enrollmentProfiles", body), 400, "BadRequest")
         assert not EnrollmentProfile.objects.exists()
 
     def test_default_profile_assignment_and_export(self, writer: GraphClient) -> None:
