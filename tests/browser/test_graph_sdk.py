@@ -36,7 +36,7 @@ from devices.models import Device, ProfileAssignment, SyncRun
 from graph.models import Permission
 from mock_apple.models import Organization
 from profiles.models import EnrollmentProfile
-from tests.browser.conftest import browser, page, portal_signin, screenshot  # noqa: F401
+from tests.browser.conftest import portal_signin, screenshot
 from tests.graph.conftest import App, app_create
 from tests.mock_apple.conftest import dep_server, live, organization_create  # noqa: F401
 from tests.tokens.conftest import download_public_key, push_certificate, push_portal  # noqa: F401
@@ -109,7 +109,7 @@ class GraphSdkTests:
         push_certificate,  # noqa: F811
         organization,
         portal,
-        page,  # noqa: F811
+        page,
     ) -> None:
         # The administrator adds the token in the blade (Apple made it for the portal's key).
         answer = upload(

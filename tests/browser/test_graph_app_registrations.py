@@ -7,12 +7,12 @@ import pytest
 import requests
 
 from graph.models import AppRegistration
-from tests.browser.conftest import browser, page, portal_signin, screenshot  # noqa: F401
+from tests.browser.conftest import portal_signin, screenshot
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_an_administrator_registers_an_app_whose_secret_gets_a_token(live_server, admin_user, page) -> None:  # noqa: F811
+def test_an_administrator_registers_an_app_whose_secret_gets_a_token(live_server, admin_user, page) -> None:
     from playwright.sync_api import expect
 
     portal = str(live_server.url)
