@@ -7,7 +7,9 @@ tenant ID or its initial domain, and its scope is opened here. Answers and error
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
@@ -15,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from asm_portal.models import Tenant
 from asm_portal.tenancy import tenant_scope
 from graph import issuing
 from graph.issuing import EntraError
@@ -58,13 +61,28 @@ def _tenant_missing(name: str) -> EntraError:
     )
 
 
+def _in_tenant(
+    view: Callable[[HttpRequest, Tenant], HttpResponse],
+) -> Callable[[HttpRequest, str], HttpResponse]:
+    """The tenant the URL names (tenant ID or initial domain), its scope open around the view;
+    an unknown tenant is Entra's AADSTS90002."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, tenant: str) -> HttpResponse:
+        found = issuing.tenant_resolve(tenant)
+        if found is None:
+            return _entra_error(_tenant_missing(tenant))
+        with tenant_scope(found):
+            return view(request, found)
+
+    return wrapper
+
+
 @csrf_exempt
 @login_not_required
 @require_http_methods(["POST"])
-def token(request: HttpRequest, tenant: str) -> HttpResponse:
-    found = issuing.tenant_resolve(tenant)
-    if found is None:
-        return _entra_error(_tenant_missing(tenant))
+@_in_tenant
+def token(request: HttpRequest, found: Tenant) -> HttpResponse:
     if request.content_type != "application/x-www-form-urlencoded":
         return _entra_error(
             EntraError(
@@ -75,17 +93,15 @@ def token(request: HttpRequest, tenant: str) -> HttpResponse:
             )
         )
     params = {key: request.POST.get(key, "") for key in request.POST}
-    origin = _origin(request)
-    with tenant_scope(found):
-        try:
-            access = issuing.access_token_issue(
-                tenant=found,
-                params=params,
-                issuer=f"{origin}/{found.tenant_id}/v2.0",
-                token_url=request.build_absolute_uri(request.path),
-            )
-        except EntraError as error:
-            return _entra_error(error)
+    try:
+        access = issuing.access_token_issue(
+            tenant=found,
+            params=params,
+            issuer=f"{_origin(request)}/{found.tenant_id}/v2.0",
+            token_url=request.build_absolute_uri(request.path),
+        )
+    except EntraError as error:
+        return _entra_error(error)
     response = JsonResponse(
         {
             "token_type": "Bearer",
@@ -101,20 +117,15 @@ def token(request: HttpRequest, tenant: str) -> HttpResponse:
 
 @login_not_required
 @require_GET
-def keys(request: HttpRequest, tenant: str) -> HttpResponse:
-    found = issuing.tenant_resolve(tenant)
-    if found is None:
-        return _entra_error(_tenant_missing(tenant))
-    with tenant_scope(found):
-        return JsonResponse(issuing.signing_keys_jwks())
+@_in_tenant
+def keys(request: HttpRequest, found: Tenant) -> HttpResponse:
+    return JsonResponse(issuing.signing_keys_jwks())
 
 
 @login_not_required
 @require_GET
-def openid_configuration(request: HttpRequest, tenant: str) -> HttpResponse:
-    found = issuing.tenant_resolve(tenant)
-    if found is None:
-        return _entra_error(_tenant_missing(tenant))
+@_in_tenant
+def openid_configuration(request: HttpRequest, found: Tenant) -> HttpResponse:
     base = f"{_origin(request)}/{found.tenant_id}"
     body: dict[str, Any] = {
         "token_endpoint": f"{base}/oauth2/v2.0/token",
