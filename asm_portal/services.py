@@ -54,7 +54,9 @@ def audit_record(
         occurred_at=clock.now(),
         recorded_at=timezone.now(),
         actor=user,
-        actor_name=(user.get_username() if user else actor_name or "system")[:254],
+        # An actor that is not a portal user but signs in (an application calling Microsoft
+        # Graph) is named by itself; a device or a directory user by the caller.
+        actor_name=(user.get_username() if user else actor_name or _actor_name(actor) or "system")[:254],
         category=category,
         action=action,
         target_type=str(target_type)[:64],
@@ -64,6 +66,10 @@ def audit_record(
         result=result,
         details=details or {},
     )
+
+
+def _actor_name(actor: AbstractBaseUser | AnonymousUser | None) -> str:
+    return actor.get_username() if actor is not None and actor.is_authenticated else ""
 
 
 def notification_send(

@@ -173,6 +173,7 @@ INSTALLED_APPS = [
     "devices",
     "mdm",
     "sds",
+    "graph",
     "trainer",
     "mock_apple",
 ]
@@ -345,6 +346,11 @@ STORAGES = {
 ASM_MAX_UPLOAD_BYTES = envint("ASM_MAX_UPLOAD_BYTES", str(1024 * 1024))
 ASM_MAX_CSV_UPLOAD_BYTES = envint("ASM_MAX_CSV_UPLOAD_BYTES", str(20 * 1024 * 1024))
 # Intune accepts up to 2,000 enrollment program tokens per tenant.
+# Microsoft Graph (the graph app): how long an access token lives, and Graph's per-app limit
+# (Intune: 1,000 requests per 20 seconds per app in a tenant); beyond it, 429 with Retry-After.
+GRAPH_ACCESS_TOKEN_SECONDS = envint("GRAPH_ACCESS_TOKEN_SECONDS", "3599")
+GRAPH_RATE_LIMIT_REQUESTS = envint("GRAPH_RATE_LIMIT_REQUESTS", "1000")
+GRAPH_RATE_LIMIT_WINDOW_SECONDS = envint("GRAPH_RATE_LIMIT_WINDOW_SECONDS", "20")
 ASM_MAX_ENROLLMENT_PROGRAM_TOKENS = envint("ASM_MAX_ENROLLMENT_PROGRAM_TOKENS", "2000")
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", str(5 * 1024 * 1024))
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE

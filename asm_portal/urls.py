@@ -27,4 +27,6 @@ urlpatterns = [
     path("tenant-admin/roles/", views.role_list, name="roles"),
     path("tenant-admin/", include("mdm.admin_urls")),
     path("tenant-admin/roles/<id:pk>/", views.role_edit, name="role_edit"),
+    # Entra app registrations, Entra's token endpoint and Microsoft Graph (the graph app).
+    path("", include("graph.urls")),
 ]

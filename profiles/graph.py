@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -76,3 +77,155 @@ def graph_profile(
         if screen.graph_flag:
             body[screen.graph_flag] = screen.key in values.hidden_screens
     return body
+
+
+# --- Graph's JSON back to the form's values (POST and PATCH of enrollmentProfiles) -------------
+
+_PAIRING_BACK = {graph_name: value for value, graph_name in _PAIRING.items()}
+# What Graph computes or this portal does not store: accepted in a request and ignored.
+READ_ONLY = frozenset(
+    {
+        "@odata.type",
+        "id",
+        "isDefault",
+        "isMandatory",
+        "configurationEndpointUrl",
+        "managementCertificates",
+        "userlessSharedAadModeEnabled",
+        "createdDateTime",
+        "lastModifiedDateTime",
+        "roleScopeTagIds",
+        "enrollmentTimeAzureAdGroupIds",
+        "locationDisabled",
+        "restoreBlocked",
+        "appleIdDisabled",
+        "termsAndConditionsDisabled",
+        "touchIdDisabled",
+        "applePayDisabled",
+        "siriDisabled",
+        "diagnosticsDisabled",
+        "displayToneSetupDisabled",
+        "privacyPaneDisabled",
+        "screenTimeScreenDisabled",
+    }
+)
+_STRINGS = {
+    "displayName": "name",
+    "description": "description",
+    "supportDepartment": "department",
+    "supportPhoneNumber": "department_phone",
+    "deviceNameTemplate": "device_name_template",
+    "carrierActivationUrl": "carrier_activation_url",
+    "companyPortalVppTokenId": "vpp_token",
+}
+_BOOLEANS = {
+    "requireCompanyPortalOnSetupAssistantEnrolledDevices": "install_company_portal",
+    "enableSingleAppEnrollmentMode": "single_app_mode",
+    "supervisedModeEnabled": "supervised",
+    "profileRemovalDisabled": "locked_enrollment",
+    "enableSharedIPad": "shared_ipad",
+    "forceTemporarySession": "temporary_session_only",
+    "awaitDeviceConfiguredConfirmation": "await_final_configuration",
+    "waitForDeviceConfiguredConfirmation": "await_final_configuration",
+}
+_INTEGERS = {
+    "sharedIPadMaximumUserCount": "max_cached_users",
+    "passcodeLockGracePeriodInSeconds": "passcode_grace_seconds",
+    "userSessionTimeoutInSeconds": "user_session_timeout",
+    "temporarySessionTimeoutInSeconds": "temporary_session_timeout",
+}
+_METHOD_FLAGS = ("requiresUserAuthentication", "enableAuthenticationViaCompanyPortal", "configurationWebUrl")
+
+
+class GraphBodyError(ValueError):
+    """A property Graph does not know, or a value of the wrong type: Graph's 400."""
+
+
+def graph_properties() -> frozenset[str]:
+    """Every property of a depIOSEnrollmentProfile a request may carry."""
+    screen_flags = {screen.graph_flag for screen in SCREENS if screen.graph_flag}
+    return frozenset(
+        {
+            *READ_ONLY,
+            *_STRINGS,
+            *_BOOLEANS,
+            *_INTEGERS,
+            *_METHOD_FLAGS,
+            "iTunesPairingMode",
+            "enabledSkipKeys",
+        }
+        | screen_flags
+    )
+
+
+def _typed(body: dict[str, Any], name: str, kind: type, nullable: bool = False) -> Any:
+    value = body[name]
+    if value is None and nullable:
+        return None
+    # bool is an int in Python: an integer property refuses true/false.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise GraphBodyError(f"Invalid value for property '{name}': expected {kind.__name__}.")
+    return value
+
+
+def values_from_graph(body: dict[str, Any], *, base: ProfileValues) -> ProfileValues:
+    """The values a Graph request body gives, on top of `base` (the defaults for a POST, the
+    profile's values for a PATCH): only the properties present change."""
+    unknown = sorted(set(body) - graph_properties())
+    if unknown:
+        raise GraphBodyError(
+            f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.depIOSEnrollmentProfile'."
+        )
+    changes: dict[str, Any] = {}
+    for name, field_name in _STRINGS.items():
+        if name in body:
+            changes[field_name] = _typed(body, name, str, nullable=True) or ""
+    for name, field_name in _BOOLEANS.items():
+        if name in body:
+            changes[field_name] = _typed(body, name, bool)
+    for name, field_name in _INTEGERS.items():
+        if name in body:
+            value = _typed(body, name, int, nullable=True)
+            changes[field_name] = (
+                None if value in (None, 0) and name == "sharedIPadMaximumUserCount" else value
+            )
+    if "requiresUserAuthentication" in body:
+        with_affinity = _typed(body, "requiresUserAuthentication", bool)
+        changes["user_affinity"] = Affinity.WITH if with_affinity else Affinity.WITHOUT
+    if "enableAuthenticationViaCompanyPortal" in body or "configurationWebUrl" in body:
+        portal = "enableAuthenticationViaCompanyPortal" in body and _typed(
+            body, "enableAuthenticationViaCompanyPortal", bool
+        )
+        modern = "configurationWebUrl" in body and _typed(body, "configurationWebUrl", bool)
+        changes["authentication_method"] = (
+            AuthMethod.COMPANY_PORTAL
+            if portal
+            else AuthMethod.MODERN
+            if modern
+            else AuthMethod.SETUP_ASSISTANT
+        )
+    if "iTunesPairingMode" in body:
+        mode = body["iTunesPairingMode"]
+        if mode not in _PAIRING_BACK:
+            raise GraphBodyError(f"Invalid value for property 'iTunesPairingMode': {mode!r}.")
+        changes["pairing"] = _PAIRING_BACK[mode]
+    if "deviceNameTemplate" in body:
+        changes["apply_device_name_template"] = bool(changes["device_name_template"])
+    if "carrierActivationUrl" in body:
+        changes["cellular_data_plan"] = bool(changes["carrier_activation_url"])
+    hidden = set(base.hidden_screens)
+    if "enabledSkipKeys" in body:
+        keys = body["enabledSkipKeys"]
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            raise GraphBodyError(
+                "Invalid value for property 'enabledSkipKeys': expected a string collection."
+            )
+        hidden = set(keys)
+    for screen in SCREENS:
+        if screen.graph_flag and screen.graph_flag in body:
+            if _typed(body, screen.graph_flag, bool):
+                hidden.add(screen.key)
+            else:
+                hidden.discard(screen.key)
+    changes["hidden_screens"] = frozenset(hidden)
+    return replace(base, **changes)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent
 from asm_portal.refusals import Refusal
+from asm_portal.roles import Actor
 from asm_portal.services import audit_record
 from profiles import apple, graph, rules, signals
 from profiles.apple_limits import body_over_limit
@@ -209,7 +210,7 @@ def _save_certificates(profile: EnrollmentProfile, parsed: list[tuple[str, Any]]
 
 def profile_create(
     *,
-    actor: User,
+    actor: Actor,
     token: EnrollmentProgramToken,
     values: rules.ProfileValues,
     certificates: Sequence[UploadedFile] = (),
@@ -227,7 +228,8 @@ def profile_create(
             }
         )
     now = clock.now()
-    profile = EnrollmentProfile(token=token, created_at=now, modified_at=now, created_by=actor)
+    created_by = actor if isinstance(actor, User) else None
+    profile = EnrollmentProfile(token=token, created_at=now, modified_at=now, created_by=created_by)
     profile.apply(outcome.values)
     try:
         with transaction.atomic():
@@ -246,7 +248,7 @@ def profile_create(
 
 def profile_update(
     *,
-    actor: User,
+    actor: Actor,
     profile: EnrollmentProfile,
     values: rules.ProfileValues,
     add_certificates: Sequence[UploadedFile] = (),
@@ -304,7 +306,7 @@ def profile_assigned_device_count(profile: EnrollmentProfile) -> int:
     return profile.devices.count()
 
 
-def profile_delete(*, actor: User, profile: EnrollmentProfile) -> None:
+def profile_delete(*, actor: Actor, profile: EnrollmentProfile) -> None:
     roles.require_change_permission(actor)
     assigned = profile_assigned_device_count(profile)
     if assigned:
@@ -330,7 +332,7 @@ def profile_delete(*, actor: User, profile: EnrollmentProfile) -> None:
     logger.info("Profile %s deleted", name)
 
 
-def profile_set_default(*, actor: User, profile: EnrollmentProfile) -> None:
+def profile_set_default(*, actor: Actor, profile: EnrollmentProfile) -> None:
     roles.require_change_permission(actor)
     with transaction.atomic():
         EnrollmentProfile.objects.filter(token=profile.token, is_default=True).exclude(pk=profile.pk).update(

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO
 
-PORTAL_APPS = ("asm_portal", "tokens", "profiles", "devices", "mdm", "sds", "trainer")
+PORTAL_APPS = ("asm_portal", "tokens", "profiles", "devices", "mdm", "sds", "graph", "trainer")
 PACKAGES = (*PORTAL_APPS, "encrypted_fields", "mock_apple")
 BIN = Path(sys.executable).parent
 

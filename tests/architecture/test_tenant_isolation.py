@@ -33,11 +33,13 @@ from asm_portal.services import audit_record, notification_send
 from asm_portal.tenancy import default_tenant, tenant_rows_count, tenant_scope
 from devices import sync_rules
 from devices.models import Device, ProfileAssignment, SyncRun
+from graph import registrations as app_registrations
 from mdm.models import DirectoryUser
 from sds import sync_profiles
 from sds.models import Person, School, SchoolClass
 from tests.conftest import make_user
 from tests.devices.conftest import devices_create
+from tests.graph.conftest import certificate_pem_create
 from tests.profiles.conftest import profile_create, token_create
 from tests.sds.apple_syncs import make_sync
 from tests.sds.conftest import edited, sample, upload_and_process
@@ -48,6 +50,7 @@ from trainer.models import Trainee
 from trainer.reset_jobs import reset_job_update
 
 NOTHING = 2147483000  # an id that no row has
+CERTIFICATE_PEM = certificate_pem_create()
 
 # Which object each path parameter names, per URL name: a key of `World.ids`.
 OBJECTS: dict[str, dict[str, str]] = {
@@ -82,6 +85,13 @@ OBJECTS: dict[str, dict[str, str]] = {
     "sds:token_sharing": {"pk": "token"},
     "sds:token_sharing_save": {"pk": "token"},
     "trainer_presets:job": {"reset_id": "reset_job"},
+    "graph:app_detail": {"pk": "app"},
+    "graph:app_consent": {"pk": "app"},
+    "graph:app_delete": {"pk": "app"},
+    "graph:secret_add": {"pk": "app"},
+    "graph:secret_delete": {"pk": "app", "secret_pk": "app_secret"},
+    "graph:certificate_add": {"pk": "app"},
+    "graph:certificate_delete": {"pk": "app", "certificate_pk": "app_certificate"},
     "trainer:classroom": {"pk": "classroom"},
     "trainer:classroom_sheet": {"pk": "classroom"},
     "trainer:classroom_end": {"pk": "classroom"},
@@ -115,6 +125,12 @@ SHARED: dict[str, set[str]] = {
     "trainer:drill_clear": {"key"},
     "trainer_presets:reset": {"key"},  # the scenario presets
     "enroll:app_icon": {"bundle_id"},  # the Company Portal's app icons
+    # Entra's endpoints for scripts: the tenant in the URL is the one they act for, whoever is
+    # signed in (tests/graph: another tenant's application is unknown there; Graph acts in the
+    # tenant of the token and answers 404 for another tenant's objects).
+    "graph:token": {"tenant"},
+    "graph:keys": {"tenant"},
+    "graph:openid": {"tenant"},
 }
 
 
@@ -217,6 +233,11 @@ def world_build(tenant: Tenant, marker: str, portal: PushCertificatesPortal) -> 
             actor=trainer, name=f"{marker} Class", trainees=1, preset_key="empty-tenant", language="en"
         )
         reset_id = f"{slug}-reset"
+        graph_app = app_registrations.app_create(actor=admin, display_name=f"{marker} App", permission="Read")
+        graph_secret = app_registrations.secret_add(actor=admin, app=graph_app, description=marker, days=90)
+        graph_certificate = app_registrations.certificate_add(
+            actor=admin, app=graph_app, data=CERTIFICATE_PEM
+        )
         reset_job_update(reset_id, user_id=admin.pk, state="queued", preset="empty")
         ids = {
             "user": colleague.pk,
@@ -235,6 +256,9 @@ def world_build(tenant: Tenant, marker: str, portal: PushCertificatesPortal) -> 
             "trainee": Trainee.objects.get(classroom=classroom).pk,
             "drill": "apple_down",
             "drill_action": "start",
+            "app": graph_app.pk,
+            "app_secret": graph_secret.secret.pk,
+            "app_certificate": graph_certificate.pk,
         }
     return World(tenant, marker, admin, {key: str(value) for key, value in ids.items()}, token)
 

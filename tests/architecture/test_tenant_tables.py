@@ -11,7 +11,7 @@ from django_scopes.exceptions import ScopeError
 from asm_portal.models import Tenant
 from asm_portal.tenancy import tenant_models
 
-PORTAL_APPS = ("asm_portal", "tokens", "profiles", "devices", "mdm", "sds", "trainer")
+PORTAL_APPS = ("asm_portal", "tokens", "profiles", "devices", "mdm", "sds", "graph", "trainer")
 
 # Not a tenant's data, and why.
 GLOBAL = {

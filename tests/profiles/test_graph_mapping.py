@@ -86,3 +86,66 @@ class GraphMappingTests:
         body = mapped(replace(ProfileValues(name="x"), user_affinity=Affinity.WITHOUT))
         assert body["requiresUserAuthentication"] is False
         assert body["iTunesPairingMode"] == "disallow"
+
+
+class GraphBackToValuesTests:
+    """A Graph request body (POST/PATCH of enrollmentProfiles) back to the form's values."""
+
+    def test_what_graph_shows_reads_back_the_same(self) -> None:
+        from profiles.graph import values_from_graph
+
+        for values in (
+            ProfileValues(
+                name="Cart",
+                description="Library cart",
+                user_affinity=Affinity.WITHOUT,
+                authentication_method=AuthMethod.MODERN,
+                supervised=True,
+                locked_enrollment=True,
+                shared_ipad=True,
+                max_cached_users=8,
+                passcode_grace_seconds=300,
+                user_session_timeout=600,
+                temporary_session_only=True,
+                temporary_session_timeout=120,
+                pairing=Pairing.BY_CERTIFICATE,
+                await_final_configuration=False,
+                apply_device_name_template=True,
+                device_name_template="CART-{{SERIAL}}",
+                cellular_data_plan=True,
+                carrier_activation_url="https://carrier.example/activate",
+                department="IT",
+                department_phone="+33 1 23 45 67 89",
+                vpp_token="vpp-1",
+                hidden_screens=frozenset(screen.key for screen in SCREENS[::2]),
+            ),
+            ProfileValues(
+                name="Plain", authentication_method=AuthMethod.COMPANY_PORTAL, install_company_portal=True
+            ),
+        ):
+            body = mapped(values)
+            assert values_from_graph(body, base=ProfileValues()) == replace(values, vpp_token="vpp-1")
+
+    def test_a_patch_changes_only_what_it_names(self) -> None:
+        from profiles.graph import values_from_graph
+
+        base = ProfileValues(
+            name="Cart", shared_ipad=True, max_cached_users=8, hidden_screens=frozenset({"Siri"})
+        )
+        changed = values_from_graph({"description": "New"}, base=base)
+        assert changed == replace(base, description="New")
+
+    def test_unknown_properties_and_wrong_types(self) -> None:
+        import pytest
+
+        from profiles.graph import GraphBodyError, values_from_graph
+
+        for body in (
+            {"colour": "red"},
+            {"enableSharedIPad": 1},
+            {"sharedIPadMaximumUserCount": True},
+            {"iTunesPairingMode": "sometimes"},
+            {"enabledSkipKeys": "Siri"},
+        ):
+            with pytest.raises(GraphBodyError):
+                values_from_graph(body, base=ProfileValues())
