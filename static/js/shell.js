@@ -57,6 +57,8 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     enhance(document);
     var blade = document.querySelector("#journey [data-title]");
+    // A new blade (a link, or the blade a saved form opens) starts at its top.
+    if (event.detail.target.id === "journey") window.scrollTo(0, 0);
     if (event.detail.target.id === "journey" && blade) {
       document.title = blade.getAttribute("data-title") + " - " + document.body.getAttribute("data-product");
     }
@@ -86,7 +88,20 @@
       });
     });
   }
+  // The article's note, at the moment it happens: turning User affinity or Supervised off while
+  // Shared iPad is on turns Shared iPad off, and says so. The server applies the same rule.
+  function sharedIpadRule(form, changed) {
+    var note = form.querySelector("[data-shared-ipad-rule]");
+    if (!note || (changed !== "user_affinity" && changed !== "supervised")) return;
+    if (currentValue(form, "shared_ipad") !== "yes") return;
+    var affinityOk = currentValue(form, "user_affinity") === note.getAttribute("data-affinity");
+    if (affinityOk && currentValue(form, "supervised") === "yes") return;
+    var off = form.querySelector('input[name="shared_ipad"][value="no"]');
+    if (off) { off.checked = true; off.classList.add("is-dirty"); }
+    note.hidden = false;
+  }
   document.addEventListener("change", function (event) {
+    if (event.target.form) sharedIpadRule(event.target.form, event.target.name);
     if (event.target.form) applyConditions(event.target.form.parentNode);
   });
   document.addEventListener("click", function (event) {
