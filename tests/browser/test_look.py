@@ -20,7 +20,7 @@ from typing import Any
 
 import polib
 import pytest
-from axe_playwright_python.sync_playwright import Axe
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import expect
