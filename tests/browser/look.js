@@ -65,6 +65,14 @@
       }
     }
   }
+  // A table that scrolls sideways hides columns from a person: only the devices grid, which
+  // scrolls inside itself as Intune's grids do (with « Columns »), may.
+  for (const holder of document.querySelectorAll("#journey *, #pane *")) {
+    if (!["auto", "scroll"].includes(getComputedStyle(holder).overflowX) || holder.matches(".grid-scroll, pre, textarea")) continue;
+    if (shown(holder) && holder.scrollWidth > holder.clientWidth + 1) {
+      problems.push(`${name(holder)} scrolls sideways (${holder.scrollWidth} > ${holder.clientWidth})`);
+    }
+  }
   // No cut text: a label or a cell whose text is wider than its box, unless it ends in an
   // ellipsis on purpose and says the whole text in a title.
   const texts = "label, th, td, dt, dd, .command, button, .chip, h1, h2, h3, .blade-menu-item, .tour-step-title, .toast-title, .wizard-nav-label, .leftnav-item, .pill";
