@@ -320,3 +320,47 @@ def keyboard_problems(page: Any, url: str) -> dict[str, list[str]]:
     if missing:
         found.append(f"the keyboard never reached: {sorted(missing)}")
     return {"keyboard-token-devices-fr": found} if found else {}
+
+
+README_SHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+
+
+@pytest.mark.browser
+@pytest.mark.integration
+@live
+@pytest.mark.usefixtures("served_apple")
+@pytest.mark.skipif(
+    not os.environ.get("README_SCREENSHOTS"),
+    reason="retakes the README's screenshots: README_SCREENSHOTS=1 pytest tests/browser/test_look.py -k readme",
+)
+def test_readme_screenshots(live_server, admin_user, page, dep_server) -> None:  # noqa: F811
+    """The README's screenshots, from the pages as they are (French, 1400×900)."""
+    apple = apple_token_create(dep_server, inventory=20, assigned=6)
+    token = apple.token
+    profile = profile_create(token, name="iPad 1:1 - CM2")
+    devices_create(token, 40, assigned_profile=profile)
+    sync_history(token, admin_user)
+    portal = live_server.url
+    portal_signin(page, portal, admin_user.username)
+    page.select_option("#topbar-language", "fr")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+
+    def shot(name: str) -> None:
+        page.wait_for_timeout(400)  # panes slide in, toasts fade
+        page.screenshot(path=str(README_SHOTS / f"{name}.png"))
+
+    page.goto(portal + reverse("apple_enrollment"))
+    shot("apple-enrollment-fr")
+    page.goto(portal + reverse("tokens:detail", args=[token.pk]))
+    shot("token-blade-fr")
+    page.goto(portal + reverse("devices:token_devices", args=[token.pk]))
+    for box in page.locator("#grid tbody input[type=checkbox]").all()[:3]:
+        box.check()
+    shot("devices-grid-fr")
+    page.goto(portal + reverse("devices:sync", args=[token.pk]))
+    shot("devices-sync-fr")
+    page.goto(portal + reverse("profiles:create", args=[token.pk]))
+    page.fill("input[name=name]", "Chariot d’iPad - CM2")
+    page.click(".wizard-footer button[value=next]")
+    expect(page.locator("form.wizard")).to_have_attribute("data-step", "management")
+    shot("profile-wizard-fr")
