@@ -28,6 +28,7 @@ from profiles.forms import (
     BASICS,
     REVIEW,
     SECTIONS,
+    STEP_FIELDS,
     STEP_TITLES,
     DefaultProfileForm,
     ProfileForm,
@@ -119,6 +120,9 @@ def _wizard_context(
         "steps": [(key, STEP_TITLES[key]) for key in steps],
         "step_index": index,
         "is_last_step": index == len(steps) - 1,
+        # Only this step's errors: going back shows the earlier step as it was, unchecked.
+        "step_has_errors": form.is_bound
+        and any(name in STEP_FIELDS.get(step, ()) or name == "__all__" for name in form.errors),
         "hidden_fields": form.hidden_values(step),
         "staged_certificates": form.staged_certificates() if form.is_bound else [],
         "review": form.review_sections(outcome.values) if outcome is not None else [],
