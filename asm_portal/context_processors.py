@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 
-from asm_portal import clock, navigation, roles, services
+from asm_portal import navigation, roles, services
 from asm_portal.jobs import background_unreachable
-from asm_portal.models import Notification, WorkerHeartbeat
+from asm_portal.models import Notification
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -19,10 +18,6 @@ def shell(request: HttpRequest) -> dict[str, Any]:
 
     def unread() -> int:
         return Notification.objects.filter(user=user, read=False).count()
-
-    def worker_online() -> bool:
-        cutoff = clock.now() - timedelta(minutes=5)
-        return WorkerHeartbeat.objects.filter(last_seen__gte=cutoff).exists()
 
     taken: list[Notification] | None = None
 
@@ -40,7 +35,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "can_change": roles.can_change(user),
         "user_roles": sorted(roles.roles_of(user)),
         "unread_count": unread,
-        "worker_online": worker_online,
+        "worker_state": services.worker_state,
         # The last job message could not reach the broker: queued jobs say they wait for it.
         "background_unreachable": background_unreachable,
         "apple_public_url": settings.APPLE_PUBLIC_URL,

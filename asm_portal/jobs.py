@@ -18,14 +18,15 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from kombu.exceptions import OperationalError
 
 from asm_portal import clock
@@ -99,6 +100,56 @@ def owner_gone(owner: str) -> bool:
             return stat.read().rpartition(")")[2].split()[0] == "Z"
     except OSError:
         return False
+
+
+def lease_live(owner: str, expires_at: datetime | None, *, now: datetime) -> bool:
+    """Someone is doing the job: a lease not yet expired, held by a process that still exists."""
+    return bool(owner) and expires_at is not None and expires_at > now and not owner_gone(owner)
+
+
+def job_lease_take(
+    rows: QuerySet[Any], *, pk: object, worker: str, states: Collection[str], seconds: int | None = None
+) -> int | None:
+    """Take the lease of the job `pk` of `rows` (a LeasedJob model) if it is in one of `states`
+    and nobody holds a live lease on it, in one atomic UPDATE; a live lease whose owner process
+    is gone (a pool child the OOM killer took) is taken over at once. Returns the attempt this
+    is (1 for the first), or None when the job is done or someone else is doing it."""
+    now = clock.now()
+    free = Q(lease_owner="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now)
+    holder = rows.filter(pk=pk).values_list("lease_owner", flat=True).first()
+    if holder and owner_gone(holder):
+        logger.warning(
+            "%s %s: its lease holder %s is gone, the job is taken over", rows.model.__name__, pk, holder
+        )
+        free |= Q(lease_owner=holder)
+    expires = now + timedelta(seconds=settings.JOBS_LEASE_SECONDS if seconds is None else seconds)
+    if not rows.filter(free, pk=pk, state__in=list(states)).update(
+        lease_owner=worker, lease_expires_at=expires, attempts=F("attempts") + 1
+    ):
+        return None
+    attempts: int = rows.filter(pk=pk).values_list("attempts", flat=True).get()
+    return attempts
+
+
+def job_lease_release(rows: QuerySet[Any], *, pk: object, worker: str) -> None:
+    rows.filter(pk=pk, lease_owner=worker).update(lease_owner="", lease_expires_at=None)
+
+
+def jobs_to_resend(*, queued: QuerySet[Any], running: QuerySet[Any]) -> list[Any]:
+    """The jobs of an app that nobody is doing: `queued` (its queued jobs old enough to have
+    been picked up) and `running` (its jobs a worker started) that hold no live lease."""
+    now = clock.now()
+    return [
+        pk
+        for rows in (queued, running)
+        for pk, owner, expires_at in rows.values_list("pk", "lease_owner", "lease_expires_at")
+        if not lease_live(owner, expires_at, now=now)
+    ]
+
+
+def job_out_of_attempts(attempt: int) -> bool:
+    """The job was taken more times than a job may be (it kills its worker each time)."""
+    return attempt > settings.JOBS_MAX_ATTEMPTS
 
 
 def stale_before() -> datetime:

@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING, TypeVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager, get_scope
+
+from asm_portal.texts import stored
 
 
 class Tenant(models.Model):
@@ -103,7 +106,10 @@ class AuditEvent(models.Model):
         TRAINER = "Trainer", _("Trainer")
 
     tenant = tenant_field()
+    # When it happened on the tenant's clock (the demo clock, when the trainer moved it)…
     occurred_at = models.DateTimeField(db_index=True)
+    # …and in real time, which orders the log: going back from a moved clock keeps the order.
+    recorded_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     # Kept apart from the foreign key so the log survives the deletion of the user.
     actor_name = models.CharField(max_length=254)
@@ -112,16 +118,34 @@ class AuditEvent(models.Model):
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     target_name = models.CharField(max_length=255, blank=True)
+    # The target's name as a message id and its parameters (asm_portal.texts), when it has words
+    # of its own (a fault drill, a preset, the demo clock): shown in the reader's language.
+    target_text = models.JSONField(default=dict, blank=True)
     result = models.CharField(max_length=16, choices=Result.choices, default=Result.SUCCESS)
     details = models.JSONField(default=dict, blank=True)
 
     objects = TenantScopedManager()
 
     class Meta:
-        ordering = ["-occurred_at", "-id"]
+        ordering = ["-recorded_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+    # The action and the target's type are stored in English (message ids the code marks with
+    # gettext_noop) and shown in the reader's language; an older row's words stay as stored.
+    def action_display(self) -> str:
+        return gettext(self.action) if self.action else ""
+
+    def target_type_display(self) -> str:
+        return gettext(self.target_type) if self.target_type else ""
+
+    def target_display(self) -> str:
+        return stored(self.target_text, self.target_name)
+
+    def demo_time_differs(self) -> bool:
+        """The tenant's clock was moved when it happened (by more than a minute)."""
+        return abs((self.occurred_at - self.recorded_at).total_seconds()) > 60
 
 
 class Notification(models.Model):
@@ -143,6 +167,10 @@ class Notification(models.Model):
     link = models.CharField(max_length=500, blank=True)
     read = models.BooleanField(default=False)
     toasted = models.BooleanField(default=False)
+    # The title and body as message ids with their parameters (asm_portal.texts), rendered in
+    # the reader's language; `title` and `body` keep the words in the sender's language (older
+    # rows have only those, and are shown as stored).
+    text = models.JSONField(default=dict, blank=True)
 
     objects = TenantScopedManager()
 
@@ -152,6 +180,12 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def title_display(self) -> str:
+        return stored(self.text.get("title"), self.title)
+
+    def body_display(self) -> str:
+        return stored(self.text.get("body"), self.body)
 
 
 class SignInFailure(models.Model):
@@ -173,6 +207,19 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.hostname
+
+
+class LeasedJob(models.Model):
+    """A background job's row that one worker at a time holds while it runs it
+    (`asm_portal.jobs.job_lease_take`): who holds it, until when, and how many times a worker
+    took it (a job that kills its worker each time ends failed instead of looping)."""
+
+    lease_owner = models.CharField(max_length=200, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
 
 
 class BackgroundService(models.Model):

@@ -8,14 +8,22 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, User
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from asm_portal import clock, roles
-from asm_portal.models import AuditEvent, Notification, SignInFailure, UserPreference
+from asm_portal.models import AuditEvent, Notification, SignInFailure, UserPreference, WorkerHeartbeat
 from asm_portal.refusals import Refusal
 from asm_portal.tenancy import tenant_users
+from asm_portal.texts import Text
 
 logger = logging.getLogger(__name__)
+
+# A worker reports every minute (beat's worker-heartbeat) and once when it starts.
+WORKER_QUIET_AFTER = timedelta(minutes=5)
+# When this process started: until a worker has had the time to report, its silence is a start.
+PROCESS_STARTED_AT = timezone.now()
 
 
 def audit_record(
@@ -28,22 +36,31 @@ def audit_record(
     result: str = AuditEvent.Result.SUCCESS,
     details: dict[str, Any] | None = None,
     actor_name: str = "",
+    target_text: Text | None = None,
 ) -> AuditEvent:
     """Record a change made through the portal. `target` may be any model instance.
 
-    `actor_name` names an actor that is not a portal user (a device, a directory user)."""
+    `action` and `target_type` are English message ids (mark them with gettext_noop) shown in the
+    reader's language; `target_text` names a target that has words rather than a name (a fault
+    drill, the demo clock), rendered in the reader's language too. `actor_name` names an actor
+    that is not a portal user (a device, a directory user)."""
     user = actor if isinstance(actor, User) else None
-    if target is not None:
-        target_type = target_type or target._meta.verbose_name
+    # In English whatever the language of the request or the worker: the log renders it.
+    with translation.override(None):
+        if target is not None:
+            target_type = target_type or str(target._meta.verbose_name)
+        target_name = target_text.in_english() if target_text is not None else str(target or "")
     return AuditEvent.objects.create(
         occurred_at=clock.now(),
+        recorded_at=timezone.now(),
         actor=user,
         actor_name=(user.get_username() if user else actor_name or "system")[:254],
         category=category,
         action=action,
         target_type=str(target_type)[:64],
         target_id=str(getattr(target, "pk", "") or "")[:64],
-        target_name=str(target or "")[:255],
+        target_name=target_name[:255],
+        target_text=target_text.as_json() if target_text is not None else {},
         result=result,
         details=details or {},
     )
@@ -52,19 +69,26 @@ def audit_record(
 def notification_send(
     *,
     user: User,
-    title: str,
-    body: str = "",
+    title: str | Text,
+    body: str | Text = "",
     level: str = Notification.Level.INFO,
     link: str = "",
 ) -> Notification:
-    """Archive a notification for the bell; the next page or fragment shows it as a toast."""
+    """Archive a notification for the bell; the next page or fragment shows it as a toast.
+
+    Outside a request (a task, a signal, a command) pass `Text`s (asm_portal.texts): they are
+    shown in the reader's language, whatever the language the sender ran in."""
+    text = {
+        name: value.as_json() for name, value in (("title", title), ("body", body)) if isinstance(value, Text)
+    }
     return Notification.objects.create(
         user=user,
         created_at=clock.now(),
         level=level,
-        title=title,
-        body=body,
+        title=str(title)[:200],
+        body=str(body),
         link=link,
+        text=text,
     )
 
 
@@ -78,6 +102,22 @@ def toasts_take(*, user: User) -> list[Notification]:
 
 def notifications_mark_read(*, user: User) -> int:
     return Notification.objects.filter(user=user, read=False).update(read=True)
+
+
+def worker_heartbeat_record(*, hostname: str) -> None:
+    """A worker proves it consumes the queue (real time: the demo clock has nothing to do with it)."""
+    WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"last_seen": timezone.now()})
+
+
+def worker_state() -> str:
+    """ "online" (a worker reported in the last five minutes), "starting" (none has yet, and this
+    process started less than five minutes ago: a fresh start) or "missing"."""
+    now = timezone.now()
+    if WorkerHeartbeat.objects.filter(last_seen__gte=now - WORKER_QUIET_AFTER).exists():
+        return "online"
+    if now - PROCESS_STARTED_AT < WORKER_QUIET_AFTER:
+        return "starting"
+    return "missing"
 
 
 def signin_is_locked(*, username: str, ip_address: str | None) -> bool:
@@ -152,8 +192,8 @@ def user_roles_set(*, actor: User, user: User, role_names: list[str]) -> None:
     audit_record(
         actor=actor,
         category=AuditEvent.Category.ROLE,
-        action="Update role assignment",
+        action=gettext_noop("Update role assignment"),
         target=user,
-        target_type="User",
+        target_type=gettext_noop("User"),
         details={"before": before, "after": sorted(role_names)},
     )

@@ -449,6 +449,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # be sent again (a message normally reaches a worker within a second).
 JOBS_RECONCILE_SECONDS = envint("JOBS_RECONCILE_SECONDS", "30")
 JOBS_RESEND_AFTER_SECONDS = envint("JOBS_RESEND_AFTER_SECONDS", "60")
+# The lease of a job that does not renew it (a roster upload, a roster push, a preset reset, a
+# trainee's build): no task outlives CELERY_TASK_TIME_LIMIT, so one held longer is lost. A lease
+# whose owner process is gone is taken over at once. A job taken JOBS_MAX_ATTEMPTS times (it
+# killed its worker each time) ends failed with its reason.
+JOBS_LEASE_SECONDS = envint("JOBS_LEASE_SECONDS", str(CELERY_TASK_TIME_LIMIT))
+JOBS_MAX_ATTEMPTS = envint("JOBS_MAX_ATTEMPTS", "3")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "worker-heartbeat": {"task": "asm_portal.tasks.worker_heartbeat_task", "schedule": 60.0},

@@ -8,9 +8,8 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.db import connections
 
-from asm_portal import clock
 from asm_portal.jobs import jobs_reconcile
-from asm_portal.models import WorkerHeartbeat
+from asm_portal.services import worker_heartbeat_record
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +18,7 @@ logger = logging.getLogger(__name__)
 def worker_heartbeat_task() -> str:
     """Proves that a worker consumes the queue; the shell warns when it goes quiet."""
     hostname = socket.gethostname()
-    WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"last_seen": clock.now()})
+    worker_heartbeat_record(hostname=hostname)
     return hostname
 
 
@@ -31,8 +30,9 @@ def jobs_reconcile_task() -> dict[str, int]:
 
 @worker_ready.connect
 def _reconcile_at_start(sender: Any = None, **_kwargs: Any) -> None:
-    """A worker that starts picks up what a killed worker or a lost message left."""
+    """A worker that starts reports at once, and picks up what a killed worker or a lost message left."""
     try:
+        worker_heartbeat_record(hostname=socket.gethostname())
         jobs_reconcile()
     except Exception:  # the worker must start even if the database is not there yet
         logger.exception("Could not reconcile the jobs left by a previous worker")

@@ -124,8 +124,18 @@ def audit_logs(request: AuthenticatedHttpRequest) -> HttpResponse:
     events = AuditEvent.objects.all()
     query = request.GET.get("q", "").strip()
     if query:
+        # Actions are stored in English and shown in the reader's language: match either.
+        needle = query.casefold()
+        shown = [
+            action
+            for action in AuditEvent.objects.order_by().values_list("action", flat=True).distinct()
+            if needle in _(action).casefold()
+        ]
         events = events.filter(
-            Q(actor_name__icontains=query) | Q(action__icontains=query) | Q(target_name__icontains=query)
+            Q(actor_name__icontains=query)
+            | Q(action__icontains=query)
+            | Q(action__in=shown)
+            | Q(target_name__icontains=query)
         )
     category = request.GET.get("category", "")
     if category:

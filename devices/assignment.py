@@ -10,7 +10,7 @@ from functools import partial
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent
@@ -78,7 +78,7 @@ def profile_assign(
         audit_record(
             actor=actor,
             category=AuditEvent.Category.ENROLLMENT,
-            action="Assign enrollment profile to devices",
+            action=gettext_noop("Assign enrollment profile to devices"),
             target=profile,
             details={"count": len(found), "serial_numbers": sorted(found)[:50], "source": source},
         )

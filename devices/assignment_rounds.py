@@ -22,16 +22,14 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from asm_portal import clock
+from asm_portal import clock, texts
 from asm_portal.jobs import owner_gone, worker_id
 from asm_portal.models import Notification
 from asm_portal.services import notification_send
 from devices.models import AssignmentDevice, Device, EnrollmentState, ProfileAssignment, ProfileStatus
 from devices.selection import MAX_SELECTION
-from devices.sync_rules import sync_error_message
+from devices.sync_rules import sync_error_text
 from profiles.models import EnrollmentProfile
 from profiles.services import profile_define_on_apple
 from tokens.apple_retry import Reschedule, apple_call, error_code
@@ -378,27 +376,37 @@ def _assignment_finish(assignment: ProfileAssignment) -> None:
     if assignment.state == ProfileAssignment.State.FAILED:
         notification_send(
             user=user,
-            title=_("Profile assignment failed"),
-            body=_("“%(profile)s” could not be assigned: %(reason)s")
-            % {"profile": name, "reason": sync_error_message(assignment.error_code)},
+            title=texts.gettext("Profile assignment failed"),
+            body=texts.gettext(
+                "“%(profile)s” could not be assigned: %(reason)s",
+                profile=name,
+                reason=sync_error_text(assignment.error_code),
+            ),
             level=Notification.Level.ERROR,
             link=link,
         )
         return
-    body = ngettext(
+    body = texts.ngettext(
         "%(succeeded)d of %(count)d device was assigned “%(profile)s”.",
         "%(succeeded)d of %(count)d devices were assigned “%(profile)s”.",
-        assignment.device_count,
-    ) % {"succeeded": assignment.succeeded, "count": assignment.device_count, "profile": name}
+        "count",
+        succeeded=assignment.succeeded,
+        count=assignment.device_count,
+        profile=name,
+    )
     if assignment.reset_required:
-        body += " " + ngettext(
-            "%(count)d enrolled device must be reset to get it.",
-            "%(count)d enrolled devices must be reset to get it.",
-            assignment.reset_required,
-        ) % {"count": assignment.reset_required}
+        body = texts.join(
+            body,
+            texts.ngettext(
+                "%(count)d enrolled device must be reset to get it.",
+                "%(count)d enrolled devices must be reset to get it.",
+                "count",
+                count=assignment.reset_required,
+            ),
+        )
     notification_send(
         user=user,
-        title=_("Profile assigned"),
+        title=texts.gettext("Profile assigned"),
         body=body,
         level=Notification.Level.SUCCESS
         if assignment.state == ProfileAssignment.State.SUCCEEDED

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from asm_portal import clock, roles
 from asm_portal.ids import parse_ids
@@ -47,8 +48,8 @@ def devices_delete(*, actor: Actor, device_ids: Iterable[Any]) -> int:
         audit_record(
             actor=actor,
             category=AuditEvent.Category.ENROLLMENT,
-            action="Delete enrollment program devices",
-            target_type="Enrollment program device",
+            action=gettext_noop("Delete enrollment program devices"),
+            target_type=gettext_noop("Enrollment program device"),
             details={"count": len(rows), "serial_numbers": sorted(serial for _, _, serial in rows)[:50]},
         )
     return len(rows)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from asm_portal import roles
 from asm_portal.models import AuditEvent
@@ -17,7 +18,7 @@ from devices.sync_rules import SyncRefused, sync_availability, sync_run_create, 
 from devices.tasks import sync_run_enqueue
 from tokens.models import EnrollmentProgramToken
 
-AUDIT_TOKEN = "Enrollment program token"
+AUDIT_TOKEN = gettext_noop("Enrollment program token")
 
 
 def sync_request(*, actor: Actor, token: EnrollmentProgramToken) -> SyncRun:
@@ -38,7 +39,7 @@ def sync_request(*, actor: Actor, token: EnrollmentProgramToken) -> SyncRun:
         audit_record(
             actor=actor,
             category=AuditEvent.Category.ENROLLMENT,
-            action="Request sync of enrollment program token",
+            action=gettext_noop("Request sync of enrollment program token"),
             target=token,
             target_type=AUDIT_TOKEN,
             details={"reason": "Sync requested", "kind": run.kind},

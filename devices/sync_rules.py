@@ -25,14 +25,15 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from asm_portal import clock
+from asm_portal import clock, texts
 from asm_portal.jobs import owner_gone
 from asm_portal.models import Notification
 from asm_portal.refusals import Refusal
 from asm_portal.services import notification_send
+from asm_portal.texts import Text
 from devices.models import SyncRun, TokenSyncState
 from devices.sync import run_fail, sync_state_for
-from tokens.apple_errors import apple_error_message
+from tokens.apple_errors import apple_error_text
 from tokens.models import EnrollmentProgramToken
 
 
@@ -89,10 +90,17 @@ class SyncAvailability:
     reason: str = ""
     available_at: datetime | None = None
     window_elapsed: float = 1.0  # 0..1 of SYNC_REQUEST_WINDOW_SECONDS since the last request
+    seconds_left: int = 0  # until available_at, for the countdown
 
     @property
     def percent(self) -> int:
         return round(self.window_elapsed * 100)
+
+    @property
+    def countdown(self) -> str:
+        """ "14:05": minutes and seconds left, as the countdown starts."""
+        minutes, seconds = divmod(max(0, self.seconds_left), 60)
+        return f"{minutes}:{seconds:02d}"
 
 
 def sync_availability(*, token: EnrollmentProgramToken, now: datetime | None = None) -> SyncAvailability:
@@ -116,6 +124,7 @@ def sync_availability(*, token: EnrollmentProgramToken, now: datetime | None = N
             % {"time": time_left((latest.deadline_at - now).total_seconds())},
             latest.deadline_at,
             elapsed,
+            math.ceil((latest.deadline_at - now).total_seconds()),
         )
     if latest.state != SyncRun.State.SUCCEEDED and now < end:
         return SyncAvailability(
@@ -124,20 +133,26 @@ def sync_availability(*, token: EnrollmentProgramToken, now: datetime | None = N
             % {"time": time_left((end - now).total_seconds())},
             end,
             elapsed,
+            math.ceil((end - now).total_seconds()),
         )
     return SyncAvailability(True, window_elapsed=elapsed)
 
 
 def sync_error_message(code: str) -> str:
     """What a sync error code means for the administrator."""
-    messages = {
-        "TIMEOUT": _(
-            "The sync did not finish within the %(minutes)d minutes a request has. Request sync again."
+    return str(sync_error_text(code))
+
+
+def sync_error_text(code: str) -> Text:
+    """`sync_error_message` as a stored text, rendered in the reader's language when shown."""
+    if code == "TIMEOUT":
+        return texts.gettext(
+            "The sync did not finish within the %(minutes)d minutes a request has. Request sync again.",
+            minutes=settings.SYNC_REQUEST_WINDOW_SECONDS // 60,
         )
-        % {"minutes": settings.SYNC_REQUEST_WINDOW_SECONDS // 60},
-        "token_expired": _("The token has expired: Apple no longer accepts it. Renew the token."),
-    }
-    return str(messages.get(code) or apple_error_message(code))
+    if code == "token_expired":
+        return texts.gettext("The token has expired: Apple no longer accepts it. Renew the token.")
+    return apple_error_text(code)
 
 
 def sync_run_notify(run: SyncRun) -> None:
@@ -149,16 +164,17 @@ def sync_run_notify(run: SyncRun) -> None:
     name = token_name[0] if token_name else ""
     link = reverse("devices:sync", args=[run.token_id])
     if run.state == SyncRun.State.SUCCEEDED:
-        body = _("%(added)d added, %(updated)d updated, %(removed)d removed.") % {
-            "added": run.added,
-            "updated": run.updated,
-            "removed": run.removed,
-        }
+        body = texts.gettext(
+            "%(added)d added, %(updated)d updated, %(removed)d removed.",
+            added=run.added,
+            updated=run.updated,
+            removed=run.removed,
+        )
         if run.warning_code:
-            body = f"{body} {sync_warning_message(run.warning_code)}"
+            body = texts.join(body, sync_warning_text(run.warning_code))
         notification_send(
             user=user,
-            title=_("Sync of “%(name)s” completed") % {"name": name},
+            title=texts.gettext("Sync of “%(name)s” completed", name=name),
             body=body,
             level=Notification.Level.WARNING if run.warning_code else Notification.Level.SUCCESS,
             link=link,
@@ -166,20 +182,24 @@ def sync_run_notify(run: SyncRun) -> None:
     else:
         notification_send(
             user=user,
-            title=_("Sync of “%(name)s” failed") % {"name": name},
-            body=sync_error_message(run.error_code),
+            title=texts.gettext("Sync of “%(name)s” failed", name=name),
+            body=sync_error_text(run.error_code),
             level=Notification.Level.ERROR,
             link=link,
         )
 
 
 def sync_warning_message(code: str) -> str:
+    return str(sync_warning_text(code))
+
+
+def sync_warning_text(code: str) -> Text:
     if code == "ECHOED_CURSOR":
-        return _(
+        return texts.gettext(
             "Apple answered the same position twice (a known Apple issue): the sync stopped there, and "
             "the next sync continues from it."
         )
-    return code
+    return Text(parts=(code,))
 
 
 # --- Runs: created here, sent by the caller -----------------------------------------------------

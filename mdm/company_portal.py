@@ -140,7 +140,7 @@ def company_portal_sign_in(*, device: Device, user: DirectoryUser) -> Device:
                 actor=None,
                 actor_name=user.upn,
                 category=AuditEvent.Category.ENROLLMENT,
-                action="Company Portal: register device user",
+                action=gettext_noop("Company Portal: register device user"),
                 target=device,
                 details={"user": user.upn},
             )
@@ -183,7 +183,7 @@ def company_app_install(*, device: Device, user: DirectoryUser, bundle_id: str) 
                 actor=None,
                 actor_name=user.upn,
                 category=AuditEvent.Category.ENROLLMENT,
-                action="Company Portal: install app",
+                action=gettext_noop("Company Portal: install app"),
                 target=device,
                 details={"bundle_id": app.bundle_id},
             )

@@ -4,6 +4,7 @@ body, mdm.tasks.device_configure_task). Await final configuration holds the devi
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from asm_portal import clock
 from asm_portal.models import AuditEvent
@@ -47,7 +48,7 @@ def device_configuration_install(*, device_id: int) -> bool:
         audit_record(
             actor=None,
             category=AuditEvent.Category.ENROLLMENT,
-            action="Install device configuration",
+            action=gettext_noop("Install device configuration"),
             target=device,
             details={"configuration": device.configuration},
         )

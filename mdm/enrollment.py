@@ -28,6 +28,7 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from asm_portal import clock
 from asm_portal.models import AuditEvent
@@ -207,7 +208,7 @@ def _fail(device: Device, identity: DeviceIdentity, state: str, code: str, statu
     _audit_as_device(
         identity,
         device,
-        "Enroll device",
+        gettext_noop("Enroll device"),
         {"code": code, "serial_number": device.serial_number},
         result=AuditEvent.Result.FAILURE,
     )
@@ -295,7 +296,7 @@ def _enroll(
     _audit_as_device(
         identity,
         device,
-        "Enroll device",
+        gettext_noop("Enroll device"),
         {"profile": profile.name, "user": device.enrolled_user_name, "device_name": device.device_name},
     )
     transaction.on_commit(lambda: device_configure_enqueue(device_id=device.pk))
@@ -362,5 +363,7 @@ def device_erased(*, token_id: int, identity: DeviceIdentity) -> dict[str, Any]:
         _enrollment_forget(device, now=clock.now())
         device.enrollment_state = EnrollmentState.NOT_CONTACTED
         device.save()
-        _audit_as_device(identity, device, "Erase device", {"serial_number": device.serial_number})
+        _audit_as_device(
+            identity, device, gettext_noop("Erase device"), {"serial_number": device.serial_number}
+        )
     return {"state": device.enrollment_state}

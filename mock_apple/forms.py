@@ -61,7 +61,11 @@ class AssignmentForm(forms.Form):
         initial=ASSIGN,
     )
     server = forms.ModelChoiceField(
-        label=_("MDM server"), queryset=MdmServer.objects.none(), required=False, to_field_name="server_uuid"
+        label=_("MDM server"),
+        queryset=MdmServer.objects.none(),
+        required=False,
+        to_field_name="server_uuid",
+        empty_label=_("Select a server"),
     )
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:

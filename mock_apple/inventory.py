@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
+
 # Apple serial numbers since 2021 are 10 random characters without vowels-like ambiguity.
 _SERIAL_ALPHABET = "0123456789BCDFGHJKLMNPQRSTVWXYZ"
 
@@ -19,6 +22,8 @@ class Catalogue:
     description: str  # as Apple's DEP API reports it, upper case
     colors: tuple[str, ...]
     weight: int  # how common it is in a school's fleet
+    # The model as Apple's pages name it in the reader's language (the API keeps `model`).
+    name: str | Promise = ""
 
 
 CATALOGUE = (
@@ -29,6 +34,7 @@ CATALOGUE = (
         "IPAD 10TH GEN WI-FI 64GB",
         ("SILVER", "BLUE", "PINK", "YELLOW"),
         40,
+        pgettext_lazy("Apple device model", "iPad (10th generation)"),
     ),
     Catalogue(
         "iPad (9th generation)",
@@ -37,6 +43,7 @@ CATALOGUE = (
         "IPAD 9TH GEN WI-FI 64GB",
         ("SPACE GRAY", "SILVER"),
         25,
+        pgettext_lazy("Apple device model", "iPad (9th generation)"),
     ),
     Catalogue(
         "iPad Air (5th generation)",
@@ -45,6 +52,7 @@ CATALOGUE = (
         "IPAD AIR 5TH GEN WI-FI 64GB",
         ("SPACE GRAY", "STARLIGHT", "PURPLE", "BLUE"),
         10,
+        pgettext_lazy("Apple device model", "iPad Air (5th generation)"),
     ),
     Catalogue(
         "iPad mini (6th generation)",
@@ -53,6 +61,7 @@ CATALOGUE = (
         "IPAD MINI 6TH GEN WI-FI 64GB",
         ("SPACE GRAY", "PINK", "STARLIGHT"),
         8,
+        pgettext_lazy("Apple device model", "iPad mini (6th generation)"),
     ),
     Catalogue(
         "iPad Pro 11-inch (4th generation)",
@@ -61,6 +70,7 @@ CATALOGUE = (
         "IPAD PRO 11 4TH GEN WI-FI 128GB",
         ("SPACE GRAY", "SILVER"),
         4,
+        pgettext_lazy("Apple device model", "iPad Pro 11-inch (4th generation)"),
     ),
     Catalogue("iPhone 15", "iPhone", "iOS", "IPHONE 15 128GB", ("BLACK", "BLUE", "GREEN"), 6),
     Catalogue(
@@ -70,8 +80,38 @@ CATALOGUE = (
         "IPHONE SE 3RD GEN 64GB",
         ("MIDNIGHT", "STARLIGHT"),
         7,
+        pgettext_lazy("Apple device model", "iPhone SE (3rd generation)"),
     ),
 )
+
+
+MODEL_NAMES = {item.model: item.name for item in CATALOGUE if item.name}
+
+# Apple's colours as its pages name them in the reader's language, by the API's value. The
+# portal has a deliberate twin (devices/apple_names.py): it may not import this service.
+COLOR_NAMES: dict[str, str | Promise] = {
+    "BLACK": pgettext_lazy("Apple device colour", "Black"),
+    "BLUE": pgettext_lazy("Apple device colour", "Blue"),
+    "GREEN": pgettext_lazy("Apple device colour", "Green"),
+    "MIDNIGHT": pgettext_lazy("Apple device colour", "Midnight"),
+    "PINK": pgettext_lazy("Apple device colour", "Pink"),
+    "PURPLE": pgettext_lazy("Apple device colour", "Purple"),
+    "SILVER": pgettext_lazy("Apple device colour", "Silver"),
+    "SPACE GRAY": pgettext_lazy("Apple device colour", "Space Gray"),
+    "STARLIGHT": pgettext_lazy("Apple device colour", "Starlight"),
+    "YELLOW": pgettext_lazy("Apple device colour", "Yellow"),
+}
+
+
+def model_label(model: str) -> str:
+    """A model's name on Apple's pages, in the reader's language (as stored when unknown)."""
+    return str(MODEL_NAMES.get(model, model))
+
+
+def color_label(color: str) -> str:
+    """A colour on Apple's pages, in the reader's language ("SPACE GRAY" → « Gris sidéral »)."""
+    known = COLOR_NAMES.get(color.strip().upper())
+    return str(known) if known is not None else color.title()
 
 
 def serial_number(rng: random.Random) -> str:

@@ -155,11 +155,15 @@ def _htmx(request: HttpRequest) -> bool:
 
 
 def _render_screen(request: HttpRequest, virtual: VirtualDevice, **extra: Any) -> HttpResponse:
-    """The screen alone for htmx, the whole device page otherwise; in the device's language."""
+    """The screen alone for htmx, the whole device page otherwise. The screen speaks the
+    device's language (chosen in Setup Assistant); the frame around it (the desk bar, Power on,
+    Restore with Apple Configurator) speaks the reader's, from the first page on."""
     template = "mock_apple/ipad/device.html#screen" if _htmx(request) else "mock_apple/ipad/device.html"
-    with translation.override(virtual.language or "en"):
+    screen_language = virtual.language or "en"
+    with translation.override(screen_language):
         context = _screen_context(virtual, **extra)
-        return render(request, template, context)
+    context["screen_language"] = screen_language
+    return render(request, template, context)
 
 
 @require_GET

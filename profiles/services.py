@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent
@@ -237,7 +238,7 @@ def profile_create(
     audit_record(
         actor=actor,
         category=AuditEvent.Category.ENROLLMENT,
-        action="Create enrollment profile",
+        action=gettext_noop("Create enrollment profile"),
         target=profile,
     )
     return SaveResult(profile, outcome.notices)
@@ -282,7 +283,7 @@ def profile_update(
     audit_record(
         actor=actor,
         category=AuditEvent.Category.ENROLLMENT,
-        action="Update enrollment profile",
+        action=gettext_noop("Update enrollment profile"),
         target=locked,
         details={"changed": changed},
     )
@@ -322,7 +323,7 @@ def profile_delete(*, actor: User, profile: EnrollmentProfile) -> None:
     audit_record(
         actor=actor,
         category=AuditEvent.Category.ENROLLMENT,
-        action="Delete enrollment profile",
+        action=gettext_noop("Delete enrollment profile"),
         target=profile,
     )
     profile.delete()
@@ -340,7 +341,7 @@ def profile_set_default(*, actor: User, profile: EnrollmentProfile) -> None:
     audit_record(
         actor=actor,
         category=AuditEvent.Category.ENROLLMENT,
-        action="Set default enrollment profile",
+        action=gettext_noop("Set default enrollment profile"),
         target=profile,
     )
     # Devices already synced without a profile get the new default, as Intune does.
@@ -355,7 +356,7 @@ def rules_edition_set(*, actor: User, edition: str) -> None:
     audit_record(
         actor=actor,
         category=AuditEvent.Category.ENROLLMENT,
-        action="Change profile rules edition",
-        target_type="Tenant",
+        action=gettext_noop("Change profile rules edition"),
+        target_type=gettext_noop("Tenant"),
         details={"rules_edition": edition},
     )

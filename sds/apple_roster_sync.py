@@ -9,20 +9,23 @@ Apple's Retry-After).
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from functools import partial
+from itertools import islice
 from typing import Any, TypeVar
 
 from django.urls import reverse
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop
 
-from asm_portal import clock
+from asm_portal import clock, texts
+from asm_portal.jobs import job_lease_release, job_lease_take, job_out_of_attempts, worker_id
 from asm_portal.models import Notification
+from asm_portal.texts import Text
 from sds import apple_roster
 from sds.models import AppleRosterSync
 from sds.outcomes import Toast, outcome_report, progress_save
-from tokens.apple_errors import apple_error_message
+from tokens.apple_errors import apple_error_text as tokens_apple_error_text
 from tokens.apple_retry import Reschedule, apple_call, error_code
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
@@ -96,12 +99,32 @@ def _apple_call(call: Callable[[], T]) -> T:
         raise
 
 
-def apple_roster_sync_run(*, sync_id: int) -> AppleRosterSync:
+def apple_roster_sync_run(*, sync_id: int, worker: str | None = None) -> AppleRosterSync:
     """What the worker does: send the profile's roster to Apple School Manager, batch by batch,
-    with the shared token (GET /session, then POST /roster/import), counting what Apple did."""
+    with the shared token (GET /session, then POST /roster/import), counting what Apple did.
+
+    One worker at a time holds the sync's lease (asm_portal.jobs). Each batch's counts are
+    committed with it, so a worker lost in the middle is resumed after the last batch it
+    counted; the batch it was sending is sent again (Apple's import updates by id: a record sent
+    twice is updated, never doubled). One lost JOBS_MAX_ATTEMPTS times fails with its reason."""
+    worker = worker or worker_id()
+    rows = AppleRosterSync.objects.all()
+    attempt = job_lease_take(rows, pk=sync_id, worker=worker, states=AppleRosterSync.PENDING_STATES)
+    if attempt is None:
+        # Done already (a task delivered twice), or another worker is at it.
+        return AppleRosterSync.objects.select_related("profile", "requested_by").get(pk=sync_id)
+    try:
+        if job_out_of_attempts(attempt):
+            apple_roster_sync_fail(sync_id=sync_id)
+        else:
+            _sync_send(sync_id)
+    finally:
+        job_lease_release(rows, pk=sync_id, worker=worker)
+    return AppleRosterSync.objects.select_related("profile", "requested_by").get(pk=sync_id)
+
+
+def _sync_send(sync_id: int) -> AppleRosterSync:
     sync = AppleRosterSync.objects.select_related("profile", "requested_by").get(pk=sync_id)
-    if not sync.is_pending:
-        return sync  # done already (a task delivered twice)
     token = (
         EnrollmentProgramToken.objects.filter(pk=sync.token_id, shared_with_sds=True).first()
         if sync.token_id is not None
@@ -113,12 +136,18 @@ def apple_roster_sync_run(*, sync_id: int) -> AppleRosterSync:
         _sync_report(sync)
         return sync
     batches = apple_roster.roster_batches(sync.profile)
+    resumed = sync.batches_done if sync.state == AppleRosterSync.State.RUNNING else 0
+    if resumed:
+        logger.warning("Roster sync %s resumed after batch %s of %s", sync.pk, resumed, batches.total)
     progress_save(
-        sync, state=AppleRosterSync.State.RUNNING, started_at=clock.now(), batches_total=batches.total
+        sync,
+        state=AppleRosterSync.State.RUNNING,
+        started_at=sync.started_at or clock.now(),
+        batches_total=batches.total,
     )
     client = token_dep_client(token=token)
     try:
-        for body in batches.requests:
+        for body in islice(batches.requests, resumed, None):
             answer = _apple_call(partial(client.request, "POST", apple_roster.PATH, json_body=body))
             _tally(sync, answer)
             sync.batches_done += 1
@@ -138,7 +167,7 @@ def apple_roster_sync_run(*, sync_id: int) -> AppleRosterSync:
 
 def apple_roster_sync_fail(*, sync_id: int) -> None:
     """The worker could not finish (a crash, a time limit): the sync must not stay pending."""
-    logger.exception("Roster sync %s failed", sync_id)
+    logger.error("Roster sync %s failed", sync_id, exc_info=sys.exc_info()[0] is not None)
     sync = AppleRosterSync.objects.select_related("profile", "requested_by").filter(pk=sync_id).first()
     if sync is None or not sync.is_pending:
         return
@@ -148,41 +177,54 @@ def apple_roster_sync_fail(*, sync_id: int) -> None:
 
 def apple_error_text(code: str) -> str:
     """Why a sync stopped, for people."""
+    return str(sync_error_words(code))
+
+
+def sync_error_words(code: str) -> Text:
+    """`apple_error_text` as a stored text (the toast is rendered in its reader's language)."""
     if code == WORKER_ERROR:
-        return _("The sync stopped unexpectedly. Run it again with Sync to Apple School Manager.")
-    return apple_error_message(code)
+        return texts.gettext("The sync stopped unexpectedly. Run it again with Sync to Apple School Manager.")
+    return tokens_apple_error_text(code)
 
 
 def _sync_toast(sync: AppleRosterSync) -> Toast:
+    profile = sync.profile.name
     if sync.state == AppleRosterSync.State.SUCCEEDED:
-        body = _(
+        body = texts.gettext(
             "%(profile)s: %(created)s new people with a Managed Apple Account, %(updated)s updated, "
-            "%(classes)s classes."
-        ) % {
-            "profile": sync.profile.name,
-            "created": sync.people_created,
-            "updated": sync.people_updated,
-            "classes": sync.classes_created + sync.classes_updated,
-        }
+            "%(classes)s classes.",
+            profile=profile,
+            created=sync.people_created,
+            updated=sync.people_updated,
+            classes=sync.classes_created + sync.classes_updated,
+        )
         if sync.failure_count:
-            body += " " + ngettext(
-                "%(count)s record was refused.", "%(count)s records were refused.", sync.failure_count
-            ) % {"count": sync.failure_count}
+            body = texts.join(
+                body,
+                texts.ngettext(
+                    "%(count)s record was refused.",
+                    "%(count)s records were refused.",
+                    "count",
+                    count=sync.failure_count,
+                ),
+            )
         level = Notification.Level.WARNING if sync.failure_count else Notification.Level.SUCCESS
-        return _("Roster synced to Apple School Manager"), body, level
+        return texts.gettext("Roster synced to Apple School Manager"), body, level
     if sync.state == AppleRosterSync.State.CANCELLED:
-        body = _(
-            "%(profile)s: the token “%(token)s” is no longer shared with School Data Sync, so nothing was sent."
-        ) % {"profile": sync.profile.name, "token": sync.token_name}
-        return _("Roster sync cancelled"), body, Notification.Level.WARNING
-    body = f"{sync.profile.name}: {apple_error_text(sync.error_code)}"
-    return _("Roster sync to Apple School Manager failed"), body, Notification.Level.ERROR
+        body = texts.gettext(
+            "%(profile)s: the token “%(token)s” is no longer shared with School Data Sync, so nothing was sent.",
+            profile=profile,
+            token=sync.token_name,
+        )
+        return texts.gettext("Roster sync cancelled"), body, Notification.Level.WARNING
+    body = texts.gettext("%(profile)s: %(reason)s", profile=profile, reason=sync_error_words(sync.error_code))
+    return texts.gettext("Roster sync to Apple School Manager failed"), body, Notification.Level.ERROR
 
 
 def _sync_report(sync: AppleRosterSync) -> None:
     outcome_report(
         actor=sync.requested_by,
-        action="Sync roster to Apple School Manager",
+        action=gettext_noop("Sync roster to Apple School Manager"),
         target=sync.profile,
         succeeded=sync.state == AppleRosterSync.State.SUCCEEDED,
         details={

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent
@@ -82,9 +83,9 @@ def apple_roster_sync_request(*, actor: Actor, language: str = "") -> list[Apple
         audit_record(
             actor=actor,
             category=AuditEvent.Category.SCHOOL_DATA_SYNC,
-            action="Sync rosters to Apple School Manager",
+            action=gettext_noop("Sync rosters to Apple School Manager"),
             target=token,
-            target_type="Enrollment program token",
+            target_type=gettext_noop("Enrollment program token"),
             details={
                 "profiles": [profile.name for profile in profiles],
                 "syncs": [sync.pk for sync in syncs],

@@ -21,6 +21,11 @@ else:
 
 
 class SyncProfileForm(_ProfileModelForm):
+    # Declared so that the radio buttons offer the formats only (no "---------" blank choice).
+    roster_format = forms.ChoiceField(
+        label=_("CSV format"), choices=SyncProfile.Format.choices, widget=forms.RadioSelect
+    )
+
     class Meta:
         model = SyncProfile
         fields = ["name", "roster_format", "domain_suffix"]

@@ -39,6 +39,14 @@ MESSAGES: dict[str, Promise] = {
     "line_break": _("The value contains a line break; no field may."),
     "value_missing": _("A value is required."),
     "value_too_long": _("The value has %(length)s characters; at most %(max)s are accepted."),
+    "value_too_long_for_asm": _(
+        "The value has %(length)s characters; Apple School Manager accepts at most %(max)s for a "
+        "Managed Apple Account."
+    ),
+    "username_too_long_for_asm": _(
+        "With the sync profile's domain suffix, the username has %(length)s characters; Apple School "
+        "Manager accepts at most %(max)s for a Managed Apple Account."
+    ),
     "control_character": _("The value contains a control character (%(char)s); remove it."),
     "value_missing_guardian": _("A value is required: this user is a guardian in relationships.csv."),
     "duplicate_id": _("The %(column)s “%(value)s” is already used on line %(other_line)s."),
@@ -72,6 +80,10 @@ MESSAGES: dict[str, Promise] = {
     "import_failed": _(
         "The roster could not be written to the database: nothing was imported. Upload it again; "
         "if it fails again, the files hold something the roster tables cannot."
+    ),
+    "worker_lost": _(
+        "The import stopped unexpectedly each time it was started (%(count)s times): nothing was "
+        "imported. Upload the files again; if it stops again, split the roster into smaller files."
     ),
     "superseded": _("A newer upload of this sync profile was imported first; this one was not imported."),
 }

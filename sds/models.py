@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from asm_portal.models import TenantScopedManager, tenant_field
+from asm_portal.models import LeasedJob, TenantScopedManager, tenant_field
 from encrypted_fields import EncryptedBinaryField
 from sds import formats
 from sds.issue_messages import issue_message
@@ -53,7 +53,7 @@ class SyncProfile(models.Model):
         return formats.FORMATS[self.roster_format]
 
 
-class RosterUpload(models.Model):
+class RosterUpload(LeasedJob):
     """One upload of a sync profile's files, from queued to imported or rejected."""
 
     class State(models.TextChoices):
@@ -297,7 +297,7 @@ class Enrollment(RosterRecord):
         return self.role not in formats.STUDENT_ROLES
 
 
-class AppleRosterSync(models.Model):
+class AppleRosterSync(LeasedJob):
     """One sync of a sync profile's roster to Apple School Manager, through the enrollment
     program token shared with School Data Sync; a worker fills it in, the pages poll it."""
 

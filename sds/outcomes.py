@@ -1,8 +1,9 @@
 """How a School Data Sync worker records its progress and reports how a job ended.
 
 Both jobs (a roster upload's import, a sync to Apple School Manager) end the same way: one
-audit event, then a toast for whoever asked, in the language they asked in (the worker has no
-request to take it from).
+audit event, then a toast for whoever asked, stored as message ids with their parameters and
+shown in the reader's language (asm_portal.texts); its words as stored are in the language they
+asked in (the worker has no request to take it from).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from django.utils import translation
 
 from asm_portal.models import AuditEvent
 from asm_portal.services import audit_record, notification_send
+from asm_portal.texts import Text
 
-# A toast: its title, its body and its level (a Notification.Level).
-Toast = tuple[str, str, str]
+# A toast: its title, its body (stored texts, shown in the reader's language) and its level.
+Toast = tuple[Text, Text, str]
 
 
 def progress_save(row: models.Model, **fields: object) -> None:

@@ -4,14 +4,15 @@ transaction when it has no errors, store its report, forget its files and say ho
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 
 from django.db import DatabaseError, transaction
 from django.urls import reverse
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop
 
-from asm_portal import clock
+from asm_portal import clock, texts
+from asm_portal.jobs import job_lease_release, job_lease_take, job_out_of_attempts, worker_id
 from asm_portal.models import Notification
 from sds import importing, signals, validation
 from sds.models import RosterFile, RosterUpload, SyncProfile, ValidationIssue
@@ -36,12 +37,32 @@ def _issue_order(names: tuple[str, ...]) -> Callable[[validation.Issue], tuple[b
     return key
 
 
-def roster_upload_process(*, upload_id: int) -> RosterUpload:
-    """Validate an upload as SDS does; import it in one transaction if it has no errors."""
+def roster_upload_process(*, upload_id: int, worker: str | None = None) -> RosterUpload:
+    """Validate an upload as SDS does; import it in one transaction if it has no errors.
+
+    One worker at a time holds the upload's lease (asm_portal.jobs). A worker lost in the middle
+    left nothing half-written (the import is one transaction) and the files are kept until the
+    end, so the next one starts again from the validation; one lost JOBS_MAX_ATTEMPTS times
+    fails with its reason."""
+    worker = worker or worker_id()
+    attempt = job_lease_take(
+        RosterUpload.objects.all(), pk=upload_id, worker=worker, states=RosterUpload.PENDING_STATES
+    )
+    if attempt is None:
+        # Processed already (a task delivered twice), or another worker is at it.
+        return RosterUpload.objects.select_related("profile", "uploaded_by").get(pk=upload_id)
+    if job_out_of_attempts(attempt):
+        roster_upload_fail(upload_id=upload_id, message_id="worker_lost", params={"count": attempt - 1})
+        return RosterUpload.objects.select_related("profile", "uploaded_by").get(pk=upload_id)
+    try:
+        return _upload_process(upload_id)
+    finally:
+        job_lease_release(RosterUpload.objects.all(), pk=upload_id, worker=worker)
+
+
+def _upload_process(upload_id: int) -> RosterUpload:
     upload = RosterUpload.objects.select_related("profile", "uploaded_by").get(pk=upload_id)
-    if not upload.is_pending:
-        return upload  # processed already (a task delivered twice)
-    progress_save(upload, state=RosterUpload.State.VALIDATING, started_at=clock.now())
+    progress_save(upload, state=RosterUpload.State.VALIDATING, started_at=upload.started_at or clock.now())
     files = {file.name: bytes(file.content or b"") for file in upload.files.all()}
     spec = upload.profile.spec
     result = validation.roster_validate(
@@ -139,10 +160,12 @@ def _upload_finish(
     _upload_report(upload)
 
 
-def roster_upload_fail(*, upload_id: int) -> None:
-    """The worker could not finish (a crash, a time limit): say so in the report, and forget
-    the files."""
-    logger.exception("Roster upload %s failed", upload_id)
+def roster_upload_fail(
+    *, upload_id: int, message_id: str = "import_failed", params: dict[str, object] | None = None
+) -> None:
+    """The worker could not finish (a crash, a time limit, lost too many times): say so in the
+    report, and forget the files."""
+    logger.error("Roster upload %s failed", upload_id, exc_info=sys.exc_info()[0] is not None)
     with transaction.atomic():
         # Lock the upload's row only: PostgreSQL cannot lock the nullable side of an outer join.
         upload = (
@@ -155,7 +178,7 @@ def roster_upload_fail(*, upload_id: int) -> None:
             return
         if not upload.issues.exists():
             failure = validation.Issue(
-                validation.ERROR, "", None, "", validation.IMPORT_FAILED, "import_failed"
+                validation.ERROR, "", None, "", validation.IMPORT_FAILED, message_id, params or {}
             )
             _issues_store(upload, [failure])
         upload.state = RosterUpload.State.FAILED
@@ -174,35 +197,39 @@ def _files_forget(upload: RosterUpload) -> None:
 def _upload_toast(upload: RosterUpload) -> Toast:
     profile = upload.profile.name
     if upload.state == RosterUpload.State.SUCCEEDED:
-        people = ngettext("%(count)s person", "%(count)s people", upload.person_count) % {
-            "count": upload.person_count
-        }
+        people = texts.ngettext("%(count)s person", "%(count)s people", "count", count=upload.person_count)
         if upload.warning_count:
-            body = ngettext(
+            body = texts.ngettext(
                 "%(profile)s: %(people)s in the roster, with %(count)s warning.",
                 "%(profile)s: %(people)s in the roster, with %(count)s warnings.",
-                upload.warning_count,
-            ) % {"profile": profile, "people": people, "count": upload.warning_count}
-            return _("Roster imported"), body, Notification.Level.WARNING
-        body = _("%(profile)s: %(people)s in the roster.") % {"profile": profile, "people": people}
-        return _("Roster imported"), body, Notification.Level.SUCCESS
+                "count",
+                profile=profile,
+                people=people,
+                count=upload.warning_count,
+            )
+            return texts.gettext("Roster imported"), body, Notification.Level.WARNING
+        body = texts.gettext("%(profile)s: %(people)s in the roster.", profile=profile, people=people)
+        return texts.gettext("Roster imported"), body, Notification.Level.SUCCESS
     if upload.state == RosterUpload.State.REJECTED:
-        body = ngettext(
+        body = texts.ngettext(
             "%(profile)s: %(count)s error. Nothing was imported.",
             "%(profile)s: %(count)s errors. Nothing was imported.",
-            upload.error_count,
-        ) % {"profile": profile, "count": upload.error_count}
-        return _("Roster rejected"), body, Notification.Level.ERROR
-    body = _("%(profile)s: the upload could not be processed. Nothing was imported; upload it again.") % {
-        "profile": profile
-    }
-    return _("Roster upload failed"), body, Notification.Level.ERROR
+            "count",
+            profile=profile,
+            count=upload.error_count,
+        )
+        return texts.gettext("Roster rejected"), body, Notification.Level.ERROR
+    body = texts.gettext(
+        "%(profile)s: the upload could not be processed. Nothing was imported; upload it again.",
+        profile=profile,
+    )
+    return texts.gettext("Roster upload failed"), body, Notification.Level.ERROR
 
 
 def _upload_report(upload: RosterUpload) -> None:
     outcome_report(
         actor=upload.uploaded_by,
-        action="Import roster",
+        action=gettext_noop("Import roster"),
         target=upload.profile,
         succeeded=upload.state == RosterUpload.State.SUCCEEDED,
         details={

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from asm_portal import roles
 from asm_portal.models import AuditEvent
@@ -47,9 +48,9 @@ def _sds_sharing_set(actor: Actor | None, token: EnrollmentProgramToken, shared:
     audit_record(
         actor=actor,
         category=AuditEvent.Category.ENROLLMENT,
-        action="Share enrollment program token with School Data Sync"
+        action=gettext_noop("Share enrollment program token with School Data Sync")
         if shared
-        else "Stop sharing enrollment program token with School Data Sync",
+        else gettext_noop("Stop sharing enrollment program token with School Data Sync"),
         target=token,
         target_type=AUDIT_TOKEN,
         details={

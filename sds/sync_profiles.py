@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
+from django.utils.translation import gettext_noop
 
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent
@@ -25,7 +26,7 @@ def sync_profile_create(
     audit_record(
         actor=actor,
         category=AuditEvent.Category.SCHOOL_DATA_SYNC,
-        action="Create sync profile",
+        action=gettext_noop("Create sync profile"),
         target=profile,
         details={"format": roster_format, "domain_suffix": domain_suffix},
     )

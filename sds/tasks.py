@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial
 
 from celery import shared_task
-from django.conf import settings
 
-from asm_portal import clock
-from asm_portal.jobs import job_send, job_send_on_commit, stale_before
+from asm_portal.jobs import job_send, job_send_on_commit, jobs_to_resend, stale_before
 from asm_portal.tenancy import require_tenant, tenant_scope
 from sds.apple_roster_sync import apple_roster_sync_fail, apple_roster_sync_run
 from sds.models import AppleRosterSync, RosterUpload
@@ -50,29 +47,24 @@ def apple_roster_sync_enqueue_on_commit(*, sync_id: int) -> None:
 
 
 def sds_jobs_reconcile() -> int:
-    """The reconciler's part (asm_portal.jobs), in a tenant's scope. Queued uploads and roster
-    syncs nobody started are sent again (each task does nothing for a row already done). One
-    started longer ago than a task may run (CELERY_TASK_TIME_LIMIT) lost its worker: it fails,
-    with its report, instead of staying in progress for ever."""
+    """The reconciler's part (asm_portal.jobs), in a tenant's scope: queued uploads and roster
+    syncs nobody started, and those a worker started whose lease expired or whose owner process
+    is gone, are sent again. The task takes the lease over and resumes (an upload from its
+    validation, a roster sync after its last counted batch), or ends the job failed with its
+    reason once it has been lost JOBS_MAX_ATTEMPTS times."""
     tenant_id = require_tenant().pk
-    lost = clock.now() - timedelta(
-        seconds=settings.CELERY_TASK_TIME_LIMIT + settings.JOBS_RESEND_AFTER_SECONDS
-    )
-    for upload_id in RosterUpload.objects.filter(
-        state__in=[RosterUpload.State.VALIDATING, RosterUpload.State.IMPORTING], started_at__lte=lost
-    ).values_list("pk", flat=True):
-        roster_upload_fail(upload_id=upload_id)
-    for sync_id in AppleRosterSync.objects.filter(
-        state=AppleRosterSync.State.RUNNING, started_at__lte=lost
-    ).values_list("pk", flat=True):
-        apple_roster_sync_fail(sync_id=sync_id)
+    stale = stale_before()
+    uploads = RosterUpload.objects.all()
+    syncs = AppleRosterSync.objects.all()
     sent = 0
-    for upload_id in RosterUpload.objects.filter(
-        state=RosterUpload.State.QUEUED, created_at__lte=stale_before()
-    ).values_list("pk", flat=True):
+    for upload_id in jobs_to_resend(
+        queued=uploads.filter(state=RosterUpload.State.QUEUED, created_at__lte=stale),
+        running=uploads.filter(state__in=[RosterUpload.State.VALIDATING, RosterUpload.State.IMPORTING]),
+    ):
         sent += job_send(partial(roster_upload_process_task.delay, tenant_id, upload_id))
-    for sync_id in AppleRosterSync.objects.filter(
-        state=AppleRosterSync.State.QUEUED, created_at__lte=stale_before()
-    ).values_list("pk", flat=True):
+    for sync_id in jobs_to_resend(
+        queued=syncs.filter(state=AppleRosterSync.State.QUEUED, created_at__lte=stale),
+        running=syncs.filter(state=AppleRosterSync.State.RUNNING),
+    ):
         sent += job_send(partial(apple_roster_sync_task.delay, tenant_id, sync_id))
     return sent

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent
@@ -129,7 +130,7 @@ def roster_upload_create(
     audit_record(
         actor=actor,
         category=AuditEvent.Category.SCHOOL_DATA_SYNC,
-        action="Upload roster",
+        action=gettext_noop("Upload roster"),
         target=profile,
         details={"upload": upload.pk, "files": upload.file_names, "bytes": upload.total_bytes},
     )

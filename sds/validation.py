@@ -64,6 +64,11 @@ CONTROL_CHARACTER = "ControlCharacter"
 VALUE_MAX_LENGTH = 255
 ADDRESS_MAX_LENGTH = 320
 ADDRESS_COLUMNS = frozenset({"Username", "username", "Secondary Email", "email"})
+# Apple School Manager's own limit, stricter than the tables' where it applies (it wins): a
+# Managed Apple Account has at most 128 characters (Apple states 128 on one page and 256 in a
+# later note; the stricter holds, as the mock Apple service's MANAGED_ID_MAX_LENGTH). A username
+# (with the profile's domain suffix) and an e-mail address become one under federation.
+ASM_ACCOUNT_MAX_LENGTH = 128
 # C0 controls and DEL, but for the line breaks that LINE_BREAK_IN_FIELD reports. PostgreSQL
 # refuses NUL in any text: without this check it would fail the import, not the validation.
 _CONTROL = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
@@ -118,6 +123,8 @@ class ValidationResult:
     missing_reported: set[str] = field(default_factory=set)
     # Per file of the UK variant: classic header -> the header the file has.
     header_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Cells already refused as too long (file, line, column): the later checks say it once.
+    too_long: set[tuple[str, int, str]] = field(default_factory=set)
 
     @property
     def has_errors(self) -> bool:
@@ -395,17 +402,19 @@ def _read_rows(result: ValidationResult, table: Table, reader: CsvReader) -> Non
                 )
                 values[check.index] = _CONTROL.sub("", value)
                 continue
-            longest = ADDRESS_MAX_LENGTH if check.column in ADDRESS_COLUMNS else VALUE_MAX_LENGTH
+            address = check.column in ADDRESS_COLUMNS
+            longest = min(ADDRESS_MAX_LENGTH, ASM_ACCOUNT_MAX_LENGTH) if address else VALUE_MAX_LENGTH
             if len(value) > longest:
                 result.error(
                     name,
                     start,
                     check.column,
                     VALUE_TOO_LONG,
-                    "value_too_long",
+                    "value_too_long_for_asm" if address else "value_too_long",
                     length=len(value),
                     max=longest,
                 )
+                result.too_long.add((name, start, check.column))
                 values[check.index] = value[:longest]
                 continue
             if not value:
@@ -608,6 +617,18 @@ def _check_usernames(result: ValidationResult, domain_suffix: str) -> None:
             if not local or "." not in domain.strip("."):
                 result.error(
                     name, line, column, USERNAME_WITHOUT_DOMAIN, "username_without_domain", value=value
+                )
+                continue
+            if len(username) > ASM_ACCOUNT_MAX_LENGTH and (name, line, column) not in result.too_long:
+                # The cell fits, the domain suffix makes it too long for Apple School Manager.
+                result.error(
+                    name,
+                    line,
+                    column,
+                    VALUE_TOO_LONG,
+                    "username_too_long_for_asm",
+                    length=len(username),
+                    max=ASM_ACCOUNT_MAX_LENGTH,
                 )
                 continue
             scripts = _scripts(local)

@@ -286,3 +286,16 @@ def workers_stop(workers: list[Any]) -> None:
                 worker.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 worker.kill()
+
+
+def dead_owner() -> str:
+    """A lease owner as `asm_portal.jobs.worker_id` writes it, of a process of this host that
+    has ended (and been reaped): what a pool child killed mid-job leaves on its row."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    return f"{socket.gethostname()}:{gone.pid}:dead"
+
+
+def live_owner() -> str:
+    """A lease owner that is alive: this test process."""
+    return f"{socket.gethostname()}:{os.getpid()}:live"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import polib
 import pytest
 
+from asm_portal.management.commands.update_catalogues import french_typography
 from tests.conftest import REPO
 
 SOURCES = (
@@ -28,6 +30,28 @@ SOURCES = (
 )
 
 
+NO_BREAK_SPACES = "\u00a0\u202f"
+# A French ; : ! ? that ends a word (followed by a space, the end, a closing mark or a tag), not
+# the colon of a URL or of a time ("https://", "10:30").
+_FRENCH_PUNCTUATION = re.compile(r"(?<=.)([:;!?])(?=\s|$|[»\"”’)<.,!?])")
+
+
+def typography_problems(text: str) -> list[str]:
+    """French typography: a no-break space before : ; ! ? and inside « »."""
+    found = []
+    for match in _FRENCH_PUNCTUATION.finditer(text):
+        before = text[match.start() - 1]
+        if before not in NO_BREAK_SPACES and before not in "!?":
+            found.append(f"no no-break space before {match.group(1)!r}: {text!r}")
+    for match in re.finditer("«", text):
+        if text[match.end() : match.end() + 1] not in NO_BREAK_SPACES or match.end() == len(text):
+            found.append(f"no no-break space after «: {text!r}")
+    for match in re.finditer("»", text):
+        if match.start() == 0 or text[match.start() - 1] not in NO_BREAK_SPACES:
+            found.append(f"no no-break space before »: {text!r}")
+    return found
+
+
 def catalogues(root: Path) -> list[Path]:
     return sorted(p for p in root.glob("**/locale/fr/LC_MESSAGES/django.po") if ".venv" not in p.parts)
 
@@ -44,7 +68,64 @@ def problems(path: Path) -> list[str]:
                 found.append(f"untranslated plural: {entry.msgid!r}")
         elif not entry.msgstr:
             found.append(f"untranslated: {entry.msgid!r}")
+        for text in (entry.msgstr, *entry.msgstr_plural.values()):
+            found.extend(typography_problems(text))
     return found
+
+
+class TypographyTests:
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "Gravité : élevée",
+            "« iPad »",
+            "Prêt ?",
+            "Attention ! Non ; oui",
+            "https://x.fr/a?b=1",
+            "10:30",
+            "Lu ?!",
+        ],
+    )
+    def test_french_typography_passes(self, text: str) -> None:
+        text = text.replace(" :", "\u00a0:").replace(" ?", "\u00a0?").replace(" !", "\u00a0!")
+        text = text.replace(" ;", "\u202f;").replace("« ", "«\u00a0").replace(" »", "\u00a0»")
+        assert typography_problems(text) == []
+
+    @pytest.mark.parametrize(
+        "text",
+        ["Gravité : élevée", "Gravité: élevée", "« iPad»", "«iPad »", "Prêt ?", "Non ; oui", "Stop!", "Lu?!"],
+    )
+    def test_french_typography_fails(self, text: str) -> None:
+        assert typography_problems(text) != []
+
+
+class TypographyFixTests:
+    """`update_catalogues --fix-typography` gives every translation what the check asks for."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "Gravité : élevée",
+            "Gravité: élevée",
+            "« iPad»",
+            "«iPad »",
+            "Prêt ?",
+            "Non ; oui",
+            "Stop!",
+            "Quoi ?!",
+            "https://x.fr/a?b=1 à 10:30",
+            "déjà\u202f: fin",
+        ],
+    )
+    def test_the_fix_satisfies_the_check_and_is_stable(self, text: str) -> None:
+        fixed = french_typography(text)
+        assert typography_problems(fixed) == []
+        assert french_typography(fixed) == fixed
+
+    def test_urls_and_times_are_left_alone(self) -> None:
+        assert french_typography("https://x.fr/a?b=1 à 10:30") == "https://x.fr/a?b=1 à 10:30"
+        assert french_typography("Quoi ?!") == "Quoi\u00a0?!"
+        assert french_typography("\u00a0:") == "\u00a0:"  # the colon alone, after a label
 
 
 class CatalogueTests:

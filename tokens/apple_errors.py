@@ -3,31 +3,32 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
+from asm_portal import texts
+from asm_portal.texts import Text
 from tokens import pki
 
 # Apple's error codes, what each one means for the administrator and what to do.
 APPLE_ERROR_MESSAGES = {
-    "T_C_NOT_SIGNED": gettext_lazy(
+    "T_C_NOT_SIGNED": gettext_noop(
         "Apple refused the token because the organization has not accepted the latest Apple School "
         "Manager terms and conditions (T_C_NOT_SIGNED). An administrator must sign in to Apple School "
         "Manager and accept them; then try again."
     ),
-    "ACCESS_DENIED": gettext_lazy(
+    "ACCESS_DENIED": gettext_noop(
         "Apple denied access with this token (ACCESS_DENIED). Check in Apple School Manager that the "
         "MDM server still exists and that its token was not revoked; then download a new token."
     ),
-    "token_rejected": gettext_lazy(
+    "token_rejected": gettext_noop(
         "Apple rejected this token (token_rejected): it was revoked or replaced by a newer download "
         "in Apple School Manager. Upload the newest token file of this MDM server."
     ),
-    "signature_invalid": gettext_lazy(
+    "signature_invalid": gettext_noop(
         "Apple could not verify the token’s signature (signature_invalid). Download the token again "
         "from Apple School Manager."
     ),
-    "token_expired": gettext_lazy(
+    "token_expired": gettext_noop(
         "Apple refused the token because it has expired (token_expired). Renew the token: download a "
         "new one from Apple School Manager and upload it here."
     ),
@@ -35,6 +36,11 @@ APPLE_ERROR_MESSAGES = {
 
 
 def apple_error_message(code: str, status: int | None = None, *, verifying: bool = False) -> str:
+    """`apple_error_text` in the active language."""
+    return str(apple_error_text(code, status, verifying=verifying))
+
+
+def apple_error_text(code: str, status: int | None = None, *, verifying: bool = False) -> Text:
     """What an Apple error means for the administrator, and what to do about it. `code` may
     carry Apple's HTTP status in front ("503 SERVICE_UNAVAILABLE", or "500" alone: see
     `tokens.apple_retry.error_code`); `verifying` is for the token upload's check, the only
@@ -44,15 +50,15 @@ def apple_error_message(code: str, status: int | None = None, *, verifying: bool
         status, code = int(number), rest
     if (status is None and not code) or code == "UNREACHABLE":
         if verifying:
-            return _(
+            return texts.gettext(
                 "Apple’s service cannot be reached right now, so the token could not be verified. "
                 "Try again in a few minutes."
             )
-        return _("Apple’s service could not be reached. Try again in a few minutes.")
+        return texts.gettext("Apple’s service could not be reached. Try again in a few minutes.")
     if code in APPLE_ERROR_MESSAGES:
-        return str(APPLE_ERROR_MESSAGES[code])
+        return texts.gettext(APPLE_ERROR_MESSAGES[code])
     answer = " ".join(part for part in (str(status) if status else "", code) if part)
-    return _("Apple answered %(answer)s. Try again later.") % {"answer": answer}
+    return texts.gettext("Apple answered %(answer)s. Try again later.", answer=answer)
 
 
 SERVER_TOKEN_MESSAGES = {

@@ -58,6 +58,27 @@ def error_code(error: DepError) -> str:
     return f"{error.status} {error.code}"[:64]
 
 
+# Checks a higher app registers at ready() (trainer: a fault drill it started): a failure they
+# recognise is answered by every try until the trainer clears it, so it fails at once rather
+# than keeping the page "in progress" for the whole back-off. Real failures keep the retries.
+_pointless_retry_checks: list[Callable[[DepError], bool]] = []
+
+
+def register_pointless_retry_check(check: Callable[[DepError], bool]) -> None:
+    if check not in _pointless_retry_checks:
+        _pointless_retry_checks.append(check)
+
+
+def retry_is_pointless(error: DepError) -> bool:
+    for check in _pointless_retry_checks:
+        try:
+            if check(error):
+                return True
+        except Exception:  # a check that cannot tell leaves the real retry behaviour
+            logger.debug("Could not tell whether Apple’s failure is a drill", exc_info=True)
+    return False
+
+
 def backoff_delay(error: DepError, attempt: int) -> float:
     """The attempt-th wait (from 1): doubled each time, or Apple's Retry-After when it says more."""
     base = settings.SYNC_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1)
@@ -80,7 +101,7 @@ def apple_call(
         try:
             return call()
         except DepError as error:
-            if not transient(error):
+            if not transient(error) or retry_is_pointless(error):
                 raise
             attempt += 1
             delay = backoff_delay(error, attempt)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent
@@ -19,7 +20,7 @@ from tokens.models import ApplePushCertificate, ExpiryStatus
 from tokens.refusals import UploadError, refusal_date
 
 # Audit rows are stored in English whatever the language of the request.
-AUDIT_PUSH_CERTIFICATE = "Apple MDM Push certificate"
+AUDIT_PUSH_CERTIFICATE = gettext_noop("Apple MDM Push certificate")
 
 
 def push_certificate_current() -> ApplePushCertificate | None:
@@ -50,7 +51,7 @@ def push_certificate_request_create(*, actor: Actor) -> ApplePushCertificate:
     audit_record(
         actor=actor,
         category=AuditEvent.Category.ENROLLMENT,
-        action="Download Apple MDM Push certificate signing request",
+        action=gettext_noop("Download Apple MDM Push certificate signing request"),
         target=request,
         target_type=AUDIT_PUSH_CERTIFICATE,
     )
@@ -135,7 +136,9 @@ def push_certificate_upload(*, actor: Actor, apple_id: str, data: bytes) -> Appl
         audit_record(
             actor=actor,
             category=AuditEvent.Category.ENROLLMENT,
-            action="Renew Apple MDM Push certificate" if before else "Upload Apple MDM Push certificate",
+            action=gettext_noop("Renew Apple MDM Push certificate")
+            if before
+            else gettext_noop("Upload Apple MDM Push certificate"),
             target=request,
             target_type=AUDIT_PUSH_CERTIFICATE,
             details={"topic": topic, "apple_id": apple_id, "expires": request.expires_at.isoformat()},

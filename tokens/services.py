@@ -20,7 +20,7 @@ from django.db.models import PROTECT, RESTRICT, Min, Model, ProtectedError, Rest
 from django.db.models.deletion import get_candidate_relations_to_delete
 from django.db.models.fields.reverse_related import ForeignObjectRel
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from asm_portal import clock, roles
@@ -37,7 +37,7 @@ from tokens.refusals import TokenDeletionError, UploadError, refusal_date
 logger = logging.getLogger(__name__)
 
 # Audit rows are stored in English whatever the language of the request.
-AUDIT_TOKEN = "Enrollment program token"
+AUDIT_TOKEN = gettext_noop("Enrollment program token")
 
 
 # --- Public keys of token requests ---------------------------------------------------------
@@ -68,7 +68,7 @@ def token_public_key_create(
     audit_record(
         actor=actor,
         category=AuditEvent.Category.ENROLLMENT,
-        action="Download enrollment program token public key",
+        action=gettext_noop("Download enrollment program token public key"),
         target=token,
         target_type=AUDIT_TOKEN,
     )
@@ -258,7 +258,7 @@ def token_upload(*, actor: Actor, apple_id: str, data: bytes, key_ids: list[int]
         audit_record(
             actor=actor,
             category=AuditEvent.Category.ENROLLMENT,
-            action="Upload enrollment program token",
+            action=gettext_noop("Upload enrollment program token"),
             target_type=AUDIT_TOKEN,
             result=AuditEvent.Result.FAILURE,
             details={"apple_id": apple_id, "error": str(refused), "code": refused.code},
@@ -289,7 +289,7 @@ def _token_upload(*, actor: Actor, apple_id: str, data: bytes, key_ids: list[int
             audit_record(
                 actor=actor,
                 category=AuditEvent.Category.ENROLLMENT,
-                action="Upload enrollment program token",
+                action=gettext_noop("Upload enrollment program token"),
                 target=token,
                 target_type=AUDIT_TOKEN,
                 details={
@@ -343,7 +343,7 @@ def token_renew(
         audit_record(
             actor=actor,
             category=AuditEvent.Category.ENROLLMENT,
-            action="Renew enrollment program token",
+            action=gettext_noop("Renew enrollment program token"),
             target=token,
             target_type=AUDIT_TOKEN,
             details={
@@ -369,7 +369,7 @@ def token_sync_request(*, actor: Actor | None, token: EnrollmentProgramToken, re
     audit_record(
         actor=actor,
         category=AuditEvent.Category.ENROLLMENT,
-        action="Request sync of enrollment program token",
+        action=gettext_noop("Request sync of enrollment program token"),
         target=token,
         target_type=AUDIT_TOKEN,
         details={"reason": reason},
@@ -458,7 +458,7 @@ def token_delete(*, actor: Actor, token: EnrollmentProgramToken) -> None:
             audit_record(
                 actor=actor,
                 category=AuditEvent.Category.ENROLLMENT,
-                action="Delete enrollment program token",
+                action=gettext_noop("Delete enrollment program token"),
                 target=token,
                 target_type=AUDIT_TOKEN,
                 details={"server_uuid": token.server_uuid, "apple_id": token.apple_id},

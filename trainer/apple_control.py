@@ -163,6 +163,13 @@ def organization_create(
     return result
 
 
+def organizations_list() -> list[dict[str, str]]:
+    """Every organisation Apple holds (GET /_mock/organizations): {"org_id", "name", "domain"}."""
+    result: dict[str, Any] = _call("GET", "organizations", None, organization="")
+    found: list[dict[str, str]] = result.get("organizations", [])
+    return found
+
+
 def organization_delete(*, org_id: str) -> dict[str, int]:
     """Every row of the organisation gone from Apple's side; how many of each."""
     result: dict[str, Any] = _call("DELETE", f"organizations/{org_id}", organization="")

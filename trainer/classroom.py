@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from asm_portal import clock, roles
+from asm_portal.jobs import job_lease_release, job_lease_take, job_out_of_attempts, worker_id
 from asm_portal.models import AuditEvent, Tenant, UserPreference
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
@@ -114,7 +115,7 @@ def classroom_create(*, actor: Actor, name: str, trainees: int, preset_key: str,
             audit_record(
                 actor=actor,
                 category=AuditEvent.Category.TRAINER,
-                action="Create class",
+                action=gettext_noop("Create class"),
                 target=classroom,
                 target_type=AUDIT_CLASSROOM,
                 details={"trainees": trainees, "preset": preset.key, "language": language},
@@ -124,51 +125,84 @@ def classroom_create(*, actor: Actor, name: str, trainees: int, preset_key: str,
     return classroom
 
 
-def classroom_trainee_build(*, trainee_id: int) -> Trainee:
+def classroom_trainee_build(*, trainee_id: int, worker: str | None = None) -> Trainee:
     """Build one trainee (a worker's job, in the trainer's tenant scope): their tenant and
     Intune administrator, their Apple School Manager organisation and administrator, then the
-    class's preset in both. A failure is kept on the trainee, in the class's language."""
+    class's preset in both. A failure is kept on the trainee, in the class's language.
+
+    The trainee's row is the job's truth (asm_portal.jobs): one worker at a time holds its lease;
+    a worker lost in the middle (the trainee left *Creating*) is resumed by the next one from
+    what the row and Apple hold (each step is written with what it made, an organisation Apple
+    made for a lost worker is found by its domain and made again); a trainee lost
+    JOBS_MAX_ATTEMPTS times fails with its reason."""
+    worker = worker or worker_id()
+    rows = Trainee.objects.all()
+    attempt = job_lease_take(
+        rows, pk=trainee_id, worker=worker, states=(Trainee.State.PENDING, Trainee.State.CREATING)
+    )
     trainee = Trainee.objects.select_related("classroom", "classroom__created_by").get(pk=trainee_id)
+    if attempt is None:
+        return trainee  # built already (a message delivered twice), or another worker is at it
     classroom = trainee.classroom
-    if trainee.state == Trainee.State.READY:
-        return trainee  # a message delivered twice
-    Trainee.objects.filter(pk=trainee.pk).update(state=Trainee.State.CREATING, error="")
-    with translation.override(classroom.language):
-        try:
-            _trainee_build(trainee, classroom)
-        except (AppleControlError, ResetFailed, TrainerError) as error:
-            trainee.state, trainee.error = Trainee.State.FAILED, str(error)
-        except Exception:
-            logger.exception("Building trainee %s failed", trainee.pk)
-            trainee.state = Trainee.State.FAILED
-            trainee.error = _("The trainee's tenant could not be created. End the class and create it again.")
-            trainee.save(update_fields=["state", "error"])
-            _classroom_state_update(classroom)
-            raise
-        else:
-            trainee.state = Trainee.State.READY
-        trainee.save()
+    try:
+        with translation.override(classroom.language):
+            if job_out_of_attempts(attempt):
+                trainee.state, trainee.error = Trainee.State.FAILED, trainee_lost_message()
+                trainee.save(update_fields=["state", "error"])
+            else:
+                _trainee_attempt(trainee, classroom, resumed=attempt > 1)
+    finally:
+        job_lease_release(rows, pk=trainee_id, worker=worker)
     _classroom_state_update(classroom)
     return trainee
 
 
-def _trainee_build(trainee: Trainee, classroom: Classroom) -> None:
+def trainee_lost_message() -> str:
+    return _(
+        "Building this trainee's tenant stopped unexpectedly each time it was started. End the "
+        "class and create it again."
+    )
+
+
+def _trainee_attempt(trainee: Trainee, classroom: Classroom, *, resumed: bool) -> None:
+    Trainee.objects.filter(pk=trainee.pk).update(state=Trainee.State.CREATING, error="")
+    try:
+        _trainee_build(trainee, classroom, resumed=resumed)
+    except (AppleControlError, ResetFailed, TrainerError) as error:
+        trainee.state, trainee.error = Trainee.State.FAILED, str(error)
+    except Exception:
+        logger.exception("Building trainee %s failed", trainee.pk)
+        trainee.state = Trainee.State.FAILED
+        trainee.error = _("The trainee's tenant could not be created. End the class and create it again.")
+        trainee.save(update_fields=["state", "error"])
+        _classroom_state_update(classroom)
+        raise
+    else:
+        trainee.state = Trainee.State.READY
+    trainee.save()
+
+
+def _trainee_build(trainee: Trainee, classroom: Classroom, *, resumed: bool = False) -> None:
     trainer = classroom.created_by
     if trainer is None:
         raise ClassroomRefused(_("The trainer who created the class no longer exists."))
     number = trainee.number
     tenant = trainee.trainee_tenant
     if tenant is None:
-        tenant = Tenant.objects.create(
-            display_name=f"{classroom.name} – {trainee_name(number)}",
-            initial_domain=_intune_domain(classroom, number),
-        )
-        trainee.trainee_tenant = tenant
-        trainee.save(update_fields=["trainee_tenant"])
+        with transaction.atomic():  # the tenant and the row that names it, or neither
+            tenant = Tenant.objects.create(
+                display_name=f"{classroom.name} – {trainee_name(number)}",
+                initial_domain=_intune_domain(classroom, number),
+            )
+            trainee.trainee_tenant = tenant
+            trainee.save(update_fields=["trainee_tenant"])
     if not trainee.apple_organization_id:
+        domain = _apple_domain(classroom, number)
+        if resumed:
+            _apple_orphan_delete(domain)
         organization = apple_control.organization_create(
             name=tenant.display_name,
-            domain=_apple_domain(classroom, number),
+            domain=domain,
             admin_first_name=trainee_name(number),
             admin_last_name=classroom.name[:50],
             language=classroom.language,
@@ -182,23 +216,36 @@ def _trainee_build(trainee: Trainee, classroom: Classroom) -> None:
     if trainee.user_id is None:
         password = _password()
         upn = f"admin@{tenant.initial_domain}"
-        user = User.objects.create_user(
-            username=upn,
-            email=upn,
-            password=password,
-            first_name=trainee_name(number),
-            last_name=classroom.name[:150],
-        )
-        user.groups.set([Group.objects.get_or_create(name=roles.ADMINISTRATOR)[0]])
-        tenant_join(user=user, tenant=tenant)
-        UserPreference.objects.update_or_create(user=user, defaults={"language": classroom.language})
-        trainee.user, trainee.intune_upn, trainee.intune_password = user, upn, password
-        trainee.save(update_fields=["user", "intune_upn", "intune_password"])
+        with transaction.atomic():  # the account and the row that names it, or neither
+            user = User.objects.create_user(
+                username=upn,
+                email=upn,
+                password=password,
+                first_name=trainee_name(number),
+                last_name=classroom.name[:150],
+            )
+            user.groups.set([Group.objects.get_or_create(name=roles.ADMINISTRATOR)[0]])
+            tenant_join(user=user, tenant=tenant)
+            UserPreference.objects.update_or_create(user=user, defaults={"language": classroom.language})
+            trainee.user, trainee.intune_upn, trainee.intune_password = user, upn, password
+            trainee.save(update_fields=["user", "intune_upn", "intune_password"])
     with tenant_scope(tenant):
         # The teachers and students who sign in on the trainee's iPads (step 6), in the
         # trainee's domain, with the trainee's password (the account sheet says so).
         directory_users_seed(password=trainee.intune_password, domain=tenant.initial_domain)
         scenario_reset(actor=trainer, preset_key=classroom.preset_key)
+
+
+def _apple_orphan_delete(domain: str) -> None:
+    """A worker lost between Apple's answer and the row's update left an organisation nobody
+    knows the administrator's password of: Apple's list of organisations says so; it is
+    deleted, and made again."""
+    for organization in apple_control.organizations_list():
+        if organization.get("domain", "").lower() == domain.lower():
+            logger.warning(
+                "Deleting organisation %s, made for a worker that was lost", organization["org_id"]
+            )
+            apple_control.organization_delete(org_id=organization["org_id"])
 
 
 def _classroom_state_update(classroom: Classroom) -> None:
@@ -228,7 +275,7 @@ def classroom_look_audit(*, actor: Actor, trainee: Trainee) -> None:
     audit_record(
         actor=actor,
         category=AuditEvent.Category.TRAINER,
-        action="Look at trainee's tenant",
+        action=gettext_noop("Look at trainee's tenant"),
         target=trainee,
         target_type=AUDIT_TRAINEE,
     )
@@ -236,9 +283,9 @@ def classroom_look_audit(*, actor: Actor, trainee: Trainee) -> None:
         audit_record(
             actor=actor,
             category=AuditEvent.Category.TRAINER,
-            action="Look at trainee's tenant",
+            action=gettext_noop("Look at trainee's tenant"),
             target=tenant,
-            target_type="Tenant",
+            target_type=gettext_noop("Tenant"),
         )
 
 
@@ -280,7 +327,7 @@ def classroom_end(*, actor: Actor, classroom: Classroom) -> ClassroomEnded:
         audit_record(
             actor=actor,
             category=AuditEvent.Category.TRAINER,
-            action="End class",
+            action=gettext_noop("End class"),
             target=classroom,
             target_type=AUDIT_CLASSROOM,
             details={"trainees": len(trainees), "portal_rows": portal_rows, "apple_rows": apple_rows},

@@ -11,12 +11,13 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop
 
-from asm_portal import clock, roles
+from asm_portal import clock, roles, texts
 from asm_portal.models import AuditEvent
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
+from asm_portal.texts import Text
 from devices.models import SyncRun, TokenSyncState
 from devices.sync_rules import sync_kind
 from tokens.models import EnrollmentProgramToken
@@ -29,18 +30,34 @@ MAX_OFFSET = timedelta(days=3650)  # the mock Apple service refuses more than te
 
 def offset_text(offset: timedelta) -> str:
     """« 8 days », « 1 day 3 hours », « 45 minutes »: how far the clock is moved."""
+    return str(offset_words(offset))
+
+
+def offset_words(offset: timedelta) -> Text:
+    """`offset_text` as a stored text (the audit log shows it in the reader's language)."""
     total = int(offset.total_seconds())
     days, rest = divmod(abs(total), 86_400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
     parts = []
     if days:
-        parts.append(ngettext("%(count)d day", "%(count)d days", days) % {"count": days})
+        parts.append(texts.ngettext("%(count)d day", "%(count)d days", "count", count=days))
     if hours:
-        parts.append(ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours})
+        parts.append(texts.ngettext("%(count)d hour", "%(count)d hours", "count", count=hours))
     if minutes and not days:
-        parts.append(ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes})
-    return " ".join(parts) or ngettext("%(count)d second", "%(count)d seconds", total) % {"count": total}
+        parts.append(texts.ngettext("%(count)d minute", "%(count)d minutes", "count", count=minutes))
+    if not parts:
+        return texts.ngettext("%(count)d second", "%(count)d seconds", "count", count=total)
+    return texts.join(*parts)
+
+
+def clock_position_text(offset: timedelta) -> Text:
+    """Where the demo clock stands: the audit log's target of a clock move."""
+    if not offset:
+        return texts.gettext("Real time")
+    if offset < timedelta(0):
+        return texts.gettext("Moved back by %(offset)s", offset=offset_words(offset))
+    return texts.gettext("Moved forward by %(offset)s", offset=offset_words(offset))
 
 
 def demo_clock_banner_text(offset: timedelta) -> str:
@@ -59,7 +76,12 @@ def _clocks_set(*, actor: Actor, offset: timedelta, action: str) -> timedelta:
         apple_control.clock_set(offset_seconds=int(offset.total_seconds()))
     except AppleControlError as error:
         trainer_failure_audit(
-            actor=actor, action=action, error=error, offset_seconds=int(offset.total_seconds())
+            actor=actor,
+            action=action,
+            error=error,
+            target_type=gettext_noop("Demo clock"),
+            target_text=clock_position_text(offset),
+            offset_seconds=int(offset.total_seconds()),
         )
         raise
     try:
@@ -69,7 +91,8 @@ def _clocks_set(*, actor: Actor, offset: timedelta, action: str) -> timedelta:
                 actor=actor,
                 category=AuditEvent.Category.TRAINER,
                 action=action,
-                target_type="Demo clock",
+                target_type=gettext_noop("Demo clock"),
+                target_text=clock_position_text(offset),
                 details={
                     "before_seconds": int(before.total_seconds()),
                     "after_seconds": int(offset.total_seconds()),
@@ -90,13 +113,13 @@ def demo_clock_move(*, actor: Actor, seconds: int) -> timedelta:
     offset = clock.offset() + timedelta(seconds=seconds)
     if offset > MAX_OFFSET:
         raise TrainerError(_("The demo clock can be moved forward by at most ten years."))
-    return _clocks_set(actor=actor, offset=offset, action="Move demo clock")
+    return _clocks_set(actor=actor, offset=offset, action=gettext_noop("Move demo clock"))
 
 
 def demo_clock_reset(*, actor: Actor) -> None:
     """Both clocks back to real time."""
     roles.require_trainer(actor)
-    _clocks_set(actor=actor, offset=timedelta(0), action="Reset demo clock")
+    _clocks_set(actor=actor, offset=timedelta(0), action=gettext_noop("Reset demo clock"))
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from asm_portal import roles
+from asm_portal import roles, texts
 from asm_portal.models import AuditEvent
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
-from tokens.dep_client import OAuthCredentials
+from devices.sync_rules import sync_availability
+from tokens.dep_client import DepError, OAuthCredentials
 from tokens.models import EnrollmentProgramToken
 from tokens.services import token_credentials_replace
 from trainer import apple_control
@@ -32,17 +35,22 @@ THROTTLE_RETRY_AFTER_SECONDS = 120
 @dataclass(frozen=True)
 class Drill:
     key: str
-    title: str | Promise
+    # A message id (gettext_noop): the audit log keeps it and shows it in the reader's language.
+    title_id: str
     description: str | Promise
     hint: str | Promise
     # Drills that act on the MDM servers of the portal's tokens need a token.
     needs_token: bool = False
 
+    @property
+    def title(self) -> str:
+        return _(self.title_id)
+
 
 DRILLS = (
     Drill(
         "terms",
-        gettext_lazy("Terms and conditions not signed"),
+        gettext_noop("Terms and conditions not signed"),
         gettext_lazy("Apple publishes new terms: every call answers T_C_NOT_SIGNED until they are accepted."),
         gettext_lazy(
             "Request a sync on the token: the sync fails and the token says that an administrator must "
@@ -51,7 +59,7 @@ DRILLS = (
     ),
     Drill(
         "revoked",
-        gettext_lazy("Token revoked"),
+        gettext_noop("Token revoked"),
         gettext_lazy(
             "Apple revokes the server token of every MDM server the portal has a token for (token_rejected)."
         ),
@@ -63,7 +71,7 @@ DRILLS = (
     ),
     Drill(
         "apple_down",
-        gettext_lazy("Apple down"),
+        gettext_noop("Apple down"),
         gettext_lazy("Every Apple endpoint answers 503 Service Unavailable."),
         gettext_lazy(
             "Request a sync or assign a profile: the sync fails and the portal says that Apple cannot be "
@@ -72,7 +80,7 @@ DRILLS = (
     ),
     Drill(
         "throttling",
-        gettext_lazy("Throttling"),
+        gettext_noop("Throttling"),
         gettext_lazy("Every Apple endpoint answers 429 Too Many Requests with Retry-After: 120."),
         gettext_lazy(
             "Request a sync or assign a profile: the portal waits for the time Apple asks and tries again."
@@ -80,7 +88,7 @@ DRILLS = (
     ),
     Drill(
         "access_denied",
-        gettext_lazy("Access denied"),
+        gettext_noop("Access denied"),
         gettext_lazy("Apple denies the MDM servers of the portal’s tokens (ACCESS_DENIED)."),
         gettext_lazy(
             "Request a sync on the token: the token shows the error banner and says to check the MDM server "
@@ -112,6 +120,19 @@ def _drill_faults(apple_state: dict[str, Any], key: str) -> list[int]:
         for fault in apple_state["faults"]
         if fault["endpoint"] == "*" and fault["status"] == status and fault["remaining"] > 0
     ]
+
+
+def apple_down_drill_answered(error: DepError) -> bool:
+    """Whether Apple's 503 is the "Apple down" drill's (registered with tokens.apple_retry at
+    ready()): it answers every try until the trainer clears it, so retrying is pointless. Only
+    the drill's own fault counts (every endpoint, DRILL_FAULT_COUNT answers), not a short fault
+    a test or the trainer's fault page queues to show the retries."""
+    if error.status != 503:
+        return False
+    return any(
+        fault["endpoint"] == "*" and fault["status"] == 503 and fault["remaining"] > DRILL_FAULT_COUNT // 10
+        for fault in apple_control.state()["faults"]
+    )
 
 
 _ACTIVE: dict[str, Callable[[dict[str, Any]], bool]] = {
@@ -195,13 +216,33 @@ def _token_reissue(server_uuid: str) -> None:
 def drill_start(*, actor: Actor, key: str) -> None:
     roles.require_trainer(actor)
     drill = _drill(key)
-    _drill_run(actor, drill, _start, "Start fault drill")
+    _drill_run(actor, drill, _start, gettext_noop("Start fault drill"))
 
 
 def drill_clear(*, actor: Actor, key: str) -> None:
     roles.require_trainer(actor)
     drill = _drill(key)
-    _drill_run(actor, drill, _clear, "Clear fault drill")
+    _drill_run(actor, drill, _clear, gettext_noop("Clear fault drill"))
+
+
+def drill_clear_advice() -> str:
+    """How to go on after a drill: Apple answers again, but a sync that failed during the drill
+    keeps Sync unavailable for its window (the article's 15 minutes); the demo clock skips it."""
+    ends = [
+        availability.available_at
+        for availability in (sync_availability(token=token) for token in EnrollmentProgramToken.objects.all())
+        if not availability.allowed and availability.available_at is not None
+    ]
+    if not ends:
+        return _("Apple answers again: request a sync or assign a profile to see it.")
+    return _(
+        "Apple answers again, but Sync stays unavailable until %(time)s: Intune waits %(minutes)d minutes "
+        "after a sync request that has not succeeded. To go on now, move the demo clock forward by "
+        "%(minutes)d minutes (+15 minutes), then request a sync."
+    ) % {
+        "time": formats.date_format(timezone.localtime(max(ends)), "SHORT_DATETIME_FORMAT"),
+        "minutes": settings.SYNC_REQUEST_WINDOW_SECONDS // 60,
+    }
 
 
 def _drill_run(
@@ -210,12 +251,20 @@ def _drill_run(
     try:
         change(drill, apple_control.state())
     except AppleControlError as error:
-        trainer_failure_audit(actor=actor, action=action, error=error, drill=drill.key)
+        trainer_failure_audit(
+            actor=actor,
+            action=action,
+            error=error,
+            target_type=gettext_noop("Fault drill"),
+            target_text=texts.gettext(drill.title_id),
+            drill=drill.key,
+        )
         raise
     audit_record(
         actor=actor,
         category=AuditEvent.Category.TRAINER,
         action=action,
-        target_type="Fault drill",
+        target_type=gettext_noop("Fault drill"),
+        target_text=texts.gettext(drill.title_id),
         details={"drill": drill.key},
     )

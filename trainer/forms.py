@@ -11,6 +11,7 @@ from trainer.presets import presets
 
 # The demo clock's buttons: how far each moves the clock forward, in seconds.
 CLOCK_STEPS = {
+    "15m": 900,  # the Sync window after a request that failed (a fault drill's aftermath)
     "1h": 3600,
     "1d": 86_400,
     "8d": 8 * 86_400,

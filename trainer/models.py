@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from asm_portal.models import Tenant, TenantScopedManager, tenant_field
+from asm_portal.models import LeasedJob, Tenant, TenantScopedManager, tenant_field
 from encrypted_fields import EncryptedTextField
 
 MAX_TRAINEES = 60
@@ -44,7 +44,7 @@ class Classroom(models.Model):
         return self.name
 
 
-class Trainee(models.Model):
+class Trainee(LeasedJob):
     """One trainee's accounts: the Intune administrator of their tenant and the administrator of
     their Apple School Manager organisation. The passwords are kept (encrypted) for the account
     sheet the trainer prints."""
@@ -83,7 +83,7 @@ class Trainee(models.Model):
         return f"{self.classroom} #{self.number:02d}"
 
 
-class PresetReset(models.Model):
+class PresetReset(LeasedJob):
     """A preset reset run by a worker: the row is the job's truth (queued, running, its outcome),
     so that the page and the reconciler know it without the cache. The label of the step in
     progress lives in the cache too: the reset is one transaction, so a label written to this row

@@ -99,6 +99,15 @@ def _localized(values: dict[str, str]) -> str:
     return values.get(language) or values.get("en") or next(iter(values.values()), "")
 
 
+def localized_value(value: Any) -> Any:
+    """A preset's words in the active language: {"en": …, "fr": …} gives the active language's
+    (English when it has none); anything else is taken as it is. A reset runs in the language of
+    whoever runs it (the trainer, or the class's language), which is the tenant's."""
+    if isinstance(value, dict) and "en" in value and all(isinstance(v, str) for v in value.values()):
+        return _localized(value)
+    return value
+
+
 def _server_device_count(apple: dict[str, Any], server: dict[str, Any]) -> int:
     sizes = {
         order["number"]: sum(item["count"] for item in order.get("items", []))

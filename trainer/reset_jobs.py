@@ -21,6 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from asm_portal import clock
+from asm_portal.jobs import job_lease_release, job_lease_take, job_out_of_attempts, worker_id
 from trainer.models import PresetReset
 from trainer.scenario_reset import ResetFailed, scenario_reset
 
@@ -63,29 +64,44 @@ def reset_job_progress(reset_id: str, label: str) -> None:
     cache.set(_label_key(reset_id), label, LABEL_TTL_SECONDS)
 
 
-def reset_job_run(*, reset_id: str, user_id: int, preset_key: str) -> str:
-    """The task's body: the reset, its progress and its outcome written where the page polls."""
+def reset_job_run(*, reset_id: str, user_id: int, preset_key: str, worker: str | None = None) -> str:
+    """The task's body: the reset, its progress and its outcome written where the page polls.
+
+    One worker at a time holds the job's lease (asm_portal.jobs). The reset is one transaction:
+    a worker lost in the middle changed nothing, so the next one runs it again from the start;
+    one lost JOBS_MAX_ATTEMPTS times fails with its reason."""
+    worker = worker or worker_id()
+    rows = PresetReset.objects.all()
+    attempt = job_lease_take(rows, pk=reset_id, worker=worker, states=("queued", "running"))
     job = reset_job_get(reset_id) or {}
-    if job.get("state") in ("succeeded", "failed"):
-        return str(job["state"])  # a message delivered twice
+    if attempt is None:
+        return str(job.get("state", ""))  # done (a message delivered twice), or another worker's
+    try:
+        with translation.override(job.get("language") or settings.LANGUAGE_CODE):
+            if job_out_of_attempts(attempt):
+                reset_job_update(reset_id, state="failed", message=reset_job_lost_message())
+                return "failed"
+            return _reset_job_run(reset_id, user_id=user_id, preset_key=preset_key)
+    finally:
+        job_lease_release(rows, pk=reset_id, worker=worker)
+
+
+def _reset_job_run(reset_id: str, *, user_id: int, preset_key: str) -> str:
     user = User.objects.get(pk=user_id)
-    with translation.override(job.get("language") or settings.LANGUAGE_CODE):
-        reset_job_update(reset_id, state="running", label=_("Starting…"))
-        try:
-            outcome = scenario_reset(
-                actor=user,
-                preset_key=preset_key,
-                progress=lambda label: reset_job_progress(reset_id, label),
-            )
-        except ResetFailed as error:
-            reset_job_update(reset_id, state="failed", message=str(error))
-            return "failed"
-        except Exception:
-            reset_job_update(reset_id, state="failed", message=reset_job_lost_message())
-            raise
-        reset_job_update(
-            reset_id, state="succeeded", message=outcome.message, seconds=round(outcome.seconds, 2)
+    reset_job_update(reset_id, state="running", label=_("Starting…"))
+    try:
+        outcome = scenario_reset(
+            actor=user,
+            preset_key=preset_key,
+            progress=lambda label: reset_job_progress(reset_id, label),
         )
+    except ResetFailed as error:
+        reset_job_update(reset_id, state="failed", message=str(error))
+        return "failed"
+    except Exception:
+        reset_job_update(reset_id, state="failed", message=reset_job_lost_message())
+        raise
+    reset_job_update(reset_id, state="succeeded", message=outcome.message, seconds=round(outcome.seconds, 2))
     return "succeeded"
 
 

@@ -29,7 +29,7 @@ def reset_job_queue(*, actor: Actor, preset_key: str) -> str:
         user_id=actor.pk,
         preset=preset.key,
         state="queued",
-        label=_("Waiting for a worker…"),
+        label=_("Waiting for the background service…"),
         message="",
         language=translation.get_language() or settings.LANGUAGE_CODE,
     )

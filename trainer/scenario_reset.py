@@ -20,14 +20,15 @@ from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop
 
-from asm_portal import clock, roles
+from asm_portal import clock, roles, texts
 from asm_portal.models import AuditEvent, Notification
 from asm_portal.refusals import Refusal
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record, notification_send
 from asm_portal.tenancy import require_tenant, tenant_rows_delete
+from asm_portal.texts import Text
 from devices.assignment import profile_assign
 from devices.assignment_rounds import assignment_run
 from devices.models import Device, ProfileAssignment, SyncRun
@@ -50,7 +51,7 @@ from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
 from tokens.refusals import UploadError
 from trainer import apple_control
-from trainer.presets import PRESETS_DIR, Preset, preset_get
+from trainer.presets import PRESETS_DIR, Preset, localized_value, preset_get
 
 logger = logging.getLogger(__name__)
 
@@ -98,26 +99,35 @@ class ResetOutcome:
 
     @property
     def message(self) -> str:
+        return str(self.text)
+
+    @property
+    def text(self) -> Text:
+        """The toast of a finished reset, rendered in the reader's language when shown."""
         parts = [
-            ngettext("%(count)s device", "%(count)s devices", self.devices) % {"count": f"{self.devices:,}"},
-            ngettext("%(count)s token", "%(count)s tokens", self.tokens) % {"count": self.tokens},
-            ngettext("%(count)s profile", "%(count)s profiles", self.profiles) % {"count": self.profiles},
+            texts.ngettext("%(count)s device", "%(count)s devices", "count", count=self.devices),
+            texts.ngettext("%(count)s token", "%(count)s tokens", "count", count=self.tokens),
+            texts.ngettext("%(count)s profile", "%(count)s profiles", "count", count=self.profiles),
         ]
         if self.assigned:
             parts.append(
-                ngettext("%(count)s assigned", "%(count)s assigned", self.assigned)
-                % {"count": f"{self.assigned:,}"}
+                texts.ngettext("%(count)s assigned", "%(count)s assigned", "count", count=self.assigned)
             )
         if self.people:
             parts.append(
-                ngettext("%(count)s person in the roster", "%(count)s people in the roster", self.people)
-                % {"count": self.people}
+                texts.ngettext(
+                    "%(count)s person in the roster",
+                    "%(count)s people in the roster",
+                    "count",
+                    count=self.people,
+                )
             )
-        return _("Tenant reset to “%(name)s” — %(counts)s in %(seconds)s s") % {
-            "name": self.preset.name,
-            "counts": ", ".join(parts),
-            "seconds": f"{self.seconds:.1f}",
-        }
+        return texts.gettext(
+            "Tenant reset to “%(name)s” — %(counts)s in %(seconds)s s",
+            name=texts.localized(self.preset.names),
+            counts=texts.join(*parts, separator=", "),
+            seconds=f"{self.seconds:.1f}",
+        )
 
 
 class _Build:
@@ -342,7 +352,8 @@ class _Build:
 
 
 def _profile_values(settings_: dict[str, Any]) -> dict[str, Any]:
-    values = dict(settings_)
+    """A profile's settings in the tenant's language (names, description, department)."""
+    values = {key: localized_value(value) for key, value in settings_.items()}
     if "hidden_screens" in values:
         values["hidden_screens"] = frozenset(values["hidden_screens"])
     return values
@@ -373,8 +384,9 @@ def scenario_reset(
             audit_record(
                 actor=actor,
                 category=AuditEvent.Category.TRAINER,
-                action="Reset tenant to scenario preset",
-                target_type="Scenario preset",
+                action=gettext_noop("Reset tenant to scenario preset"),
+                target_type=gettext_noop("Scenario preset"),
+                target_text=texts.localized(preset.names),
                 details={
                     "preset": preset.key,
                     "scale": scale,
@@ -389,7 +401,7 @@ def scenario_reset(
             )
             notification_send(
                 user=actor,
-                title=outcome.message,
+                title=outcome.text,
                 level=Notification.Level.SUCCESS,
                 link=reverse("trainer:home"),
             )
@@ -397,8 +409,9 @@ def scenario_reset(
         audit_record(
             actor=actor,
             category=AuditEvent.Category.TRAINER,
-            action="Reset tenant to scenario preset",
-            target_type="Scenario preset",
+            action=gettext_noop("Reset tenant to scenario preset"),
+            target_type=gettext_noop("Scenario preset"),
+            target_text=texts.localized(preset.names),
             result="failure",
             details={"preset": preset.key, "error": str(error)},
         )

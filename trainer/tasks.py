@@ -3,21 +3,18 @@ request only queues them and polls their progress). Each takes the tenant id wit
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial
 
 from celery import shared_task
-from django.conf import settings
 
-from asm_portal import clock
-from asm_portal.jobs import job_send, job_send_on_commit, stale_before
+from asm_portal.jobs import job_send, job_send_on_commit, jobs_to_resend, stale_before
 from asm_portal.tenancy import require_tenant, tenant_scope
 from trainer.classroom import classroom_trainee_build
 from trainer.models import Classroom, PresetReset, Trainee
-from trainer.reset_jobs import reset_job_lost_message, reset_job_run, reset_job_update
+from trainer.reset_jobs import reset_job_run
 
 
-@shared_task(name="trainer.tasks.preset_reset_task")
+@shared_task(name="trainer.tasks.preset_reset_task", acks_late=True)
 def preset_reset_task(tenant_id: int, reset_id: str, user_id: int, preset_key: str) -> str:
     with tenant_scope(tenant_id):
         return reset_job_run(reset_id=reset_id, user_id=user_id, preset_key=preset_key)
@@ -43,26 +40,31 @@ def classroom_build_enqueue(*, classroom: Classroom) -> None:
 
 
 def trainer_jobs_reconcile() -> int:
-    """The reconciler's part (asm_portal.jobs), in a tenant's scope: trainees still waiting to
-    be built and preset resets still queued are sent again (each task does nothing for what is
-    done already); a reset that has been running longer than a task may run lost its worker
-    (its transaction rolled back): it fails with its reason."""
+    """The reconciler's part (asm_portal.jobs), in a tenant's scope: trainees waiting to be
+    built and preset resets queued that nobody started, and those a worker started (a trainee
+    *Creating*, a reset running) whose lease expired or whose owner process is gone, are sent
+    again. The task takes the lease over and resumes (a trainee from what its row and Apple
+    hold, a reset from its start: its transaction was rolled back), or ends the job failed with
+    its reason once it has been lost JOBS_MAX_ATTEMPTS times."""
     tenant_id = require_tenant().pk
     stale = stale_before()
+    trainees = Trainee.objects.all()
     sent = 0
-    for trainee_id in Trainee.objects.filter(
-        state=Trainee.State.PENDING, classroom__created_at__lte=stale
-    ).values_list("pk", flat=True):
+    for trainee_id in jobs_to_resend(
+        queued=trainees.filter(state=Trainee.State.PENDING, classroom__created_at__lte=stale),
+        running=trainees.filter(state=Trainee.State.CREATING),
+    ):
         sent += job_send(partial(classroom_trainee_build_task.delay, tenant_id, trainee_id))
-    resets = PresetReset.objects.all()  # this tenant's
-    for reset_id, user_id, preset in resets.filter(
-        state="queued", created_at__lte=stale, user_id__isnull=False
-    ).values_list("reset_id", "user_id", "preset"):
+    resets = PresetReset.objects.filter(user_id__isnull=False)  # this tenant's
+    resend = set(
+        jobs_to_resend(
+            queued=resets.filter(state="queued", created_at__lte=stale),
+            running=resets.filter(state="running"),
+        )
+    )
+    for reset_id, user_id, preset in resets.filter(pk__in=resend).values_list(
+        "reset_id", "user_id", "preset"
+    ):
         assert user_id is not None
         sent += job_send(partial(preset_reset_task.delay, tenant_id, reset_id, user_id, preset))
-    lost = clock.now() - timedelta(
-        seconds=settings.CELERY_TASK_TIME_LIMIT + settings.JOBS_RESEND_AFTER_SECONDS
-    )
-    for reset_id in resets.filter(state="running", updated_at__lte=lost).values_list("reset_id", flat=True):
-        reset_job_update(reset_id, state="failed", message=reset_job_lost_message())
     return sent

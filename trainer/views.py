@@ -36,6 +36,7 @@ def _home_context(error: str = "", form: ClockMoveForm | None = None) -> dict[st
         "clock": demo_clock.demo_clock_summary(apple_state),
         "clock_effects": demo_clock.demo_clock_effects(),
         "clock_steps": [
+            ("15m", _("+15 minutes")),
             ("1h", _("+1 hour")),
             ("1d", _("+1 day")),
             ("8d", _("+8 days")),
@@ -109,7 +110,11 @@ def _drill_action(request: AuthenticatedHttpRequest, key: str, *, start: bool) -
     if start:
         _toast(request, _("Fault drill started: %(drill)s") % {"drill": title})
     else:
-        _toast(request, _("Fault drill cleared: %(drill)s") % {"drill": title})
+        _toast(
+            request,
+            _("Fault drill cleared: %(drill)s") % {"drill": title},
+            fault_drills.drill_clear_advice(),
+        )
     return _after_action(request)
 
 

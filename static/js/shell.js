@@ -201,3 +201,21 @@
     });
   });
 })();
+
+// Countdowns (the Sync window): an element with data-countdown-seconds counts down to 0:00
+// once a second; the server sent the seconds left when it rendered it, and the polling panel
+// renders it again (and enables the button) when the wait is over.
+(function () {
+  "use strict";
+  function text(seconds) {
+    var minutes = Math.floor(seconds / 60), rest = seconds % 60;
+    return minutes + ":" + (rest < 10 ? "0" : "") + rest;
+  }
+  setInterval(function () {
+    document.querySelectorAll("[data-countdown-seconds]").forEach(function (element) {
+      if (!element.dataset.countdownStart) element.dataset.countdownStart = String(Date.now());
+      var elapsed = Math.floor((Date.now() - Number(element.dataset.countdownStart)) / 1000);
+      element.textContent = text(Math.max(0, Number(element.getAttribute("data-countdown-seconds")) - elapsed));
+    });
+  }, 1000);
+})();

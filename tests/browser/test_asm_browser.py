@@ -45,6 +45,9 @@ class AsmBrowserTests:
             page.click("text=Obtenir un jeton")
         assert download.value.suggested_filename.startswith("Intune MDM_Token_")
         assert ServerToken.objects.count() == 1
+        # The download leaves the page as it was; pages.js asks for the token line again.
+        expect(page.locator("[data-server-token]")).to_contain_text("Téléchargé le")
+        expect(page.locator("[data-server-token]")).not_to_contain_text("Aucun jeton")
 
         page.click(".asm-nav >> text=Affectations d’appareil")
         page.fill("#id_serials", "DMPQ000001 DMPQ000002 DMPQ000003")
@@ -56,6 +59,9 @@ class AsmBrowserTests:
         page.click(".asm-nav >> text=Appareils")
         page.fill("#device-search", "DMPQ00000")
         expect(page.locator("#device-grid tbody tr")).to_have_count(10)
+        # Apple's French pages name models and colours in French (the API keeps English).
+        expect(page.locator("#device-grid")).to_contain_text("génération")
+        expect(page.locator("#device-grid")).not_to_contain_text("generation")
         screenshot(page, "asm-devices-fr")
         page.goto(f"{dep_server}/asm/trainer/")
         screenshot(page, "asm-fault-injection-fr")

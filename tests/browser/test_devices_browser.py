@@ -36,7 +36,9 @@ class DevicesBrowserTests:
         page.click("text=Demander la synchronisation")
         page.locator("text=La dernière synchronisation a réussi").wait_for()
         assert SyncRun.objects.get().state == SyncRun.State.SUCCEEDED
-        page.locator(f".toast >> text=Synchronisation de « {token.token_name} » terminée").first.wait_for()
+        page.locator(
+            f".toast >> text=Synchronisation de «\u00a0{token.token_name}\u00a0» terminée"
+        ).first.wait_for()
         journey = page.locator("#journey").inner_text()
         assert "Non disponible. Synchronisez pour actualiser." not in journey
         assert "30 ajoutés, 0 mis à jour, 0 supprimés" in journey

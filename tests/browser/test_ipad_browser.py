@@ -55,3 +55,27 @@ class VirtualIpadBrowserTests:
         page.click("button:has-text('Erase All Content and Settings')")
         expect(page.locator("#screen")).to_have_attribute("data-pane", "hello")
         assert not violations, violations
+
+
+@pytest.mark.browser
+@live
+class VirtualIpadFrameLanguageTests:
+    def test_a_french_browser_sees_a_french_frame_from_the_first_screen(self, dep_server, browser) -> None:  # noqa: F811
+        """The frame follows the browser's language at once (no Language pane, no reload); the
+        screen stays in the device's language until Setup Assistant sets one."""
+        organization_create(devices=2)
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="fr-FR")
+        try:
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            page.goto(f"{dep_server}/ipad/DMPQ000001/?key={device_link_key('DMPQ000001')}")
+            expect(page.locator("html")).to_have_attribute("lang", "fr")
+            expect(page.locator(".desk-bar")).to_contain_text("Appareils virtuels")
+            expect(page.locator("button.power-on")).to_contain_text("Allumer")
+            expect(page.locator(".desk-restore button")).to_have_text("Restaurer avec Apple Configurator")
+            page.click("button.power-on")
+            page.locator("#screen[data-pane=hello]").wait_for()
+            expect(page.locator(".desk-restore button")).to_have_text("Restaurer avec Apple Configurator")
+            screenshot(page, "ipad-frame-fr")
+        finally:
+            context.close()

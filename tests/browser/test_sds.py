@@ -144,7 +144,10 @@ class SchoolDataSyncBrowserTests:
             page.select_option("#topbar-language", "fr")
         rejected = RosterUpload.objects.get(state=RosterUpload.State.REJECTED)
         page.goto(f"{live_server.url}/sds/uploads/{rejected.pk}/")
-        assert "La liste de classes a été refusée : 2 erreurs." in page.locator("#upload-status").inner_text()
+        assert (
+            "La liste de classes a été refusée\u00a0: 2 erreurs."
+            in page.locator("#upload-status").inner_text()
+        )
         assert (
             "Aucune ligne de Section.csv n’a le SIS ID «\u00a099999\u00a0»."
             in page.locator("#upload-report").inner_text()

@@ -71,9 +71,29 @@ class TrainerBrowserTests:
         page.wait_for_timeout(500)  # the toast's fade-in
         page.evaluate("window.scrollTo(0, 0)")
         screenshot(page, "trainer-blade-en")
+
+        # A sync while Apple is down fails at once (retrying a drill is pointless), and the Sync
+        # blade counts down the 15 minutes before the next request (the article's rule).
+        page.goto(f"{portal}/enrollment/apple/tokens/{apple.token.pk}/devices/sync/")
+        page.click("form.sync-request button[type=submit]")
+        page.locator("#sync-panel >> text=The last sync failed").wait_for(timeout=10_000)
+        countdown = page.locator("#sync-panel [data-countdown-seconds]")
+        started = countdown.inner_text()
+        assert started.startswith(("15:", "14:")), started
+        expect(countdown).not_to_have_text(started, timeout=3_000)  # it ticks
+        assert page.locator("form.sync-request button[type=submit]").is_disabled()
+        screenshot(page, "sync-countdown-en")
+
+        # Clearing the drill says how to go on; +15 minutes on the demo clock opens Sync again.
+        page.goto(f"{portal}/trainer/")
         page.click("[data-testid=drill-clear-apple_down]")
         page.locator("[data-testid=drill-apple_down][data-active=false]").wait_for()
         assert control(dep_server, "GET", "faults").json()["faults"] == []
+        page.locator(".toast >> text=move the demo clock forward by 15 minutes").wait_for()
+        with page.expect_response(lambda response: "/clock/move/" in response.url):
+            page.click("[data-testid=clock-move-15m]")
+        page.goto(f"{portal}/enrollment/apple/tokens/{apple.token.pk}/devices/sync/")
+        assert page.locator("form.sync-request button[type=submit]").is_enabled()
 
         # The banner follows every page; its reset puts both clocks back.
         page.click(".leftnav >> text=Device enrollment")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
@@ -77,6 +78,26 @@ def sync_state_synced(
         last_full_sync_at=clock.now() - timedelta(days=full_days_ago),
         next_must_be_full=False,
     )
+
+
+def run_failed(
+    token: EnrollmentProgramToken, *, error_code: str, requested_ago: timedelta = timedelta(0), **fields: Any
+) -> SyncRun:
+    """A manual full sync that failed just now, requested `requested_ago` (its window runs on)."""
+    now = clock.now()
+    requested_at = now - requested_ago
+    values: dict[str, Any] = {
+        "token": token,
+        "kind": "full",
+        "trigger": "manual",
+        "state": SyncRun.State.FAILED,
+        "error_code": error_code,
+        "requested_at": requested_at,
+        "deadline_at": requested_at + timedelta(seconds=settings.SYNC_REQUEST_WINDOW_SECONDS),
+        "finished_at": now,
+        **fields,
+    }
+    return SyncRun.objects.create(**values)
 
 
 def run_finish(run: SyncRun, state: str = SyncRun.State.SUCCEEDED) -> None:

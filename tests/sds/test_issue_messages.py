@@ -38,6 +38,7 @@ class MessageTests:
             "char": "U+0000",
             "headers": "SIS ID, Name",
             "scripts": "CYRILLIC, LATIN",
+            "count": 3,
         }
         for language in ("en", "fr"):
             with translation.override(language):

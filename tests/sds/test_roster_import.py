@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils import translation
+
 from asm_portal.models import AuditEvent, Notification
 from sds import roster_import, signals, uploads
 from sds.models import Enrollment, Membership, Person, RosterFile, RosterUpload, School, SchoolClass
@@ -262,4 +264,14 @@ class RosterUploadProcessTests:
             actor=admin_user, profile=classic_profile, files=sample("v1-25-users"), language="fr"
         )
         roster_import.roster_upload_process(upload_id=upload.pk)
-        assert Notification.objects.get(user=admin_user).title == "Liste de classes importée"
+        notification = Notification.objects.get(user=admin_user)
+        assert notification.title == "Liste de classes importée"
+        # Stored as message ids: an English reader later reads it in English.
+        with translation.override("en"):
+            assert notification.title_display() == "Roster imported"
+            assert notification.body_display() == "Contoso classic: 24 people in the roster."
+        with translation.override("fr"):
+            assert notification.title_display() == "Liste de classes importée"
+            assert (
+                notification.body_display() == "Contoso classic\u00a0: 24 personnes dans la liste de classes."
+            )

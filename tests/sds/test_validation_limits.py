@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db.models import CharField
+from django.utils import translation
 
 from sds import formats, validation
 from sds.models import Person, RosterUpload, School, SchoolClass
@@ -124,3 +125,42 @@ def test_a_mixed_script_username_is_a_warning() -> None:
     # One script, even not Latin, is no homoglyph.
     files = edited(sample("v1-25-users"), "Student.csv", replace=(",OKlein,", ",\u041e\u043b\u044f,"))
     assert not [i for i in validate(files).issues if i.code == validation.MIXED_SCRIPT_USERNAME]
+
+
+def with_username(username: str) -> dict[str, bytes]:
+    row = f"13001,10001,Ora,Klein,{username},P@ssword,"
+    return edited(sample("v1-25-users"), "Student.csv", replace=(STUDENT, row))
+
+
+def test_a_username_longer_than_apple_school_manager_accepts_is_an_error_once() -> None:
+    """The table holds 320 characters, Apple School Manager 128 for a Managed Apple Account:
+    Apple's limit wins, on its cell, said once (not again by the username checks)."""
+    local = "o" * (129 - len("@contoso.edu"))
+    result = validate(with_username(f"{local}@contoso.edu"))  # 129 characters
+    assert issues(result, validation.VALUE_TOO_LONG) == [("Student.csv", 2, "Username")]
+    (issue,) = [issue for issue in result.issues if issue.code == validation.VALUE_TOO_LONG]
+    assert "129" in issue.message and "128" in issue.message and "Apple School Manager" in issue.message
+    assert issues(validate(with_username(f"{local[1:]}@contoso.edu")), validation.VALUE_TOO_LONG) == []
+    assert len(issues(validate(with_username("o" * 300)), validation.VALUE_TOO_LONG)) == 1
+
+
+def test_a_username_the_domain_suffix_makes_too_long_is_an_error() -> None:
+    """Classic usernames get the profile's suffix: 117 + "@contoso.edu" is 129 characters."""
+    result = validate(with_username("o" * 117))
+    assert issues(result, validation.VALUE_TOO_LONG) == [("Student.csv", 2, "Username")]
+    (issue,) = [issue for issue in result.issues if issue.code == validation.VALUE_TOO_LONG]
+    assert issue.params == {"length": 129, "max": 128}
+    with translation.override("fr"):
+        assert "Apple School Manager accepte au plus 128" in issue.message, issue.message
+    assert issues(validate(with_username("o" * 116)), validation.VALUE_TOO_LONG) == []
+
+
+def test_an_e_mail_address_longer_than_apple_school_manager_accepts_is_an_error() -> None:
+    craig = "14001,10001,Craig,Beane,CBeane,P@ssw0rd,WA,101,Active,James,,,"
+    email = "c" * (129 - len("@contoso.edu")) + "@contoso.edu"
+    files = edited(
+        sample("v1-25-users"), "Teacher.csv", replace=(craig, craig.replace("James,,", f"James,{email},"))
+    )
+    result = validate(files)
+    assert issues(result, validation.VALUE_TOO_LONG) == [("Teacher.csv", 2, "Secondary Email")]
+    assert validation.ASM_ACCOUNT_MAX_LENGTH < validation.ADDRESS_MAX_LENGTH  # Apple's is stricter

@@ -72,3 +72,38 @@ class AppleCallTests:
         with pytest.raises(Reschedule) as raised:
             apple_call(failing(DepError("throttled", status=429, retry_after=120)))
         assert raised.value.delay == 120
+
+
+class PointlessRetryTests:
+    """A failure a higher app recognises as a drill fails at once; anything else keeps the retries."""
+
+    def test_a_recognised_failure_is_not_tried_again(self, settings, monkeypatch) -> None:
+        settings.SYNC_RETRY_ATTEMPTS, settings.SYNC_RETRY_BACKOFF_SECONDS = 5, 2
+        paused: list[float] = []
+        monkeypatch.setattr(apple_retry, "pause", paused.append)
+        monkeypatch.setattr(apple_retry, "_pointless_retry_checks", [lambda error: error.status == 503])
+        with pytest.raises(DepError):
+            apple_call(failing(DepError("down", status=503)))
+        assert paused == []
+        assert apple_call(failing(DepError("throttled", status=429))) == "ok" and paused == [2]
+
+    def test_a_check_that_cannot_tell_keeps_the_retries(self, settings, monkeypatch) -> None:
+        settings.SYNC_RETRY_ATTEMPTS, settings.SYNC_RETRY_BACKOFF_SECONDS = 5, 2
+        paused: list[float] = []
+        monkeypatch.setattr(apple_retry, "pause", paused.append)
+
+        def broken(error: DepError) -> bool:
+            raise OSError("the control API is not there")
+
+        monkeypatch.setattr(apple_retry, "_pointless_retry_checks", [broken])
+        assert apple_call(failing(DepError("down", status=503))) == "ok" and paused == [2]
+
+    def test_a_check_is_registered_once(self, monkeypatch) -> None:
+        monkeypatch.setattr(apple_retry, "_pointless_retry_checks", [])
+
+        def check(error: DepError) -> bool:
+            return False
+
+        apple_retry.register_pointless_retry_check(check)
+        apple_retry.register_pointless_retry_check(check)
+        assert apple_retry._pointless_retry_checks == [check]

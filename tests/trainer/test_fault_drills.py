@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 
 from asm_portal.models import AuditEvent
 from tests.trainer.conftest import live, token_create
+from tokens import apple_retry
+from tokens.apple_retry import apple_call
 from tokens.dep_client import DepError
 from tokens.models import EnrollmentProgramToken
 from tokens.services import token_dep_client
@@ -117,3 +119,38 @@ class FaultDrillTests:
             "failure",
             "apple_down",
         )
+
+
+@pytest.mark.integration
+@live
+@pytest.mark.usefixtures("served_apple")
+class AppleDownRetryTests:
+    """The "Apple down" drill answers every try until it is cleared: the portal fails at once
+    instead of spending its whole back-off "in progress"; a real (short) outage is retried."""
+
+    def attempts(self, token: EnrollmentProgramToken, monkeypatch) -> tuple[int, list[float], bool]:
+        calls: list[int] = []
+        paused: list[float] = []
+        monkeypatch.setattr(apple_retry, "pause", paused.append)
+        client = token_dep_client(token=EnrollmentProgramToken.objects.get(pk=token.pk))
+
+        def call() -> object:
+            calls.append(1)
+            return client.account()
+
+        try:
+            apple_call(call)
+        except DepError:
+            return len(calls), paused, False
+        return len(calls), paused, True
+
+    def test_the_drill_fails_at_once(self, trainer_user, apple_token, monkeypatch, settings) -> None:
+        settings.SYNC_RETRY_ATTEMPTS = 5
+        fault_drills.drill_start(actor=trainer_user, key="apple_down")
+        assert self.attempts(apple_token.token, monkeypatch) == (1, [], False)
+
+    def test_a_short_outage_is_still_retried(self, trainer_user, apple_token, monkeypatch, settings) -> None:
+        settings.SYNC_RETRY_ATTEMPTS = 5
+        apple_control.fault_add(endpoint="*", status=503, count=2)
+        count, paused, succeeded = self.attempts(apple_token.token, monkeypatch)
+        assert (count, len(paused), succeeded) == (3, 2, True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from trainer import presets
+from trainer.presets import localized_value
 
 
 class PresetTests:
@@ -28,3 +30,15 @@ class PresetTests:
     def test_an_unknown_key_is_not_found(self) -> None:
         with pytest.raises(presets.PresetNotFound):
             presets.preset_get("nope")
+
+
+class LocalizedValueTests:
+    def test_words_by_language_give_the_active_language_s(self) -> None:
+        words = {"en": "District iPads", "fr": "iPad du district"}
+        with translation.override("fr"):
+            assert localized_value(words) == "iPad du district"
+        with translation.override("de"):
+            assert localized_value(words) == "District iPads"
+        assert localized_value("Contoso IT") == "Contoso IT"
+        assert localized_value(["a"]) == ["a"]
+        assert localized_value({"count": 3}) == {"count": 3}

@@ -30,7 +30,7 @@ class ResetJobQueueTests:
         assert job is not None
         assert (job["state"], job["label"], job["user_id"]) == (
             "queued",
-            "Waiting for a worker…",
+            "Waiting for the background service…",
             trainer_user.pk,
         )
         assert task.calls == [

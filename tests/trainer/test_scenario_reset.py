@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from asm_portal import clock, roles
 from asm_portal.models import AuditEvent, Notification, Tenant
@@ -93,6 +94,17 @@ def test_student_ipads(apple, trainer_user) -> None:
     assert AppleDevice.objects.filter(profile_uuid=profile.apple_profile_uuid).count() == 100
     assert AppleDevice.objects.count() == 120
     assert outcome.assigned == 100
+    assert (profile.name, profile.department) == ("Student iPads 1:1", "Contoso IT")
+
+
+@live
+def test_a_preset_names_things_in_the_language_of_whoever_runs_it(apple, trainer_user) -> None:
+    with translation.override("fr"):
+        scenario_reset.scenario_reset(actor=trainer_user, preset_key="student-ipads")
+    profile = EnrollmentProfile.objects.get()
+    assert profile.name == "iPad des élèves 1:1"
+    assert profile.description == "Un iPad par élève, connecté avec le compte de l’élève"
+    assert profile.department == "Service informatique Contoso"
 
 
 @live

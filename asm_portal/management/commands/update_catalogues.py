@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from argparse import ArgumentParser
@@ -57,12 +58,64 @@ def _carry_over(catalogues: list[Path], known: dict[tuple[str | None, str, str],
     return carried
 
 
+_NO_BREAK = "\u00a0"
+_NARROW_NO_BREAK = "\u202f"
+# A French ; : ! ? that ends a word (see tests/test_i18n.py), with the space before it if any.
+_PUNCTUATION = re.compile(r"([ \u00a0\u202f]?)([:;!?])(?=\s|$|[»\"”’)<.,!?])")
+
+
+def _before_punctuation(match: re.Match[str]) -> str:
+    space, mark = match.group(1), match.group(2)
+    if match.start() == 0 and not space:
+        return match.group(0)  # nothing before it to keep apart
+    return (_NARROW_NO_BREAK if space == _NARROW_NO_BREAK else _NO_BREAK) + mark
+
+
+def french_typography(text: str) -> str:
+    """A no-break space before : ; ! ? and inside « » (a narrow one already there is kept)."""
+    text = _PUNCTUATION.sub(_before_punctuation, text)
+    text = re.sub(r"«[ \u00a0]?(?!\u202f)", "«" + _NO_BREAK, text)
+    text = re.sub(r"(?<!\u202f)[ \u00a0]?»", _NO_BREAK + "»", text)
+    # "?!" and "!?" stay together.
+    return re.sub(r"([!?])[\u00a0\u202f]([!?])", r"\1\2", text)
+
+
+def _fix_typography(catalogues: list[Path]) -> int:
+    import polib  # a development tool, used by this command only
+
+    fixed = 0
+    for path in _po_files(catalogues):
+        catalogue = polib.pofile(str(path))
+        changed = False
+        for entry in catalogue:
+            if entry.obsolete:
+                continue
+            if entry.msgstr and french_typography(entry.msgstr) != entry.msgstr:
+                entry.msgstr = french_typography(entry.msgstr)
+                changed = True
+                fixed += 1
+            for index, text in list(entry.msgstr_plural.items()):
+                if french_typography(text) != text:
+                    entry.msgstr_plural[index] = french_typography(text)
+                    changed = True
+                    fixed += 1
+        if changed:
+            catalogue.save()
+    return fixed
+
+
 class Command(BaseCommand):
     help = "Extract translatable strings into every French catalogue (root and per app)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--root", default=str(settings.BASE_DIR), help="Repository root to work on.")
         parser.add_argument("--compile", action="store_true", help="Compile the .mo files afterwards.")
+        parser.add_argument(
+            "--fix-typography",
+            action="store_true",
+            help="Put the no-break spaces of French typography in every translation (before : ; ! ? "
+            "and inside « »), as tests/test_i18n.py requires.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         root = Path(options["root"])
@@ -80,6 +133,10 @@ class Command(BaseCommand):
             f"--ignore={pattern}" for pattern in (*IGNORED, *(f"{app}/*" for app in APPS_WITH_CATALOGUES))
         ]
         catalogues = [root / "locale", *(root / app / "locale" for app in APPS_WITH_CATALOGUES)]
+        if options["fix_typography"]:
+            # Before the extraction, which wraps the catalogues' lines its own way again.
+            fixed = _fix_typography(catalogues)
+            self.stdout.write(f"{fixed} translation(s) given French typography.")
         known = _translations(catalogues)
         self._run([*admin, *ignore_root], root)
         for app in APPS_WITH_CATALOGUES:

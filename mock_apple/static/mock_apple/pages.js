@@ -14,6 +14,32 @@
     if (event.target.closest && event.target.closest("[data-print]")) window.print();
   });
 
+  // A form that downloads a file (Download Token) leaves the page as it was: once submitted,
+  // ask the page again until the part it names (data-download-then-refresh) has changed.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var selector = form.getAttribute && form.getAttribute("data-download-then-refresh");
+    if (!selector) return;
+    var part = document.querySelector(selector);
+    if (!part) return;
+    var before = part.innerHTML, tries = 0;
+    function look() {
+      tries += 1;
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then(function (response) { return response.text(); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").querySelector(selector);
+          if (fresh && fresh.innerHTML !== before) {
+            part.innerHTML = fresh.innerHTML;
+          } else if (tries < 20) {
+            setTimeout(look, 500);
+          }
+        })
+        .catch(function () { if (tries < 20) setTimeout(look, 1000); });
+    }
+    setTimeout(look, 500);
+  });
+
   // Colours that come from data (an app's icon): set through the CSSOM, which the policy allows.
   function paint(root) {
     root.querySelectorAll("[data-color]").forEach(function (element) {

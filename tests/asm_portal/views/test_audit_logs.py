@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from asm_portal import services
+from datetime import timedelta
+
+from django.utils import translation
+
+from asm_portal import clock, services, texts
 from asm_portal.models import AuditEvent
 from tests.conftest import HTMX
 
@@ -57,3 +61,76 @@ class AuditLogsTests:
         ).content.decode()
         assert 'href="?q=Action&amp;page=1"' in html
         assert 'hx-get="?q=Action&amp;page=1&amp;fragment=grid"' in html
+
+
+class AuditLanguageTests:
+    """Actions, target types and worded targets are stored in English and shown in the reader's."""
+
+    def test_the_log_follows_the_reader_s_language(self, admin_client, admin_user) -> None:
+        with translation.override("fr"):  # recorded during a French request: stored in English all the same
+            services.audit_record(
+                actor=admin_user,
+                category=AuditEvent.Category.TRAINER,
+                action="Start fault drill",
+                target_type="Fault drill",
+                target_text=texts.gettext("Apple down"),
+            )
+        event = AuditEvent.objects.get()
+        assert (event.action, event.target_type, event.target_name) == (
+            "Start fault drill",
+            "Fault drill",
+            "Apple down",
+        )
+        english = admin_client.get("/tenant-admin/audit-logs/").content.decode()
+        assert "Start fault drill" in english and "Fault drill:</span> Apple down" in english
+        admin_client.post("/language/", {"language": "fr"})
+        french = admin_client.get("/tenant-admin/audit-logs/").content.decode()
+        assert "Démarrer l’exercice de panne" in french
+        assert "Exercice de panne\u00a0:</span> Apple indisponible" in french
+        assert "Start fault drill" not in french
+
+    def test_a_model_target_s_type_is_stored_in_english(self, admin_user) -> None:
+        with translation.override("fr"):
+            services.audit_record(
+                actor=admin_user,
+                category=AuditEvent.Category.ROLE,
+                action="Update role assignment",
+                target=admin_user,
+            )
+        assert AuditEvent.objects.get().target_type == "user"
+
+    def test_a_target_without_words_shows_no_dangling_colon(self, admin_client, admin_user) -> None:
+        services.audit_record(
+            actor=admin_user,
+            category=AuditEvent.Category.TRAINER,
+            action="Move demo clock",
+            target_type="Demo clock",
+        )
+        html = admin_client.get("/tenant-admin/audit-logs/").content.decode()
+        assert "Demo clock</span>" in html and "Demo clock:</span>" not in html
+
+
+class AuditDemoClockTests:
+    def test_it_sorts_by_real_time_and_shows_the_demo_time_beside_it(
+        self, admin_client, admin_user, settings
+    ) -> None:
+        clock.set_offset(timedelta(days=8))
+        services.audit_record(actor=admin_user, category="Trainer", action="Moved while forward")
+        clock.set_offset(timedelta(0))
+        services.audit_record(actor=admin_user, category="Trainer", action="Back at real time")
+        html = admin_client.get("/tenant-admin/audit-logs/").content.decode()
+        assert html.index("Back at real time") < html.index("Moved while forward")
+        assert html.count('data-testid="demo-time"') == 1
+        moved = AuditEvent.objects.get(action="Moved while forward")
+        assert moved.demo_time_differs() and (moved.occurred_at - moved.recorded_at) >= timedelta(days=7)
+
+
+class AuditSearchLanguageTests:
+    def test_a_french_reader_finds_an_action_by_its_french_words(self, admin_client, admin_user) -> None:
+        services.audit_record(actor=admin_user, category="Trainer", action="Start fault drill")
+        services.audit_record(actor=admin_user, category="Trainer", action="Move demo clock")
+        admin_client.post("/language/", {"language": "fr"})
+        html = admin_client.get("/tenant-admin/audit-logs/?q=exercice").content.decode()
+        assert "Démarrer l’exercice de panne" in html and "Avancer l’horloge" not in html
+        html = admin_client.get("/tenant-admin/audit-logs/?q=fault drill").content.decode()
+        assert "Démarrer l’exercice de panne" in html  # the stored English still matches

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-from asm_portal import services
+from django.utils import translation
+
+from asm_portal import clock, services
 from asm_portal.models import Notification
+from devices.sync_rules import sync_run_notify
 from tests.conftest import HTMX
+from tests.devices.conftest import run_failed, token_create
 
 
 class NotificationsTests:
@@ -35,3 +39,30 @@ class NotificationsTests:
 
     def test_mark_read_needs_post(self, admin_client) -> None:
         assert admin_client.get("/notifications/read/").status_code == 405
+
+
+class NotificationLanguageTests:
+    """A toast written outside a request is shown in the reader's language, then and later."""
+
+    def test_a_worker_s_toast_follows_the_reader_s_language(self, admin_client, admin_user) -> None:
+        token = token_create("Lycée Jean Moulin - Intune")
+        run = run_failed(token, error_code="503 SERVICE_UNAVAILABLE", requested_by=admin_user)
+        with translation.override("en"):  # the worker's language
+            sync_run_notify(run)
+        admin_client.post("/language/", {"language": "fr"})
+        french = admin_client.get("/notifications/").content.decode()
+        assert "Échec de la synchronisation de «\u00a0Lycée Jean Moulin - Intune\u00a0»" in french
+        assert "Apple a répondu 503 SERVICE_UNAVAILABLE" in french
+        assert "Sync of" not in french and "Try again later" not in french
+        admin_client.post("/language/", {"language": "en"})
+        english = admin_client.get("/notifications/").content.decode()
+        assert "Sync of “Lycée Jean Moulin - Intune” failed" in english
+        assert "Apple answered 503 SERVICE_UNAVAILABLE. Try again later." in english
+
+    def test_an_older_notification_is_shown_as_stored(self, admin_client, admin_user) -> None:
+        Notification.objects.create(
+            user=admin_user, created_at=clock.now(), title="Ancien titre", body="Corps"
+        )
+        admin_client.post("/language/", {"language": "en"})
+        html = admin_client.get("/notifications/").content.decode()
+        assert "Ancien titre" in html and "Corps" in html

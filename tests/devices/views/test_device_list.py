@@ -218,3 +218,26 @@ class DeviceListTests:
         body = admin_client.get(f"/enrollment/apple/tokens/{first.pk}/devices/").content.decode()
         assert grid_serials(body) == ["AAA000000"]
         assert Device.objects.count() == 2
+
+
+class AppleNamesInGridTests:
+    """Apple's English model and colour are stored; the grid shows them in the reader's language."""
+
+    def test_the_grid_names_models_and_colours_in_the_reader_s_language(self, admin_client, token) -> None:
+        devices_create(token, 1, model="iPad mini (6th generation)", color="SPACE GRAY")
+        devices_create(token, 1, start=1, model="iPad Air (5th generation)", color="STARLIGHT")
+        url = f"/enrollment/apple/tokens/{token.pk}/devices/"
+        english = admin_client.get(url).content.decode()
+        assert "iPad mini (6th generation)" in english and "Space Gray" in english and "Starlight" in english
+        admin_client.post("/language/", {"language": "fr"})
+        french = admin_client.get(url).content.decode()
+        assert (
+            "iPad mini (6ᵉ génération)" in french
+            and "Gris sidéral" in french
+            and "Lumière stellaire" in french
+        )
+        assert "Space Gray" not in french
+        device = Device.objects.get(serial_number="DMPQ000000")
+        assert (device.model, device.color) == ("iPad mini (6th generation)", "SPACE GRAY")
+        detail = admin_client.get(f"/enrollment/apple/devices/{device.pk}/").content.decode()
+        assert "iPad mini (6ᵉ génération)" in detail

@@ -11,7 +11,7 @@ from asm_portal.models import Notification
 from devices.models import SyncRun
 from devices.sync_rules import sync_run_notify
 from tests.conftest import HTMX
-from tests.devices.conftest import token_create
+from tests.devices.conftest import run_failed, token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -95,21 +95,13 @@ class TokenSyncTests:
 
     def test_a_failure_shows_apple_s_reason_and_the_window(self, admin_client, token) -> None:
         blade, _, _ = urls(token)
-        now = clock.now()
-        SyncRun.objects.create(
-            token=token,
-            kind="full",
-            trigger="manual",
-            state="failed",
-            error_code="ACCESS_DENIED",
-            requested_at=now - timedelta(minutes=5),
-            deadline_at=now + timedelta(minutes=10),
-            finished_at=now,
-        )
+        run_failed(token, error_code="ACCESS_DENIED", requested_ago=timedelta(minutes=5))
         body = admin_client.get(blade).content.decode()
         assert "The last sync failed" in body and "(ACCESS_DENIED)" in body
         assert "You can request another sync in 10 minutes." in body
         assert 'hx-trigger="every 15s"' in body  # the bar moves on
+        # The countdown (shell.js ticks it every second; the panel renders it again every 15 s).
+        assert 'data-countdown-seconds="600">10:00</time>' in body
 
     def test_read_only_operators_see_but_cannot_request(self, operator_client, token) -> None:
         blade, request_url, _ = urls(token)

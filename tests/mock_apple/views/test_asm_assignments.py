@@ -111,3 +111,7 @@ class AsmAssignmentsTests:
 
     def test_it_refuses_other_methods(self, asm_admin) -> None:
         assert asm_admin.put("/asm/assignments/").status_code == 405
+
+    def test_the_server_list_offers_a_worded_placeholder_not_dashes(self, asm_admin, server) -> None:
+        html = asm_admin.get("/asm/assignments/").content.decode()
+        assert "---------" not in html and '<option value="" selected>Select a server</option>' in html

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mock_apple import inventory
 from mock_apple.models import Device
 from mock_apple.services import assignments, mdm_servers
 from tests.mock_apple.conftest import APPLE_DB, admin_of
@@ -59,3 +60,39 @@ class AsmDevicesTests:
 
     def test_it_refuses_other_methods(self, asm_admin) -> None:
         assert asm_admin.post("/asm/devices/").status_code == 405
+
+    def test_models_and_colours_follow_the_reader_s_language(self, asm_admin, organization) -> None:
+        """Apple's pages name models and colours in the reader's language; the API keeps English."""
+        Device.objects.filter(serial_number="DMPQ000001").update(
+            model="iPad mini (6th generation)", color="SPACE GRAY"
+        )
+        Device.objects.filter(serial_number="DMPQ000002").update(
+            model="iPad Air (5th generation)", color="STARLIGHT"
+        )
+        french = asm_admin.get(
+            "/asm/devices/?q=DMPQ00000", headers={"Accept-Language": "fr"}
+        ).content.decode()
+        english = asm_admin.get(
+            "/asm/devices/?q=DMPQ00000", headers={"Accept-Language": "en"}
+        ).content.decode()
+        assert (
+            "iPad mini (6ᵉ génération)" in french
+            and "Gris sidéral" in french
+            and "Lumière stellaire" in french
+        )
+        assert "iPad mini (6th generation)" in english and "Space Gray" in english and "Starlight" in english
+        assert Device.objects.get(serial_number="DMPQ000001").color == "SPACE GRAY"
+        asm_admin.post("/asm/language/", {"language": "fr"})  # the Language menu wins over the browser
+        chosen = asm_admin.get("/asm/devices/dmpq000001/", headers={"Accept-Language": "en"}).content.decode()
+        assert "iPad mini (6ᵉ génération)" in chosen and "Gris sidéral" in chosen
+
+
+class InventoryNamesTests:
+    def test_unknown_names_are_shown_as_stored(self) -> None:
+        assert inventory.model_label("iPad (42nd generation)") == "iPad (42nd generation)"
+        assert inventory.color_label("ROSE GOLD") == "Rose Gold"
+
+    def test_every_catalogue_model_and_colour_has_a_name(self) -> None:
+        for item in inventory.CATALOGUE:
+            assert item.model in inventory.MODEL_NAMES or item.model == "iPhone 15"
+            assert set(item.colors) <= set(inventory.COLOR_NAMES)

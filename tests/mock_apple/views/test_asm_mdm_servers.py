@@ -80,3 +80,19 @@ class AsmMdmServersTests:
             "/asm/mdm-servers/add/", {"name": "Intune", "certificate": pem(certificate)}
         )
         assert response.status_code == 302
+
+    def test_the_token_line_is_marked_for_the_page_to_refresh_after_a_download(
+        self, asm_admin, organization
+    ) -> None:
+        """Download Token answers with the file, so the page itself stays as it was: the form
+        names the part (data-download-then-refresh) that pages.js asks again until it changes."""
+        certificate, _ = rsa_certificate_pem()
+        server = mdm_servers.mdm_server_create(actor=None, organization=organization, name="Intune MDM")
+        asm_admin.post(
+            f"/asm/mdm-servers/{server.server_uuid}/certificate/", {"certificate": pem(certificate)}
+        )
+        html = asm_admin.get(f"/asm/mdm-servers/{server.server_uuid}/").content.decode()
+        assert 'data-download-then-refresh="[data-server-token]"' in html
+        assert "<dd data-server-token>No token downloaded yet</dd>" in html
+        listing = asm_admin.get("/asm/mdm-servers/").content.decode()
+        assert '<span class="badge badge-green">Uploaded</span>' in listing

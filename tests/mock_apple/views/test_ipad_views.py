@@ -214,3 +214,31 @@ class SharedIpadSignInViewTests:
         act(client, serial, "person", "home", person=str(beulah.pk))
         body = change_password(client, serial, beulah, "Red-Moon-88")
         assert "Ora Klein was removed from this iPad to make room." in body
+
+
+@pytest.mark.django_db(databases=APPLE_DB)
+class DeviceFrameLanguageTests:
+    """The frame around the screen speaks the reader's language from the first page; the screen
+    speaks the device's (chosen in Setup Assistant)."""
+
+    def test_a_french_browser_gets_a_french_frame_on_the_first_page(
+        self, apple_settings, organization
+    ) -> None:
+        virtual, _ = ipad_with_profile(organization)
+        serial = virtual.device.serial_number
+        client = signed_in(admin_of(organization))
+        body = client.get(f"/ipad/{serial}/", headers={"Accept-Language": "fr-FR,fr;q=0.9"}).content.decode()
+        assert '<html lang="fr">' in body
+        assert (
+            "Appareils virtuels" in body and "Allumer" in body and "Restaurer avec Apple Configurator" in body
+        )
+        assert "Virtual devices" not in body and "Restore with Apple Configurator" not in body
+
+    def test_the_screen_keeps_the_device_s_language(self, apple_settings, organization, portal) -> None:
+        virtual, _ = ipad_with_profile(organization)
+        serial = virtual.device.serial_number
+        client = signed_in(admin_of(organization))
+        to_remote_management(client, serial, "fr")
+        body = client.get(f"/ipad/{serial}/", headers={"Accept-Language": "en"}).content.decode()
+        assert "Gestion à distance" in body  # the screen, in the device's French
+        assert "Restore with Apple Configurator" in body  # the frame, in the reader's English

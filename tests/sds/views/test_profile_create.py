@@ -13,6 +13,8 @@ class ProfileCreateTests:
         assert response.status_code == 200
         assert b"<html" in response.content
         assert b'name="domain_suffix"' in response.content
+        # The CSV format is a choice between the formats, with no "---------" blank one.
+        assert b"---------" not in response.content and response.content.count(b'name="roster_format"') == 2
 
     def test_htmx_gets_the_context_pane_only(self, admin_client) -> None:
         response = admin_client.get(URL, **HTMX)

@@ -10,7 +10,9 @@ import pytest
 
 from asm_portal import clock
 from asm_portal.models import Notification
+from devices.sync_rules import sync_availability
 from tests.conftest import HTMX
+from tests.devices.conftest import run_failed
 from tests.trainer.conftest import live, token_create
 
 URL = "/trainer/"
@@ -109,7 +111,7 @@ class ClockBannerTests:
     def test_the_banner_speaks_french(self, trainer_client) -> None:
         clock.set_offset(timedelta(days=1, hours=2))
         body = trainer_client.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-        assert "Horloge de démonstration : l’heure est avancée de 1 jour 2 heures." in body
+        assert "Horloge de démonstration\u00a0: l’heure est avancée de 1 jour 2 heures." in body
 
 
 @pytest.mark.integration
@@ -148,6 +150,23 @@ class TrainerBladeWithAppleTests:
         assert "Fault drill started: Apple down" in body  # the toast
         body = trainer_client.post(f"{URL}drills/apple_down/clear/", **HTMX).content.decode()
         assert 'data-testid="drill-apple_down" data-active="false"' in body
+
+    def test_clearing_apple_down_says_how_to_go_on(self, trainer_client, apple_token) -> None:
+        token = apple_token.token
+        trainer_client.post(f"{URL}drills/apple_down/start/")
+        run_failed(token, error_code="503 SERVICE_UNAVAILABLE")
+        body = trainer_client.post(f"{URL}drills/apple_down/clear/", **HTMX).content.decode()
+        assert "Fault drill cleared: Apple down" in body
+        assert "Sync stays unavailable until" in body and "move the demo clock forward by 15 minutes" in body
+        assert not sync_availability(token=token).allowed  # the article's rule stays
+        trainer_client.post(f"{URL}clock/move/", {"step": "15m"})
+        assert clock.offset() == timedelta(minutes=15)
+        assert sync_availability(token=token).allowed
+
+    def test_clearing_without_a_locked_sync_just_says_apple_answers(self, trainer_client) -> None:
+        trainer_client.post(f"{URL}drills/apple_down/start/")
+        body = trainer_client.post(f"{URL}drills/apple_down/clear/", **HTMX).content.decode()
+        assert "Apple answers again: request a sync or assign a profile to see it." in body
 
     def test_the_blade_shows_what_the_clock_changes_on_a_token(self, trainer_client, apple_token) -> None:
         body = trainer_client.get(URL).content.decode()

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('asm_portal', '0004_durable_jobs'),
+        ('asm_portal', '0005_stored_texts'),
     ]
 
     operations = [
