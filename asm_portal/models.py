@@ -84,6 +84,8 @@ class UserPreference(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True)
+    # The columns a user hid in a grid (« Columns »), by grid: {"devices": ["color", ...]}.
+    hidden_columns = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.language or '-'})"

@@ -155,6 +155,20 @@ def preference_set_language(*, user: User, language: str) -> UserPreference:
     return preference
 
 
+def preference_set_hidden_columns(*, user: User, grid: str, hidden: list[str]) -> UserPreference:
+    """The columns `user` hides in `grid` (the grid's « Columns » pane); a user's own choice,
+    so any signed-in user may make it, read-only operators included."""
+    preference, _ = UserPreference.objects.get_or_create(user=user)
+    preference.hidden_columns = {**preference.hidden_columns, grid: sorted(set(hidden))}
+    preference.save(update_fields=["hidden_columns"])
+    return preference
+
+
+def preference_hidden_columns(*, user: User, grid: str) -> frozenset[str]:
+    preference = UserPreference.objects.filter(user=user).only("hidden_columns").first()
+    return frozenset(preference.hidden_columns.get(grid, ())) if preference else frozenset()
+
+
 class RoleChangeRefused(Refusal):
     pass
 

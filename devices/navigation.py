@@ -14,6 +14,7 @@ def register() -> None:
             "devices:list": (_("Enrollment program devices"), "apple_enrollment", "enrollment"),
             "devices:sync_choose": (_("Sync"), "devices:list", "enrollment"),
             "devices:assign": (_("Assign profile"), "devices:list", "enrollment"),
+            "devices:columns": (_("Columns"), "devices:list", "enrollment"),
             "devices:delete": (_("Delete devices"), "devices:list", "enrollment"),
             # Under its token's Devices blade: the view adds the token, Devices and the serial number.
             "devices:detail": (_("Enrollment program device"), "tokens:list", "enrollment"),

@@ -9,6 +9,7 @@ urlpatterns = [
     path("devices/", views.device_list, name="list"),
     path("devices/sync/", sync_views.sync_choose, name="sync_choose"),
     path("devices/export/", views.device_export, name="export"),
+    path("devices/columns/", views.device_columns, name="columns"),
     path("devices/delete/", views.device_delete, name="delete"),
     path("devices/assign/", assignment_views.device_assign, name="assign"),
     path("devices/<id:pk>/", views.device_detail, name="detail"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
@@ -14,14 +15,24 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from asm_portal import clock, navigation
-from asm_portal.blades import blade_extra_context, redirect_to_blade, render_blade, render_blade_or_fragment
+from asm_portal.blades import (
+    blade_extra_context,
+    redirect_to_blade,
+    render_blade,
+    render_blade_or_fragment,
+    render_pane,
+)
 from asm_portal.csv_export import csv_stream
 from asm_portal.http import AuthenticatedHttpRequest, safe_next
 from asm_portal.ids import parse_id
 from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
 from asm_portal.roles import admin_required
-from asm_portal.services import notification_send
+from asm_portal.services import (
+    notification_send,
+    preference_hidden_columns,
+    preference_set_hidden_columns,
+)
 from devices import enrollment_labels, selectors
 from devices.deletion import devices_delete
 from devices.distribute import distribute_url
@@ -45,7 +56,8 @@ COLUMNS = (
     ("state", gettext_lazy("State")),
     ("profile_status", gettext_lazy("Profile status")),
     ("profile", gettext_lazy("Assigned profile")),
-    ("profile_assigned", gettext_lazy("Profile assigned")),
+    # A date: not « Assigned profile » twice in French (« Profil affecté »).
+    ("profile_assigned", gettext_lazy("Profile assigned on")),
     ("last_contacted", gettext_lazy("Last contacted")),
     ("device_name", gettext_lazy("Device name")),
     ("user", gettext_lazy("User")),
@@ -55,6 +67,28 @@ COLUMNS = (
 # --- The devices grid (across tokens, and per token) ------------------------------------------
 
 
+def _columns(token: EnrollmentProgramToken | None) -> list[tuple[str, Any]]:
+    return [*COLUMNS, ("token", gettext_lazy("Token"))] if token is None else list(COLUMNS)
+
+
+@require_http_methods(["GET", "POST"])
+def device_columns(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """« Columns »: the columns of the devices grid this user sees, remembered for them (the
+    serial number always shows). Returns to the grid it was opened from."""
+    back = safe_next(
+        request, request.POST.get("next") or request.GET.get("next"), fallback=reverse("devices:list")
+    )
+    choices = [(key, label) for key, label in _columns(None) if key != "serial"]
+    if request.method == "POST":
+        shown = set(request.POST.getlist("column"))
+        hidden = [key for key, _label in choices if key not in shown]
+        preference_set_hidden_columns(user=request.user, grid="devices", hidden=hidden)
+        return redirect_to_blade(request, back)
+    hidden_now = preference_hidden_columns(user=request.user, grid="devices")
+    context = {"choices": choices, "hidden": hidden_now, "next": back}
+    return render_pane(request, "devices/columns.html", context, blade="devices:columns")
+
+
 def _grid_context(request: AuthenticatedHttpRequest, token: EnrollmentProgramToken | None) -> dict[str, Any]:
     filters = selectors.DeviceFilters.from_query(request.GET)
     devices = selectors.devices_filtered(filters=filters, token=token)
@@ -62,7 +96,8 @@ def _grid_context(request: AuthenticatedHttpRequest, token: EnrollmentProgramTok
     profiles = EnrollmentProfile.objects.select_related("token").only("pk", "name", "token__token_name")
     if token is not None:
         profiles = profiles.filter(token=token)
-    columns = [*COLUMNS, ("token", _("Token"))] if token is None else list(COLUMNS)
+    hidden = preference_hidden_columns(user=request.user, grid="devices")
+    columns = [(key, label) for key, label in _columns(token) if key not in hidden]
     grid_url = reverse("devices:token_devices", args=[token.pk]) if token else reverse("devices:list")
     params = request.GET.copy()
     params.pop("fragment", None)
@@ -74,12 +109,14 @@ def _grid_context(request: AuthenticatedHttpRequest, token: EnrollmentProgramTok
         "page": page,
         "filters": filters,
         "columns": columns,
+        "shown": {key for key, _label in columns},
         "profile_choices": profiles.order_by("token__token_name", "name"),
         "status_choices": ProfileStatus.choices,
         "state_choices": EnrollmentState.choices,
         "grid_url": grid_url,
         # This very view without the fragment parameter: where Refresh and a deletion lead back.
-        "here": f"{grid_url}?{params.urlencode()}" if params else grid_url,
+        "here": (here := f"{grid_url}?{params.urlencode()}" if params else grid_url),
+        "columns_url": f"{reverse('devices:columns')}?{urlencode({'next': here})}",
         "export_url": reverse("devices:export"),
         "export_query": f"?{export_params.urlencode()}" if export_params else "",
         "fragment": bool(request.htmx) and request.GET.get("fragment") == "grid",

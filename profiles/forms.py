@@ -1,20 +1,73 @@
 from __future__ import annotations
 
+import base64
+import binascii
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from asm_portal.tenancy import current_tenant
 from profiles.apple_limits import max_length
 from profiles.choices import GRACE_PERIODS, Affinity, AuthMethod, Pairing, RulesEdition
 from profiles.models import ConfiguratorCertificate, EnrollmentProfile, VppToken
-from profiles.rules import ProfileValues
+from profiles.rules import Outcome, ProfileValues, check
 from profiles.screens import SCREENS
 
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
+
+# The steps of today's Intune « Create profile » wizard, and the fields each one shows. Review
+# shows them all; editing from Properties walks one section, then Review.
+BASICS, MANAGEMENT, SETUP_ASSISTANT, REVIEW = "basics", "management", "setup", "review"
+STEP_TITLES = {
+    BASICS: _("Basics"),
+    MANAGEMENT: _("Management Settings"),
+    SETUP_ASSISTANT: _("Setup Assistant"),
+    REVIEW: _("Review + create"),
+}
+SECTIONS = (BASICS, MANAGEMENT, SETUP_ASSISTANT)
+STEP_FIELDS: dict[str, tuple[str, ...]] = {
+    BASICS: ("name", "description"),
+    MANAGEMENT: (
+        "user_affinity",
+        "authentication_method",
+        "install_company_portal",
+        "vpp_token",
+        "single_app_mode",
+        "supervised",
+        "locked_enrollment",
+        "shared_ipad",
+        "max_cached_users",
+        "temporary_session_only",
+        "passcode_grace_seconds",
+        "user_session_timeout",
+        "temporary_session_timeout",
+        "pairing",
+        "certificates",
+        "remove_certificates",
+        "await_final_configuration",
+        "apply_device_name_template",
+        "device_name_template",
+        "cellular_data_plan",
+        "carrier_activation_url",
+    ),
+    SETUP_ASSISTANT: (
+        "department",
+        "department_phone",
+        "hidden_screens",
+        *(f"screen_{screen.key}" for screen in SCREENS),
+    ),
+}
+
+
+def step_of(name: str) -> str:
+    """The step that shows a field (a rule's error on the whole form: Basics)."""
+    return next((step for step, names in STEP_FIELDS.items() if name in names), BASICS)
+
+
 SHOW_HIDE = (("hide", _("Hide")), ("show", _("Show")))
 
 
@@ -197,38 +250,169 @@ class ProfileForm(forms.Form):
             self.fields["department_phone"].required = True
 
     def to_values(self) -> ProfileValues:
-        data = self.cleaned_data
+        """The values as posted; a field that isn't valid (on a step not checked yet) keeps
+        Intune's default, so that one step's rules can run before the next steps are filled."""
+        defaults = ProfileValues()
+        data = {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if value is not None or name in _OPTIONAL_NUMBERS
+        }
+
+        def get(name: str) -> Any:
+            return data.get(name, getattr(defaults, name))
+
+        vpp_token = data.get("vpp_token")
         return ProfileValues(
-            name=data["name"].strip(),
-            description=data["description"],
-            user_affinity=data["user_affinity"],
-            authentication_method=data["authentication_method"] or "",
-            install_company_portal=data["install_company_portal"],
-            vpp_token=str(data["vpp_token"].pk) if data["vpp_token"] else "",
-            single_app_mode=data["single_app_mode"],
-            supervised=data["supervised"],
-            locked_enrollment=data["locked_enrollment"],
-            shared_ipad=data["shared_ipad"],
-            max_cached_users=data["max_cached_users"],
-            passcode_grace_seconds=data["passcode_grace_seconds"],
-            user_session_timeout=data["user_session_timeout"],
-            temporary_session_only=data["temporary_session_only"],
-            temporary_session_timeout=data["temporary_session_timeout"],
-            pairing=data["pairing"],
-            await_final_configuration=data["await_final_configuration"],
-            apply_device_name_template=data["apply_device_name_template"],
-            device_name_template=data["device_name_template"],
-            cellular_data_plan=data["cellular_data_plan"],
-            carrier_activation_url=data["carrier_activation_url"].strip(),
-            department=data["department"].strip(),
-            department_phone=data["department_phone"].strip(),
+            name=get("name").strip(),
+            description=get("description"),
+            user_affinity=get("user_affinity"),
+            authentication_method=data.get("authentication_method", "") or "",
+            install_company_portal=get("install_company_portal"),
+            vpp_token=str(vpp_token.pk) if vpp_token else "",
+            single_app_mode=get("single_app_mode"),
+            supervised=get("supervised"),
+            locked_enrollment=get("locked_enrollment"),
+            shared_ipad=get("shared_ipad"),
+            max_cached_users=get("max_cached_users"),
+            passcode_grace_seconds=get("passcode_grace_seconds"),
+            user_session_timeout=get("user_session_timeout"),
+            temporary_session_only=get("temporary_session_only"),
+            temporary_session_timeout=get("temporary_session_timeout"),
+            pairing=get("pairing"),
+            await_final_configuration=get("await_final_configuration"),
+            apply_device_name_template=get("apply_device_name_template"),
+            device_name_template=get("device_name_template"),
+            cellular_data_plan=get("cellular_data_plan"),
+            carrier_activation_url=get("carrier_activation_url").strip(),
+            department=get("department").strip(),
+            department_phone=get("department_phone").strip(),
             hidden_screens=frozenset(
-                screen.key for screen in SCREENS if data[f"screen_{screen.key}"] == "hide"
+                screen.key for screen in SCREENS if data.get(f"screen_{screen.key}") == "hide"
             ),
         )
 
+    # --- The wizard -------------------------------------------------------------------------
+
+    def staged_certificates(self) -> list[tuple[str, str]]:
+        """Certificates chosen on an earlier visit of Management Settings, carried from step to
+        step as (file name, base64) in hidden fields, plus the ones uploaded with this post."""
+        staged = []
+        for item in self.data.getlist("staged_certificate") if hasattr(self.data, "getlist") else []:
+            name, _sep, encoded = item.partition(":")
+            staged.append((name, encoded))
+        if self.is_bound and not self.errors.get("certificates"):  # (`errors` cleans the form)
+            for upload in self.cleaned_data.get("certificates") or []:
+                upload.seek(0)
+                staged.append((upload.name or "certificate.cer", base64.b64encode(upload.read()).decode()))
+        return staged
+
+    def certificate_uploads(self) -> list[UploadedFile]:
+        uploads: list[UploadedFile] = []
+        for name, encoded in self.staged_certificates():
+            try:
+                content = base64.b64decode(encoded, validate=True)
+            except binascii.Error:
+                content = b""  # the service says « The file is empty. » next to the field
+            uploads.append(SimpleUploadedFile(name, content))
+        return uploads
+
+    def certificate_count(self) -> int:
+        existing = self.fields["remove_certificates"].queryset  # type: ignore[attr-defined]
+        removed = [c.pk for c in self.cleaned_data.get("remove_certificates") or []]
+        return int(existing.exclude(pk__in=removed).count()) + len(self.staged_certificates())
+
+    def check_step(self, step: str, *, edition: str, previous: ProfileValues | None) -> Outcome | None:
+        """Validate one step with the form's fields and the rules of `profiles.rules` (Review:
+        every step). Errors go on the form; the outcome (notices, values as saved) if valid."""
+        self.is_valid()
+        names = set(STEP_FIELDS.get(step, ())) if step != REVIEW else set(self.fields) | {"hidden_screens"}
+        if any(name in names for name in self.errors):
+            return None
+        outcome = check(
+            self.to_values(), edition=edition, previous=previous, certificate_count=self.certificate_count()
+        )
+        step_errors = {name: texts for name, texts in outcome.errors.items() if name in names}
+        for name, texts in step_errors.items():
+            for text in texts:
+                self.add_error(name if name in self.fields else None, text)
+        return None if step_errors else outcome
+
+    def first_step_with_errors(self) -> str:
+        return min((step_of(name) for name in self.errors), key=SECTIONS.index, default=BASICS)
+
+    def hidden_values(self, step: str) -> list[tuple[str, Any]]:
+        """(name, value) of every field the step doesn't show, as hidden inputs."""
+        shown = set(STEP_FIELDS.get(step, ()))
+        pairs: list[tuple[str, Any]] = []
+        for name in self.fields:
+            if name in shown or name == "certificates":
+                continue
+            value = self[name].value()
+            if isinstance(value, list | tuple):
+                pairs.extend((name, item) for item in value)
+            elif value is not None:
+                pairs.append((name, getattr(value, "pk", value)))
+        return pairs
+
+    def review_sections(self, values: ProfileValues) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """(step, title, [(label, value)]) of the settings as they will be saved, for Review and
+        for the profile's Properties."""
+        sections = []
+        for step in SECTIONS:
+            rows = []
+            for name in STEP_FIELDS[step]:
+                if name in _NOT_REVIEWED or name.startswith("screen_"):
+                    continue
+                if name == "hidden_screens":
+                    hidden = [str(screen.label) for screen in SCREENS if screen.key in values.hidden_screens]
+                    rows.append((str(_("Hidden screens")), ", ".join(hidden) or str(_("None"))))
+                    continue
+                if not _applies(name, values):
+                    continue
+                rows.append((str(self.fields[name].label), self._display(name, getattr(values, name))))
+            sections.append((step, str(STEP_TITLES[step]), rows))
+        return sections
+
+    def _display(self, name: str, value: Any) -> str:
+        if isinstance(value, bool):
+            return str(_("Yes") if value else _("No"))
+        if value in (None, ""):
+            return "—"
+        field = self.fields[name]
+        if name == "vpp_token":
+            token = field.queryset.filter(pk=value).first()  # type: ignore[attr-defined]
+            return str(token) if token else "—"
+        choices = dict(getattr(field, "choices", ()))
+        return str(choices.get(value, choices.get(str(value), value)))
+
     def screen_fields(self) -> list[forms.BoundField]:
         return [self[f"screen_{screen.key}"] for screen in SCREENS]
+
+
+_OPTIONAL_NUMBERS = frozenset(
+    {"max_cached_users", "passcode_grace_seconds", "user_session_timeout", "temporary_session_timeout"}
+)
+_NOT_REVIEWED = frozenset({"certificates", "remove_certificates"})
+# Settings that only mean something under another one (as the form shows them).
+_APPLIES_WHEN: dict[str, Callable[[ProfileValues], bool]] = {
+    "authentication_method": lambda v: v.user_affinity == "with",
+    "install_company_portal": lambda v: v.user_affinity == "with",
+    "vpp_token": lambda v: v.user_affinity == "with",
+    "single_app_mode": lambda v: v.user_affinity == "with",
+    "max_cached_users": lambda v: v.shared_ipad and not v.temporary_session_only,
+    "temporary_session_only": lambda v: v.shared_ipad,
+    "passcode_grace_seconds": lambda v: v.shared_ipad and not v.temporary_session_only,
+    "user_session_timeout": lambda v: v.shared_ipad and not v.temporary_session_only,
+    "temporary_session_timeout": lambda v: v.shared_ipad and v.temporary_session_only,
+    "device_name_template": lambda v: v.apply_device_name_template,
+    "carrier_activation_url": lambda v: v.cellular_data_plan,
+}
+
+
+def _applies(name: str, values: ProfileValues) -> bool:
+    condition = _APPLIES_WHEN.get(name)
+    return condition is None or bool(condition(values))
 
 
 def initial_from(values: ProfileValues) -> dict[str, Any]:

@@ -78,6 +78,13 @@ def shared_ipad_affinity(edition: str) -> str:
     return Affinity.WITH if edition == RulesEdition.ARTICLE_2017 else Affinity.WITHOUT
 
 
+def shared_ipad_turned_off(edition: str) -> str:
+    """The article's note, said when turning affinity or Supervised off switches Shared iPad off."""
+    return _(
+        "Shared iPad was turned off for this profile, because it requires %(affinity)s and Supervised."
+    ) % {"affinity": Affinity(shared_ipad_affinity(edition)).label}
+
+
 _VARIABLE = re.compile(r"\{\{[^{}]*\}\}")
 
 
@@ -183,13 +190,7 @@ def check(
         if dependency_just_changed:
             # The article: turning affinity or Supervised off switches Shared iPad off.
             v = replace(v, shared_ipad=False, max_cached_users=None)
-            outcome.notices.append(
-                _(
-                    "Shared iPad was turned off for this profile, because it requires %(affinity)s "
-                    "and Supervised."
-                )
-                % {"affinity": Affinity(required_affinity).label}
-            )
+            outcome.notices.append(shared_ipad_turned_off(edition))
         else:
             outcome.error(
                 "shared_ipad",

@@ -22,12 +22,22 @@ from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
 from asm_portal.roles import admin_required, require_change_permission
 from asm_portal.services import notification_send
-from profiles import services
+from profiles import rules, services
 from profiles.choices import Affinity
-from profiles.forms import DefaultProfileForm, ProfileForm, RulesEditionForm, initial_from
+from profiles.forms import (
+    BASICS,
+    REVIEW,
+    SECTIONS,
+    STEP_FIELDS,
+    STEP_TITLES,
+    DefaultProfileForm,
+    ProfileForm,
+    RulesEditionForm,
+    initial_from,
+)
 from profiles.models import EnrollmentProfile, ProfileSettings
-from profiles.rules import ProfileValues, shared_ipad_affinity
-from profiles.screens import ARTICLE_2017, SCREENS
+from profiles.rules import ProfileValues
+from profiles.screens import ARTICLE_2017
 from profiles.selectors import profile_get_for_user
 from tokens.models import EnrollmentProgramToken, token_secrets_via
 from tokens.selectors import token_get_for_user
@@ -90,80 +100,132 @@ def token_profiles(request: AuthenticatedHttpRequest, token_id: int) -> HttpResp
     )
 
 
-def _form_context(
-    form: ProfileForm, *, token: EnrollmentProgramToken, profile: EnrollmentProfile | None
+def _wizard_context(
+    form: ProfileForm,
+    *,
+    step: str,
+    steps: tuple[str, ...],
+    token: EnrollmentProgramToken,
+    profile: EnrollmentProfile | None,
+    outcome: rules.Outcome | None = None,
 ) -> dict[str, Any]:
     edition = ProfileSettings.load().rules_edition
+    index = steps.index(step)
     return {
         "form": form,
         "token": token,
         "profile": profile,
         "edition": edition,
-        "shared_ipad_affinity": Affinity(shared_ipad_affinity(edition)).label,
+        "step": step,
+        "steps": [(key, STEP_TITLES[key]) for key in steps],
+        "step_index": index,
+        "is_last_step": index == len(steps) - 1,
+        # Only this step's errors: going back shows the earlier step as it was, unchecked.
+        "step_has_errors": form.is_bound
+        and any(name in STEP_FIELDS.get(step, ()) or name == "__all__" for name in form.errors),
+        "hidden_fields": form.hidden_values(step),
+        "staged_certificates": form.staged_certificates() if form.is_bound else [],
+        "review": form.review_sections(outcome.values) if outcome is not None else [],
+        "notices": outcome.notices if outcome is not None else [],
+        "shared_ipad_affinity": Affinity(rules.shared_ipad_affinity(edition)).label,
+        "required_affinity": rules.shared_ipad_affinity(edition),
+        "shared_ipad_turned_off": rules.shared_ipad_turned_off(edition),
         "article_screens": {screen.key for screen in ARTICLE_2017},
         "certificates": profile.certificates.all() if profile else [],
     }
 
 
+def _wizard(
+    request: AuthenticatedHttpRequest,
+    *,
+    token: EnrollmentProgramToken,
+    profile: EnrollmentProfile | None,
+    steps: tuple[str, ...],
+) -> HttpResponse | dict[str, Any]:
+    """One step of the wizard: Next checks the step (the form's fields and the rules), Previous
+    goes back unchecked, the last step saves. Every step posts every setting (the others in
+    hidden fields), so nothing is kept on the server between steps. Returns the context of the
+    step to show, or the response after saving."""
+    edition = ProfileSettings.load().rules_edition
+    existing = profile.certificates.all() if profile else None
+    previous = profile.values() if profile else None
+    if request.method != "POST":
+        initial = initial_from(previous or ProfileValues())
+        form = ProfileForm(initial=initial, edition=edition, existing_certificates=existing)
+        return _wizard_context(form, step=steps[0], steps=steps, token=token, profile=profile)
+    form = ProfileForm(request.POST, request.FILES, edition=edition, existing_certificates=existing)
+    step = request.POST.get("step", steps[0])
+    index = steps.index(step) if step in steps else 0
+    step = steps[index]
+    shown: dict[str, Any] = {"steps": steps, "token": token, "profile": profile}
+    if request.POST.get("go") == "previous":
+        return _wizard_context(form, step=steps[max(index - 1, 0)], **shown)
+    outcome = form.check_step(step, edition=edition, previous=previous)
+    if outcome is not None and steps[index + 1 :] == (REVIEW,):
+        outcome = form.check_step(REVIEW, edition=edition, previous=previous)
+    if outcome is None:
+        first = form.first_step_with_errors()
+        return _wizard_context(form, step=first if first in steps else step, **shown)
+    if step != REVIEW:
+        return _wizard_context(form, step=steps[index + 1], outcome=outcome, **shown)
+    try:
+        result = _wizard_save(request, form, token=token, profile=profile)
+    except services.ProfileRefused as refused:
+        refused.add_to_form(form)
+        first = form.first_step_with_errors()
+        return _wizard_context(form, step=first if first in steps else steps[0], **shown)
+    _notify_saved(request, result, _("Profile created") if profile is None else _("Profile saved"))
+    return redirect_to_blade(request, reverse("profiles:detail", args=[result.profile.pk]))
+
+
+def _wizard_save(
+    request: AuthenticatedHttpRequest,
+    form: ProfileForm,
+    *,
+    token: EnrollmentProgramToken,
+    profile: EnrollmentProfile | None,
+) -> services.SaveResult:
+    if profile is None:
+        return services.profile_create(
+            actor=request.user, token=token, values=form.to_values(), certificates=form.certificate_uploads()
+        )
+    return services.profile_update(
+        actor=request.user,
+        profile=profile,
+        values=form.to_values(),
+        add_certificates=form.certificate_uploads(),
+        remove_certificate_ids=[c.pk for c in form.cleaned_data["remove_certificates"]],
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def profile_create(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
+    """Today's Intune « Create profile »: Basics, Management Settings, Setup Assistant, Review."""
     token = token_get_for_user(user=request.user, pk=token_id)
     require_change_permission(request.user)  # after the lookup (roles.admin_required)
-    edition = ProfileSettings.load().rules_edition
-    if request.method == "POST":
-        form = ProfileForm(request.POST, request.FILES, edition=edition)
-        if form.is_valid():
-            try:
-                result = services.profile_create(
-                    actor=request.user,
-                    token=token,
-                    values=form.to_values(),
-                    certificates=form.cleaned_data["certificates"],
-                )
-            except services.ProfileRefused as refused:
-                refused.add_to_form(form)
-            else:
-                _notify_saved(request, result, _("Profile created"))
-                return redirect_to_blade(request, reverse("profiles:detail", args=[result.profile.pk]))
-    else:
-        form = ProfileForm(initial=initial_from(ProfileValues()), edition=edition)
-    context = _form_context(form, token=token, profile=None)
+    steps = (*SECTIONS, REVIEW)
+    shown = _wizard(request, token=token, profile=None, steps=steps)
+    if isinstance(shown, HttpResponse):
+        return shown
     return render_blade(
-        request, "profiles/form.html", context, blade="profiles:create", extra_crumbs=_crumbs(token)
+        request, "profiles/form.html", shown, blade="profiles:create", extra_crumbs=_crumbs(token)
     )
 
 
 @require_http_methods(["GET", "POST"])
 def profile_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """« Modifier » on a section of the profile's Properties: that section, then Review + save."""
     profile = profile_get_for_user(user=request.user, pk=pk)
     require_change_permission(request.user)  # after the lookup (roles.admin_required)
-    edition = ProfileSettings.load().rules_edition
-    certificates = profile.certificates.all()
-    if request.method == "POST":
-        form = ProfileForm(request.POST, request.FILES, edition=edition, existing_certificates=certificates)
-        if form.is_valid():
-            try:
-                result = services.profile_update(
-                    actor=request.user,
-                    profile=profile,
-                    values=form.to_values(),
-                    add_certificates=form.cleaned_data["certificates"],
-                    remove_certificate_ids=[c.pk for c in form.cleaned_data["remove_certificates"]],
-                )
-            except services.ProfileRefused as refused:
-                refused.add_to_form(form)
-            else:
-                _notify_saved(request, result, _("Profile saved"))
-                return redirect_to_blade(request, reverse("profiles:detail", args=[profile.pk]))
-    else:
-        form = ProfileForm(
-            initial=initial_from(profile.values()), edition=edition, existing_certificates=certificates
-        )
-    context = _form_context(form, token=profile.token, profile=profile)
+    section = request.POST.get("section") or request.GET.get("section", "")
+    steps = (section if section in SECTIONS else BASICS, REVIEW)
+    shown = _wizard(request, token=profile.token, profile=profile, steps=steps)
+    if isinstance(shown, HttpResponse):
+        return shown
     return render_blade(
         request,
         "profiles/form.html",
-        context,
+        shown,
         blade="profiles:edit",
         extra_crumbs=_crumbs(profile.token, profile),
     )
@@ -182,11 +244,14 @@ def _notify_saved(request: AuthenticatedHttpRequest, result: services.SaveResult
 @require_GET
 def profile_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     profile = profile_get_for_user(user=request.user, pk=pk)
+    values = profile.values()
+    # The same summary as the wizard's Review, one « Edit » per section (Intune's Properties).
+    summary = ProfileForm(initial=initial_from(values), edition=ProfileSettings.load().rules_edition)
     context = {
         "profile": profile,
         "token": profile.token,
         "assigned_count": services.profile_assigned_device_count(profile),
-        "hidden_screens": [screen for screen in SCREENS if screen.key in profile.values().hidden_screens],
+        "sections": summary.review_sections(values),
         "certificates": profile.certificates.all(),
     }
     return render_blade(

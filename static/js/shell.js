@@ -10,12 +10,48 @@
     }, 7000);
   }
 
+  // Toasts as Intune places them: stacked at the top right under the header, but below the
+  // blade's header and command bar (never over its close button or commands) and left of an
+  // open pane or the docked tour panel; at most three, the newest first; the bell keeps them all.
+  var MAX_TOASTS = 3;
+  function placeToasts() {
+    var stack = document.getElementById("toasts");
+    if (!stack) return;
+    var topbar = document.querySelector(".topbar");
+    var top = (topbar ? topbar.getBoundingClientRect().bottom : 0) + 8;
+    document.querySelectorAll("#journey .blade-header, #journey .commandbar, #journey .wizard-nav").forEach(function (bar) {
+      var box = bar.getBoundingClientRect();
+      if (box.height && box.bottom + 8 > top && box.top < window.innerHeight / 2) top = box.bottom + 8;
+    });
+    var right = 16;
+    ["pane", "tour-panel"].forEach(function (id) {
+      var panel = document.getElementById(id);
+      if (!panel || panel.hidden || !panel.innerHTML.trim()) return;
+      var box = panel.getBoundingClientRect();
+      if (box.width) right = Math.max(right, window.innerWidth - box.left + 16);
+    });
+    stack.style.top = Math.round(top) + "px";
+    stack.style.right = Math.round(right) + "px";
+    var toasts = stack.querySelectorAll("[data-toast]");
+    for (var i = MAX_TOASTS; i < toasts.length; i++) toasts[i].remove();
+  }
+  var placing = false;
+  function placeToastsSoon() {
+    if (placing) return;
+    placing = true;
+    window.requestAnimationFrame(function () { placing = false; placeToasts(); });
+  }
+  window.addEventListener("resize", placeToastsSoon);
+  window.addEventListener("scroll", placeToastsSoon, { passive: true });
+  document.addEventListener("htmx:afterSettle", placeToastsSoon);
+
   function enhance(root) {
     root.querySelectorAll("[data-toast]").forEach(function (toast) {
       if (toast.dataset.enhanced) return;
       toast.dataset.enhanced = "1";
       hideLater(toast);
     });
+    placeToasts();
     root.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       if (select.dataset.enhanced) return;
       select.dataset.enhanced = "1";
@@ -33,7 +69,7 @@
     var target = event.target.closest("[data-dismiss-toast]");
     if (target) { target.closest("[data-toast]").remove(); return; }
     var close = event.target.closest("[data-close-pane]");
-    if (close) { event.preventDefault(); document.getElementById("pane").innerHTML = ""; return; }
+    if (close) { event.preventDefault(); document.getElementById("pane").innerHTML = ""; placeToasts(); return; }
     var navToggle = event.target.closest("[data-toggle-nav]");
     if (navToggle) { document.body.classList.toggle("nav-collapsed"); return; }
     var opener = event.target.closest("[data-open-dialog]");
@@ -57,6 +93,8 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     enhance(document);
     var blade = document.querySelector("#journey [data-title]");
+    // A new blade (a link, or the blade a saved form opens) starts at its top.
+    if (event.detail.target.id === "journey") window.scrollTo(0, 0);
     if (event.detail.target.id === "journey" && blade) {
       document.title = blade.getAttribute("data-title") + " - " + document.body.getAttribute("data-product");
     }
@@ -86,7 +124,20 @@
       });
     });
   }
+  // The article's note, at the moment it happens: turning User affinity or Supervised off while
+  // Shared iPad is on turns Shared iPad off, and says so. The server applies the same rule.
+  function sharedIpadRule(form, changed) {
+    var note = form.querySelector("[data-shared-ipad-rule]");
+    if (!note || (changed !== "user_affinity" && changed !== "supervised")) return;
+    if (currentValue(form, "shared_ipad") !== "yes") return;
+    var affinityOk = currentValue(form, "user_affinity") === note.getAttribute("data-affinity");
+    if (affinityOk && currentValue(form, "supervised") === "yes") return;
+    var off = form.querySelector('input[name="shared_ipad"][value="no"]');
+    if (off) { off.checked = true; off.classList.add("is-dirty"); }
+    note.hidden = false;
+  }
   document.addEventListener("change", function (event) {
+    if (event.target.form) sharedIpadRule(event.target.form, event.target.name);
     if (event.target.form) applyConditions(event.target.form.parentNode);
   });
   document.addEventListener("click", function (event) {

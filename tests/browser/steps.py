@@ -105,3 +105,49 @@ def ipad_continue_through_panes(page: Any) -> list[str]:
         page.click("#screen .setup-actions .ios-button")
         ipad_wait_pane_change(page, current)
     return seen
+
+
+# --- The enrollment profile wizard (Basics, Management Settings, Setup Assistant, Review) ---------
+
+
+def wizard_next(page: Any, step: str, button: str = "next") -> None:
+    """Press Next (or `button`: previous) at the bottom and wait for step `step`."""
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        page.click(f".wizard-footer button[value={button}]")
+    expect(page.locator("form.wizard")).to_have_attribute("data-step", step)
+
+
+def profile_wizard_create(
+    page: Any,
+    *,
+    name: str,
+    affinity: str = "without",
+    shared_ipad_users: int | None = None,
+    hide: tuple[str, ...] = (),
+    department: str = "",
+    on_review: Callable[[], None] | None = None,
+) -> None:
+    """From the token's Profiles blade: « Create profile », the wizard's four steps, Create; the
+    tab ends on the new profile's blade."""
+    page.click(".commandbar a[href$='/profiles/create/']")
+    expect(page.locator("form.wizard")).to_have_attribute("data-step", "basics")
+    page.fill("input[name=name]", name)
+    wizard_next(page, "management")
+    page.check(f"input[name=user_affinity][value={affinity}]")
+    if affinity == "with":
+        page.check("input[name=authentication_method][value=setup_assistant]")
+    if shared_ipad_users is not None:
+        page.click("label:has(input[name=shared_ipad][value=yes])")
+        page.fill("input[name=max_cached_users]", str(shared_ipad_users))
+        if affinity == "without":  # Intune: no « Await final configuration » for that Shared iPad
+            page.click("label:has(input[name=await_final_configuration][value=no])")
+    wizard_next(page, "setup")
+    if department:
+        page.fill("input[name=department]", department)
+    for screen in hide:
+        page.click(f"label:has(input[name=screen_{screen}][value=hide])")
+    wizard_next(page, "review")
+    if on_review:
+        on_review()
+    page.click(".wizard-footer button[value=save]")
+    page.wait_for_url("**/enrollment/apple/profiles/*/")

@@ -29,7 +29,7 @@ from mock_apple.models import MdmServer, Organization
 from mock_apple.services.organization import organization_rows
 from profiles.models import EnrollmentProfile
 from tests.browser.conftest import portal_signin, screenshot
-from tests.browser.steps import apple_signin, asm_server_token, portal_token_upload
+from tests.browser.steps import apple_signin, asm_server_token, portal_token_upload, profile_wizard_create
 from tests.conftest import worker_log
 from tests.devices.conftest import wait_for
 from tests.mock_apple.conftest import dep_server, live, organization_create  # noqa: F401
@@ -126,11 +126,7 @@ def steps_1_and_2(page: Any, portal: str, apple: str, account: dict[str, str], s
     yield "uploaded"
 
     page.click(".blade-menu a[href$='/profiles/']")
-    page.click(".commandbar a[href$='/profiles/create/']")
-    page.fill("input[name=name]", f"iPad 1:1 - {server}")
-    page.check("input[name=user_affinity][value=without]")
-    page.click(".form-footer button[type=submit]")
-    page.wait_for_url("**/enrollment/apple/profiles/*/")
+    profile_wizard_create(page, name=f"iPad 1:1 - {server}")
     asm.close()
     yield "profile"
 

@@ -26,6 +26,7 @@ from tests.browser.steps import (
     ipad_wait_pane_change,
     portal_token_upload,
     preset_reset,
+    profile_wizard_create,
 )
 from tests.browser.test_sds import settled
 from tests.mock_apple.conftest import dep_server, live, organization_create  # noqa: F401
@@ -127,11 +128,7 @@ class TrainerDemoBrowserTests:
         # Step 2: an enrollment profile on the token (1:1, no user affinity: nobody signs in).
         open_step(page, panel, "profile")
         page.wait_for_url(f"**/tokens/{token.pk}/profiles/")
-        page.click(".commandbar a[href$='/profiles/create/']")
-        page.fill("input[name=name]", PROFILE)
-        page.check("input[name=user_affinity][value=without]")
-        page.click(".form-footer button[type=submit]")
-        page.wait_for_url("**/enrollment/apple/profiles/*/")
+        profile_wizard_create(page, name=PROFILE)
         wait_checks(panel, "public_key", "token", "sync", "profile")
 
         # Step 3: allow School Data Sync on the token.

@@ -1,4 +1,4 @@
-"""What the profile form posts: every field, each Setup Assistant screen shown."""
+"""What the profile wizard posts: every field, each Setup Assistant screen shown."""
 
 from __future__ import annotations
 
@@ -44,7 +44,11 @@ SCREENS_SHOWN = {
 
 
 def form_data(**changes: str) -> dict[str, str]:
+    """Every setting, posted from the wizard's last step (Review: every rule runs, then it saves).
+    `step`/`go` changed walk one step instead (tests/profiles/views/test_profile_wizard.py)."""
     data = {
+        "step": "review",
+        "go": "save",
         "name": "Cart 3",
         "description": "Library cart",
         "user_affinity": "with",

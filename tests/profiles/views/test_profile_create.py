@@ -15,10 +15,12 @@ class ProfileCreateViewTests:
 
     def test_get_full_and_htmx(self, admin_client, token) -> None:
         html = admin_client.get(self.url(token)).content.decode()
-        assert "<html" in html and 'name="user_affinity"' in html and 'name="screen_Siri"' in html
-        assert "Multi-factor authentication (MFA) doesn" in html
+        # The wizard opens on Basics; the other steps' settings ride along in hidden fields.
+        assert "<html" in html and 'aria-current="step"' in html
+        assert 'type="text" name="name"' in html and 'type="hidden" name="user_affinity"' in html
+        assert 'type="hidden" name="screen_Siri" value="show"' in html
         fragment = admin_client.get(self.url(token), **HTMX).content.decode()
-        assert "<html" not in fragment and 'name="user_affinity"' in fragment
+        assert "<html" not in fragment and 'type="text" name="name"' in fragment
 
     def test_post_creates(self, admin_client, token) -> None:
         response = admin_client.post(self.url(token), form_data(screen_Siri="hide", screen_Passcode="hide"))
@@ -31,7 +33,10 @@ class ProfileCreateViewTests:
     def test_a_broken_rule_rerenders_with_200_and_saves_nothing(self, admin_client, token) -> None:
         response = admin_client.post(self.url(token), form_data(supervised="no"), **HTMX)
         assert response.status_code == 200
-        assert "Locked enrollment requires Supervised mode." in response.content.decode()
+        html = response.content.decode()
+        # Back on the step that shows the setting, with the rule's message next to it.
+        assert "Locked enrollment requires Supervised mode." in html
+        assert 'name="step" value="management"' in html
         assert not EnrollmentProfile.objects.exists()
 
     def test_shared_ipad_as_the_article_says(self, admin_client, token) -> None:

@@ -12,9 +12,10 @@ class ProfileEditViewTests:
         profile = profile_create(token)
         url = f"/enrollment/apple/profiles/{profile.pk}/properties/"
         html = admin_client.get(url).content.decode()
-        assert 'value="Student iPads"' in html
-        fragment = admin_client.get(url, **HTMX).content.decode()
-        assert "<html" not in fragment and 'value="Student iPads"' in fragment
+        assert 'type="text" name="name" value="Student iPads"' in html  # Basics, by default
+        fragment = admin_client.get(f"{url}?section=setup", **HTMX).content.decode()
+        assert "<html" not in fragment and 'name="screen_Siri"' in fragment
+        assert 'type="hidden" name="name" value="Student iPads"' in fragment
         response = admin_client.post(url, form_data(name="Renamed"), **HTMX)
         assert response.status_code == 204 and "HX-Location" in response.headers
         profile.refresh_from_db()
