@@ -165,7 +165,8 @@ def run(options: Any, seeded: dict[str, Any], portal_url: str, ca_certificate: A
     def session() -> requests.Session:
         if not hasattr(local, "session"):
             local.session = requests.Session()
-        return local.session
+        kept: requests.Session = local.session
+        return kept
 
     def enroll(index: int, serial: str) -> MdmDevice:
         key = keys[index % len(keys)]
