@@ -106,6 +106,7 @@ def devices_push(*, device_ids: list[int], final_attempt: bool = False) -> list[
     escaped = quote(certificate.certificate_pem.strip(), safe="")
     base = settings.APNS_BASE_URL.rstrip("/")
     results = []
+    delivered: list[int] = []
     with requests.Session() as session:
         for device in devices:
             topic = device.push_topic or certificate.topic
@@ -139,7 +140,7 @@ def devices_push(*, device_ids: list[int], final_attempt: bool = False) -> list[
                         reason = ""
                 result = PushResult(device.pk, response.status_code, reason)
             if result.status == 200:
-                _record(device, error="")
+                delivered.append(device.pk)  # recorded together below
             elif not result.retry or final_attempt:
                 _record(device, error=_push_error_text(result))
             else:
@@ -148,6 +149,10 @@ def devices_push(*, device_ids: list[int], final_attempt: bool = False) -> list[
                     last_push_error=_push_error_text(result)[:200]
                 )
             results.append(result)
+    if delivered:
+        ManagedDevice.objects.filter(pk__in=delivered).update(
+            last_push_at=clock.now(), last_push_error="", push_failures=0
+        )
     return results
 
 
