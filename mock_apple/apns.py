@@ -113,17 +113,22 @@ def apns_push_receive(*, token: str, headers: Mapping[str, str], body: bytes, pa
         if answer.status == 200:
             ApnsDeviceToken.objects.update_or_create(token=token.lower(), defaults={"topic": topic})
         ApnsPush.objects.create(
-            token=token.lower()[:200],
-            topic=topic[:255],
-            push_type=headers.get("apns-push-type", "")[:32],
-            apns_id=apns_id[:64],
-            payload=body[:MAX_PAYLOAD].decode("utf-8", "replace"),
+            token=_text(token.lower(), 200),
+            topic=_text(topic, 255),
+            push_type=_text(headers.get("apns-push-type", ""), 32),
+            apns_id=_text(apns_id, 64),
+            payload=_text(body[:MAX_PAYLOAD].decode("utf-8", "replace"), MAX_PAYLOAD),
             status=answer.status,
             reason=answer.reason,
             certificate=sender,
             received_at=now,
         )
     return answer
+
+
+def _text(value: str, length: int) -> str:
+    """What a text column can keep (PostgreSQL refuses NUL characters)."""
+    return value.replace("\x00", "")[:length]
 
 
 def _answer(token: str, topic: str, body: bytes, sender: PushCertificate | None, apns_id: str) -> ApnsAnswer:
