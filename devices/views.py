@@ -72,6 +72,7 @@ def _grid_context(request: AuthenticatedHttpRequest, token: EnrollmentProgramTok
         export_params["token"] = str(token.pk)
     return {
         "page": page,
+        **blade_extra_context("devices:grid", devices=page.object_list),
         "filters": filters,
         "columns": columns,
         "profile_choices": profiles.order_by("token__token_name", "name"),
