@@ -120,6 +120,11 @@ PORTAL_BASE_URL = envurl("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 APPLE_BASE_URL = envurl("APPLE_BASE_URL", "http://127.0.0.1:8001")
 APPLE_PUBLIC_URL = envurl("APPLE_PUBLIC_URL", APPLE_BASE_URL)
 APPLE_HTTP_TIMEOUT_SECONDS = envint("APPLE_HTTP_TIMEOUT_SECONDS", "15")
+# APNs provider API (the MDM server's pushes): Apple's is https://api.push.apple.com; the mock
+# Apple service answers /3/device/<token> itself. The push certificate travels in this header, as
+# a TLS-terminating proxy forwards a client certificate (docs/mdm-server.md).
+APNS_BASE_URL = envurl("APNS_BASE_URL", APPLE_BASE_URL)
+APNS_CLIENT_CERTIFICATE_HEADER = os.getenv("APNS_CLIENT_CERTIFICATE_HEADER", "X-Apns-Client-Certificate")
 # The X-Server-Protocol-Version the DEP client sends (7: iPads report os "iPadOS"; 9: a throttled
 # profile assignment answers THROTTLED; 10: with retry_after_seconds, which assignments honour).
 APPLE_SERVER_PROTOCOL_VERSION = envint("APPLE_SERVER_PROTOCOL_VERSION", "10")

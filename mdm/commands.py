@@ -1,0 +1,355 @@
+"""The command queue of the MDM server: enqueue, cancel, and the replies' effects.
+
+Each `DeviceCommand` is one MDM command in a device's durable queue (PostgreSQL). The ServerURL
+endpoint (mdm/checkin.py) hands out the oldest command still to run; the device's reply is
+recorded here (`command_reply_record`) with its side effects, and the `DeviceAction` the command
+carries out follows its commands' states. Enqueueing wakes the device through APNs once the
+caller's transaction commits.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from asm_portal import clock
+from mdm.models import (
+    CommandStatus,
+    DeviceAction,
+    DeviceActionState,
+    DeviceCommand,
+    ManagedDevice,
+    ManagementState,
+)
+
+# The four queries of Intune's inventory cadence (after enrollment and on Sync).
+INVENTORY_REQUESTS = ("DeviceInformation", "SecurityInfo", "ProfileList", "InstalledApplicationList")
+
+# What DeviceInformation asks for (Apple's DeviceInformation.Queries).
+DEVICE_INFORMATION_QUERIES = (
+    "UDID",
+    "DeviceName",
+    "OSVersion",
+    "BuildVersion",
+    "ModelName",
+    "Model",
+    "ProductName",
+    "SerialNumber",
+    "DeviceCapacity",
+    "AvailableDeviceCapacity",
+    "BatteryLevel",
+    "WiFiMAC",
+    "BluetoothMAC",
+    "IsSupervised",
+    "IsMultiUser",
+    "IsDeviceLocatorServiceEnabled",
+    "IsActivationLockEnabled",
+    "IsMDMLostModeEnabled",
+    "IsCloudBackupEnabled",
+    "iTunesStoreAccountIsActive",
+    "EASDeviceIdentifier",
+)
+
+PENDING_STATUSES = (CommandStatus.QUEUED, CommandStatus.SENT, CommandStatus.NOT_NOW)
+FINISHED_STATUSES = (CommandStatus.ACKNOWLEDGED, CommandStatus.ERROR, CommandStatus.CANCELLED)
+
+
+def data(value: bytes) -> dict[str, str]:
+    """Bytes in a command payload (JSON): {"$data": base64}, turned back into plist <data>."""
+    return {"$data": base64.b64encode(value).decode("ascii")}
+
+
+def plist_value(value: Any) -> Any:
+    """A stored payload value as the plist takes it ({"$data": …} → bytes)."""
+    if isinstance(value, dict):
+        if set(value) == {"$data"}:
+            return base64.b64decode(value["$data"])
+        return {key: plist_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plist_value(item) for item in value]
+    return value
+
+
+def json_value(value: Any) -> Any:
+    """A device's reply value as JSON keeps it (bytes → {"$data": …}, dates → ISO 8601)."""
+    if isinstance(value, bytes):
+        return data(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(key): json_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(item) for item in value]
+    return value
+
+
+def _push_on_commit(device_ids: Iterable[int]) -> None:
+    from mdm.tasks import devices_push_enqueue  # the tasks module imports the services
+
+    ids = sorted(set(device_ids))
+    if ids:
+        transaction.on_commit(partial(devices_push_enqueue, device_ids=ids))
+
+
+def command_enqueue(
+    *,
+    device: ManagedDevice,
+    request_type: str,
+    payload: dict[str, Any] | None = None,
+    action: DeviceAction | None = None,
+    push: bool = True,
+) -> DeviceCommand:
+    """Queue one command for `device` (in the caller's transaction); the device is woken through
+    APNs once the transaction commits."""
+    command = DeviceCommand.objects.create(
+        tenant_id=device.tenant_id,
+        device=device,
+        action=action,
+        command_uuid=uuid.uuid4(),
+        request_type=request_type,
+        payload=payload or {},
+        queued_at=clock.now(),
+    )
+    if push:
+        _push_on_commit([device.pk])
+    return command
+
+
+def commands_enqueue_bulk(
+    *, devices: Iterable[ManagedDevice], request_type: str, payload: dict[str, Any] | None = None
+) -> int:
+    """The same command for many devices in one insert (bulk actions); one push each."""
+    now = clock.now()
+    rows = [
+        DeviceCommand(
+            tenant_id=device.tenant_id,
+            device=device,
+            command_uuid=uuid.uuid4(),
+            request_type=request_type,
+            payload=payload or {},
+            queued_at=now,
+        )
+        for device in devices
+    ]
+    DeviceCommand.objects.bulk_create(rows, batch_size=1000)
+    _push_on_commit(row.device_id for row in rows)
+    return len(rows)
+
+
+def commands_cancel_pending(*, device: ManagedDevice) -> int:
+    """Cancel what the device has not finished (queued, sent, not now); their actions too.
+
+    A sent command is cancelled as well: a reply that comes later for it is still recorded
+    as an answer to a command the device was given, but it changes nothing.
+    """
+    now = clock.now()
+    with transaction.atomic():
+        pending = DeviceCommand.objects.select_for_update().filter(device=device, status__in=PENDING_STATUSES)
+        action_ids = set(pending.exclude(action=None).values_list("action_id", flat=True))
+        cancelled = pending.update(status=CommandStatus.CANCELLED, finished_at=now)
+        DeviceAction.objects.filter(pk__in=action_ids, state=DeviceActionState.PENDING).update(
+            state=DeviceActionState.CANCELLED, finished_at=now
+        )
+    return cancelled
+
+
+def inventory_refresh_enqueue(
+    *, device: ManagedDevice, action: DeviceAction | None = None
+) -> list[DeviceCommand]:
+    """Intune's inventory cadence: DeviceInformation, SecurityInfo, ProfileList,
+    InstalledApplicationList (one push for the four)."""
+    payloads: dict[str, dict[str, Any]] = {
+        "DeviceInformation": {"Queries": list(DEVICE_INFORMATION_QUERIES)},
+        "InstalledApplicationList": {"ManagedAppsOnly": False},
+    }
+    commands = [
+        command_enqueue(
+            device=device, request_type=kind, payload=payloads.get(kind, {}), action=action, push=False
+        )
+        for kind in INVENTORY_REQUESTS
+    ]
+    _push_on_commit([device.pk])
+    return commands
+
+
+# --- Replies --------------------------------------------------------------------------------------
+
+
+def _error_text(error_chain: list[Any] | None) -> str:
+    for error in error_chain or []:
+        if isinstance(error, dict):
+            text = error.get("LocalizedDescription") or error.get("USEnglishDescription")
+            if text:
+                return str(text)[:300]
+    return _("The device answered with an error.")
+
+
+def _action_follow(action_id: int) -> None:
+    action = DeviceAction.objects.select_for_update().filter(pk=action_id).first()
+    if action is None or action.state != DeviceActionState.PENDING:
+        return
+    statuses = list(DeviceCommand.objects.filter(action_id=action_id).values_list("status", "error_chain"))
+    errors = [chain for status, chain in statuses if status == CommandStatus.ERROR]
+    if errors:
+        action.state = DeviceActionState.FAILED
+        action.failure_reason = _error_text(errors[0])
+        action.finished_at = clock.now()
+    elif statuses and all(status == CommandStatus.ACKNOWLEDGED for status, _chain in statuses):
+        action.state = DeviceActionState.DONE
+        action.finished_at = clock.now()
+    else:
+        return
+    action.save(update_fields=["state", "failure_reason", "finished_at"])
+
+
+def _apply_acknowledged(device: ManagedDevice, command: DeviceCommand, reply: dict[str, Any]) -> list[str]:
+    """The side effects of an acknowledged command on the device row; the fields changed."""
+    kind = command.request_type
+    if kind == "DeviceInformation":
+        responses = reply.get("QueryResponses") or {}
+        if isinstance(responses, dict):
+            device.inventory = {**device.inventory, **json_value(responses)}
+            for field, key, length in (
+                ("device_name", "DeviceName", 255),
+                ("model_name", "ModelName", 100),
+                ("product_name", "ProductName", 32),
+                ("os_version", "OSVersion", 16),
+                ("build_version", "BuildVersion", 16),
+            ):
+                if isinstance(responses.get(key), str):
+                    setattr(device, field, responses[key][:length])
+            if isinstance(responses.get("IsSupervised"), bool):
+                device.is_supervised = responses["IsSupervised"]
+            if isinstance(responses.get("IsMultiUser"), bool):
+                device.is_shared_ipad = responses["IsMultiUser"]
+            if isinstance(responses.get("IsMDMLostModeEnabled"), bool):
+                device.lost_mode_enabled = responses["IsMDMLostModeEnabled"]
+            return [
+                "inventory",
+                "device_name",
+                "model_name",
+                "product_name",
+                "os_version",
+                "build_version",
+                "is_supervised",
+                "is_shared_ipad",
+                "lost_mode_enabled",
+            ]
+    if kind == "SecurityInfo" and isinstance(reply.get("SecurityInfo"), dict):
+        device.security_info = json_value(reply["SecurityInfo"])
+        return ["security_info"]
+    if kind == "ProfileList" and isinstance(reply.get("ProfileList"), list):
+        device.installed_profiles = json_value(reply["ProfileList"])
+        return ["installed_profiles"]
+    if kind == "InstalledApplicationList" and isinstance(reply.get("InstalledApplicationList"), list):
+        device.installed_apps = json_value(reply["InstalledApplicationList"])
+        return ["installed_apps"]
+    if kind == "Settings":
+        for setting in command.payload.get("Settings", []):
+            if (
+                isinstance(setting, dict)
+                and setting.get("Item") == "DeviceName"
+                and setting.get("DeviceName")
+            ):
+                device.device_name = str(setting["DeviceName"])[:255]
+                return ["device_name"]
+    if kind == "EraseDevice":
+        device.management_state = ManagementState.WIPED
+        return ["management_state"]
+    if kind == "RemoveProfile" and command.payload.get("Identifier") == MDM_PROFILE_IDENTIFIER:
+        device.management_state = ManagementState.RETIRED
+        return ["management_state"]
+    if kind == "EnableLostMode":
+        device.lost_mode_enabled = True
+        return ["lost_mode_enabled"]
+    if kind == "DisableLostMode":
+        device.lost_mode_enabled = False
+        return ["lost_mode_enabled"]
+    if kind == "DeviceConfigured":
+        device.awaiting_configuration = False
+        return ["awaiting_configuration"]
+    return []
+
+
+# The PayloadIdentifier of the enrollment profile (its removal is a retire).
+MDM_PROFILE_IDENTIFIER = "com.microsoft.intune.mdm.enrollment"
+
+REPLY_STATUSES = {
+    "Acknowledged": CommandStatus.ACKNOWLEDGED,
+    "Error": CommandStatus.ERROR,
+    "CommandFormatError": CommandStatus.ERROR,
+    "NotNow": CommandStatus.NOT_NOW,
+}
+
+
+class UnknownCommand(Exception):
+    """A reply names a command this device was not given."""
+
+
+def command_reply_record(
+    *, device: ManagedDevice, status: str, command_uuid: str, reply: dict[str, Any]
+) -> bool:
+    """Record the device's reply to one of its commands; False when it changed nothing (a
+    retried reply, or one to a cancelled command). Raises UnknownCommand for a command that is
+    not this device's or was never sent."""
+    new_status = REPLY_STATUSES[status]
+    try:
+        wanted = uuid.UUID(command_uuid)
+    except ValueError:
+        raise UnknownCommand(command_uuid) from None
+    with transaction.atomic():
+        command = DeviceCommand.objects.select_for_update().filter(device=device, command_uuid=wanted).first()
+        if command is None or command.sent_at is None:
+            raise UnknownCommand(command_uuid)
+        if command.status != CommandStatus.SENT:
+            return False  # a retry of a reply already recorded, or a cancelled command
+        now = clock.now()
+        kept = {key: json_value(value) for key, value in reply.items() if key not in {"UDID", "UserID"}}
+        command.status = new_status
+        command.reply = kept
+        fields = ["status", "reply"]
+        if new_status == CommandStatus.ERROR:
+            command.error_chain = json_value(reply.get("ErrorChain") or [])
+            fields.append("error_chain")
+        if new_status != CommandStatus.NOT_NOW:
+            command.finished_at = now
+            fields.append("finished_at")
+        command.save(update_fields=fields)
+        if new_status == CommandStatus.ACKNOWLEDGED:
+            changed = _apply_acknowledged(device, command, reply)
+            if changed:
+                device.save(update_fields=changed)
+        if command.action_id is not None:
+            _action_follow(command.action_id)
+    return True
+
+
+def command_next(*, device: ManagedDevice, include_not_now: bool) -> DeviceCommand | None:
+    """The command to hand the device now, oldest first: queued ones, ones sent and never
+    answered (the device asks again: it did not get it), and — on Idle only — the ones it
+    answered NotNow (NanoMDM's rule: after a NotNow reply the same connection goes on with the
+    next command instead of asking again at once)."""
+    statuses = [CommandStatus.QUEUED, CommandStatus.SENT]
+    if include_not_now:
+        statuses.append(CommandStatus.NOT_NOW)
+    with transaction.atomic():
+        command = (
+            DeviceCommand.objects.select_for_update()
+            .filter(device=device, status__in=statuses)
+            .order_by("queued_at", "id")
+            .first()
+        )
+        if command is None:
+            return None
+        command.status = CommandStatus.SENT
+        command.attempts += 1
+        command.sent_at = clock.now()
+        command.save(update_fields=["status", "attempts", "sent_at"])
+    return command
