@@ -125,6 +125,15 @@ APPLE_HTTP_TIMEOUT_SECONDS = envint("APPLE_HTTP_TIMEOUT_SECONDS", "15")
 # a TLS-terminating proxy forwards a client certificate (docs/mdm-server.md).
 APNS_BASE_URL = envurl("APNS_BASE_URL", APPLE_BASE_URL)
 APNS_CLIENT_CERTIFICATE_HEADER = os.getenv("APNS_CLIENT_CERTIFICATE_HEADER", "X-Apns-Client-Certificate")
+# The MDM server (mdm app): how long an enrollment profile's SCEP challenge can be used (once);
+# the largest body a device may send to the MDM endpoints; the header a TLS-terminating proxy
+# puts the device's client certificate in (URL-escaped PEM or RFC 9440 :base64-DER:), unset: none
+# trusted, devices sign with Mdm-Signature; the PEM file of the CA that signs devices' MachineInfo
+# (Apple's device CA chain in production), unset: the mock Apple service's, fetched over HTTP.
+SCEP_CHALLENGE_SECONDS = envint("SCEP_CHALLENGE_SECONDS", "3600")
+MDM_MAX_BODY_BYTES = envint("MDM_MAX_BODY_BYTES", str(2 * 1024 * 1024))
+MDM_CLIENT_CERTIFICATE_HEADER = os.getenv("MDM_CLIENT_CERTIFICATE_HEADER", "")
+MDM_MACHINEINFO_TRUST_ANCHOR = os.getenv("MDM_MACHINEINFO_TRUST_ANCHOR", "")
 # The X-Server-Protocol-Version the DEP client sends (7: iPads report os "iPadOS"; 9: a throttled
 # profile assignment answers THROTTLED; 10: with retry_after_seconds, which assignments honour).
 APPLE_SERVER_PROTOCOL_VERSION = envint("APPLE_SERVER_PROTOCOL_VERSION", "10")

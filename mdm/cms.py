@@ -1,0 +1,298 @@
+"""CMS (PKCS#7) as the MDM protocol uses it, with asn1crypto for the structures and
+`cryptography` for every key operation — no DER written by hand.
+
+- `cms_sign`: SignedData (RSA PKCS#1 v1.5, SHA-1 or SHA-256, signed attributes, optionally
+  detached, extra signed attributes for SCEP);
+- `cms_verify`: the single signer's signature over the content (or a detached body), with or
+  without signed attributes, as iPads sign MachineInfo, `Mdm-Signature` and SCEP messages;
+- `envelope_decrypt` / `envelope_encrypt`: EnvelopedData to an RSA recipient (AES-CBC, and
+  3DES to decrypt what older clients send).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from asn1crypto import algos, cms, core
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives import hashes, padding, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+
+class CmsError(ValueError):
+    """Not a well-formed CMS structure, or a signature / encryption that does not check out."""
+
+
+@dataclass
+class Signed:
+    content: bytes
+    signer: x509.Certificate
+    certificates: list[x509.Certificate] = field(default_factory=list)
+    # Signed attributes by dotted OID: their first value, as DER.
+    attributes: dict[str, bytes] = field(default_factory=dict)
+
+
+def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def _issuer_and_serial(certificate: x509.Certificate) -> cms.IssuerAndSerialNumber:
+    parsed = _asn1_certificate(certificate)
+    return cms.IssuerAndSerialNumber({"issuer": parsed.issuer, "serial_number": parsed.serial_number})
+
+
+def attribute(oid: str, value: core.Asn1Value) -> cms.CMSAttribute:
+    """A signed attribute asn1crypto has no name for (SCEP's), by its dotted OID."""
+    return cms.CMSAttribute({"type": oid, "values": [value]})
+
+
+def _signed_attributes_der(signed_attrs: cms.CMSAttributes) -> bytes:
+    # The signature covers the attributes' DER as a SET (tag 0x31), not as the [0] IMPLICIT
+    # field they are in the SignerInfo (RFC 5652 §5.4).
+    der: bytes = signed_attrs.dump()
+    return b"\x31" + der[1:]
+
+
+def cms_sign(
+    *,
+    content: bytes,
+    certificate: x509.Certificate,
+    key: rsa.RSAPrivateKey,
+    digest: str = "sha256",
+    detached: bool = False,
+    extra_attributes: list[cms.CMSAttribute] | None = None,
+    certificates: list[x509.Certificate] | None = None,
+) -> bytes:
+    """A ContentInfo(SignedData) of `content` (type data) signed by `certificate`'s key."""
+    hash_type = DIGESTS[digest]
+    signed_attrs = cms.CMSAttributes(
+        [
+            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+            cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": datetime.now(UTC)})]}),
+            cms.CMSAttribute({"type": "message_digest", "values": [hashlib.new(digest, content).digest()]}),
+            *(extra_attributes or []),
+        ]
+    )
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier({"issuer_and_serial_number": _issuer_and_serial(certificate)}),
+            "digest_algorithm": algos.DigestAlgorithm({"algorithm": digest}),
+            "signed_attrs": signed_attrs,
+            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"}),
+            "signature": b"",
+        }
+    )
+    to_sign = _signed_attributes_der(signer_info["signed_attrs"])
+    signer_info["signature"] = key.sign(to_sign, asym_padding.PKCS1v15(), hash_type())
+    signed_data = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": digest})],
+            "encap_content_info": {"content_type": "data", "content": None if detached else content},
+            "certificates": [_asn1_certificate(each) for each in [certificate, *(certificates or [])]],
+            "signer_infos": [signer_info],
+        }
+    )
+    encoded: bytes = cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    return encoded
+
+
+def _load(der: bytes, wanted: str) -> cms.ContentInfo:
+    try:
+        info = cms.ContentInfo.load(der, strict=True)
+        if info["content_type"].native != wanted:
+            raise CmsError(f"not {wanted}")
+        info["content"].native  # noqa: B018 — parse it all now: asn1crypto parses lazily
+    except CmsError:
+        raise
+    except (ValueError, TypeError, KeyError) as error:
+        raise CmsError(f"not a CMS {wanted}: {error}") from None
+    return info
+
+
+def _verify_raw(certificate: x509.Certificate, signature: bytes, data: bytes, digest: str) -> bool:
+    key = certificate.public_key()
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, data, asym_padding.PKCS1v15(), DIGESTS[digest]())
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, data, ec.ECDSA(DIGESTS[digest]()))
+        else:
+            return False
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def cms_verify(der: bytes, *, detached_content: bytes | None = None) -> Signed:
+    """The content and the signer's certificate of a SignedData whose one signature checks out.
+
+    The signer must be among the certificates the structure carries; who issued it is the
+    caller's question (chain checks differ: Apple's device CA, the tenant's CA, self-signed).
+    """
+    signed_data = _load(der, "signed_data")["content"]
+    try:
+        certificates = [
+            x509.load_der_x509_certificate(choice.chosen.dump())
+            for choice in signed_data["certificates"] or []
+            if choice.name == "certificate"
+        ]
+        signer_infos = list(signed_data["signer_infos"])
+    except ValueError as error:
+        raise CmsError(f"bad certificates: {error}") from None
+    if len(signer_infos) != 1:
+        raise CmsError("exactly one signer is expected")
+    signer_info = signer_infos[0]
+    content = detached_content
+    if content is None:
+        content = signed_data["encap_content_info"]["content"].native
+        if not isinstance(content, bytes):
+            raise CmsError("no content")
+    digest = signer_info["digest_algorithm"]["algorithm"].native
+    if digest not in DIGESTS:
+        raise CmsError(f"unsupported digest {digest}")
+    sid = signer_info["sid"]
+    signer = None
+    for certificate in certificates:
+        parsed = _asn1_certificate(certificate)
+        if sid.name == "issuer_and_serial_number":
+            wanted = sid.chosen
+            if parsed.serial_number == wanted["serial_number"].native and parsed.issuer == wanted["issuer"]:
+                signer = certificate
+        elif parsed.key_identifier == sid.chosen.native:
+            signer = certificate
+    if signer is None:
+        raise CmsError("the signer's certificate is not in the message")
+    attributes: dict[str, bytes] = {}
+    signed_attrs = signer_info["signed_attrs"]
+    if signed_attrs is not None and len(signed_attrs):
+        message_digest = None
+        for attr in signed_attrs:
+            values = attr["values"]
+            first = values[0] if len(values) else None
+            attributes[attr["type"].dotted] = first.dump() if first is not None else b""
+            if attr["type"].native == "message_digest" and first is not None:
+                message_digest = first.native
+        if message_digest != hashlib.new(digest, content).digest():
+            raise CmsError("the message digest does not match the content")
+        data = _signed_attributes_der(signed_attrs)
+    else:
+        data = content
+    if not _verify_raw(signer, signer_info["signature"].native, data, digest):
+        raise CmsError("the signature does not verify")
+    return Signed(content=content, signer=signer, certificates=certificates, attributes=attributes)
+
+
+def printable(attributes: dict[str, bytes], oid: str) -> str:
+    """A signed attribute's PrintableString value ('' when absent or another type)."""
+    der = attributes.get(oid)
+    if not der:
+        return ""
+    try:
+        value = core.Asn1Value.load(der).native
+    except ValueError:
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def octets(attributes: dict[str, bytes], oid: str) -> bytes:
+    der = attributes.get(oid)
+    if not der:
+        return b""
+    try:
+        value = core.Asn1Value.load(der).native
+    except ValueError:
+        return b""
+    return value if isinstance(value, bytes) else b""
+
+
+# --- EnvelopedData ---------------------------------------------------------------------------------
+
+
+def envelope_decrypt(der: bytes, *, key: rsa.RSAPrivateKey) -> bytes:
+    """The content of an EnvelopedData encrypted to `key` (RSA key transport; AES-CBC or 3DES)."""
+    enveloped = _load(der, "enveloped_data")["content"]
+    recipients = [info.chosen for info in enveloped["recipient_infos"] if info.name == "ktri"]
+    if not recipients:
+        raise CmsError("no RSA recipient")
+    content_info = enveloped["encrypted_content_info"]
+    algorithm = content_info["content_encryption_algorithm"]
+    ciphertext = content_info["encrypted_content"].native
+    if not isinstance(ciphertext, bytes):
+        raise CmsError("no encrypted content")
+    for recipient in recipients:
+        try:
+            content_key = key.decrypt(recipient["encrypted_key"].native, asym_padding.PKCS1v15())
+        except ValueError:
+            continue
+        try:
+            cipher_name = algorithm.encryption_cipher
+            iv = algorithm.encryption_iv
+            if cipher_name == "aes":
+                cipher_algorithm: algorithms.AES | TripleDES = algorithms.AES(content_key)
+            elif cipher_name == "tripledes":
+                cipher_algorithm = TripleDES(content_key)
+            else:
+                raise CmsError(f"unsupported cipher {cipher_name}")
+            decryptor = Cipher(cipher_algorithm, modes.CBC(iv)).decryptor()
+            padded = decryptor.update(ciphertext) + decryptor.finalize()
+            unpadder = padding.PKCS7(cipher_algorithm.block_size).unpadder()
+            return unpadder.update(padded) + unpadder.finalize()
+        except (ValueError, TypeError) as error:
+            raise CmsError(f"cannot decrypt: {error}") from None
+    raise CmsError("not encrypted to this key")
+
+
+def envelope_encrypt(content: bytes, *, recipient: x509.Certificate) -> bytes:
+    """A ContentInfo(EnvelopedData) of `content` to `recipient` (RSA PKCS#1 v1.5, AES-256-CBC)."""
+    public_key = recipient.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise CmsError("the recipient's key is not RSA")
+    content_key = os.urandom(32)
+    iv = os.urandom(16)
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(content) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(content_key), modes.CBC(iv)).encryptor()
+    ciphertext = encryptor.update(padded) + encryptor.finalize()
+    enveloped = cms.EnvelopedData(
+        {
+            "version": "v0",
+            "recipient_infos": [
+                cms.RecipientInfo(
+                    {
+                        "ktri": {
+                            "version": "v0",
+                            "rid": cms.RecipientIdentifier(
+                                {"issuer_and_serial_number": _issuer_and_serial(recipient)}
+                            ),
+                            "key_encryption_algorithm": {"algorithm": "rsaes_pkcs1v15"},
+                            "encrypted_key": public_key.encrypt(content_key, asym_padding.PKCS1v15()),
+                        }
+                    }
+                )
+            ],
+            "encrypted_content_info": {
+                "content_type": "data",
+                "content_encryption_algorithm": {"algorithm": "aes256_cbc", "parameters": iv},
+                "encrypted_content": ciphertext,
+            },
+        }
+    )
+    encoded: bytes = cms.ContentInfo({"content_type": "enveloped_data", "content": enveloped}).dump()
+    return encoded
