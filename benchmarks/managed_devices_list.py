@@ -1,0 +1,188 @@
+"""Benchmark of Intune's Devices blades at 200,000 managed devices in one tenant.
+
+Measures, in a scratch database (SQLite by default, or --database-url, dropped at the end), with
+Django's test client (no network):
+- Devices › All devices: first page (full page), last page (htmx grid), sorted by last check-in,
+  a search, a filter;
+- a device's Overview (with its actions) and Monitor › Device actions;
+- the whole list's CSV export (once).
+
+Usage:
+    .venv/bin/python benchmarks/managed_devices_list.py [--devices 200000] [--runs 20]
+    .venv/bin/python benchmarks/managed_devices_list.py --database-url postgres://postgres@127.0.0.1:5432/asm_mdm_list_bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def measure(label: str, runs: int, action: Any) -> None:
+    action()  # warm up
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
+    print(f"{label:<58} median {statistics.median(timings):7.1f} ms   p95 {p95:7.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--devices", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--database-url", default="")
+    options = parser.parse_args()
+
+    os.environ["ASM_VAR_DIR"] = tempfile.mkdtemp(prefix="asm-mdm-list-bench-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "asm_portal.settings"
+    os.environ.setdefault("DEBUG", "True")
+    if options.database_url:
+        os.environ["DATABASE_URL"] = options.database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from benchmarks.harness import act_for_default_tenant
+
+    setup_test_environment()
+    settings.ALLOWED_HOSTS = ["testserver"]
+    if options.database_url:
+        connection = connections["default"]
+        name = connection.settings_dict["NAME"]
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate", verbosity=0)
+
+    from django.contrib.auth.models import User
+
+    from asm_portal import clock, demo
+    from asm_portal.tenancy import default_tenant, tenant_scope
+    from mdm.models import DeviceAction, DeviceActionState, ManagedDevice, ManagementState
+
+    act_for_default_tenant()
+    # Held for the whole run (one tenant measured, none spanned).
+    scope = tenant_scope(default_tenant())
+    scope.__enter__()
+    demo.users_seed(password="Bench-pass-123!", tenant=default_tenant())
+    tenant = default_tenant()
+    now = clock.now()
+    started = time.perf_counter()
+    inventory = {"WiFiMAC": "f0:18:98:00:00:01", "DeviceCapacity": 64.0, "AvailableDeviceCapacity": 40.0}
+    batch = 10_000
+    for start in range(0, options.devices, batch):
+        ManagedDevice.objects.bulk_create(
+            ManagedDevice(
+                tenant=tenant,
+                udid=f"00008101-{number:016X}",
+                serial_number=f"DMPQ{number:08d}",
+                device_name=f"IPAD-{(number * 7919) % options.devices:06d}",
+                model_name="iPad",
+                product_name="iPad13,18",
+                os_version="17.5",
+                is_shared_ipad=number % 10 == 0,
+                user_principal_name=f"student{number}@contoso.edu",
+                management_state=ManagementState.WIPE_PENDING
+                if number % 500 == 0
+                else ManagementState.MANAGED,
+                enrolled_at=now - timedelta(days=number % 300),
+                last_checkin_at=now - timedelta(minutes=number % 10_000),
+                inventory=inventory,
+            )
+            for number in range(start, min(options.devices, start + batch))
+        )
+    print(
+        f"{options.devices} managed devices created in {time.perf_counter() - started:.1f} s ({connections['default'].vendor})"
+    )
+    device = ManagedDevice.objects.order_by("pk")[options.devices // 2]
+    DeviceAction.objects.bulk_create(
+        DeviceAction(
+            tenant=tenant,
+            device_id=device.pk - (number % 1000),
+            kind=("sync", "remote_lock", "restart", "wipe")[number % 4],
+            state=DeviceActionState.DONE,
+            requested_at=now - timedelta(minutes=number),
+        )
+        for number in range(20_000)
+    )
+    if connections["default"].vendor == "postgresql":
+        with connections["default"].cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+    client = Client()
+    client.force_login(User.objects.get(username="admin@contoso.onmicrosoft.com"))
+    last_page = (
+        ManagedDevice.objects.exclude(management_state=ManagementState.DELETE_PENDING).count() + 49
+    ) // 50
+
+    def get(url: str, htmx: bool = False) -> Any:
+        def action() -> None:
+            response = client.get(url, headers={"HX-Request": "true"} if htmx else None)
+            assert response.status_code == 200, (url, response.status_code)
+
+        return action
+
+    runs = options.runs
+    measure("All devices, page 1 by device name (full page)", runs, get("/devices/"))
+    measure(
+        f"All devices, page {last_page} (htmx grid)",
+        runs,
+        get(f"/devices/?page={last_page}&fragment=grid", True),
+    )
+    measure(
+        "All devices, by last check-in, newest first (htmx grid)",
+        runs,
+        get("/devices/?sort=checkin&dir=desc&fragment=grid", True),
+    )
+    measure(
+        "All devices, search « IPAD-1234 » (htmx grid)",
+        runs,
+        get("/devices/?q=IPAD-1234&fragment=grid", True),
+    )
+    measure(
+        "All devices, Shared iPad = Yes (htmx grid)", runs, get("/devices/?shared=yes&fragment=grid", True)
+    )
+    measure("A device's Overview (full page)", runs, get(f"/devices/{device.pk}/"))
+    measure(
+        "Monitor › Device actions, page 1 (20,000 actions)", runs, get("/devices/monitor/device-actions/")
+    )
+
+    started = time.perf_counter()
+    response = client.get("/devices/export/")
+    size = sum(len(chunk) for chunk in response.streaming_content)  # type: ignore[attr-defined]
+    print(
+        f"{'Export, the whole list as CSV':<58} {time.perf_counter() - started:7.1f} s ({size / 1e6:.1f} MB)"
+    )
+
+    if options.database_url:
+        connections.close_all()
+        with connections["default"]._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{connections["default"].settings_dict["NAME"]}"')
+
+
+if __name__ == "__main__":
+    main()
