@@ -10,16 +10,20 @@ caller's transaction commits.
 from __future__ import annotations
 
 import base64
+import plistlib
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from asm_portal import clock
+from devices.models import Device
+from mdm.configuration import configuration_for
 from mdm.models import (
     CommandStatus,
     DeviceAction,
@@ -55,6 +59,19 @@ DEVICE_INFORMATION_QUERIES = (
     "IsCloudBackupEnabled",
     "iTunesStoreAccountIsActive",
     "EASDeviceIdentifier",
+)
+
+# What plistlib raises on a body that is not a property list (expat's error included).
+PLIST_ERRORS = (
+    plistlib.InvalidFileException,
+    ExpatError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    AttributeError,
+    RecursionError,
 )
 
 PENDING_STATUSES = (CommandStatus.QUEUED, CommandStatus.SENT, CommandStatus.NOT_NOW)
@@ -274,8 +291,19 @@ def _apply_acknowledged(device: ManagedDevice, command: DeviceCommand, reply: di
         return ["lost_mode_enabled"]
     if kind == "DeviceConfigured":
         device.awaiting_configuration = False
+        if device.device_id is not None:
+            _asm_device_configured(device.device_id)
         return ["awaiting_configuration"]
     return []
+
+
+def _asm_device_configured(device_id: int) -> None:
+    """The ASM device row shows the configuration in place once the device is released."""
+    asm_device = Device.objects.select_related("enrolled_profile").filter(pk=device_id).first()
+    if asm_device is not None and asm_device.configured_at is None:
+        asm_device.configuration = configuration_for(asm_device.enrolled_profile)
+        asm_device.configured_at = clock.now()
+        asm_device.save(update_fields=["configuration", "configured_at"])
 
 
 # The PayloadIdentifier of the enrollment profile (its removal is a retire).

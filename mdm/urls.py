@@ -6,6 +6,7 @@ from django.urls import path
 
 from mdm.views import company_portal as company_portal_views
 from mdm.views import enrollment as enrollment_views
+from mdm.views import mdm_protocol as mdm_views
 from mdm.views import scep as scep_views
 
 app_name = "enroll"
@@ -15,6 +16,8 @@ urlpatterns = [
     path("enroll/<id:token_id>/checkin/", enrollment_views.checkin, name="checkin"),
     path("enroll/<id:token_id>/checkin/erased/", enrollment_views.erased, name="erased"),
     path("enroll/<id:token_id>/scep", scep_views.scep_service, name="scep"),
+    path("mdm/checkin", mdm_views.mdm_checkin, name="mdm_checkin"),
+    path("mdm/connect", mdm_views.mdm_connect, name="mdm_connect"),
     path("company-portal/", company_portal_views.home, name="company_portal"),
     path("company-portal/signin/", company_portal_views.sign_in, name="company_portal_signin"),
     path("company-portal/signout/", company_portal_views.sign_out, name="company_portal_signout"),

@@ -27,6 +27,7 @@ from mdm import enrollment
 from mdm.directory import DirectorySignInRefused, directory_sign_in
 from mdm.enrollment import DeviceClaims, EnrollmentRefused
 from mdm.identity import DeviceCaUnavailable, DeviceIdentity, DeviceIdentityError, device_identity_verify
+from mdm.views import mdm_protocol as mdm_views
 from mdm.views.framing import framable_by_apple
 from mdm.views.tenant import token_tenant
 from tokens.models import EnrollmentProgramToken
@@ -82,8 +83,11 @@ def _device_request(request: HttpRequest, call: DeviceCall) -> JsonResponse:
 @login_not_required
 @token_tenant
 @require_POST
-def enroll(request: HttpRequest, token_id: int) -> JsonResponse:
-    """POST {profile url}: the device enrolls (contract §3)."""
+def enroll(request: HttpRequest, token_id: int) -> HttpResponse:
+    """POST {profile url}: the device enrolls — the virtual iPad's JSON (contract §3), or Apple's
+    MDM enrollment with a CMS-signed MachineInfo (answered with the enrollment profile)."""
+    if request.content_type != "application/json":
+        return mdm_views.profile_for_machine_info(request, token_id)
     return _device_request(
         request,
         lambda identity, claims: enrollment.device_enroll(

@@ -1,0 +1,371 @@
+"""The MDM check-in and command (ServerURL) protocol: who the device is, and what it is told.
+
+Identity on every request: the device's identity certificate — from the `Mdm-Signature` header
+(a detached CMS SignedData over the exact body, SHA-1 or SHA-256) or, behind a TLS-terminating
+proxy, from `MDM_CLIENT_CERTIFICATE_HEADER` — must have been issued by the tenant's CA (SCEP)
+and, after `Authenticate`, be the one bound to the UDID the request names. The tenant is the one
+whose CA issued the certificate (found by its fingerprint).
+
+Nothing here answers 401 (an iPad unenrolls on a 401): an unproven identity is a 400, as nanomdm
+answers; see docs/mdm-server.md for every answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import plistlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from cryptography import x509
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from asm_portal import clock
+from asm_portal.refusals import Refusal
+from asm_portal.tenancy import every_tenant, require_tenant
+from devices.models import Device, EnrollmentState
+from mdm import cms, commands, scep
+from mdm.commands import PLIST_ERRORS, plist_value
+from mdm.configuration import configuration_for
+from mdm.models import DeviceCommand, IssuedCertificate, ManagedDevice, ManagementState
+
+logger = logging.getLogger(__name__)
+
+CHECKIN_CONTENT_TYPE = "application/x-apple-aspen-mdm-checkin"
+SIGNATURE_HEADER = "Mdm-Signature"
+# A Shared iPad user channel's UserID when no user authentication takes place.
+ANONYMOUS_USER_ID = "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"
+
+
+class ProtocolRefused(Refusal):
+    """A request the MDM endpoints refuse: `status` is a 4xx other than 401, nothing changed."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message, code=str(status))
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Caller:
+    certificate: x509.Certificate
+    sha256: str
+    tenant_id: int
+
+
+# --- Identity ----------------------------------------------------------------------------------------
+
+
+def _proxy_certificate(value: str) -> x509.Certificate:
+    value = value.strip()
+    if value.startswith(":") and value.endswith(":"):  # RFC 9440 Client-Cert
+        return x509.load_der_x509_certificate(base64.b64decode(value.strip(":"), validate=True))
+    return x509.load_pem_x509_certificate(unquote(value).encode())
+
+
+def caller_certificate(*, headers: Mapping[str, str], body: bytes) -> x509.Certificate:
+    """The identity certificate that proves the request (ProtocolRefused 400 otherwise)."""
+    header = settings.MDM_CLIENT_CERTIFICATE_HEADER
+    if header and headers.get(header):
+        try:
+            return _proxy_certificate(headers[header])
+        except (ValueError, binascii.Error):
+            raise ProtocolRefused(400, _("The client certificate cannot be read.")) from None
+    signature = headers.get(SIGNATURE_HEADER, "")
+    if not signature or len(signature) > 64 * 1024:
+        raise ProtocolRefused(400, _("The request is not signed (Mdm-Signature)."))
+    try:
+        der = base64.b64decode(signature, validate=True)
+        return cms.cms_verify(der, detached_content=body).signer
+    except (binascii.Error, ValueError, cms.CmsError):
+        raise ProtocolRefused(400, _("The Mdm-Signature does not verify over this request.")) from None
+
+
+def caller_find(*, headers: Mapping[str, str], body: bytes) -> Caller:
+    """Which tenant's device certificate signed the request (spans tenants: the certificate
+    tells the tenant); its chain to that tenant's CA is checked in `caller_check`."""
+    certificate = caller_certificate(headers=headers, body=body)
+    sha256 = scep.fingerprint(certificate)
+    with every_tenant():
+        tenant_id = (
+            IssuedCertificate.objects.filter(sha256=sha256).values_list("tenant_id", flat=True).first()
+        )
+    if tenant_id is None:
+        raise ProtocolRefused(400, _("The identity certificate was not issued by this MDM server."))
+    return Caller(certificate=certificate, sha256=sha256, tenant_id=tenant_id)
+
+
+def caller_check(caller: Caller) -> IssuedCertificate:
+    """In the tenant's scope: the certificate chains to its CA and is valid now."""
+    issued = IssuedCertificate.objects.filter(sha256=caller.sha256).first()
+    if issued is None or not scep.issued_by_authority(caller.certificate, scep.authority_certificate()):
+        raise ProtocolRefused(400, _("The identity certificate was not issued by this MDM server."))
+    now = clock.now()
+    if not caller.certificate.not_valid_before_utc <= now <= caller.certificate.not_valid_after_utc:
+        raise ProtocolRefused(400, _("The identity certificate is not valid at this date."))
+    return issued
+
+
+def plist_body(body: bytes) -> dict[str, Any]:
+    try:
+        message = plistlib.loads(body)
+    except PLIST_ERRORS:
+        raise ProtocolRefused(400, _("The request body is not a property list.")) from None
+    if not isinstance(message, dict):
+        raise ProtocolRefused(400, _("The request body is not a property list."))
+    return message
+
+
+def _text(message: Mapping[str, Any], key: str, length: int) -> str:
+    value = message.get(key, "")
+    return value[:length] if isinstance(value, str) else ""
+
+
+def _bound_device(caller: Caller, udid: str, *, lock: bool = False) -> ManagedDevice:
+    """The device the certificate was bound to at Authenticate, if the request names it."""
+    query = ManagedDevice.objects.filter(udid=udid, identity_sha256=caller.sha256)
+    if lock:
+        query = query.select_for_update()
+    device = query.first()
+    if device is None or not udid:
+        raise ProtocolRefused(400, _("This identity is not enrolled with that UDID."))
+    return device
+
+
+# --- Check-in ----------------------------------------------------------------------------------------
+
+
+def checkin_handle(*, caller: Caller, message: dict[str, Any]) -> tuple[int, bytes]:
+    """Answer one check-in message: (HTTP status, body)."""
+    issued = caller_check(caller)
+    kind = message.get("MessageType")
+    udid = _text(message, "UDID", 64)
+    if kind == "Authenticate":
+        _authenticate(caller, issued, udid, message)
+        return 200, b""
+    if kind == "TokenUpdate":
+        _token_update(caller, udid, message)
+        return 200, b""
+    if kind == "CheckOut":
+        with transaction.atomic():
+            device = _bound_device(caller, udid, lock=True)
+            device.management_state = ManagementState.RETIRED
+            device.push_token = device.push_magic = ""
+            device.save(update_fields=["management_state", "push_token", "push_magic"])
+            commands.commands_cancel_pending(device=device)
+            _asm_device_unenrolled(device)
+        return 200, b""
+    _bound_device(caller, udid)
+    if kind == "UserAuthenticate":
+        return 410, b""  # declines the user: not used on iOS (nanomdm, zentral)
+    if kind == "GetBootstrapToken":
+        return 200, b""  # none escrowed
+    raise ProtocolRefused(400, _("This check-in message is not supported."))
+
+
+def _authenticate(caller: Caller, issued: IssuedCertificate, udid: str, message: dict[str, Any]) -> None:
+    serial = _text(message, "SerialNumber", 32) or issued.serial_number
+    if not udid or serial != issued.serial_number:
+        raise ProtocolRefused(400, _("The serial number is not the identity certificate's."))
+    now = clock.now()
+    with transaction.atomic():
+        asm_device = Device.objects.filter(serial_number=serial, removed_by_apple=False).first()
+        device = ManagedDevice.objects.select_for_update().filter(udid=udid).first()
+        if device is None:
+            device = ManagedDevice(tenant=require_tenant(), udid=udid, enrolled_at=now)
+        else:
+            # A new enrollment (after an erase, or a profile reinstalled): what was queued for the
+            # previous one is dropped, as nanomdm does.
+            commands.commands_cancel_pending(device=device)
+            device.push_token = device.push_magic = ""
+            device.enrolled_at = now
+        if asm_device is not None and device.device_id != asm_device.pk:
+            ManagedDevice.objects.filter(device=asm_device).exclude(pk=device.pk).update(device=None)
+            device.device = asm_device
+        device.serial_number = serial
+        device.identity_sha256 = caller.sha256
+        device.os_version = _text(message, "OSVersion", 16)
+        device.build_version = _text(message, "BuildVersion", 16)
+        device.product_name = _text(message, "ProductName", 32)
+        device.management_state = ManagementState.MANAGED
+        device.awaiting_configuration = False
+        device.last_checkin_at = now
+        device.push_topic = _text(message, "Topic", 255)
+        device.save()
+        if asm_device is not None:
+            profile = asm_device.assigned_profile
+            asm_device.enrollment_state = EnrollmentState.ENROLLED
+            asm_device.enrollment_error = ""
+            asm_device.udid = udid
+            asm_device.enrolled_profile = profile
+            asm_device.enrolled_at = now
+            asm_device.last_contacted_at = now
+            asm_device.configured_at = None
+            asm_device.configuration = None
+            asm_device.product = device.product_name
+            asm_device.os_version = device.os_version
+            asm_device.save()
+            device.is_shared_ipad = bool(profile and profile.shared_ipad)
+            device.save(update_fields=["is_shared_ipad"])
+
+
+def _token_update(caller: Caller, udid: str, message: dict[str, Any]) -> None:
+    token = message.get("Token")
+    magic = _text(message, "PushMagic", 64)
+    if not isinstance(token, bytes) or not token or not magic:
+        raise ProtocolRefused(400, _("A TokenUpdate needs a Token and a PushMagic."))
+    now = clock.now()
+    with transaction.atomic():
+        device = _bound_device(caller, udid, lock=True)
+        user_id = _text(message, "UserID", 64)
+        if user_id:
+            # A Shared iPad user's channel: kept apart, the device channel is not touched.
+            device.user_channels = {
+                **device.user_channels,
+                user_id: {
+                    "user_short_name": _text(message, "UserShortName", 254),
+                    "token": token.hex(),
+                    "push_magic": magic,
+                    "awaiting_configuration": bool(message.get("AwaitingConfiguration")),
+                    "updated_at": now.isoformat(),
+                },
+            }
+            device.save(update_fields=["user_channels"])
+            return
+        first = not device.push_token
+        device.push_token = token.hex()
+        device.push_magic = magic
+        device.push_topic = _text(message, "Topic", 255) or device.push_topic
+        unlock = message.get("UnlockToken")
+        if isinstance(unlock, bytes):
+            device.unlock_token = base64.b64encode(unlock).decode("ascii")
+        awaiting = bool(message.get("AwaitingConfiguration"))
+        device.awaiting_configuration = awaiting
+        device.last_checkin_at = now
+        device.save(
+            update_fields=[
+                "push_token",
+                "push_magic",
+                "push_topic",
+                "unlock_token",
+                "awaiting_configuration",
+                "last_checkin_at",
+            ]
+        )
+        if first:
+            commands.inventory_refresh_enqueue(device=device)
+            if awaiting:
+                final_configuration_enqueue(device=device)
+
+
+def _asm_device_unenrolled(device: ManagedDevice) -> None:
+    if device.device_id is not None:
+        Device.objects.filter(pk=device.device_id).update(
+            enrollment_state=EnrollmentState.NOT_CONTACTED, last_contacted_at=clock.now()
+        )
+
+
+# --- Await final configuration ---------------------------------------------------------------------
+
+CONFIGURATION_PROFILE_IDENTIFIER = "com.microsoft.intune.mdm.configuration"
+
+
+def configuration_profile(device: ManagedDevice) -> bytes:
+    """The device configuration profile (restrictions) the portal installs before releasing a
+    device that awaits final configuration."""
+    import uuid
+
+    profile = device.device.enrolled_profile if device.device is not None else None
+    items = configuration_for(profile)
+    restrictions: dict[str, Any] = {
+        "PayloadType": "com.apple.applicationaccess",
+        "PayloadVersion": 1,
+        "PayloadIdentifier": f"{CONFIGURATION_PROFILE_IDENTIFIER}.restrictions",
+        "PayloadUUID": str(uuid.uuid4()).upper(),
+        "PayloadDisplayName": _("Restrictions"),
+        "allowEraseContentAndSettings": "locked_enrollment" not in items,
+    }
+    return plistlib.dumps(
+        {
+            "PayloadType": "Configuration",
+            "PayloadVersion": 1,
+            "PayloadIdentifier": CONFIGURATION_PROFILE_IDENTIFIER,
+            "PayloadUUID": str(uuid.uuid4()).upper(),
+            "PayloadDisplayName": _("Device configuration"),
+            "PayloadContent": [restrictions],
+        }
+    )
+
+
+def final_configuration_enqueue(*, device: ManagedDevice) -> list[DeviceCommand]:
+    """While the device awaits final configuration: its name (when the profile's template sets
+    one), its configuration profile, then DeviceConfigured releases it."""
+    from mdm.enrollment import device_name_for
+
+    queued = []
+    asm_device = device.device
+    if asm_device is not None:
+        name = device_name_for(asm_device.enrolled_profile, asm_device)
+        if name:
+            queued.append(
+                commands.command_enqueue(
+                    device=device,
+                    request_type="Settings",
+                    payload={"Settings": [{"Item": "DeviceName", "DeviceName": name}]},
+                    push=False,
+                )
+            )
+    queued.append(
+        commands.command_enqueue(
+            device=device,
+            request_type="InstallProfile",
+            payload={"Payload": commands.data(configuration_profile(device))},
+            push=False,
+        )
+    )
+    queued.append(commands.command_enqueue(device=device, request_type="DeviceConfigured"))
+    return queued
+
+
+# --- ServerURL ---------------------------------------------------------------------------------------
+
+
+def command_plist(command: DeviceCommand) -> bytes:
+    body = {
+        "CommandUUID": str(command.command_uuid).upper(),
+        "Command": {"RequestType": command.request_type, **plist_value(command.payload)},
+    }
+    return plistlib.dumps(body)
+
+
+def connect_handle(*, caller: Caller, message: dict[str, Any]) -> bytes:
+    """Record the device's report, then the next command's plist, or b"" when none is left."""
+    caller_check(caller)
+    status = message.get("Status")
+    udid = _text(message, "UDID", 64)
+    device = _bound_device(caller, udid)
+    if status not in {"Idle", *commands.REPLY_STATUSES}:
+        raise ProtocolRefused(400, _("Unknown Status in the report."))
+    if _text(message, "UserID", 64) or _text(message, "EnrollmentUserID", 64):
+        return b""  # no command is queued on a Shared iPad user's channel
+    if status != "Idle":
+        command_uuid = _text(message, "CommandUUID", 64)
+        try:
+            commands.command_reply_record(
+                device=device, status=str(status), command_uuid=command_uuid, reply=message
+            )
+        except commands.UnknownCommand:
+            raise ProtocolRefused(400, _("This device was not given that command.")) from None
+    _checked_in(device, clock.now())
+    command = commands.command_next(device=device, include_not_now=status == "Idle")
+    return command_plist(command) if command is not None else b""
+
+
+def _checked_in(device: ManagedDevice, now: datetime) -> None:
+    ManagedDevice.objects.filter(pk=device.pk).update(last_checkin_at=now)

@@ -1,0 +1,255 @@
+"""The MDM enrollment profile an ADE device fetches at its DEP profile's `url`.
+
+The device POSTs its MachineInfo plist, CMS-signed with its Apple device identity (Apple's
+MachineInfo documentation). The portal verifies the signature, that the signer chains to the
+trust anchor (`MDM_MACHINEINFO_TRUST_ANCHOR`, a PEM file of Apple's device CA chain; unset, the
+mock Apple service's device CA, fetched over HTTP as mdm.identity does), and that the serial
+number is a device of this tenant's token with an enrollment profile. The answer is a
+`.mobileconfig` signed by the tenant's CA, typed `application/x-apple-aspen-config`, holding:
+- `com.apple.security.root`: the tenant CA's certificate;
+- `com.apple.security.scep`: the SCEP URL, a one-time challenge bound to this serial number,
+  the subject, RSA 2048;
+- `com.apple.mdm`: ServerURL, CheckInURL, Topic (the tenant's MDM push certificate's),
+  IdentityCertificateUUID (the SCEP payload), SignMessage, AccessRights, CheckOutWhenRemoved,
+  ServerCapabilities (per-user connections for a Shared iPad).
+"""
+
+from __future__ import annotations
+
+import plistlib
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from asm_portal import clock
+from asm_portal.refusals import Refusal
+from asm_portal.tenancy import require_tenant
+from devices.models import Device
+from mdm import cms, identity, scep
+from mdm.commands import MDM_PROFILE_IDENTIFIER, PLIST_ERRORS
+from profiles.models import EnrollmentProfile
+from tokens.models import EnrollmentProgramToken
+from tokens.push_certificates import push_certificate_active
+
+# Every right but none: inspect/install profiles, lock, erase, device and network information,
+# provisioning profiles, apps, restrictions, security, settings, app management (as zentral).
+ACCESS_RIGHTS = 8191
+PER_USER_CONNECTIONS = "com.apple.mdm.per-user-connections"
+ASPEN_CONFIG = "application/x-apple-aspen-config"
+
+
+class ProfileRefused(Refusal):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message, code=str(status))
+        self.status = status
+
+
+@dataclass(frozen=True)
+class MachineInfo:
+    udid: str
+    serial_number: str
+    product: str
+    os_version: str
+    build: str
+    language: str
+
+
+# --- MachineInfo ---------------------------------------------------------------------------------
+
+
+@cache
+def _anchor_file(path: str) -> tuple[x509.Certificate, ...]:
+    return tuple(x509.load_pem_x509_certificates(Path(path).read_bytes()))
+
+
+def trust_anchors() -> tuple[x509.Certificate, ...]:
+    """The CAs a MachineInfo signer must chain to (the expired Apple iPhone Device CA included:
+    validity dates are not checked, as real servers do not)."""
+    if settings.MDM_MACHINEINFO_TRUST_ANCHOR:
+        return _anchor_file(settings.MDM_MACHINEINFO_TRUST_ANCHOR)
+    return (identity.apple_device_ca(),)
+
+
+def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        certificate.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _chains(signer: x509.Certificate, intermediates: list[x509.Certificate]) -> bool:
+    anchors = trust_anchors()
+    current, seen = signer, 0
+    while seen <= len(intermediates):
+        if any(_issued_by(current, anchor) for anchor in anchors):
+            return True
+        parent = next((each for each in intermediates if each != current and _issued_by(current, each)), None)
+        if parent is None:
+            return False
+        current, seen = parent, seen + 1
+    return False
+
+
+def machine_info_verify(body: bytes) -> MachineInfo:
+    """The MachineInfo of a signed body, or ProfileRefused(400)."""
+    try:
+        signed = cms.cms_verify(body)
+    except cms.CmsError:
+        raise ProfileRefused(400, _("The request is not a signed MachineInfo.")) from None
+    if not _chains(signed.signer, signed.certificates):
+        raise ProfileRefused(400, _("The MachineInfo is not signed by an Apple device identity."))
+    try:
+        info = plistlib.loads(signed.content)
+    except PLIST_ERRORS:
+        raise ProfileRefused(400, _("The MachineInfo is not a property list.")) from None
+    if not isinstance(info, dict):
+        raise ProfileRefused(400, _("The MachineInfo is not a property list."))
+
+    def text(key: str, length: int) -> str:
+        value = info.get(key, "")
+        return value[:length] if isinstance(value, str) else ""
+
+    machine = MachineInfo(
+        udid=text("UDID", 64),
+        serial_number=text("SERIAL", 32),
+        product=text("PRODUCT", 32),
+        os_version=text("OS_VERSION", 16),
+        build=text("VERSION", 16),
+        language=text("LANGUAGE", 16),
+    )
+    if not machine.udid or not machine.serial_number:
+        raise ProfileRefused(400, _("The MachineInfo has no UDID or serial number."))
+    return machine
+
+
+# --- The profile ------------------------------------------------------------------------------------
+
+
+def _url(name: str, **kwargs: Any) -> str:
+    return f"{settings.PORTAL_BASE_URL}{reverse(name, kwargs=kwargs)}"
+
+
+def _payload(payload_type: str, identifier: str, name: str, **keys: Any) -> dict[str, Any]:
+    return {
+        "PayloadType": payload_type,
+        "PayloadVersion": 1,
+        "PayloadIdentifier": identifier,
+        "PayloadUUID": str(uuid.uuid4()).upper(),
+        "PayloadDisplayName": name,
+        **keys,
+    }
+
+
+def enrollment_profile_device(*, token_id: int, serial_number: str) -> tuple[Device, EnrollmentProfile]:
+    """The device of this token with that serial number and the profile it enrolls with, or
+    ProfileRefused(403)."""
+    token = EnrollmentProgramToken.objects.filter(pk=token_id).first()
+    if token is None:
+        raise ProfileRefused(404, _("This enrollment URL is not an enrollment program token's."))
+    if token.expires_at <= clock.now():
+        raise ProfileRefused(403, _("The organisation's enrollment program token has expired."))
+    device = (
+        Device.objects.filter(token=token, serial_number=serial_number, removed_by_apple=False)
+        .select_related("assigned_profile")
+        .first()
+    )
+    if device is None:
+        raise ProfileRefused(403, _("This device is not an enrollment program device of the organisation."))
+    profile = device.assigned_profile
+    if profile is None and device.apple_profile_uuid:
+        profile = EnrollmentProfile.objects.filter(
+            token=token, is_default=True, apple_profile_uuid=device.apple_profile_uuid
+        ).first()
+    if profile is None:
+        raise ProfileRefused(403, _("No enrollment profile is assigned to this device."))
+    return device, profile
+
+
+def enrollment_profile_build(*, token_id: int, serial_number: str) -> dict[str, Any]:
+    """The unsigned .mobileconfig for the device `serial_number` of the token (a new SCEP
+    challenge each time)."""
+    device, profile = enrollment_profile_device(token_id=token_id, serial_number=serial_number)
+    push = push_certificate_active()
+    if push is None or not push.topic:
+        raise ProfileRefused(
+            503,
+            _(
+                "The organisation's Apple MDM Push certificate is missing or expired: enrollment is not possible."
+            ),
+        )
+    tenant = require_tenant()
+    authority = scep.authority_get()
+    challenge = scep.scep_challenge_issue(serial_number=device.serial_number)
+    scep_payload = _payload(
+        "com.apple.security.scep",
+        f"{MDM_PROFILE_IDENTIFIER}.scep",
+        _("Device identity"),
+        PayloadContent={
+            "URL": _url("enroll:scep", token_id=token_id),
+            "Name": f"{tenant.display_name} MDM CA",
+            "Subject": [
+                [["CN", f"{tenant.display_name} MDM identity"]],
+                [["O", tenant.display_name]],
+                [["2.5.4.5", device.serial_number]],
+            ],
+            "Challenge": challenge,
+            "Keysize": 2048,
+            "Key Type": "RSA",
+            "Key Usage": 5,  # signing and encryption
+        },
+    )
+    capabilities = [PER_USER_CONNECTIONS] if profile.shared_ipad else []
+    mdm_payload = _payload(
+        "com.apple.mdm",
+        f"{MDM_PROFILE_IDENTIFIER}.mdm",
+        _("Mobile device management"),
+        ServerURL=_url("enroll:mdm_connect"),
+        CheckInURL=_url("enroll:mdm_checkin"),
+        Topic=push.topic,
+        IdentityCertificateUUID=scep_payload["PayloadUUID"],
+        SignMessage=True,
+        AccessRights=ACCESS_RIGHTS,
+        CheckOutWhenRemoved=True,
+        ServerCapabilities=capabilities,
+    )
+    root_payload = _payload(
+        "com.apple.security.root",
+        f"{MDM_PROFILE_IDENTIFIER}.ca",
+        _("Certificate authority"),
+        PayloadContent=authority.der,
+        PayloadCertificateFileName="mdm-ca.cer",
+    )
+    return {
+        "PayloadType": "Configuration",
+        "PayloadVersion": 1,
+        "PayloadIdentifier": MDM_PROFILE_IDENTIFIER,
+        "PayloadUUID": str(uuid.uuid4()).upper(),
+        "PayloadDisplayName": _("Management Profile"),
+        "PayloadDescription": _("Allows %(organisation)s to manage this device.")
+        % {"organisation": tenant.display_name},
+        "PayloadOrganization": tenant.display_name,
+        "PayloadRemovalDisallowed": profile.locked_enrollment,
+        "PayloadContent": [root_payload, scep_payload, mdm_payload],
+    }
+
+
+def enrollment_profile_signed(*, token_id: int, serial_number: str) -> bytes:
+    """The profile as the device receives it: XML plist in a CMS SignedData by the tenant CA."""
+    profile = enrollment_profile_build(token_id=token_id, serial_number=serial_number)
+    authority = scep.authority_get()
+    return cms.cms_sign(content=plistlib.dumps(profile), certificate=authority.certificate, key=authority.key)
+
+
+def enrollment_profile_for_machine(*, token_id: int, body: bytes) -> bytes:
+    """POST {DEP profile url} with a signed MachineInfo: the signed enrollment profile."""
+    machine = machine_info_verify(body)
+    return enrollment_profile_signed(token_id=token_id, serial_number=machine.serial_number)

@@ -1,0 +1,145 @@
+"""Validate plists against Apple's device-management schemas (YAML, MIT; copied in
+tests/mdm/apple_schemas/ with their licence and source)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).parent / "apple_schemas"
+TYPES: dict[str, tuple[type, ...]] = {
+    "<string>": (str,),
+    "<integer>": (int,),
+    "<boolean>": (bool,),
+    "<data>": (bytes,),
+    "<array>": (list,),
+    "<dictionary>": (dict,),
+    "<real>": (float, int),
+    "<date>": (datetime,),
+    "<any>": (object,),
+}
+# Keys every payload of a profile carries (Apple's "common payload keys", not in each schema).
+COMMON_PAYLOAD_KEYS = {
+    "PayloadType",
+    "PayloadVersion",
+    "PayloadIdentifier",
+    "PayloadUUID",
+    "PayloadDisplayName",
+    "PayloadDescription",
+    "PayloadOrganization",
+}
+
+
+@cache
+def schema(relative: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / relative).read_text())
+    return loaded
+
+
+@cache
+def _by(section: str, field: str) -> dict[str, str]:
+    found = {}
+    for path in (ROOT / section).glob("*.yaml"):
+        value = schema(str(path.relative_to(ROOT))).get("payload", {}).get(field)
+        if value:
+            found[value] = str(path.relative_to(ROOT))
+    return found
+
+
+def _type_ok(value: Any, spec_type: Any) -> bool:
+    names = spec_type if isinstance(spec_type, list) else [spec_type]
+    for name in names:
+        kinds = TYPES.get(name, (object,))
+        if (bool in kinds or not isinstance(value, bool)) and isinstance(value, kinds):
+            return True
+    return False
+
+
+def validate_keys(
+    value: dict[str, Any], keys: list[dict[str, Any]], path: str = "", *, ignore: frozenset[str] = frozenset()
+) -> list[str]:
+    errors = []
+    specs = {spec["key"]: spec for spec in keys or []}
+    for name, spec in specs.items():
+        ios = (spec.get("supportedOS") or {}).get("iOS") or {}
+        # Not on iOS, or required only in User Enrollment (these are ADE devices).
+        not_on_ios = (
+            ios.get("introduced") == "n/a" or (ios.get("userenrollment") or {}).get("mode") == "required"
+        )
+        if spec.get("presence") == "required" and name not in value and not not_on_ios:
+            errors.append(f"{path}{name}: required")
+    for name, item in value.items():
+        if name in ignore:
+            continue
+        found = specs.get(name)
+        if found is None:
+            if "ANY" in specs:
+                continue
+            errors.append(f"{path}{name}: not in Apple's schema")
+            continue
+        errors += _validate_value(item, found, f"{path}{name}")
+    return errors
+
+
+def _validate_value(item: Any, spec: dict[str, Any], path: str) -> list[str]:
+    if not _type_ok(item, spec.get("type")):
+        return [f"{path}: {type(item).__name__} is not {spec.get('type')}"]
+    errors = []
+    allowed = spec.get("rangelist")
+    if allowed and item not in allowed:
+        errors.append(f"{path}: {item!r} not in {allowed}")
+    subkeys = spec.get("subkeys")
+    if subkeys and isinstance(item, dict):
+        errors += validate_keys(item, subkeys, f"{path}.")
+    elif subkeys and isinstance(item, list):
+        for index, element in enumerate(item):
+            # An array whose items may take several shapes (Settings' items): one must fit.
+            tries: list[list[str]] = [_validate_value(element, each, f"{path}[{index}]") for each in subkeys]
+            if all(tries):
+                errors += sorted(tries, key=len)[0]
+    return errors
+
+
+def validate_command(plist: dict[str, Any]) -> list[str]:
+    """A ServerURL answer: {CommandUUID, Command: {RequestType, …}} against the command's schema."""
+    errors = [] if isinstance(plist.get("CommandUUID"), str) else ["CommandUUID missing"]
+    command = dict(plist.get("Command") or {})
+    request_type = command.pop("RequestType", None)
+    relative = _by("mdm/commands", "requesttype").get(request_type or "")
+    if relative is None:
+        return [*errors, f"{request_type}: no schema"]
+    return errors + validate_keys(command, schema(relative).get("payloadkeys") or [], f"{request_type}.")
+
+
+def validate_checkin(message: dict[str, Any]) -> list[str]:
+    kind = message.get("MessageType")
+    relative = _by("mdm/checkin", "requesttype").get(kind or "")
+    if relative is None:
+        return [f"{kind}: no schema"]
+    return validate_keys(message, schema(relative).get("payloadkeys") or [], f"{kind}.")
+
+
+def validate_profile(profile: dict[str, Any]) -> list[str]:
+    """A .mobileconfig: the top-level keys and each payload against its payload type's schema."""
+    errors = []
+    for key in ("PayloadType", "PayloadVersion", "PayloadIdentifier", "PayloadUUID", "PayloadContent"):
+        if key not in profile:
+            errors.append(f"{key}: required")
+    if profile.get("PayloadType") != "Configuration":
+        errors.append("PayloadType: not Configuration")
+    for payload in profile.get("PayloadContent", []):
+        relative = _by("mdm/profiles", "payloadtype").get(payload.get("PayloadType", ""))
+        if relative is None:
+            errors.append(f"{payload.get('PayloadType')}: no schema")
+            continue
+        errors += validate_keys(
+            payload,
+            schema(relative).get("payloadkeys") or [],
+            f"{payload['PayloadType']}.",
+            ignore=frozenset(COMMON_PAYLOAD_KEYS),
+        )
+    return errors
