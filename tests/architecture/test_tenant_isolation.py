@@ -114,6 +114,7 @@ DEVICE_FACING: dict[str, dict[str, str]] = {
     "enroll:authenticate": {"token_id": "token"},
     "enroll:checkin": {"token_id": "token"},
     "enroll:erased": {"token_id": "token"},
+    "enroll:scep": {"token_id": "token"},  # the token's tenant's CA answers (mdm22's SCEP service)
 }
 # Parameters that name no tenant's object: catalogues that are the same for every tenant.
 SHARED: dict[str, set[str]] = {

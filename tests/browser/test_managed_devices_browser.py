@@ -155,3 +155,7 @@ class ManagedDeviceBrowserTests:
             "Supprimer également le forfait de données"
         )
         screenshot(page, "managed-device-fr-wipe")
+        page.click("dialog#action-wipe >> text=Annuler")
+        page.click("#journey .blade-menu >> text=Matériel")
+        expect(page.locator("#journey")).to_contain_text("Adresse MAC Wi-Fi")
+        screenshot(page, "managed-device-fr-hardware")
