@@ -11,6 +11,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -212,6 +213,11 @@ def device_location(*, device: ManagedDevice) -> dict[str, Any] | None:
     return {"latitude": latitude, "longitude": longitude, "at": command.finished_at, **command.reply}
 
 
+def _local(value: datetime | None) -> str:
+    """A date and time in the reader's time zone and format (as the blades' other dates)."""
+    return formats.localize(timezone.localtime(value)) if value else ""
+
+
 def _yes_no(value: Any) -> str:
     if isinstance(value, bool):
         return str(_("Yes") if value else _("No"))
@@ -242,13 +248,8 @@ def hardware_sections(device: ManagedDevice) -> list[tuple[str, list[tuple[str, 
                 (_("Shared device"), _yes_no(device.is_shared_ipad)),
                 (_("Resident users"), _text(inv.get("EstimatedResidentUsers"))),
                 (_("User approved enrollment"), _yes_no(True)),
-                (_("Enrolled date"), device.enrolled_at.isoformat(sep=" ", timespec="minutes")),
-                (
-                    _("Last contact"),
-                    device.last_checkin_at.isoformat(sep=" ", timespec="minutes")
-                    if device.last_checkin_at
-                    else "",
-                ),
+                (_("Enrolled date"), _local(device.enrolled_at)),
+                (_("Last contact"), _local(device.last_checkin_at)),
                 (_("Supervised"), _yes_no(device.is_supervised)),
                 (_("Activation lock bypass code"), ""),
             ],
