@@ -18,10 +18,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +27,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.harness import django_scratch, django_scratch_drop, measure  # noqa: E402
 
 # What the list's queries need at 200,000 rows (the ASM grid's indexes do the same for Device):
 # the default order (device name), the check-in order, the count by management state, the search
@@ -46,18 +44,6 @@ PROPOSED_INDEXES = (
 )
 
 
-def measure(label: str, runs: int, action: Any) -> None:
-    action()  # warm up
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
-    print(f"{label:<58} median {statistics.median(timings):7.1f} ms   p95 {p95:7.1f} ms")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -69,45 +55,17 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database (to EXPLAIN)")
     options = parser.parse_args()
 
-    os.environ["ASM_VAR_DIR"] = tempfile.mkdtemp(prefix="asm-mdm-list-bench-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "asm_portal.settings"
-    os.environ.setdefault("DEBUG", "True")
-    if options.database_url:
-        os.environ["DATABASE_URL"] = options.database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    django_scratch("asm-mdm-list-bench-", options.database_url)
+    from django.contrib.auth.models import User
     from django.db import connections
     from django.test import Client
-    from django.test.utils import setup_test_environment
-
-    from benchmarks.harness import act_for_default_tenant
-
-    setup_test_environment()
-    settings.ALLOWED_HOSTS = ["testserver"]
-    if options.database_url:
-        connection = connections["default"]
-        name = connection.settings_dict["NAME"]
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
-
-    from django.contrib.auth.models import User
 
     from asm_portal import clock, demo
-    from asm_portal.tenancy import default_tenant, tenant_scope
+    from asm_portal.tenancy import default_tenant
+    from benchmarks.harness import act_for_default_tenant
     from mdm.models import DeviceAction, DeviceActionState, ManagedDevice, ManagementState
 
     act_for_default_tenant()
-    # Held for the whole run (one tenant measured, none spanned).
-    scope = tenant_scope(default_tenant())
-    scope.__enter__()
     demo.users_seed(password="Bench-pass-123!", tenant=default_tenant())
     tenant = default_tenant()
     now = clock.now()
@@ -139,10 +97,11 @@ def main() -> None:
         f"{options.devices} managed devices created in {time.perf_counter() - started:.1f} s ({connections['default'].vendor})"
     )
     device = ManagedDevice.objects.order_by("pk")[options.devices // 2]
+    acted_on = list(ManagedDevice.objects.order_by("pk").values_list("pk", flat=True)[:1000])
     DeviceAction.objects.bulk_create(
         DeviceAction(
             tenant=tenant,
-            device_id=device.pk - (number % 1000),
+            device_id=acted_on[number % len(acted_on)],
             kind=("sync", "remote_lock", "restart", "wipe")[number % 4],
             state=DeviceActionState.DONE,
             requested_at=now - timedelta(minutes=number),
@@ -201,15 +160,13 @@ def main() -> None:
 
     started = time.perf_counter()
     response = client.get("/devices/export/")
-    size = sum(len(chunk) for chunk in response.streaming_content)  # type: ignore[attr-defined]
+    size = sum(len(chunk) for chunk in response.streaming_content)  # type: ignore[attr-defined,misc]
     print(
         f"{'Export, the whole list as CSV':<58} {time.perf_counter() - started:7.1f} s ({size / 1e6:.1f} MB)"
     )
 
     if options.database_url and not options.keep:
-        connections.close_all()
-        with connections["default"]._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{connections["default"].settings_dict["NAME"]}"')
+        django_scratch_drop()
 
 
 if __name__ == "__main__":
