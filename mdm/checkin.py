@@ -57,6 +57,7 @@ class Caller:
     certificate: x509.Certificate
     sha256: str
     tenant_id: int
+    serial_number: str  # the device's, for which the certificate was issued
 
 
 # --- Identity ----------------------------------------------------------------------------------------
@@ -93,23 +94,23 @@ def caller_find(*, headers: Mapping[str, str], body: bytes) -> Caller:
     certificate = caller_certificate(headers=headers, body=body)
     sha256 = scep.fingerprint(certificate)
     with every_tenant():
-        tenant_id = (
-            IssuedCertificate.objects.filter(sha256=sha256).values_list("tenant_id", flat=True).first()
+        issued = (
+            IssuedCertificate.objects.filter(sha256=sha256).values_list("tenant_id", "serial_number").first()
         )
-    if tenant_id is None:
+    if issued is None:
         raise ProtocolRefused(400, _("The identity certificate was not issued by this MDM server."))
-    return Caller(certificate=certificate, sha256=sha256, tenant_id=tenant_id)
+    return Caller(certificate=certificate, sha256=sha256, tenant_id=issued[0], serial_number=issued[1])
 
 
-def caller_check(caller: Caller) -> IssuedCertificate:
+def caller_check(caller: Caller) -> None:
     """In the tenant's scope: the certificate chains to its CA and is valid now."""
-    issued = IssuedCertificate.objects.filter(sha256=caller.sha256).first()
-    if issued is None or not scep.issued_by_authority(caller.certificate, scep.authority_certificate()):
+    if caller.tenant_id != require_tenant().pk or not scep.issued_by_authority(
+        caller.certificate, scep.authority_certificate()
+    ):
         raise ProtocolRefused(400, _("The identity certificate was not issued by this MDM server."))
     now = clock.now()
     if not caller.certificate.not_valid_before_utc <= now <= caller.certificate.not_valid_after_utc:
         raise ProtocolRefused(400, _("The identity certificate is not valid at this date."))
-    return issued
 
 
 def plist_body(body: bytes) -> dict[str, Any]:
@@ -143,11 +144,11 @@ def _bound_device(caller: Caller, udid: str, *, lock: bool = False) -> ManagedDe
 
 def checkin_handle(*, caller: Caller, message: dict[str, Any]) -> tuple[int, bytes]:
     """Answer one check-in message: (HTTP status, body)."""
-    issued = caller_check(caller)
+    caller_check(caller)
     kind = message.get("MessageType")
     udid = _text(message, "UDID", 64)
     if kind == "Authenticate":
-        _authenticate(caller, issued, udid, message)
+        _authenticate(caller, udid, message)
         return 200, b""
     if kind == "TokenUpdate":
         _token_update(caller, udid, message)
@@ -169,9 +170,9 @@ def checkin_handle(*, caller: Caller, message: dict[str, Any]) -> tuple[int, byt
     raise ProtocolRefused(400, _("This check-in message is not supported."))
 
 
-def _authenticate(caller: Caller, issued: IssuedCertificate, udid: str, message: dict[str, Any]) -> None:
-    serial = _text(message, "SerialNumber", 32) or issued.serial_number
-    if not udid or serial != issued.serial_number:
+def _authenticate(caller: Caller, udid: str, message: dict[str, Any]) -> None:
+    serial = _text(message, "SerialNumber", 32) or caller.serial_number
+    if not udid or serial != caller.serial_number:
         raise ProtocolRefused(400, _("The serial number is not the identity certificate's."))
     now = clock.now()
     with transaction.atomic():

@@ -24,16 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from asm_portal import clock
-from asm_portal.refusals import Refusal
 from asm_portal.tenancy import require_tenant
 from devices.models import Device
 from mdm import cms, identity, scep
+from mdm.checkin import ProtocolRefused as ProfileRefused
 from mdm.commands import MDM_PROFILE_IDENTIFIER, PLIST_ERRORS
 from profiles.models import EnrollmentProfile
 from tokens.models import EnrollmentProgramToken
@@ -44,12 +43,6 @@ from tokens.push_certificates import push_certificate_active
 ACCESS_RIGHTS = 8191
 PER_USER_CONNECTIONS = "com.apple.mdm.per-user-connections"
 ASPEN_CONFIG = "application/x-apple-aspen-config"
-
-
-class ProfileRefused(Refusal):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message, code=str(status))
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -78,21 +71,16 @@ def trust_anchors() -> tuple[x509.Certificate, ...]:
     return (identity.apple_device_ca(),)
 
 
-def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        certificate.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
 def _chains(signer: x509.Certificate, intermediates: list[x509.Certificate]) -> bool:
     anchors = trust_anchors()
     current, seen = signer, 0
     while seen <= len(intermediates):
-        if any(_issued_by(current, anchor) for anchor in anchors):
+        if any(scep.issued_by_authority(current, anchor) for anchor in anchors):
             return True
-        parent = next((each for each in intermediates if each != current and _issued_by(current, each)), None)
+        parent = next(
+            (each for each in intermediates if each != current and scep.issued_by_authority(current, each)),
+            None,
+        )
         if parent is None:
             return False
         current, seen = parent, seen + 1

@@ -746,3 +746,40 @@ class ActivityLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.subject}"
+
+
+# --- Apple Push Notification service (the MDM pushes) -------------------------------------------
+
+
+class ApnsDeviceToken(models.Model):
+    """A device token APNs knows: seen in a push, or marked unregistered (410) by the control
+    API, as a device that was erased or removed its MDM profile."""
+
+    token = models.CharField(max_length=200, unique=True)  # lower-case hex
+    topic = models.CharField(max_length=255, blank=True)
+    unregistered_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.token
+
+
+class ApnsPush(models.Model):
+    """One notification a provider sent to APNs (POST /3/device/<token>) and what APNs answered."""
+
+    token = models.CharField(max_length=200, db_index=True)
+    topic = models.CharField(max_length=255, blank=True)
+    push_type = models.CharField(max_length=32, blank=True)
+    apns_id = models.CharField(max_length=64)
+    payload = models.TextField(blank=True)
+    status = models.PositiveSmallIntegerField()
+    reason = models.CharField(max_length=64, blank=True)
+    certificate = models.ForeignKey(
+        PushCertificate, null=True, blank=True, on_delete=models.SET_NULL, related_name="pushes"
+    )
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.token}"

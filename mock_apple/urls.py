@@ -11,6 +11,7 @@ from django.urls import path, re_path
 
 from mock_apple import (
     api_account_views,
+    apns_views,
     axm_views,
     control_views,
     dep_views,
@@ -112,6 +113,11 @@ urlpatterns = [
     path("roster/import", roster_api.roster_import, name="roster_import"),
     # Control API (X-Mock-Control-Token)
     path("_mock/state", control_views.state, name="mock_state"),
+    path(
+        "_mock/apns/tokens/<str:token>/unregister", apns_views.token_unregister, name="mock_apns_unregister"
+    ),
+    # APNs provider API (MDM pushes)
+    path("3/device/<str:token>", apns_views.device_push, name="apns_device_push"),
     path("_mock/organizations", control_views.organizations, name="mock_organizations"),
     path("_mock/organizations/<str:org_id>", control_views.organization, name="mock_organization"),
     path("_mock/faults", control_views.faults, name="mock_faults"),

@@ -32,7 +32,7 @@ def profile_for_machine_info(request: HttpRequest, token_id: int) -> HttpRespons
         return body
     try:
         signed = enrollment_profile.enrollment_profile_for_machine(token_id=token_id, body=body)
-    except enrollment_profile.ProfileRefused as refused:
+    except checkin.ProtocolRefused as refused:
         return refusal(refused.status, str(refused))
     except DeviceCaUnavailable:
         logger.exception("Apple's device CA could not be fetched")
