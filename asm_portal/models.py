@@ -100,6 +100,7 @@ class AuditEvent(models.Model):
 
     class Category(models.TextChoices):
         # Intune's audit log categories (stored in English, shown in the reader's language).
+        DEVICE = "Device", _("Device")
         ENROLLMENT = "Enrollment", _("Enrollment")
         ROLE = "Role", _("Role")
         SCHOOL_DATA_SYNC = "School Data Sync", _("School Data Sync")

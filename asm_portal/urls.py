@@ -22,6 +22,7 @@ urlpatterns = [
     path("trainer/presets/", include("trainer.urls_presets")),
     path("trainer/", include("trainer.urls")),
     path("", include("mdm.urls")),
+    path("devices/", include("mdm.portal_urls")),
     path("tenant-admin/", views.tenant_admin, name="tenant_admin"),
     path("tenant-admin/audit-logs/", views.audit_logs, name="audit_logs"),
     path("tenant-admin/roles/", views.role_list, name="roles"),

@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
@@ -150,9 +150,68 @@ __all__ = [
 ]
 
 
+_HELD_SCOPES: list[Any] = []
+
+
 def act_for_default_tenant() -> None:
     """Benchmarks act for the demo's tenant, Contoso, for the rest of the run (after django.setup()
     and the migrations): they measure one tenant and span none."""
     from asm_portal.tenancy import default_tenant, tenant_scope
 
-    tenant_scope(default_tenant()).__enter__()
+    # Kept referenced: a context manager left to the garbage collector would close the scope.
+    _HELD_SCOPES.append(tenant_scope(default_tenant()))
+    _HELD_SCOPES[-1].__enter__()
+
+
+def measure(label: str, runs: int, action: Callable[[], object]) -> None:
+    """Time `action` `runs` times after one warm-up; print its median and p95 in milliseconds."""
+    import statistics
+
+    action()
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
+    print(f"{label:<58} median {statistics.median(timings):7.1f} ms   p95 {p95:7.1f} ms")
+
+
+def django_scratch(prefix: str, database_url: str) -> None:
+    """Django in this process over a scratch database, migrated: SQLite in a temporary folder, or
+    the given PostgreSQL database dropped and re-created (`django_scratch_drop` drops it); the
+    test client's host allowed. For benchmarks that time views with Django's test client."""
+    os.environ["ASM_VAR_DIR"] = tempfile.mkdtemp(prefix=prefix)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "asm_portal.settings"
+    os.environ.setdefault("DEBUG", "True")
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    settings.ALLOWED_HOSTS = ["testserver"]
+    if database_url:
+        connection = connections["default"]
+        name = connection.settings_dict["NAME"]
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate", verbosity=0)
+
+
+def django_scratch_drop() -> None:
+    from django.db import connections
+
+    connections.close_all()
+    with connections["default"]._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{connections["default"].settings_dict["NAME"]}"')

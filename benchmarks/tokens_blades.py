@@ -14,10 +14,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -26,17 +23,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-
-def measure(label: str, runs: int, action: Any) -> None:
-    action()  # warm up
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
-    print(f"{label:<58} median {statistics.median(timings):7.1f} ms   p95 {p95:7.1f} ms")
+from benchmarks.harness import django_scratch, django_scratch_drop, measure  # noqa: E402
 
 
 def main() -> None:
@@ -48,40 +35,14 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     options = parser.parse_args()
 
-    scratch = tempfile.mkdtemp(prefix="asm-tokens-bench-")
-    os.environ["ASM_VAR_DIR"] = scratch
-    os.environ["DJANGO_SETTINGS_MODULE"] = "asm_portal.settings"
-    os.environ.setdefault("DEBUG", "True")
-    if options.database_url:
-        os.environ["DATABASE_URL"] = options.database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    django_scratch("asm-tokens-bench-", options.database_url)
     from django.db import connections
     from django.test import Client
-    from django.test.utils import setup_test_environment
-
-    from benchmarks.harness import act_for_default_tenant
-
-    setup_test_environment()
-    settings.ALLOWED_HOSTS = ["testserver"]
-    if options.database_url:
-        # A fresh scratch database on the server, dropped at the end.
-        connection = connections["default"]
-        name = connection.settings_dict["NAME"]
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
 
     # Users and tokens, in bulk. The four OAuth values are encrypted row by row (as saves do).
     from asm_portal import clock, demo
     from asm_portal.tenancy import default_tenant
+    from benchmarks.harness import act_for_default_tenant
     from tests.tokens.apple import envelope, inner_entity, server_token_json, smime
     from tokens import pki
     from tokens.models import EnrollmentProgramToken
@@ -154,9 +115,7 @@ def main() -> None:
     )
 
     if options.database_url:
-        connections.close_all()
-        with connections["default"]._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{connections["default"].settings_dict["NAME"]}"')
+        django_scratch_drop()
 
 
 if __name__ == "__main__":

@@ -107,6 +107,7 @@ def _grid_context(request: AuthenticatedHttpRequest, token: EnrollmentProgramTok
         export_params["token"] = str(token.pk)
     return {
         "page": page,
+        **blade_extra_context("devices:grid", devices=page.object_list),
         "filters": filters,
         "columns": columns,
         "shown": {key for key, _label in columns},

@@ -1,21 +1,31 @@
 """What the mdm app shows on the devices app's blades (registered by MdmConfig.ready).
 
-The device blade shows who uses the device, but `devices` may not import `mdm`: it asks
+The device blade shows who uses the device and the devices grid and blade link an enrolled device
+to its managed device (Intune's device blade), but `devices` may not import `mdm`: it asks
 `blade_extra_context` and this provider answers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from asm_portal.blades import register_blade_context
 from devices.models import Device
+from mdm import selectors
 from mdm.directory import directory_user_of
 
 
 def device_detail_context(*, device: Device) -> dict[str, Any]:
-    return {"device_user": directory_user_of(device)}
+    managed = selectors.managed_ids_for_devices(device_ids=[device.pk])
+    return {"device_user": directory_user_of(device), "managed_device_id": managed.get(device.pk)}
+
+
+def device_grid_context(*, devices: Sequence[Device]) -> dict[str, Any]:
+    # The enrolled rows of a grid page link to their managed device (one query for the page).
+    return {"managed_ids": selectors.managed_ids_for_devices(device_ids=[d.pk for d in devices])}
 
 
 def register() -> None:
     register_blade_context("devices:detail", device_detail_context)
+    register_blade_context("devices:grid", device_grid_context)

@@ -40,6 +40,7 @@ from sds.models import Person, School, SchoolClass
 from tests.conftest import make_user
 from tests.devices.conftest import devices_create
 from tests.graph.conftest import certificate_pem_create
+from tests.mdm.managed import managed_device_create
 from tests.profiles.conftest import profile_create, token_create
 from tests.sds.apple_syncs import make_sync
 from tests.sds.conftest import edited, sample, upload_and_process
@@ -74,6 +75,12 @@ OBJECTS: dict[str, dict[str, str]] = {
     "devices:profile_assignments": {"profile_id": "profile"},
     "devices:profile_assign": {"profile_id": "profile"},
     "devices:assignment": {"pk": "assignment"},
+    "mdm:device": {"pk": "managed_device"},
+    "mdm:device_hardware": {"pk": "managed_device"},
+    "mdm:device_apps": {"pk": "managed_device"},
+    "mdm:device_configuration": {"pk": "managed_device"},
+    "mdm:device_users": {"pk": "managed_device"},
+    "mdm:device_action": {"pk": "managed_device"},
     "sds:profile_detail": {"pk": "sync_profile"},
     "sds:upload_create": {"pk": "sync_profile"},
     "sds:upload_detail": {"pk": "upload"},
@@ -117,6 +124,7 @@ DEVICE_FACING: dict[str, dict[str, str]] = {
     "enroll:authenticate": {"token_id": "token"},
     "enroll:checkin": {"token_id": "token"},
     "enroll:erased": {"token_id": "token"},
+    "enroll:scep": {"token_id": "token"},  # the token's tenant's CA answers (mdm22's SCEP service)
 }
 # Parameters that name no tenant's object: catalogues that are the same for every tenant.
 SHARED: dict[str, set[str]] = {
@@ -223,6 +231,7 @@ def world_build(tenant: Tenant, marker: str, portal: PushCertificatesPortal) -> 
         DirectoryUser.objects.create(
             upn=f"student@{slug}.example", display_name=f"{marker} Student", password="!", created_at=now
         )
+        managed = managed_device_create(devices[0].serial_number, name=f"{marker}-iPad", device=devices[0])
         notification_send(user=admin, title=f"{marker} toast", body=f"{marker} news")
         audit_record(
             actor=admin, category=AuditEvent.Category.ENROLLMENT, action=f"{marker} action", target=token
@@ -245,6 +254,7 @@ def world_build(tenant: Tenant, marker: str, portal: PushCertificatesPortal) -> 
             "profile": profile.pk,
             "device": devices[0].pk,
             "assignment": assignment.pk,
+            "managed_device": managed.pk,
             "sync_profile": sync_profile.pk,
             "upload": upload.pk,
             "school": School.objects.get(name=f"{marker} High School").pk,
@@ -394,6 +404,8 @@ LISTS = [
     "profiles:list",
     "devices:list",
     "devices:assign",
+    "mdm:all_devices",
+    "mdm:ios_devices",
     "sds:overview",
     "sds:profile_list",
     "sds:school_list",

@@ -116,7 +116,7 @@ class RegistryTests:
         assert "trainer" not in admin_keys and "classroom" not in admin_keys
         assert roles.is_trainer(trainer_user)
         keys = [item.key for item in navigation.left_nav(trainer_user)]
-        assert keys == ["home", "enrollment", "sds", "tenant", "trainer", "classroom"]
+        assert keys == ["home", "devices", "enrollment", "sds", "tenant", "trainer", "classroom"]
 
     def test_blade_context_merges_what_each_provider_adds(self) -> None:
         register_blade_context("test:blade", lambda *, thing: {"double": thing * 2})

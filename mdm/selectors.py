@@ -1,0 +1,407 @@
+"""The managed-device reads for the blades: Intune's device list (search, filters, sort, a page,
+the CSV export), one device with its actions, the tenant's Device actions monitor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from mdm.models import DeviceAction, DeviceActionState, DeviceCommand, ManagedDevice, ManagementState
+
+# Intune drops a device from the list once it is retired or wiped (at its next check-in) and at
+# once when it is deleted.
+LISTED_STATES = (ManagementState.MANAGED, ManagementState.RETIRE_PENDING, ManagementState.WIPE_PENDING)
+SORTS: dict[str, str] = {
+    "name": "device_name",
+    "os_version": "os_version",
+    "user": "user_principal_name",
+    "checkin": "last_checkin_at",
+    "serial": "serial_number",
+    "model": "model_name",
+    "enrolled": "enrolled_at",
+    "state": "management_state",
+}
+GRID_FIELDS = (
+    "id",
+    "device_name",
+    "serial_number",
+    "model_name",
+    "product_name",
+    "os_version",
+    "user_principal_name",
+    "management_state",
+    "last_checkin_at",
+    "enrolled_at",
+    "is_supervised",
+    "is_shared_ipad",
+    "device_id",
+)
+YES, NO = "yes", "no"
+
+
+@dataclass(frozen=True)
+class ManagedDeviceFilters:
+    """The list's search box, filter pills and sort, read from the query string."""
+
+    search: str = ""
+    state: str = ""
+    supervised: str = ""  # "", "yes", "no"
+    shared: str = ""
+    sort: str = "name"
+    descending: bool = False
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> ManagedDeviceFilters:
+        def yes_no(key: str) -> str:
+            return params.get(key, "") if params.get(key) in (YES, NO) else ""
+
+        sort = params.get("sort", "name")
+        state = params.get("state", "")
+        return cls(
+            search=" ".join(params.get("q", "").split())[:64],
+            state=state if state in LISTED_STATES else "",
+            supervised=yes_no("supervised"),
+            shared=yes_no("shared"),
+            sort=sort if sort in SORTS else "name",
+            descending=params.get("dir") == "desc",
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.search or self.state or self.supervised or self.shared)
+
+
+def managed_devices_filtered(*, filters: ManagedDeviceFilters) -> QuerySet[ManagedDevice]:
+    devices = ManagedDevice.objects.filter(
+        management_state__in=filters.state and [filters.state] or LISTED_STATES
+    )
+    if filters.search:
+        # Intune's search: the start of the device name, the serial number or the primary user.
+        term = filters.search
+        devices = devices.filter(
+            Q(device_name__istartswith=term)
+            | Q(serial_number__startswith=term.upper())
+            | Q(user_principal_name__istartswith=term)
+        )
+    if filters.supervised:
+        devices = devices.filter(is_supervised=filters.supervised == YES)
+    if filters.shared:
+        devices = devices.filter(is_shared_ipad=filters.shared == YES)
+    return devices
+
+
+def managed_devices_page(
+    queryset: QuerySet[ManagedDevice], filters: ManagedDeviceFilters, *, page: Any, size: int
+) -> Page[ManagedDevice]:
+    """A page of the list: only the shown columns, in the chosen order (ties by serial number and
+    id, so paging is stable), one COUNT and one SELECT."""
+    field = SORTS[filters.sort]
+    prefix = "-" if filters.descending else ""
+    order = [f"{prefix}{field}", f"{prefix}serial_number", f"{prefix}id"]
+    paginator = Paginator(queryset.only(*GRID_FIELDS).order_by(*order), size)
+    return paginator.get_page(page)
+
+
+def operating_system(device: ManagedDevice) -> str:
+    """Intune's OS column: iPadOS for an iPad, else iOS."""
+    return "iPadOS" if (device.product_name or device.model_name).startswith("iPad") else "iOS"
+
+
+def _storage(value: Any) -> str:
+    """DeviceCapacity / AvailableDeviceCapacity are in GB (floats)."""
+    if isinstance(value, int | float):
+        return f"{value:.2f} GB"
+    return ""
+
+
+def managed_devices_export_rows(queryset: QuerySet[ManagedDevice]) -> Iterator[list[str]]:
+    """The filtered list as Intune's DevicesWithInventory export (header first), in chunks."""
+    states = dict(ManagementState.choices)
+    yes, no = _("Yes"), _("No")
+    yield [
+        _("Device name"),
+        _("Managed by"),
+        _("Ownership"),
+        _("Compliance"),
+        _("OS"),
+        _("OS version"),
+        _("Last check-in"),
+        _("Serial number"),
+        _("Manufacturer"),
+        _("Model"),
+        _("Wi-Fi MAC"),
+        _("Total storage"),
+        _("Free storage"),
+        _("Primary user UPN"),
+        _("Supervised"),
+        _("Shared iPad"),
+        _("Management state"),
+        _("Enrolled date"),
+        _("UDID"),
+    ]
+    fields = (*GRID_FIELDS, "udid", "inventory")
+    rows = queryset.only(*fields).order_by("device_name", "serial_number", "id")
+    for device in rows.iterator(chunk_size=2000):
+        inventory = device.inventory or {}
+        yield [
+            device.device_name,
+            "Intune",
+            _("Corporate"),
+            _("Not evaluated"),
+            operating_system(device),
+            device.os_version,
+            _iso(device.last_checkin_at),
+            device.serial_number,
+            "Apple",
+            device.model_name or device.product_name,
+            str(inventory.get("WiFiMAC", "")),
+            _storage(inventory.get("DeviceCapacity")),
+            _storage(inventory.get("AvailableDeviceCapacity")),
+            device.user_principal_name,
+            yes if device.is_supervised else no,
+            yes if device.is_shared_ipad else no,
+            str(states.get(device.management_state, device.management_state)),
+            _iso(device.enrolled_at),
+            device.udid,
+        ]
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+# --- One device -----------------------------------------------------------------------------
+
+
+def managed_device_get(*, pk: int) -> ManagedDevice:
+    """A device of the current tenant (another tenant's is a 404), deleted ones included: their
+    blade stays reachable from the Device actions monitor."""
+    return get_object_or_404(ManagedDevice.objects.select_related("device"), pk=pk)
+
+
+def device_actions_recent(*, device: ManagedDevice, limit: int = 20) -> list[DeviceAction]:
+    """The Overview's « Device actions status »: the latest actions, newest first."""
+    return list(device.actions.select_related("requested_by").order_by("-requested_at", "-id")[:limit])
+
+
+def device_pending_kinds(*, device: ManagedDevice) -> set[str]:
+    return set(device.actions.filter(state=DeviceActionState.PENDING).values_list("kind", flat=True))
+
+
+def device_location(*, device: ManagedDevice) -> dict[str, Any] | None:
+    """The last DeviceLocation answer (Intune keeps a location 24 hours)."""
+    command = (
+        DeviceCommand.objects.filter(device=device, request_type="DeviceLocation", status="acknowledged")
+        .order_by("-finished_at")
+        .only("reply", "finished_at")
+        .first()
+    )
+    if command is None or not isinstance(command.reply, dict):
+        return None
+    latitude, longitude = command.reply.get("Latitude"), command.reply.get("Longitude")
+    if not isinstance(latitude, int | float) or not isinstance(longitude, int | float):
+        return None
+    return {"latitude": latitude, "longitude": longitude, "at": command.finished_at, **command.reply}
+
+
+def _local(value: datetime | None) -> str:
+    """A date and time in the reader's time zone and format (as the blades' other dates)."""
+    return formats.localize(timezone.localtime(value)) if value else ""
+
+
+def _yes_no(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    return ""
+
+
+def _text(value: Any) -> str:
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return str(value)
+
+
+def hardware_sections(device: ManagedDevice) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Intune's Hardware page for an iPad, from the device's DeviceInformation and SecurityInfo
+    replies: (section, [(field, value)]); a value the device never reported is empty."""
+    inv, sec = device.inventory or {}, device.security_info or {}
+    battery = inv.get("BatteryLevel")
+    battery_text = f"{round(battery * 100)}" if isinstance(battery, int | float) and battery >= 0 else ""
+    return [
+        (
+            str(gettext_lazy("System")),
+            [
+                (_("Name"), device.device_name),
+                (_("Management name"), f"{device.user_principal_name or device.serial_number}_iPad"),
+                (_("UDID"), device.udid),
+                (_("Intune device ID"), str(device.pk)),
+                (_("Serial number"), device.serial_number),
+                (_("Shared device"), _yes_no(device.is_shared_ipad)),
+                (_("Resident users"), _text(inv.get("EstimatedResidentUsers"))),
+                (_("User approved enrollment"), _yes_no(True)),
+                (_("Enrolled date"), _local(device.enrolled_at)),
+                (_("Last contact"), _local(device.last_checkin_at)),
+                (_("Supervised"), _yes_no(device.is_supervised)),
+                (_("Activation lock bypass code"), ""),
+            ],
+        ),
+        (
+            str(gettext_lazy("Operating system")),
+            [
+                (_("OS"), operating_system(device)),
+                (_("OS version"), device.os_version),
+                (_("Build version"), device.build_version),
+            ],
+        ),
+        (
+            str(gettext_lazy("Hardware")),
+            [
+                (_("Product name"), device.product_name),
+                (_("Manufacturer"), "Apple"),
+                (_("Model"), device.model_name),
+                (_("Model number"), _text(inv.get("Model"))),
+                (_("Total storage"), _storage(inv.get("DeviceCapacity"))),
+                (_("Free storage"), _storage(inv.get("AvailableDeviceCapacity"))),
+                (_("Battery level"), battery_text and f"{battery_text} %"),
+            ],
+        ),
+        (
+            str(gettext_lazy("Network details")),
+            [
+                (_("Wi-Fi MAC"), _text(inv.get("WiFiMAC"))),
+                (_("Bluetooth MAC"), _text(inv.get("BluetoothMAC"))),
+                (_("IMEI"), _text(inv.get("IMEI"))),
+                (_("MEID"), _text(inv.get("MEID"))),
+                (_("Phone number"), _text(inv.get("PhoneNumber"))),
+                (_("ICCID"), _text(inv.get("ICCID"))),
+            ],
+        ),
+        (
+            str(gettext_lazy("Security")),
+            [
+                (
+                    _("Encrypted"),
+                    _yes_no(
+                        sec.get("HardwareEncryptionCaps", 0) in (1, 2, 3)
+                        if "HardwareEncryptionCaps" in sec
+                        else None
+                    ),
+                ),
+                (_("Passcode present"), _yes_no(sec.get("PasscodePresent"))),
+                (_("Activation lock enabled"), _yes_no(inv.get("IsActivationLockEnabled"))),
+                (_("Find My enabled"), _yes_no(inv.get("IsDeviceLocatorServiceEnabled"))),
+                (_("Lost mode"), _yes_no(device.lost_mode_enabled)),
+                (_("EAS device ID"), _text(inv.get("EASDeviceIdentifier"))),
+            ],
+        ),
+    ]
+
+
+def discovered_apps(device: ManagedDevice) -> list[dict[str, str]]:
+    """Discovered apps: the InstalledApplicationList reply, by name."""
+    apps = []
+    for app in device.installed_apps or []:
+        if isinstance(app, dict):
+            apps.append(
+                {
+                    "name": _text(app.get("Name")) or _text(app.get("Identifier")),
+                    "identifier": _text(app.get("Identifier")),
+                    "version": _text(app.get("ShortVersion")) or _text(app.get("Version")),
+                    "managed": _yes_no(app.get("IsManaged")) if "IsManaged" in app else "",
+                }
+            )
+    return sorted(apps, key=lambda app: app["name"].lower())
+
+
+def installed_profiles(device: ManagedDevice) -> list[dict[str, Any]]:
+    """Device configuration: the ProfileList reply (each profile and its payload types)."""
+    profiles = []
+    for profile in device.installed_profiles or []:
+        if isinstance(profile, dict):
+            payloads = [p for p in profile.get("PayloadContent") or [] if isinstance(p, dict)]
+            profiles.append(
+                {
+                    "name": _text(profile.get("PayloadDisplayName"))
+                    or _text(profile.get("PayloadIdentifier")),
+                    "identifier": _text(profile.get("PayloadIdentifier")),
+                    "organization": _text(profile.get("PayloadOrganization")),
+                    "managed": bool(profile.get("IsManaged")),
+                    "payloads": ", ".join(_text(p.get("PayloadType")) for p in payloads),
+                }
+            )
+    return sorted(profiles, key=lambda profile: profile["name"].lower())
+
+
+def shared_ipad_users(device: ManagedDevice) -> list[dict[str, str]]:
+    """Users: the users whose channel a Shared iPad opened (their TokenUpdates, by UserID)."""
+    users = []
+    for user_id, channel in (device.user_channels or {}).items():
+        channel = channel if isinstance(channel, dict) else {}
+        users.append(
+            {
+                "user_id": str(user_id),
+                "name": _text(channel.get("UserShortName"))
+                or _text(channel.get("UserLongName"))
+                or str(user_id),
+                "display_name": _text(channel.get("UserLongName")),
+            }
+        )
+    return sorted(users, key=lambda user: user["name"].lower())
+
+
+def managed_devices_selected(*, ids: list[int], limit: int) -> list[ManagedDevice]:
+    return list(ManagedDevice.objects.filter(pk__in=ids[:limit]).order_by("device_name", "serial_number"))
+
+
+def managed_ids_for_devices(*, device_ids: list[int]) -> dict[int, int]:
+    """ASM device id → its managed device's id, for the devices grid and device page."""
+    rows = ManagedDevice.objects.filter(device_id__in=device_ids).exclude(
+        management_state=ManagementState.DELETE_PENDING
+    )
+    return {device_id: pk for pk, device_id in rows.values_list("pk", "device_id") if device_id}
+
+
+# --- Monitor › Device actions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionFilters:
+    kind: str = ""
+    state: str = ""
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str], kinds: set[str]) -> ActionFilters:
+        kind, state = params.get("kind", ""), params.get("state", "")
+        return cls(
+            kind=kind if kind in kinds else "", state=state if state in DeviceActionState.values else ""
+        )
+
+
+def device_actions_page(*, filters: ActionFilters, page: Any, size: int) -> Page[DeviceAction]:
+    actions = DeviceAction.objects.select_related("device", "requested_by").only(
+        "id",
+        "kind",
+        "state",
+        "requested_at",
+        "finished_at",
+        "failure_reason",
+        "device__id",
+        "device__device_name",
+        "device__serial_number",
+        "device__management_state",
+        "requested_by__username",
+    )
+    if filters.kind:
+        actions = actions.filter(kind=filters.kind)
+    if filters.state:
+        actions = actions.filter(state=filters.state)
+    return Paginator(actions.order_by("-requested_at", "-id"), size).get_page(page)
