@@ -17,25 +17,21 @@ from django.views.decorators.csrf import csrf_exempt
 
 from mock_apple import clock, tenancy
 from mock_apple.axm import (
-    ATTRIBUTES,
     CONTENT_TYPE,
     DEVICE_VALUES,
-    PAGE_COLUMNS,
     PAGE_VALUES,
     ApiCall,
     ApiError,
     api_endpoint,
-    device_resource,
     error_response,
     fault_apply,
-    iso,
+    fixed_texts,
     json_response,
-    page_json_text,
-    page_orders,
     page_rows,
     rate_limit,
     server_resource,
 )
+from mock_apple.axm_devices import ATTRIBUTES, device_resource, iso, page_json_text
 from mock_apple.models import ApiActivity, Device, MdmServer
 from mock_apple.services import api_accounts, api_activities
 
@@ -186,11 +182,19 @@ def org_devices(request: HttpRequest, *, call: ApiCall) -> HttpResponse:
         found, document = _page(request, call, rows, f"D{call.organization.pk}")
         found = page_rows(found, call.organization)
         return json_response({"data": [device_resource(row, call.base, fields) for row in found], **document})
-    # The whole resources: tuples written as text, the hot path of a client's walk (see
-    # axm.page_json_text).
-    tuples = _devices(call).order_by("id").values_list(*PAGE_COLUMNS, assigned_text, "order_id")
+    # The whole resources, the hot path of a client's walk: each device's fixed text (written
+    # when it was bought), its assignment and its links (see axm_devices.page_json_text).
+    tuples = (
+        _devices(call)
+        .order_by("id")
+        .values_list("id", "serial_number", "api_attributes", "mdm_server_id", assigned_text)
+    )
     found, document = _page(request, call, tuples, f"D{call.organization.pk}")
-    data = page_json_text(found, call.base, page_orders(row[-1] for row in found))
+    missing = fixed_texts(pk for pk, _serial, fixed, _server, _assigned in found if not fixed)
+    data = page_json_text(
+        ((serial, fixed or missing[pk], server, assigned) for pk, serial, fixed, server, assigned in found),
+        call.base,
+    )
     rest = json.dumps(document, separators=(",", ":"))[1:]
     return HttpResponse(f'{{"data":[{data}],{rest}', content_type=CONTENT_TYPE)
 
