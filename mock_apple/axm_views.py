@@ -22,7 +22,9 @@ from mock_apple.axm import (
     PAGE_VALUES,
     ApiCall,
     ApiError,
+    ClientContext,
     api_endpoint,
+    client_context,
     error_response,
     fault_apply,
     fixed_texts,
@@ -32,7 +34,7 @@ from mock_apple.axm import (
     server_resource,
 )
 from mock_apple.axm_devices import ATTRIBUTES, device_resource, iso, page_json_text
-from mock_apple.models import ApiActivity, Device, MdmServer
+from mock_apple.models import ApiActivity, Device, MdmServer, MockConfig
 from mock_apple.services import api_accounts, api_activities
 
 DEFAULT_LIMIT = 100
@@ -45,19 +47,23 @@ MAX_ACTIVITY_DEVICES = 100_000
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
     """POST /auth/oauth2/v2/token (and /auth/oauth2/token): client credentials, ES256 assertion,
-    for the organisation of the client (its clock and faults)."""
+    for the organisation of the client (its clock and faults, read with the client at once)."""
     client_id = request.POST.get("client_id", "") if request.method == "POST" else ""
-    with tenancy.acting_for(api_accounts.client_organization_id(client_id) if client_id else None):
-        return _token(request)
+    context = client_context(client_id, "axm_token")
+    with tenancy.acting_for(context.account.organization_id if context.account else None):
+        config = context.config or MockConfig.load()
+        with clock.offset_known(config):
+            return _token(request, context)
 
 
-def _token(request: HttpRequest) -> HttpResponse:
+def _token(request: HttpRequest, context: ClientContext) -> HttpResponse:
     if request.method != "POST":
         response = _oauth_error("invalid_request", "Use POST.", status=405)
         response["Allow"] = "POST"
         return response
     try:
-        fault_apply("axm_token")
+        if context.fault_queued:
+            fault_apply("axm_token")
     except ApiError as error:
         return _oauth_error(
             error.code if error.code.startswith("invalid_") else "invalid_client",
@@ -65,7 +71,7 @@ def _token(request: HttpRequest) -> HttpResponse:
             status=error.status,
         )
     try:
-        value, lifetime = api_accounts.token_issue(form=request.POST)
+        value, lifetime = api_accounts.token_issue(form=request.POST, account=context.account)
     except api_accounts.OAuthError as error:
         return _oauth_error(error.error, error.description)
     response = json_response({"access_token": value, "token_type": "Bearer", "expires_in": lifetime})
