@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from mock_apple import auth, clock
-from mock_apple.db import DB, organization_lock
+from mock_apple.db import DB, commit_unsynced, organization_lock
 from mock_apple.models import (
     ActivityLog,
     ApiAccessToken,
@@ -185,10 +185,12 @@ def token_issue(*, form: Any, account: ApiAccount | None = None) -> tuple[str, i
         raise OAuthError("invalid_scope", f"This client's scope is {scope_of(account.organization)}.")
     value = secrets.token_urlsafe(40)
     now = clock.now()
-    # One transaction: on SQLite every commit is a disk sync, the token endpoint's main cost. The
-    # assertion's jti is its first row: a reused one fails the whole transaction, no savepoint.
+    # One transaction: every commit that waits for the disk is the token endpoint's main cost (a
+    # lost token or jti costs the client a new request). The assertion's jti is its first row: a
+    # reused one fails the whole transaction, no savepoint.
     try:
         with transaction.atomic(using=DB):
+            commit_unsynced()
             ApiAssertionId.objects.create(
                 client_id=client_id,
                 jti=claims["jti"][:255],
