@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from mock_apple import clock, tenancy
-from mock_apple.axm_devices import fixed_text, iso
+from mock_apple.axm_devices import FIXED_TEXT_VALUES, fixed_text, iso
 from mock_apple.db import DB
 from mock_apple.models import (
     ApiAccessToken,
@@ -368,19 +368,5 @@ def fixed_texts(device_ids: Iterable[int]) -> dict[int, str]:
     ids = list(device_ids)
     if not ids:
         return {}
-    return {
-        pk: fixed_text(serial, model, description, color, family, number, ordered, supplier)
-        for pk, serial, model, description, color, family, number, ordered, supplier in Device.objects.filter(
-            id__in=ids
-        ).values_list(
-            "id",
-            "serial_number",
-            "model",
-            "description",
-            "color",
-            "device_family",
-            "order__order_number",
-            "order__order_date",
-            "order__supplier",
-        )
-    }
+    rows = Device.objects.filter(id__in=ids).values_list("id", *FIXED_TEXT_VALUES)
+    return {pk: fixed_text(*values) for pk, *values in rows}

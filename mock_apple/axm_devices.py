@@ -241,6 +241,19 @@ def _family_text(device_family: str, description: str) -> tuple[str, bool, str]:
 SEPARATOR = "\x1f"
 
 
+# The device's values fixed_text() takes, in its order (Device and its order's columns).
+FIXED_TEXT_VALUES = (
+    "serial_number",
+    "model",
+    "description",
+    "color",
+    "device_family",
+    "order__order_number",
+    "order__order_date",
+    "order__supplier",
+)
+
+
 def fixed_text(
     serial_number: str,
     model: str,

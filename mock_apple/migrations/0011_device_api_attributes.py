@@ -10,35 +10,30 @@ BATCH = 2000
 
 
 def fixed_texts_write(apps: Any, schema_editor: Any) -> None:
-    from mock_apple.axm_devices import fixed_text
+    from mock_apple.axm_devices import FIXED_TEXT_VALUES, fixed_text
 
     device_model = apps.get_model("mock_apple", "Device")
-    database = schema_editor.connection.alias
+    connection = schema_editor.connection
+    database = connection.alias
+    table = connection.ops.quote_name(device_model._meta.db_table)
+    column = connection.ops.quote_name("api_attributes")
     devices = device_model.objects.using(database)
     last = 0
     while True:
         rows = list(
             devices.filter(id__gt=last, api_attributes="")
             .order_by("id")
-            .values_list(
-                "id",
-                "serial_number",
-                "model",
-                "description",
-                "color",
-                "device_family",
-                "order__order_number",
-                "order__order_date",
-                "order__supplier",
-            )[:BATCH]
+            .values_list("id", *FIXED_TEXT_VALUES)[:BATCH]
         )
         if not rows:
             return
-        devices.bulk_update(
-            [device_model(id=row[0], api_attributes=fixed_text(*row[1:])) for row in rows],
-            ["api_attributes"],
-            batch_size=500,
-        )
+        # One prepared UPDATE a device (psycopg pipelines them): bulk_update's CASE over a batch
+        # grows with the square of its size.
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET {column} = %s WHERE id = %s",
+                [(fixed_text(*row[1:]), row[0]) for row in rows],
+            )
         last = rows[-1][0]
 
 
