@@ -4,13 +4,17 @@ Seeds a scratch database (never yours): an organisation of N devices, all assign
 server, then serves the mock with gunicorn (2 workers, DEBUG=False) and measures over real HTTP,
 in the same run:
 
-- the DEP fetch walk of every device (POST /server/devices, limit 1000);
-- the same devices through GET /v1/orgDevices?limit=1000 (cursor to cursor);
+- the DEP fetch walk of every device (POST /server/devices, limit 1000) and the same devices
+  through GET /v1/orgDevices?limit=1000 (cursor to cursor), interleaved page by page so that
+  both walks meet the same load of a shared machine; `--rounds` walks of each, their median
+  and the comparison of the two;
 - the OAuth 2 token endpoint (a new ES256 client assertion each time): median and p95;
 - an activity of 1,000 serials (ASSIGN_DEVICES to a second server): POST, then GET until
   COMPLETED, its DEP sync events written.
 
     .venv/bin/python benchmarks/axm_fetch.py --devices 200000     # SQLite in a temporary folder
+    .venv/bin/python benchmarks/axm_fetch.py --devices 200000 \
+        --database-url postgres://postgres@127.0.0.1:5432/asm_axm_bench
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +52,7 @@ def main() -> None:
     )
     parser.add_argument("--port", type=int, default=8112)
     parser.add_argument("--tokens", type=int, default=50, help="Token requests timed for the median.")
+    parser.add_argument("--rounds", type=int, default=3, help="Interleaved walks of each API.")
     options = parser.parse_args()
 
     scratch_environment("axm-bench-", database_url=options.database_url, MOCK_APPLE_CONTROL_TOKEN=CONTROL)
@@ -72,9 +78,11 @@ def main() -> None:
             timeout=10,
         )
         assert lifted.status_code == 200, lifted.text
+        dep_walks, api_walks = walks(base, dep_token, account, options.rounds)
         results = {
-            "DEP fetch walk (POST /server/devices, limit 1000)": dep_walk(base, dep_token),
-            "API walk (GET /v1/orgDevices, limit 1000)": api_walk(base, account),
+            "DEP fetch walk (POST /server/devices, limit 1000)": _walked(dep_walks),
+            "API walk (GET /v1/orgDevices, limit 1000)": _walked(api_walks),
+            "API walk / DEP walk": _compared(dep_walks, api_walks),
             "token endpoint (POST /auth/oauth2/v2/token)": token_times(base, account, options.tokens),
             "activity of 1,000 serials (ASSIGN_DEVICES)": activity_time(base, account),
         }
@@ -82,13 +90,35 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=20)
     print(
-        f"\n## School Manager API benchmark: {options.devices:,} devices, {backend}, gunicorn 2 workers, {os.cpu_count()} cores\n"
+        f"\n## School Manager API benchmark: {options.devices:,} devices, {backend}, gunicorn 2 workers, "
+        f"{os.cpu_count()} cores, {options.rounds} interleaved walks of each\n"
     )
     for name, value in results.items():
         print(f"- {name}: {value}")
 
 
-def dep_walk(base: str, token: dict[str, str]) -> str:
+class Walk:
+    """One walk of every device, page after page: what the client spent (the request, the
+    download and the decoding) and what the server did (the time to the answer's headers)."""
+
+    def __init__(self) -> None:
+        self.total = self.answered = 0.0
+        self.count = self.pages = self.size = 0
+
+    def timed(self, send: Callable[..., requests.Response], url: str, **options: Any) -> Any:
+        started = time.perf_counter()
+        response = send(url, timeout=60, **options)
+        assert response.status_code == 200, response.text[:300]
+        page = response.json()
+        self.total += time.perf_counter() - started
+        self.answered += response.elapsed.total_seconds()
+        self.size += len(response.content)
+        self.pages += 1
+        return page
+
+
+def dep_pages(base: str, token: dict[str, str], walk: Walk) -> Iterator[None]:
+    """The DEP fetch walk, one page a step."""
     http = requests.Session()
     http.headers.update({"User-Agent": "axm-benchmark/1", "X-Server-Protocol-Version": "7"})
     auth = OAuth1(
@@ -97,29 +127,73 @@ def dep_walk(base: str, token: dict[str, str]) -> str:
     opened = http.get(f"{base}/session", auth=auth, timeout=10)
     assert opened.status_code == 200, opened.text
     http.headers["X-ADM-Auth-Session"] = opened.json()["auth_session_token"]
-    started = time.perf_counter()
     body: dict[str, Any] = {"limit": 1000}
-    count = pages = 0
-    answered = 0.0
-    size = 0
     while True:
-        response = http.post(f"{base}/server/devices", json=body, timeout=60)
-        answered += response.elapsed.total_seconds()
-        size += len(response.content)
-        page = response.json()
-        count += len(page["devices"])
-        pages += 1
+        page = walk.timed(http.post, f"{base}/server/devices", json=body)
+        walk.count += len(page["devices"])
+        yield
         if not page["more_to_follow"]:
-            break
+            return
         body = {"limit": 1000, "cursor": page["cursor"]}
-    return _walked(count, pages, time.perf_counter() - started, answered, size)
 
 
-def _walked(count: int, pages: int, total: float, answered: float, size: int) -> str:
-    """The walk as the client sees it, and the server's share (time to the answer's headers)."""
+def api_pages(base: str, account: dict[str, str], walk: Walk) -> Iterator[None]:
+    """The orgDevices walk, one page a step."""
+    http = requests.Session()
+    bearer(base, account, http)
+    url: str | None = f"{base}/v1/orgDevices?limit=1000"
+    while url:
+        page = walk.timed(http.get, url)
+        walk.count += len(page["data"])
+        yield
+        url = page["links"].get("next")
+
+
+def walks(
+    base: str, dep_token: dict[str, str], account: dict[str, str], rounds: int
+) -> tuple[list[Walk], list[Walk]]:
+    """`rounds` walks of each API, their pages interleaved (a DEP page, an API page, ...); each
+    round starts with the other API than the last."""
+    dep_walks: list[Walk] = []
+    api_walks: list[Walk] = []
+    for round_number in range(rounds):
+        dep_walk, api_walk = Walk(), Walk()
+        steps = [dep_pages(base, dep_token, dep_walk), api_pages(base, account, api_walk)]
+        if round_number % 2:
+            steps.reverse()
+        while steps:
+            for step in list(steps):
+                if next(step, StopIteration) is StopIteration:
+                    steps.remove(step)
+        dep_walks.append(dep_walk)
+        api_walks.append(api_walk)
+        print(
+            f"  round {round_number + 1}: DEP {dep_walk.total:.2f} s, API {api_walk.total:.2f} s", flush=True
+        )
+    return dep_walks, api_walks
+
+
+def _walked(rounds: list[Walk]) -> str:
+    """The median walk as the client sees it, and the server's share (time to the headers)."""
+    walk = sorted(rounds, key=lambda item: item.total)[len(rounds) // 2]
+    every = ", ".join(f"{item.total:.2f}" for item in rounds)
     return (
-        f"{count:,} devices in {pages} pages, {total:.2f} s "
-        f"(server answering {answered:.2f} s; {size / pages / 1000:.0f} kB a page to download and decode)"
+        f"{walk.count:,} devices in {walk.pages} pages, median {walk.total:.2f} s of {every} "
+        f"(server answering {walk.answered:.2f} s; {walk.size / walk.pages / 1000:.0f} kB a page "
+        "to download and decode)"
+    )
+
+
+def _compared(dep_rounds: list[Walk], api_rounds: list[Walk]) -> str:
+    """The API walk against the DEP walk of the same round: the median ratio, and the target."""
+    ratios = sorted(api.total / dep.total for dep, api in zip(dep_rounds, api_rounds, strict=True))
+    ratio = statistics.median(ratios)
+    dep = statistics.median(walk.total for walk in dep_rounds)
+    api = statistics.median(walk.total for walk in api_rounds)
+    verdict = "at least as fast: target met" if ratio <= 1 else "slower: target missed"
+    return (
+        f"{ratio:.2f} (median of the rounds' ratios {', '.join(f'{r:.2f}' for r in ratios)}; "
+        f"medians {api:.2f} s against {dep:.2f} s): the API walk is {verdict}"
     )
 
 
@@ -152,26 +226,6 @@ def bearer(base: str, account: dict[str, str], http: requests.Session) -> float:
     assert response.status_code == 200, response.text
     http.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
     return elapsed
-
-
-def api_walk(base: str, account: dict[str, str]) -> str:
-    http = requests.Session()
-    bearer(base, account, http)
-    started = time.perf_counter()
-    url: str | None = f"{base}/v1/orgDevices?limit=1000"
-    count = pages = 0
-    answered = 0.0
-    size = 0
-    while url:
-        response = http.get(url, timeout=60)
-        assert response.status_code == 200, response.text[:300]
-        answered += response.elapsed.total_seconds()
-        size += len(response.content)
-        page = response.json()
-        count += len(page["data"])
-        pages += 1
-        url = page["links"].get("next")
-    return _walked(count, pages, time.perf_counter() - started, answered, size)
 
 
 def token_times(base: str, account: dict[str, str], repeat: int) -> str:

@@ -17,26 +17,24 @@ from django.views.decorators.csrf import csrf_exempt
 
 from mock_apple import clock, tenancy
 from mock_apple.axm import (
-    ATTRIBUTES,
     CONTENT_TYPE,
     DEVICE_VALUES,
-    PAGE_COLUMNS,
     PAGE_VALUES,
     ApiCall,
     ApiError,
+    ClientContext,
     api_endpoint,
-    device_resource,
+    client_context,
     error_response,
     fault_apply,
-    iso,
+    fixed_texts,
     json_response,
-    page_json_text,
-    page_orders,
     page_rows,
     rate_limit,
     server_resource,
 )
-from mock_apple.models import ApiActivity, Device, MdmServer
+from mock_apple.axm_devices import ATTRIBUTES, device_resource, iso, page_json_text
+from mock_apple.models import ApiActivity, Device, MdmServer, MockConfig
 from mock_apple.services import api_accounts, api_activities
 
 DEFAULT_LIMIT = 100
@@ -49,19 +47,23 @@ MAX_ACTIVITY_DEVICES = 100_000
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
     """POST /auth/oauth2/v2/token (and /auth/oauth2/token): client credentials, ES256 assertion,
-    for the organisation of the client (its clock and faults)."""
+    for the organisation of the client (its clock and faults, read with the client at once)."""
     client_id = request.POST.get("client_id", "") if request.method == "POST" else ""
-    with tenancy.acting_for(api_accounts.client_organization_id(client_id) if client_id else None):
-        return _token(request)
+    context = client_context(client_id, "axm_token")
+    with tenancy.acting_for(context.account.organization_id if context.account else None):
+        config = context.config or MockConfig.load()
+        with clock.offset_known(config):
+            return _token(request, context)
 
 
-def _token(request: HttpRequest) -> HttpResponse:
+def _token(request: HttpRequest, context: ClientContext) -> HttpResponse:
     if request.method != "POST":
         response = _oauth_error("invalid_request", "Use POST.", status=405)
         response["Allow"] = "POST"
         return response
     try:
-        fault_apply("axm_token")
+        if context.fault_queued:
+            fault_apply("axm_token")
     except ApiError as error:
         return _oauth_error(
             error.code if error.code.startswith("invalid_") else "invalid_client",
@@ -69,7 +71,7 @@ def _token(request: HttpRequest) -> HttpResponse:
             status=error.status,
         )
     try:
-        value, lifetime = api_accounts.token_issue(form=request.POST)
+        value, lifetime = api_accounts.token_issue(form=request.POST, account=context.account)
     except api_accounts.OAuthError as error:
         return _oauth_error(error.error, error.description)
     response = json_response({"access_token": value, "token_type": "Bearer", "expires_in": lifetime})
@@ -186,11 +188,19 @@ def org_devices(request: HttpRequest, *, call: ApiCall) -> HttpResponse:
         found, document = _page(request, call, rows, f"D{call.organization.pk}")
         found = page_rows(found, call.organization)
         return json_response({"data": [device_resource(row, call.base, fields) for row in found], **document})
-    # The whole resources: tuples written as text, the hot path of a client's walk (see
-    # axm.page_json_text).
-    tuples = _devices(call).order_by("id").values_list(*PAGE_COLUMNS, assigned_text, "order_id")
+    # The whole resources, the hot path of a client's walk: each device's fixed text (written
+    # when it was bought), its assignment and its links (see axm_devices.page_json_text).
+    tuples = (
+        _devices(call)
+        .order_by("id")
+        .values_list("id", "serial_number", "api_attributes", "mdm_server_id", assigned_text)
+    )
     found, document = _page(request, call, tuples, f"D{call.organization.pk}")
-    data = page_json_text(found, call.base, page_orders(row[-1] for row in found))
+    missing = fixed_texts(pk for pk, _serial, fixed, _server, _assigned in found if not fixed)
+    data = page_json_text(
+        ((serial, fixed or missing[pk], server, assigned) for pk, serial, fixed, server, assigned in found),
+        call.base,
+    )
     rest = json.dumps(document, separators=(",", ":"))[1:]
     return HttpResponse(f'{{"data":[{data}],{rest}', content_type=CONTENT_TYPE)
 

@@ -157,9 +157,18 @@ class Device(models.Model):
     activation_locked = models.BooleanField(default=False)
     # Disowned devices leave the organisation for good (POST /devices/disown).
     disowned_at = models.DateTimeField(null=True, blank=True)
+    # What the School Manager API says of the device and never changes (its serial, model, colour,
+    # order and what is derived from them), as JSON text written when the device is bought
+    # (mock_apple.axm_devices.fixed_text): a page of orgDevices joins it as it is. Empty for a
+    # device written without it; the API then derives it on each read.
+    api_attributes = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
-        indexes = [models.Index(fields=["mdm_server", "id"])]
+        indexes = [
+            models.Index(fields=["mdm_server", "id"]),
+            # The keyset of orgDevices pages: an organisation's devices in id order.
+            models.Index(fields=["organization", "id"]),
+        ]
 
     def __str__(self) -> str:
         return self.serial_number

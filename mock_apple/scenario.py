@@ -145,10 +145,10 @@ def _inventory(organization: Organization, spec: dict[str, Any], seed: str) -> d
                 while serial in taken:
                     serial = inventory.serial_number(rng)
                 taken.add(serial)
-                rows.append(
-                    (organization.pk, order.pk, serial, kind.model, f"{kind.description} {color}", color)
-                    + (kind.family, kind.os)
+                item = inventory.PlannedDevice(
+                    serial, kind.model, f"{kind.description} {color}", color, kind.family, kind.os
                 )
+                rows.append(organization_services.inventory_row(organization, order, item))
         rows_insert(Device, organization_services.INVENTORY_FIELDS, rows)
         by_order[order.order_number] = list(
             Device.objects.filter(order=order).order_by("serial_number").values_list("id", flat=True)

@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from mock_apple import auth, clock
-from mock_apple.db import DB, organization_lock
+from mock_apple.db import DB, commit_unsynced, organization_lock
 from mock_apple.models import (
     ActivityLog,
     ApiAccessToken,
@@ -166,8 +166,9 @@ def _required(form: Any, name: str) -> str:
     return str(value)
 
 
-def token_issue(*, form: Any) -> tuple[str, int]:
-    """The access token and its lifetime for a token request (a form's mapping of fields)."""
+def token_issue(*, form: Any, account: ApiAccount | None = None) -> tuple[str, int]:
+    """The access token and its lifetime for a token request (a form's mapping of fields).
+    `account`: the form's client, if the caller has already read it (with its organisation)."""
     if _required(form, "grant_type") != "client_credentials":
         raise OAuthError("invalid_request", "The grant_type must be client_credentials.")
     client_id = _required(form, "client_id")
@@ -175,27 +176,34 @@ def token_issue(*, form: Any) -> tuple[str, int]:
         raise OAuthError("invalid_request", f"The client_assertion_type must be {ASSERTION_TYPE}.")
     assertion = _required(form, "client_assertion")
     scope = _required(form, "scope")
-    account = (
-        ApiAccount.objects.select_related("organization")
-        .filter(client_id=client_id, revoked_at__isnull=True)
-        .first()
-    )
-    if account is None:
+    if account is None or account.client_id != client_id:
+        account = ApiAccount.objects.select_related("organization").filter(client_id=client_id).first()
+    if account is None or account.revoked_at is not None:
         raise OAuthError("invalid_client", "The client is unknown or was revoked.")
     claims = _assertion_verify(account, assertion)
     if scope.split() != [scope_of(account.organization)]:
         raise OAuthError("invalid_scope", f"This client's scope is {scope_of(account.organization)}.")
     value = secrets.token_urlsafe(40)
     now = clock.now()
-    # One transaction: on SQLite every commit is a disk sync, the token endpoint's main cost.
-    with transaction.atomic(using=DB):
-        _jti_record(client_id, claims)
-        token = ApiAccessToken.objects.create(
-            token_digest=digest(value), account=account, created_at=now, expires_at=now + TOKEN_LIFETIME
-        )
-        if token.pk % HOUSEKEEPING_EVERY == 0:
-            ApiAccessToken.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
-            ApiAssertionId.objects.filter(expires_at__lt=now).delete()
+    # One transaction: every commit that waits for the disk is the token endpoint's main cost (a
+    # lost token or jti costs the client a new request). The assertion's jti is its first row: a
+    # reused one fails the whole transaction, no savepoint.
+    try:
+        with transaction.atomic(using=DB):
+            commit_unsynced()
+            ApiAssertionId.objects.create(
+                client_id=client_id,
+                jti=claims["jti"][:255],
+                expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
+            )
+            token = ApiAccessToken.objects.create(
+                token_digest=digest(value), account=account, created_at=now, expires_at=now + TOKEN_LIFETIME
+            )
+            if token.pk % HOUSEKEEPING_EVERY == 0:
+                ApiAccessToken.objects.filter(expires_at__lt=now - timedelta(days=1)).delete()
+                ApiAssertionId.objects.filter(expires_at__lt=now).delete()
+    except IntegrityError:
+        raise OAuthError("invalid_grant", "This client assertion (jti) was already used.") from None
     return value, int(TOKEN_LIFETIME.total_seconds())
 
 
@@ -241,18 +249,6 @@ def _assertion_verify(account: ApiAccount, assertion: str) -> dict[str, Any]:
     return claims
 
 
-def _jti_record(client_id: str, claims: dict[str, Any]) -> None:
-    try:
-        with transaction.atomic(using=DB):
-            ApiAssertionId.objects.create(
-                client_id=client_id,
-                jti=claims["jti"][:255],
-                expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
-            )
-    except IntegrityError:
-        raise OAuthError("invalid_grant", "This client assertion (jti) was already used.") from None
-
-
 def token_lookup(value: str) -> ApiAccessToken | None:
     """The token of a bearer value, live or not (with its account and organisation): whose clock,
     limits and faults the call meets before token_live() checks it."""
@@ -270,11 +266,6 @@ def token_live(token: ApiAccessToken | None) -> ApiAccessToken | None:
     if token is None or token.expires_at <= clock.now() or token.account.revoked_at is not None:
         return None
     return token
-
-
-def client_organization_id(client_id: str) -> int | None:
-    """The organisation of an API account's client id (the token endpoint, before the assertion)."""
-    return ApiAccount.objects.filter(client_id=client_id).values_list("organization_id", flat=True).first()
 
 
 def token_find(value: str) -> ApiAccessToken | None:

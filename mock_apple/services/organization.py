@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mock_apple import auth, inventory
+from mock_apple.axm_devices import fixed_text
 from mock_apple.bulk import rows_insert
 from mock_apple.db import BULK, DB, tables_analyze
 from mock_apple.models import (
@@ -93,11 +94,7 @@ def inventory_top_up(*, organization: Organization, devices: int, seed: int | No
                 order_number=planned.order_number,
                 order_date=planned.order_date,
             )
-            rows += [
-                (organization.pk, order.pk, item.serial_number, item.model, item.description, item.color)
-                + (item.device_family, item.os)
-                for item in planned.devices
-            ]
+            rows += [inventory_row(organization, order, item) for item in planned.devices]
         rows_insert(Device, INVENTORY_FIELDS, rows)
         added = len(rows)
     if added >= BULK:
@@ -115,7 +112,36 @@ INVENTORY_FIELDS = (
     "color",
     "device_family",
     "os",
+    "api_attributes",
 )
+
+
+def inventory_row(
+    organization: Organization, order: PurchaseOrder, item: inventory.PlannedDevice
+) -> tuple[Any, ...]:
+    """The INVENTORY_FIELDS of a device bought in `order`, with what the School Manager API says
+    of it that never changes (Device.api_attributes), written once with the device."""
+    fixed = fixed_text(
+        item.serial_number,
+        item.model,
+        item.description,
+        item.color,
+        item.device_family,
+        order.order_number,
+        order.order_date,
+        order.supplier,
+    )
+    return (
+        organization.pk,
+        order.pk,
+        item.serial_number,
+        item.model,
+        item.description,
+        item.color,
+        item.device_family,
+        item.os,
+        fixed,
+    )
 
 
 def organization_demo() -> Organization | None:

@@ -18,9 +18,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mock_apple import clock
-from mock_apple.axm import derived, device_json_text, device_resource, devices_json_text
+from mock_apple.axm import DEVICE_VALUES, fixed_texts
+from mock_apple.axm_devices import derived, device_json_text, device_resource, devices_json_text
 from mock_apple.models import ApiAccount, ApiActivity, Device, MdmServer, Organization
-from mock_apple.services import api_accounts, controls, mdm_servers
+from mock_apple.services import api_accounts, assignments, controls, mdm_servers
+from mock_apple.services import organization as organization_services
 from tests.mock_apple.axm_client import AxmClient, assert_api_error, assert_schema, client_assertion
 from tests.mock_apple.conftest import DepClient, control, live, server_with_token
 
@@ -193,6 +195,55 @@ class ResourceTests:
         page = client.get("/v1/orgDevices", limit=5).json()
         assert page["meta"]["paging"]["limit"] == 5 and page["meta"]["paging"]["nextCursor"]
         assert page["links"]["next"].startswith(f"{dep_server}/v1/orgDevices?")
+
+    def test_devices_bought_with_their_fixed_text_read_as_those_without(
+        self, dep_server, organization
+    ) -> None:
+        """Devices bought by the mock carry their fixed text (Device.api_attributes), written once;
+        the test inventory's have none and are derived on read: one walk of both is the same as
+        the single resources and as the resource builder, and validates."""
+        server, _ = server_with_token(organization, devices=5)
+        organization_services.inventory_top_up(organization=organization, devices=45, seed=3)
+        bought = Device.objects.exclude(api_attributes="")
+        assert bought.count() == 15 and Device.objects.filter(api_attributes="").count() == 30
+        assert {d.pk: d.api_attributes for d in bought} == fixed_texts(d.pk for d in bought)
+        assignments.devices_assign(
+            actor=None, organization=organization, server=server, device_ids=[bought[0].pk], assigned_by="t"
+        )
+        client = client_for(dep_server, organization)
+        devices = client.walk("/v1/orgDevices", limit=4)
+        assert len(devices) == 45
+        rows = {row["serial_number"]: row for row in Device.objects.values(*DEVICE_VALUES)}
+        for device in devices:
+            assert_schema(device, "OrgDevice.json")
+            assert device == device_resource(rows[device["id"]], dep_server)
+        statuses = {d["id"]: d["attributes"]["status"] for d in devices}
+        assert statuses[bought[0].serial_number] == "ASSIGNED"
+        assert list(statuses.values()).count("ASSIGNED") == 6
+
+    def test_a_walk_meets_concurrent_writes_once(self, dep_server, organization) -> None:
+        """Keyset cursors: devices bought, assigned, unassigned or released during a walk neither
+        repeat nor hide the devices the walk has not reached; the new ones come at the end."""
+        server, _ = server_with_token(organization, devices=0)
+        client = client_for(dep_server, organization)
+        ids = list(Device.objects.order_by("id").values_list("id", flat=True))
+        before = list(Device.objects.order_by("id").values_list("serial_number", flat=True))
+        first = client.get("/v1/orgDevices", limit=10).json()
+        served = [d["id"] for d in first["data"]]
+        assignments.devices_assign(
+            actor=None, organization=organization, server=server, device_ids=ids[5:25], assigned_by="t"
+        )
+        assignments.devices_unassign(actor=None, organization=organization, device_ids=ids[20:25])
+        assignments.devices_release(organization=organization, device_ids=ids[:2])  # served already
+        organization_services.inventory_top_up(organization=organization, devices=40, seed=5)
+        url = first["links"]["next"]
+        while url:
+            body = client.get(url).json()
+            served += [d["id"] for d in body["data"]]
+            url = body["links"].get("next")
+        assert len(served) == len(set(served)) == 40
+        assert served[:30] == before
+        assert first["meta"]["paging"]["total"] == 30
 
     def test_sparse_fieldsets(self, dep_server, organization) -> None:
         client = client_for(dep_server, organization)
