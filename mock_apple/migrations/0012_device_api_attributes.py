@@ -39,7 +39,7 @@ def fixed_texts_write(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mock_apple", "0010_activity_log"),
+        ("mock_apple", "0011_apns"),
     ]
 
     operations = [
