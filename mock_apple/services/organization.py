@@ -26,6 +26,7 @@ from mock_apple.db import BULK, DB, tables_analyze
 from mock_apple.models import (
     ApiAccount,
     ApiAssertionId,
+    ApnsDeviceToken,
     AppleAccount,
     CertificateAuthority,
     Device,
@@ -251,10 +252,13 @@ def organization_create(
     return NewOrganization(organization=organization, admin=admin, admin_password=password)
 
 
-# Tables that belong to no organisation: the mock CAs sign for every one of them.
-# Rows of no organisation: Apple's CAs, and failed sign-ins (counted before anyone is known, by
-# digests of what was typed; they decay by themselves within the attempt window).
-SHARED_MODELS: frozenset[type[models.Model]] = frozenset({CertificateAuthority, SignInFailure})
+# Rows of no organisation: Apple's CAs (they sign for every one), failed sign-ins (counted before
+# anyone is known, by digests of what was typed; they decay by themselves within the attempt
+# window), and APNs' device tokens (APNs is one service for every provider: a token is the
+# device's, whichever MDM server pushes to it).
+SHARED_MODELS: frozenset[type[models.Model]] = frozenset(
+    {ApnsDeviceToken, CertificateAuthority, SignInFailure}
+)
 
 
 def _organization_paths() -> dict[type[models.Model], str]:

@@ -22,6 +22,7 @@ from mock_apple.models import (
     ApiActivity,
     ApiAssertionId,
     ApiRateWindow,
+    ApnsPush,
     AppleAccount,
     Device,
     ForcedResponse,
@@ -350,7 +351,15 @@ def _populate(organization: Organization) -> None:
         virtual_device=virtual, person=person, first_signed_in_at=now, last_signed_in_at=now
     )
     assert shared_ipad.is_shared(virtual) in (True, False)
-    push.push_certificate_issue(actor=admin_of(organization), csr_data=csr_pem())
+    certificate = push.push_certificate_issue(actor=admin_of(organization), csr_data=csr_pem())
+    ApnsPush.objects.create(
+        token=f"{organization.pk:064x}",
+        topic=certificate.topic,
+        apns_id=f"apns-{organization.pk}",
+        status=200,
+        certificate=certificate,
+        received_at=now,
+    )
     account = api_accounts.api_account_create(actor=None, organization=organization, name="API").account
     ApiAccessToken.objects.create(
         token_digest=f"{organization.pk:064d}", account=account, created_at=now, expires_at=now
