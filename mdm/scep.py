@@ -33,6 +33,7 @@ from asm_portal import clock
 from asm_portal.tenancy import require_tenant
 from mdm import cms
 from mdm.models import CertificateAuthority, IssuedCertificate, ScepChallenge
+from tokens.pki import END_ENTITY_KEY_USAGE
 
 logger = logging.getLogger(__name__)
 
@@ -230,17 +231,7 @@ def _issue(authority: Authority, csr: x509.CertificateSigningRequest, now: datet
         .not_valid_after(now + IDENTITY_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            END_ENTITY_KEY_USAGE,
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)

@@ -48,6 +48,21 @@ SERVER_TOKEN_FIELDS = (
 # --- Keys --------------------------------------------------------------------------------
 
 
+# A certificate that signs and receives encrypted keys, and issues nothing: the MDM server's
+# token certificate here, a device's SCEP identity in mdm.scep.
+END_ENTITY_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=True,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
 def rsa_key_generate() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_SIZE)
 
@@ -100,17 +115,7 @@ def token_certificate_create(key: rsa.RSAPrivateKey, *, common_name: str, now: d
         .not_valid_after(now + timedelta(days=365))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            END_ENTITY_KEY_USAGE,
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
