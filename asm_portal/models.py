@@ -114,6 +114,9 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     # Kept apart from the foreign key so the log survives the deletion of the user.
     actor_name = models.CharField(max_length=254)
+    # An actor that is not a person but has words (« DMPQ000001 (appareil) », « système »): a
+    # stored text (asm_portal.texts), shown in the reader's language; `actor_name` in English.
+    actor_text = models.JSONField(default=dict, blank=True)
     category = models.CharField(max_length=64, choices=Category.choices)
     action = models.CharField(max_length=128)
     target_type = models.CharField(max_length=64, blank=True)
@@ -143,6 +146,9 @@ class AuditEvent(models.Model):
 
     def target_display(self) -> str:
         return stored(self.target_text, self.target_name)
+
+    def actor_display(self) -> str:
+        return stored(self.actor_text, self.actor_name)
 
     def demo_time_differs(self) -> bool:
         """The tenant's clock was moved when it happened (by more than a minute)."""

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from asm_portal import clock, roles
+from asm_portal import clock, roles, texts
 from asm_portal.models import AuditEvent, Notification, SignInFailure, UserPreference, WorkerHeartbeat
 from asm_portal.refusals import Refusal
 from asm_portal.tenancy import tenant_users
@@ -35,7 +35,7 @@ def audit_record(
     target_type: str = "",
     result: str = AuditEvent.Result.SUCCESS,
     details: dict[str, Any] | None = None,
-    actor_name: str = "",
+    actor_name: str | Text = "",
     target_text: Text | None = None,
 ) -> AuditEvent:
     """Record a change made through the portal. `target` may be any model instance.
@@ -43,20 +43,25 @@ def audit_record(
     `action` and `target_type` are English message ids (mark them with gettext_noop) shown in the
     reader's language; `target_text` names a target that has words rather than a name (a fault
     drill, the demo clock), rendered in the reader's language too. `actor_name` names an actor
-    that is not a portal user (a device, a directory user)."""
+    that is not a portal user (a device, a directory user); a `Text` when it has words of its own."""
     user = actor if isinstance(actor, User) else None
+    if user is None and not actor_name and not _actor_name(actor):
+        actor_name = texts.gettext("system")
+    actor_text = actor_name if isinstance(actor_name, Text) else None
     # In English whatever the language of the request or the worker: the log renders it.
     with translation.override(None):
         if target is not None:
             target_type = target_type or str(target._meta.verbose_name)
         target_name = target_text.in_english() if target_text is not None else str(target or "")
+        actor_words = actor_text.in_english() if actor_text is not None else str(actor_name)
     return AuditEvent.objects.create(
         occurred_at=clock.now(),
         recorded_at=timezone.now(),
         actor=user,
         # An actor that is not a portal user but signs in (an application calling Microsoft
         # Graph) is named by itself; a device or a directory user by the caller.
-        actor_name=(user.get_username() if user else actor_name or _actor_name(actor) or "system")[:254],
+        actor_name=(user.get_username() if user else actor_words or _actor_name(actor))[:254],
+        actor_text=actor_text.as_json() if actor_text is not None else {},
         category=category,
         action=action,
         target_type=str(target_type)[:64],

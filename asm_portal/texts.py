@@ -15,14 +15,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Union
+from typing import Any, Union, cast
 
 from django.utils import translation
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.timezone import localtime
 
-Param = Union[str, int, float, datetime, "Text"]
+Param = Union[str, int, float, datetime, Promise, "Text"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,17 @@ def localized(by_language: Mapping[str, str]) -> Text:
     return Text(by_language=dict(by_language))
 
 
+def lazy(value: Promise) -> Text | str:
+    """A lazily translated string (`gettext_lazy`: a model choice's label, an action's name) as
+    a stored text, so that a view can pass it as a parameter and the reader still sees it in
+    their language; other lazy strings are rendered now."""
+    # A lazy proxy pickles as (func, args, kwargs, *result classes): Django's own way to name it.
+    func, args, kwargs = cast(tuple[Any, ...], value.__reduce__())[1][:3]
+    if func is translation.gettext and len(args) == 1 and not kwargs:
+        return Text(msgid=str(args[0]))
+    return str(value)
+
+
 def stored(data: Mapping[str, Any] | None, fallback: str) -> str:
     """A stored text in the active language; `fallback` (the words as stored) when the row
     predates stored texts."""
@@ -128,7 +140,7 @@ def stored(data: Mapping[str, Any] | None, fallback: str) -> str:
 
 
 def _render(value: Param) -> str | int | float:
-    if isinstance(value, Text):
+    if isinstance(value, Text | Promise):
         return str(value)
     if isinstance(value, datetime):
         return date_format(localtime(value), "SHORT_DATETIME_FORMAT")
@@ -136,6 +148,8 @@ def _render(value: Param) -> str | int | float:
 
 
 def _dump(value: Param) -> Any:
+    if isinstance(value, Promise):
+        value = lazy(value)
     if isinstance(value, Text):
         return {"text": value.as_json()}
     if isinstance(value, datetime):

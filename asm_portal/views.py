@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from asm_portal import roles, services
+from asm_portal import roles, services, texts
 from asm_portal.blades import (
     redirect_to_blade,
     render_blade,
@@ -200,8 +200,8 @@ def role_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             services.notification_send(
                 user=request.user,
-                title=_("Role assignment updated"),
-                body=_("The roles of %(user)s were updated.") % {"user": subject.get_username()},
+                title=texts.gettext("Role assignment updated"),
+                body=texts.gettext("The roles of %(user)s were updated.", user=subject.get_username()),
                 level=Notification.Level.SUCCESS,
             )
             return redirect_to_blade(request, reverse("roles"))

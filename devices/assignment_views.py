@@ -10,10 +10,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from asm_portal import clock
+from asm_portal import clock, texts
 from asm_portal.blades import redirect_to_blade, render_blade_or_fragment, render_pane
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.ids import parse_id
@@ -84,13 +83,14 @@ def device_assign(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _notify_assignment_started(request: AuthenticatedHttpRequest, assignment: ProfileAssignment) -> None:
     notification_send(
         user=request.user,
-        title=_("Assigning profile"),
-        body=ngettext(
+        title=texts.gettext("Assigning profile"),
+        body=texts.ngettext(
             "Intune is assigning “%(profile)s” to %(count)d device.",
             "Intune is assigning “%(profile)s” to %(count)d devices.",
-            assignment.device_count,
-        )
-        % {"profile": assignment.profile.name, "count": assignment.device_count},
+            "count",
+            profile=assignment.profile.name,
+            count=assignment.device_count,
+        ),
         level=Notification.Level.INFO,
         link=reverse("devices:assignment", args=[assignment.pk]),
     )

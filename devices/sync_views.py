@@ -7,10 +7,9 @@ from typing import Any
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from asm_portal import clock
+from asm_portal import clock, texts
 from asm_portal.blades import redirect_to_blade, render_blade, render_fragment
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
@@ -89,9 +88,12 @@ def token_sync_request(request: AuthenticatedHttpRequest, token_id: int) -> Http
         return _render_sync(request, token, str(refused))
     notification_send(
         user=request.user,
-        title=_("Sync requested"),
-        body=_("Intune is syncing the devices of “%(name)s” with Apple (%(kind)s).")
-        % {"name": token.token_name, "kind": run.get_kind_display()},
+        title=texts.gettext("Sync requested"),
+        body=texts.gettext(
+            "Intune is syncing the devices of “%(name)s” with Apple (%(kind)s).",
+            name=token.token_name,
+            kind=SyncRun.Kind(run.kind).label,
+        ),
         level=Notification.Level.INFO,
     )
     if request.htmx:

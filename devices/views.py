@@ -11,10 +11,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from asm_portal import clock, navigation
+from asm_portal import clock, navigation, texts
 from asm_portal.blades import (
     blade_extra_context,
     redirect_to_blade,
@@ -199,9 +199,10 @@ def device_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             notification_send(
                 user=request.user,
-                title=_("Devices deleted"),
-                body=ngettext("%(count)d device was deleted.", "%(count)d devices were deleted.", count)
-                % {"count": count},
+                title=texts.gettext("Devices deleted"),
+                body=texts.ngettext(
+                    "%(count)d device was deleted.", "%(count)d devices were deleted.", "count", count=count
+                ),
                 level=Notification.Level.SUCCESS,
             )
             return redirect_to_blade(request, back)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from asm_portal import texts
 from asm_portal.blades import redirect_to_blade, render_blade
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
@@ -46,9 +46,11 @@ def app_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             notification_send(
                 user=request.user,
-                title=_("Application registered"),
-                body=_("%(name)s was registered. Grant admin consent, then add a client secret.")
-                % {"name": app.display_name},
+                title=texts.gettext("Application registered"),
+                body=texts.gettext(
+                    "%(name)s was registered. Grant admin consent, then add a client secret.",
+                    name=app.display_name,
+                ),
                 level=Notification.Level.SUCCESS,
             )
             return redirect_to_blade(request, reverse("graph:app_detail", kwargs={"pk": app.pk}))

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from asm_portal import clock
+from asm_portal import clock, texts
 from asm_portal.models import AuditEvent
 from asm_portal.refusals import Message, Refusal
 from asm_portal.services import audit_record
@@ -185,7 +185,7 @@ def _audit_as_device(
     """The audit log of a device's request: the device itself is the actor."""
     audit_record(
         actor=None,
-        actor_name=f"{identity.serial_number} (device)",
+        actor_name=texts.gettext("%(serial)s (device)", serial=identity.serial_number),
         category=AuditEvent.Category.ENROLLMENT,
         action=action,
         target=device,

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 
+from asm_portal import texts
+from asm_portal.texts import Text
 from profiles.apple_limits import FIELD_LIMITS, max_length
 from profiles.choices import (
     GRACE_PERIODS,
@@ -63,7 +65,7 @@ class ProfileValues:
 class Outcome:
     values: ProfileValues
     errors: dict[str, list[str]] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)
+    notices: list[Text] = field(default_factory=list)
 
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
@@ -78,11 +80,13 @@ def shared_ipad_affinity(edition: str) -> str:
     return Affinity.WITH if edition == RulesEdition.ARTICLE_2017 else Affinity.WITHOUT
 
 
-def shared_ipad_turned_off(edition: str) -> str:
-    """The article's note, said when turning affinity or Supervised off switches Shared iPad off."""
-    return _(
-        "Shared iPad was turned off for this profile, because it requires %(affinity)s and Supervised."
-    ) % {"affinity": Affinity(shared_ipad_affinity(edition)).label}
+def shared_ipad_turned_off(edition: str) -> Text:
+    """The article's note, said when turning affinity or Supervised off switches Shared iPad off
+    (a stored text: the toast after saving keeps it in the reader's language)."""
+    return texts.gettext(
+        "Shared iPad was turned off for this profile, because it requires %(affinity)s and Supervised.",
+        affinity=Affinity(shared_ipad_affinity(edition)).label,
+    )
 
 
 _VARIABLE = re.compile(r"\{\{[^{}]*\}\}")
@@ -162,7 +166,9 @@ def check(
             # Intune greys Supervised to Yes: Company Portal authentication needs supervision.
             v = replace(v, supervised=True)
             outcome.notices.append(
-                _("Supervision is required for devices using Company Portal as their authorization method.")
+                texts.gettext(
+                    "Supervision is required for devices using Company Portal as their authorization method."
+                )
             )
         if v.authentication_method != AuthMethod.SETUP_ASSISTANT:
             # "Install Company Portal" belongs to legacy Setup Assistant authentication.

@@ -22,6 +22,7 @@ from asm_portal.models import AuditEvent
 from asm_portal.refusals import Refusal
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
+from asm_portal.texts import Text
 from profiles import apple, graph, rules, signals
 from profiles.apple_limits import body_over_limit
 from profiles.certificates import CertificateError, certificate_parse
@@ -71,7 +72,7 @@ class ProfileRefused(Refusal):
 @dataclass
 class SaveResult:
     profile: EnrollmentProfile
-    notices: list[str] = field(default_factory=list)
+    notices: list[Text] = field(default_factory=list)
 
 
 # --- URLs and JSON -------------------------------------------------------------------------

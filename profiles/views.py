@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from asm_portal import navigation
+from asm_portal import navigation, texts
 from asm_portal.blades import (
     blade_extra_context,
     redirect_to_blade,
@@ -22,6 +22,7 @@ from asm_portal.models import Notification
 from asm_portal.navigation import Crumb
 from asm_portal.roles import admin_required, require_change_permission
 from asm_portal.services import notification_send
+from asm_portal.texts import Text
 from profiles import rules, services
 from profiles.choices import Affinity
 from profiles.forms import (
@@ -174,7 +175,11 @@ def _wizard(
         refused.add_to_form(form)
         first = form.first_step_with_errors()
         return _wizard_context(form, step=first if first in steps else steps[0], **shown)
-    _notify_saved(request, result, _("Profile created") if profile is None else _("Profile saved"))
+    _notify_saved(
+        request,
+        result,
+        texts.gettext("Profile created") if profile is None else texts.gettext("Profile saved"),
+    )
     return redirect_to_blade(request, reverse("profiles:detail", args=[result.profile.pk]))
 
 
@@ -231,11 +236,11 @@ def profile_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _notify_saved(request: AuthenticatedHttpRequest, result: services.SaveResult, title: str) -> None:
+def _notify_saved(request: AuthenticatedHttpRequest, result: services.SaveResult, title: Text) -> None:
     notification_send(
         user=request.user,
         title=title,
-        body=" ".join([_("%(name)s was saved.") % {"name": result.profile.name}, *result.notices]),
+        body=texts.join(texts.gettext("%(name)s was saved.", name=result.profile.name), *result.notices),
         level=Notification.Level.WARNING if result.notices else Notification.Level.SUCCESS,
         link=reverse("profiles:detail", args=[result.profile.pk]),
     )
@@ -292,8 +297,8 @@ def profile_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             notification_send(
                 user=request.user,
-                title=_("Profile deleted"),
-                body=_("%(name)s was deleted.") % {"name": profile.name},
+                title=texts.gettext("Profile deleted"),
+                body=texts.gettext("%(name)s was deleted.", name=profile.name),
                 level=Notification.Level.SUCCESS,
             )
             return redirect_to_blade(request, reverse("profiles:token_profiles", args=[token_id]))
@@ -318,9 +323,12 @@ def default_profile(request: AuthenticatedHttpRequest, token_id: int) -> HttpRes
         services.profile_set_default(actor=request.user, profile=form.cleaned_data["profile"])
         notification_send(
             user=request.user,
-            title=_("Default profile set"),
-            body=_("%(profile)s is now the default profile of %(token)s.")
-            % {"profile": form.cleaned_data["profile"].name, "token": token.token_name},
+            title=texts.gettext("Default profile set"),
+            body=texts.gettext(
+                "%(profile)s is now the default profile of %(token)s.",
+                profile=form.cleaned_data["profile"].name,
+                token=token.token_name,
+            ),
             level=Notification.Level.SUCCESS,
         )
         return redirect_to_blade(request, reverse("profiles:token_profiles", args=[token.pk]))

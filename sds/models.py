@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from asm_portal.models import LeasedJob, TenantScopedManager, tenant_field
@@ -102,6 +103,11 @@ class RosterUpload(LeasedJob):
     @property
     def is_pending(self) -> bool:
         return self.state in self.PENDING_STATES
+
+    def uploaded_by_display(self) -> str:
+        """Who uploaded it; an upload made by no user (a command) says « system » in the
+        reader's language."""
+        return gettext("system") if self.uploaded_by_name == "system" else self.uploaded_by_name
 
 
 class RosterFile(models.Model):

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from django.http import Http404, HttpResponse
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from asm_portal import navigation
+from asm_portal import navigation, texts
 from asm_portal.blades import redirect_to_blade, render_blade
 from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
@@ -82,26 +81,27 @@ def token_sharing_save(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         except sharing.SdsShareError as refusal:
             refusal.add_to_form(form)
             return _render_sharing(request, token, form)
-        body = _(
-            "Microsoft School Data Sync can use the token “%(name)s”: accepted rosters are synced to Apple School Manager."
-        ) % {"name": token.token_name}
+        body = texts.gettext(
+            "Microsoft School Data Sync can use the token “%(name)s”: accepted rosters are synced to Apple School Manager.",
+            name=token.token_name,
+        )
         if replaced is not None:
-            body += " " + _("It no longer uses the token “%(name)s”.") % {"name": replaced.token_name}
+            body += texts.gettext("It no longer uses the token “%(name)s”.", name=replaced.token_name)
         notification_send(
             user=request.user,
-            title=_("School Data Sync allowed"),
+            title=texts.gettext("School Data Sync allowed"),
             body=body,
             level=Notification.Level.SUCCESS,
         )
     elif sharing.token_sds_unshare(actor=request.user, token=token):
         notification_send(
             user=request.user,
-            title=_("School Data Sync blocked"),
-            body=_(
+            title=texts.gettext("School Data Sync blocked"),
+            body=texts.gettext(
                 "Rosters are no longer synced to Apple School Manager with the token “%(name)s”. Nothing "
-                "already in Apple School Manager was deleted."
-            )
-            % {"name": token.token_name},
+                "already in Apple School Manager was deleted.",
+                name=token.token_name,
+            ),
             level=Notification.Level.SUCCESS,
         )
     return redirect_to_blade(request, reverse("tokens:detail", args=[token.pk]))

@@ -7,11 +7,10 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from asm_portal import navigation
+from asm_portal import navigation, texts
 from asm_portal.blades import (
     blade_extra_context,
     redirect_to_blade,
@@ -22,7 +21,6 @@ from asm_portal.http import AuthenticatedHttpRequest
 from asm_portal.models import Notification
 from asm_portal.roles import admin_required, require_change_permission
 from asm_portal.services import notification_send
-from asm_portal.templatetags.ui import when
 from tokens import apple_errors, push_certificates, services
 from tokens.forms import ConsentForm, PushCertificateUploadForm, TokenUploadForm
 from tokens.models import EnrollmentProgramToken
@@ -127,9 +125,12 @@ def push_certificate_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     request.session.pop(SESSION_PUSH_CSR, None)
     notification_send(
         user=request.user,
-        title=_("Apple MDM Push certificate uploaded"),
-        body=_("Topic %(topic)s. It expires on %(date)s.")
-        % {"topic": certificate.topic, "date": when(certificate.expires_at)},
+        title=texts.gettext("Apple MDM Push certificate uploaded"),
+        body=texts.gettext(
+            "Topic %(topic)s. It expires on %(date)s.",
+            topic=certificate.topic,
+            date=certificate.expires_at or texts.gettext("Not available"),
+        ),
         level=Notification.Level.SUCCESS,
     )
     return redirect_to_blade(request, reverse("tokens:push_certificate"))
@@ -199,9 +200,11 @@ def token_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     _session_key_forget(request, "add")
     notification_send(
         user=request.user,
-        title=_("Token uploaded"),
-        body=_("The enrollment program token “%(name)s” was added. Intune syncs its devices with Apple.")
-        % {"name": token.token_name},
+        title=texts.gettext("Token uploaded"),
+        body=texts.gettext(
+            "The enrollment program token “%(name)s” was added. Intune syncs its devices with Apple.",
+            name=token.token_name,
+        ),
         level=Notification.Level.SUCCESS,
     )
     return redirect_to_blade(request, reverse("tokens:detail", args=[token.pk]))
@@ -261,8 +264,8 @@ def token_renew(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _session_key_forget(request, str(token.pk))
     notification_send(
         user=request.user,
-        title=_("Renew successful"),
-        body=_("Token “%(name)s” renewed successfully.") % {"name": token.token_name},
+        title=texts.gettext("Renew successful"),
+        body=texts.gettext("Token “%(name)s” renewed successfully.", name=token.token_name),
         level=Notification.Level.SUCCESS,
     )
     return redirect_to_blade(request, reverse("tokens:detail", args=[token.pk]))
@@ -281,8 +284,10 @@ def token_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             notification_send(
                 user=request.user,
-                title=_("Token deleted"),
-                body=_("The enrollment program token “%(name)s” was deleted.") % {"name": token.token_name},
+                title=texts.gettext("Token deleted"),
+                body=texts.gettext(
+                    "The enrollment program token “%(name)s” was deleted.", name=token.token_name
+                ),
                 level=Notification.Level.SUCCESS,
             )
             return redirect_to_blade(request, reverse("tokens:list"))

@@ -24,12 +24,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from asm_portal import clock, roles
+from asm_portal import clock, roles, texts
 from asm_portal.jobs import job_lease_release, job_lease_take, job_out_of_attempts, worker_id
 from asm_portal.models import AuditEvent, Tenant, UserPreference
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
 from asm_portal.tenancy import every_tenant, tenant_join, tenant_models, tenant_rows_delete, tenant_scope
+from asm_portal.texts import Text
 from mdm.directory import directory_users_seed
 from trainer import apple_control
 from trainer.apple_control import AppleControlError
@@ -61,7 +62,12 @@ def _label_of(name: str) -> str:
 
 def trainee_name(number: int) -> str:
     """« Trainee 07 » in the active language."""
-    return _("Trainee %(number)02d") % {"number": number}
+    return str(trainee_words(number))
+
+
+def trainee_words(number: int) -> Text:
+    """`trainee_name` as a stored text (a toast shows it in the reader's language)."""
+    return texts.gettext("Trainee %(number)02d", number=number)
 
 
 def _password() -> str:

@@ -12,11 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from asm_portal import clock
+from asm_portal import clock, texts
 from asm_portal import services as portal_services
 from asm_portal.blades import redirect_to_blade, render_blade, render_blade_or_fragment, render_pane
 from asm_portal.http import AuthenticatedHttpRequest
@@ -25,6 +24,7 @@ from asm_portal.navigation import Crumb
 from asm_portal.refusals import Refusal
 from asm_portal.roles import require_trainer, trainer_required
 from asm_portal.tenancy import look_start
+from asm_portal.texts import Text
 from trainer import apple_control, demo_clock, fault_drills
 from trainer import classroom as classroom_services
 from trainer.classroom_board import classroom_board
@@ -48,7 +48,9 @@ def _trainee(classroom: Classroom, trainee_id: int) -> Trainee:
     )
 
 
-def _toast(request: AuthenticatedHttpRequest, title: str, *, level: str = Notification.Level.SUCCESS) -> None:
+def _toast(
+    request: AuthenticatedHttpRequest, title: Text, *, level: str = Notification.Level.SUCCESS
+) -> None:
     portal_services.notification_send(user=request.user, title=title, level=level)
 
 
@@ -130,12 +132,12 @@ def classroom_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             _toast(
                 request,
-                ngettext(
+                texts.ngettext(
                     "Class ended: %(count)d trainee's tenant and organisation deleted.",
                     "Class ended: %(count)d trainees' tenants and organisations deleted.",
-                    ended.trainees,
-                )
-                % {"count": ended.trainees},
+                    "count",
+                    count=ended.trainees,
+                ),
             )
             return redirect_to_blade(request, reverse("trainer:classrooms"))
     return render_pane(
@@ -157,8 +159,12 @@ def classroom_reset_all(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
         queued += 1
     _toast(
         request,
-        ngettext("Reset queued for %(count)d trainee.", "Reset queued for %(count)d trainees.", queued)
-        % {"count": queued},
+        texts.ngettext(
+            "Reset queued for %(count)d trainee.",
+            "Reset queued for %(count)d trainees.",
+            "count",
+            count=queued,
+        ),
     )
     return redirect_to_blade(request, reverse("trainer:classroom", args=[classroom.pk]))
 
@@ -227,7 +233,9 @@ def trainee_reset(request: AuthenticatedHttpRequest, pk: int, trainee_id: int) -
         return _trainee_pane(request, classroom, trainee, str(refused))
     _toast(
         request,
-        _("Reset queued for %(trainee)s.") % {"trainee": classroom_services.trainee_name(trainee.number)},
+        texts.gettext(
+            "Reset queued for %(trainee)s.", trainee=classroom_services.trainee_words(trainee.number)
+        ),
     )
     return redirect_to_blade(request, reverse("trainer:classroom", args=[classroom.pk]))
 

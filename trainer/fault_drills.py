@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from asm_portal import roles, texts
 from asm_portal.models import AuditEvent
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
+from asm_portal.texts import Text
 from devices.sync_rules import sync_availability
 from tokens.dep_client import DepError, OAuthCredentials
 from tokens.models import EnrollmentProgramToken
@@ -225,7 +225,7 @@ def drill_clear(*, actor: Actor, key: str) -> None:
     _drill_run(actor, drill, _clear, gettext_noop("Clear fault drill"))
 
 
-def drill_clear_advice() -> str:
+def drill_clear_advice() -> Text:
     """How to go on after a drill: Apple answers again, but a sync that failed during the drill
     keeps Sync unavailable for its window (the article's 15 minutes); the demo clock skips it."""
     ends = [
@@ -234,15 +234,16 @@ def drill_clear_advice() -> str:
         if not availability.allowed and availability.available_at is not None
     ]
     if not ends:
-        return _("Apple answers again: request a sync or assign a profile to see it.")
-    return _(
+        return texts.gettext("Apple answers again: request a sync or assign a profile to see it.")
+    # A stored text (the toast is shown again in another language after a switch); the time is
+    # rendered in the reader's format.
+    return texts.gettext(
         "Apple answers again, but Sync stays unavailable until %(time)s: Intune waits %(minutes)d minutes "
         "after a sync request that has not succeeded. To go on now, move the demo clock forward by "
-        "%(minutes)d minutes (+15 minutes), then request a sync."
-    ) % {
-        "time": formats.date_format(timezone.localtime(max(ends)), "SHORT_DATETIME_FORMAT"),
-        "minutes": settings.SYNC_REQUEST_WINDOW_SECONDS // 60,
-    }
+        "%(minutes)d minutes (+15 minutes), then request a sync.",
+        time=max(ends),
+        minutes=settings.SYNC_REQUEST_WINDOW_SECONDS // 60,
+    )
 
 
 def _drill_run(

@@ -16,11 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from asm_portal import services as portal_services
+from asm_portal import texts
 from asm_portal.blades import render_blade
 from asm_portal.http import AuthenticatedHttpRequest, safe_next
 from asm_portal.models import Notification
 from asm_portal.refusals import Refusal
 from asm_portal.roles import trainer_required
+from asm_portal.texts import Text
 from trainer import apple_control, demo_clock, fault_drills, presets
 from trainer.forms import ClockMoveForm
 from trainer.tour import SESSION_TOUR_OPEN, SESSION_TOUR_STEP, STEP_KEYS
@@ -59,7 +61,7 @@ def _after_action(
     return redirect("trainer:home")
 
 
-def _toast(request: AuthenticatedHttpRequest, title: str, body: str = "") -> None:
+def _toast(request: AuthenticatedHttpRequest, title: Text, body: Text | str = "") -> None:
     portal_services.notification_send(
         user=request.user, title=title, body=body, level=Notification.Level.SUCCESS
     )
@@ -83,8 +85,8 @@ def clock_move(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _after_action(request, str(problem), form)
     _toast(
         request,
-        _("Demo clock moved"),
-        _("The time is moved forward by %(offset)s.") % {"offset": demo_clock.offset_text(offset)},
+        texts.gettext("Demo clock moved"),
+        texts.gettext("The time is moved forward by %(offset)s.", offset=demo_clock.offset_words(offset)),
     )
     return _after_action(request)
 
@@ -96,7 +98,11 @@ def clock_reset(request: AuthenticatedHttpRequest) -> HttpResponse:
         demo_clock.demo_clock_reset(actor=request.user)
     except Refusal as problem:
         return _after_action(request, str(problem))
-    _toast(request, _("Demo clock reset"), _("The portal and Apple are back to real time."))
+    _toast(
+        request,
+        texts.gettext("Demo clock reset"),
+        texts.gettext("The portal and Apple are back to real time."),
+    )
     return _after_action(request)
 
 
@@ -106,13 +112,13 @@ def _drill_action(request: AuthenticatedHttpRequest, key: str, *, start: bool) -
         change(actor=request.user, key=key)
     except Refusal as problem:
         return _after_action(request, str(problem))
-    title = fault_drills.DRILLS_BY_KEY[key].title
+    title = texts.gettext(fault_drills.DRILLS_BY_KEY[key].title_id)
     if start:
-        _toast(request, _("Fault drill started: %(drill)s") % {"drill": title})
+        _toast(request, texts.gettext("Fault drill started: %(drill)s", drill=title))
     else:
         _toast(
             request,
-            _("Fault drill cleared: %(drill)s") % {"drill": title},
+            texts.gettext("Fault drill cleared: %(drill)s", drill=title),
             fault_drills.drill_clear_advice(),
         )
     return _after_action(request)

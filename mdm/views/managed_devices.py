@@ -10,10 +10,10 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from asm_portal import clock, navigation
+from asm_portal import clock, navigation, texts
 from asm_portal.blades import redirect_to_blade, render_blade, render_blade_or_fragment
 from asm_portal.csv_export import csv_stream
 from asm_portal.http import AuthenticatedHttpRequest
@@ -159,13 +159,13 @@ def bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             notification_send(
                 user=request.user,
-                title=_("%(action)s requested") % {"action": action.label},
-                body=ngettext(
+                title=texts.gettext("%(action)s requested", action=action.label),
+                body=texts.ngettext(
                     "Intune sent the action to %(count)d device.",
                     "Intune sent the action to %(count)d devices.",
-                    len(result.requested),
-                )
-                % {"count": len(result.requested)},
+                    "count",
+                    count=len(result.requested),
+                ),
                 level=Notification.Level.SUCCESS if not result.skipped else Notification.Level.WARNING,
             )
             if not result.skipped:
@@ -281,9 +281,11 @@ def device_action(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             notification_send(
                 user=request.user,
-                title=_("%(action)s requested") % {"action": action.label},
-                body=_("Intune sent the action to %(device)s. It shows as pending until the device answers.")
-                % {"device": device},
+                title=texts.gettext("%(action)s requested", action=action.label),
+                body=texts.gettext(
+                    "Intune sent the action to %(device)s. It shows as pending until the device answers.",
+                    device=str(device),
+                ),
                 level=Notification.Level.SUCCESS,
             )
             target = "mdm:all_devices" if action.kind == "delete" else "mdm:device"

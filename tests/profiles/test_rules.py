@@ -55,7 +55,7 @@ class SupervisionRulesTests:
         outcome = check(values, edition=ARTICLE)
         assert outcome.ok
         assert outcome.values.supervised is True
-        assert "Supervision is required" in outcome.notices[0]
+        assert "Supervision is required" in str(outcome.notices[0])
 
 
 class SharedIpadRulesTests:
@@ -84,7 +84,7 @@ class SharedIpadRulesTests:
         assert outcome.ok, outcome.errors
         assert outcome.values.shared_ipad is False
         assert outcome.values.max_cached_users is None
-        assert "Shared iPad was turned off" in outcome.notices[0]
+        assert "Shared iPad was turned off" in str(outcome.notices[0])
 
     def test_max_cached_users_needs_a_sane_number(self) -> None:
         assert "max_cached_users" in check(shared(max_cached_users=None), edition=ARTICLE).errors

@@ -96,7 +96,7 @@ class ProfileUpdateTests:
         profile.refresh_from_db()
         assert profile.shared_ipad is False
         assert profile.user_affinity == Affinity.WITHOUT
-        assert "Shared iPad was turned off" in result.notices[0]
+        assert "Shared iPad was turned off" in str(result.notices[0])
 
     def test_removing_the_last_certificate_breaks_certificate_pairing(self, admin_user, token) -> None:
         result = services.profile_create(
