@@ -29,8 +29,10 @@ def rendered_arguments(source: str) -> list[str]:
                 value = value.left
             called = value.func if isinstance(value, ast.Call) else None
             called_name = getattr(called, "id", "") or getattr(called, "attr", "")
-            translated_now = called is not None and called_name in RENDERED and not (
-                isinstance(called, ast.Attribute) and getattr(called.value, "id", "") == "texts"
+            translated_now = (
+                called is not None
+                and called_name in RENDERED
+                and not (isinstance(called, ast.Attribute) and getattr(called.value, "id", "") == "texts")
             )
             if translated_now or (isinstance(value, ast.Constant) and value.value):
                 found.append(f"line {node.lineno}: {keyword.arg}={ast.unparse(keyword.value)[:60]}")
