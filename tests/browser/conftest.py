@@ -56,6 +56,16 @@ def screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+README_SHOTS = ARTIFACTS.parent / "docs" / "screenshots"
+
+
+def readme_screenshot(page: Any, name: str) -> None:
+    """Retake a README screenshot (docs/screenshots/) when README_SCREENSHOTS=1: the tests that
+    walk to the page keep the README's pictures current."""
+    if os.environ.get("README_SCREENSHOTS"):
+        page.screenshot(path=str(README_SHOTS / f"{name}.png"))
+
+
 def portal_signin(page: Any, portal: str, username: str, password: str | None = None) -> None:
     """Sign in to the admin center as `username` (tests' password unless given), landing on Home."""
     from tests.conftest import PASSWORD

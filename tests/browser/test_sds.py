@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sds.models import Person, RosterUpload
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import readme_screenshot, screenshot
 from tests.conftest import PASSWORD
 from tests.sds.conftest import edited, sample
 
@@ -93,6 +93,7 @@ class SchoolDataSyncBrowserTests:
         # The poller was replaced by a final status without a trigger.
         assert page.locator("#upload-status[hx-trigger]").count() == 0
         screenshot(page, "sds-upload-rejected")
+        readme_screenshot(page, "sds-upload-rejected")
         page.click(".breadcrumb >> text=School Data Sync")
         page.click(".blade-menu >> text=People")
         page.wait_for_url(f"{live_server.url}/sds/people/")

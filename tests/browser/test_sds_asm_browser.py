@@ -16,7 +16,7 @@ import pytest
 from mock_apple.models import Organization
 from mock_apple.models import Person as ApplePerson
 from sds.models import AppleRosterSync, Person
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import readme_screenshot, screenshot
 from tests.browser.steps import apple_signin
 from tests.browser.test_sds import bad_roster, report_rows, settled
 from tests.conftest import PASSWORD
@@ -131,6 +131,7 @@ class SchoolDataSyncToAppleSchoolManagerBrowserTests:
         # The toasts of the upload and the sync have said their piece; the picture is the grid.
         page.evaluate("document.querySelectorAll('[data-toast]').forEach(toast => toast.remove())")
         screenshot(page, "sds-asm-syncs")
+        readme_screenshot(page, "sds-asm-syncs")
 
         # In Apple School Manager: the students with their Managed Apple Accounts.
         with page.context.expect_page() as opened:
@@ -147,6 +148,7 @@ class SchoolDataSyncToAppleSchoolManagerBrowserTests:
         assert any("Ora Klein" in row and "ora.klein@appleid.contoso.edu" in row for row in students)
         assert all("@appleid.contoso.edu" in row and "Student" in row and "SDS" in row for row in students)
         screenshot(apple, "asm-people")
+        readme_screenshot(apple, "asm-people")
         apple.fill("#people-search", "mcmillan")
         apple.wait_for_selector("#people-grid >> text=1 person")
         assert "beulah.mcmillan@appleid.contoso.edu" in apple.locator("#people-grid").inner_text()

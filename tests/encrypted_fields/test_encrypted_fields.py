@@ -62,7 +62,9 @@ class EncryptedFieldsTests:
         row = make_row("rotate me")
         settings.FIELD_ENCRYPTION_KEYS = [SECOND, FIRST]
         call_command("reencrypt_secrets")
-        assert "1 secret(s) encrypted with the current key." in capsys.readouterr().out
+        assert "1 secret encrypted with the current key." in capsys.readouterr().out
+        call_command("reencrypt_secrets", language="fr")  # a French administrator's run
+        assert " secret chiffré avec la clé actuelle." in capsys.readouterr().out
         settings.FIELD_ENCRYPTION_KEYS = [SECOND]  # the old key is gone; the row still reads
         assert TokenEncryptionKey.objects.get(pk=row.pk).private_key == "rotate me"
 

@@ -45,6 +45,24 @@ class SeedDemoTests:
         assert DirectoryUser.objects.count() == 6
         assert "CBeane@contoso.onmicrosoft.com" in output
 
+    def test_it_speaks_the_administrator_s_language(self, monkeypatch) -> None:
+        monkeypatch.setenv("DEMO_PASSWORD", "Seeded-Pass-1!")
+        out = StringIO()
+        call_command("seed_demo", devices=5, seed=7, stdout=out, language="fr")
+        output = out.getvalue()
+        for french in (
+            "Démonstration prête.",
+            "Portail Intune\u00a0:",
+            "Administrateur",
+            "Enseignant",
+            "Élève",
+            "Mot de passe (tous les comptes)\u00a0: Seeded-Pass-1!",
+            "5 appareils (5 nouveaux)",
+        ):
+            assert french in output, french
+        for english in ("Demo ready", "Teacher", "Password", " devices ("):
+            assert english not in output, english
+
     def test_it_is_idempotent_and_tops_up(self, monkeypatch) -> None:
         self.run(monkeypatch, devices=100)
         self.run(monkeypatch, devices=100)

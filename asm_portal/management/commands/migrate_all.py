@@ -4,15 +4,20 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from asm_portal.commands import TranslatedCommand
 
 
-class Command(BaseCommand):
-    help = "Migrate every database alias: the portal's (default) and the mock Apple one (apple)."
+class Command(TranslatedCommand):
+    description = gettext_lazy(
+        "Migrate every database alias: the portal's (default) and the mock Apple one (apple)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         for alias in settings.DATABASES:
-            self.stdout.write(f"Migrating database '{alias}'")
+            self.stdout.write(_("Migrating the database “%(alias)s”") % {"alias": alias})
             call_command(
                 "migrate",
                 database=alias,

@@ -8,8 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from asm_portal.commands import TranslatedCommand
 from asm_portal.models import Tenant
 from asm_portal.tenancy import DEFAULT_TENANT_DOMAIN, tenant_scope
 from graph import registrations
@@ -18,20 +21,26 @@ from graph.models import Permission
 from graph.registrations import DEFAULT_SECRET_DAYS, AppRefused
 
 
-class Command(BaseCommand):
-    help = "Register a Microsoft Graph application (consented) and print its client ID and a new secret."
+class Command(TranslatedCommand):
+    description = gettext_lazy(
+        "Register a Microsoft Graph application (consented) and print its client ID and a new secret."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("name", help="The application's display name.")
+        parser.add_argument("name", help=_("The application's display name."))
         parser.add_argument("--permission", choices=Permission.values, default=Permission.READ_WRITE)
-        parser.add_argument("--tenant", default=DEFAULT_TENANT_DOMAIN, help="The tenant's initial domain.")
-        parser.add_argument("--days", type=int, default=DEFAULT_SECRET_DAYS, help="Secret lifetime in days.")
-        parser.add_argument("--json", action="store_true", help="Print JSON only.")
+        parser.add_argument("--tenant", default=DEFAULT_TENANT_DOMAIN, help=_("The tenant's initial domain."))
+        parser.add_argument(
+            "--days", type=int, default=DEFAULT_SECRET_DAYS, help=_("Secret lifetime in days.")
+        )
+        parser.add_argument("--json", action="store_true", help=_("Print JSON only."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenant = Tenant.objects.filter(initial_domain__iexact=options["tenant"]).first()
         if tenant is None:
-            raise CommandError(f"No tenant has the initial domain {options['tenant']!r}.")
+            raise CommandError(
+                _("No tenant has the initial domain “%(domain)s”.") % {"domain": options["tenant"]}
+            )
         actor = command_actor("graph_app_create")
         with tenant_scope(tenant):
             try:

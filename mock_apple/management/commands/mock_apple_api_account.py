@@ -5,8 +5,11 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from mock_apple.commands import AppleCommand
 from mock_apple.models import Organization
 from mock_apple.services import api_accounts
 from mock_apple.services import organization as organization_services
@@ -14,18 +17,18 @@ from mock_apple.services import organization as organization_services
 ORIGIN = "manage.py mock_apple_api_account"  # who created it, in the organisation's activity log
 
 
-class Command(BaseCommand):
-    help = (
+class Command(AppleCommand):
+    description = gettext_lazy(
         "Create an API account of the School Manager API (Preferences › API) in the mock and print "
         "its client id, key id, private key (PEM, shown only now) and scope."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("name", help="Name of the API account.")
+        parser.add_argument("name", help=_("Name of the API account."))
         parser.add_argument(
-            "--organization", type=int, metavar="ID", help="The organisation (default: the first)."
+            "--organization", type=int, metavar="ID", help=_("The organisation (default: the first).")
         )
-        parser.add_argument("--json", action="store_true", help="Print the account as one JSON object.")
+        parser.add_argument("--json", action="store_true", help=_("Print the account as one JSON object."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["organization"] is not None:
@@ -33,7 +36,7 @@ class Command(BaseCommand):
         else:
             organization = organization_services.organization_demo()
         if organization is None:
-            raise CommandError("There is no such organisation: run seed_demo (or seed_apple).")
+            raise CommandError(_("There is no such organisation: run seed_demo (or seed_apple)."))
         try:
             created = api_accounts.api_account_create(
                 actor=None, organization=organization, name=options["name"], origin=ORIGIN

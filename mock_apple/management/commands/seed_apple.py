@@ -3,22 +3,26 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from mock_apple.commands import AppleCommand
 from mock_apple.services import organization as organization_services
 
 
-class Command(BaseCommand):
-    help = "Create the demo Apple School Manager organisation and its device inventory (idempotent)."
+class Command(AppleCommand):
+    description = gettext_lazy(
+        "Create the demo Apple School Manager organisation and its device inventory (idempotent)."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--devices", type=int, default=500, help="Devices the organisation owns.")
-        parser.add_argument("--password", required=True, help="Password of the ASM administrator.")
+        parser.add_argument("--devices", type=int, default=500, help=_("Devices the organisation owns."))
+        parser.add_argument("--password", required=True, help=_("Password of the ASM administrator."))
         parser.add_argument(
             "--seed",
             type=int,
             default=None,
-            help="Random seed for a repeatable inventory.",
+            help=_("Random seed for a repeatable inventory."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -29,5 +33,8 @@ class Command(BaseCommand):
             organization=organization, devices=options["devices"], seed=options["seed"]
         )
         total = organization.devices.count()
-        self.stdout.write(f"Apple School Manager: {organization.name}, {total} devices ({added} new)")
-        self.stdout.write(f"ASM administrator: {account.apple_id}")
+        self.stdout.write(
+            _("Apple School Manager: %(name)s, %(total)d devices (%(added)d new)")
+            % {"name": organization.name, "total": total, "added": added}
+        )
+        self.stdout.write(_("ASM administrator: %(apple_id)s") % {"apple_id": account.apple_id})

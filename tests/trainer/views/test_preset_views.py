@@ -20,7 +20,7 @@ def test_list_shows_every_preset(trainer_client) -> None:
     for preset in presets.presets():
         assert preset.name in body
     assert "Reset to this preset" in body
-    assert "50000" in body  # the large district's devices
+    assert "50,000" in body  # the large district's devices, grouped as the reader writes numbers
 
 
 @pytest.mark.django_db

@@ -8,8 +8,12 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from asm_portal.commands import TranslatedCommand
 from asm_portal.refusals import Refusal
 from asm_portal.tenancy import tenant_scope
 from trainer.classroom import classroom_create, classroom_trainee_build, trainee_name
@@ -17,20 +21,28 @@ from trainer.management.trainers import trainer_get
 from trainer.models import Trainee
 
 
-class Command(BaseCommand):
-    help = (
+class Command(TranslatedCommand):
+    # Its --language is the class's: the output speaks it too.
+    own_language_option = True
+    description = gettext_lazy(
         "Create a class: per trainee, an Intune tenant with its administrator and an Apple School "
         "Manager organisation with its administrator, both on the preset. The mock Apple service "
         "must be running."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("name", help="The class's name.")
-        parser.add_argument("--trainees", type=int, required=True, help="How many trainees (1 to 60).")
-        parser.add_argument("--preset", required=True, help="The preset every trainee starts from.")
-        parser.add_argument("--language", default=settings.LANGUAGE_CODE, help="fr or en.")
-        parser.add_argument("--as", dest="username", default="", help="The trainer (default: the first).")
-        parser.add_argument("--json", action="store_true", help="Print every trainee's accounts as JSON.")
+        parser.add_argument("name", help=_("The class's name."))
+        parser.add_argument("--trainees", type=int, required=True, help=_("How many trainees (1 to 60)."))
+        parser.add_argument("--preset", required=True, help=_("The preset every trainee starts from."))
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            help=_(
+                "The class's language, and the output's (default: the terminal's, from LANGUAGE or LANG)."
+            ),
+        )
+        parser.add_argument("--as", dest="username", default="", help=_("The trainer (default: the first)."))
+        parser.add_argument("--json", action="store_true", help=_("Print every trainee's accounts as JSON."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         trainer, tenant = trainer_get(options["username"])
@@ -41,7 +53,7 @@ class Command(BaseCommand):
                     name=options["name"],
                     trainees=options["trainees"],
                     preset_key=options["preset"],
-                    language=options["language"],
+                    language=options["language"] or translation.get_language() or settings.LANGUAGE_CODE,
                 )
             except Refusal as refused:
                 raise CommandError(str(refused)) from None
@@ -71,8 +83,22 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({"class": classroom.name, "trainees": accounts}, indent=2))
         failed = [trainee for trainee in trainees if trainee.state != Trainee.State.READY]
         if failed:
-            raise CommandError(f"{len(failed)} trainee(s) could not be created; see their errors above.")
+            raise CommandError(
+                ngettext(
+                    "%(count)d trainee could not be created; see the errors above.",
+                    "%(count)d trainees could not be created; see the errors above.",
+                    len(failed),
+                )
+                % {"count": len(failed)}
+            )
         if not options["json"]:
             self.stdout.write(
-                self.style.SUCCESS(f"Class {classroom.name!r} ready: {len(trainees)} trainees.")
+                self.style.SUCCESS(
+                    ngettext(
+                        "Class “%(name)s” ready: %(count)d trainee.",
+                        "Class “%(name)s” ready: %(count)d trainees.",
+                        len(trainees),
+                    )
+                    % {"name": classroom.name, "count": len(trainees)}
+                )
             )

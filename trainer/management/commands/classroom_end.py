@@ -5,8 +5,11 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from asm_portal.commands import TranslatedCommand
 from asm_portal.refusals import Refusal
 from asm_portal.tenancy import tenant_scope
 from trainer.classroom import classroom_end
@@ -14,26 +17,33 @@ from trainer.management.trainers import trainer_get
 from trainer.models import Classroom
 
 
-class Command(BaseCommand):
-    help = "End a class: its trainees' tenants and Apple School Manager organisations are deleted."
+class Command(TranslatedCommand):
+    description = gettext_lazy(
+        "End a class: its trainees' tenants and Apple School Manager organisations are deleted."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("name", help="The class's name.")
-        parser.add_argument("--as", dest="username", default="", help="The trainer (default: the first).")
+        parser.add_argument("name", help=_("The class's name."))
+        parser.add_argument("--as", dest="username", default="", help=_("The trainer (default: the first)."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         trainer, tenant = trainer_get(options["username"])
         with tenant_scope(tenant):
             classroom = Classroom.objects.filter(name__iexact=options["name"].strip()).first()
             if classroom is None:
-                raise CommandError(f"No class named {options['name']!r} in {tenant}.")
+                raise CommandError(
+                    _("No class named “%(name)s” in %(tenant)s.")
+                    % {"name": options["name"], "tenant": tenant}
+                )
             try:
                 ended = classroom_end(actor=trainer, classroom=classroom)
             except Refusal as refused:
                 raise CommandError(str(refused)) from None
         self.stdout.write(
             self.style.SUCCESS(
-                f"Class ended: {ended.trainees} trainees, {ended.portal_rows} portal rows and "
-                f"{ended.apple_rows} Apple rows deleted."
+                _(
+                    "Class ended: %(trainees)d trainees, %(portal)d portal rows and %(apple)d Apple rows deleted."
+                )
+                % {"trainees": ended.trainees, "portal": ended.portal_rows, "apple": ended.apple_rows}
             )
         )
