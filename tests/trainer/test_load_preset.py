@@ -40,7 +40,7 @@ def test_load(apple, trainer_user) -> None:
 
 @pytest.mark.django_db
 def test_unknown_preset(trainer_user) -> None:
-    with pytest.raises(CommandError, match="Unknown preset 'nope'. Presets: empty-tenant, token-ready"):
+    with pytest.raises(CommandError, match="Unknown preset “nope”. Presets: empty-tenant, token-ready"):
         run("nope")
 
 

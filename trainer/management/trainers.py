@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from asm_portal import roles
 from asm_portal.models import Tenant
@@ -17,12 +18,17 @@ def trainer_get(username: str) -> tuple[User, Tenant]:
         trainers = trainers.filter(username=username)
     trainer = trainers.first()
     if trainer is None:
+        if username:
+            raise CommandError(
+                _(
+                    "No active trainer account named %(name)s: run seed_demo, or give an account the Trainer role."
+                )
+                % {"name": username}
+            )
         raise CommandError(
-            "No active trainer account"
-            + (f" named {username}" if username else "")
-            + ": run seed_demo, or give an account the Trainer role."
+            _("No active trainer account: run seed_demo, or give an account the Trainer role.")
         )
     tenant = tenant_of(trainer)
     if tenant is None:
-        raise CommandError(f"{trainer.get_username()} belongs to no tenant.")
+        raise CommandError(_("%(name)s belongs to no tenant.") % {"name": trainer.get_username()})
     return trainer, tenant
