@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, TypeVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager, get_scope
@@ -142,7 +143,8 @@ class AuditEvent(models.Model):
         return gettext(self.action) if self.action else ""
 
     def target_type_display(self) -> str:
-        return gettext(self.target_type) if self.target_type else ""
+        # A model's verbose name is lower case (« profil de programme d’inscription »).
+        return capfirst(gettext(self.target_type)) if self.target_type else ""
 
     def target_display(self) -> str:
         return stored(self.target_text, self.target_name)
@@ -182,7 +184,9 @@ class Notification(models.Model):
     objects = TenantScopedManager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        # In the order they were sent (real time): one sent while the demo clock was moved
+        # forward stays below those sent after going back (created_at is the tenant's time).
+        ordering = ["-id"]
         indexes = [models.Index(fields=["user", "read"])]
 
     def __str__(self) -> str:

@@ -105,7 +105,7 @@ def notification_send(
 
 def toasts_take(*, user: User) -> list[Notification]:
     """Notifications not yet shown as a toast; taking them marks them shown."""
-    pending = list(Notification.objects.filter(user=user, toasted=False).order_by("created_at")[:5])
+    pending = list(Notification.objects.filter(user=user, toasted=False).order_by("id")[:5])
     if pending:
         Notification.objects.filter(pk__in=[n.pk for n in pending]).update(toasted=True)
     return pending

@@ -3,9 +3,11 @@ language after a switch (issue 17: the stored texts of asm_portal.texts)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils import translation
 
-from asm_portal import services, texts
+from asm_portal import clock, services, texts
 from asm_portal.models import AuditEvent, Notification
 from tests.conftest import make_user
 
@@ -41,3 +43,13 @@ def test_a_device_actor_is_named_in_the_reader_s_language(admin_client) -> None:
     french = admin_client.get("/tenant-admin/audit-logs/").content.decode()
     assert "DMPQ000001 (appareil)" in french and "(device)" not in french
     assert "système" in french
+
+
+def test_notifications_are_listed_in_the_order_they_were_sent(admin_client, admin_user) -> None:
+    """Sent while the demo clock was moved forward, then after going back: the later first."""
+    clock.set_offset(timedelta(days=8))
+    services.notification_send(user=admin_user, title=texts.gettext("Demo clock moved"))
+    clock.set_offset(timedelta(0))
+    services.notification_send(user=admin_user, title=texts.gettext("Demo clock reset"))
+    page = admin_client.get("/notifications/").content.decode()
+    assert page.index("Demo clock reset") < page.index("Demo clock moved")
