@@ -82,7 +82,7 @@ def _filters(text: str, filterable: Mapping[str, Any], startswith: frozenset[str
         else:
             raise ODataError(
                 f"Invalid filter clause: '{part.strip()[:100]}'. Supported: 'property eq value' and "
-                "startswith(serialNumber,'prefix'), joined by 'and'."
+                "startswith(property,'prefix'), joined by 'and'."
             )
     return tuple(clauses)
 
@@ -219,6 +219,9 @@ class Column:
     column: str
     to_db: Callable[[Any], Any] = lambda value: value
     is_datetime: bool = False
+    # startswith() on it: serial numbers are upper case (the prefix is upper-cased and matched
+    # exactly, from their index); names match whatever their case.
+    ignore_case: bool = False
 
 
 def queryset_page(
@@ -239,6 +242,8 @@ def queryset_page(
             queryset = queryset.filter(
                 **{f"{column.column}__isnull": True} if value is None else {column.column: value}
             )
+        elif column.ignore_case:
+            queryset = queryset.filter(**{f"{column.column}__istartswith": str(clause.value)})
         else:
             queryset = queryset.filter(**{f"{column.column}__startswith": str(clause.value).upper()})
     name, descending = query.orderby[0] if query.orderby else (default_order, False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -15,6 +15,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from asm_portal import clock
 from mdm.models import DeviceAction, DeviceActionState, DeviceCommand, ManagedDevice, ManagementState
 
 # Intune drops a device from the list once it is retired or wiped (at its next check-in) and at
@@ -210,7 +211,20 @@ def device_location(*, device: ManagedDevice) -> dict[str, Any] | None:
     latitude, longitude = command.reply.get("Latitude"), command.reply.get("Longitude")
     if not isinstance(latitude, int | float) or not isinstance(longitude, int | float):
         return None
-    return {"latitude": latitude, "longitude": longitude, "at": command.finished_at, **command.reply}
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    if command.finished_at is None or clock.now() - command.finished_at > timedelta(hours=24):
+        return None  # Intune keeps a location 24 hours
+    return {
+        **command.reply,
+        "latitude": latitude,
+        "longitude": longitude,
+        "at": command.finished_at,
+        # Where the pin goes on the map's 360 × 180 world grid (equirectangular), and the grid.
+        "x": round(longitude + 180, 3),
+        "y": round(90 - latitude, 3),
+        "graticule": {"meridians": range(30, 360, 30), "parallels": range(30, 180, 30)},
+    }
 
 
 def _local(value: datetime | None) -> str:
@@ -228,6 +242,18 @@ def _text(value: Any) -> str:
     if value is None or isinstance(value, dict | list):
         return ""
     return str(value)
+
+
+# Apple: a bypass code works for 15 days after the device reported it.
+BYPASS_CODE_DAYS = 15
+
+
+def activation_lock_bypass_code(device: ManagedDevice) -> str:
+    """The code as the device reported it, shown on Hardware while it is valid (15 days)."""
+    code, at = device.activation_lock_bypass_code, device.activation_lock_bypass_code_at
+    if not code or at is None or clock.now() - at > timedelta(days=BYPASS_CODE_DAYS):
+        return ""
+    return str(code)
 
 
 def hardware_sections(device: ManagedDevice) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -251,7 +277,7 @@ def hardware_sections(device: ManagedDevice) -> list[tuple[str, list[tuple[str, 
                 (_("Enrolled date"), _local(device.enrolled_at)),
                 (_("Last contact"), _local(device.last_checkin_at)),
                 (_("Supervised"), _yes_no(device.is_supervised)),
-                (_("Activation lock bypass code"), ""),
+                (_("Activation lock bypass code"), activation_lock_bypass_code(device)),
             ],
         ),
         (

@@ -25,6 +25,7 @@ from mdm import selectors
 from mdm.device_actions import (
     ACTIONS,
     BULK_MAX,
+    SOUND_DURATIONS,
     DeviceActionRefused,
     action_kind,
     actions_available,
@@ -48,7 +49,9 @@ ACTION_ORDER = (
     "lost_mode_enable",
     "lost_mode_disable",
     "locate",
+    "play_sound",
     "rename",
+    "activation_lock_bypass",
     "logout_user",
 )
 # Intune's list columns: (sort key or "", label).
@@ -210,6 +213,7 @@ def _device_context(device: ManagedDevice, section: str) -> dict[str, Any]:
         "pending": selectors.device_pending_kinds(device=device),
         "can_act": bool(available),
         "management_states": ManagementState,
+        "sound_durations": SOUND_DURATIONS,
     }
 
 
