@@ -285,7 +285,8 @@ def test_activation_lock_bypass_code_is_kept_encrypted_and_out_of_the_reply(admi
     assert "ActivationLockBypassCode" not in command.reply
     with connection.cursor() as cursor:
         cursor.execute("SELECT activation_lock_bypass_code FROM mdm_manageddevice WHERE id = %s", [device.pk])
-        assert code not in cursor.fetchone()[0]
+        row = cursor.fetchone()
+        assert row is not None and code not in row[0]
     # Apple: the code is valid 15 days.
     device.activation_lock_bypass_code_at = clock.now() - timedelta(days=16)
     assert activation_lock_bypass_code(device) == ""
