@@ -282,7 +282,7 @@ def test_activation_lock_bypass_code_is_kept_encrypted_and_out_of_the_reply(admi
     device.refresh_from_db()
     assert activation_lock_bypass_code(device) == code
     command = DeviceCommand.objects.get(device=device)
-    assert "ActivationLockBypassCode" not in command.reply
+    assert "ActivationLockBypassCode" not in (command.reply or {})
     with connection.cursor() as cursor:
         cursor.execute("SELECT activation_lock_bypass_code FROM mdm_manageddevice WHERE id = %s", [device.pk])
         row = cursor.fetchone()
