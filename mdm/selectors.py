@@ -166,7 +166,8 @@ def _cursor_decode(text: str, field: str) -> tuple[Any, str, int] | None:
     return value, serial, pk
 
 
-# The sorts on a nullable column (nulls last going up, first going down, as PostgreSQL does).
+NULLABLE_SORTS = frozenset({"last_checkin_at"})
+# The sorts on a date column (nulls last going up, first going down, as PostgreSQL does).
 DATETIME_SORTS = frozenset({"last_checkin_at", "enrolled_at"})
 
 
@@ -176,24 +177,29 @@ def _ordered(queryset: QuerySet[ManagedDevice], field: str, descending: bool) ->
     return queryset.order_by(F(field).asc(nulls_last=True), "serial_number", "id")
 
 
-def _beyond(
-    queryset: QuerySet[ManagedDevice], field: str, descending: bool, key: tuple[Any, str, int]
-) -> QuerySet[ManagedDevice]:
-    """The rows after `key` in the (field, serial number, id) order: one row-value comparison,
-    which the planner reads as where to start in the list's index."""
+def _rows_after(
+    rows: QuerySet[ManagedDevice], field: str, descending: bool, key: tuple[Any, str, int], size: int
+) -> list[ManagedDevice]:
+    """The `size` rows after `key` in the (field, serial number, id) order. Each part is one
+    row-value comparison, which the planner reads as where to start in the list's index (an OR
+    with the nulls would make it read the index from its start); a nullable column's nulls
+    (last going up, first going down) are a part of their own."""
     value, serial, pk = key
-    rest = Tuple(F("serial_number"), F("id"))
-    after = (serial, pk)
-    if value is None:  # among the nulls (last going up, first going down)
-        nulls = Q(**{f"{field}__isnull": True})
-        if descending:
-            return queryset.filter((nulls & TupleLessThan(rest, after)) | Q(**{f"{field}__isnull": False}))
-        return queryset.filter(nulls & TupleGreaterThan(rest, after))
+    ordered = _ordered(rows, field, descending)
+    null = Q(**{f"{field}__isnull": True})
+    if value is None:
+        rest = Tuple(F("serial_number"), F("id"))
+        within = TupleLessThan(rest, (serial, pk)) if descending else TupleGreaterThan(rest, (serial, pk))
+        found = list(ordered.filter(null & within)[:size])
+        if descending and len(found) < size:  # past the nulls, the dated rows from the top
+            found += list(ordered.filter(~null)[: size - len(found)])
+        return found
     row = Tuple(F(field), F("serial_number"), F("id"))
-    bound = (value, serial, pk)
-    if descending:
-        return queryset.filter(TupleLessThan(row, bound))
-    return queryset.filter(TupleGreaterThan(row, bound) | Q(**{f"{field}__isnull": True}))
+    beyond = TupleLessThan(row, (value, serial, pk)) if descending else TupleGreaterThan(row, key)
+    found = list(ordered.filter(beyond)[:size])
+    if not descending and len(found) < size and field in NULLABLE_SORTS:
+        found += list(ordered.filter(null)[: size - len(found)])
+    return found
 
 
 def managed_devices_page(
@@ -218,9 +224,9 @@ def managed_devices_page(
     key_after = _cursor_decode(after, field) if after else None
     key_before = _cursor_decode(before, field) if before and not key_after else None
     if key_after is not None:
-        devices = list(_ordered(_beyond(rows, field, desc, key_after), field, desc)[:size])
+        devices = _rows_after(rows, field, desc, key_after, size)
     elif key_before is not None:
-        devices = list(_ordered(_beyond(rows, field, not desc, key_before), field, not desc)[:size])[::-1]
+        devices = _rows_after(rows, field, not desc, key_before, size)[::-1]
     elif number > (num_pages + 1) // 2:
         # From the end: the last page holds what is left after the full ones.
         from_end = (num_pages - number) * size
