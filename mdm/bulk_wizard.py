@@ -126,7 +126,7 @@ def settings_summary(wizard: BulkWizard) -> list[tuple[Promise, Promise | str]]:
     """The Review step's Basics section."""
     action = wizard.action
     rows: list[tuple[Promise, Promise | str]] = [
-        (_("Platform"), dict(PLATFORMS).get(wizard.platform, "")),
+        (_("OS"), dict(PLATFORMS).get(wizard.platform, "")),
         (_("Device action"), action.label if action else ""),
     ]
     if wizard.kind == "wipe":

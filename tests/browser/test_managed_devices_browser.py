@@ -159,3 +159,49 @@ class ManagedDeviceBrowserTests:
         page.click("#journey .blade-menu >> text=Matériel")
         expect(page.locator("#journey")).to_contain_text("Adresse MAC Wi-Fi")
         screenshot(page, "managed-device-fr-hardware")
+
+    def test_bulk_device_actions_wizard_in_french(self, live_server, admin_user, page) -> None:
+        """Devices › Bulk device actions as Intune's wizard, in French: Basics (OS, action, its
+        setting) → Devices (search, choose) → Review + create, with Previous kept answers."""
+        devices = managed_devices_create(4)
+        lab = managed_device_create("ZZPQ000001", name="LABO-1", lost_mode_enabled=True)
+        portal = live_server.url
+        portal_signin(page, portal, admin_user.username)
+        page.select_option("#topbar-language", "fr")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+        page.goto(f"{portal}/devices/")
+        page.click("#journey .commandbar >> text=Actions en bloc sur les appareils")
+        wizard = page.locator("#journey form.bulk-wizard")
+        expect(wizard).to_have_attribute("data-step", "basics")
+        expect(page.locator("#journey .wizard-nav")).to_contain_text("Vérifier + créer")
+        page.select_option("#bulk-kind", "wipe")
+        page.check("input[name=remove_data_plan]")
+        screenshot(page, "managed-bulk-fr-basics")
+        page.click("#journey .wizard-footer >> text=Suivant")
+        expect(wizard).to_have_attribute("data-step", "devices")
+        page.fill("#journey input[type=search]", "labo")
+        page.press("#journey input[type=search]", "Enter")
+        expect(page.locator("#journey .bulk-devices tbody tr")).to_have_count(1)
+        page.check(f"#journey input[name=device][value='{lab.pk}']")
+        page.fill("#journey input[type=search]", "")
+        page.press("#journey input[type=search]", "Enter")
+        expect(page.locator("#journey .grid-count")).to_contain_text("1 appareil sélectionné")
+        page.check(f"#journey input[name=device][value='{devices[0].pk}']")
+        screenshot(page, "managed-bulk-fr-devices")
+        page.click("#journey .wizard-footer >> text=Suivant")
+        expect(wizard).to_have_attribute("data-step", "review")
+        expect(wizard).to_contain_text("Supprimer également le forfait de données de l’appareil")
+        expect(page.locator("#journey .grid tbody tr")).to_have_count(2)
+        page.click("#journey .wizard-footer >> text=Précédent")
+        expect(wizard).to_have_attribute("data-step", "devices")
+        expect(page.locator("#journey input[name=device]:checked")).to_have_count(2)
+        page.click("#journey .wizard-footer >> text=Suivant")
+        expect(wizard).to_have_attribute("data-step", "review")
+        screenshot(page, "managed-bulk-fr-review")
+        page.click("#journey .wizard-footer >> text=Créer")
+        page.wait_for_url("**/devices/monitor/device-actions/")
+        assert set(DeviceAction.objects.filter(kind="wipe").values_list("device_id", flat=True)) == {
+            lab.pk,
+            devices[0].pk,
+        }
+        assert not csp_violations(page)
