@@ -14,11 +14,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from playwright.sync_api import expect
 
+from mdm.device_actions import device_action_request
 from mdm.models import DeviceAction, DeviceActionState, ManagedDevice, ManagementState
 from tests.browser.conftest import csp_violations, portal_signin, screenshot
 from tests.devices.conftest import enrollment_setup_create
 from tests.mdm.conftest import _device_keys, _session_device_ca, device_ca, virtual_device  # noqa: F401
-from tests.mdm.managed import managed_device_create, managed_devices_create
+from tests.mdm.managed import device_answers, managed_device_create, managed_devices_create
 from tests.mdm.mdm_client import MdmDevice
 from tests.mdm.test_mdm_protocol import enroll, inventory_answer, run_commands
 from tests.tokens.conftest import push_certificate, push_portal  # noqa: F401
@@ -135,7 +136,9 @@ class ManagedDeviceBrowserTests:
     def test_the_blade_in_french(self, live_server, admin_user, page) -> None:
         """The action bar of a Shared iPad and the Wipe dialog, in French (a device as enrollment
         leaves it, made in the database)."""
-        device = managed_device_create(name="CHARIOT-01", is_shared_ipad=True)
+        device = managed_device_create(name="CHARIOT-01", is_shared_ipad=True, lost_mode_enabled=True)
+        device_action_request(device=device, kind="locate", user=admin_user)
+        device_answers(device, Latitude=48.8566, Longitude=2.3522, HorizontalAccuracy=35)
         portal = live_server.url
         portal_signin(page, portal, admin_user.username)
         page.select_option("#topbar-language", "fr")
@@ -148,8 +151,13 @@ class ManagedDeviceBrowserTests:
             "Supprimer",
             "Verrouillage à distance",
             "Déconnecter l’utilisateur actuel",
+            "Émettre le son du mode Perdu",
+            "Désactiver le verrou d’activation",
         ):
             expect(bar).to_contain_text(label)
+        expect(page.locator("#journey .location-map > svg")).to_be_visible()
+        expect(page.locator("#journey .location-map")).to_contain_text("Précision")
+        screenshot(page, "managed-device-fr-location")
         _act(page, "Réinitialiser", "action-wipe")
         expect(page.locator("dialog#action-wipe")).to_contain_text(
             "Supprimer également le forfait de données"
