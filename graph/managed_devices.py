@@ -245,13 +245,15 @@ def _device(device_id: str) -> ManagedDevice:
 
 
 def devices_list(call: GraphCall) -> HttpResponse:
+    """Without $orderby, in the order of their ids: a script walking 200,000 devices reads each
+    page from the primary key's index, whatever its skip token."""
     _require(call, READ_ROLES)
     query = _query(
         call, properties=PROPERTIES, filterable=FILTERABLE, sortable=SORTABLE, startswith=STARTSWITH
     )
     try:
         queryset, next_key = odata.queryset_page(
-            _listed().values(*VALUES), query, columns=COLUMNS, default_order="deviceName", unique_column=""
+            _listed().values(*VALUES), query, columns=COLUMNS, default_order="id", unique_column="pk"
         )
     except ODataError as error:
         raise _bad_request(str(error)) from None

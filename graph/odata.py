@@ -252,9 +252,10 @@ def queryset_page(
     if key == unique_column:
         queryset = queryset.order_by(F(key).desc() if descending else F(key).asc())
         if query.skiptoken:
-            if not isinstance(query.skiptoken[0], str):
+            last = query.skiptoken[0]
+            if not isinstance(last, str | int) or isinstance(last, bool):
                 raise ODataError("The $skiptoken is not valid.")
-            queryset = queryset.filter(**{f"{key}__lt" if descending else f"{key}__gt": query.skiptoken[0]})
+            queryset = queryset.filter(**{f"{key}__lt" if descending else f"{key}__gt": last})
         return queryset, lambda row: [row[key]]
     order = F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True)
     queryset = queryset.order_by(order, "pk")

@@ -118,6 +118,14 @@ class ListTests:
             pages += 1
         assert pages == 3
         assert seen == sorted(seen, reverse=True) and len(set(seen)) == 7
+        # Without $orderby: in the order of their ids, the skip token the last id.
+        ids: list[int] = []
+        url = f"{MANAGED}?$top=3&$select=id"
+        while url:
+            body = devices_reader.get(url).json()
+            ids.extend(int(item["id"]) for item in body["value"])
+            url = body.get("@odata.nextLink", "").split("/beta/deviceManagement/", 1)[-1]
+        assert ids == sorted(ids) and len(ids) == 7
 
     def test_count_needs_consistency_level(self, devices_reader: GraphClient) -> None:
         managed_devices_create(4)
