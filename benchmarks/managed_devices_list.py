@@ -2,8 +2,8 @@
 
 Measures, in a scratch database (SQLite by default, or --database-url, dropped at the end), with
 Django's test client (no network):
-- Devices › All devices: first page (full page), last page (htmx grid), sorted by last check-in,
-  a search, a filter;
+- Devices › All devices: first page (full page), last page (htmx grid), a page far in reached by
+  Next and Last (keyset paging), sorted by last check-in, a search, a filter;
 - a device's Overview (with its actions) and Monitor › Device actions;
 - the whole list's CSV export (once).
 
@@ -65,6 +65,7 @@ def main() -> None:
     from asm_portal.tenancy import default_tenant
     from benchmarks.harness import act_for_default_tenant
     from mdm.models import DeviceAction, DeviceActionState, ManagedDevice, ManagementState
+    from mdm.selectors import LISTED_STATES, cursor_encode
 
     act_for_default_tenant()
     demo.users_seed(password="Bench-pass-123!", tenant=default_tenant())
@@ -140,6 +141,28 @@ def main() -> None:
         f"All devices, page {last_page} (htmx grid)",
         runs,
         get(f"/devices/?page={last_page}&fragment=grid", True),
+    )
+    # Keyset paging: Next carries the previous page's last row, Last reads the reversed order.
+    far = min(2000, last_page - 1)
+    listed = ManagedDevice.objects.exclude(management_state=ManagementState.DELETE_PENDING).filter(
+        management_state__in=LISTED_STATES
+    )
+    before_far = listed.order_by("device_name", "serial_number", "id")[(far - 1) * 50 - 1]
+    after = cursor_encode(before_far, "device_name")
+    measure(
+        f"All devices, page {far:,} by Next (keyset, htmx grid)",
+        runs,
+        get(f"/devices/?page={far}&after={after}&fragment=grid", True),
+    )
+    measure("All devices, Last (keyset, htmx grid)", runs, get("/devices/?page=last&fragment=grid", True))
+    checkin_row = listed.order_by("-last_checkin_at", "-serial_number", "-id")[(far - 1) * 50 - 1]
+    measure(
+        f"All devices, by last check-in, page {far:,} by Next (keyset, htmx grid)",
+        runs,
+        get(
+            f"/devices/?sort=checkin&dir=desc&page={far}&after={cursor_encode(checkin_row, 'last_checkin_at')}&fragment=grid",
+            True,
+        ),
     )
     measure(
         "All devices, by last check-in, newest first (htmx grid)",

@@ -32,9 +32,13 @@ class ServiceActor(AnonymousUser):
         return self.username
 
 
-def app_actor(*, display_name: str, client_id: str, roles: tuple[str, ...]) -> ServiceActor:
-    """The application of a Graph call, as the audit log names it."""
-    return ServiceActor(f"{display_name} (app {client_id})", can_write=READ_WRITE_ROLE in roles)
+def app_actor(
+    *, display_name: str, client_id: str, roles: tuple[str, ...], write_roles: frozenset[str] | None = None
+) -> ServiceActor:
+    """The application of a Graph call, as the audit log names it: it administers when it holds
+    one of `write_roles` (the enrollment program's ReadWrite.All unless the call says which)."""
+    can_write = bool(set(roles) & (write_roles if write_roles is not None else {READ_WRITE_ROLE}))
+    return ServiceActor(f"{display_name} (app {client_id})", can_write=can_write)
 
 
 def command_actor(command: str) -> ServiceActor:

@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from asm_portal.tenancy import tenant_scope
-from graph import handlers, issuing
+from graph import handlers, issuing, managed_devices
 from graph.handlers import GraphCall, GraphError
 from graph.issuing import InvalidToken
 
@@ -152,4 +152,6 @@ def _serve(request: HttpRequest, path: str) -> HttpResponse:
             caller=caller,
             origin=_origin(request),
         )
+        if tuple(call.segments[:2]) == managed_devices.MANAGED:
+            return managed_devices.dispatch(call)
         return handlers.dispatch(call)

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from graph.models import Permission
+from graph.models import DEVICES_PRIVILEGED_ROLE, DEVICES_READ_ROLE, DEVICES_READ_WRITE_ROLE, Permission
 from graph.registrations import DEFAULT_SECRET_DAYS, DISPLAY_NAME_MAX, SECRET_LIFETIMES
 
 PERMISSION_CHOICES = [
@@ -12,6 +12,18 @@ PERMISSION_CHOICES = [
     (
         Permission.READ_WRITE,
         _("DeviceManagementServiceConfig.ReadWrite.All (read and change the enrollment program)"),
+    ),
+]
+
+DEVICE_PERMISSION_CHOICES = [
+    (DEVICES_READ_ROLE, _("DeviceManagementManagedDevices.Read.All (read the managed devices)")),
+    (
+        DEVICES_READ_WRITE_ROLE,
+        _("DeviceManagementManagedDevices.ReadWrite.All (read, delete, wipe and retire managed devices)"),
+    ),
+    (
+        DEVICES_PRIVILEGED_ROLE,
+        _("DeviceManagementManagedDevices.PrivilegedOperations.All (run remote actions on managed devices)"),
     ),
 ]
 
@@ -23,6 +35,12 @@ class AppRegisterForm(forms.Form):
         choices=PERMISSION_CHOICES,
         widget=forms.RadioSelect,
         initial=Permission.READ_WRITE,
+    )
+    device_permissions = forms.MultipleChoiceField(
+        label=_("Managed devices (Intune)"),
+        choices=DEVICE_PERMISSION_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
 
 

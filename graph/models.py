@@ -27,6 +27,15 @@ class Permission(models.TextChoices):
     READ_WRITE = "ReadWrite", READ_WRITE_ROLE
 
 
+# Intune's managed devices (Graph's deviceManagement/managedDevices): reads need Read.All or
+# ReadWrite.All, the remote actions PrivilegedOperations.All (wipe and retire also accept
+# ReadWrite.All), DELETE ReadWrite.All — as each Graph page lists.
+DEVICES_READ_ROLE = "DeviceManagementManagedDevices.Read.All"
+DEVICES_READ_WRITE_ROLE = "DeviceManagementManagedDevices.ReadWrite.All"
+DEVICES_PRIVILEGED_ROLE = "DeviceManagementManagedDevices.PrivilegedOperations.All"
+DEVICE_ROLES = (DEVICES_READ_ROLE, DEVICES_READ_WRITE_ROLE, DEVICES_PRIVILEGED_ROLE)
+
+
 class AppRegistration(models.Model):
     """An application registered in the tenant (Entra "App registrations")."""
 
@@ -36,6 +45,8 @@ class AppRegistration(models.Model):
     )
     display_name = models.CharField(_("Display name"), max_length=120)
     permission = models.CharField(_("API permission"), max_length=16, choices=Permission.choices)
+    # The managed-device permissions (DEVICE_ROLES) the app asks for besides, none by default.
+    device_permissions = models.JSONField(_("Managed device permissions"), default=list, blank=True)
     # Application permissions take effect only once an administrator consents for the tenant.
     consent_granted_at = models.DateTimeField(null=True, blank=True)
     consent_granted_by = models.CharField(max_length=254, blank=True)
@@ -61,7 +72,12 @@ class AppRegistration(models.Model):
     @property
     def granted_roles(self) -> list[str]:
         """The roles an access token of this app carries: none until an administrator consents."""
-        return [self.role] if self.consent_granted_at else []
+        return [self.role, *self.device_roles] if self.consent_granted_at else []
+
+    @property
+    def device_roles(self) -> list[str]:
+        asked = set(self.device_permissions or ())
+        return [role for role in DEVICE_ROLES if role in asked]
 
 
 class ClientSecret(models.Model):

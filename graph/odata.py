@@ -82,7 +82,7 @@ def _filters(text: str, filterable: Mapping[str, Any], startswith: frozenset[str
         else:
             raise ODataError(
                 f"Invalid filter clause: '{part.strip()[:100]}'. Supported: 'property eq value' and "
-                "startswith(serialNumber,'prefix'), joined by 'and'."
+                "startswith(property,'prefix'), joined by 'and'."
             )
     return tuple(clauses)
 
@@ -219,6 +219,9 @@ class Column:
     column: str
     to_db: Callable[[Any], Any] = lambda value: value
     is_datetime: bool = False
+    # startswith() on it: serial numbers are upper case (the prefix is upper-cased and matched
+    # exactly, from their index); names match whatever their case.
+    ignore_case: bool = False
 
 
 def queryset_page(
@@ -239,6 +242,8 @@ def queryset_page(
             queryset = queryset.filter(
                 **{f"{column.column}__isnull": True} if value is None else {column.column: value}
             )
+        elif column.ignore_case:
+            queryset = queryset.filter(**{f"{column.column}__istartswith": str(clause.value)})
         else:
             queryset = queryset.filter(**{f"{column.column}__startswith": str(clause.value).upper()})
     name, descending = query.orderby[0] if query.orderby else (default_order, False)
@@ -247,9 +252,10 @@ def queryset_page(
     if key == unique_column:
         queryset = queryset.order_by(F(key).desc() if descending else F(key).asc())
         if query.skiptoken:
-            if not isinstance(query.skiptoken[0], str):
+            last = query.skiptoken[0]
+            if not isinstance(last, str | int) or isinstance(last, bool):
                 raise ODataError("The $skiptoken is not valid.")
-            queryset = queryset.filter(**{f"{key}__lt" if descending else f"{key}__gt": query.skiptoken[0]})
+            queryset = queryset.filter(**{f"{key}__lt" if descending else f"{key}__gt": last})
         return queryset, lambda row: [row[key]]
     order = F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True)
     queryset = queryset.order_by(order, "pk")

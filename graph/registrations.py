@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,7 +24,7 @@ from asm_portal.models import AuditEvent
 from asm_portal.refusals import Refusal
 from asm_portal.roles import Actor
 from asm_portal.services import audit_record
-from graph.models import AppCertificate, AppRegistration, ClientSecret, Permission
+from graph.models import DEVICE_ROLES, AppCertificate, AppRegistration, ClientSecret, Permission
 from profiles.certificates import CertificateError, certificate_parse
 
 # Audit rows are stored in English; the app's changes sit with the role changes ("who may do what").
@@ -77,8 +78,11 @@ def _audit(actor: Actor, action: str, app: AppRegistration, **details: object) -
     )
 
 
-def app_create(*, actor: Actor, display_name: str, permission: str) -> AppRegistration:
-    """Register an application with one application permission (not yet consented)."""
+def app_create(
+    *, actor: Actor, display_name: str, permission: str, device_permissions: Sequence[str] = ()
+) -> AppRegistration:
+    """Register an application with one application permission of the enrollment program and
+    any of the managed-device permissions (not yet consented)."""
     roles.require_change_permission(actor)
     display_name = display_name.strip()
     if not display_name:
@@ -93,10 +97,16 @@ def app_create(*, actor: Actor, display_name: str, permission: str) -> AppRegist
         )
     if permission not in Permission.values:
         raise AppRefused(errors={"permission": [_("Choose Read or ReadWrite.")]})
+    if set(device_permissions) - set(DEVICE_ROLES):
+        raise AppRefused(errors={"device_permissions": [_("Choose among the offered permissions.")]})
     app = AppRegistration.objects.create(
-        display_name=display_name, permission=permission, created_at=clock.now(), created_by=_user(actor)
+        display_name=display_name,
+        permission=permission,
+        device_permissions=[role for role in DEVICE_ROLES if role in device_permissions],
+        created_at=clock.now(),
+        created_by=_user(actor),
     )
-    _audit(actor, "Add application", app, permission=app.role)
+    _audit(actor, "Add application", app, permission=app.role, device_permissions=app.device_roles)
     return app
 
 

@@ -40,6 +40,7 @@ def app_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 actor=request.user,
                 display_name=form.cleaned_data["display_name"],
                 permission=form.cleaned_data["permission"],
+                device_permissions=form.cleaned_data["device_permissions"],
             )
         except AppRefused as refusal:
             refusal.add_to_form(form)
@@ -70,6 +71,7 @@ def _render_detail(
     tenant = require_tenant()
     context = {
         "app": app,
+        "app_roles": [app.role, *app.device_roles],
         "tenant": tenant,
         "token_url": f"{base}/{tenant.tenant_id}/oauth2/v2.0/token",
         "graph_url": f"{base}/beta",

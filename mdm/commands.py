@@ -289,6 +289,10 @@ def _apply_acknowledged(device: ManagedDevice, command: DeviceCommand, reply: di
     if kind == "DisableLostMode":
         device.lost_mode_enabled = False
         return ["lost_mode_enabled"]
+    if kind == "ActivationLockBypassCode" and isinstance(reply.get("ActivationLockBypassCode"), str):
+        device.activation_lock_bypass_code = reply["ActivationLockBypassCode"][:64]
+        device.activation_lock_bypass_code_at = clock.now()
+        return ["activation_lock_bypass_code", "activation_lock_bypass_code_at"]
     if kind == "DeviceConfigured":
         device.awaiting_configuration = False
         if device.device_id is not None:
@@ -317,6 +321,11 @@ REPLY_STATUSES = {
 }
 
 
+# Reply keys not kept with the command: the device's identifiers, and the Activation Lock bypass
+# code (a secret, kept encrypted on the device row).
+_NOT_KEPT = frozenset({"UDID", "UserID", "ActivationLockBypassCode"})
+
+
 class UnknownCommand(Exception):
     """A reply names a command this device was not given."""
 
@@ -339,7 +348,7 @@ def command_reply_record(
         if command.status != CommandStatus.SENT:
             return False  # a retry of a reply already recorded, or a cancelled command
         now = clock.now()
-        kept = {key: json_value(value) for key, value in reply.items() if key not in {"UDID", "UserID"}}
+        kept = {key: json_value(value) for key, value in reply.items() if key not in _NOT_KEPT}
         command.status = new_status
         command.reply = kept
         fields = ["status", "reply"]

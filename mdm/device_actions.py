@@ -78,6 +78,20 @@ ACTIONS: dict[str, ActionKind] = {
             "lost_mode_disable", _("Disable lost mode"), "disableLostMode", "lock_open", supervised=True
         ),
         ActionKind("locate", _("Locate device"), "locateDevice", "location", supervised=True),
+        ActionKind(
+            "play_sound",
+            _("Play lost mode sound"),
+            "playLostModeSound",
+            "alert",
+            supervised=True,
+        ),
+        ActionKind(
+            "activation_lock_bypass",
+            _("Disable Activation Lock"),
+            "bypassActivationLock",
+            "key",
+            supervised=True,
+        ),
         ActionKind("rename", _("Rename device"), "setDeviceName", "rename", supervised=True),
         ActionKind(
             "logout_user",
@@ -110,6 +124,10 @@ _GONE = frozenset({ManagementState.RETIRED, ManagementState.WIPED, ManagementSta
 # Rename: letters, digits and hyphens, at least one letter or hyphen (Intune's rule).
 _DEVICE_NAME = re.compile(r"^(?=.*[A-Za-z-])[A-Za-z0-9-]{1,63}$")
 _PHONE = re.compile(r"^[0-9+()\- .]{0,32}$")
+# Play lost mode sound: the durations Intune's dialog offers, in minutes. Apple's
+# PlayLostModeSound takes no duration (the device plays until someone taps it); the choice is
+# kept with the action, as Intune records it.
+SOUND_DURATIONS = (1, 2, 5, 10)
 
 
 def action_kind(kind: str) -> ActionKind:
@@ -151,6 +169,8 @@ def _refusal_for_state(device: ManagedDevice, action: ActionKind, pending: set[s
         )
     if action.kind == "locate" and not device.lost_mode_enabled:
         return str(_("Locate device works only while the device is in lost mode."))
+    if action.kind == "play_sound" and not device.lost_mode_enabled:
+        return str(_("Play lost mode sound works only while the device is in lost mode."))
     if action.kind == "lost_mode_enable" and device.lost_mode_enabled:
         return str(_("Lost mode is already enabled on this device."))
     if action.kind == "lost_mode_disable" and not device.lost_mode_enabled:
@@ -195,6 +215,13 @@ def _clean_parameters(action: ActionKind, parameters: Mapping[str, Any]) -> dict
         return {"message": message, "phone_number": phone, "footnote": footnote}
     if action.kind == "wipe":
         return {"remove_data_plan": bool(parameters.get("remove_data_plan"))}
+    if action.kind == "play_sound":
+        duration = str(parameters.get("duration_minutes", "")).strip()
+        if not duration.isdigit() or int(duration) not in SOUND_DURATIONS:
+            raise DeviceActionRefused(
+                errors={"duration_minutes": [_("Choose how long the device plays the sound.")]}
+            )
+        return {"duration_minutes": int(duration)}
     if action.kind == "delete_user":
         upn = str(parameters.get("user_principal_name", "")).strip()
         if not upn or len(upn) > 254:
@@ -265,6 +292,12 @@ def _enqueue_commands(device: ManagedDevice, action: DeviceAction) -> None:
         send("DisableLostMode")
     elif kind == "locate":
         send("DeviceLocation")
+    elif kind == "play_sound":
+        send("PlayLostModeSound")
+    elif kind == "activation_lock_bypass":
+        # The device hands its bypass code to the MDM server; Intune shows it on Hardware, to be
+        # typed at the Activation Lock screen after an erase (valid 15 days).
+        send("ActivationLockBypassCode")
     elif kind == "wipe":
         # Intune keeps the eSIM data plan unless "Also remove the devices data plan" is ticked.
         send("EraseDevice", {"PreserveDataPlan": not params.get("remove_data_plan")})

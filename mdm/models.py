@@ -119,6 +119,10 @@ class ManagedDevice(models.Model):
     installed_profiles = models.JSONField(default=list, blank=True)
     installed_apps = models.JSONField(default=list, blank=True)
     lost_mode_enabled = models.BooleanField(_("Lost mode"), default=False)
+    # The device's answer to ActivationLockBypassCode (Disable Activation Lock): a secret that
+    # clears Activation Lock, so encrypted at rest and kept out of the command's stored reply.
+    activation_lock_bypass_code = EncryptedTextField(blank=True)
+    activation_lock_bypass_code_at = models.DateTimeField(null=True, blank=True)
     last_push_at = models.DateTimeField(null=True, blank=True)
     last_push_error = models.CharField(max_length=200, blank=True)
     push_failures = models.PositiveIntegerField(default=0)

@@ -3,18 +3,27 @@ the CSV export), one device with its actions, the tenant's Device actions monito
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.fields.tuple_lookups import (  # type: ignore[import-untyped]
+    Tuple,
+    TupleGreaterThan,
+    TupleLessThan,
+)
 from django.shortcuts import get_object_or_404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from asm_portal import clock
 from mdm.models import DeviceAction, DeviceActionState, DeviceCommand, ManagedDevice, ManagementState
 
 # Intune drops a device from the list once it is retired or wiped (at its next check-in) and at
@@ -99,16 +108,149 @@ def managed_devices_filtered(*, filters: ManagedDeviceFilters) -> QuerySet[Manag
     return devices
 
 
+@dataclass
+class KeysetPage:
+    """A page of the list reached by its neighbour's last (or first) row, never by OFFSET: the
+    page 4,000 of 200,000 devices costs what the first does. `number` is for the reader; the
+    cursors say where the next and previous pages start."""
+
+    object_list: list[ManagedDevice]
+    number: int
+    count: int  # the exact total of the filtered list
+    size: int
+    next_cursor: str = ""
+    previous_cursor: str = ""
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.object_list else 0
+
+    @property
+    def end_index(self) -> int:
+        return self.start_index + len(self.object_list) - 1 if self.object_list else 0
+
+
+def cursor_encode(device: ManagedDevice, field: str) -> str:
+    value = getattr(device, field)
+    key = [value.isoformat() if isinstance(value, datetime) else value, device.serial_number, device.pk]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def _cursor_decode(text: str, field: str) -> tuple[Any, str, int] | None:
+    """The row a cursor names, or None when it is not one of ours (then the list starts over)."""
+    try:
+        value, serial, pk = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        return None
+    if not isinstance(serial, str) or not isinstance(pk, int) or isinstance(pk, bool):
+        return None
+    if field in DATETIME_SORTS and value is not None:
+        try:
+            value = datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+    elif value is not None and not isinstance(value, str):
+        return None
+    return value, serial, pk
+
+
+NULLABLE_SORTS = frozenset({"last_checkin_at"})
+# The sorts on a date column (nulls last going up, first going down, as PostgreSQL does).
+DATETIME_SORTS = frozenset({"last_checkin_at", "enrolled_at"})
+
+
+def _ordered(queryset: QuerySet[ManagedDevice], field: str, descending: bool) -> QuerySet[ManagedDevice]:
+    if descending:
+        return queryset.order_by(F(field).desc(nulls_first=True), "-serial_number", "-id")
+    return queryset.order_by(F(field).asc(nulls_last=True), "serial_number", "id")
+
+
+def _rows_after(
+    rows: QuerySet[ManagedDevice], field: str, descending: bool, key: tuple[Any, str, int], size: int
+) -> list[ManagedDevice]:
+    """The `size` rows after `key` in the (field, serial number, id) order. Each part is one
+    row-value comparison, which the planner reads as where to start in the list's index (an OR
+    with the nulls would make it read the index from its start); a nullable column's nulls
+    (last going up, first going down) are a part of their own."""
+    value, serial, pk = key
+    ordered = _ordered(rows, field, descending)
+    null = Q(**{f"{field}__isnull": True})
+    if value is None:
+        rest = Tuple(F("serial_number"), F("id"))
+        within = TupleLessThan(rest, (serial, pk)) if descending else TupleGreaterThan(rest, (serial, pk))
+        found = list(ordered.filter(null & within)[:size])
+        if descending and len(found) < size:  # past the nulls, the dated rows from the top
+            found += list(ordered.filter(~null)[: size - len(found)])
+        return found
+    row = Tuple(F(field), F("serial_number"), F("id"))
+    beyond = TupleLessThan(row, (value, serial, pk)) if descending else TupleGreaterThan(row, key)
+    found = list(ordered.filter(beyond)[:size])
+    if not descending and len(found) < size and field in NULLABLE_SORTS:
+        found += list(ordered.filter(null)[: size - len(found)])
+    return found
+
+
 def managed_devices_page(
-    queryset: QuerySet[ManagedDevice], filters: ManagedDeviceFilters, *, page: Any, size: int
-) -> Page[ManagedDevice]:
-    """A page of the list: only the shown columns, in the chosen order (ties by serial number and
-    id, so paging is stable), one COUNT and one SELECT."""
+    queryset: QuerySet[ManagedDevice],
+    filters: ManagedDeviceFilters,
+    *,
+    page: Any,
+    size: int,
+    after: str = "",
+    before: str = "",
+) -> KeysetPage:
+    """A page of the list, only the shown columns, in the chosen order (ties by serial number and
+    id). Next and Previous carry the neighbouring row (`after`, `before`): the page starts there in
+    the index. Last is the first page of the reversed order. A page asked by its number alone
+    (a URL typed by hand) is counted from the nearer end. One COUNT and one SELECT."""
     field = SORTS[filters.sort]
-    prefix = "-" if filters.descending else ""
-    order = [f"{prefix}{field}", f"{prefix}serial_number", f"{prefix}id"]
-    paginator = Paginator(queryset.only(*GRID_FIELDS).order_by(*order), size)
-    return paginator.get_page(page)
+    desc = filters.descending
+    rows = queryset.only(*GRID_FIELDS)
+    count = queryset.count()
+    num_pages = max(1, -(-count // size))
+    number = _page_number(page, num_pages)
+    key_after = _cursor_decode(after, field) if after else None
+    key_before = _cursor_decode(before, field) if before and not key_after else None
+    if key_after is not None:
+        devices = _rows_after(rows, field, desc, key_after, size)
+    elif key_before is not None:
+        devices = _rows_after(rows, field, not desc, key_before, size)[::-1]
+    elif number > (num_pages + 1) // 2:
+        # From the end: the last page holds what is left after the full ones.
+        from_end = (num_pages - number) * size
+        last_size = count - (num_pages - 1) * size
+        start = from_end - (size - last_size) if number < num_pages else 0
+        take = last_size if number == num_pages else size
+        devices = list(_ordered(rows, field, not desc)[max(0, start) : max(0, start) + take])[::-1]
+    else:
+        devices = list(_ordered(rows, field, desc)[(number - 1) * size : number * size])
+    if not devices and number > 1 and (key_after or key_before):
+        # The neighbouring row is gone (devices left the list): start over at the first page.
+        number, devices = 1, list(_ordered(rows, field, desc)[:size])
+    result = KeysetPage(devices, number, count, size)
+    if devices:
+        result.next_cursor = cursor_encode(devices[-1], field) if result.has_next else ""
+        result.previous_cursor = cursor_encode(devices[0], field) if result.has_previous else ""
+    return result
+
+
+def _page_number(page: Any, num_pages: int) -> int:
+    if page == "last":
+        return num_pages
+    text = str(page or "")
+    return min(max(int(text), 1), num_pages) if text.isdigit() and len(text) < 9 else 1
 
 
 def operating_system(device: ManagedDevice) -> str:
@@ -210,7 +352,20 @@ def device_location(*, device: ManagedDevice) -> dict[str, Any] | None:
     latitude, longitude = command.reply.get("Latitude"), command.reply.get("Longitude")
     if not isinstance(latitude, int | float) or not isinstance(longitude, int | float):
         return None
-    return {"latitude": latitude, "longitude": longitude, "at": command.finished_at, **command.reply}
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    if command.finished_at is None or clock.now() - command.finished_at > timedelta(hours=24):
+        return None  # Intune keeps a location 24 hours
+    return {
+        **command.reply,
+        "latitude": latitude,
+        "longitude": longitude,
+        "at": command.finished_at,
+        # Where the pin goes on the map's 360 × 180 world grid (equirectangular), and the grid.
+        "x": round(longitude + 180, 3),
+        "y": round(90 - latitude, 3),
+        "graticule": {"meridians": range(30, 360, 30), "parallels": range(30, 180, 30)},
+    }
 
 
 def _local(value: datetime | None) -> str:
@@ -228,6 +383,18 @@ def _text(value: Any) -> str:
     if value is None or isinstance(value, dict | list):
         return ""
     return str(value)
+
+
+# Apple: a bypass code works for 15 days after the device reported it.
+BYPASS_CODE_DAYS = 15
+
+
+def activation_lock_bypass_code(device: ManagedDevice) -> str:
+    """The code as the device reported it, shown on Hardware while it is valid (15 days)."""
+    code, at = device.activation_lock_bypass_code, device.activation_lock_bypass_code_at
+    if not code or at is None or clock.now() - at > timedelta(days=BYPASS_CODE_DAYS):
+        return ""
+    return str(code)
 
 
 def hardware_sections(device: ManagedDevice) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -251,7 +418,7 @@ def hardware_sections(device: ManagedDevice) -> list[tuple[str, list[tuple[str, 
                 (_("Enrolled date"), _local(device.enrolled_at)),
                 (_("Last contact"), _local(device.last_checkin_at)),
                 (_("Supervised"), _yes_no(device.is_supervised)),
-                (_("Activation lock bypass code"), ""),
+                (_("Activation lock bypass code"), activation_lock_bypass_code(device)),
             ],
         ),
         (

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -17,14 +16,15 @@ from asm_portal import clock, navigation, texts
 from asm_portal.blades import redirect_to_blade, render_blade, render_blade_or_fragment
 from asm_portal.csv_export import csv_stream
 from asm_portal.http import AuthenticatedHttpRequest
-from asm_portal.ids import parse_ids
 from asm_portal.models import Notification
 from asm_portal.roles import admin_required, require_change_permission
 from asm_portal.services import notification_send
-from mdm import selectors
+from mdm import bulk_wizard, selectors
+from mdm.bulk_wizard import BulkWizard
 from mdm.device_actions import (
     ACTIONS,
     BULK_MAX,
+    SOUND_DURATIONS,
     DeviceActionRefused,
     action_kind,
     actions_available,
@@ -48,7 +48,9 @@ ACTION_ORDER = (
     "lost_mode_enable",
     "lost_mode_disable",
     "locate",
+    "play_sound",
     "rename",
+    "activation_lock_bypass",
     "logout_user",
 )
 # Intune's list columns: (sort key or "", label).
@@ -76,12 +78,20 @@ def _columns() -> list[tuple[str, str]]:
 def _list_context(request: AuthenticatedHttpRequest, blade: str) -> dict[str, Any]:
     filters = selectors.ManagedDeviceFilters.from_query(request.GET)
     devices = selectors.managed_devices_filtered(filters=filters)
-    page = selectors.managed_devices_page(devices, filters, page=request.GET.get("page"), size=PAGE_SIZE)
+    page = selectors.managed_devices_page(
+        devices,
+        filters,
+        page=request.GET.get("page"),
+        size=PAGE_SIZE,
+        after=request.GET.get("after", "")[:300],
+        before=request.GET.get("before", "")[:300],
+    )
     grid_url = reverse(blade)
     params = request.GET.copy()
     params.pop("fragment", None)
     export_params = params.copy()
-    export_params.pop("page", None)
+    for key in ("page", "after", "before"):
+        export_params.pop(key, None)
     return {
         "page": page,
         "rows": [(device, selectors.operating_system(device)) for device in page.object_list],
@@ -90,6 +100,7 @@ def _list_context(request: AuthenticatedHttpRequest, blade: str) -> dict[str, An
         "state_choices": [(s.value, s.label) for s in selectors.LISTED_STATES],
         "grid_url": grid_url,
         "here": f"{grid_url}?{params.urlencode()}" if params else grid_url,
+        "pages": _pager_links(grid_url, params, page),
         "export_url": reverse("mdm:export") + (f"?{export_params.urlencode()}" if export_params else ""),
         "bulk_actions": [a for a in ACTIONS.values() if a.bulk],
         "bulk_max": BULK_MAX,
@@ -97,6 +108,29 @@ def _list_context(request: AuthenticatedHttpRequest, blade: str) -> dict[str, An
         "ios": blade == "mdm:ios_devices",
         "fragment": bool(request.htmx) and request.GET.get("fragment") == "grid",
     }
+
+
+def _pager_links(grid_url: str, params: QueryDict, page: selectors.KeysetPage) -> dict[str, str]:
+    """First, Previous, Next and Last: each carries the filters, and Previous and Next the row
+    their page starts from (keyset paging)."""
+    base = params.copy()
+    for key in ("page", "after", "before"):
+        base.pop(key, None)
+
+    def link(**changes: str) -> str:
+        query = base.copy()
+        for key, value in changes.items():
+            query[key] = value
+        return f"{grid_url}?{query.urlencode()}"
+
+    links: dict[str, str] = {}
+    if page.has_previous:
+        links["first"] = link(page="1")
+        links["previous"] = link(page=str(page.number - 1), before=page.previous_cursor)
+    if page.has_next:
+        links["next"] = link(page=str(page.number + 1), after=page.next_cursor)
+        links["last"] = link(page="last")
+    return links
 
 
 @require_GET
@@ -141,38 +175,63 @@ def export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
 @require_http_methods(["GET", "POST"])
 @admin_required
 def bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Bulk device actions on the devices checked in the list (at most 100): confirm, then run."""
-    ids = parse_ids(request.POST.getlist("device") or request.GET.getlist("device"))
-    devices = selectors.managed_devices_selected(ids=ids, limit=BULK_MAX + 1)
-    kind = request.POST.get("kind") or request.GET.get("kind", "")
+    """Devices › Bulk device actions, Intune's wizard: Basics → Devices → Review + create. The
+    list's action buttons open it on Review with the checked devices (at most 100)."""
+    data = request.POST if request.method == "POST" else request.GET
+    wizard = BulkWizard.from_data(data)
+    go = request.POST.get("go", "")
+    if request.method == "GET" and wizard.kind and wizard.device_ids:
+        wizard.step = "review"
     error, result = "", None
-    action = ACTIONS.get(kind)
-    if action is None or not action.bulk:
-        error = _("Choose a device action.")
-    elif request.method == "POST" and request.POST.get("confirm") == "yes":
-        try:
-            result = device_actions_bulk_request(
-                devices=devices, kind=kind, user=request.user, parameters=request.POST
-            )
-        except DeviceActionRefused as refused:
-            error = str(refused)
+    if request.method == "POST" and (go == "create" or request.POST.get("confirm") == "yes"):
+        unready = wizard.first_unready_step()
+        action = wizard.action
+        if unready is not None or action is None:
+            wizard.step = unready or "basics"
         else:
-            notification_send(
-                user=request.user,
-                title=texts.gettext("%(action)s requested", action=action.label),
-                body=texts.ngettext(
-                    "Intune sent the action to %(count)d device.",
-                    "Intune sent the action to %(count)d devices.",
-                    "count",
-                    count=len(result.requested),
-                ),
-                level=Notification.Level.SUCCESS if not result.skipped else Notification.Level.WARNING,
-            )
-            if not result.skipped:
-                return redirect_to_blade(request, reverse("mdm:device_actions"))
-    elif not devices:
-        error = _("Select at least one device.")
-    context = {"devices": devices[:BULK_MAX], "action": action, "error": error, "result": result}
+            wizard.step = "review"
+            try:
+                result = device_actions_bulk_request(
+                    devices=bulk_wizard.selected_devices(wizard),
+                    kind=action.kind,
+                    user=request.user,
+                    parameters=wizard.parameters,
+                )
+            except DeviceActionRefused as refused:
+                error = str(refused)
+            else:
+                notification_send(
+                    user=request.user,
+                    title=texts.gettext("%(action)s requested", action=action.label),
+                    body=texts.ngettext(
+                        "Intune sent the action to %(count)d device.",
+                        "Intune sent the action to %(count)d devices.",
+                        "count",
+                        count=len(result.requested),
+                    ),
+                    level=Notification.Level.SUCCESS if not result.skipped else Notification.Level.WARNING,
+                )
+                if not result.skipped:
+                    return redirect_to_blade(request, reverse("mdm:device_actions"))
+    elif request.method == "POST" and go in ("previous", "next"):
+        wizard.go(go)
+    elif wizard.step == "review" and wizard.first_unready_step() is not None:
+        wizard.step = wizard.first_unready_step() or "basics"
+    context: dict[str, Any] = {
+        "wizard": wizard,
+        "steps": bulk_wizard.STEPS,
+        "platforms": bulk_wizard.PLATFORMS,
+        "bulk_actions": bulk_wizard.bulk_actions(),
+        "selected": bulk_wizard.selected_devices(wizard)[:BULK_MAX],
+        "error": error,
+        "result": result,
+        "bulk_max": BULK_MAX,
+    }
+    if wizard.step == "devices":
+        context["offered"], context["matching"] = bulk_wizard.picker_devices(wizard)
+        context["picker_size"] = bulk_wizard.PICKER_SIZE
+    if wizard.step == "review":
+        context["summary"] = bulk_wizard.settings_summary(wizard)
     return render_blade(request, "mdm/managed_bulk.html", context, blade="mdm:bulk")
 
 
@@ -210,6 +269,7 @@ def _device_context(device: ManagedDevice, section: str) -> dict[str, Any]:
         "pending": selectors.device_pending_kinds(device=device),
         "can_act": bool(available),
         "management_states": ManagementState,
+        "sound_durations": SOUND_DURATIONS,
     }
 
 

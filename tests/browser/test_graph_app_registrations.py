@@ -3,6 +3,7 @@ the secret works at the token endpoint."""
 
 from __future__ import annotations
 
+import jwt
 import pytest
 import requests
 
@@ -22,8 +23,12 @@ def test_an_administrator_registers_an_app_whose_secret_gets_a_token(live_server
     page.get_by_role("link", name="New registration").click()
     page.get_by_label("Name").fill("Enrollment scripts")
     page.get_by_label("DeviceManagementServiceConfig.ReadWrite.All", exact=False).check()
+    page.get_by_label("DeviceManagementManagedDevices.PrivilegedOperations.All", exact=False).check()
     page.get_by_role("button", name="Register").click()
     expect(page.locator("#client-id")).to_be_visible()
+    expect(page.locator("#journey .grid").first).to_contain_text(
+        "DeviceManagementManagedDevices.PrivilegedOperations.All"
+    )
     page.get_by_role("button", name="Grant admin consent for Contoso").click()
     expect(page.locator("body")).to_contain_text("Granted for Contoso")
     page.get_by_label("Description").fill("CI")
@@ -47,6 +52,11 @@ def test_an_administrator_registers_an_app_whose_secret_gets_a_token(live_server
         timeout=30,
     )
     assert answer.status_code == 200, answer.text
+    claims = jwt.decode(answer.json()["access_token"], options={"verify_signature": False})
+    assert claims["roles"] == [
+        "DeviceManagementServiceConfig.ReadWrite.All",
+        "DeviceManagementManagedDevices.PrivilegedOperations.All",
+    ]
     # Shown once: a reload shows the hint only.
     page.reload()
     expect(page.locator("body")).to_contain_text(f"{secret[:3]}***")

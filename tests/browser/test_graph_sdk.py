@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 from azure.core.credentials import AccessToken
+from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_authentication_azure.azure_identity_authentication_provider import (
     AzureIdentityAuthenticationProvider,
 )
@@ -27,17 +28,28 @@ from msgraph_beta.generated.device_management.dep_onboarding_settings.item.enrol
 from msgraph_beta.generated.device_management.dep_onboarding_settings.item.upload_dep_token.upload_dep_token_post_request_body import (
     UploadDepTokenPostRequestBody,
 )
+from msgraph_beta.generated.device_management.managed_devices.item.play_lost_mode_sound.play_lost_mode_sound_post_request_body import (
+    PlayLostModeSoundPostRequestBody,
+)
+from msgraph_beta.generated.device_management.managed_devices.item.set_device_name.set_device_name_post_request_body import (
+    SetDeviceNamePostRequestBody,
+)
+from msgraph_beta.generated.device_management.managed_devices.managed_devices_request_builder import (
+    ManagedDevicesRequestBuilder,
+)
 from msgraph_beta.generated.models.dep_i_o_s_enrollment_profile import DepIOSEnrollmentProfile
 from msgraph_beta.generated.models.i_tunes_pairing_mode import ITunesPairingMode
 from msgraph_beta.generated.models.o_data_errors.o_data_error import ODataError
 
 from asm_portal.models import AuditEvent
 from devices.models import Device, ProfileAssignment, SyncRun
-from graph.models import Permission
+from graph.models import DEVICES_PRIVILEGED_ROLE, DEVICES_READ_ROLE, Permission
+from mdm.models import DeviceAction, DeviceCommand
 from mock_apple.models import Organization
 from profiles.models import EnrollmentProfile
 from tests.browser.conftest import portal_signin, screenshot
 from tests.graph.conftest import App, app_create
+from tests.mdm.managed import managed_device_create, managed_devices_create
 from tests.mock_apple.conftest import dep_server, live, organization_create  # noqa: F401
 from tests.tokens.conftest import download_public_key, push_certificate, push_portal  # noqa: F401
 from tests.tokens.test_apple_over_http import mdm_server_token, upload
@@ -218,3 +230,59 @@ class GraphSdkTests:
         page.goto(f"{portal}/tenant-admin/audit-logs/")
         expect(page.locator("body")).to_contain_text("Enrollment scripts (app ")
         screenshot(page, "graph-sdk-audit")
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_the_python_sdk_lists_managed_devices_and_runs_actions(portal) -> None:
+    """msgraph-beta-sdk against the portal's managedDevices: a filtered, paged list followed
+    through @odata.nextLink, one device, and actions that queue the blade's MDM commands."""
+    managed_devices_create(5)
+    lost = managed_device_create("LOST000001", name="LOST-IPAD", lost_mode_enabled=True)
+    app = app_create(
+        Permission.READ, name="Help desk", device_permissions=(DEVICES_READ_ROLE, DEVICES_PRIVILEGED_ROLE)
+    )
+    client = sdk_client(portal, app)
+    managed = client.device_management.managed_devices
+
+    async def scenario() -> dict[str, Any]:
+        query = ManagedDevicesRequestBuilder.ManagedDevicesRequestBuilderGetQueryParameters(
+            filter="startswith(serialNumber,'DMPQ')",
+            select=["id", "deviceName", "serialNumber", "managementState"],
+            top=2,
+        )
+        page = await managed.get(RequestConfiguration(query_parameters=query))
+        names = [device.device_name for device in page.value]
+        while page.odata_next_link:
+            page = await managed.with_url(page.odata_next_link).get()
+            names += [device.device_name for device in page.value]
+        one = managed.by_managed_device_id(str(lost.pk))
+        device = await one.get()
+        await one.set_device_name.post(SetDeviceNamePostRequestBody(device_name="Found-1"))
+        await one.play_lost_mode_sound.post(PlayLostModeSoundPostRequestBody(duration_in_minutes="2"))
+        await one.locate_device.post()
+        refused = None
+        try:
+            await managed.by_managed_device_id(str(lost.pk)).set_device_name.post(
+                SetDeviceNamePostRequestBody(device_name="not valid!")
+            )
+        except ODataError as error:
+            refused = (error.response_status_code, error.error.code)
+        return {"names": names, "device": device, "refused": refused}
+
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(asyncio.run, scenario()).result()
+    assert result["names"] == [f"IPAD-{index:06d}" for index in range(5)]
+    device = result["device"]
+    assert device.serial_number == "LOST000001" and device.is_supervised
+    assert device.lost_mode_state.value == "enabled" and device.management_state.value == "managed"
+    assert result["refused"] == (400, "BadRequest")
+    assert list(
+        DeviceCommand.objects.filter(device=lost)
+        .order_by("queued_at", "id")
+        .values_list("request_type", flat=True)
+    ) == ["Settings", "PlayLostModeSound", "DeviceLocation"]
+    assert set(DeviceAction.objects.values_list("kind", flat=True)) == {"rename", "play_sound", "locate"}
+    assert set(
+        AuditEvent.objects.filter(category=AuditEvent.Category.DEVICE).values_list("actor_name", flat=True)
+    ) == {f"Help desk (app {app.client_id})"}

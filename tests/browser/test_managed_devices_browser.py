@@ -14,11 +14,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from playwright.sync_api import expect
 
+from mdm.device_actions import device_action_request
 from mdm.models import DeviceAction, DeviceActionState, ManagedDevice, ManagementState
 from tests.browser.conftest import csp_violations, portal_signin, screenshot
 from tests.devices.conftest import enrollment_setup_create
 from tests.mdm.conftest import _device_keys, _session_device_ca, device_ca, virtual_device  # noqa: F401
-from tests.mdm.managed import managed_device_create, managed_devices_create
+from tests.mdm.managed import device_answers, managed_device_create, managed_devices_create
 from tests.mdm.mdm_client import MdmDevice
 from tests.mdm.test_mdm_protocol import enroll, inventory_answer, run_commands
 from tests.tokens.conftest import push_certificate, push_portal  # noqa: F401
@@ -135,7 +136,9 @@ class ManagedDeviceBrowserTests:
     def test_the_blade_in_french(self, live_server, admin_user, page) -> None:
         """The action bar of a Shared iPad and the Wipe dialog, in French (a device as enrollment
         leaves it, made in the database)."""
-        device = managed_device_create(name="CHARIOT-01", is_shared_ipad=True)
+        device = managed_device_create(name="CHARIOT-01", is_shared_ipad=True, lost_mode_enabled=True)
+        device_action_request(device=device, kind="locate", user=admin_user)
+        device_answers(device, Latitude=48.8566, Longitude=2.3522, HorizontalAccuracy=35)
         portal = live_server.url
         portal_signin(page, portal, admin_user.username)
         page.select_option("#topbar-language", "fr")
@@ -148,8 +151,13 @@ class ManagedDeviceBrowserTests:
             "Supprimer",
             "Verrouillage à distance",
             "Déconnecter l’utilisateur actuel",
+            "Émettre le son du mode Perdu",
+            "Désactiver le verrou d’activation",
         ):
             expect(bar).to_contain_text(label)
+        expect(page.locator("#journey .location-map > svg")).to_be_visible()
+        expect(page.locator("#journey .location-map")).to_contain_text("Précision")
+        screenshot(page, "managed-device-fr-location")
         _act(page, "Réinitialiser", "action-wipe")
         expect(page.locator("dialog#action-wipe")).to_contain_text(
             "Supprimer également le forfait de données"
@@ -159,3 +167,49 @@ class ManagedDeviceBrowserTests:
         page.click("#journey .blade-menu >> text=Matériel")
         expect(page.locator("#journey")).to_contain_text("Adresse MAC Wi-Fi")
         screenshot(page, "managed-device-fr-hardware")
+
+    def test_bulk_device_actions_wizard_in_french(self, live_server, admin_user, page) -> None:
+        """Devices › Bulk device actions as Intune's wizard, in French: Basics (OS, action, its
+        setting) → Devices (search, choose) → Review + create, with Previous kept answers."""
+        devices = managed_devices_create(4)
+        lab = managed_device_create("ZZPQ000001", name="LABO-1", lost_mode_enabled=True)
+        portal = live_server.url
+        portal_signin(page, portal, admin_user.username)
+        page.select_option("#topbar-language", "fr")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+        page.goto(f"{portal}/devices/")
+        page.click("#journey .commandbar >> text=Actions en bloc sur les appareils")
+        wizard = page.locator("#journey form.bulk-wizard")
+        expect(wizard).to_have_attribute("data-step", "basics")
+        expect(page.locator("#journey .wizard-nav")).to_contain_text("Vérifier + créer")
+        page.select_option("#bulk-kind", "wipe")
+        page.check("input[name=remove_data_plan]")
+        screenshot(page, "managed-bulk-fr-basics")
+        page.click("#journey .wizard-footer >> text=Suivant")
+        expect(wizard).to_have_attribute("data-step", "devices")
+        page.fill("#journey input[type=search]", "labo")
+        page.press("#journey input[type=search]", "Enter")
+        expect(page.locator("#journey .bulk-devices tbody tr")).to_have_count(1)
+        page.check(f"#journey input[name=device][value='{lab.pk}']")
+        page.fill("#journey input[type=search]", "")
+        page.press("#journey input[type=search]", "Enter")
+        expect(page.locator("#journey .grid-count")).to_contain_text("1 appareil sélectionné")
+        page.check(f"#journey input[name=device][value='{devices[0].pk}']")
+        screenshot(page, "managed-bulk-fr-devices")
+        page.click("#journey .wizard-footer >> text=Suivant")
+        expect(wizard).to_have_attribute("data-step", "review")
+        expect(wizard).to_contain_text("Supprimer également le forfait de données de l’appareil")
+        expect(page.locator("#journey .grid tbody tr")).to_have_count(2)
+        page.click("#journey .wizard-footer >> text=Précédent")
+        expect(wizard).to_have_attribute("data-step", "devices")
+        expect(page.locator("#journey input[name=device]:checked")).to_have_count(2)
+        page.click("#journey .wizard-footer >> text=Suivant")
+        expect(wizard).to_have_attribute("data-step", "review")
+        screenshot(page, "managed-bulk-fr-review")
+        page.click("#journey .wizard-footer >> text=Créer")
+        page.wait_for_url("**/devices/monitor/device-actions/")
+        assert set(DeviceAction.objects.filter(kind="wipe").values_list("device_id", flat=True)) == {
+            lab.pk,
+            devices[0].pk,
+        }
+        assert not csp_violations(page)

@@ -30,10 +30,16 @@ class App:
 
 
 def app_create(
-    permission: str = Permission.READ_WRITE, *, consent: bool = True, name: str = "Scripts"
+    permission: str = Permission.READ_WRITE,
+    *,
+    consent: bool = True,
+    name: str = "Scripts",
+    device_permissions: tuple[str, ...] = (),
 ) -> App:
     actor = command_actor("tests")
-    app = registrations.app_create(actor=actor, display_name=name, permission=permission)
+    app = registrations.app_create(
+        actor=actor, display_name=name, permission=permission, device_permissions=device_permissions
+    )
     if consent:
         registrations.app_consent_grant(actor=actor, app=app)
     secret = registrations.secret_add(actor=actor, app=app, description="tests", days=180)

@@ -241,3 +241,58 @@ def test_bulk_runs_on_the_devices_it_applies_to_and_counts_against_the_cap(admin
     with pytest.raises(DeviceActionRefused, match="daily limit"):
         device_actions_bulk_request(devices=devices[:2], kind="wipe", user=admin_user)
     assert not DeviceCommand.objects.filter(request_type="EraseDevice").exists()
+
+
+def test_play_lost_mode_sound_needs_lost_mode_and_a_duration(admin_user):
+    device = managed_device_create()
+    with pytest.raises(DeviceActionRefused, match="lost mode"):
+        device_action_request(
+            device=device, kind="play_sound", user=admin_user, parameters={"duration_minutes": "2"}
+        )
+    device.lost_mode_enabled = True
+    device.save()
+    for duration in ("", "3", "-1", "two"):
+        with pytest.raises(DeviceActionRefused) as refused:
+            device_action_request(
+                device=device, kind="play_sound", user=admin_user, parameters={"duration_minutes": duration}
+            )
+        assert "duration_minutes" in refused.value.errors
+    action = device_action_request(
+        device=device, kind="play_sound", user=admin_user, parameters={"duration_minutes": "5"}
+    )
+    assert action.parameters == {"duration_minutes": 5}
+    assert _commands(device) == [("PlayLostModeSound", {}, CommandStatus.QUEUED)]
+    event = AuditEvent.objects.get(category=AuditEvent.Category.DEVICE)
+    assert event.action == "playLostModeSound ManagedDevice"
+    assert device_answers(device) == ["PlayLostModeSound"]
+    action.refresh_from_db()
+    assert action.state == DeviceActionState.DONE
+
+
+def test_activation_lock_bypass_code_is_kept_encrypted_and_out_of_the_reply(admin_user):
+    from django.db import connection
+
+    from mdm.selectors import activation_lock_bypass_code
+
+    device = managed_device_create()
+    device_action_request(device=device, kind="activation_lock_bypass", user=admin_user)
+    assert _commands(device) == [("ActivationLockBypassCode", {}, CommandStatus.QUEUED)]
+    code = "ABCDE-FGHIJ-KLMNO-PQRST-UVWXY"
+    device_answers(device, ActivationLockBypassCode=code)
+    device.refresh_from_db()
+    assert activation_lock_bypass_code(device) == code
+    command = DeviceCommand.objects.get(device=device)
+    assert "ActivationLockBypassCode" not in (command.reply or {})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT activation_lock_bypass_code FROM mdm_manageddevice WHERE id = %s", [device.pk])
+        row = cursor.fetchone()
+        assert row is not None and code not in row[0]
+    # Apple: the code is valid 15 days.
+    device.activation_lock_bypass_code_at = clock.now() - timedelta(days=16)
+    assert activation_lock_bypass_code(device) == ""
+
+
+def test_unsupervised_devices_get_neither_sound_nor_bypass(admin_user):
+    device = managed_device_create(is_supervised=False, lost_mode_enabled=True)
+    kinds = {a.kind for a in actions_available(device)}
+    assert not {"play_sound", "activation_lock_bypass"} & kinds

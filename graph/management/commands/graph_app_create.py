@@ -17,7 +17,7 @@ from asm_portal.models import Tenant
 from asm_portal.tenancy import DEFAULT_TENANT_DOMAIN, tenant_scope
 from graph import registrations
 from graph.actors import command_actor
-from graph.models import Permission
+from graph.models import DEVICE_ROLES, Permission
 from graph.registrations import DEFAULT_SECRET_DAYS, AppRefused
 
 
@@ -29,6 +29,16 @@ class Command(TranslatedCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help=_("The application's display name."))
         parser.add_argument("--permission", choices=Permission.values, default=Permission.READ_WRITE)
+        parser.add_argument(
+            "--device-permission",
+            action="append",
+            choices=DEVICE_ROLES,
+            default=[],
+            help=_(
+                "A managed-device permission besides (repeatable), e.g. "
+                "DeviceManagementManagedDevices.PrivilegedOperations.All."
+            ),
+        )
         parser.add_argument("--tenant", default=DEFAULT_TENANT_DOMAIN, help=_("The tenant's initial domain."))
         parser.add_argument(
             "--days", type=int, default=DEFAULT_SECRET_DAYS, help=_("Secret lifetime in days.")
@@ -45,7 +55,10 @@ class Command(TranslatedCommand):
         with tenant_scope(tenant):
             try:
                 app = registrations.app_create(
-                    actor=actor, display_name=options["name"], permission=options["permission"]
+                    actor=actor,
+                    display_name=options["name"],
+                    permission=options["permission"],
+                    device_permissions=options["device_permission"],
                 )
                 registrations.app_consent_grant(actor=actor, app=app)
                 secret = registrations.secret_add(

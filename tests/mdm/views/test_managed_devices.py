@@ -4,13 +4,15 @@ monitor, and the ASM device row's link to its managed device."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from asm_portal.models import AuditEvent
 from devices.models import Device
 from mdm.device_actions import device_action_request
-from mdm.models import DeviceAction, DeviceActionState, DeviceCommand, ManagementState
+from mdm.models import DeviceAction, DeviceActionState, DeviceCommand, ManagedDevice, ManagementState
 from tests.conftest import HTMX
 from tests.devices.conftest import devices_create
 from tests.mdm.managed import device_answers, managed_device_create, managed_devices_create
@@ -89,6 +91,56 @@ def test_paging_and_a_pinned_query_count(admin_client, django_assert_max_num_que
         admin_client.get(url + "?page=3")
 
 
+def _names(html):
+    return re.findall(r">(IPAD-\d{6}|SAME-\d+)</a>", html)
+
+
+def _link(html, rel):
+    match = re.search(rf'<a class="button" href="([^"]+)"[^>]*>{rel}</a>', html)
+    return match and match.group(1).replace("&amp;", "&")
+
+
+@pytest.mark.parametrize("sort", ["", "&sort=checkin&dir=desc", "&sort=name&dir=desc", "&sort=os_version"])
+def test_keyset_pages_walk_every_device_once_both_ways(admin_client, sort):
+    """Next and Previous carry the neighbouring row (no OFFSET): walking forward then back gives
+    every device once, in order; ties (same name, same check-in, no check-in) are kept apart by
+    the serial number and id."""
+    devices = managed_devices_create(113)
+    ManagedDevice.objects.filter(pk__in=[d.pk for d in devices[:30]]).update(device_name="SAME-1")
+    ManagedDevice.objects.filter(pk__in=[d.pk for d in devices[30:40]]).update(last_checkin_at=None)
+    url = reverse("mdm:all_devices") + "?q=" + sort
+    html = admin_client.get(url + "&fragment=grid", **HTMX).content.decode()
+    forward, pages = [_names(html)], [html]
+    while link := _link(html, "Next"):
+        html = admin_client.get(link + "&fragment=grid", **HTMX).content.decode()
+        forward.append(_names(html))
+        pages.append(html)
+    assert [len(page) for page in forward] == [50, 50, 13]
+    assert "Showing 101 to 113 of 113 records" in pages[-1] and "Page 3 of 3" in pages[-1]
+    serials = [re.findall(r'class="mono-serial">([A-Z0-9]+)<', page) for page in pages]
+    flat = [serial for page in serials for serial in page]
+    assert len(set(flat)) == 113
+    back = [re.findall(r'class="mono-serial">([A-Z0-9]+)<', html)]
+    while link := _link(html, "Previous"):
+        html = admin_client.get(link + "&fragment=grid", **HTMX).content.decode()
+        back.append(re.findall(r'class="mono-serial">([A-Z0-9]+)<', html))
+    assert back[::-1] == serials
+    # Last, and a page asked by its number alone, give the same rows as the walk.
+    last = admin_client.get(_link(pages[0], "Last") + "&fragment=grid", **HTMX).content.decode()
+    assert re.findall(r'class="mono-serial">([A-Z0-9]+)<', last) == serials[-1]
+    second = admin_client.get(url + "&page=2&fragment=grid", **HTMX).content.decode()
+    assert re.findall(r'class="mono-serial">([A-Z0-9]+)<', second) == serials[1]
+
+
+def test_a_garbled_cursor_starts_over(admin_client):
+    managed_devices_create(60)
+    url = reverse("mdm:all_devices")
+    html = admin_client.get(url + "?page=2&after=!!not-a-cursor&fragment=grid", **HTMX).content.decode()
+    assert "Page 2 of 2" in html
+    html = admin_client.get(url + "?page=2&after=WzEsMiwzXQ&fragment=grid", **HTMX).content.decode()
+    assert "Page 2 of 2" in html or "Page 1 of 2" in html
+
+
 def test_export_is_intunes_inventory_csv_with_neutralised_cells(admin_client):
     managed_device_create(name="=HYPERLINK(1)")
     managed_device_create("DMPQ000002", name="PLAIN", management_state=ManagementState.RETIRED)
@@ -139,6 +191,27 @@ def test_overview_shows_essentials_and_intunes_action_bar(admin_client):
     assert "<span>Logout current user</span>" in html and "<span>Locate device</span>" in html
     assert "Lost mode is enabled on this device." in html
     assert html.count("<span>Lost mode</span>") == 1 and 'id="action-lost_mode_disable"' in html
+    assert "<span>Play lost mode sound</span>" in html and 'name="duration_minutes"' in html
+    assert "<span>Disable Activation Lock</span>" in html
+
+
+def test_locate_shows_the_reported_location_on_a_map(admin_client, admin_user):
+    device = managed_device_create(lost_mode_enabled=True)
+    device_action_request(device=device, kind="locate", user=admin_user)
+    device_answers(device, Latitude=48.8566, Longitude=2.3522, HorizontalAccuracy=35)
+    html = admin_client.get(reverse("mdm:device", args=[device.pk])).content.decode()
+    assert 'class="location-map" data-location="48.8566,2.3522"' in html
+    # The pin on the 360 × 180 world grid: x = longitude + 180, y = 90 - latitude.
+    assert 'transform="translate(182.352 41.143)"' in html
+    assert "35 m" in html and "Intune keeps a device’s location for 24 hours." in html
+
+
+def test_hardware_shows_the_activation_lock_bypass_code(admin_client, admin_user):
+    device = managed_device_create()
+    device_action_request(device=device, kind="activation_lock_bypass", user=admin_user)
+    device_answers(device, ActivationLockBypassCode="ABCDE-FGHIJ-KLMNO-PQRST-UVWXY")
+    html = admin_client.get(reverse("mdm:device_hardware", args=[device.pk])).content.decode()
+    assert "Activation lock bypass code" in html and "ABCDE-FGHIJ-KLMNO-PQRST-UVWXY" in html
 
 
 def test_overview_for_the_operator_has_no_dialogs(operator_client):
@@ -261,6 +334,79 @@ def test_bulk_sync_from_the_list(admin_client):
         .count("Choose a device action.")
         == 1
     )
+
+
+def _wizard(admin_client, go, **data):
+    response = admin_client.post(reverse("mdm:bulk"), {"go": go, **data}, **HTMX)
+    return response
+
+
+def test_bulk_wizard_basics_devices_review_create(admin_client):
+    devices = managed_devices_create(3)
+    managed_device_create("ZZPQ000001", name="LAB-1")
+    html = admin_client.get(reverse("mdm:bulk")).content.decode()
+    assert 'aria-current="step"' in html and "Basics" in html and 'name="kind"' in html
+    # Basics: an action is required.
+    html = _wizard(admin_client, "next", step="basics", platform="ios", kind="").content.decode()
+    assert "Choose a device action." in html and 'data-step="basics"' in html
+    html = _wizard(
+        admin_client, "next", step="basics", platform="ios", kind="wipe", remove_data_plan="on"
+    ).content.decode()
+    assert 'data-step="devices"' in html and "LAB-1" in html and "IPAD-000002" in html
+    # Devices: the search narrows the picker; Next needs a device.
+    html = _wizard(
+        admin_client, "search", step="devices", platform="ios", kind="wipe", remove_data_plan="on", q="lab"
+    ).content.decode()
+    assert "LAB-1" in html and "IPAD-000002" not in html
+    html = _wizard(admin_client, "next", step="devices", platform="ios", kind="wipe").content.decode()
+    assert "Select at least one device." in html and 'data-step="devices"' in html
+    ids = [d.pk for d in devices[:2]]
+    html = _wizard(
+        admin_client, "next", step="devices", platform="ios", kind="wipe", remove_data_plan="on", device=ids
+    ).content.decode()
+    assert 'data-step="review"' in html and "IPAD-000001" in html and "LAB-1" not in html
+    # Previous keeps the answers.
+    back = _wizard(
+        admin_client,
+        "previous",
+        step="review",
+        platform="ios",
+        kind="wipe",
+        remove_data_plan="on",
+        device=ids,
+    ).content.decode()
+    assert 'data-step="devices"' in back and back.count(" checked ") + back.count(" checked>") >= 2
+    assert not DeviceCommand.objects.exists()
+    response = _wizard(
+        admin_client, "create", step="review", platform="ios", kind="wipe", remove_data_plan="on", device=ids
+    )
+    assert response.status_code == 204 and reverse("mdm:device_actions") in response["HX-Location"]
+    assert sorted(DeviceAction.objects.filter(kind="wipe").values_list("device_id", flat=True)) == sorted(ids)
+    assert (
+        list(DeviceCommand.objects.values_list("request_type", "payload"))
+        == [("EraseDevice", {"PreserveDataPlan": False})] * 2
+    )
+
+
+def test_bulk_wizard_refuses_too_many_devices_and_a_forged_create(admin_client, operator_client):
+    devices = managed_devices_create(101)
+    ids = [d.pk for d in devices]
+    html = _wizard(
+        admin_client, "next", step="devices", platform="ios", kind="sync", device=ids
+    ).content.decode()
+    assert "A bulk action takes at most 100 devices." in html
+    html = _wizard(
+        admin_client, "create", step="review", platform="ios", kind="shutdown", device=ids[:2]
+    ).content.decode()
+    assert "Choose a device action." in html and not DeviceAction.objects.exists()
+    assert operator_client.get(reverse("mdm:bulk")).status_code == 403
+    assert (
+        operator_client.post(
+            reverse("mdm:bulk"), {"go": "create", "kind": "sync", "device": ids[:1]}
+        ).status_code
+        == 403
+    )
+    assert not DeviceAction.objects.exists()
 
 
 def test_device_actions_monitor(admin_client, admin_user):
