@@ -18,7 +18,8 @@ Measured:
         --database-url postgres://postgres@127.0.0.1:5432/asm_devices_bench \\
         --redis-url redis://127.0.0.1:6379/8                                      # PostgreSQL, Redis
 
-`--redis-url` takes a Redis database number for the cache; the broker uses the next one.
+`--redis-url` takes a Redis database number for the cache (flushed); the broker uses the next one,
+with a queue of this run's own.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -139,8 +139,9 @@ def main() -> None:
 
         client = redis.Redis.from_url(options.redis_url)
         client.flushdb()
-        broker_db = int(urlsplit(options.redis_url).path.lstrip("/") or 0) + 1
-        redis.Redis.from_url(options.redis_url.rsplit("/", 1)[0] + f"/{broker_db}").flushdb()
+        # The broker (the next database) may be shared: this run's tasks go to a queue of its own
+        # instead of flushing it.
+        os.environ["CELERY_TASK_DEFAULT_QUEUE"] = f"devices-bench-{os.getpid()}"
     backend = ("PostgreSQL" if options.database_url else "SQLite") + (
         " + Redis broker" if options.redis_url else " + SQLite broker"
     )
