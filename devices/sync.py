@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -47,6 +46,7 @@ from devices.bulk import (
     serial_of,
 )
 from devices.models import DeletedDevice, Device, EnrollmentState, ProfileStatus, SyncRun, TokenSyncState
+from devices.read_ahead import ReadAhead
 from profiles.models import EnrollmentProfile
 from tokens.apple_retry import Reschedule, apple_call, error_code
 from tokens.dep_client import DepClient, DepError, DevicePage
@@ -137,7 +137,7 @@ class SyncEngine:
             .values_list("pk", "apple_profile_uuid")
         }
         self.walk_completed = run.phase == SyncRun.Phase.SYNC
-        self._ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="apple-read-ahead")
+        self._ahead = ReadAhead(self._call, depth=settings.SYNC_READ_AHEAD_PAGES)
         self.counts_on_write = connections[router.db_for_write(Device)].vendor == "postgresql"
         # A full walk into a token that has no devices but the ones this run wrote (its first
         # sync, or one resumed after a crash): its pages can be copied in without merging.
@@ -146,7 +146,6 @@ class SyncEngine:
             and run.phase == SyncRun.Phase.FETCH
             and not Device.objects.filter(token_id=token.pk).exclude(last_seen_run_id=run.pk).exists()
         )
-        self._pending: tuple[tuple[str, str], Future[DevicePage]] | None = None
 
     # -- the loop --
 
@@ -162,28 +161,30 @@ class SyncEngine:
                 if done is not None:
                     return done
         finally:
-            self._ahead.shutdown(wait=True, cancel_futures=True)
+            self._ahead.stop()
+            logger.info(
+                "Sync run %s: %d pages; the writer waited %.1f s for Apple's pages, the read-ahead "
+                "%.1f s for the writer",
+                run.pk,
+                run.pages,
+                self._ahead.waited_for_apple,
+                self._ahead.waited_for_writer,
+            )
 
-    # -- reading ahead: Apple prepares the next page while this one is written --
+    # -- reading ahead: Apple prepares the next pages while this one is written --
 
     def _read(self, phase: str, cursor: str) -> DevicePage:
         """The page after `cursor`: the one read ahead if it is that one, else a call now (with
         the retries; a failed read-ahead is simply done again)."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            key, future = pending
-            try:
-                page = future.result()  # and the client is free again
-            except DepError:
-                page = None
-            if key == (phase, cursor) and page is not None:
-                return page
+        page = self._ahead.take(phase, cursor)
+        if page is not None:
+            return page
         return self._apple(partial(self._call, phase, cursor))
 
     def _read_ahead(self, phase: str, cursor: str) -> None:
-        # The client is used by one thread at a time: this one waits for the read before
-        # calling Apple again. The read-ahead thread never touches the database.
-        self._pending = ((phase, cursor), self._ahead.submit(self._call, phase, cursor))
+        # The client is used by one thread at a time: the read-ahead thread until `take` answers
+        # None, then this one. The read-ahead thread never touches the database.
+        self._ahead.start(phase, cursor)
 
     def _call(self, phase: str, cursor: str) -> DevicePage:
         if phase == SyncRun.Phase.FETCH:
