@@ -169,7 +169,7 @@ def devices_write(rows: Sequence[Sequence[Any]], *, update_columns: Sequence[str
     # it (and empties the staging table, whose rows would otherwise outlive a savepoint). One
     # row comes back: how many rows the merge inserted (xmax = 0: a row version inserted, not
     # updated).
-    with psycopg.Cursor(_raw(connection)) as raw:
+    with connection.wrap_database_errors, psycopg.Cursor(_raw(connection)) as raw:
         raw.execute(STAGING_CREATE)
         _copy(raw, STAGING_TABLE, rows)
         raw.execute(
@@ -190,7 +190,8 @@ def devices_copy(rows: Sequence[Sequence[Any]]) -> int:
     if not rows:
         return 0
     connection = connections[router.db_for_write(Device)]
-    with psycopg.Cursor(_raw(connection)) as raw:
+    # Django's exceptions (IntegrityError), as its own cursor would raise them.
+    with connection.wrap_database_errors, psycopg.Cursor(_raw(connection)) as raw:
         _copy(raw, connection.ops.quote_name(Device._meta.db_table), rows)
     return len(rows)
 
