@@ -148,6 +148,9 @@ SYNC_REQUEST_WINDOW_SECONDS = envint("SYNC_REQUEST_WINDOW_SECONDS", str(15 * 60)
 SYNC_DELTA_INTERVAL_SECONDS = envint("SYNC_DELTA_INTERVAL_SECONDS", str(12 * 3600))
 # Devices asked of Apple per page (Apple's maximum is 1000).
 SYNC_PAGE_SIZE = envint("SYNC_PAGE_SIZE", "1000")
+# Pages of Apple's the sync reads ahead of the one it writes (devices.read_ahead): enough to
+# absorb a slow page, each ~2 MB of the worker's memory.
+SYNC_READ_AHEAD_PAGES = envint("SYNC_READ_AHEAD_PAGES", "3")
 # A running sync holds a lease on its run, renewed at every page; a lease that is not renewed
 # for this long (a killed worker) can be taken over.
 SYNC_LEASE_SECONDS = envint("SYNC_LEASE_SECONDS", "60")

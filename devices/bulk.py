@@ -1,5 +1,12 @@
 """Apple's device records as our rows, and writing many at once: the sync's upsert in plain SQL
-(PostgreSQL and SQLite), one transaction per page."""
+(PostgreSQL and SQLite), one transaction per page.
+
+PostgreSQL gets a page in binary COPY (psycopg formats the rows in C) into a temporary staging
+table, then one INSERT … SELECT … ON CONFLICT merges it; a token that has no devices yet gets
+its pages copied straight into the devices table (`devices_copy`). Where the time went before
+(issue 20, README "Where a full sync spends its time"): building the rows in Python and binding
+them as 26 arrays (psycopg dumps array elements in Python) cost the worker as much as the
+database spent writing them."""
 
 from __future__ import annotations
 
@@ -30,12 +37,15 @@ APPLE_FIELDS = (
     "apple_profile_push_time",
 )
 
-APPLE_PROFILE_STATUSES = {
-    ProfileStatus.EMPTY.value,
-    ProfileStatus.ASSIGNED.value,
-    ProfileStatus.PUSHED.value,
-    ProfileStatus.REMOVED.value,
-}
+APPLE_PROFILE_STATUSES = frozenset(
+    {
+        ProfileStatus.EMPTY.value,
+        ProfileStatus.ASSIGNED.value,
+        ProfileStatus.PUSHED.value,
+        ProfileStatus.REMOVED.value,
+    }
+)
+EMPTY_STATUS: str = ProfileStatus.EMPTY.value
 
 
 # --- Apple's device JSON --------------------------------------------------------------------
@@ -51,33 +61,39 @@ def apple_time(value: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _text(device: dict[str, Any], key: str, longest: int) -> str:
-    value = device.get(key)
-    return str(value)[:longest] if value is not None else ""
-
-
-def _moment(device: dict[str, Any], key: str) -> datetime | None:
-    value = device.get(key)
-    return apple_time(value) if isinstance(value, str) and value else None
+def device_values(device: dict[str, Any]) -> tuple[Any, ...]:
+    """The columns a device of Apple's answer fills (serial number excluded), in APPLE_FIELDS
+    order: a tuple, not a dict, as the sync builds 200,000 of them (the same rules as
+    `device_fields`, written out once)."""
+    get = device.get
+    model, description, color, asset_tag = get("model"), get("description"), get("color"), get("asset_tag")
+    os_name, family, assigned_by = get("os"), get("device_family"), get("device_assigned_by")
+    status, uuid = get("profile_status"), get("profile_uuid")
+    assigned, assign_time, push_time = (
+        get("device_assigned_date"),
+        get("profile_assign_time"),
+        get("profile_push_time"),
+    )
+    return (
+        "" if model is None else str(model)[:100],
+        "" if description is None else str(description)[:200],
+        "" if color is None else str(color)[:50],
+        "" if asset_tag is None else str(asset_tag)[:100],
+        "" if os_name is None else str(os_name)[:20],
+        "" if family is None else str(family)[:20],
+        apple_time(assigned) if isinstance(assigned, str) and assigned else None,
+        "" if assigned_by is None else str(assigned_by)[:254],
+        # Every known status is shorter than the column: the cut never makes one.
+        status if isinstance(status, str) and status in APPLE_PROFILE_STATUSES else EMPTY_STATUS,
+        "" if uuid is None else str(uuid)[:64].replace("-", "").upper(),
+        apple_time(assign_time) if isinstance(assign_time, str) and assign_time else None,
+        apple_time(push_time) if isinstance(push_time, str) and push_time else None,
+    )
 
 
 def device_fields(device: dict[str, Any]) -> dict[str, Any]:
     """The columns a device of Apple's answer fills (serial number excluded)."""
-    status = _text(device, "profile_status", 16)
-    return {
-        "model": _text(device, "model", 100),
-        "description": _text(device, "description", 200),
-        "color": _text(device, "color", 50),
-        "asset_tag": _text(device, "asset_tag", 100),
-        "os": _text(device, "os", 20),
-        "device_family": _text(device, "device_family", 20),
-        "device_assigned_date": _moment(device, "device_assigned_date"),
-        "device_assigned_by": _text(device, "device_assigned_by", 254),
-        "profile_status": status if status in APPLE_PROFILE_STATUSES else ProfileStatus.EMPTY,
-        "apple_profile_uuid": _text(device, "profile_uuid", 64).replace("-", "").upper(),
-        "apple_profile_assign_time": _moment(device, "profile_assign_time"),
-        "apple_profile_push_time": _moment(device, "profile_push_time"),
-    }
+    return dict(zip(APPLE_FIELDS, device_values(device), strict=True))
 
 
 def serial_of(device: dict[str, Any]) -> str:
@@ -108,9 +124,10 @@ INSERT_COLUMNS = (
 DATETIME_COLUMNS = frozenset(
     field.column for field in Device._meta.concrete_fields if field.get_internal_type() == "DateTimeField"
 )
+DATETIME_INDEXES = tuple(index for index, column in enumerate(INSERT_COLUMNS) if column in DATETIME_COLUMNS)
 
 
-def devices_write(rows: list[list[Any]], *, update_columns: Sequence[str] | None) -> int | None:
+def devices_write(rows: Sequence[Sequence[Any]], *, update_columns: Sequence[str] | None) -> int | None:
     """INSERT … ON CONFLICT (token, serial) DO UPDATE (or DO NOTHING), many rows at once; how
     many rows were new, when the database can tell (None: SQLite's upsert cannot).
 
@@ -122,45 +139,107 @@ def devices_write(rows: list[list[Any]], *, update_columns: Sequence[str] | None
         return 0
     connection = connections[router.db_for_write(Device)]
     quote = connection.ops.quote_name
-    adapt = connection.ops.adapt_datetimefield_value
-    dates = [index for index, column in enumerate(INSERT_COLUMNS) if column in DATETIME_COLUMNS]
-    adapted: dict[Any, Any] = {None: None}  # a page shares a handful of moments: adapt each once
-    for row in rows:
-        for index in dates:
-            value = row[index]
-            if value not in adapted:
-                adapted[value] = adapt(value)
-            row[index] = adapted[value]
     conflict = f"{quote('token_id')}, {quote('serial_number')}"
     if update_columns:
         action = "DO UPDATE SET " + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in update_columns)
     else:
         action = "DO NOTHING"
-    head = (
-        f"INSERT INTO {quote(Device._meta.db_table)} ({', '.join(quote(c) for c in INSERT_COLUMNS)}) VALUES "
-    )
-    one = f"({', '.join(['%s'] * len(INSERT_COLUMNS))})"
+    columns = ", ".join(quote(c) for c in INSERT_COLUMNS)
     tail = f" ON CONFLICT ({conflict}) {action}"
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            # SQLite prepares the statement once and runs it per row, in process.
-            cursor.executemany(head + one + tail, rows)
-            return None if update_columns else cursor.rowcount
-        # PostgreSQL: one statement for the page, one array per column (a statement per row
-        # costs a parse each; a VALUES list of 26,000 literals costs more to parse than to write).
-        # The arrays go as parameters bound on the server, in binary (%b; Django's cursor would
-        # write them into the SQL text, character by character).
-        fields = {field.column: field for field in Device._meta.concrete_fields}
-        arrays = ", ".join(f"%b::{fields[column].db_type(connection)}[]" for column in INSERT_COLUMNS)
-        columns = ", ".join(quote(c) for c in INSERT_COLUMNS)
-        with psycopg.Cursor(cast("psycopg.Connection[Any]", connection.connection)) as raw:
-            # xmax = 0: the row version was inserted, not updated.
-            raw.execute(
-                f"INSERT INTO {quote(Device._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}){tail}"
-                " RETURNING (xmax = 0)",
-                [list(values) for values in zip(*rows, strict=True)],
+    if connection.vendor != "postgresql":
+        # SQLite prepares the statement once and runs it per row, in process.
+        adapt = connection.ops.adapt_datetimefield_value
+        adapted: dict[Any, Any] = {None: None}  # a page shares a handful of moments: adapt each once
+        values = []
+        for row in rows:
+            listed = list(row)
+            for index in DATETIME_INDEXES:
+                moment = listed[index]
+                if moment not in adapted:
+                    adapted[moment] = adapt(moment)
+                listed[index] = adapted[moment]
+            values.append(listed)
+        one = f"({', '.join(['%s'] * len(INSERT_COLUMNS))})"
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {quote(Device._meta.db_table)} ({columns}) VALUES {one}{tail}", values
             )
-            return sum(1 for (inserted,) in raw.fetchall() if inserted)
+            return None if update_columns else cursor.rowcount
+    # PostgreSQL: the page goes in binary COPY into the staging table, then one statement merges
+    # it (and empties the staging table, whose rows would otherwise outlive a savepoint). One
+    # row comes back: how many rows the merge inserted (xmax = 0: a row version inserted, not
+    # updated).
+    with connection.wrap_database_errors, psycopg.Cursor(_raw(connection)) as raw:
+        raw.execute(STAGING_CREATE)
+        _copy(raw, STAGING_TABLE, rows)
+        raw.execute(
+            f"WITH page AS (DELETE FROM {STAGING_TABLE} RETURNING {columns}),"
+            f" written AS (INSERT INTO {quote(Device._meta.db_table)} ({columns})"
+            f" SELECT {columns} FROM page{tail} RETURNING (xmax = 0) AS inserted)"
+            " SELECT count(*) FILTER (WHERE inserted) FROM written"
+        )
+        inserted = raw.fetchone()
+        return int(inserted[0]) if inserted else 0
+
+
+def devices_copy(rows: Sequence[Sequence[Any]]) -> int:
+    """PostgreSQL only: the rows copied straight into the devices table (binary COPY), for a
+    token that has no devices yet: nothing to merge, so no staging and no conflict check. A
+    serial number already there fails the COPY with an IntegrityError (the unique index): the
+    caller rolls the page back and writes it with `devices_write` instead."""
+    if not rows:
+        return 0
+    connection = connections[router.db_for_write(Device)]
+    # Django's exceptions (IntegrityError), as its own cursor would raise them.
+    with connection.wrap_database_errors, psycopg.Cursor(_raw(connection)) as raw:
+        _copy(raw, connection.ops.quote_name(Device._meta.db_table), rows)
+    return len(rows)
+
+
+def copy_supported() -> bool:
+    """Whether the devices' database takes pages by COPY (PostgreSQL)."""
+    return connections[router.db_for_write(Device)].vendor == "postgresql"
+
+
+# The staging table of a page: the inserted columns, no index, no constraint, private to the
+# session (temporary: no WAL) and emptied at each commit. Created by the first page of a
+# connection's transaction (a rolled-back creation is created again by the next page).
+STAGING_TABLE = "devices_device_page"
+STAGING_CREATE = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} ON COMMIT DELETE ROWS AS"
+    f" SELECT {', '.join(INSERT_COLUMNS)} FROM {Device._meta.db_table} WITH NO DATA"
+)
+
+
+def _copy_types() -> list[str]:
+    """The PostgreSQL types of INSERT_COLUMNS, as psycopg's binary COPY needs them said."""
+    fields = {field.column: field for field in Device._meta.concrete_fields}
+    names = {
+        "CharField": "text",
+        "DateTimeField": "timestamptz",
+        "BooleanField": "bool",
+        "BigIntegerField": "int8",
+        "ForeignKey": "int8",  # every key of the project is a BigAutoField
+    }
+    return [names[fields[column].get_internal_type()] for column in INSERT_COLUMNS]
+
+
+COPY_TYPES = _copy_types()
+
+
+def _copy(raw: psycopg.Cursor[Any], table: str, rows: Sequence[Sequence[Any]]) -> None:
+    columns = ", ".join(INSERT_COLUMNS)
+    with raw.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(COPY_TYPES)
+        for row in rows:
+            copy.write_row(row)
+
+
+def _raw(connection: Any) -> psycopg.Connection[Any]:
+    """psycopg's own connection under Django's (its cursor would write parameters into the SQL
+    text; COPY is psycopg's)."""
+    connection.ensure_connection()
+    return cast("psycopg.Connection[Any]", connection.connection)
 
 
 @contextmanager

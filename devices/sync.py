@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
@@ -39,13 +38,15 @@ from asm_portal import clock
 from asm_portal.jobs import owner_gone, worker_id
 from devices.bulk import (
     APPLE_FIELDS,
-    INSERT_COLUMNS,
-    device_fields,
+    copy_supported,
+    device_values,
+    devices_copy,
     devices_write,
     page_transaction,
     serial_of,
 )
 from devices.models import DeletedDevice, Device, EnrollmentState, ProfileStatus, SyncRun, TokenSyncState
+from devices.read_ahead import ReadAhead
 from profiles.models import EnrollmentProfile
 from tokens.apple_retry import Reschedule, apple_call, error_code
 from tokens.dep_client import DepClient, DepError, DevicePage
@@ -55,6 +56,14 @@ from tokens.services import token_apple_call_failed, token_apple_call_succeeded,
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# Where Apple's profile is in a device's values (devices.bulk.device_values), and in a row of
+# SyncEngine._rows (after the tenant, the token and the serial number).
+UUID_INDEX = APPLE_FIELDS.index("apple_profile_uuid")
+STATUS_INDEX = APPLE_FIELDS.index("profile_status")
+ASSIGN_TIME_INDEX = APPLE_FIELDS.index("apple_profile_assign_time")
+ROW_UUID = 3 + UUID_INDEX
+REMOVED = ProfileStatus.REMOVED.value
 
 # Refusals of Apple's that no retry can fix: the run ends, the token shows the code.
 CURSOR_RESTART_CODES = ("EXPIRED_CURSOR", "INVALID_CURSOR", "CURSOR_REQUIRED")
@@ -128,9 +137,15 @@ class SyncEngine:
             .values_list("pk", "apple_profile_uuid")
         }
         self.walk_completed = run.phase == SyncRun.Phase.SYNC
-        self._ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="apple-read-ahead")
+        self._ahead = ReadAhead(self._call, depth=settings.SYNC_READ_AHEAD_PAGES)
         self.counts_on_write = connections[router.db_for_write(Device)].vendor == "postgresql"
-        self._pending: tuple[tuple[str, str], Future[DevicePage]] | None = None
+        # A full walk into a token that has no devices but the ones this run wrote (its first
+        # sync, or one resumed after a crash): its pages can be copied in without merging.
+        self.first_fill = (
+            run.kind == SyncRun.Kind.FULL
+            and run.phase == SyncRun.Phase.FETCH
+            and not Device.objects.filter(token_id=token.pk).exclude(last_seen_run_id=run.pk).exists()
+        )
 
     # -- the loop --
 
@@ -146,28 +161,30 @@ class SyncEngine:
                 if done is not None:
                     return done
         finally:
-            self._ahead.shutdown(wait=True, cancel_futures=True)
+            self._ahead.stop()
+            logger.info(
+                "Sync run %s: %d pages; the writer waited %.1f s for Apple's pages, the read-ahead "
+                "%.1f s for the writer",
+                run.pk,
+                run.pages,
+                self._ahead.waited_for_apple,
+                self._ahead.waited_for_writer,
+            )
 
-    # -- reading ahead: Apple prepares the next page while this one is written --
+    # -- reading ahead: Apple prepares the next pages while this one is written --
 
     def _read(self, phase: str, cursor: str) -> DevicePage:
         """The page after `cursor`: the one read ahead if it is that one, else a call now (with
         the retries; a failed read-ahead is simply done again)."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            key, future = pending
-            try:
-                page = future.result()  # and the client is free again
-            except DepError:
-                page = None
-            if key == (phase, cursor) and page is not None:
-                return page
+        page = self._ahead.take(phase, cursor)
+        if page is not None:
+            return page
         return self._apple(partial(self._call, phase, cursor))
 
     def _read_ahead(self, phase: str, cursor: str) -> None:
-        # The client is used by one thread at a time: this one waits for the read before
-        # calling Apple again. The read-ahead thread never touches the database.
-        self._pending = ((phase, cursor), self._ahead.submit(self._call, phase, cursor))
+        # The client is used by one thread at a time: the read-ahead thread until `take` answers
+        # None, then this one. The read-ahead thread never touches the database.
+        self._ahead.start(phase, cursor)
 
     def _call(self, phase: str, cursor: str) -> DevicePage:
         if phase == SyncRun.Phase.FETCH:
@@ -276,6 +293,18 @@ class SyncEngine:
             serial = serial_of(device)
             if serial:
                 devices[serial] = device
+        try:
+            self._write_fetched(devices, cursor=page.cursor, phase=phase)
+        except IntegrityError:
+            if not self.first_fill:
+                raise
+            # A serial number already there (a walk started again, a device listed twice): the
+            # page was rolled back; it is written again by merging, and so are the next ones.
+            logger.info("Token %s: a serial number is already there, the pages are merged", self.token.pk)
+            self.first_fill = False
+            self._write_fetched(devices, cursor=page.cursor, phase=phase)
+
+    def _write_fetched(self, devices: dict[str, dict[str, Any]], *, cursor: str, phase: str) -> None:
         with page_transaction():
             if self.run.kind == SyncRun.Kind.NEW_SERIALS:
                 # Known serial numbers stay as they are (DO NOTHING); deleted ones stay deleted.
@@ -285,7 +314,7 @@ class SyncEngine:
             else:
                 added = self._upsert(devices)
                 updated = len(devices) - added
-            self._save_progress(cursor=page.cursor, phase=phase, added=added, updated=updated)
+            self._save_progress(cursor=cursor, phase=phase, added=added, updated=updated)
 
     def _write_sync_page(self, page: DevicePage) -> None:
         # The same serial can appear several times: the latest op_date wins (Apple's rule).
@@ -320,63 +349,49 @@ class SyncEngine:
                 removed=removed,
             )
 
-    def _row(self, serial: str, fields: dict[str, Any], now: datetime, profile_id: int | None) -> list[Any]:
-        """A device row in INSERT_COLUMNS order (a new device: not contacted yet)."""
-        values = {
-            **fields,
-            "tenant_id": self.token.tenant_id,
-            "token_id": self.token.pk,
-            "serial_number": serial,
-            "assigned_profile_id": profile_id,
-            "profile_assigned_at": fields["apple_profile_assign_time"] if profile_id else None,
-            "enrollment_state": EnrollmentState.NOT_CONTACTED,
-            "last_contacted_at": None,
-            "removed_by_apple": False,
-            "removed_at": None,
-            "enrolled_user_name": "",
-            "device_name": "",
-            "enrolled_profile_id": None,
-            "created_at": now,
-            "updated_at": now,
-            "last_seen_run_id": self.run.pk,
-        }
-        return [values[column] for column in INSERT_COLUMNS]
+    def _rows(self, devices: dict[str, dict[str, Any]], *, removed_unassigns: bool) -> list[tuple[Any, ...]]:
+        """The page's rows in INSERT_COLUMNS order (a new device: not contacted yet), in
+        serial-number order (the index pages are then visited in order: fewer page reads).
+        The assigned profile is ours that Apple's profile uuid names (none for a uuid we do not
+        know, and, if `removed_unassigns`, for a profile Apple says was removed)."""
+        now = clock.now()
+        head = (self.token.tenant_id, self.token.pk)
+        # enrollment_state … last_seen_run_id: what a device not contacted yet has.
+        tail = (EnrollmentState.NOT_CONTACTED.value, None, False, None, "", "", None, now, now, self.run.pk)
+        profiles = self.profiles_by_uuid
+        rows = []
+        for serial, device in sorted(devices.items()):
+            values = device_values(device)
+            profile_id = profiles.get(values[UUID_INDEX])
+            if profile_id is not None and removed_unassigns and values[STATUS_INDEX] == REMOVED:
+                profile_id = None
+            assigned_at = values[ASSIGN_TIME_INDEX] if profile_id else None
+            rows.append((*head, serial, *values, profile_id, assigned_at, *tail))
+        return rows
 
     def _insert(self, devices: dict[str, dict[str, Any]]) -> int:
         """Only the serial numbers not known yet; how many there were."""
-        now = clock.now()
-        rows = []
-        # In serial-number order: the index pages are then visited in order (fewer page reads).
-        for serial, device in sorted(devices.items()):
-            fields = device_fields(device)
-            rows.append(
-                self._row(serial, fields, now, self.profiles_by_uuid.get(fields["apple_profile_uuid"]))
-            )
-        return devices_write(rows, update_columns=None) or 0
+        return devices_write(self._rows(devices, removed_unassigns=False), update_columns=None) or 0
 
     def _upsert(self, devices: dict[str, dict[str, Any]]) -> int:
         """Insert new devices, refresh known ones (one statement per kind of profile answer);
         how many were new."""
-        now = clock.now()
-        with_profile: list[list[Any]] = []  # Apple's profile says which of ours is assigned (or none)
-        other_profile: list[list[Any]] = []  # a profile uuid we do not know: ours stays as it is
-        for serial, device in sorted(devices.items()):  # in index order (see _insert)
-            fields = device_fields(device)
-            apple_uuid = fields["apple_profile_uuid"]
-            if apple_uuid and apple_uuid not in self.profiles_by_uuid:
-                other_profile.append(self._row(serial, fields, now, None))
-                continue
-            removed = fields["profile_status"] == ProfileStatus.REMOVED
-            profile_id = self.profiles_by_uuid[apple_uuid] if apple_uuid and not removed else None
-            with_profile.append(self._row(serial, fields, now, profile_id))
+        rows = self._rows(devices, removed_unassigns=True)
+        if self.first_fill and copy_supported():
+            # The token has no devices but this run's: the page is copied straight in (a serial
+            # number already there fails it with an IntegrityError: see _write_fetch_page).
+            return devices_copy(rows)
+        # Apple's profile says which of ours is assigned (or none), or names a profile we do not
+        # know: ours then stays as it is.
+        profiles = self.profiles_by_uuid
+        known = [row for row in rows if not row[ROW_UUID] or row[ROW_UUID] in profiles]
+        other = [row for row in rows if row[ROW_UUID] and row[ROW_UUID] not in profiles]
         # SQLite's upsert does not say which rows were new: ask before writing (an index range).
         existing = None if self.counts_on_write else len(self._existing(devices))
         common = [*APPLE_FIELDS, "updated_at", "last_seen_run_id", "removed_by_apple", "removed_at"]
         inserted = [
-            devices_write(
-                with_profile, update_columns=[*common, "assigned_profile_id", "profile_assigned_at"]
-            ),
-            devices_write(other_profile, update_columns=common),
+            devices_write(known, update_columns=[*common, "assigned_profile_id", "profile_assigned_at"]),
+            devices_write(other, update_columns=common),
         ]
         if existing is not None:
             return len(devices) - existing
