@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from asm_portal.models import TenantScopedManager, tenant_field
+from asm_portal.models import Tenant, TenantScopedManager, current_tenant_id, tenant_field
 
 
 class EnrollmentState(models.TextChoices):
@@ -152,6 +152,55 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return self.serial_number
+
+
+class DeviceTally(models.Model):
+    """How many devices a token has in one (state, profile status, profile, removed) group: the
+    grid's totals and the blades' counts at a million devices, exact without counting rows.
+
+    Kept by the database itself, in the transaction of every write of devices, whoever writes
+    (the sync's SQL, assignment, enrollment, deletion, a preset): triggers on the devices table
+    (devices/counts.py). On PostgreSQL each statement appends one row per group it changed,
+    +n or -n (appending never waits on another writer, so no lock order can deadlock) and the
+    readers sum them; `device_tallies_compact` folds them together. On SQLite (one writer at a
+    time) each row's write adds to its group's one row. A total is the SUM over a token's or a
+    tenant's few rows.
+    """
+
+    # Plain columns, no foreign-key constraints: the rows are written by triggers while tokens,
+    # profiles and tenants are being deleted (a constraint would refuse the -n rows of the
+    # devices deleted with them); `device_tallies_compact` removes the rows of tokens gone.
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        default=current_tenant_id,
+        db_index=False,
+    )
+    token = models.ForeignKey(
+        "tokens.EnrollmentProgramToken",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,
+    )
+    enrollment_state = models.CharField(max_length=16)
+    profile_status = models.CharField(max_length=16)
+    profile_id = models.BigIntegerField()  # the assigned profile's id, 0 for none
+    removed_by_apple = models.BooleanField()
+    devices = models.BigIntegerField()
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "token"], name="devicetally_tenant_token"),
+            models.Index(fields=["token"], name="devicetally_token"),
+        ]
+
+    def __str__(self) -> str:
+        return f"token {self.token_id}: {self.devices}"
 
 
 class DeletedDevice(models.Model):

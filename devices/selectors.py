@@ -9,11 +9,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from asm_portal.ids import parse_id
-from devices.models import ENROLLED_STATES, Device, EnrollmentState, ProfileStatus
+from devices import counts
+from devices.models import ENROLLED_STATES, Device, DeviceTally, EnrollmentState, ProfileStatus
 from devices.selection import MAX_SELECTION
 from profiles.models import EnrollmentProfile
 from tokens.models import EnrollmentProgramToken
@@ -47,6 +48,8 @@ class DeviceFilters:
     state: str = ""
     sort: str = "serial"
     descending: bool = False
+    # Only the devices Apple still assigns (the Assign blade); not from the query string.
+    present_only: bool = False
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> DeviceFilters:
@@ -70,6 +73,9 @@ class DeviceFilters:
 
     def with_profile(self, profile: str) -> DeviceFilters:
         return replace(self, profile=profile)
+
+    def present(self) -> DeviceFilters:
+        return replace(self, present_only=True)
 
 
 def _serial_prefix(queryset: QuerySet[Device], prefix: str) -> QuerySet[Device]:
@@ -97,7 +103,26 @@ def devices_filtered(
         devices = devices.filter(assigned_profile__isnull=True)
     elif filters.profile:
         devices = devices.filter(assigned_profile_id=int(filters.profile))
+    if filters.present_only:
+        devices = devices.filter(removed_by_apple=False)
     return devices
+
+
+def devices_total(*, filters: DeviceFilters, token: EnrollmentProgramToken | None = None) -> int:
+    """The exact total of the grid: summed from the tallies (`devices.counts`) for the pills,
+    counted from the serial-number index range when a search narrows it."""
+    if filters.search:
+        return devices_filtered(filters=filters, token=token).count()
+    profile = 0 if filters.profile == UNASSIGNED else (int(filters.profile) if filters.profile else None)
+    return counts.tally_total(
+        counts.tally_filter(
+            token_id=token.pk if token is not None else None,
+            profile_status=filters.profile_status,
+            state=filters.state,
+            profile=profile,
+            present_only=filters.present_only,
+        )
+    )
 
 
 GRID_COLUMNS = (
@@ -151,11 +176,13 @@ def names_attach(devices: list[Device]) -> list[Device]:
     return devices
 
 
-def devices_page(queryset: QuerySet[Device], filters: DeviceFilters, *, page: Any, size: int) -> Page[Device]:
+def devices_page(
+    *, filters: DeviceFilters, token: EnrollmentProgramToken | None, page: Any, size: int
+) -> Page[Device]:
     """A page of the grid (out-of-range or garbled numbers give the nearest page), its rows with
-    their names attached. The count is the filtered queryset's COUNT(*): the planners count it
-    from the same index range as the page (see `Device.Meta.indexes`)."""
-    paginator = Paginator(devices_for_grid(queryset, filters), size)
+    their names attached, and the exact total (`devices_total`: no COUNT(*) of a million rows)."""
+    paginator = Paginator(devices_for_grid(devices_filtered(filters=filters, token=token), filters), size)
+    paginator.count = devices_total(filters=filters, token=token)  # the cached property, given
     grid_page = paginator.get_page(page)
     grid_page.object_list = names_attach(list(grid_page.object_list)) if paginator.count else []
     return grid_page
@@ -255,41 +282,29 @@ class DeviceCounts:
 
 
 def _missing_profile() -> Q:
-    return Q(removed_by_apple=False, assigned_profile__isnull=True) & ~Q(enrollment_state__in=ENROLLED_STATES)
+    """A tally's group of devices Apple still assigns, without a profile, not enrolled."""
+    return Q(removed_by_apple=False, profile_id=0) & ~Q(enrollment_state__in=ENROLLED_STATES)
 
 
 def token_device_counts(*, token: EnrollmentProgramToken) -> DeviceCounts:
-    counts = Device.objects.filter(token=token).aggregate(
-        total=Count("id"),
-        enrolled=Count("id", filter=Q(enrollment_state__in=ENROLLED_STATES)),
-        ready=Count(
-            "id",
-            filter=Q(removed_by_apple=False, assigned_profile__isnull=False)
-            & ~Q(enrollment_state__in=ENROLLED_STATES),
+    """From the tallies (`devices.counts`): one query over a few rows, at any number of devices."""
+    counts_ = DeviceTally.objects.filter(token=token).aggregate(
+        total=Sum("devices"),
+        enrolled=Sum("devices", filter=Q(enrollment_state__in=ENROLLED_STATES)),
+        ready=Sum(
+            "devices",
+            filter=Q(removed_by_apple=False) & ~Q(profile_id=0) & ~Q(enrollment_state__in=ENROLLED_STATES),
         ),
-        missing=Count("id", filter=_missing_profile()),
+        missing=Sum("devices", filter=_missing_profile()),
     )
-    return DeviceCounts(counts["total"], counts["enrolled"], counts["ready"], counts["missing"])
+    return DeviceCounts(*(int(counts_[key] or 0) for key in ("total", "enrolled", "ready", "missing")))
 
 
 def devices_without_profile_counts(*, token_ids: Iterable[int]) -> dict[int, int]:
     """The token list's « Devices without profiles » column, for one page of tokens at once."""
-    rows = (
-        Device.objects.filter(_missing_profile(), token_id__in=list(token_ids))
-        .values("token_id")
-        .annotate(count=Count("id"))
-        .values_list("token_id", "count")
-    )
-    return dict(rows)
+    return counts.tally_totals_by("token_id", _missing_profile(), token_ids)
 
 
 def assigned_device_counts(*, profile_ids: Iterable[int]) -> dict[int, int]:
     """The profiles grid's « Assigned devices » column, for the shown profiles in one query."""
-    rows = (
-        Device.objects.filter(assigned_profile_id__in=list(profile_ids))
-        .order_by()
-        .values("assigned_profile_id")
-        .annotate(count=Count("id"))
-        .values_list("assigned_profile_id", "count")
-    )
-    return dict(rows)
+    return counts.tally_totals_by("profile_id", Q(), profile_ids)

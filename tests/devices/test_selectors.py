@@ -7,7 +7,6 @@ import pytest
 from devices.selectors import (
     DeviceCounts,
     DeviceFilters,
-    devices_filtered,
     devices_page,
     devices_selected,
     token_device_counts,
@@ -28,7 +27,7 @@ class TokenDeviceCountsTests:
 class DevicesPageTests:
     def page(self, token: EnrollmentProgramToken, number: object, **query: str):
         filters = DeviceFilters.from_query(query)
-        return devices_page(devices_filtered(filters=filters, token=token), filters, page=number, size=10)
+        return devices_page(filters=filters, token=token, page=number, size=10)
 
     def test_a_page_has_its_rows_with_their_names_and_the_filtered_count(self) -> None:
         token = devices_populated()
