@@ -52,7 +52,7 @@ class TalliesTests:
         now = clock.now()
 
         def row(serial: str, status: str) -> list[object]:
-            values = dict.fromkeys(INSERT_COLUMNS, "")
+            values: dict[str, object] = dict.fromkeys(INSERT_COLUMNS, "")
             values.update(
                 tenant_id=token.tenant_id,
                 token_id=token.pk,
