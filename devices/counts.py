@@ -195,11 +195,13 @@ def tally_total(condition: Q) -> int:
     return int(DeviceTally.objects.filter(condition).aggregate(total=Sum("devices"))["total"] or 0)
 
 
-def tally_totals_by(field: str, condition: Q, keys: Iterable[Any]) -> dict[Any, int]:
-    """Sums per `field` (token_id, profile_id) for these keys, in one query; keys without
-    devices are left out, as a GROUP BY of the devices would."""
+def tally_totals_by(field: str, condition: Q, keys: Iterable[Any] | None) -> dict[Any, int]:
+    """Sums per `field` (token_id, profile_id) for these keys (None: every key), in one query;
+    keys without devices are left out, as a GROUP BY of the devices would."""
+    if keys is not None:
+        condition &= Q(**{f"{field}__in": list(keys)})
     rows = (
-        DeviceTally.objects.filter(condition, **{f"{field}__in": list(keys)})
+        DeviceTally.objects.filter(condition)
         .order_by()
         .values(field)
         .annotate(total=Sum("devices"))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from asm_portal.ids import parse_id
@@ -187,6 +187,64 @@ def _page_ids(ordered: QuerySet[Device], *, start: int, size: int, total: int) -
     return list(reversed(ordered.reverse().values_list("id", flat=True)[end : end + count]))
 
 
+def _group_counts(filters: DeviceFilters, token: EnrollmentProgramToken | None, field: str) -> dict[int, int]:
+    """The grid's rows per token or per profile (0: unassigned): from the tallies, or counted
+    when a search narrows the rows to a serial-number range."""
+    if filters.search:
+        column = "token_id" if field == "token_id" else "assigned_profile_id"
+        rows = (
+            devices_filtered(filters=filters, token=token).order_by().values(column).annotate(n=Count("id"))
+        )
+        return {row[column] or 0: row["n"] for row in rows}
+    profile = 0 if filters.profile == UNASSIGNED else (int(filters.profile) if filters.profile else None)
+    condition = counts.tally_filter(
+        token_id=token.pk if token is not None else None,
+        profile_status=filters.profile_status,
+        state=filters.state,
+        profile=profile,
+        present_only=filters.present_only,
+    )
+    return counts.tally_totals_by(field, condition, None)
+
+
+def _grouped_page_ids(
+    filters: DeviceFilters, token: EnrollmentProgramToken | None, *, start: int, size: int
+) -> list[int]:
+    """A page sorted by the token's or the profile's name, without sorting the rows by a joined
+    name (a million rows): the groups in name order, each group's size from the tallies, and
+    from the one or two groups the page falls in, their rows in serial-number order (an index
+    range). Unassigned devices come last, first when descending, as the database sorts NULLs."""
+    by_token = filters.sort == "token"
+    field = "token_id" if by_token else "profile_id"
+    sizes = _group_counts(filters, token, field)
+    names = (
+        EnrollmentProgramToken.objects.filter(pk__in=list(sizes)).values_list("pk", "token_name")
+        if by_token
+        else EnrollmentProfile.objects.filter(pk__in=[key for key in sizes if key]).values_list("pk", "name")
+    )
+    groups = [pk for pk, _name in sorted(names, key=lambda row: (row[1], row[0]))]
+    if not by_token and sizes.get(0):
+        groups.append(0)
+    if filters.descending:
+        groups.reverse()
+    serial_order = ("-serial_number", "-token_id") if filters.descending else ("serial_number", "token_id")
+    ids: list[int] = []
+    skipped = 0
+    for group in groups:
+        count = sizes.get(group, 0)
+        if skipped + count <= start:
+            skipped += count
+            continue
+        column = "token_id" if by_token else "assigned_profile_id"
+        rows = devices_filtered(filters=filters, token=token).filter(**{column: group or None})
+        offset = max(0, start - skipped)
+        ids += rows.order_by(*serial_order).values_list("id", flat=True)[offset : offset + size - len(ids)]
+        skipped += count
+        if len(ids) >= size:
+            break
+    return ids
+
+
 def devices_page(
     *, filters: DeviceFilters, token: EnrollmentProgramToken | None, page: Any, size: int
 ) -> Page[Device]:
@@ -201,7 +259,11 @@ def devices_page(
     if not paginator.count:
         grid_page.object_list = []
         return grid_page
-    ids = _page_ids(ordered, start=(grid_page.number - 1) * size, size=size, total=paginator.count)
+    start = (grid_page.number - 1) * size
+    if filters.sort in ("token", "profile"):
+        ids = _grouped_page_ids(filters, token, start=start, size=size)
+    else:
+        ids = _page_ids(ordered, start=start, size=size, total=paginator.count)
     rows = {device.pk: device for device in Device.objects.filter(pk__in=ids).only(*GRID_COLUMNS)}
     grid_page.object_list = names_attach([rows[pk] for pk in ids if pk in rows])
     return grid_page
