@@ -39,7 +39,8 @@ STATUSES = ("empty", "assigned", "pushed", "removed", "failed", "pending")
 def devices_write(*, tokens: list[Any], per_token: int, profiles: dict[int, list[int]]) -> None:
     """`per_token` devices for each token, one INSERT … SELECT per token (the tally triggers fire
     once per statement). Serial numbers: a permutation of the row numbers (a prime modulus), so
-    the serial-number order is not the table's order, as after a real sync."""
+    the serial-number order is not the table's order, as after a real sync; their first letter
+    spreads every token over the whole range, as Apple's serial numbers are."""
     from django.db import connection
 
     from devices.models import Device
@@ -60,7 +61,8 @@ def devices_write(*, tokens: list[Any], per_token: int, profiles: dict[int, list
                     last_contacted_at, removed_by_apple, enrolled_user_name, device_name,
                     created_at, updated_at, udid, product, os_version, enrollment_error)
                 SELECT %(tenant)s, %(token)s,
-                    'F' || chr(75 + %(index)s) || lpad(((g::bigint * 7919) %% %(modulus)s)::text, 8, '0'),
+                    chr(65 + (g * 7 + %(index)s) %% 26) || chr(75 + %(index)s)
+                        || lpad(((g::bigint * 7919) %% %(modulus)s)::text, 8, '0'),
                     (ARRAY['iPad Air', 'iPad Pro', 'iPad mini', 'iPad', 'MacBook Air'])[1 + g %% 5],
                     (ARRAY['IPAD AIR WI-FI 64GB', 'IPAD PRO 11-INCH', 'IPAD MINI 6', 'IPAD 10TH GEN'])[1 + g %% 4],
                     (ARRAY['SPACE GRAY', 'SILVER', 'BLUE', 'PINK', 'STARLIGHT'])[1 + g %% 5],
@@ -111,8 +113,8 @@ def cases(tokens: list[Any], profile_id: int, per_token: int) -> list[tuple[str,
         found += [
             (f"{scope}: first page (full page)", url, {}),
             (f"{scope}: first page (htmx)", grid, HTMX),
-            (f"{scope}: search by serial number (FK0012)", f"{grid}&q=FK0012", HTMX),
-            (f"{scope}: search, a short prefix (FK)", f"{grid}&q=FK", HTMX),
+            (f"{scope}: search by serial number (KK0012)", f"{grid}&q=KK0012", HTMX),
+            (f"{scope}: search, a short prefix (K)", f"{grid}&q=K", HTMX),
             *[(f"{scope}: state {state}", f"{grid}&state={state}", HTMX) for state in STATES],
             *[
                 (f"{scope}: profile status {status}", f"{grid}&profile_status={status}", HTMX)
@@ -120,7 +122,7 @@ def cases(tokens: list[Any], profile_id: int, per_token: int) -> list[tuple[str,
             ],
             (f"{scope}: profile unassigned", f"{grid}&profile=none", HTMX),
             (f"{scope}: profile {profile_id}", f"{grid}&profile={profile_id}", HTMX),
-            (f"{scope}: enrolled + unassigned + search", f"{grid}&state=enrolled&profile=none&q=FK1", HTMX),
+            (f"{scope}: enrolled + unassigned + search", f"{grid}&state=enrolled&profile=none&q=KK1", HTMX),
             *[(f"{scope}: sort {key}", f"{grid}&sort={key}", HTMX) for key in SORTS if key != "serial"],
             *[
                 (f"{scope}: sort {key} desc", f"{grid}&sort={key}&dir=desc", HTMX)
