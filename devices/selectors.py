@@ -319,9 +319,8 @@ def devices_export_rows(queryset: QuerySet[Device]) -> Iterator[list[str]]:
         "token_id",
         "removed_by_apple",
     )
-    rows = queryset.order_by("serial_number", "token_id").values_list(*columns)
     yes, no = _("Yes"), _("No")
-    for row in rows.iterator(chunk_size=2000):
+    for row in _export_chunks(queryset, columns):
         (
             serial,
             details,
@@ -352,6 +351,25 @@ def devices_export_rows(queryset: QuerySet[Device]) -> Iterator[list[str]]:
             token_names.get(token, ""),
             yes if gone else no,
         ]
+
+
+def _export_chunks(queryset: QuerySet[Device], columns: tuple[str, ...], size: int = 2000) -> Iterator[Any]:
+    """The rows in (serial number, token) order, 2,000 at a time, each chunk from where the last
+    one ended (keyset): every chunk is an index range, so the first row comes at once even from a
+    million (one cursor over the whole list lets the planner sort the table first)."""
+    ordered = queryset.order_by("serial_number", "token_id")
+    after: tuple[str, int] | None = None
+    while True:
+        chunk = ordered
+        if after is not None:
+            serial, token = after
+            chunk = chunk.filter(Q(serial_number__gt=serial) | Q(serial_number=serial, token_id__gt=token))
+        rows = list(chunk.values_list(*columns)[:size])
+        yield from rows
+        if len(rows) < size:
+            return
+        last = rows[-1]
+        after = (last[0], last[columns.index("token_id")])
 
 
 # --- Counts for the token and profile blades ------------------------------------------------

@@ -88,3 +88,17 @@ class DevicesSelectedTests:
         devices = devices_create(token, 3)
         chosen = devices_selected(ids=[d.pk for d in reversed(devices)])
         assert [d.serial_number for d in chosen] == ["DMPQ000000", "DMPQ000001", "DMPQ000002"]
+
+
+class ExportChunksTests:
+    def test_the_chunks_give_every_row_once_in_order_even_with_a_serial_in_two_tokens(self) -> None:
+        from devices.selectors import _export_chunks
+
+        devices_create(token_create("A"), 5)
+        devices_create(token_create("B"), 3)  # the same serial numbers in another token
+        queryset = devices_filtered(filters=DeviceFilters())
+        expected = list(
+            queryset.order_by("serial_number", "token_id").values_list("serial_number", "token_id")
+        )
+        assert list(_export_chunks(queryset, ("serial_number", "token_id"), size=2)) == expected
+        assert len(expected) == 8
