@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
@@ -213,7 +214,7 @@ def _grouped_page_ids(
     """A page sorted by the token's or the profile's name, without sorting the rows by a joined
     name (a million rows): the groups in name order, each group's size from the tallies, and
     from the one or two groups the page falls in, their rows in serial-number order (an index
-    range). Unassigned devices come last, first when descending, as the database sorts NULLs."""
+    range). Unassigned devices come where the database sorts NULLs."""
     by_token = filters.sort == "token"
     field = "token_id" if by_token else "profile_id"
     sizes = _group_counts(filters, token, field)
@@ -224,7 +225,8 @@ def _grouped_page_ids(
     )
     groups = [pk for pk, _name in sorted(names, key=lambda row: (row[1], row[0]))]
     if not by_token and sizes.get(0):
-        groups.append(0)
+        # Where the database puts NULL names in ascending order: last (PostgreSQL), first (SQLite).
+        groups.insert(len(groups) if connections[Device.objects.db].vendor == "postgresql" else 0, 0)
     if filters.descending:
         groups.reverse()
     serial_order = ("-serial_number", "-token_id") if filters.descending else ("serial_number", "token_id")

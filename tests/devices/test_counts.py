@@ -110,8 +110,8 @@ class TalliesTests:
 
     def test_compaction_folds_the_rows_and_keeps_the_sums(self) -> None:
         token = devices_populated()
-        for _ in range(3):
-            devices_create(token, 2, prefix=f"MORE{DeviceTally.objects.count()}")
+        for number in range(3):
+            devices_create(token, 2, prefix=f"MORE{number}")
         before = counts.tally_groups()
         rows = counts.device_tallies_compact(token_ids=[token.pk])
         assert counts.tally_groups() == before
@@ -160,3 +160,16 @@ class TotalsTests:
             devices_total(filters=present, token=token)
             == devices_filtered(filters=present, token=token).count()
         )
+
+
+class DailySweepTests:
+    def test_the_purge_task_compacts_the_tallies(self) -> None:
+        from devices.tasks import removed_devices_purge_task
+
+        token = token_create()
+        for number in range(3):
+            devices_create(token, 2, prefix=f"DAY{number}")
+        before = counts.tally_groups()
+        removed_devices_purge_task()
+        assert counts.tally_groups() == before
+        assert DeviceTally.objects.count() == len(before)
