@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -21,7 +20,7 @@ from asm_portal.roles import admin_required, require_change_permission
 from asm_portal.services import notification_send
 from devices import selectors
 from devices.assignment import profile_assign as assignment_request
-from devices.models import Device, ProfileAssignment
+from devices.models import ProfileAssignment
 from devices.selection import MAX_SELECTION, DeviceActionRefused
 from devices.view_helpers import DEVICES_PAGE_SIZE, profile_crumbs, selected_devices
 from profiles.models import EnrollmentProfile
@@ -102,7 +101,6 @@ def _notify_assignment_started(request: AuthenticatedHttpRequest, assignment: Pr
 def _profile_grid(
     request: AuthenticatedHttpRequest,
     profile: EnrollmentProfile,
-    devices: QuerySet[Device],
     filters: selectors.DeviceFilters,
     *,
     size: int,
@@ -113,7 +111,9 @@ def _profile_grid(
     return {
         "profile": profile,
         "token": profile.token,
-        "page": selectors.devices_page(devices, filters, page=request.GET.get("page"), size=size),
+        "page": selectors.devices_page(
+            filters=filters, token=profile.token, page=request.GET.get("page"), size=size
+        ),
         "filters": filters,
         "grid_url": reverse(blade, args=[profile.pk]),
     }
@@ -124,10 +124,9 @@ def profile_assignments(request: AuthenticatedHttpRequest, profile_id: int) -> H
     """A profile's Device assignments: its devices, and Assign."""
     profile = profile_get_for_user(user=request.user, pk=profile_id)
     filters = selectors.DeviceFilters.from_query(request.GET).with_profile(str(profile.pk))
-    devices = selectors.devices_filtered(filters=filters, token=profile.token)
     context = {
         **_profile_grid(
-            request, profile, devices, filters, size=DEVICES_PAGE_SIZE, blade="devices:profile_assignments"
+            request, profile, filters, size=DEVICES_PAGE_SIZE, blade="devices:profile_assignments"
         ),
         "assignments": ProfileAssignment.objects.filter(profile=profile)[:5],
     }
@@ -162,14 +161,13 @@ def profile_assign(request: AuthenticatedHttpRequest, profile_id: int) -> HttpRe
             _notify_assignment_started(request, assignment)
             return redirect_to_blade(request, reverse("devices:assignment", args=[assignment.pk]))
     shown = show if show in ASSIGN_FILTERS else str(parse_id(show) or "unassigned")
-    filters = selectors.DeviceFilters.from_query(request.GET).with_profile(
-        {"unassigned": selectors.UNASSIGNED, "any": ""}.get(shown, shown)
+    filters = (
+        selectors.DeviceFilters.from_query(request.GET)
+        .with_profile({"unassigned": selectors.UNASSIGNED, "any": ""}.get(shown, shown))
+        .present()
     )
-    devices = selectors.devices_filtered(filters=filters, token=profile.token).filter(removed_by_apple=False)
     context = {
-        **_profile_grid(
-            request, profile, devices, filters, size=ASSIGN_PAGE_SIZE, blade="devices:profile_assign"
-        ),
+        **_profile_grid(request, profile, filters, size=ASSIGN_PAGE_SIZE, blade="devices:profile_assign"),
         "show": shown,
         "other_profiles": EnrollmentProfile.objects.filter(token=profile.token).order_by("name"),
         "error": error,

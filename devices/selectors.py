@@ -9,11 +9,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db import connections
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from asm_portal.ids import parse_id
-from devices.models import ENROLLED_STATES, Device, EnrollmentState, ProfileStatus
+from devices import counts
+from devices.models import ENROLLED_STATES, Device, DeviceTally, EnrollmentState, ProfileStatus
 from devices.selection import MAX_SELECTION
 from profiles.models import EnrollmentProfile
 from tokens.models import EnrollmentProgramToken
@@ -47,6 +49,8 @@ class DeviceFilters:
     state: str = ""
     sort: str = "serial"
     descending: bool = False
+    # Only the devices Apple still assigns (the Assign blade); not from the query string.
+    present_only: bool = False
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> DeviceFilters:
@@ -70,6 +74,9 @@ class DeviceFilters:
 
     def with_profile(self, profile: str) -> DeviceFilters:
         return replace(self, profile=profile)
+
+    def present(self) -> DeviceFilters:
+        return replace(self, present_only=True)
 
 
 def _serial_prefix(queryset: QuerySet[Device], prefix: str) -> QuerySet[Device]:
@@ -97,7 +104,26 @@ def devices_filtered(
         devices = devices.filter(assigned_profile__isnull=True)
     elif filters.profile:
         devices = devices.filter(assigned_profile_id=int(filters.profile))
+    if filters.present_only:
+        devices = devices.filter(removed_by_apple=False)
     return devices
+
+
+def devices_total(*, filters: DeviceFilters, token: EnrollmentProgramToken | None = None) -> int:
+    """The exact total of the grid: summed from the tallies (`devices.counts`) for the pills,
+    counted from the serial-number index range when a search narrows it."""
+    if filters.search:
+        return devices_filtered(filters=filters, token=token).count()
+    profile = 0 if filters.profile == UNASSIGNED else (int(filters.profile) if filters.profile else None)
+    return counts.tally_total(
+        counts.tally_filter(
+            token_id=token.pk if token is not None else None,
+            profile_status=filters.profile_status,
+            state=filters.state,
+            profile=profile,
+            present_only=filters.present_only,
+        )
+    )
 
 
 GRID_COLUMNS = (
@@ -122,13 +148,13 @@ GRID_COLUMNS = (
 
 
 def devices_for_grid(queryset: QuerySet[Device], filters: DeviceFilters) -> QuerySet[Device]:
-    """The rows of a grid page, only the columns shown. No join: it would lead the planners
-    away from the index that gives the serial-number order (the names come in `names_attach`)."""
+    """The grid's order: the sorted column, then the serial number, then the token (a serial
+    number may be in two tokens) — the order of the indexes (`Device.Meta.indexes`), so a page
+    is an index range. No join: the names come in `names_attach`."""
     field = SORTS[filters.sort]
-    order = [f"-{field}" if filters.descending else field]
-    if field != "serial_number":
-        order.append("-serial_number" if filters.descending else "serial_number")
-    return queryset.only(*GRID_COLUMNS).order_by(*order)
+    keys = [field] if field == "serial_number" else [field, "serial_number"]
+    keys.append("token_id")
+    return queryset.order_by(*(f"-{key}" if filters.descending else key for key in keys))
 
 
 def names_attach(devices: list[Device]) -> list[Device]:
@@ -151,13 +177,97 @@ def names_attach(devices: list[Device]) -> list[Device]:
     return devices
 
 
-def devices_page(queryset: QuerySet[Device], filters: DeviceFilters, *, page: Any, size: int) -> Page[Device]:
+def _page_ids(ordered: QuerySet[Device], *, start: int, size: int, total: int) -> list[int]:
+    """The ids of rows start … start + size in this order, read from the index alone. Past the
+    middle the order is walked backwards from the end (the last page of a million devices skips
+    50 entries, not 999,950)."""
+    if start + size / 2 <= total / 2:
+        return list(ordered.values_list("id", flat=True)[start : start + size])
+    end = max(0, total - start - size)
+    count = min(size, total - start)
+    return list(reversed(ordered.reverse().values_list("id", flat=True)[end : end + count]))
+
+
+def _group_counts(filters: DeviceFilters, token: EnrollmentProgramToken | None, field: str) -> dict[int, int]:
+    """The grid's rows per token or per profile (0: unassigned): from the tallies, or counted
+    when a search narrows the rows to a serial-number range."""
+    if filters.search:
+        column = "token_id" if field == "token_id" else "assigned_profile_id"
+        rows = (
+            devices_filtered(filters=filters, token=token).order_by().values(column).annotate(n=Count("id"))
+        )
+        return {row[column] or 0: row["n"] for row in rows}
+    profile = 0 if filters.profile == UNASSIGNED else (int(filters.profile) if filters.profile else None)
+    condition = counts.tally_filter(
+        token_id=token.pk if token is not None else None,
+        profile_status=filters.profile_status,
+        state=filters.state,
+        profile=profile,
+        present_only=filters.present_only,
+    )
+    return counts.tally_totals_by(field, condition, None)
+
+
+def _grouped_page_ids(
+    filters: DeviceFilters, token: EnrollmentProgramToken | None, *, start: int, size: int
+) -> list[int]:
+    """A page sorted by the token's or the profile's name, without sorting the rows by a joined
+    name (a million rows): the groups in name order, each group's size from the tallies, and
+    from the one or two groups the page falls in, their rows in serial-number order (an index
+    range). Unassigned devices come where the database sorts NULLs."""
+    by_token = filters.sort == "token"
+    field = "token_id" if by_token else "profile_id"
+    sizes = _group_counts(filters, token, field)
+    names = (
+        EnrollmentProgramToken.objects.filter(pk__in=list(sizes)).values_list("pk", "token_name")
+        if by_token
+        else EnrollmentProfile.objects.filter(pk__in=[key for key in sizes if key]).values_list("pk", "name")
+    )
+    groups = [pk for pk, _name in sorted(names, key=lambda row: (row[1], row[0]))]
+    if not by_token and sizes.get(0):
+        # Where the database puts NULL names in ascending order: last (PostgreSQL), first (SQLite).
+        groups.insert(len(groups) if connections[Device.objects.db].vendor == "postgresql" else 0, 0)
+    if filters.descending:
+        groups.reverse()
+    serial_order = ("-serial_number", "-token_id") if filters.descending else ("serial_number", "token_id")
+    ids: list[int] = []
+    skipped = 0
+    for group in groups:
+        count = sizes.get(group, 0)
+        if skipped + count <= start:
+            skipped += count
+            continue
+        column = "token_id" if by_token else "assigned_profile_id"
+        rows = devices_filtered(filters=filters, token=token).filter(**{column: group or None})
+        offset = max(0, start - skipped)
+        ids += rows.order_by(*serial_order).values_list("id", flat=True)[offset : offset + size - len(ids)]
+        skipped += count
+        if len(ids) >= size:
+            break
+    return ids
+
+
+def devices_page(
+    *, filters: DeviceFilters, token: EnrollmentProgramToken | None, page: Any, size: int
+) -> Page[Device]:
     """A page of the grid (out-of-range or garbled numbers give the nearest page), its rows with
-    their names attached. The count is the filtered queryset's COUNT(*): the planners count it
-    from the same index range as the page (see `Device.Meta.indexes`)."""
-    paginator = Paginator(devices_for_grid(queryset, filters), size)
+    their names attached, and the exact total (`devices_total`: no COUNT(*) of a million rows).
+    The page's ids first (an index range), then its rows by id: the rows skipped to reach a page
+    far in are never read."""
+    ordered = devices_for_grid(devices_filtered(filters=filters, token=token), filters)
+    paginator = Paginator(ordered, size)
+    paginator.count = devices_total(filters=filters, token=token)  # the cached property, given
     grid_page = paginator.get_page(page)
-    grid_page.object_list = names_attach(list(grid_page.object_list)) if paginator.count else []
+    if not paginator.count:
+        grid_page.object_list = []
+        return grid_page
+    start = (grid_page.number - 1) * size
+    if filters.sort in ("token", "profile"):
+        ids = _grouped_page_ids(filters, token, start=start, size=size)
+    else:
+        ids = _page_ids(ordered, start=start, size=size, total=paginator.count)
+    rows = {device.pk: device for device in Device.objects.filter(pk__in=ids).only(*GRID_COLUMNS)}
+    grid_page.object_list = names_attach([rows[pk] for pk in ids if pk in rows])
     return grid_page
 
 
@@ -191,6 +301,11 @@ def devices_export_rows(queryset: QuerySet[Device]) -> Iterator[list[str]]:
         _("Token"),
         _("Removed by Apple"),
     ]
+    # No join: a million rows joined to their names and sorted would be read whole before the
+    # first row; the names of the tenant's profiles and tokens (a few thousand at most) are
+    # looked up instead, and the rows come in the order of an index, from the first one.
+    profile_names = dict(EnrollmentProfile.objects.values_list("pk", "name"))
+    token_names = dict(EnrollmentProgramToken.objects.values_list("pk", "token_name"))
     columns = (
         "serial_number",
         "description",
@@ -200,15 +315,14 @@ def devices_export_rows(queryset: QuerySet[Device]) -> Iterator[list[str]]:
         "os",
         "enrollment_state",
         "profile_status",
-        "assigned_profile__name",
+        "assigned_profile_id",
         "profile_assigned_at",
         "last_contacted_at",
-        "token__token_name",
+        "token_id",
         "removed_by_apple",
     )
-    rows = queryset.order_by("serial_number", "token_id").values_list(*columns)
     yes, no = _("Yes"), _("No")
-    for row in rows.iterator(chunk_size=2000):
+    for row in _export_chunks(queryset, columns):
         (
             serial,
             details,
@@ -233,12 +347,31 @@ def devices_export_rows(queryset: QuerySet[Device]) -> Iterator[list[str]]:
             os_name,
             str(state_labels.get(state, state)),
             str(status_labels.get(status, status)),
-            profile or "",
+            profile_names.get(profile, "") if profile else "",
             assigned.isoformat() if assigned else "",
             contacted.isoformat() if contacted else "",
-            token,
+            token_names.get(token, ""),
             yes if gone else no,
         ]
+
+
+def _export_chunks(queryset: QuerySet[Device], columns: tuple[str, ...], size: int = 2000) -> Iterator[Any]:
+    """The rows in (serial number, token) order, 2,000 at a time, each chunk from where the last
+    one ended (keyset): every chunk is an index range, so the first row comes at once even from a
+    million (one cursor over the whole list lets the planner sort the table first)."""
+    ordered = queryset.order_by("serial_number", "token_id")
+    after: tuple[str, int] | None = None
+    while True:
+        chunk = ordered
+        if after is not None:
+            serial, token = after
+            chunk = chunk.filter(Q(serial_number__gt=serial) | Q(serial_number=serial, token_id__gt=token))
+        rows = list(chunk.values_list(*columns)[:size])
+        yield from rows
+        if len(rows) < size:
+            return
+        last = rows[-1]
+        after = (last[0], last[columns.index("token_id")])
 
 
 # --- Counts for the token and profile blades ------------------------------------------------
@@ -255,41 +388,29 @@ class DeviceCounts:
 
 
 def _missing_profile() -> Q:
-    return Q(removed_by_apple=False, assigned_profile__isnull=True) & ~Q(enrollment_state__in=ENROLLED_STATES)
+    """A tally's group of devices Apple still assigns, without a profile, not enrolled."""
+    return Q(removed_by_apple=False, profile_id=0) & ~Q(enrollment_state__in=ENROLLED_STATES)
 
 
 def token_device_counts(*, token: EnrollmentProgramToken) -> DeviceCounts:
-    counts = Device.objects.filter(token=token).aggregate(
-        total=Count("id"),
-        enrolled=Count("id", filter=Q(enrollment_state__in=ENROLLED_STATES)),
-        ready=Count(
-            "id",
-            filter=Q(removed_by_apple=False, assigned_profile__isnull=False)
-            & ~Q(enrollment_state__in=ENROLLED_STATES),
+    """From the tallies (`devices.counts`): one query over a few rows, at any number of devices."""
+    counts_ = DeviceTally.objects.filter(token=token).aggregate(
+        total=Sum("devices"),
+        enrolled=Sum("devices", filter=Q(enrollment_state__in=ENROLLED_STATES)),
+        ready=Sum(
+            "devices",
+            filter=Q(removed_by_apple=False) & ~Q(profile_id=0) & ~Q(enrollment_state__in=ENROLLED_STATES),
         ),
-        missing=Count("id", filter=_missing_profile()),
+        missing=Sum("devices", filter=_missing_profile()),
     )
-    return DeviceCounts(counts["total"], counts["enrolled"], counts["ready"], counts["missing"])
+    return DeviceCounts(*(int(counts_[key] or 0) for key in ("total", "enrolled", "ready", "missing")))
 
 
 def devices_without_profile_counts(*, token_ids: Iterable[int]) -> dict[int, int]:
     """The token list's « Devices without profiles » column, for one page of tokens at once."""
-    rows = (
-        Device.objects.filter(_missing_profile(), token_id__in=list(token_ids))
-        .values("token_id")
-        .annotate(count=Count("id"))
-        .values_list("token_id", "count")
-    )
-    return dict(rows)
+    return counts.tally_totals_by("token_id", _missing_profile(), token_ids)
 
 
 def assigned_device_counts(*, profile_ids: Iterable[int]) -> dict[int, int]:
     """The profiles grid's « Assigned devices » column, for the shown profiles in one query."""
-    rows = (
-        Device.objects.filter(assigned_profile_id__in=list(profile_ids))
-        .order_by()
-        .values("assigned_profile_id")
-        .annotate(count=Count("id"))
-        .values_list("assigned_profile_id", "count")
-    )
-    return dict(rows)
+    return counts.tally_totals_by("profile_id", Q(), profile_ids)

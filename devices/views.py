@@ -91,8 +91,9 @@ def device_columns(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _grid_context(request: AuthenticatedHttpRequest, token: EnrollmentProgramToken | None) -> dict[str, Any]:
     filters = selectors.DeviceFilters.from_query(request.GET)
-    devices = selectors.devices_filtered(filters=filters, token=token)
-    page = selectors.devices_page(devices, filters, page=request.GET.get("page"), size=DEVICES_PAGE_SIZE)
+    page = selectors.devices_page(
+        filters=filters, token=token, page=request.GET.get("page"), size=DEVICES_PAGE_SIZE
+    )
     profiles = EnrollmentProfile.objects.select_related("token").only("pk", "name", "token__token_name")
     if token is not None:
         profiles = profiles.filter(token=token)
