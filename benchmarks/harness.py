@@ -120,7 +120,8 @@ def serve(
         try:
             if requests.get(probe, timeout=10).status_code < 500:
                 return process
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # Not listening yet, or too slow to answer its first request on a loaded machine.
             time.sleep(0.2)
     process.terminate()
     raise RuntimeError(f"{service} did not start on port {port}")
