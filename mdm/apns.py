@@ -33,9 +33,7 @@ import logging
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
@@ -175,33 +173,36 @@ class _Sender:
         return PushResult(device.pk, response.status_code, reason)
 
 
-@contextmanager
-def _sessions() -> Iterator[threading.local]:
+class _Sessions:
     """One kept-alive HTTP session per sending thread, all closed at the end."""
-    local = threading.local()
-    opened: list[requests.Session] = []
-    lock = threading.Lock()
 
-    def session() -> requests.Session:
-        if not hasattr(local, "session"):
-            local.session = requests.Session()
-            with lock:
-                opened.append(local.session)
-        kept: requests.Session = local.session
-        return kept
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._opened: list[requests.Session] = []
+        self._lock = threading.Lock()
 
-    local.get = session
-    try:
-        yield local
-    finally:
-        for each in opened:
-            each.close()
+    def get(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            self._local.session = session
+            with self._lock:
+                self._opened.append(session)
+        return session
+
+    def close(self) -> None:
+        for session in self._opened:
+            session.close()
 
 
 def _send_all(sender: _Sender, devices: list[ManagedDevice]) -> list[PushResult]:
     workers = max(1, min(settings.APNS_CONCURRENCY, len(devices)))
-    with _sessions() as local, ThreadPoolExecutor(workers, thread_name_prefix="apns") as pool:
-        return list(pool.map(lambda device: sender.push(local.get(), device), devices))
+    sessions = _Sessions()
+    try:
+        with ThreadPoolExecutor(workers, thread_name_prefix="apns") as pool:
+            return list(pool.map(lambda device: sender.push(sessions.get(), device), devices))
+    finally:
+        sessions.close()
 
 
 def devices_push(*, device_ids: list[int], final_attempt: bool = False) -> list[PushResult]:
