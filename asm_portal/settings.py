@@ -125,6 +125,9 @@ APPLE_HTTP_TIMEOUT_SECONDS = envint("APPLE_HTTP_TIMEOUT_SECONDS", "15")
 # a TLS-terminating proxy forwards a client certificate (docs/mdm-server.md).
 APNS_BASE_URL = envurl("APNS_BASE_URL", APPLE_BASE_URL)
 APNS_CLIENT_CERTIFICATE_HEADER = os.getenv("APNS_CLIENT_CERTIFICATE_HEADER", "X-Apns-Client-Certificate")
+# Pushes sent at once by one push task, each over its own kept-alive connection (APNs takes
+# many concurrent streams; a bulk action on 1,000 devices must be pushed within seconds).
+APNS_CONCURRENCY = envint("APNS_CONCURRENCY", "8")
 # The MDM server (mdm app): how long an enrollment profile's SCEP challenge can be used (once);
 # the largest body a device may send to the MDM endpoints; the header a TLS-terminating proxy
 # puts the device's client certificate in (URL-escaped PEM or RFC 9440 :base64-DER:), unset: none

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
@@ -114,16 +117,27 @@ def cms_sign(
 
 
 def _load(der: bytes, wanted: str) -> cms.ContentInfo:
-    try:
+    """The ContentInfo of `wanted` type. asn1crypto parses lazily: what the caller reads later
+    may still be malformed, so callers read it inside `_parsing()`. (Converting the whole
+    structure to Python values up front, `.native`, checked it all at once but cost more than
+    the signature itself on every ServerURL request: every certificate's every field.)"""
+    with _parsing(f"a CMS {wanted}"):
         info = cms.ContentInfo.load(der, strict=True)
         if info["content_type"].native != wanted:
             raise CmsError(f"not {wanted}")
-        info["content"].native  # noqa: B018 — parse it all now: asn1crypto parses lazily
+        info["content"].contents  # noqa: B018 — the content is there
+    return info
+
+
+@contextmanager
+def _parsing(what: str) -> Iterator[None]:
+    """What asn1crypto raises on malformed DER, as CmsError."""
+    try:
+        yield
     except CmsError:
         raise
-    except (ValueError, TypeError, KeyError) as error:
-        raise CmsError(f"not a CMS {wanted}: {error}") from None
-    return info
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as error:
+        raise CmsError(f"not {what}: {error}") from None
 
 
 def _verify_raw(certificate: x509.Certificate, signature: bytes, data: bytes, digest: str) -> bool:
@@ -147,15 +161,26 @@ def cms_verify(der: bytes, *, detached_content: bytes | None = None) -> Signed:
     caller's question (chain checks differ: Apple's device CA, the tenant's CA, self-signed).
     """
     signed_data = _load(der, "signed_data")["content"]
-    try:
-        certificates = [
-            x509.load_der_x509_certificate(choice.chosen.dump())
-            for choice in signed_data["certificates"] or []
-            if choice.name == "certificate"
-        ]
-        signer_infos = list(signed_data["signer_infos"])
-    except ValueError as error:
-        raise CmsError(f"bad certificates: {error}") from None
+    with _parsing("a SignedData"):
+        return _signed_verify(signed_data, detached_content)
+
+
+def _signer_certificate(choices: list[asn1_x509.Certificate], sid: cms.SignerIdentifier) -> int | None:
+    """The index of the certificate `sid` names (compared on asn1crypto's own parse: no
+    certificate is serialised again to be compared)."""
+    for index, parsed in enumerate(choices):
+        if sid.name == "issuer_and_serial_number":
+            wanted = sid.chosen
+            if parsed.serial_number == wanted["serial_number"].native and parsed.issuer == wanted["issuer"]:
+                return index
+        elif parsed.key_identifier == sid.chosen.native:
+            return index
+    return None
+
+
+def _signed_verify(signed_data: cms.SignedData, detached_content: bytes | None) -> Signed:
+    choices = [choice.chosen for choice in signed_data["certificates"] or [] if choice.name == "certificate"]
+    signer_infos = list(signed_data["signer_infos"])
     if len(signer_infos) != 1:
         raise CmsError("exactly one signer is expected")
     signer_info = signer_infos[0]
@@ -167,18 +192,11 @@ def cms_verify(der: bytes, *, detached_content: bytes | None = None) -> Signed:
     digest = signer_info["digest_algorithm"]["algorithm"].native
     if digest not in DIGESTS:
         raise CmsError(f"unsupported digest {digest}")
-    sid = signer_info["sid"]
-    signer = None
-    for certificate in certificates:
-        parsed = _asn1_certificate(certificate)
-        if sid.name == "issuer_and_serial_number":
-            wanted = sid.chosen
-            if parsed.serial_number == wanted["serial_number"].native and parsed.issuer == wanted["issuer"]:
-                signer = certificate
-        elif parsed.key_identifier == sid.chosen.native:
-            signer = certificate
-    if signer is None:
+    index = _signer_certificate(choices, signer_info["sid"])
+    if index is None:
         raise CmsError("the signer's certificate is not in the message")
+    certificates = [certificate_load(parsed.dump()) for parsed in choices]
+    signer = certificates[index]
     attributes: dict[str, bytes] = {}
     signed_attrs = signer_info["signed_attrs"]
     if signed_attrs is not None and len(signed_attrs):
@@ -197,6 +215,13 @@ def cms_verify(der: bytes, *, detached_content: bytes | None = None) -> Signed:
     if not _verify_raw(signer, signer_info["signature"].native, data, digest):
         raise CmsError("the signature does not verify")
     return Signed(content=content, signer=signer, certificates=certificates, attributes=attributes)
+
+
+@lru_cache(maxsize=4096)
+def certificate_load(der: bytes) -> x509.Certificate:
+    """A DER certificate, parsed once per process: a device signs every request with the same
+    identity certificate (x509.Certificate is immutable; ValueError for a malformed one)."""
+    return x509.load_der_x509_certificate(der)
 
 
 def printable(attributes: dict[str, bytes], oid: str) -> str:
@@ -228,6 +253,11 @@ def octets(attributes: dict[str, bytes], oid: str) -> bytes:
 def envelope_decrypt(der: bytes, *, key: rsa.RSAPrivateKey) -> bytes:
     """The content of an EnvelopedData encrypted to `key` (RSA key transport; AES-CBC or 3DES)."""
     enveloped = _load(der, "enveloped_data")["content"]
+    with _parsing("an EnvelopedData"):
+        return _envelope_open(enveloped, key)
+
+
+def _envelope_open(enveloped: cms.EnvelopedData, key: rsa.RSAPrivateKey) -> bytes:
     recipients = [info.chosen for info in enveloped["recipient_infos"] if info.name == "ktri"]
     if not recipients:
         raise CmsError("no RSA recipient")

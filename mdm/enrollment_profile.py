@@ -19,6 +19,7 @@ from __future__ import annotations
 import plistlib
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,12 @@ from cryptography import x509
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from asm_portal import clock
+from asm_portal.models import AuditEvent
+from asm_portal.roles import Actor, require_change_permission
+from asm_portal.services import audit_record
 from asm_portal.tenancy import require_tenant
 from devices.models import Device
 from mdm import cms, identity, scep
@@ -162,10 +167,7 @@ def enrollment_profile_device(*, token_id: int, serial_number: str) -> tuple[Dev
     return device, profile
 
 
-def enrollment_profile_build(*, token_id: int, serial_number: str) -> dict[str, Any]:
-    """The unsigned .mobileconfig for the device `serial_number` of the token (a new SCEP
-    challenge each time)."""
-    device, profile = enrollment_profile_device(token_id=token_id, serial_number=serial_number)
+def _push_topic() -> str:
     push = push_certificate_active()
     if push is None or not push.topic:
         raise ProfileRefused(
@@ -174,9 +176,19 @@ def enrollment_profile_build(*, token_id: int, serial_number: str) -> dict[str, 
                 "The organisation's Apple MDM Push certificate is missing or expired: enrollment is not possible."
             ),
         )
+    return push.topic
+
+
+def _profile_document(
+    *, token_id: int, profile: EnrollmentProfile, topic: str, challenge: str, serial_number: str
+) -> dict[str, Any]:
+    """The unsigned .mobileconfig: the tenant CA, the SCEP payload with `challenge` (its subject
+    names `serial_number` when the profile is one device's), the MDM payload."""
     tenant = require_tenant()
     authority = scep.authority_get()
-    challenge = scep.scep_challenge_issue(serial_number=device.serial_number)
+    subject = [[["CN", f"{tenant.display_name} MDM identity"]], [["O", tenant.display_name]]]
+    if serial_number:
+        subject.append([["2.5.4.5", serial_number]])
     scep_payload = _payload(
         "com.apple.security.scep",
         f"{MDM_PROFILE_IDENTIFIER}.scep",
@@ -184,11 +196,7 @@ def enrollment_profile_build(*, token_id: int, serial_number: str) -> dict[str, 
         PayloadContent={
             "URL": _url("enroll:scep", token_id=token_id),
             "Name": f"{tenant.display_name} MDM CA",
-            "Subject": [
-                [["CN", f"{tenant.display_name} MDM identity"]],
-                [["O", tenant.display_name]],
-                [["2.5.4.5", device.serial_number]],
-            ],
+            "Subject": subject,
             "Challenge": challenge,
             "Keysize": 2048,
             "Key Type": "RSA",
@@ -202,7 +210,7 @@ def enrollment_profile_build(*, token_id: int, serial_number: str) -> dict[str, 
         _("Mobile device management"),
         ServerURL=_url("enroll:mdm_connect"),
         CheckInURL=_url("enroll:mdm_checkin"),
-        Topic=push.topic,
+        Topic=topic,
         IdentityCertificateUUID=scep_payload["PayloadUUID"],
         SignMessage=True,
         AccessRights=ACCESS_RIGHTS,
@@ -230,11 +238,58 @@ def enrollment_profile_build(*, token_id: int, serial_number: str) -> dict[str, 
     }
 
 
+def enrollment_profile_build(*, token_id: int, serial_number: str) -> dict[str, Any]:
+    """The unsigned .mobileconfig for the device `serial_number` of the token (a new SCEP
+    challenge each time, bound to that device)."""
+    device, profile = enrollment_profile_device(token_id=token_id, serial_number=serial_number)
+    topic = _push_topic()
+    challenge = scep.scep_challenge_issue(serial_number=device.serial_number)
+    return _profile_document(
+        token_id=token_id,
+        profile=profile,
+        topic=topic,
+        challenge=challenge,
+        serial_number=device.serial_number,
+    )
+
+
+def _signed(document: dict[str, Any]) -> bytes:
+    authority = scep.authority_get()
+    return cms.cms_sign(
+        content=plistlib.dumps(document), certificate=authority.certificate, key=authority.key
+    )
+
+
 def enrollment_profile_signed(*, token_id: int, serial_number: str) -> bytes:
     """The profile as the device receives it: XML plist in a CMS SignedData by the tenant CA."""
-    profile = enrollment_profile_build(token_id=token_id, serial_number=serial_number)
-    authority = scep.authority_get()
-    return cms.cms_sign(content=plistlib.dumps(profile), certificate=authority.certificate, key=authority.key)
+    return _signed(enrollment_profile_build(token_id=token_id, serial_number=serial_number))
+
+
+# Intune's direct enrollment: "An enrollment profile file is only valid for two weeks".
+EXPORT_VALIDITY = timedelta(days=14)
+
+
+def enrollment_profile_export(*, actor: Actor, profile: EnrollmentProfile) -> bytes:
+    """*Export profile* › *Download profile* (Intune's direct enrollment, for Apple Configurator
+    or a device outside Automated Device Enrollment): the same signed .mobileconfig, with its own
+    SCEP challenge, valid two weeks and bound to no serial number — the device it enrolls is the
+    one that first uses it (one device per download: the challenge works once). Administrators
+    only (the file enrolls a device into the tenant); audited."""
+    require_change_permission(actor)
+    topic = _push_topic()
+    challenge = scep.scep_challenge_issue(serial_number="", lifetime=EXPORT_VALIDITY)
+    document = _profile_document(
+        token_id=profile.token_id, profile=profile, topic=topic, challenge=challenge, serial_number=""
+    )
+    signed = _signed(document)
+    audit_record(
+        actor=actor,
+        category=AuditEvent.Category.ENROLLMENT,
+        action=gettext_noop("Export enrollment profile"),
+        target=profile,
+        details={"valid_until": (clock.now() + EXPORT_VALIDITY).isoformat()},
+    )
+    return signed
 
 
 def enrollment_profile_for_machine(*, token_id: int, body: bytes) -> bytes:

@@ -226,7 +226,16 @@ class DeviceCommand(models.Model):
         ordering = ["queued_at", "id"]
         verbose_name = _("device command")
         verbose_name_plural = _("device commands")
-        indexes = [models.Index(fields=["device", "status", "queued_at"], name="mdm_command_next")]
+        indexes = [
+            # The next command of a device (mdm.commands.command_next: ORDER BY queued_at, id
+            # LIMIT 1 among its pending ones) read from the index in order, no sort, however
+            # many commands it has queued or finished; finished commands leave the index.
+            models.Index(
+                fields=["device", "queued_at", "id"],
+                name="mdm_command_pending",
+                condition=models.Q(status__in=["queued", "sent", "not_now"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.request_type} {self.command_uuid}"
@@ -293,3 +302,33 @@ class IssuedCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"Identity certificate {self.serial}"
+
+
+class PushFailure(models.Model):
+    """A push the device did not get: APNs refused it or could not be reached, or the portal did
+    not send it (no valid Apple MDM Push certificate). The Apple MDM Push certificate blade
+    counts the recent ones by reason, as Intune shows; the device blade shows its last one.
+    Kept PUSH_FAILURES_KEPT_DAYS (mdm.apns)."""
+
+    tenant = tenant_field(db_index=False)
+    device = models.ForeignKey(
+        ManagedDevice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    failed_at = models.DateTimeField()
+    status = models.PositiveSmallIntegerField()  # APNs' HTTP status; 0: no answer, or not sent
+    reason = models.CharField(max_length=64)  # APNs' reason, or the portal's (mdm.apns.REASONS)
+    retried = models.BooleanField(default=False)  # pushed again later (429, 5xx, unreachable)
+
+    objects = TenantScopedManager()
+
+    class Meta:
+        ordering = ["-failed_at", "-id"]
+        verbose_name = _("push failure")
+        verbose_name_plural = _("push failures")
+        indexes = [
+            models.Index(fields=["tenant", "failed_at"], name="mdm_push_failure_recent"),
+            models.Index(fields=["device", "-failed_at"], name="mdm_push_failure_device"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Push {self.status} {self.reason} at {self.failed_at:%Y-%m-%d %H:%M}"

@@ -28,6 +28,8 @@ def register() -> None:
             "mdm:device_configuration": (_("Device configuration"), "mdm:all_devices", "devices"),
             "mdm:device_users": (_("Users"), "mdm:all_devices", "devices"),
             "mdm:device_action": (_("Device action"), "mdm:all_devices", "devices"),
+            # On an enrollment program profile (its view adds the token and the profile to the trail).
+            "mdm:profile_export": (_("Export Profile"), "tokens:list", "enrollment"),
         }
     )
     navigation.register_nav_item(NavItem("devices", _("Devices"), "mdm:all_devices", "tablet", order=5))

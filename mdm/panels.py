@@ -1,6 +1,7 @@
 """What the mdm app shows on the devices app's blades (registered by MdmConfig.ready).
 
-The device blade shows who uses the device and the devices grid and blade link an enrolled device
+The Apple MDM Push certificate blade (tokens) shows the pushes that failed recently. The device
+blade shows who uses the device and the devices grid and blade link an enrolled device
 to its managed device (Intune's device blade), but `devices` may not import `mdm`: it asks
 `blade_extra_context` and this provider answers.
 """
@@ -14,6 +15,7 @@ from asm_portal.blades import register_blade_context
 from devices.models import Device
 from mdm import selectors
 from mdm.directory import directory_user_of
+from tokens.models import ApplePushCertificate
 
 
 def device_detail_context(*, device: Device) -> dict[str, Any]:
@@ -26,6 +28,12 @@ def device_grid_context(*, devices: Sequence[Device]) -> dict[str, Any]:
     return {"managed_ids": selectors.managed_ids_for_devices(device_ids=[d.pk for d in devices])}
 
 
+def push_certificate_context(*, certificate: ApplePushCertificate | None) -> dict[str, Any]:
+    # How many pushes failed recently and why (Intune's devices are reached through it).
+    return {"push_failures": selectors.push_failures_recent() if certificate is not None else None}
+
+
 def register() -> None:
+    register_blade_context("tokens:push_certificate", push_certificate_context)
     register_blade_context("devices:detail", device_detail_context)
     register_blade_context("devices:grid", device_grid_context)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.urls import path
 
 from mdm.views import managed_devices as views
+from mdm.views import profile_export
 
 app_name = "mdm"
 urlpatterns = [
@@ -20,4 +21,5 @@ urlpatterns = [
     path("<id:pk>/configuration/", views.device_configuration, name="device_configuration"),
     path("<id:pk>/users/", views.device_users, name="device_users"),
     path("<id:pk>/action/", views.device_action, name="device_action"),
+    path("enrollment-profiles/<id:pk>/export/", profile_export.profile_export, name="profile_export"),
 ]

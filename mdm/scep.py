@@ -156,8 +156,9 @@ def _digest(challenge: str) -> str:
     return hashlib.sha256(challenge.encode()).hexdigest()
 
 
-def scep_challenge_issue(*, serial_number: str) -> str:
-    """A one-time challenge for the device `serial_number`, valid SCEP_CHALLENGE_SECONDS; only its
+def scep_challenge_issue(*, serial_number: str, lifetime: timedelta | None = None) -> str:
+    """A one-time challenge for the device `serial_number` ("": an exported profile's, for the
+    first device that uses it), valid `lifetime` (SCEP_CHALLENGE_SECONDS by default); only its
     digest is kept."""
     challenge = secrets.token_urlsafe(24)
     now = clock.now()
@@ -166,7 +167,7 @@ def scep_challenge_issue(*, serial_number: str) -> str:
         challenge_sha256=_digest(challenge),
         serial_number=serial_number,
         created_at=now,
-        expires_at=now + timedelta(seconds=settings.SCEP_CHALLENGE_SECONDS),
+        expires_at=now + (lifetime or timedelta(seconds=settings.SCEP_CHALLENGE_SECONDS)),
     )
     return challenge
 
@@ -303,8 +304,11 @@ def scep_pki_operation(*, message: bytes) -> CertRep:
                 return failure(BAD_REQUEST, "unknown, used or expired challenge")
             serial_number = challenge.serial_number
             claimed = _device_serial(csr)
-            if claimed and claimed != serial_number:
+            if claimed and serial_number and claimed != serial_number:
                 return failure(BAD_REQUEST, "the challenge was given to another device")
+            # An exported profile's challenge names no device: the certificate is bound to the
+            # serial number its subject claims, or else to the one it authenticates with first.
+            serial_number = serial_number or claimed[:32]
         else:
             # RenewalReq: signed with the identity this CA issued, still valid.
             previous = IssuedCertificate.objects.filter(sha256=fingerprint(signed.signer)).first()

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.fields.tuple_lookups import (  # type: ignore[import-untyped]
     Tuple,
     TupleGreaterThan,
@@ -24,7 +24,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from asm_portal import clock
-from mdm.models import DeviceAction, DeviceActionState, DeviceCommand, ManagedDevice, ManagementState
+from mdm.apns import RECENT_DAYS, push_failure_text
+from mdm.models import (
+    DeviceAction,
+    DeviceActionState,
+    DeviceCommand,
+    ManagedDevice,
+    ManagementState,
+    PushFailure,
+)
 
 # Intune drops a device from the list once it is retired or wiped (at its next check-in) and at
 # once when it is deleted.
@@ -572,3 +580,71 @@ def device_actions_page(*, filters: ActionFilters, page: Any, size: int) -> Page
     if filters.state:
         actions = actions.filter(state=filters.state)
     return Paginator(actions.order_by("-requested_at", "-id"), size).get_page(page)
+
+
+# --- Push failures (the Apple MDM Push certificate blade, a device's blade) ----------------------
+
+
+@dataclass(frozen=True)
+class PushFailureReason:
+    status: int
+    reason: str
+    text: str  # explained in the reader's language
+    count: int
+    devices: int
+    last_at: datetime
+
+
+@dataclass(frozen=True)
+class PushFailuresSummary:
+    days: int
+    total: int
+    devices: int  # devices that missed at least one push
+    reasons: list[PushFailureReason]
+
+
+def push_failures_recent(*, days: int = RECENT_DAYS) -> PushFailuresSummary:
+    """The pushes that failed in the last `days` days, by reason, most frequent first (the
+    retried ones included: each attempt that failed counts)."""
+    since = clock.now() - timedelta(days=days)
+    recent = PushFailure.objects.filter(failed_at__gte=since)
+    rows = (
+        recent.values("status", "reason")
+        .annotate(count=Count("id"), devices=Count("device", distinct=True), last_at=Max("failed_at"))
+        .order_by("-count", "status", "reason")
+    )
+    reasons = [
+        PushFailureReason(
+            status=row["status"],
+            reason=row["reason"],
+            text=push_failure_text(row["status"], row["reason"]),
+            count=row["count"],
+            devices=row["devices"],
+            last_at=row["last_at"],
+        )
+        for row in rows
+    ]
+    return PushFailuresSummary(
+        days=days,
+        total=sum(reason.count for reason in reasons),
+        devices=recent.exclude(device=None).values("device").distinct().count() if reasons else 0,
+        reasons=reasons,
+    )
+
+
+@dataclass(frozen=True)
+class DevicePushState:
+    text: str
+    last_failure_at: datetime | None
+
+
+def device_push_state(device: ManagedDevice) -> DevicePushState | None:
+    """Why the device's last push failed, explained, or None when its last push went through."""
+    if not device.last_push_error:
+        return None
+    last = PushFailure.objects.filter(device=device).order_by("-failed_at", "-id").first()
+    status, _space, reason = device.last_push_error.partition(" ")
+    return DevicePushState(
+        text=push_failure_text(int(status) if status.isdigit() else 0, reason),
+        last_failure_at=last.failed_at if last else None,
+    )

@@ -23,12 +23,14 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import transaction
 
 from mock_apple import clock
@@ -72,10 +74,7 @@ def _sender(
     certificate = _certificate(escaped)
     if certificate is None:
         return None
-    authority = x509.load_pem_x509_certificate(certificate_authority().certificate_pem.encode())
-    try:
-        certificate.verify_directly_issued_by(authority)
-    except (ValueError, TypeError, InvalidSignature):
+    if not _issued_by(certificate_authority().certificate_pem, certificate.public_bytes(Encoding.DER)):
         return None
     issued = PushCertificate.objects.filter(serial_number=format(certificate.serial_number, "X")).first()
     if issued is None:
@@ -95,6 +94,18 @@ def _sender(
     return issued
 
 
+@lru_cache(maxsize=256)
+def _issued_by(authority_pem: str, certificate_der: bytes) -> bool:
+    """The certificate was signed by this Apple's push CA: checked once per process for the same
+    two certificates (a sender pushes thousands of times with one certificate)."""
+    authority = x509.load_pem_x509_certificate(authority_pem.encode())
+    try:
+        x509.load_der_x509_certificate(certificate_der).verify_directly_issued_by(authority)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
 def apns_push_receive(*, token: str, headers: Mapping[str, str], body: bytes, path: str) -> ApnsAnswer:
     """Answer one provider request as APNs does, and record it."""
     apns_id = headers.get("apns-id") or str(uuid.uuid4()).upper()
@@ -109,20 +120,26 @@ def apns_push_receive(*, token: str, headers: Mapping[str, str], body: bytes, pa
         body=body,
     )
     answer = _answer(token, topic, body, sender, apns_id)
+    # The token is written only when it is new or its topic changed (a device is pushed many times
+    # with the same topic: one read, then the push's row alone, with no transaction around it).
+    known = answer.status == 200 and ApnsDeviceToken.objects.filter(token=token.lower(), topic=topic).exists()
+    push = ApnsPush(
+        token=_text(token.lower(), 200),
+        topic=_text(topic, 255),
+        push_type=_text(headers.get("apns-push-type", ""), 32),
+        apns_id=_text(apns_id, 64),
+        payload=_text(body[:MAX_PAYLOAD].decode("utf-8", "replace"), MAX_PAYLOAD),
+        status=answer.status,
+        reason=answer.reason,
+        certificate=sender,
+        received_at=now,
+    )
+    if answer.status != 200 or known:
+        push.save(using=DB)
+        return answer
     with transaction.atomic(using=DB):
-        if answer.status == 200:
-            ApnsDeviceToken.objects.update_or_create(token=token.lower(), defaults={"topic": topic})
-        ApnsPush.objects.create(
-            token=_text(token.lower(), 200),
-            topic=_text(topic, 255),
-            push_type=_text(headers.get("apns-push-type", ""), 32),
-            apns_id=_text(apns_id, 64),
-            payload=_text(body[:MAX_PAYLOAD].decode("utf-8", "replace"), MAX_PAYLOAD),
-            status=answer.status,
-            reason=answer.reason,
-            certificate=sender,
-            received_at=now,
-        )
+        ApnsDeviceToken.objects.update_or_create(token=token.lower(), defaults={"topic": topic})
+        push.save(using=DB)
     return answer
 
 

@@ -87,6 +87,8 @@ def _render_push_certificate(
         "csr_downloaded": bool(request.session.get(SESSION_PUSH_CSR)),
         "error": error,
         "max_upload_bytes": settings.ASM_MAX_UPLOAD_BYTES,
+        # The pushes that failed recently (the mdm app pushes with this certificate).
+        **blade_extra_context("tokens:push_certificate", certificate=current),
     }
     return render_blade(request, "tokens/push_certificate.html", context, blade="tokens:push_certificate")
 

@@ -292,6 +292,7 @@ def device_overview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "overview",
         recent_actions=selectors.device_actions_recent(device=device),
         location=selectors.device_location(device=device),
+        push_state=selectors.device_push_state(device),
         action_labels={kind: a.label for kind, a in ACTIONS.items()},
         states=DeviceActionState,
     )

@@ -52,7 +52,7 @@ def _device_call(request: HttpRequest, *, checkin_request: bool) -> HttpResponse
     try:
         caller = checkin.caller_find(headers=request.headers, body=body)
         message = checkin.plist_body(body)
-        with tenant_scope(caller.tenant_id):
+        with tenant_scope(caller.tenant):
             if checkin_request:
                 status, answer = checkin.checkin_handle(caller=caller, message=message)
                 return HttpResponse(answer, status=status, content_type="application/xml" if answer else None)

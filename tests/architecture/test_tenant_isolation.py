@@ -81,6 +81,7 @@ OBJECTS: dict[str, dict[str, str]] = {
     "mdm:device_configuration": {"pk": "managed_device"},
     "mdm:device_users": {"pk": "managed_device"},
     "mdm:device_action": {"pk": "managed_device"},
+    "mdm:profile_export": {"pk": "profile"},
     "sds:profile_detail": {"pk": "sync_profile"},
     "sds:upload_create": {"pk": "sync_profile"},
     "sds:upload_detail": {"pk": "upload"},

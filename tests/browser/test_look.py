@@ -235,6 +235,7 @@ class LookTests:
             ("profile-create", reverse("profiles:create", args=[token.pk]), None),
             ("profile-create-management", reverse("profiles:create", args=[token.pk]), wizard_management),
             ("profile", reverse("profiles:detail", args=[profile.pk]), None),
+            ("profile-export", reverse("mdm:profile_export", args=[profile.pk]), None),
             ("profile-edit-setup", reverse("profiles:edit", args=[profile.pk]) + "?section=setup", None),
             ("token-devices", reverse("devices:token_devices", args=[token.pk]), with_toasts),
             ("devices", reverse("devices:list"), columns_pane),

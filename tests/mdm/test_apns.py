@@ -10,11 +10,12 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.urls import reverse
 
 from asm_portal import clock
 from asm_portal.tenancy import require_tenant
 from mdm import apns, commands, tasks
-from mdm.models import ManagedDevice
+from mdm.models import ManagedDevice, PushFailure
 from mock_apple.models import ApnsPush
 from mock_apple.services import push as mock_push
 from tests.mdm.mdm_client import self_signed
@@ -81,6 +82,46 @@ def test_apns_refusals_are_recorded_on_the_device(pushing, dep_server) -> None: 
         managed.refresh_from_db()
         assert managed.push_failures == 1 and managed.last_push_error and managed.last_push_at is None
     assert sorted(ApnsPush.objects.values_list("status", flat=True)) == [400, 403, 410]
+    # Each failure is kept, final (not retried), with APNs' answer.
+    assert sorted(PushFailure.objects.values_list("device_id", "status", "reason", "retried")) == sorted(
+        [
+            (wrong_topic.pk, 403, "TopicDisallowed", False),
+            (bad_token.pk, 400, "BadDeviceToken", False),
+            (gone.pk, 410, "Unregistered", False),
+        ]
+    )
+
+
+def test_push_failures_are_shown_on_the_push_certificate_blade_and_the_device(
+    pushing,
+    dep_server,  # noqa: F811
+    admin_client,
+) -> None:
+    gone = device(pushing.topic, token="c3" * 32, udid="U4")
+    bad_token = device(pushing.topic, token="not-hex", udid="U5")
+    assert control(dep_server, "POST", f"apns/tokens/{'c3' * 32}/unregister").status_code == 200
+    apns.devices_push(device_ids=[gone.pk, bad_token.pk])
+    apns.devices_push(device_ids=[gone.pk])  # pushed again: two failures of the same device
+    blade = admin_client.get(reverse("tokens:push_certificate")).content.decode()
+    assert 'data-push-failures="3"' in blade
+    assert "3 pushes to devices failed in the last 7 days (2 devices)" in blade
+    assert 'data-reason="Unregistered"' in blade and 'data-reason="BadDeviceToken"' in blade
+    assert "the device was erased or unenrolled" in blade and "push token is not valid" in blade
+    page = admin_client.get(reverse("mdm:device", args=[gone.pk])).content.decode()
+    assert "Intune couldn’t wake this device" in page and "the device was erased or unenrolled" in page
+    # In French, as the reader reads it (the rows keep APNs' reason, not a sentence).
+    admin_client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    blade = admin_client.get(reverse("tokens:push_certificate")).content.decode()
+    assert "3 notifications push vers des appareils ont échoué" in blade
+    # Delivered: the device shows no failure any more; the blade still counts the recent ones.
+    PushFailure.objects.all().delete()
+    ManagedDevice.objects.filter(pk=gone.pk).update(push_token="d4" * 32)
+    [result] = apns.devices_push(device_ids=[gone.pk])
+    assert result.status == 200
+    page = admin_client.get(reverse("mdm:device", args=[gone.pk])).content.decode()
+    assert "couldn’t wake" not in page and "n’a pas pu réveiller" not in page
+    blade = admin_client.get(reverse("tokens:push_certificate")).content.decode()
+    assert "Aucune notification push" in blade
 
 
 def test_a_certificate_apple_did_not_issue_or_a_header_without_the_key_is_403(pushing, dep_server) -> None:  # noqa: F811
@@ -111,14 +152,18 @@ def test_a_certificate_apple_did_not_issue_or_a_header_without_the_key_is_403(pu
     assert response.headers["apns-id"]
 
 
-def test_an_expired_push_certificate_stops_pushes_with_intunes_message(pushing) -> None:
+def test_an_expired_push_certificate_stops_pushes_with_intunes_message(pushing, admin_client) -> None:
     managed = device(pushing.topic)
     ApplePushCertificate.objects.filter(pk=pushing.pk).update(expires_at=clock.now() - timedelta(days=1))
     [result] = apns.devices_push(device_ids=[managed.pk])
-    assert result.status == 403
+    assert (result.status, result.reason) == (403, "ExpiredCertificate")
     managed.refresh_from_db()
-    assert "expired" in managed.last_push_error and managed.push_failures == 1
+    assert managed.last_push_error == "403 ExpiredCertificate" and managed.push_failures == 1
     assert ApnsPush.objects.count() == 0  # nothing sent
+    assert list(PushFailure.objects.values_list("reason", "retried")) == [("ExpiredCertificate", False)]
+    # Intune's message, on the device.
+    page = admin_client.get(reverse("mdm:device", args=[managed.pk])).content.decode()
+    assert "Your Apple MDM Push certificate has expired. Enrolled Apple devices can’t be contacted" in page
 
 
 def test_unreachable_apns_is_retried_with_back_off_then_recorded(pushing, settings, monkeypatch) -> None:
@@ -135,4 +180,7 @@ def test_unreachable_apns_is_retried_with_back_off_then_recorded(pushing, settin
     tasks.devices_push_task(require_tenant().pk, [managed.pk])
     assert delays == list(tasks.PUSH_RETRY_DELAYS)
     managed.refresh_from_db()
-    assert managed.push_failures == 1 and "could not be reached" in managed.last_push_error
+    assert managed.push_failures == 1 and managed.last_push_error == "0 Unreachable"
+    # Every attempt is kept: the retried ones, then the last.
+    retried = list(PushFailure.objects.order_by("id").values_list("retried", flat=True))
+    assert retried == [True] * len(tasks.PUSH_RETRY_DELAYS) + [False]

@@ -68,17 +68,12 @@ def machine_info(vdev, **extra: Any) -> bytes:
     return signed_data(plistlib.dumps(info), vdev.certificate, vdev.key)
 
 
-def fetch_profile(url: str, body: bytes) -> tuple[requests.Response, dict[str, Any] | None]:
-    response = requests.post(
-        url, data=body, headers={"Content-Type": "application/pkcs7-signature"}, timeout=30
-    )
-    if response.status_code != 200:
-        return response, None
-    assert response.headers["Content-Type"] == "application/x-apple-aspen-config"
-    signed = cms.ContentInfo.load(response.content)["content"]
+def signed_profile(body: bytes) -> dict[str, Any]:
+    """The .mobileconfig of a signed profile, whose signature is checked with the tenant CA whose
+    root it carries."""
+    signed = cms.ContentInfo.load(body)["content"]
     content = signed["encap_content_info"]["content"].native
-    profile = plistlib.loads(content)
-    # Signed by the tenant CA whose root the profile carries.
+    profile: dict[str, Any] = plistlib.loads(content)
     [root] = [p for p in profile["PayloadContent"] if p["PayloadType"] == "com.apple.security.root"]
     ca = x509.load_der_x509_certificate(root["PayloadContent"])
     signer = signed["signer_infos"][0]
@@ -90,15 +85,24 @@ def fetch_profile(url: str, body: bytes) -> tuple[requests.Response, dict[str, A
         padding.PKCS1v15(),
         hashes.SHA256(),
     )
-    return response, profile
+    return profile
 
 
-def enroll(
-    portal_url: str, setup, vdev, key: rsa.RSAPrivateKey, *, digest: str = "sha256"
+def fetch_profile(url: str, body: bytes) -> tuple[requests.Response, dict[str, Any] | None]:
+    response = requests.post(
+        url, data=body, headers={"Content-Type": "application/pkcs7-signature"}, timeout=30
+    )
+    if response.status_code != 200:
+        return response, None
+    assert response.headers["Content-Type"] == "application/x-apple-aspen-config"
+    return response, signed_profile(response.content)
+
+
+def device_from_profile(
+    profile: dict[str, Any], *, udid: str, serial_number: str, key: rsa.RSAPrivateKey, digest: str = "sha256"
 ) -> tuple[MdmDevice, dict[str, Any]]:
-    response, profile = fetch_profile(f"{portal_url}/enroll/{setup.token.pk}/", machine_info(vdev))
-    assert response.status_code == 200, response.text
-    assert profile is not None
+    """What a device does with its enrollment profile: SCEP with the profile's subject and
+    challenge, then the MDM payload's URLs with the identity it got."""
     assert apple_schema.validate_profile(profile) == []
     payloads = {p["PayloadType"]: p for p in profile["PayloadContent"]}
     scep_payload, mdm_payload = payloads["com.apple.security.scep"], payloads["com.apple.mdm"]
@@ -121,8 +125,8 @@ def enroll(
     )
     assert rep is not None and rep.status == "0" and rep.certificate is not None
     device = MdmDevice(
-        udid=vdev.udid,
-        serial_number=vdev.serial_number,
+        udid=udid,
+        serial_number=serial_number,
         key=key,
         certificate=rep.certificate,
         checkin_url=mdm_payload["CheckInURL"],
@@ -131,6 +135,17 @@ def enroll(
         digest=digest,
     )
     return device, mdm_payload
+
+
+def enroll(
+    portal_url: str, setup, vdev, key: rsa.RSAPrivateKey, *, digest: str = "sha256"
+) -> tuple[MdmDevice, dict[str, Any]]:
+    response, profile = fetch_profile(f"{portal_url}/enroll/{setup.token.pk}/", machine_info(vdev))
+    assert response.status_code == 200, response.text
+    assert profile is not None
+    return device_from_profile(
+        profile, udid=vdev.udid, serial_number=vdev.serial_number, key=key, digest=digest
+    )
 
 
 def run_commands(device: MdmDevice, answer) -> list[dict[str, Any]]:
