@@ -10,8 +10,16 @@ from asm_portal import clock
 from asm_portal.models import AuditEvent
 from asm_portal.services import audit_record
 from devices.models import ENROLLED_STATES, Device
-from mdm.company_portal import has_company_portal
+from profiles.choices import Affinity
 from profiles.models import EnrollmentProfile
+
+# The PayloadIdentifier of the device configuration profile the portal installs after enrollment.
+CONFIGURATION_PROFILE_IDENTIFIER = "com.microsoft.intune.mdm.configuration"
+
+
+def has_company_portal(profile: EnrollmentProfile) -> bool:
+    """The Company Portal app needs user affinity (the article) and a user: not a Shared iPad."""
+    return profile.user_affinity == Affinity.WITH and not profile.shared_ipad
 
 
 def configuration_for(profile: EnrollmentProfile | None) -> list[str]:

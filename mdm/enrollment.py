@@ -36,7 +36,8 @@ from asm_portal.refusals import Message, Refusal
 from asm_portal.services import audit_record
 from devices.enrollment_labels import error_messages
 from devices.models import ENROLLED_STATES, Device, EnrollmentState
-from mdm.company_portal import has_company_portal, home_screen_app
+from mdm.company_portal import home_screen_app
+from mdm.configuration import has_company_portal
 from mdm.directory import directory_user_find
 from mdm.identity import DeviceIdentity
 from mdm.models import DeviceAppInstall, DirectoryUser

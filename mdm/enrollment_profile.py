@@ -240,4 +240,10 @@ def enrollment_profile_signed(*, token_id: int, serial_number: str) -> bytes:
 def enrollment_profile_for_machine(*, token_id: int, body: bytes) -> bytes:
     """POST {DEP profile url} with a signed MachineInfo: the signed enrollment profile."""
     machine = machine_info_verify(body)
-    return enrollment_profile_signed(token_id=token_id, serial_number=machine.serial_number)
+    signed = enrollment_profile_signed(token_id=token_id, serial_number=machine.serial_number)
+    # Enrolled without Setup Assistant's sign-in: no user until the Company Portal binds one
+    # (a previous enrollment's user does not carry over).
+    Device.objects.filter(token_id=token_id, serial_number=machine.serial_number).update(
+        enrolled_user_name=""
+    )
+    return signed

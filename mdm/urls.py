@@ -13,6 +13,7 @@ app_name = "enroll"
 urlpatterns = [
     path("enroll/<id:token_id>/", enrollment_views.enroll, name="enroll"),
     path("enroll/<id:token_id>/authenticate/", enrollment_views.authenticate, name="authenticate"),
+    path("enroll/<id:token_id>/web/", enrollment_views.web_enrollment, name="web_enrollment"),
     path("enroll/<id:token_id>/checkin/", enrollment_views.checkin, name="checkin"),
     path("enroll/<id:token_id>/checkin/erased/", enrollment_views.erased, name="erased"),
     path("enroll/<id:token_id>/scep", scep_views.scep_service, name="scep"),
