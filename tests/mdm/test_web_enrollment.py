@@ -49,7 +49,7 @@ def _url(setup) -> str:
 
 
 def _signed_field(response) -> str:
-    html = response.content.decode()
+    html: str = response.content.decode()
     start = html.index('name="device" value="') + len('name="device" value="')
     return html[start : html.index('"', start)]
 
