@@ -318,7 +318,8 @@ ACTIONS: dict[str, tuple[tuple[str, ...], Action]] = {
     "guest": (("home",), _step(shared_ipad.guest_session)),
     "lock": (("home",), _step(setup_assistant.lock)),
     "unlock": (("home",), _step(setup_assistant.unlock)),
-    "sign_out": (("home",), _step(shared_ipad.sign_out)),
+    # Sign Out on the lock screen: the sign-in screen comes, not the lock screen again.
+    "sign_out": (("home",), _step(lambda virtual: shared_ipad.sign_out(setup_assistant.unlock(virtual)))),
     "open": (("home",), _open),
     "close": (("home",), _step(setup_assistant.close_app)),
     "remove_management": (("home",), _remove_management),
@@ -402,7 +403,8 @@ def web_view_page(request: HttpRequest, serial: str, key: str) -> HttpResponse:
                 url=request.GET.get("url", "")[:4000],
                 method=request.method or "GET",
                 body=request.body if request.method == "POST" else b"",
-                content_type=request.content_type or "" if request.method == "POST" else "",
+                # The whole header: a multipart body needs its boundary.
+                content_type=request.META.get("CONTENT_TYPE", "") if request.method == "POST" else "",
             )
             if answer.outcome is not None:
                 setup_assistant.enrolled(virtual, answer.outcome)
