@@ -11,7 +11,8 @@ from django.db import connections
 from mock_apple.db import DB
 from mock_apple.ipad.device import setup_unattended
 from mock_apple.ipad.identity import virtual_device_of
-from mock_apple.models import Device, Organization, VirtualDevice
+from mock_apple.models import CertificateAuthority, Device, Organization, VirtualDevice
+from mock_apple.services.push import certificate_authority
 
 
 @dataclass
@@ -46,6 +47,8 @@ def _one(device_pk: int, language: str) -> tuple[str, float, str]:
         outcome = setup_unattended(virtual, language=language)
         elapsed = time.monotonic() - started
         failure = outcome.failure or ("awaiting_configuration" if outcome.awaiting_configuration else "")
+        if failure and outcome.detail:
+            failure = f"{failure}: {outcome.detail}"
         return virtual.device.serial_number, elapsed, failure
     finally:
         connections[DB].close()
@@ -75,6 +78,8 @@ def fleet_enroll(
         devices = fleet_devices(organization, count=count)
     pks = [device.pk for device in devices]
     result = FleetResult()
+    # The device CA first: made on first use, it must not be made by N threads at once.
+    certificate_authority(CertificateAuthority.Purpose.DEVICE)
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ipad-fleet") as pool:
         list(pool.map(_identity, pks))
         for serial, elapsed, failure in pool.map(lambda pk: _one(pk, language), pks):

@@ -70,21 +70,26 @@ def _due_devices() -> list[int]:
     )
 
 
-def deliver(pk: int) -> None:
+def deliver(pk: int, *, pushed_only: bool = False) -> None:
     """Mark the device's pushes delivered, then run its session (a push that arrives during the
-    session stays undelivered and runs another)."""
+    session stays undelivered and runs another). `pushed_only`: only when this call claimed an
+    undelivered push (several runner processes, e.g. gunicorn workers, share the table)."""
     virtual = VirtualDevice.objects.select_related("device").filter(pk=pk).first()
-    if virtual is None or not virtual.push_token:
+    if virtual is None:
         return
-    ApnsPush.objects.filter(token=virtual.push_token, delivered_at__isnull=True, status=200).update(
-        delivered_at=clock.now()
-    )
+    claimed = 0
+    if virtual.push_token:
+        claimed = ApnsPush.objects.filter(
+            token=virtual.push_token, delivered_at__isnull=True, status=200
+        ).update(delivered_at=clock.now())
+    if pushed_only and not claimed:
+        return
     check_in_now(virtual)
 
 
-def _deliver_in_pool(pk: int) -> None:
+def _deliver_in_pool(pk: int, pushed_only: bool) -> None:
     try:
-        deliver(pk)
+        deliver(pk, pushed_only=pushed_only)
     except Exception:
         logger.exception("the session of virtual iPad %s failed", pk)
     finally:
@@ -100,7 +105,7 @@ def deliver_pending() -> int:
     returns how many devices checked in (tests and the benchmark call it)."""
     devices = _pending_devices()
     for pk in devices:
-        deliver(pk)
+        deliver(pk, pushed_only=True)
     return len(devices)
 
 
@@ -115,13 +120,13 @@ def power_on_wake(virtual: VirtualDevice) -> None:
     _submit(virtual.pk)
 
 
-def _submit(pk: int) -> None:
+def _submit(pk: int, *, pushed_only: bool = False) -> None:
     assert _pool is not None
     with _in_flight_guard:
         if pk in _in_flight:
             return
         _in_flight.add(pk)
-    _pool.submit(_deliver_in_pool, pk)
+    _pool.submit(_deliver_in_pool, pk, pushed_only)
 
 
 def _loop() -> None:
@@ -129,7 +134,9 @@ def _loop() -> None:
         _wake.wait(SWEEP_SECONDS)
         _wake.clear()
         try:
-            for pk in [*_pending_devices(), *_due_devices()]:
+            for pk in _pending_devices():
+                _submit(pk, pushed_only=True)
+            for pk in _due_devices():
                 _submit(pk)
         except Exception:
             logger.exception("the virtual iPads' wake sweep failed")
