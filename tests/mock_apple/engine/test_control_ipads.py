@@ -23,7 +23,10 @@ def call(method: str, path: str, body: Any = None, org: str = "") -> Any:
     if org:
         headers["X-Mock-Organization"] = org
     return Client(headers=headers).generic(
-        method, f"/_mock/{path}", json.dumps(body) if body is not None else "", content_type="application/json"
+        method,
+        f"/_mock/{path}",
+        json.dumps(body) if body is not None else "",
+        content_type="application/json",
     )
 
 
@@ -54,5 +57,7 @@ def test_script_an_ipad_through_enrollment_and_commands(
     assert call("POST", f"ipads/{serial}/erase").json()["pane"] == "hello"
     assert call("POST", f"ipads/{serial}/pane", {"action": "nope"}).status_code == 400
 
-    other = Organization.objects.create(name="Fabrikam", org_id="FABRIKAM01", email="it@fabrikam.edu", domain="fabrikam.edu")
+    other = Organization.objects.create(
+        name="Fabrikam", org_id="FABRIKAM01", email="it@fabrikam.edu", domain="fabrikam.edu"
+    )
     assert call("GET", f"ipads/{serial}", org=other.org_id).status_code == 404
