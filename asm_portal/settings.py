@@ -110,6 +110,11 @@ MOCK_APPLE_CONTROL_TOKEN = envsecret("MOCK_APPLE_CONTROL_TOKEN") or (
     _dev_secret(VAR_DIR / "mock_control_token", lambda: secrets.token_urlsafe(32)) if DEBUG else ""
 )
 
+# The virtual iPads' background runner (mock_apple.ipad.wake): the served mock runs the sessions
+# a push asks for, and checks each enrolled, powered-on device in every CHECKIN_SECONDS.
+MOCK_APPLE_IPAD_RUNNER = envbool("MOCK_APPLE_IPAD_RUNNER", "True") and ASM_SERVICE == "apple"
+MOCK_APPLE_IPAD_CHECKIN_SECONDS = envint("MOCK_APPLE_IPAD_CHECKIN_SECONDS", "900")
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 

@@ -33,6 +33,7 @@ from django.db import transaction
 
 from mock_apple import clock
 from mock_apple.db import DB
+from mock_apple.ipad import wake
 from mock_apple.models import ApnsDeviceToken, ApnsPush, PushCertificate
 from mock_apple.services.push import certificate_authority
 
@@ -123,6 +124,9 @@ def apns_push_receive(*, token: str, headers: Mapping[str, str], body: bytes, pa
             certificate=sender,
             received_at=now,
         )
+    if answer.status == 200:
+        # The runner wakes at once; the row (delivered_at null) is the durable queue.
+        transaction.on_commit(lambda: wake.push_received(token.lower()), using=DB)
     return answer
 
 

@@ -119,6 +119,13 @@ urlpatterns = [
     ),
     # APNs provider API (MDM pushes)
     path("3/device/<str:token>", apns_views.device_push, name="apns_device_push"),
+    path("_mock/ipads/fleet", control_views.ipad_fleet, name="mock_ipad_fleet"),
+    path("_mock/ipads/<str:serial>", control_views.ipad, name="mock_ipad"),
+    path("_mock/ipads/<str:serial>/power", control_views.ipad_power, name="mock_ipad_power"),
+    path("_mock/ipads/<str:serial>/pane", control_views.ipad_pane, name="mock_ipad_pane"),
+    path("_mock/ipads/<str:serial>/setup", control_views.ipad_setup, name="mock_ipad_setup"),
+    path("_mock/ipads/<str:serial>/checkin", control_views.ipad_checkin, name="mock_ipad_checkin"),
+    path("_mock/ipads/<str:serial>/erase", control_views.ipad_erase, name="mock_ipad_erase"),
     path("_mock/organizations", control_views.organizations, name="mock_organizations"),
     path("_mock/organizations/<str:org_id>", control_views.organization, name="mock_organization"),
     path("_mock/faults", control_views.faults, name="mock_faults"),
