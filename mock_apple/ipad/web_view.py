@@ -142,7 +142,8 @@ def _save(virtual: VirtualDevice, view: WebView) -> None:
 
 def proxy_url(virtual: VirtualDevice, view: WebView, url: str) -> str:
     """The address, on the mock, that fetches `url` for this web view."""
-    base = reverse("ipad_web_view", args=[virtual.device.serial_number, view.key])
+    # The mock's URLconf by name: the engine also runs inside the portal's tests and commands.
+    base = reverse("ipad_web_view", args=[virtual.device.serial_number, view.key], urlconf="mock_apple.urls")
     return f"{base}?{urlencode({'url': url})}"
 
 
