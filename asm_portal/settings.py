@@ -173,9 +173,8 @@ ASSIGNMENT_LEASE_SECONDS = envint("ASSIGNMENT_LEASE_SECONDS", "60")
 DEVICE_CONFIGURATION_SECONDS = envint("DEVICE_CONFIGURATION_SECONDS", "3")
 # The Apple device CA (which signs device certificates) is fetched from Apple and kept this long.
 DEVICE_CA_CACHE_SECONDS = envint("DEVICE_CA_CACHE_SECONDS", "3600")
-# A device's request body is small JSON: anything larger is refused before it is read.
-DEVICE_REQUEST_MAX_BYTES = envint("DEVICE_REQUEST_MAX_BYTES", str(16 * 1024))
-# The ticket Setup Assistant's sign-in page hands to the device is valid this long.
+# Setup Assistant's sign-in page (modern authentication) may be submitted this long after it
+# was shown to the device (mdm.web_enrollment).
 ENROLLMENT_TICKET_MAX_AGE_SECONDS = envint("ENROLLMENT_TICKET_MAX_AGE_SECONDS", "900")
 
 INSTALLED_APPS = [

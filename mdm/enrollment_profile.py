@@ -126,6 +126,16 @@ def _url(name: str, **kwargs: Any) -> str:
     return f"{settings.PORTAL_BASE_URL}{reverse(name, kwargs=kwargs)}"
 
 
+def server_url() -> str:
+    """ServerURL of the com.apple.mdm payload: where the device runs its commands."""
+    return _url("enroll:mdm_connect")
+
+
+def checkin_url() -> str:
+    """CheckInURL: Authenticate, TokenUpdate, CheckOut."""
+    return _url("enroll:mdm_checkin")
+
+
 def _payload(payload_type: str, identifier: str, name: str, **keys: Any) -> dict[str, Any]:
     return {
         "PayloadType": payload_type,
@@ -200,8 +210,8 @@ def enrollment_profile_build(*, token_id: int, serial_number: str) -> dict[str, 
         "com.apple.mdm",
         f"{MDM_PROFILE_IDENTIFIER}.mdm",
         _("Mobile device management"),
-        ServerURL=_url("enroll:mdm_connect"),
-        CheckInURL=_url("enroll:mdm_checkin"),
+        ServerURL=server_url(),
+        CheckInURL=checkin_url(),
         Topic=push.topic,
         IdentityCertificateUUID=scep_payload["PayloadUUID"],
         SignMessage=True,

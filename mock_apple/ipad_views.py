@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -31,7 +31,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mock_apple import attempts, auth, clock, tenancy
-from mock_apple.ipad import activation, identity, links, setup_assistant, shared_ipad, web_view
+from mock_apple.ipad import identity, links, setup_assistant, shared_ipad, web_view
 from mock_apple.ipad.enrollment import FAILURE_TITLES, FailureCode
 from mock_apple.models import CertificateAuthority, Device, Profile, VirtualDevice
 from mock_apple.services import push
@@ -429,39 +429,3 @@ def company_portal_app(request: HttpRequest, virtual: VirtualDevice) -> HttpResp
 def device_ca(request: HttpRequest) -> HttpResponse:
     authority = push.certificate_authority(CertificateAuthority.Purpose.DEVICE)
     return HttpResponse(authority.certificate_pem, content_type="application/x-pem-file")
-
-
-@csrf_exempt
-@require_POST
-def device_activation(request: HttpRequest) -> JsonResponse:
-    """POST /deviceservices/activation, signed like every device request: the cloud
-    configuration for the serial (contract §2)."""
-    try:
-        serial, udid = identity.device_identity_verify(
-            certificate_b64=request.headers.get("X-Apple-Device-Certificate", ""),
-            signature_b64=request.headers.get("X-Apple-Device-Signature", ""),
-            body=request.body,
-        )
-        body = json.loads(request.body)
-    except (identity.DeviceIdentityError, ValueError):
-        return JsonResponse(
-            {"code": "DEVICE_IDENTITY_INVALID", "message": "The device identity could not be verified."},
-            status=401,
-        )
-    if not isinstance(body, dict) or body.get("serial_number") != serial or body.get("udid") != udid:
-        return JsonResponse(
-            {"code": "DEVICE_IDENTITY_INVALID", "message": "The body does not match the certificate."},
-            status=401,
-        )
-    device = Device.objects.select_related("mdm_server__organization").filter(serial_number=serial).first()
-    if device is None:
-        return JsonResponse({"code": "DEVICE_NOT_FOUND", "message": "Unknown serial number."}, status=404)
-    with tenancy.acting_for(device.organization_id):
-        answer = activation.activation_for(device)
-    return JsonResponse(
-        {
-            "cloud_configuration": answer.configuration,
-            "mdm_server": answer.mdm_server,
-            "reason": answer.reason,
-        }
-    )

@@ -71,7 +71,6 @@ urlpatterns = [
     path("ipad/<str:serial>/web/<str:key>/", ipad_views.web_view_page, name="ipad_web_view"),
     path("ipad/<str:serial>/apps/company-portal/", ipad_views.company_portal_app, name="ipad_company_portal"),
     path("deviceservices/ca.pem", ipad_views.device_ca, name="device_ca"),
-    path("deviceservices/activation", ipad_views.device_activation, name="device_activation"),
     # Apple's Device Assignment API
     path("session", dep_views.session, name="dep_session"),
     path("account", dep_views.account, name="dep_account"),

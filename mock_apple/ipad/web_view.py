@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
-import requests
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -39,12 +38,12 @@ from requests.cookies import RequestsCookieJar
 
 from mock_apple.ipad import enrollment
 from mock_apple.ipad.enrollment import EnrollmentOutcome
+from mock_apple.ipad.transport import DeviceHttp, Unreachable
 from mock_apple.models import VirtualDevice
 from mock_apple.setup_panes import OS_VERSION
 
 ASPEN_CONFIG = "application/x-apple-aspen-config"
 DEVICEINFO_HEADER = "x-apple-aspen-deviceinfo"
-TIMEOUT_SECONDS = 15
 MAX_BYTES = 4 * 1024 * 1024
 # How long a web view stays open without a request (Setup Assistant waits as long as the user).
 KEEP_SECONDS = 3600
@@ -202,7 +201,6 @@ def web_view_fetch(
     if urlsplit(target).scheme not in ("http", "https"):
         target = view.start_url
     headers = {
-        "User-Agent": USER_AGENT,
         "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
         "Accept-Language": virtual.language or "en",
     }
@@ -210,24 +208,24 @@ def web_view_fetch(
         headers[DEVICEINFO_HEADER] = enrollment.aspen_deviceinfo_header(virtual)
     if method == "POST" and content_type:
         headers["Content-Type"] = content_type
-    session = requests.Session()
-    session.cookies = view.cookies
+    # The DEP profile's anchor_certs pin the web view's https host too (Apple).
+    anchors = [str(each) for each in (virtual.activation or {}).get("anchor_certs") or []]
+    http = DeviceHttp(anchor_certs=anchors, user_agent=USER_AGENT)
+    http.session.cookies = view.cookies
     try:
-        response = session.request(
-            method, target, data=body if method == "POST" else None, headers=headers, timeout=TIMEOUT_SECONDS
-        )
+        response = http.request(method, target, data=body if method == "POST" else None, headers=headers)
         content = response.content[: MAX_BYTES + 1]
-    except requests.RequestException:
+    except Unreachable:
         return _error_page(
             gettext("Cannot Connect to Server"),
             gettext("The page could not be loaded because the server could not be reached."),
             proxy_url(virtual, view, target),
         )
     finally:
-        session.close()
+        http.close()
     if DEVICEINFO_HEADER in headers:
         view.header_sent = True
-    view.cookies = session.cookies
+    view.cookies = http.session.cookies
     _save(virtual, view)
     final = response.url or target
     kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()

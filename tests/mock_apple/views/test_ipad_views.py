@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from mock_apple.ipad import identity
 from mock_apple.models import VirtualDevice
 from tests.mock_apple.conftest import APPLE_DB, admin_of, signed_in
 from tests.mock_apple.ipad_fake import ipad_with_profile
@@ -154,21 +152,6 @@ class DeviceServicesTests:
         response = Client().get("/deviceservices/ca.pem")
         assert response["Content-Type"] == "application/x-pem-file"
         assert response.content.startswith(b"-----BEGIN CERTIFICATE-----")
-
-    def test_activation_answers_a_signed_request_only(self, apple_settings, organization) -> None:
-        virtual, _ = ipad_with_profile(organization)
-        body = json.dumps({"serial_number": virtual.device.serial_number, "udid": virtual.udid}).encode()
-        headers = {k: v for k, v in identity.signed_headers(virtual, body).items() if k != "Content-Type"}
-        response = Client().post(
-            "/deviceservices/activation", body, content_type="application/json", headers=headers
-        )
-        assert response.status_code == 200
-        assert response.json()["cloud_configuration"]["profile_name"] == "Cart 3"
-        forged = json.dumps({"serial_number": "OTHER", "udid": virtual.udid}).encode()
-        response = Client().post(
-            "/deviceservices/activation", forged, content_type="application/json", headers=headers
-        )
-        assert response.status_code == 401 and response.json()["code"] == "DEVICE_IDENTITY_INVALID"
 
 
 @pytest.mark.django_db(databases=APPLE_DB)
