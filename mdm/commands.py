@@ -34,6 +34,7 @@ from mdm.models import (
     ManagedDevice,
     ManagementState,
 )
+from profiles.choices import AuthMethod
 
 # The four queries of Intune's inventory cadence (after enrollment and on Sync).
 INVENTORY_REQUESTS = ("DeviceInformation", "SecurityInfo", "ProfileList", "InstalledApplicationList")
@@ -343,7 +344,13 @@ def apps_enqueue(*, device: ManagedDevice) -> list[DeviceCommand]:
         return []
     queued = []
     profile = asm_device.enrolled_profile
-    if profile is not None and has_company_portal(profile) and profile.install_company_portal:
+    if (
+        profile is not None
+        and has_company_portal(profile)
+        and (profile.install_company_portal or profile.authentication_method == AuthMethod.MODERN)
+    ):
+        # Legacy Setup Assistant authentication installs it when the profile says so; with modern
+        # authentication Intune always installs it (the user signs in to it afterwards).
         queued.append(
             command_enqueue(
                 device=device,
