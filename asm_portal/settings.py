@@ -167,10 +167,7 @@ ASSIGNMENT_THROTTLED_RETRIES = envint("ASSIGNMENT_THROTTLED_RETRIES", "5")
 # An assignment's lease, renewed with every batch of 1,000 serial numbers sent to Apple.
 ASSIGNMENT_LEASE_SECONDS = envint("ASSIGNMENT_LEASE_SECONDS", "60")
 
-# Enrollment of (virtual) devices. The device configuration the portal installs after
-# enrollment takes this long (Celery countdown): the device waits on « Configuring your iPad »
-# meanwhile when its profile awaits final configuration.
-DEVICE_CONFIGURATION_SECONDS = envint("DEVICE_CONFIGURATION_SECONDS", "3")
+# Enrollment of (virtual) devices.
 # The Apple device CA (which signs device certificates) is fetched from Apple and kept this long.
 DEVICE_CA_CACHE_SECONDS = envint("DEVICE_CA_CACHE_SECONDS", "3600")
 # Setup Assistant's sign-in page (modern authentication) may be submitted this long after it

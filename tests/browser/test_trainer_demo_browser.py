@@ -45,7 +45,6 @@ def demo(settings, served_apple, live_server, monkeypatch, request) -> str:  # n
     settings.APPLE_PUBLIC_URL = served_apple
     settings.PORTAL_BASE_URL = live_server.url
     monkeypatch.setenv("PORTAL_BASE_URL", live_server.url)
-    monkeypatch.setenv("DEVICE_CONFIGURATION_SECONDS", "1")
     organization_create(devices=0)
     request.getfixturevalue("celery_worker")
     return str(live_server.url)
