@@ -204,7 +204,9 @@ def web_view_fetch(
         "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
         "Accept-Language": virtual.language or "en",
     }
-    if not view.header_sent and urlsplit(target).netloc.lower() == view.host:
+    # Apple sends the header with the web view's first load; it goes with every GET of that
+    # host here, so that a page loaded again (the screen redrawn) still identifies the device.
+    if method == "GET" and urlsplit(target).netloc.lower() == view.host:
         headers[DEVICEINFO_HEADER] = enrollment.aspen_deviceinfo_header(virtual)
     if method == "POST" and content_type:
         headers["Content-Type"] = content_type

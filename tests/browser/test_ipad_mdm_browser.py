@@ -109,10 +109,15 @@ def _act(page: Page, kind: str) -> None:
 
 
 def _done(page: Page, kind: str) -> None:
-    page.click("#journey .commandbar a.command:not([data-open-dialog])")  # Actualiser
-    expect(page.locator(f'#device-status tr[data-action="{kind}"]')).to_have_attribute(
-        "data-state", "done", timeout=30_000
-    )
+    """The device blade, loaded again (a whole page: no swap still under way afterwards), shows
+    the action done."""
+    row = page.locator(f'#device-status tr[data-action="{kind}"]')
+    for _ in range(30):
+        page.reload()
+        if row.get_attribute("data-state") == "done":
+            break
+        page.wait_for_timeout(1000)
+    expect(row).to_have_attribute("data-state", "done")
 
 
 @pytest.mark.browser

@@ -504,3 +504,15 @@ def test_without_install_company_portal_no_app_is_queued(portal, virtual_device,
     device.token_update(AwaitingConfiguration=True)
     kinds = _kinds(run_commands(device, inventory_answer))
     assert kinds[-1] == "DeviceConfigured" and "InstallApplication" not in kinds
+
+
+def test_with_modern_authentication_the_company_portal_always_follows_device_configured(
+    portal, virtual_device, identity_keys
+) -> None:
+    setup = enrollment_setup_create(authentication_method="setup_assistant_modern")
+    vdev = virtual_device(setup.device.serial_number)
+    device, _payload = enroll(portal, setup, vdev, identity_keys[0])
+    device.authenticate()
+    device.token_update(AwaitingConfiguration=True)
+    kinds = _kinds(run_commands(device, inventory_answer))
+    assert kinds.index("DeviceConfigured") == kinds.index("InstallApplication") - 1
