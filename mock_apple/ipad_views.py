@@ -194,7 +194,11 @@ def _render_screen(request: HttpRequest, virtual: VirtualDevice, **extra: Any) -
     device's language (chosen in Setup Assistant); the frame around it (the desk bar, Power on,
     Restore with Apple Configurator) speaks the reader's, from the first page on."""
     template = "mock_apple/ipad/device.html#screen" if _htmx(request) else "mock_apple/ipad/device.html"
-    screen_language = virtual.language or "en"
+    # An erase forgets the device's language before its progress ends: the progress keeps the
+    # reader's (the Apple logo and a word).
+    screen_language = virtual.language or (
+        translation.get_language() if setup_assistant.activity(virtual) else "en"
+    )
     with translation.override(screen_language):
         context = _screen_context(virtual, **extra)
     context["screen_language"] = screen_language
