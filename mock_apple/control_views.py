@@ -621,3 +621,27 @@ def ipad_fleet(request: ControlRequest) -> HttpResponse:
             "p95_seconds": result.percentile(0.95),
         }
     )
+
+
+@control("POST")
+def server_profile(request: ControlRequest, server_uuid: str) -> HttpResponse:
+    """POST /_mock/servers/<uuid>/profile {"profile": {DEP profile: url, await_device_configured,
+    anchor_certs…}, "serials": [...]}: define a profile on the MDM server and assign it, as the
+    server's own DEP client would (POST /profile) — for MDM servers without a DEP client."""
+    data = _body(request)
+    server = _server(request, server_uuid)
+    profile_data = data.get("profile")
+    serials = data.get("serials", [])
+    if not isinstance(profile_data, dict) or not isinstance(profile_data.get("url"), str):
+        raise ValueError('profile must be a DEP profile object with a "url".')
+    if not isinstance(serials, list) or not all(isinstance(each, str) for each in serials):
+        raise ValueError("serials must be a list of serial numbers.")
+    defined = assignments_services.profile_define(
+        server=server, data={"profile_name": "MDM developer", **profile_data}
+    )
+    answers = (
+        assignments_services.profile_assign(server=server, profile=defined, serials=serials, throttling=False)
+        if serials
+        else {}
+    )
+    return JsonResponse({"profile_uuid": defined.profile_uuid, "devices": answers}, status=201)

@@ -138,6 +138,7 @@ urlpatterns = [
     path("_mock/servers/<str:server_uuid>/token", control_views.server_token, name="mock_server_token"),
     path("_mock/servers/<str:server_uuid>/revoke", control_views.server_revoke, name="mock_server_revoke"),
     path("_mock/servers/<str:server_uuid>/access", control_views.server_access, name="mock_server_access"),
+    path("_mock/servers/<str:server_uuid>/profile", control_views.server_profile, name="mock_server_profile"),
     path("_mock/assignments", control_views.assignments, name="mock_assignments"),
     path("_mock/api-accounts", control_views.api_accounts, name="mock_api_accounts"),
     path(

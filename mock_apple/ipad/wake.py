@@ -129,10 +129,15 @@ def _submit(pk: int, *, pushed_only: bool = False) -> None:
     _pool.submit(_deliver_in_pool, pk, pushed_only)
 
 
+_stopping = threading.Event()
+
+
 def _loop() -> None:
-    while True:
+    while not _stopping.is_set():
         _wake.wait(SWEEP_SECONDS)
         _wake.clear()
+        if _stopping.is_set():
+            break
         try:
             for pk in _pending_devices():
                 _submit(pk, pushed_only=True)
@@ -153,3 +158,17 @@ def start() -> None:
         _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ipad-session")
         _runner = threading.Thread(target=_loop, name="ipad-wake", daemon=True)
         _runner.start()
+
+
+def stop() -> None:
+    """Stop the runner threads (tests; a served mock just exits)."""
+    global _runner, _pool
+    with _started:
+        if _runner is None or _pool is None:
+            return
+        _stopping.set()
+        _wake.set()
+        _runner.join(timeout=10)
+        _pool.shutdown(wait=True)
+        _runner, _pool = None, None
+        _stopping.clear()

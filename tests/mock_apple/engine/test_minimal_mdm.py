@@ -6,6 +6,7 @@ the push wake, and EraseDevice with ReturnToService."""
 from __future__ import annotations
 
 import plistlib
+import time
 from typing import Any
 
 import pytest
@@ -281,3 +282,31 @@ def test_erase_with_return_to_service_reenrolls_unattended(
     authenticates = [m for _, m in mdm.received if m.get("MessageType") == "Authenticate"]
     assert len(authenticates) == 2 and len(mdm.machine_infos) == 1  # the profile data, not the url
     assert mdm.errors == []
+
+
+@pytest.mark.django_db(transaction=True, databases=APPLE_DB)
+def test_the_runner_delivers_a_push_left_undelivered_before_it_started(
+    organization: Organization, mdm: MinimalMdm
+) -> None:
+    """The push row is the queue: a push recorded while no runner ran (the mock restarting) is
+    delivered when the runner starts, and a new push wakes the device within 2 s."""
+    virtual = enrolled(organization, mdm)
+    first = mdm.send("DeviceInformation", Queries=["DeviceName"])
+    ApnsPush.objects.create(token=virtual.push_token, apns_id="1", status=200, received_at=clock.now())
+    wake.start()
+    try:
+        deadline = time.monotonic() + 10
+        while first not in mdm.replies and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert mdm.replies[first]["Status"] == "Acknowledged"
+
+        second = mdm.send("SecurityInfo")
+        pushed = time.monotonic()
+        ApnsPush.objects.create(token=virtual.push_token, apns_id="2", status=200, received_at=clock.now())
+        wake.push_received(virtual.push_token)
+        while second not in mdm.replies and time.monotonic() < pushed + 10:
+            time.sleep(0.02)
+        assert second in mdm.replies and time.monotonic() - pushed < 2
+    finally:
+        wake.stop()
+    assert not ApnsPush.objects.filter(delivered_at__isnull=True).exists()
