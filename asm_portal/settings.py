@@ -110,6 +110,11 @@ MOCK_APPLE_CONTROL_TOKEN = envsecret("MOCK_APPLE_CONTROL_TOKEN") or (
     _dev_secret(VAR_DIR / "mock_control_token", lambda: secrets.token_urlsafe(32)) if DEBUG else ""
 )
 
+# The virtual iPads' background runner (mock_apple.ipad.wake): the served mock runs the sessions
+# a push asks for, and checks each enrolled, powered-on device in every CHECKIN_SECONDS.
+MOCK_APPLE_IPAD_RUNNER = envbool("MOCK_APPLE_IPAD_RUNNER", "True") and ASM_SERVICE == "apple"
+MOCK_APPLE_IPAD_CHECKIN_SECONDS = envint("MOCK_APPLE_IPAD_CHECKIN_SECONDS", "900")
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
@@ -168,15 +173,11 @@ ASSIGNMENT_THROTTLED_RETRIES = envint("ASSIGNMENT_THROTTLED_RETRIES", "5")
 # An assignment's lease, renewed with every batch of 1,000 serial numbers sent to Apple.
 ASSIGNMENT_LEASE_SECONDS = envint("ASSIGNMENT_LEASE_SECONDS", "60")
 
-# Enrollment of (virtual) devices. The device configuration the portal installs after
-# enrollment takes this long (Celery countdown): the device waits on « Configuring your iPad »
-# meanwhile when its profile awaits final configuration.
-DEVICE_CONFIGURATION_SECONDS = envint("DEVICE_CONFIGURATION_SECONDS", "3")
+# Enrollment of (virtual) devices.
 # The Apple device CA (which signs device certificates) is fetched from Apple and kept this long.
 DEVICE_CA_CACHE_SECONDS = envint("DEVICE_CA_CACHE_SECONDS", "3600")
-# A device's request body is small JSON: anything larger is refused before it is read.
-DEVICE_REQUEST_MAX_BYTES = envint("DEVICE_REQUEST_MAX_BYTES", str(16 * 1024))
-# The ticket Setup Assistant's sign-in page hands to the device is valid this long.
+# Setup Assistant's sign-in page (modern authentication) may be submitted this long after it
+# was shown to the device (mdm.web_enrollment).
 ENROLLMENT_TICKET_MAX_AGE_SECONDS = envint("ENROLLMENT_TICKET_MAX_AGE_SECONDS", "900")
 
 INSTALLED_APPS = [

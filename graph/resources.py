@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 
 from devices.models import Device
 from graph.odata import Column, ODataError
-from mdm.enrollment import checkin_url
+from mdm.enrollment_profile import checkin_url, server_url
 from profiles.models import EnrollmentProfile
 from profiles.services import enrollment_url
 from tokens.models import EnrollmentProgramToken
@@ -206,8 +206,8 @@ def profile_mobileconfig(profile: EnrollmentProfile) -> str:
                 "PayloadIdentifier": f"{identifier}.mdm",
                 "PayloadUUID": str(uuid.uuid5(profile.public_id, "mdm")).upper(),
                 "PayloadDisplayName": "MDM",
-                "ServerURL": checkin_url(token),
-                "CheckInURL": checkin_url(token),
+                "ServerURL": server_url(),
+                "CheckInURL": checkin_url(),
                 "EnrollmentURL": enrollment_url(token),
                 "AccessRights": 8191,
                 "SignMessage": True,

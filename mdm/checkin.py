@@ -37,7 +37,7 @@ from asm_portal.tenancy import every_tenant, require_tenant
 from devices.models import Device, EnrollmentState
 from mdm import cms, commands, scep
 from mdm.commands import PLIST_ERRORS, plist_value
-from mdm.configuration import configuration_for
+from mdm.configuration import CONFIGURATION_PROFILE_IDENTIFIER, configuration_for
 from mdm.models import CertificateAuthority, DeviceCommand, IssuedCertificate, ManagedDevice, ManagementState
 
 logger = logging.getLogger(__name__)
@@ -267,7 +267,9 @@ def _authenticate(caller: Caller, udid: str, message: dict[str, Any]) -> None:
             asm_device.os_version = device.os_version
             asm_device.save()
             device.is_shared_ipad = bool(profile and profile.shared_ipad)
-            device.save(update_fields=["is_shared_ipad"])
+            # The user who signed in to Setup Assistant's web view (mdm.web_enrollment), if any.
+            device.user_principal_name = asm_device.enrolled_user_name
+            device.save(update_fields=["is_shared_ipad", "user_principal_name"])
 
 
 def _token_update(caller: Caller, udid: str, message: dict[str, Any]) -> None:
@@ -315,8 +317,7 @@ def _token_update(caller: Caller, udid: str, message: dict[str, Any]) -> None:
         )
         if first:
             commands.inventory_refresh_enqueue(device=device)
-            if awaiting:
-                final_configuration_enqueue(device=device)
+            final_configuration_enqueue(device=device, awaiting=awaiting)
 
 
 def _asm_device_unenrolled(device: ManagedDevice) -> None:
@@ -327,8 +328,6 @@ def _asm_device_unenrolled(device: ManagedDevice) -> None:
 
 
 # --- Await final configuration ---------------------------------------------------------------------
-
-CONFIGURATION_PROFILE_IDENTIFIER = "com.microsoft.intune.mdm.configuration"
 
 
 def configuration_profile(device: ManagedDevice) -> bytes:
@@ -358,9 +357,11 @@ def configuration_profile(device: ManagedDevice) -> bytes:
     )
 
 
-def final_configuration_enqueue(*, device: ManagedDevice) -> list[DeviceCommand]:
-    """While the device awaits final configuration: its name (when the profile's template sets
-    one), its configuration profile, then DeviceConfigured releases it."""
+def final_configuration_enqueue(*, device: ManagedDevice, awaiting: bool = True) -> list[DeviceCommand]:
+    """After the first TokenUpdate: the device's name (when the profile's template sets one) and
+    its configuration profile; a device that awaits final configuration is then released with
+    DeviceConfigured, and its apps follow that command's acknowledgement (mdm.commands); one that
+    does not await gets its apps at once."""
     from mdm.enrollment import device_name_for
 
     queued = []
@@ -384,7 +385,10 @@ def final_configuration_enqueue(*, device: ManagedDevice) -> list[DeviceCommand]
             push=False,
         )
     )
-    queued.append(commands.command_enqueue(device=device, request_type="DeviceConfigured"))
+    if awaiting:
+        queued.append(commands.command_enqueue(device=device, request_type="DeviceConfigured"))
+    else:
+        queued += commands.apps_enqueue(device=device)
     return queued
 
 

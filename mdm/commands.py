@@ -10,6 +10,7 @@ caller's transaction commits.
 from __future__ import annotations
 
 import base64
+import binascii
 import plistlib
 import uuid
 from collections.abc import Iterable
@@ -23,15 +24,17 @@ from django.utils.translation import gettext as _
 
 from asm_portal import clock
 from devices.models import Device
-from mdm.configuration import configuration_for
+from mdm.configuration import CONFIGURATION_PROFILE_IDENTIFIER, configuration_for, has_company_portal
 from mdm.models import (
     CommandStatus,
     DeviceAction,
     DeviceActionState,
+    DeviceAppInstall,
     DeviceCommand,
     ManagedDevice,
     ManagementState,
 )
+from profiles.choices import AuthMethod
 
 # The four queries of Intune's inventory cadence (after enrollment and on Sync).
 INVENTORY_REQUESTS = ("DeviceInformation", "SecurityInfo", "ProfileList", "InstalledApplicationList")
@@ -297,8 +300,91 @@ def _apply_acknowledged(device: ManagedDevice, command: DeviceCommand, reply: di
         device.awaiting_configuration = False
         if device.device_id is not None:
             _asm_device_configured(device.device_id)
+        # Intune installs apps once the device has left Setup Assistant, never before.
+        apps_enqueue(device=device)
         return ["awaiting_configuration"]
+    if (
+        kind == "InstallProfile"
+        and device.device_id is not None
+        and not device.awaiting_configuration
+        and _profile_identifier(command) == CONFIGURATION_PROFILE_IDENTIFIER
+    ):
+        # A device that does not await: its configuration is in place once installed.
+        _asm_device_configured(device.device_id)
     return []
+
+
+# --- Apps ---------------------------------------------------------------------------------------
+
+# The Intune Company Portal in the App Store.
+COMPANY_PORTAL_BUNDLE_ID = "com.microsoft.CompanyPortal"
+COMPANY_PORTAL_STORE_ID = 719171358
+
+
+def install_application_payload(*, bundle_id: str, store_id: int | None = None) -> dict[str, Any]:
+    """InstallApplication of a store app, installed as managed (removed with the MDM profile),
+    licensed to the device (Volume Purchase: no Apple Account needed on the iPad)."""
+    payload: dict[str, Any] = {
+        "Identifier": bundle_id,
+        "ManagementFlags": 1,
+        "InstallAsManaged": True,
+        "Options": {"PurchaseMethod": 1},
+    }
+    if store_id is not None:
+        payload["iTunesStoreID"] = store_id
+    return payload
+
+
+def apps_enqueue(*, device: ManagedDevice) -> list[DeviceCommand]:
+    """The apps a device gets once configured (after DeviceConfigured when it awaited): the
+    Company Portal when its enrollment profile installs it (user affinity, « Install Company
+    Portal »), then the apps its user installed from the Company Portal before an erase."""
+    asm_device = (
+        Device.objects.select_related("enrolled_profile").filter(pk=device.device_id).first()
+        if device.device_id is not None
+        else None
+    )
+    if asm_device is None:
+        return []
+    queued = []
+    profile = asm_device.enrolled_profile
+    if (
+        profile is not None
+        and has_company_portal(profile)
+        and (profile.install_company_portal or profile.authentication_method == AuthMethod.MODERN)
+    ):
+        # Legacy Setup Assistant authentication installs it when the profile says so; with modern
+        # authentication Intune always installs it (the user signs in to it afterwards).
+        queued.append(
+            command_enqueue(
+                device=device,
+                request_type="InstallApplication",
+                payload=install_application_payload(
+                    bundle_id=COMPANY_PORTAL_BUNDLE_ID, store_id=COMPANY_PORTAL_STORE_ID
+                ),
+                push=False,
+            )
+        )
+    for bundle_id in DeviceAppInstall.objects.filter(device=asm_device).values_list("bundle_id", flat=True):
+        queued.append(
+            command_enqueue(
+                device=device,
+                request_type="InstallApplication",
+                payload=install_application_payload(bundle_id=bundle_id),
+                push=False,
+            )
+        )
+    _push_on_commit([device.pk])
+    return queued
+
+
+def _profile_identifier(command: DeviceCommand) -> str:
+    """The PayloadIdentifier of the profile an InstallProfile command carried (unsigned)."""
+    try:
+        profile = plistlib.loads(plist_value(command.payload.get("Payload")))
+    except (*PLIST_ERRORS, binascii.Error):
+        return ""
+    return str(profile.get("PayloadIdentifier", "")) if isinstance(profile, dict) else ""
 
 
 def _asm_device_configured(device_id: int) -> None:

@@ -25,9 +25,10 @@ from asm_portal.models import AuditEvent
 from asm_portal.refusals import Refusal
 from asm_portal.services import audit_record
 from devices.models import ENROLLED_STATES, Device
-from mdm.models import DeviceAppInstall, DirectoryUser
-from profiles.choices import Affinity, AuthMethod
-from profiles.models import EnrollmentProfile
+from mdm.commands import command_enqueue, install_application_payload
+from mdm.configuration import has_company_portal
+from mdm.models import DeviceAppInstall, DirectoryUser, ManagedDevice, ManagementState
+from profiles.choices import AuthMethod
 
 CATALOGUE = Path(__file__).resolve().parent / "data" / "company_apps.json"
 # The catalogue's categories, stored in English and translated when shown.
@@ -82,11 +83,6 @@ class CompanyPortalRefused(Refusal):
     """The Company Portal does not work on this device, or not for this user."""
 
 
-def has_company_portal(profile: EnrollmentProfile) -> bool:
-    """The Company Portal app needs user affinity (the article) and a user: not a Shared iPad."""
-    return profile.user_affinity == Affinity.WITH and not profile.shared_ipad
-
-
 def company_portal_device(serial: str) -> Device:
     """The enrolled device the app runs on, if the Company Portal works on it."""
     device = (
@@ -136,6 +132,7 @@ def company_portal_sign_in(*, device: Device, user: DirectoryUser) -> Device:
             device.enrolled_user_name = user.upn
             device.updated_at = clock.now()
             device.save(update_fields=["enrolled_user_name", "updated_at"])
+            ManagedDevice.objects.filter(device=device).update(user_principal_name=user.upn)
             audit_record(
                 actor=None,
                 actor_name=user.upn,
@@ -187,6 +184,16 @@ def company_app_install(*, device: Device, user: DirectoryUser, bundle_id: str) 
                 target=device,
                 details={"bundle_id": app.bundle_id},
             )
+            # The MDM installs it: InstallApplication, the device woken by a push.
+            managed = ManagedDevice.objects.filter(
+                device=device, management_state=ManagementState.MANAGED
+            ).first()
+            if managed is not None:
+                command_enqueue(
+                    device=managed,
+                    request_type="InstallApplication",
+                    payload=install_application_payload(bundle_id=app.bundle_id),
+                )
     except IntegrityError:  # installed twice at once: the first one stands
         return DeviceAppInstall.objects.get(device=device, bundle_id=app.bundle_id)
     return install

@@ -131,6 +131,16 @@ def _url(name: str, **kwargs: Any) -> str:
     return f"{settings.PORTAL_BASE_URL}{reverse(name, kwargs=kwargs)}"
 
 
+def server_url() -> str:
+    """ServerURL of the com.apple.mdm payload: where the device runs its commands."""
+    return _url("enroll:mdm_connect")
+
+
+def checkin_url() -> str:
+    """CheckInURL: Authenticate, TokenUpdate, CheckOut."""
+    return _url("enroll:mdm_checkin")
+
+
 def _payload(payload_type: str, identifier: str, name: str, **keys: Any) -> dict[str, Any]:
     return {
         "PayloadType": payload_type,
@@ -208,8 +218,8 @@ def _profile_document(
         "com.apple.mdm",
         f"{MDM_PROFILE_IDENTIFIER}.mdm",
         _("Mobile device management"),
-        ServerURL=_url("enroll:mdm_connect"),
-        CheckInURL=_url("enroll:mdm_checkin"),
+        ServerURL=server_url(),
+        CheckInURL=checkin_url(),
         Topic=topic,
         IdentityCertificateUUID=scep_payload["PayloadUUID"],
         SignMessage=True,
@@ -295,4 +305,10 @@ def enrollment_profile_export(*, actor: Actor, profile: EnrollmentProfile) -> by
 def enrollment_profile_for_machine(*, token_id: int, body: bytes) -> bytes:
     """POST {DEP profile url} with a signed MachineInfo: the signed enrollment profile."""
     machine = machine_info_verify(body)
-    return enrollment_profile_signed(token_id=token_id, serial_number=machine.serial_number)
+    signed = enrollment_profile_signed(token_id=token_id, serial_number=machine.serial_number)
+    # Enrolled without Setup Assistant's sign-in: no user until the Company Portal binds one
+    # (a previous enrollment's user does not carry over).
+    Device.objects.filter(token_id=token_id, serial_number=machine.serial_number).update(
+        enrolled_user_name=""
+    )
+    return signed

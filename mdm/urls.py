@@ -1,4 +1,5 @@
-"""What devices reach (enrollment, check-in, sign-in web view, Company Portal): no portal session."""
+"""What devices reach (enrollment profile, modern authentication's web view, SCEP, MDM check-in and
+commands, Company Portal): no portal session."""
 
 from __future__ import annotations
 
@@ -12,9 +13,7 @@ from mdm.views import scep as scep_views
 app_name = "enroll"
 urlpatterns = [
     path("enroll/<id:token_id>/", enrollment_views.enroll, name="enroll"),
-    path("enroll/<id:token_id>/authenticate/", enrollment_views.authenticate, name="authenticate"),
-    path("enroll/<id:token_id>/checkin/", enrollment_views.checkin, name="checkin"),
-    path("enroll/<id:token_id>/checkin/erased/", enrollment_views.erased, name="erased"),
+    path("enroll/<id:token_id>/web/", enrollment_views.web_enrollment, name="web_enrollment"),
     path("enroll/<id:token_id>/scep", scep_views.scep_service, name="scep"),
     path("mdm/checkin", mdm_views.mdm_checkin, name="mdm_checkin"),
     path("mdm/connect", mdm_views.mdm_connect, name="mdm_connect"),

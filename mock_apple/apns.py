@@ -35,6 +35,7 @@ from django.db import transaction
 
 from mock_apple import clock
 from mock_apple.db import DB
+from mock_apple.ipad import wake
 from mock_apple.models import ApnsDeviceToken, ApnsPush, PushCertificate
 from mock_apple.services.push import certificate_authority
 
@@ -106,6 +107,11 @@ def _issued_by(authority_pem: str, certificate_der: bytes) -> bool:
     return True
 
 
+def _wake(token: str) -> None:
+    """The runner wakes at once; the push's row (delivered_at null) is the durable queue."""
+    transaction.on_commit(lambda: wake.push_received(token.lower()), using=DB)
+
+
 def apns_push_receive(*, token: str, headers: Mapping[str, str], body: bytes, path: str) -> ApnsAnswer:
     """Answer one provider request as APNs does, and record it."""
     apns_id = headers.get("apns-id") or str(uuid.uuid4()).upper()
@@ -136,10 +142,13 @@ def apns_push_receive(*, token: str, headers: Mapping[str, str], body: bytes, pa
     )
     if answer.status != 200 or known:
         push.save(using=DB)
+        if answer.status == 200:
+            _wake(token)
         return answer
     with transaction.atomic(using=DB):
         ApnsDeviceToken.objects.update_or_create(token=token.lower(), defaults={"topic": topic})
         push.save(using=DB)
+    _wake(token)
     return answer
 
 

@@ -26,6 +26,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
 from mock_apple import clock, scenario, tenancy
+from mock_apple.ipad import device, fleet, identity, session, setup_assistant, wake
 from mock_apple.models import (
     ApiAccount,
     Device,
@@ -34,6 +35,7 @@ from mock_apple.models import (
     MockConfig,
     Organization,
     ServerToken,
+    VirtualDevice,
     current_organization_pk,
 )
 from mock_apple.services import api_accounts as api_accounts_services
@@ -492,3 +494,154 @@ def organization(request: HttpRequest, org_id: str) -> HttpResponse:
     if found is None:
         return JsonResponse({"error": f"There is no organisation {org_id!r}."}, status=404)
     return JsonResponse({"deleted": organization_services.organization_delete(organization=found)})
+
+
+# --- Virtual iPads, headless (issue 23) -------------------------------------------------------
+
+
+def _ipad(request: ControlRequest, serial: str) -> VirtualDevice:
+    """The organisation's device with this serial, as a virtual iPad (made at first use)."""
+    organization = _organization_required(request)
+    device = get_object_or_404(Device, organization=organization, serial_number=serial)
+    return identity.virtual_device_of(device)
+
+
+@control("GET")
+def ipad(request: ControlRequest, serial: str) -> HttpResponse:
+    """GET /_mock/ipads/<serial>: the device's state, profiles, apps, identity and command log."""
+    limit = _int(dict(request.GET.items()), "log", 50) or 50
+    return JsonResponse(device.device_state(_ipad(request, serial), log_limit=min(limit, 1000)))
+
+
+@control("POST")
+def ipad_power(request: ControlRequest, serial: str) -> HttpResponse:
+    """POST /_mock/ipads/<serial>/power {"on": true|false}: powering on delivers the last push."""
+    virtual = _ipad(request, serial)
+    if _body(request).get("on", True):
+        setup_assistant.power_on(virtual)
+        wake.power_on_wake(virtual)
+    else:
+        setup_assistant.power_off(virtual)
+    return JsonResponse(device.device_state(virtual))
+
+
+# The Setup Assistant panes a script answers: action → (function, takes a value).
+PANE_ACTIONS: dict[str, tuple[Callable[..., Any], bool]] = {
+    "language": (setup_assistant.choose_language, True),
+    "region": (setup_assistant.choose_region, True),
+    "wifi": (setup_assistant.join_wifi, True),
+    "remote_management": (setup_assistant.remote_management_continue, False),
+    "continue": (setup_assistant.pane_continue, False),
+    "retry": (setup_assistant.retry, False),
+}
+
+
+@control("POST")
+def ipad_pane(request: ControlRequest, serial: str) -> HttpResponse:
+    """POST /_mock/ipads/<serial>/pane {"action": "language", "value": "fr"}: answer the pane on
+    screen as a person would (language, region, wifi, remote_management, continue, retry)."""
+    data = _body(request)
+    action = PANE_ACTIONS.get(str(data.get("action")))
+    if action is None:
+        raise ValueError(f"action must be one of {', '.join(PANE_ACTIONS)}.")
+    function, takes_value = action
+    virtual = _ipad(request, serial)
+    if takes_value:
+        function(virtual, str(data.get("value", "")))
+    else:
+        function(virtual)
+    return JsonResponse(device.device_state(virtual))
+
+
+@control("POST")
+def ipad_setup(request: ControlRequest, serial: str) -> HttpResponse:
+    """POST /_mock/ipads/<serial>/setup {"language", "region", "wifi_network"}: Setup Assistant
+    without a touch, through enrollment to the home screen; 409 with the failure code if not."""
+    data = _body(request)
+    language = str(data.get("language") or "en")
+    if language not in ("en", "fr"):
+        raise ValueError("language must be en or fr.")
+    virtual = _ipad(request, serial)
+    outcome = device.setup_unattended(
+        virtual,
+        language=language,
+        region=str(data.get("region") or "US")[:8],
+        wifi_network=str(data.get("wifi_network") or "")[:64],
+    )
+    status = 200 if outcome.ok and not outcome.awaiting_configuration else 409
+    return JsonResponse(
+        {
+            "failure": outcome.failure,
+            "detail": outcome.detail,
+            "awaiting_configuration": outcome.awaiting_configuration,
+            "device": device.device_state(virtual),
+        },
+        status=status,
+    )
+
+
+@control("POST")
+def ipad_checkin(request: ControlRequest, serial: str) -> HttpResponse:
+    """POST /_mock/ipads/<serial>/checkin: a ServerURL session now (Check in now)."""
+    virtual = _ipad(request, serial)
+    result = session.check_in_now(virtual)
+    return JsonResponse(
+        {
+            "commands": result.commands,
+            "http_status": result.http_status,
+            "error": result.error,
+            "device": device.device_state(virtual),
+        }
+    )
+
+
+@control("POST")
+def ipad_erase(request: ControlRequest, serial: str) -> HttpResponse:
+    """POST /_mock/ipads/<serial>/erase: Erase All Content and Settings (back to Setup Assistant)."""
+    return JsonResponse(device.device_state(device.wipe(_ipad(request, serial))))
+
+
+MAX_FLEET_OVER_HTTP = 50  # more devices take minutes: the management command ipad_fleet runs them
+
+
+@control("POST")
+def ipad_fleet(request: ControlRequest) -> HttpResponse:
+    """POST /_mock/ipads/fleet {"count": N, "workers": W}: N assigned devices enroll at once."""
+    data = _body(request)
+    count = _int(data, "count", 10) or 0
+    if not 1 <= count <= MAX_FLEET_OVER_HTTP:
+        raise ValueError(f"count must be between 1 and {MAX_FLEET_OVER_HTTP} (ipad_fleet does more).")
+    workers = min(max(_int(data, "workers", 8) or 1, 1), 32)
+    result = fleet.fleet_enroll(_organization_required(request), count=count, workers=workers)
+    return JsonResponse(
+        {
+            "enrolled": sorted(result.durations),
+            "failures": result.failures,
+            "p50_seconds": result.percentile(0.5),
+            "p95_seconds": result.percentile(0.95),
+        }
+    )
+
+
+@control("POST")
+def server_profile(request: ControlRequest, server_uuid: str) -> HttpResponse:
+    """POST /_mock/servers/<uuid>/profile {"profile": {DEP profile: url, await_device_configured,
+    anchor_certs…}, "serials": [...]}: define a profile on the MDM server and assign it, as the
+    server's own DEP client would (POST /profile) — for MDM servers without a DEP client."""
+    data = _body(request)
+    server = _server(request, server_uuid)
+    profile_data = data.get("profile")
+    serials = data.get("serials", [])
+    if not isinstance(profile_data, dict) or not isinstance(profile_data.get("url"), str):
+        raise ValueError('profile must be a DEP profile object with a "url".')
+    if not isinstance(serials, list) or not all(isinstance(each, str) for each in serials):
+        raise ValueError("serials must be a list of serial numbers.")
+    defined = assignments_services.profile_define(
+        server=server, data={"profile_name": "MDM developer", **profile_data}
+    )
+    answers = (
+        assignments_services.profile_assign(server=server, profile=defined, serials=serials, throttling=False)
+        if serials
+        else {}
+    )
+    return JsonResponse({"profile_uuid": defined.profile_uuid, "devices": answers}, status=201)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -230,18 +230,3 @@ def device_identity_issue(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     return certificate_pem(certificate), key_pem
-
-
-def device_request_headers(*, certificate_pem_text: str, key_pem: str, body: bytes) -> dict[str, str]:
-    """The identity headers of a device → MDM request: the certificate (DER, base64) and an
-    RSA PKCS#1 v1.5 SHA-256 signature of the exact body bytes."""
-    certificate = x509.load_pem_x509_certificate(certificate_pem_text.encode())
-    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
-    assert isinstance(key, rsa.RSAPrivateKey)
-    signature = key.sign(body, padding.PKCS1v15(), hashes.SHA256())
-    return {
-        "X-Apple-Device-Certificate": base64.b64encode(
-            certificate.public_bytes(serialization.Encoding.DER)
-        ).decode("ascii"),
-        "X-Apple-Device-Signature": base64.b64encode(signature).decode("ascii"),
-    }

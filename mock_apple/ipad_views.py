@@ -11,6 +11,7 @@ a double click) changes nothing and shows the screen.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -21,17 +22,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mock_apple import attempts, auth, clock, tenancy
-from mock_apple.ipad import activation, identity, links, setup_assistant, shared_ipad
+from mock_apple.ipad import identity, links, setup_assistant, shared_ipad, web_view
+from mock_apple.ipad.enrollment import FAILURE_TITLES, FailureCode
 from mock_apple.models import CertificateAuthority, Device, Profile, VirtualDevice
 from mock_apple.services import push
 from mock_apple.setup_panes import BY_KEY, OS_VERSION
@@ -118,24 +119,30 @@ def _screen_context(virtual: VirtualDevice, **extra: Any) -> dict[str, Any]:
         "is_iphone": virtual.device.device_family == "iPhone",
         "configuration": configuration,
         "organization_name": configuration.get("organization_name") or virtual.device.organization.name,
-        "enrollment": virtual.enrollment or {},
         "now": clock.now(),
         "os_version": OS_VERSION,
         "networks": setup_assistant.WIFI_NETWORKS,
         "shared": shared_ipad.is_shared(virtual),
-        "company_portal": setup_assistant.company_portal_available(virtual),
+        "company_portal_bundle_id": setup_assistant.COMPANY_PORTAL_BUNDLE_ID,
+        "activity": setup_assistant.activity(virtual),
+        "fingerprint": screen_fingerprint(virtual),
         **extra,
     }
     pane = virtual.pane
     if pane.startswith("pane:"):
         context["pane"] = BY_KEY.get(pane[5:])
         context["android_hidden"] = "Android" in (configuration.get("skip_setup_items") or [])
-    if pane == "authenticate":
-        return_url = settings.APPLE_PUBLIC_URL + reverse(
-            "ipad_authenticated", args=[virtual.device.serial_number]
-        )
-        context["auth_url"] = setup_assistant.authentication_url(virtual, return_url)
-        context["modern_auth"] = bool(configuration.get("configuration_web_url"))
+    if pane == "error":
+        code = virtual.error_code
+        context["failure_title"] = FAILURE_TITLES.get(FailureCode(code)) if code in set(FailureCode) else ""
+    if pane == "web_view":
+        view = web_view.web_view_current(virtual) or web_view.web_view_open(virtual)
+        context["web_view_url"] = web_view.proxy_url(virtual, view, view.start_url)
+    if virtual.open_app == "settings":
+        context["profiles"] = list(virtual.installed_profiles.all())
+        context["enrollment_profile"] = next((p for p in context["profiles"] if p.is_enrollment), None)
+        chosen = context.get("settings_profile")
+        context["profile"] = next((p for p in context["profiles"] if str(p.pk) == chosen), None)
     if pane == "home" and context["shared"] and not virtual.session_kind:
         context["classes"] = shared_ipad.signin_classes(virtual)
         if virtual.signin_class:
@@ -143,11 +150,39 @@ def _screen_context(virtual: VirtualDevice, **extra: Any) -> dict[str, Any]:
         context["cached_users"] = list(virtual.cached_users.select_related("person"))
         context["temporary_only"] = shared_ipad.temporary_session_only(virtual)
         context["maximum_users"] = shared_ipad.maximum_users(virtual)
-    if virtual.open_app == "company_portal":
+    if virtual.open_app == setup_assistant.COMPANY_PORTAL_BUNDLE_ID:
         context["company_portal_url"] = (
             f"{settings.PORTAL_BASE_URL}/company-portal/?serial={virtual.device.serial_number}"
         )
     return context
+
+
+def screen_fingerprint(virtual: VirtualDevice) -> str:
+    """What the screen shows, as a short digest: the page asks every few seconds and is sent a
+    new screen only when this changed (a push ran a command in the background)."""
+    seen = [
+        virtual.state,
+        virtual.pane,
+        virtual.language,
+        virtual.enrolled,
+        virtual.awaiting_configuration,
+        virtual.device_name,
+        virtual.apps,
+        virtual.locked,
+        virtual.lock_message,
+        virtual.lock_phone_number,
+        virtual.lost_mode,
+        virtual.lost_mode_message,
+        virtual.lost_mode_phone_number,
+        virtual.lost_mode_footnote,
+        str(virtual.lost_mode_sound_at),
+        setup_assistant.activity(virtual),
+        virtual.session_kind,
+        virtual.session_user_id,
+        virtual.error_code,
+        list(virtual.installed_profiles.values_list("pk", flat=True)),
+    ]
+    return hashlib.sha256(json.dumps(seen, default=str).encode()).hexdigest()[:16]
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -159,7 +194,11 @@ def _render_screen(request: HttpRequest, virtual: VirtualDevice, **extra: Any) -
     device's language (chosen in Setup Assistant); the frame around it (the desk bar, Power on,
     Restore with Apple Configurator) speaks the reader's, from the first page on."""
     template = "mock_apple/ipad/device.html#screen" if _htmx(request) else "mock_apple/ipad/device.html"
-    screen_language = virtual.language or "en"
+    # An erase forgets the device's language before its progress ends: the progress keeps the
+    # reader's (the Apple logo and a word).
+    screen_language = virtual.language or (
+        translation.get_language() if setup_assistant.activity(virtual) else "en"
+    )
     with translation.override(screen_language):
         context = _screen_context(virtual, **extra)
     context["screen_language"] = screen_language
@@ -220,8 +259,14 @@ def _shared_change_password(request: HttpRequest, virtual: VirtualDevice) -> dic
 def _open_company_portal(virtual: VirtualDevice) -> dict[str, Any] | None:
     if not setup_assistant.company_portal_available(virtual):
         return {"app_refused": True}
-    setup_assistant.open_app(virtual, "company_portal")
+    setup_assistant.open_app(virtual, setup_assistant.COMPANY_PORTAL_BUNDLE_ID)
     return None
+
+
+def _remove_management(request: HttpRequest, virtual: VirtualDevice) -> dict[str, Any]:
+    if not setup_assistant.remove_management(virtual):
+        return {"removal_refused": True, "settings_page": "device_management"}
+    return {}
 
 
 def _step(function: Callable[[VirtualDevice], Any]) -> Action:
@@ -251,10 +296,11 @@ def _pick(function: Callable[[VirtualDevice, int], Any], field: str) -> Action:
 
 def _open(request: HttpRequest, virtual: VirtualDevice) -> dict[str, Any] | None:
     app = request.POST.get("app", "")
-    if app == "company_portal":
+    if app == setup_assistant.COMPANY_PORTAL_BUNDLE_ID:
         return _open_company_portal(virtual)
     setup_assistant.open_app(virtual, app)
-    return None
+    profile = request.POST.get("profile", "")[:20]
+    return {"settings_profile": profile, "settings_page": "profile"} if profile else None
 
 
 # Each action: the panes it may be pressed on ("pane:*" = any pane after Remote Management).
@@ -264,20 +310,23 @@ ACTIONS: dict[str, tuple[tuple[str, ...], Action]] = {
     "region": (("region",), _choice(setup_assistant.choose_region, "region")),
     "wifi": (("wifi",), _choice(setup_assistant.join_wifi, "network")),
     "remote_management": (("remote_management",), _step(setup_assistant.remote_management_continue)),
+    "web_view_cancel": (("web_view",), _step(setup_assistant.web_view_cancel)),
     "retry": (("error",), _step(setup_assistant.retry)),
     "continue": (("pane:*", "not_managed"), _step(setup_assistant.pane_continue)),
-    "checkin": (("configuring", "home"), _step(setup_assistant.checkin)),
+    "await": (("configuring",), _step(setup_assistant.awaiting_check)),
     "class": (("home",), _pick(shared_ipad.pick_class, "class")),
     "person": (("home",), _pick(shared_ipad.pick_person, "person")),
     "signin_back": (("home",), _step(shared_ipad.signin_back)),
     "password": (("home",), _shared_password),
     "change_password": (("home",), _shared_change_password),
     "guest": (("home",), _step(shared_ipad.guest_session)),
-    "lock": (("home",), lambda request, virtual: {"locked": True}),
-    "sign_out": (("home",), _step(shared_ipad.sign_out)),
+    "lock": (("home",), _step(setup_assistant.lock)),
+    "unlock": (("home",), _step(setup_assistant.unlock)),
+    # Sign Out on the lock screen: the sign-in screen comes, not the lock screen again.
+    "sign_out": (("home",), _step(lambda virtual: shared_ipad.sign_out(setup_assistant.unlock(virtual)))),
     "open": (("home",), _open),
     "close": (("home",), _step(setup_assistant.close_app)),
-    "remove_management": (("home",), _step(setup_assistant.remove_management)),
+    "remove_management": (("home",), _remove_management),
     "erase": (("home",), _step(setup_assistant.erase)),
 }
 
@@ -303,11 +352,14 @@ def device_action(request: HttpRequest, virtual: VirtualDevice) -> HttpResponse:
         # A restore from a Mac (Apple Configurator, Finder): the only way out of Setup Assistant
         # for a device that must be erased, since Settings is not reachable there.
         setup_assistant.erase(virtual)
+    elif name == "checkin" and virtual.state != VirtualDevice.State.OFF:
+        # The desk's *Check in now* (for MDM servers that cannot push to the mock APNs).
+        setup_assistant.checkin(virtual)
     elif virtual.state != VirtualDevice.State.OFF and name in ACTIONS:
         allowed, action = ACTIONS[name]
         if _pane_matches(allowed, virtual.pane, request.POST.get("pane", "")):
             extra = action(request, virtual) or {}
-    extra["settings_page"] = request.POST.get("page", "")
+    extra.setdefault("settings_page", request.POST.get("page", ""))
     virtual.refresh_from_db()
     if not _htmx(request) and not extra.get("signin_error") and "change_password" not in extra:
         return redirect("ipad_device", serial=serial)
@@ -315,15 +367,54 @@ def device_action(request: HttpRequest, virtual: VirtualDevice) -> HttpResponse:
 
 
 @require_GET
-@xframe_options_sameorigin
 @device_page
-def authenticated(request: HttpRequest, virtual: VirtualDevice) -> HttpResponse:
-    """Where the portal's sign-in (in the device's web view) returns with a ticket; the page
-    tells the device page around the web view to show the next screen. It loads inside that
-    web view, framed by the device page of this same service: so not X-Frame-Options DENY."""
-    setup_assistant.authenticated(virtual, request.GET.get("ticket", "")[:4000])
-    device_url = reverse("ipad_device", args=[virtual.device.serial_number])
-    return render(request, "mock_apple/ipad/authenticated.html", {"device_url": device_url})
+def screen_poll(request: HttpRequest, virtual: VirtualDevice) -> HttpResponse:
+    """The page's poll: 204 (htmx swaps nothing) while the screen is the same, else the screen."""
+    if request.GET.get("v", "") == screen_fingerprint(virtual):
+        return HttpResponse(status=204)
+    return _render_screen(request, virtual)
+
+
+def _web_view_response(answer: web_view.WebViewAnswer) -> HttpResponse:
+    """A proxied page, sandboxed: its scripts run in an opaque origin (not the mock's)."""
+    response = HttpResponse(answer.content, status=answer.status, content_type=answer.content_type)
+    response._csp_replace = {  # type: ignore[attr-defined]
+        "sandbox": ["allow-forms", "allow-scripts"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "frame-ancestors": ["'self'"],
+    }
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf_exempt  # the MDM's page posts its own form (with its own CSRF token) through the proxy
+@require_http_methods(["GET", "POST"])
+def web_view_page(request: HttpRequest, serial: str, key: str) -> HttpResponse:
+    """The web view's proxy (mock_apple.ipad.web_view): GET or POST `?url=` for the device
+    whose web view has this key. Its own key, not the device's link: the sandboxed page has no
+    session cookie; the key opens this web view, nothing else."""
+    device = get_object_or_404(Device.objects.select_related("organization"), serial_number=serial)
+    with tenancy.acting_for(device.organization_id):
+        virtual = _virtual(device)
+        view = web_view.web_view_get(virtual, key)
+        if view is None or virtual.pane != "web_view" or virtual.state == VirtualDevice.State.OFF:
+            raise Http404
+        with translation.override(virtual.language or "en"):
+            answer = web_view.web_view_fetch(
+                virtual,
+                view,
+                url=request.GET.get("url", "")[:4000],
+                method=request.method or "GET",
+                body=request.body if request.method == "POST" else b"",
+                # The whole header: a multipart body needs its boundary.
+                content_type=request.META.get("CONTENT_TYPE", "") if request.method == "POST" else "",
+            )
+            if answer.outcome is not None:
+                setup_assistant.enrolled(virtual, answer.outcome)
+                # The device page's poll shows the next screen; this page says so meanwhile.
+                return render(request, "mock_apple/ipad/web_view_done.html", {"outcome": answer.outcome})
+    return _web_view_response(answer)
 
 
 @require_GET
@@ -342,39 +433,3 @@ def company_portal_app(request: HttpRequest, virtual: VirtualDevice) -> HttpResp
 def device_ca(request: HttpRequest) -> HttpResponse:
     authority = push.certificate_authority(CertificateAuthority.Purpose.DEVICE)
     return HttpResponse(authority.certificate_pem, content_type="application/x-pem-file")
-
-
-@csrf_exempt
-@require_POST
-def device_activation(request: HttpRequest) -> JsonResponse:
-    """POST /deviceservices/activation, signed like every device request: the cloud
-    configuration for the serial (contract §2)."""
-    try:
-        serial, udid = identity.device_identity_verify(
-            certificate_b64=request.headers.get("X-Apple-Device-Certificate", ""),
-            signature_b64=request.headers.get("X-Apple-Device-Signature", ""),
-            body=request.body,
-        )
-        body = json.loads(request.body)
-    except (identity.DeviceIdentityError, ValueError):
-        return JsonResponse(
-            {"code": "DEVICE_IDENTITY_INVALID", "message": "The device identity could not be verified."},
-            status=401,
-        )
-    if not isinstance(body, dict) or body.get("serial_number") != serial or body.get("udid") != udid:
-        return JsonResponse(
-            {"code": "DEVICE_IDENTITY_INVALID", "message": "The body does not match the certificate."},
-            status=401,
-        )
-    device = Device.objects.select_related("mdm_server__organization").filter(serial_number=serial).first()
-    if device is None:
-        return JsonResponse({"code": "DEVICE_NOT_FOUND", "message": "Unknown serial number."}, status=404)
-    with tenancy.acting_for(device.organization_id):
-        answer = activation.activation_for(device)
-    return JsonResponse(
-        {
-            "cloud_configuration": answer.configuration,
-            "mdm_server": answer.mdm_server,
-            "reason": answer.reason,
-        }
-    )

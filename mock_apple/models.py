@@ -591,8 +591,113 @@ class VirtualDevice(models.Model):
     erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
+    # --- The MDM protocol (issue 23): what the engine (mock_apple.ipad.engine) keeps ---------
+    # The com.apple.mdm payload of the installed enrollment profile, as the device uses it:
+    # ServerURL, CheckInURL, Topic, SignMessage, CheckOutWhenRemoved, AccessRights,
+    # ServerCapabilities, IdentityCertificateUUID, and the profile's PayloadIdentifier.
+    mdm_payload = models.JSONField(null=True, blank=True)
+    # The identity the MDM knows the device by (SCEP or PKCS#12), not the hardware one above.
+    mdm_certificate_pem = models.TextField(blank=True)
+    mdm_private_key = EncryptedTextField(blank=True)
+    # What TokenUpdate told the MDM: the APNs token (hex) and the push magic it must send back.
+    push_token = models.CharField(max_length=200, blank=True, db_index=True)
+    push_magic = models.CharField(max_length=64, blank=True)
+    # The DEP profile awaits DeviceConfigured: Setup Assistant shows « Awaiting final configuration ».
+    awaiting_configuration = models.BooleanField(default=False)
+    # The outcome of the last enrollment attempt ("" = none or enrolled): a FailureCode.
+    enrollment_failure = models.CharField(max_length=40, blank=True)
+    enrollment_failure_detail = models.CharField(max_length=300, blank=True)
+    # DeviceLock: the lock screen's message and phone number (until the screen is unlocked).
+    locked = models.BooleanField(default=False)
+    lock_message = models.CharField(max_length=500, blank=True)
+    lock_phone_number = models.CharField(max_length=64, blank=True)
+    passcode_present = models.BooleanField(default=False)
+    # Lost Mode (EnableLostMode / DisableLostMode).
+    lost_mode = models.BooleanField(default=False)
+    lost_mode_message = models.CharField(max_length=500, blank=True)
+    lost_mode_phone_number = models.CharField(max_length=64, blank=True)
+    lost_mode_footnote = models.CharField(max_length=500, blank=True)
+    lost_mode_sound_at = models.DateTimeField(null=True, blank=True)
+    # What the device is doing that the screen shows instead of Setup Assistant or the home
+    # screen: "" (nothing), "erasing", "restarting", "shutting_down"; and until when.
+    activity = models.CharField(max_length=16, blank=True)
+    activity_until = models.DateTimeField(null=True, blank=True)
+    # Settings the MDM applied (TimeZone, OrganizationInfo, MDMOptions, SharedDeviceConfiguration…).
+    mdm_settings = models.JSONField(default=dict, blank=True)
+    # EraseDevice with ReturnToService: the Wi-Fi and MDM profile data to set up with, unattended.
+    return_to_service = models.JSONField(null=True, blank=True)
+    last_session_at = models.DateTimeField(null=True, blank=True)
+
     def __str__(self) -> str:
         return f"{self.device.serial_number} ({self.state})"
+
+
+class InstalledProfile(models.Model):
+    """A configuration profile installed on a virtual iPad (Settings › General › VPN & Device
+    Management): the enrollment profile, and those InstallProfile added."""
+
+    virtual_device = models.ForeignKey(
+        VirtualDevice, on_delete=models.CASCADE, related_name="installed_profiles"
+    )
+    identifier = models.CharField(max_length=255)  # PayloadIdentifier: one profile per identifier
+    uuid = models.CharField(max_length=64)  # PayloadUUID
+    version = models.PositiveIntegerField(default=1)
+    display_name = models.CharField(max_length=255, blank=True)
+    organization = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    # [{"type", "identifier", "uuid", "display_name"}] for each payload of PayloadContent.
+    payloads = models.JSONField(default=list, blank=True)
+    # Installed by the MDM (or the enrollment), and whether the user may remove it.
+    is_managed = models.BooleanField(default=True)
+    is_enrollment = models.BooleanField(default=False)
+    removal_disallowed = models.BooleanField(default=False)
+    # base64 DER of the signer's chain when the profile came signed.
+    signer_certificates = models.JSONField(default=list, blank=True)
+    # The profile as installed (the plist, after unwrapping the signature), for ProfileList.
+    content = models.BinaryField()
+    installed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["installed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["virtual_device", "identifier"], name="unique_installed_profile")
+        ]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+
+class MdmExchange(models.Model):
+    """The command log of a virtual iPad: one row per message to its MDM and what came back,
+    check-ins (Authenticate, TokenUpdate, CheckOut), each command and its reply, and the
+    enrollment requests (MachineInfo, SCEP). Kept across an erase, for MDM developers."""
+
+    class Kind(models.TextChoices):
+        ENROLLMENT = "enrollment", _("Enrollment")
+        CHECKIN = "checkin", _("Check-in")
+        COMMAND = "command", _("Command")
+
+    virtual_device = models.ForeignKey(VirtualDevice, on_delete=models.CASCADE, related_name="exchanges")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The check-in MessageType, the command's RequestType, or the enrollment step.
+    request_type = models.CharField(max_length=64)
+    command_uuid = models.CharField(max_length=128, blank=True)
+    # The reply's Status (Acknowledged, Error, NotNow, CommandFormatError) for a command.
+    status = models.CharField(max_length=32, blank=True)
+    # The HTTP status the MDM answered the device's message with (0 = unreachable).
+    http_status = models.PositiveSmallIntegerField(default=0)
+    # The plists as XML text (the command the server sent, the reply the device sent).
+    request_plist = models.TextField(blank=True)
+    reply_plist = models.TextField(blank=True)
+    received_at = models.DateTimeField()
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["virtual_device", "-received_at"], name="mock_exchange_device")]
+
+    def __str__(self) -> str:
+        return f"{self.request_type} {self.status}"
 
 
 class SharedIPadUser(models.Model):
@@ -786,9 +891,19 @@ class ApnsPush(models.Model):
         PushCertificate, null=True, blank=True, on_delete=models.SET_NULL, related_name="pushes"
     )
     received_at = models.DateTimeField()
+    # When a powered-on virtual iPad with this token ran the session this push asked for: a push
+    # not yet delivered survives a restart of the mock, and a device powered on later gets it.
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["token"],
+                condition=models.Q(delivered_at__isnull=True, status=200),
+                name="mock_apns_push_pending",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.status} {self.token}"

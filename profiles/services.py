@@ -85,7 +85,7 @@ def enrollment_url(token: EnrollmentProgramToken) -> str:
 
 def configuration_web_url(token: EnrollmentProgramToken) -> str:
     """The web view of Setup Assistant with modern authentication."""
-    return settings.PORTAL_BASE_URL + reverse("enroll:authenticate", kwargs={"token_id": token.pk})
+    return settings.PORTAL_BASE_URL + reverse("enroll:web_enrollment", kwargs={"token_id": token.pk})
 
 
 def _certificates_der(profile: EnrollmentProfile) -> list[bytes]:

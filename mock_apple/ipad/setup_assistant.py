@@ -1,34 +1,33 @@
-"""The virtual iPad's Setup Assistant and Home Screen: power, the panes before activation,
-Remote Management and enrollment, check-in, the apps, Remove Management and erase.
+"""The virtual iPad's screens: power, Setup Assistant's panes, Remote Management and its
+failures, « Awaiting final configuration », the Home Screen, the lock screen, Settings.
 
-The device talks to Apple (this process, directly) for activation and to the MDM (the portal)
-only through mock_apple.ipad.mdm.portal_post."""
+The screens own the pane moves a person makes; the MDM protocol is the engine's
+(mock_apple.ipad.enrollment, session, device, wake: docs/virtual-ipad-engine.md), which these
+functions call. Nothing here speaks HTTP to an MDM server; the web view of modern
+authentication is mock_apple.ipad.web_view."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import urlencode
-
-from django.db import transaction
 
 from mock_apple import clock
-from mock_apple.db import DB
-from mock_apple.ipad import mdm
+from mock_apple.ipad import device as engine_device
+from mock_apple.ipad import enrollment, session, wake, web_view
 from mock_apple.ipad.activation import activation_for
-from mock_apple.ipad.mdm import ticket_upn
-from mock_apple.models import (
-    Device,
-    SharedIPadUser,
-    VirtualDevice,
-)
-from mock_apple.setup_panes import OS_VERSION, hardware_capabilities, panes_after_activation
+from mock_apple.ipad.enrollment import EnrollmentOutcome, FailureCode
+from mock_apple.models import Device, VirtualDevice
+from mock_apple.setup_panes import hardware_capabilities, panes_after_activation
 
 LANGUAGES = ("en", "fr")
 REGIONS = ("FR", "US", "GB", "BE", "CA", "CH")
 WIFI_NETWORKS = ("Contoso-Students", "Contoso-Staff", "eduroam")
 # What the Setup Assistant shows before activation; the rest is derived from the configuration.
 PANES_BEFORE_ACTIVATION = ("hello", "language", "region", "wifi")
+# The Intune Company Portal's bundle identifier: the home screen opens it as the portal's app.
+COMPANY_PORTAL_BUNDLE_ID = "com.microsoft.CompanyPortal"
+# While awaiting final configuration, the device also asks its MDM itself this often (servers
+# that cannot push to the mock APNs still release it).
+AWAIT_CHECKIN_SECONDS = 10
 
 
 def save_fields(virtual: VirtualDevice, *fields: str) -> None:
@@ -45,9 +44,9 @@ def power_on(virtual: VirtualDevice) -> VirtualDevice:
     virtual.session_kind, virtual.session_user = VirtualDevice.Session.NONE, None
     virtual.open_app = ""
     save_fields(virtual, "pane", "state", "powered_on_at", "session_kind", "session_user", "open_app")
-    if virtual.state == VirtualDevice.State.HOME:
-        # A managed device checks in with its MDM when it starts (name, apps, Reset required).
-        return checkin(virtual)
+    if virtual.enrolled:
+        # A managed device gets the push it missed while off (or checks in as it starts).
+        wake.power_on_wake(virtual)
     return virtual
 
 
@@ -98,8 +97,9 @@ def activate(virtual: VirtualDevice) -> VirtualDevice:
     if virtual.activation:
         return go(virtual, "remote_management")
     if virtual.enrollment_url:
-        # Assigned to an MDM server without a profile: report, so the MDM records the failure.
-        return enroll(virtual)
+        # Assigned to an MDM server that has no profile for it: Apple has no configuration to
+        # give, and Setup Assistant says so (Try again asks Apple again).
+        return go(virtual, "error", error_code=FailureCode.NOT_ASSIGNED, error_detail="")
     return go(virtual, "not_managed", panes_ahead=_panes(virtual))
 
 
@@ -119,93 +119,50 @@ def device_capabilities(device: Device) -> frozenset[str]:
     )
 
 
-def _enrollment_url(virtual: VirtualDevice) -> str:
-    return str((virtual.activation or {}).get("url") or virtual.enrollment_url)
-
-
 def remote_management_continue(virtual: VirtualDevice) -> VirtualDevice:
-    """Modern authentication happens first, in the web view; otherwise the device enrolls."""
-    if (virtual.activation or {}).get("configuration_web_url") and not virtual.auth_ticket:
-        return go(virtual, "authenticate")
-    return enroll(virtual)
+    """Remote Management's button: modern authentication opens the web view (the profile comes
+    from the page, mock_apple.ipad.web_view); otherwise the engine enrolls at the profile's url."""
+    if (virtual.activation or {}).get("configuration_web_url"):
+        web_view.web_view_open(virtual)
+        return go(virtual, "web_view", error_code="", error_detail="")
+    return enrolled(virtual, enrollment.remote_management(virtual))
 
 
-def authentication_url(virtual: VirtualDevice, return_url: str) -> str:
-    """The portal's sign-in page for the web view: the profile's configuration_web_url, or for
-    legacy Setup Assistant authentication the enrollment URL's authenticate/ (amendment)."""
-    base = (virtual.activation or {}).get(
-        "configuration_web_url"
-    ) or f"{_enrollment_url(virtual)}authenticate/"
-    return f"{base}?{urlencode({'serial': virtual.device.serial_number, 'return': return_url})}"
+def enrolled(virtual: VirtualDevice, outcome: EnrollmentOutcome) -> VirtualDevice:
+    """After an enrollment attempt: iOS's failure screen with Try Again, or « Awaiting final
+    configuration » while the MDM has not sent DeviceConfigured, then the panes ahead."""
+    virtual.refresh_from_db()
+    if not outcome.ok:
+        return go(virtual, "error", error_code=outcome.failure, error_detail=outcome.detail[:300])
+    virtual.error_code = virtual.error_detail = ""
+    save_fields(virtual, "error_code", "error_detail")
+    ahead = _panes(virtual)
+    if virtual.awaiting_configuration:
+        return go(virtual, "configuring", panes_ahead=ahead)
+    return _after_panes(virtual, ahead)
 
 
-def authenticated(virtual: VirtualDevice, ticket: str) -> VirtualDevice:
-    """The web view came back with a ticket: enroll with the user it names."""
-    if virtual.pane != "authenticate" or not ticket:
-        return virtual
-    virtual.auth_ticket = ticket
-    save_fields(virtual, "auth_ticket")
-    return enroll(virtual)
-
-
-def enroll(virtual: VirtualDevice) -> VirtualDevice:
-    """POST the enrollment to the profile's URL (contract §3) and move on by the answer."""
-    configuration = virtual.activation or {}
-    user = None
-    if virtual.auth_ticket:
-        user = {"kind": "directory", "upn": ticket_upn(virtual.auth_ticket), "ticket": virtual.auth_ticket}
-    device = virtual.device
-    answer = mdm.portal_post(
-        virtual,
-        _enrollment_url(virtual),
-        {
-            "serial_number": device.serial_number,
-            "udid": virtual.udid,
-            "model": device.model,
-            "product": "iPad13,18" if device.device_family == "iPad" else "iPhone15,4",
-            "os_version": OS_VERSION,
-            "language": virtual.language or "en",
-            "profile_uuid": configuration.get("profile_uuid"),
-            "user": user,
-        },
-    )
-    if answer.status == 200 and answer.data.get("status") == "enrolled":
-        now = clock.now()
-        virtual.enrolled, virtual.enrollment, virtual.enrolled_at = True, answer.data, now
-        virtual.device_name = str(answer.data.get("device_name") or "")
-        virtual.error_code = virtual.error_detail = ""
-        save_fields(
-            virtual, "enrolled", "enrollment", "enrolled_at", "device_name", "error_code", "error_detail"
-        )
-        return _after_panes(virtual, _panes(virtual))
-    if answer.code == "AUTHENTICATION_REQUIRED" and not virtual.auth_ticket:
-        # Legacy Setup Assistant authentication: the MDM asks for credentials at enrollment.
-        return go(virtual, "authenticate")
-    if virtual.auth_ticket and answer.code == "AUTHENTICATION_REQUIRED":
-        # The ticket expired or was refused: sign in again.
-        virtual.auth_ticket = ""
-        save_fields(virtual, "auth_ticket")
-    return go(
-        virtual,
-        "error",
-        error_code=answer.code or f"HTTP_{answer.status}",
-        error_detail=str(answer.data.get("message") or "")[:300],
-    )
+def web_view_cancel(virtual: VirtualDevice) -> VirtualDevice:
+    """Back from the web view to Remote Management (nothing was installed)."""
+    web_view.web_view_close(virtual)
+    return go(virtual, "remote_management")
 
 
 def retry(virtual: VirtualDevice) -> VirtualDevice:
+    """Try Again on a failure screen: ask Apple again when it had no configuration, else enroll
+    again (through the web view when the configuration has one)."""
     if virtual.pane != "error":
         return virtual
-    if virtual.enrolled:
-        return checkin(virtual)
-    return enroll(virtual)
+    if not virtual.activation:
+        virtual.activated_at = None
+        save_fields(virtual, "activated_at")
+        return activate(virtual)
+    return remote_management_continue(virtual)
 
 
 def _after_panes(virtual: VirtualDevice, ahead: list[str]) -> VirtualDevice:
     if ahead:
         return go(virtual, f"pane:{ahead[0]}", panes_ahead=ahead[1:])
-    if virtual.enrolled and (virtual.enrollment or {}).get("await_configuration"):
-        return go(virtual, "configuring", panes_ahead=[])
     return go(virtual, "home", panes_ahead=[])
 
 
@@ -216,55 +173,43 @@ def pane_continue(virtual: VirtualDevice) -> VirtualDevice:
     return _after_panes(virtual, list(virtual.panes_ahead))
 
 
+def awaiting_check(virtual: VirtualDevice) -> VirtualDevice:
+    """« Awaiting final configuration »: move on once DeviceConfigured came (a push ran the
+    session in the background); ask the MDM now and then meanwhile."""
+    if virtual.pane != "configuring":
+        return virtual
+    last = virtual.last_session_at
+    if virtual.awaiting_configuration and (
+        last is None or (clock.now() - last).total_seconds() >= AWAIT_CHECKIN_SECONDS
+    ):
+        session.check_in_now(virtual)
+        virtual.refresh_from_db()
+    if virtual.awaiting_configuration:
+        return virtual
+    return _after_panes(virtual, list(virtual.panes_ahead))
+
+
 def checkin(virtual: VirtualDevice) -> VirtualDevice:
-    """Check in with the MDM (contract §5): name, apps, state; releases « Configuring »."""
-    url = (virtual.enrollment or {}).get("checkin_url")
-    if not virtual.enrolled or not url:
-        return virtual
-    answer = mdm.portal_post(
-        virtual, str(url), {"serial_number": virtual.device.serial_number, "udid": virtual.udid}
-    )
-    if answer.status != 200:
-        if virtual.pane in ("configuring", "error"):
-            return go(virtual, "error", error_code=answer.code or f"HTTP_{answer.status}", error_detail="")
-        return virtual
-    virtual.last_checkin_at = clock.now()
-    virtual.device_name = str(answer.data.get("device_name") or virtual.device_name)
-    apps = answer.data.get("apps")
-    virtual.apps = (
-        [_home_screen_app(app) for app in apps if isinstance(app, dict)] if isinstance(apps, list) else []
-    )
-    virtual.mdm_state = str(answer.data.get("state") or "")
-    save_fields(virtual, "last_checkin_at", "device_name", "apps", "mdm_state")
-    if virtual.pane in ("configuring", "error") and not answer.data.get("await_configuration"):
-        return go(virtual, "home", error_code="", error_detail="")
+    """*Check in now*: one session with the MDM's ServerURL."""
+    if virtual.enrolled:
+        session.check_in_now(virtual)
+        virtual.refresh_from_db()
     return virtual
 
 
 # --- Home screen ----------------------------------------------------------------------------
 
-_COLOR = re.compile(r"#[0-9a-fA-F]{3,8}")
-
-
-def _home_screen_app(app: dict[str, Any]) -> dict[str, str]:
-    """An app the MDM installed, as the home screen draws it: its glyph on its colour (a colour
-    that is not a plain hex value is dropped: it goes into a style attribute)."""
-    color = str(app.get("color") or "")
-    return {
-        "bundle_id": str(app.get("bundle_id") or "")[:200],
-        "name": str(app.get("name") or "")[:100],
-        "icon": str(app.get("icon") or "")[:2],
-        "color": color if _COLOR.fullmatch(color) else "",
-    }
-
 
 def company_portal_available(virtual: VirtualDevice) -> bool:
-    return bool(virtual.enrolled and (virtual.enrollment or {}).get("company_portal"))
+    """The MDM installed the Company Portal (InstallApplication)."""
+    return bool(virtual.enrolled) and any(
+        isinstance(app, dict) and app.get("bundle_id") == COMPANY_PORTAL_BUNDLE_ID for app in virtual.apps
+    )
 
 
 def open_app(virtual: VirtualDevice, app: str) -> VirtualDevice:
-    known = {"settings", "company_portal"} | {str(a.get("bundle_id")) for a in virtual.apps}
-    if virtual.pane != "home" or app not in known:
+    known = {"settings"} | {str(a.get("bundle_id")) for a in virtual.apps if isinstance(a, dict)}
+    if virtual.pane != "home" or app not in known or blocked(virtual):
         return virtual
     virtual.open_app = app
     save_fields(virtual, "open_app")
@@ -272,65 +217,55 @@ def open_app(virtual: VirtualDevice, app: str) -> VirtualDevice:
 
 
 def close_app(virtual: VirtualDevice) -> VirtualDevice:
-    """Back to the Home Screen; leaving the Company Portal checks in, so that an app installed
-    there appears now (Intune pushes the install at once) rather than at the next check-in."""
+    """Back to the Home Screen. Leaving the Company Portal checks in: an app installed there
+    is on the home screen at once even when the MDM cannot push to the mock."""
     leaving = virtual.open_app
     virtual.open_app = ""
     save_fields(virtual, "open_app")
-    if leaving == "company_portal":
+    if leaving == COMPANY_PORTAL_BUNDLE_ID:
         return checkin(virtual)
     return virtual
 
 
-def remove_management(virtual: VirtualDevice) -> VirtualDevice:
-    """Settings › Device Management › Remove Management: refused under locked enrollment."""
-    if not virtual.enrolled or not (virtual.enrollment or {}).get("removable"):
-        return virtual
-    virtual.enrolled = False
-    save_fields(virtual, "enrolled")
+def lock(virtual: VirtualDevice) -> VirtualDevice:
+    """The top button pressed briefly (the Home Screen's Lock): the lock screen, no message."""
+    virtual.locked = True
+    save_fields(virtual, "locked")
     return virtual
+
+
+def unlock(virtual: VirtualDevice) -> VirtualDevice:
+    """Swipe up on the lock screen (no passcode on these iPads): the MDM's lock message goes
+    with the lock screen. Lost Mode cannot be left this way: only DisableLostMode ends it."""
+    if virtual.lost_mode or activity(virtual):
+        return virtual
+    virtual.locked = False
+    virtual.lock_message = virtual.lock_phone_number = ""
+    save_fields(virtual, "locked", "lock_message", "lock_phone_number")
+    return virtual
+
+
+def activity(virtual: VirtualDevice) -> str:
+    """What the device is busy with (erasing, restarting, shutting down), while it lasts."""
+    if virtual.activity and virtual.activity_until and clock.now() < virtual.activity_until:
+        return str(virtual.activity)
+    return ""
+
+
+def blocked(virtual: VirtualDevice) -> bool:
+    """The lock screen, Lost Mode or an activity is in front of everything."""
+    return bool(virtual.locked or virtual.lost_mode or activity(virtual))
+
+
+def remove_management(virtual: VirtualDevice) -> bool:
+    """Settings › VPN & Device Management › Remove Management (the engine refuses it when the
+    profile is not removable)."""
+    if not virtual.enrolled:
+        return False
+    return enrollment.remove_management(virtual)
 
 
 def erase(virtual: VirtualDevice) -> VirtualDevice:
-    """Erase All Content and Settings (contract §7): the hardware identity stays, everything else
-    goes; the MDM is told (best effort: an unreachable MDM does not stop the erase)."""
-    url = (virtual.enrollment or {}).get("checkin_url")
-    if virtual.enrolled and url:
-        mdm.portal_post(
-            virtual, f"{url}erased/", {"serial_number": virtual.device.serial_number, "udid": virtual.udid}
-        )
-    with transaction.atomic(using=DB):
-        SharedIPadUser.objects.filter(virtual_device=virtual).delete()
-        for name, value in ERASED.items():
-            setattr(virtual, name, value)
-        virtual.erased_at = clock.now()
-        virtual.save()
-    return virtual
-
-
-ERASED: dict[str, Any] = {
-    "state": VirtualDevice.State.SETUP,
-    "pane": "hello",
-    "panes_ahead": [],
-    "language": "",
-    "region": "",
-    "wifi_network": "",
-    "activated_at": None,
-    "activation": None,
-    "enrollment_url": "",
-    "enrolled": False,
-    "enrollment": None,
-    "auth_ticket": "",
-    "device_name": "",
-    "apps": [],
-    "mdm_state": "",
-    "error_code": "",
-    "error_detail": "",
-    "session_kind": VirtualDevice.Session.NONE,
-    "session_user": None,
-    "signin_class": None,
-    "signin_person": None,
-    "open_app": "",
-    "enrolled_at": None,
-    "last_checkin_at": None,
-}
+    """Erase All Content and Settings (and Restore from a Mac): the engine's wipe."""
+    web_view.web_view_close(virtual)
+    return engine_device.wipe(virtual)

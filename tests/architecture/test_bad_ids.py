@@ -230,7 +230,9 @@ def portal_world(db: None) -> dict[str, list[str]]:
 def test_the_probe_covers_both_services() -> None:
     portal = {r.name for r in PORTAL_ROUTES}
     assert {"devices:list", "devices:token_devices", "sds:person_list", "devices:assign"} <= portal
-    assert {"enroll:enroll", "enroll:authenticate"} <= {r.name for r in PORTAL_ROUTES if not r.login_required}
+    assert {"enroll:enroll", "enroll:web_enrollment"} <= {
+        r.name for r in PORTAL_ROUTES if not r.login_required
+    }
     assert len(PORTAL_ROUTES) > 50
     mock = {r.name for r in MOCK_ROUTES}
     assert {"asm_person", "ipad_device", "axm_device", "mock_fault", "dep_profile"} <= mock

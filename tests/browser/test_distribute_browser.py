@@ -257,11 +257,12 @@ class Ipad:
         self.tap("button[value=eduroam]")
 
     def continue_panes(self) -> None:
-        """Continue on each Setup Assistant pane, then wait out « Configuring your iPad »."""
+        """Wait out « Awaiting final configuration » (at Remote Management, as iOS), then
+        continue on each Setup Assistant pane."""
+        if self.pane == "configuring":
+            ipad_wait_pane_change(self.page, "configuring", timeout=60_000)
         while self.pane.startswith("pane:"):
             self.tap(".setup-actions .ios-button")
-        if self.pane == "configuring":
-            ipad_wait_pane_change(self.page, "configuring", timeout=30_000)
 
     def settings(self, *pages: str) -> None:
         self.page.click("#screen button[value=settings]")
@@ -283,7 +284,7 @@ def _expected_panes(profile: EnrollmentProfile, serial: str) -> list[str]:
         f"pane:{key}" for key in panes_after_activation(configuration, language="en", capabilities=hardware)
     ]
     configuring = ["configuring"] if configuration.get("await_device_configured") else []
-    return [*BEFORE_ACTIVATION, "remote_management", *after, *configuring, "home"]
+    return [*BEFORE_ACTIVATION, "remote_management", *configuring, *after, "home"]
 
 
 @pytest.mark.browser

@@ -1,5 +1,4 @@
-"""The pages a device shows in an iframe, in Chromium: Setup Assistant's sign-in and the Company
-Portal, framed by a stand-in for the virtual iPad's page on APPLE_PUBLIC_URL (Playwright serves
+"""The pages a device shows in an iframe, in Chromium: the Company Portal, framed by a stand-in for the virtual iPad's page on APPLE_PUBLIC_URL (Playwright serves
 it), and refused in a frame of any other origin. Screenshots in test-artifacts/."""
 
 from __future__ import annotations
@@ -9,16 +8,15 @@ from collections.abc import Iterator
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
 from devices.models import Device, EnrollmentState
-from mdm.enrollment import enrollment_ticket_user
 from mdm.models import DeviceAppInstall
 from mock_apple.ipad.links import device_link_key
 from profiles.choices import Affinity, AuthMethod
-from tests.browser.conftest import directory_sign_in_fill, portal_signin, screenshot
+from tests.browser.conftest import portal_signin, screenshot
 from tests.devices.conftest import DIRECTORY_PASSWORD, enrollment_setup_create
 
 
@@ -59,33 +57,13 @@ def _framed(page, origin: str, src: str) -> None:
 
 @pytest.mark.browser
 class EnrollmentBrowserTests:
-    def test_setup_assistant_sign_in_then_company_portal(
+    def test_the_company_portal_binds_the_user_then_installs(
         self, live_server, page, settings, device_host
     ) -> None:
         # The virtual device's origin: the same site as the live server (localhost), another
         # port, as in the demo (portal :8000 framed by the mock Apple service :8001).
         apple = settings.APPLE_PUBLIC_URL = f"http://localhost:{device_host}"
         setup = enrollment_setup_create()
-        back = f"{apple}/ipad/DMPQ000001/"
-        query = urlencode({"serial": "DMPQ000001", "return": back + "setup/?step=auth"})
-        _framed(page, apple, f"{live_server.url}/enroll/{setup.token.pk}/authenticate/?{query}")
-        frame = page.frame_locator("#screen")
-        directory_sign_in_fill(frame, "OKlein@contoso.onmicrosoft.com", DIRECTORY_PASSWORD)
-        screenshot(page, "enroll-authenticate")
-        frame.locator("button[type=submit]").click()
-        # The iframe goes back to the device with the ticket.
-        page.wait_for_function(
-            "() => { try { return document.getElementById('screen').contentWindow.location.href.includes('ticket='); }"
-            " catch (e) { return false; } }"
-        )
-        url = page.frames[1].url
-        assert url.startswith(back + "setup/?step=auth&ticket=")
-        ticket = url.split("ticket=")[1].split("&")[0]
-        assert (
-            enrollment_ticket_user(unquote(ticket), serial="DMPQ000001", token_id=setup.token.pk)
-            == setup.user
-        )
-
         # Enrolled with Company Portal authentication: the app binds the user, then installs.
         setup.profile.authentication_method = AuthMethod.COMPANY_PORTAL
         setup.profile.save()

@@ -45,7 +45,6 @@ def demo(settings, served_apple, live_server, monkeypatch, request) -> str:  # n
     settings.APPLE_PUBLIC_URL = served_apple
     settings.PORTAL_BASE_URL = live_server.url
     monkeypatch.setenv("PORTAL_BASE_URL", live_server.url)
-    monkeypatch.setenv("DEVICE_CONFIGURATION_SECONDS", "1")
     organization_create(devices=0)
     request.getfixturevalue("celery_worker")
     return str(live_server.url)
@@ -180,9 +179,10 @@ class TrainerDemoBrowserTests:
         screenshot(ipad, "trainer-demo-remote-management")
         ipad.click("#screen .setup-actions .ios-button")
         ipad_wait_pane_change(ipad, "remote_management", timeout=30_000)
-        assert ipad_continue_through_panes(ipad)
+        # « Awaiting final configuration » at Remote Management, as iOS does, until DeviceConfigured.
         if ipad_pane(ipad) == "configuring":
-            ipad_wait_pane_change(ipad, "configuring", timeout=30_000)
+            ipad_wait_pane_change(ipad, "configuring", timeout=60_000)
+        assert ipad_continue_through_panes(ipad)
         assert ipad_pane(ipad) == "home"
         screenshot(ipad, "trainer-demo-ipad-home")
         assert Device.objects.get(serial_number=serial).enrollment_state == EnrollmentState.ENROLLED

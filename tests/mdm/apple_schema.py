@@ -70,14 +70,23 @@ def validate_keys(
         not_on_ios = (
             ios.get("introduced") == "n/a" or (ios.get("userenrollment") or {}).get("mode") == "required"
         )
-        if spec.get("presence") == "required" and name not in value and not not_on_ios:
+        # "ANY" stands for whatever keys the dictionary has (an app identifier…), none by name.
+        if (
+            spec.get("presence") == "required"
+            and name not in value
+            and not not_on_ios
+            and not name.startswith("ANY")
+        ):
             errors.append(f"{path}{name}: required")
     for name, item in value.items():
         if name in ignore:
             continue
         found = specs.get(name)
         if found is None:
-            if "ANY" in specs:
+            # Apple names the wildcard "ANY" or "ANY <what>": it describes every other key.
+            wildcard = next((spec for key, spec in specs.items() if key.startswith("ANY")), None)
+            if wildcard is not None:
+                errors += _validate_value(item, wildcard, f"{path}{name}")
                 continue
             errors.append(f"{path}{name}: not in Apple's schema")
             continue
@@ -143,3 +152,39 @@ def validate_profile(profile: dict[str, Any]) -> list[str]:
             ignore=frozenset(COMMON_PAYLOAD_KEYS),
         )
     return errors
+
+
+REPLY_KEYS = frozenset(
+    {"UDID", "Status", "CommandUUID", "ErrorChain", "EnrollmentID", "UserID", "UserShortName"}
+)
+STATUSES = ("Acknowledged", "Error", "CommandFormatError", "NotNow")
+ERROR_CHAIN_ITEM = [
+    {"key": "ErrorCode", "type": "<integer>", "presence": "required"},
+    {"key": "ErrorDomain", "type": "<string>", "presence": "required"},
+    {"key": "LocalizedDescription", "type": "<string>", "presence": "required"},
+    {"key": "USEnglishDescription", "type": "<string>", "presence": "optional"},
+]
+
+
+def validate_response(request_type: str, reply: dict[str, Any]) -> list[str]:
+    """A device's reply to a command: the common keys ([AD] ServerURL reports), then, when it is
+    Acknowledged, the request type's `responsekeys`."""
+    errors = [f"{key}: required" for key in ("UDID", "Status", "CommandUUID") if key not in reply]
+    status = reply.get("Status")
+    if status not in STATUSES:
+        errors.append(f"Status: {status!r} not in {STATUSES}")
+    for index, item in enumerate(reply.get("ErrorChain") or []):
+        errors += validate_keys(item, ERROR_CHAIN_ITEM, f"ErrorChain[{index}].")
+    if status != "Acknowledged":
+        return errors
+    relative = _by("mdm/commands", "requesttype").get(request_type)
+    if relative is None:
+        return [*errors, f"{request_type}: no schema"]
+    keys = [dict(spec) for spec in schema(relative).get("responsekeys") or []]
+    for spec in keys:
+        # Apple's YAML types Settings' answer as a dictionary; devices send an array of them.
+        if request_type == "Settings" and spec["key"] == "Settings":
+            spec["subkeys"] = [{**spec, "key": "SettingsItem"}]
+            spec["type"] = "<array>"
+    rest = {key: value for key, value in reply.items() if key not in REPLY_KEYS}
+    return errors + validate_keys(rest, keys, f"{request_type} reply.")

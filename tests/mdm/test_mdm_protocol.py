@@ -458,3 +458,76 @@ def test_shared_ipad_user_channel_and_checkout(portal, virtual_device, identity_
     managed.refresh_from_db()
     assert managed.management_state == ManagementState.RETIRED
     assert DeviceCommand.objects.get(pk=queued.pk).status == CommandStatus.CANCELLED
+
+
+def _kinds(seen: list[dict[str, Any]]) -> list[str]:
+    return [command["Command"]["RequestType"] for command in seen]
+
+
+def test_the_company_portal_is_installed_only_after_device_configured(
+    portal, virtual_device, identity_keys
+) -> None:
+    """Intune: while the device awaits final configuration it gets its configuration and is
+    released with DeviceConfigured; apps, the Company Portal included, come only after that."""
+    setup = enrollment_setup_create(install_company_portal=True)
+    vdev = virtual_device(setup.device.serial_number)
+    device, _payload = enroll(portal, setup, vdev, identity_keys[0])
+    device.authenticate()
+    device.token_update(AwaitingConfiguration=True)
+    managed = ManagedDevice.objects.get(udid=vdev.udid)
+    # Before the release is acknowledged, nothing installs an app.
+    seen: list[dict[str, Any]] = []
+    command = device.command_of(device.report("Idle"))
+    while command is not None and command["Command"]["RequestType"] != "DeviceConfigured":
+        seen.append(command)
+        status, fields = inventory_answer(command)
+        command = device.command_of(device.report(status, command["CommandUUID"], **fields))
+    assert command is not None
+    assert "InstallApplication" not in _kinds(seen)
+    assert not DeviceCommand.objects.filter(device=managed, request_type="InstallApplication").exists()
+    # DeviceConfigured acknowledged: the Company Portal is queued and handed out next.
+    after = device.command_of(device.report("Acknowledged", command["CommandUUID"]))
+    assert after is not None and after["Command"]["RequestType"] == "InstallApplication"
+    assert apple_schema.validate_command(after) == []
+    assert after["Command"]["Identifier"] == commands.COMPANY_PORTAL_BUNDLE_ID
+    assert after["Command"]["iTunesStoreID"] == commands.COMPANY_PORTAL_STORE_ID
+    assert device.command_of(device.report("Acknowledged", after["CommandUUID"])) is None
+    managed.refresh_from_db()
+    assert not managed.awaiting_configuration
+
+
+def test_a_device_that_does_not_await_gets_its_apps_after_its_configuration(
+    portal, virtual_device, identity_keys
+) -> None:
+    setup = enrollment_setup_create(install_company_portal=True, await_final_configuration=False)
+    vdev = virtual_device(setup.device.serial_number)
+    device, _payload = enroll(portal, setup, vdev, identity_keys[0])
+    device.authenticate()
+    device.token_update()
+    kinds = _kinds(run_commands(device, inventory_answer))
+    assert "DeviceConfigured" not in kinds
+    assert kinds.index("InstallProfile") < kinds.index("InstallApplication")
+    setup.device.refresh_from_db()
+    assert setup.device.configured_at is not None  # the configuration profile was installed
+
+
+def test_without_install_company_portal_no_app_is_queued(portal, virtual_device, identity_keys) -> None:
+    setup = enrollment_setup_create(install_company_portal=False)
+    vdev = virtual_device(setup.device.serial_number)
+    device, _payload = enroll(portal, setup, vdev, identity_keys[0])
+    device.authenticate()
+    device.token_update(AwaitingConfiguration=True)
+    kinds = _kinds(run_commands(device, inventory_answer))
+    assert kinds[-1] == "DeviceConfigured" and "InstallApplication" not in kinds
+
+
+def test_with_modern_authentication_the_company_portal_always_follows_device_configured(
+    portal, virtual_device, identity_keys
+) -> None:
+    setup = enrollment_setup_create(authentication_method="setup_assistant_modern")
+    vdev = virtual_device(setup.device.serial_number)
+    device, _payload = enroll(portal, setup, vdev, identity_keys[0])
+    device.authenticate()
+    device.token_update(AwaitingConfiguration=True)
+    kinds = _kinds(run_commands(device, inventory_answer))
+    assert kinds.index("DeviceConfigured") == kinds.index("InstallApplication") - 1

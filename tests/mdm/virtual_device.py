@@ -1,10 +1,8 @@
-"""A device identity for tests: a locally generated "Apple device CA" and devices it issues,
-which sign their requests as the contract says (enrollment contract §1). No mock_apple import."""
+"""A device identity for tests: a locally generated "Apple device CA" and devices it issues
+(they sign their MachineInfo with it). No mock_apple import."""
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,9 +10,8 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
-from django.test import Client
 from django.utils import timezone
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -51,43 +48,13 @@ def ca_create(name: str = "Apple iPhone Device CA") -> DeviceCa:
 
 @dataclass
 class VirtualDevice:
-    """A device with its key and certificate; `post` sends a signed request like the real one."""
+    """A device with its key and certificate from Apple's device CA (it signs its MachineInfo)."""
 
     serial_number: str
     udid: str
     key: PrivateKey
     certificate: x509.Certificate
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def headers(self, body: bytes, *, key: PrivateKey | None = None) -> dict[str, str]:
-        signer = key or self.key
-        if isinstance(signer, rsa.RSAPrivateKey):
-            signature = signer.sign(body, padding.PKCS1v15(), hashes.SHA256())
-        else:
-            signature = signer.sign(body, ec.ECDSA(hashes.SHA256()))
-        der = self.certificate.public_bytes(serialization.Encoding.DER)
-        return {
-            "X-Apple-Device-Certificate": base64.b64encode(der).decode(),
-            "X-Apple-Device-Signature": base64.b64encode(signature).decode(),
-            "User-Agent": "MDM-Device/1.0 (iPad; iPadOS 18.1)",
-        }
-
-    def body(self, **fields: Any) -> dict[str, Any]:
-        return {"serial_number": self.serial_number, "udid": self.udid, **fields}
-
-    def post(self, client: Client, url: str, payload: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        raw = json.dumps(payload if payload is not None else self.body()).encode()
-        return client.post(url, raw, content_type="application/json", headers=self.headers(raw), **kwargs)
-
-    def enroll_body(self, *, profile_uuid: str | None, user: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self.body(
-            model="iPad (10th generation)",
-            product="iPad13,18",
-            os_version="18.1",
-            language="en",
-            profile_uuid=profile_uuid,
-            user=user,
-        )
 
 
 def device_issue(

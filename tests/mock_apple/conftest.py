@@ -123,13 +123,12 @@ def admin_of(organization: Organization) -> AppleAccount:
 
 
 @pytest.fixture
-def portal(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A fake portal behind the virtual iPad's one HTTP boundary, mock_apple.ipad.mdm.portal_post."""
-    from mock_apple.ipad import mdm
-    from tests.mock_apple.ipad_fake import FakePortal  # it imports this module
+def engine(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The virtual iPad's engine as its contract says, for the tests of the screens."""
+    from tests.mock_apple.ipad_fake import FakeEngine  # it imports this module
 
-    fake = FakePortal()
-    monkeypatch.setattr(mdm, "portal_post", fake.post)
+    fake = FakeEngine()
+    fake.install(monkeypatch)
     return fake
 
 

@@ -26,6 +26,8 @@ from mock_apple.models import (
     AppleAccount,
     Device,
     ForcedResponse,
+    InstalledProfile,
+    MdmExchange,
     MdmServer,
     MockConfig,
     OAuthNonce,
@@ -351,6 +353,12 @@ def _populate(organization: Organization) -> None:
         virtual_device=virtual, person=person, first_signed_in_at=now, last_signed_in_at=now
     )
     assert shared_ipad.is_shared(virtual) in (True, False)
+    InstalledProfile.objects.create(
+        virtual_device=virtual, identifier="com.example.mdm", uuid="U", content=b"", installed_at=now
+    )
+    MdmExchange.objects.create(
+        virtual_device=virtual, kind="checkin", request_type="Authenticate", received_at=now
+    )
     certificate = push.push_certificate_issue(actor=admin_of(organization), csr_data=csr_pem())
     ApnsPush.objects.create(
         token=f"{organization.pk:064x}",

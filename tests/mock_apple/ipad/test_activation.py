@@ -35,7 +35,7 @@ class ActivationTests:
             ENROLL_URL,
         )
 
-    def test_an_activated_device_keeps_its_configuration_until_erased(self, organization, portal) -> None:
+    def test_an_activated_device_keeps_its_configuration_until_erased(self, organization, engine) -> None:
         virtual, server = ipad_with_profile(organization, department="Before")
         setup_to_wifi(virtual)
         from mock_apple.models import Profile

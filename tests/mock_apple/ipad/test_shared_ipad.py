@@ -22,7 +22,7 @@ ADDRESS = "192.0.2.10"
 
 @pytest.mark.django_db(databases=APPLE_DB)
 class SharedIPadTests:
-    def shared(self, organization, portal, **values) -> VirtualDevice:
+    def shared(self, organization, engine, **values) -> VirtualDevice:
         virtual, server = ipad_with_profile(organization, is_multi_user=True, **values)
         setup_to_wifi(virtual)
         setup_assistant.remote_management_continue(virtual)
@@ -33,8 +33,8 @@ class SharedIPadTests:
         imported(server_of(organization))
         return list(Person.objects.order_by("last_name"))
 
-    def test_first_sign_in_changes_the_temporary_password(self, organization, portal) -> None:
-        virtual = self.shared(organization, portal)
+    def test_first_sign_in_changes_the_temporary_password(self, organization, engine) -> None:
+        virtual = self.shared(organization, engine)
         person = self.people(organization)[0]
         shared_ipad.pick_person(virtual, person.pk)
         temporary = person.temporary_password
@@ -49,8 +49,8 @@ class SharedIPadTests:
         shared_ipad.pick_person(virtual, person.pk)
         assert shared_ipad.sign_in(virtual, "Blue-Sky-77", address=ADDRESS).ok
 
-    def test_the_oldest_cached_user_is_evicted_beyond_the_maximum(self, organization, portal) -> None:
-        virtual = self.shared(organization, portal, shared_ipad_maximum_user_count=2)
+    def test_the_oldest_cached_user_is_evicted_beyond_the_maximum(self, organization, engine) -> None:
+        virtual = self.shared(organization, engine, shared_ipad_maximum_user_count=2)
         people = self.people(organization)
         for person in people:
             passwords.person_password_change(person=person, password="Blue-Sky-77")
@@ -62,18 +62,18 @@ class SharedIPadTests:
         assert evicted == [(), (), (people[0].display_name,)]
         assert set(SharedIPadUser.objects.values_list("person_id", flat=True)) == {people[1].pk, people[2].pk}
 
-    def test_temporary_session_only_allows_the_guest_alone(self, organization, portal) -> None:
-        virtual = self.shared(organization, portal, shared_ipad_temporary_session_only=True)
+    def test_temporary_session_only_allows_the_guest_alone(self, organization, engine) -> None:
+        virtual = self.shared(organization, engine, shared_ipad_temporary_session_only=True)
         person = self.people(organization)[0]
         shared_ipad.pick_person(virtual, person.pk)
         assert not shared_ipad.sign_in(virtual, person.temporary_password, address=ADDRESS).ok
         shared_ipad.guest_session(virtual)
         assert virtual.session_kind == "guest"
 
-    def test_wrong_passwords_lock_the_account_for_a_while(self, organization, portal, settings) -> None:
+    def test_wrong_passwords_lock_the_account_for_a_while(self, organization, engine, settings) -> None:
         """Five wrong passwords in fifteen minutes: the sixth attempt is refused without a look,
         the right password too; the limit decays as the failures age out of the window."""
-        virtual = self.shared(organization, portal)
+        virtual = self.shared(organization, engine)
         person = self.people(organization)[0]
         passwords.person_password_change(person=person, password="Blue-Sky-77")
         shared_ipad.pick_person(virtual, person.pk)
@@ -90,8 +90,8 @@ class SharedIPadTests:
         # A right password clears the account's failures, not the address's.
         assert SignInFailure.objects.exists()
 
-    def test_the_temporary_password_change_counts_too(self, organization, portal, settings) -> None:
-        virtual = self.shared(organization, portal)
+    def test_the_temporary_password_change_counts_too(self, organization, engine, settings) -> None:
+        virtual = self.shared(organization, engine)
         person = self.people(organization)[0]
         shared_ipad.pick_person(virtual, person.pk)
         for _ in range(settings.SIGNIN_MAX_FAILURES):

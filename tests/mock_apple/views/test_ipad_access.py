@@ -77,11 +77,12 @@ class IpadAccessTests:
         for client in (Client(), signed_in(admin_of(other))):
             assert client.get(f"/ipad/{serial}/").status_code == 404
             assert client.post(f"/ipad/{serial}/action/", {"action": "power_on"}).status_code == 404
-            assert client.get(f"/ipad/{serial}/authenticated/?ticket=x").status_code == 404
+            assert client.get(f"/ipad/{serial}/poll/?v=x").status_code == 404
+            assert client.get(f"/ipad/{serial}/web/anything/?url=http://x/").status_code == 404
             assert client.get(f"/ipad/{serial}/apps/company-portal/").status_code == 404
 
     def test_the_link_key_opens_the_device_and_is_remembered(
-        self, apple_settings, organization, portal
+        self, apple_settings, organization, engine
     ) -> None:
         virtual, _ = ipad_with_profile(organization)
         serial = virtual.device.serial_number

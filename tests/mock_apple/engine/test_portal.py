@@ -1,0 +1,72 @@
+"""The virtual iPad's engine against the real portal over HTTP: ADE enrollment into the portal
+(the portal checks the MachineInfo against the mock's device CA, signs the profile, issues the
+identity by SCEP), the commands the portal queues at TokenUpdate, then a rename and a lock the
+portal sends, answered as an iPad answers them. APNs is left out: the test checks in itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from mdm import commands as portal_commands
+from mdm import identity as portal_identity
+from mdm.models import DeviceCommand, ManagedDevice
+from mock_apple.ipad import device, session
+from mock_apple.models import CertificateAuthority, Device, InstalledProfile, Organization
+from mock_apple.services.push import certificate_authority
+from tests.devices.conftest import enrollment_setup_create
+from tests.mock_apple.conftest import organization_create
+from tests.mock_apple.engine.conftest import ipad_assigned
+from tests.tokens.conftest import push_certificate, push_portal  # noqa: F401
+
+
+@pytest.fixture
+def portal(live_server: Any, settings: Any, push_certificate: Any, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
+    settings.PORTAL_BASE_URL = live_server.url
+    from mdm import tasks
+
+    # The portal trusts the mock's Apple iPhone Device CA (as it fetches it from the served mock).
+    pem = certificate_authority(CertificateAuthority.Purpose.DEVICE).certificate_pem.encode()
+    monkeypatch.setattr(portal_identity, "ca_pem_fetch", lambda: pem)
+    monkeypatch.setattr(tasks, "devices_push_enqueue", lambda *, device_ids: None)
+    cache.clear()
+    return str(live_server.url)
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "apple"])
+def test_enrolls_into_the_portal_and_answers_its_commands(portal: str) -> None:
+    organization: Organization = organization_create(devices=6)
+    setup = enrollment_setup_create()
+    virtual = ipad_assigned(organization, f"{portal}/enroll/{setup.token.pk}/", await_device_configured=True)
+    Device.objects.filter(pk=virtual.device_id).update(serial_number=setup.device.serial_number)
+    virtual.refresh_from_db()
+
+    outcome = device.setup_unattended(virtual, language="fr", region="FR")
+
+    virtual.refresh_from_db()
+    assert outcome.ok, (outcome, list(virtual.exchanges.values_list("request_type", "http_status")))
+    assert virtual.enrolled and virtual.pane == "home" and not virtual.awaiting_configuration
+    managed = ManagedDevice.objects.get(udid=virtual.udid)
+    assert managed.serial_number == setup.device.serial_number
+    assert InstalledProfile.objects.get(virtual_device=virtual, is_enrollment=True).signer_certificates
+    answered = DeviceCommand.objects.filter(device=managed, status="acknowledged")
+    assert answered.exists()
+
+    portal_commands.command_enqueue(
+        device=managed,
+        request_type="Settings",
+        payload={"Settings": [{"Item": "DeviceName", "DeviceName": "iPad du CDI"}]},
+    )
+    portal_commands.command_enqueue(
+        device=managed,
+        request_type="DeviceLock",
+        payload={"Message": "Rendez-le au CDI", "PhoneNumber": "0102"},
+    )
+    result = session.check_in_now(virtual)
+    virtual.refresh_from_db()
+    managed.refresh_from_db()
+    assert result.commands >= 2 and result.http_status == 200
+    assert virtual.device_name == "iPad du CDI" and managed.device_name == "iPad du CDI"
+    assert virtual.locked and virtual.lock_message == "Rendez-le au CDI"
