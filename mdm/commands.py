@@ -462,6 +462,10 @@ def _reply_apply(
         changed = _apply_acknowledged(device, command, reply)
         if changed:
             device.save(update_fields=changed)
+        if "device_name" in changed and device.device_id is not None and device.device_name:
+            # The name the device now has (the profile's template, or what it reports) is the
+            # one the devices grid and blade show.
+            Device.objects.filter(pk=device.device_id).update(device_name=device.device_name)
     if command.action_id is not None:
         _action_follow(command.action_id)
 

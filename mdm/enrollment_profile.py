@@ -12,6 +12,10 @@ number is a device of this tenant's token with an enrollment profile. The answer
 - `com.apple.mdm`: ServerURL, CheckInURL, Topic (the tenant's MDM push certificate's),
   IdentityCertificateUUID (the SCEP payload), SignMessage, AccessRights, CheckOutWhenRemoved,
   ServerCapabilities (per-user connections for a Shared iPad).
+
+A device refused because no profile is assigned to it (and no default profile) is recorded
+« Failed » (NO_PROFILE) on its row of the devices grid, as Intune does: « a synced device with no
+profile that is powered on fails enrollment ».
 """
 
 from __future__ import annotations
@@ -26,16 +30,17 @@ from typing import Any
 
 from cryptography import x509
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from asm_portal import clock
+from asm_portal import clock, texts
 from asm_portal.models import AuditEvent
 from asm_portal.roles import Actor, require_change_permission
 from asm_portal.services import audit_record
 from asm_portal.tenancy import require_tenant
-from devices.models import Device
+from devices.models import Device, EnrollmentState
 from mdm import cms, identity, scep
 from mdm.checkin import ProtocolRefused as ProfileRefused
 from mdm.commands import MDM_PROFILE_IDENTIFIER, PLIST_ERRORS
@@ -152,6 +157,14 @@ def _payload(payload_type: str, identifier: str, name: str, **keys: Any) -> dict
     }
 
 
+class NoProfileRefused(ProfileRefused):
+    """The device exists but has no enrollment profile: refused (403), the device named."""
+
+    def __init__(self, device: Device) -> None:
+        super().__init__(403, _("No enrollment profile is assigned to this device."))
+        self.device = device
+
+
 def enrollment_profile_device(*, token_id: int, serial_number: str) -> tuple[Device, EnrollmentProfile]:
     """The device of this token with that serial number and the profile it enrolls with, or
     ProfileRefused(403)."""
@@ -173,7 +186,7 @@ def enrollment_profile_device(*, token_id: int, serial_number: str) -> tuple[Dev
             token=token, is_default=True, apple_profile_uuid=device.apple_profile_uuid
         ).first()
     if profile is None:
-        raise ProfileRefused(403, _("No enrollment profile is assigned to this device."))
+        raise NoProfileRefused(device)
     return device, profile
 
 
@@ -305,10 +318,38 @@ def enrollment_profile_export(*, actor: Actor, profile: EnrollmentProfile) -> by
 def enrollment_profile_for_machine(*, token_id: int, body: bytes) -> bytes:
     """POST {DEP profile url} with a signed MachineInfo: the signed enrollment profile."""
     machine = machine_info_verify(body)
-    signed = enrollment_profile_signed(token_id=token_id, serial_number=machine.serial_number)
+    try:
+        signed = enrollment_profile_signed(token_id=token_id, serial_number=machine.serial_number)
+    except NoProfileRefused as refused:
+        enrollment_failed(refused.device, machine=machine, code="NO_PROFILE")
+        raise
     # Enrolled without Setup Assistant's sign-in: no user until the Company Portal binds one
     # (a previous enrollment's user does not carry over).
     Device.objects.filter(token_id=token_id, serial_number=machine.serial_number).update(
         enrolled_user_name=""
     )
     return signed
+
+
+def enrollment_failed(device: Device, *, machine: MachineInfo, code: str) -> None:
+    """Record a refused enrollment on the device (the grid and its blade show it « Failed » with
+    the reason), audited with the device as the actor. Committed at once: the device is answered
+    a refusal, and the record must outlive it."""
+    now = clock.now()
+    with transaction.atomic():
+        Device.objects.filter(pk=device.pk).update(
+            enrollment_state=EnrollmentState.FAILED,
+            enrollment_error=code,
+            last_contacted_at=now,
+            udid=machine.udid,
+            updated_at=now,
+        )
+        audit_record(
+            actor=None,
+            actor_name=texts.gettext("%(serial)s (device)", serial=machine.serial_number),
+            category=AuditEvent.Category.ENROLLMENT,
+            action=gettext_noop("Enroll device"),
+            target=device,
+            result=AuditEvent.Result.FAILURE,
+            details={"code": code, "serial_number": device.serial_number},
+        )

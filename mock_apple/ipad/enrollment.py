@@ -178,6 +178,34 @@ def remote_management(virtual: VirtualDevice) -> EnrollmentOutcome:
             return _failed(virtual, stop)
 
 
+def report_without_configuration(virtual: VirtualDevice) -> None:
+    """Activation gave no cloud configuration, but the device is assigned to an MDM server
+    (`virtual.enrollment_url`, that server's last profile url): the device's signed MachineInfo
+    goes there once, so that the MDM records the refused enrollment (the portal's « Failed »,
+    NO_PROFILE). Best effort: whatever the answer, Setup Assistant shows its failure screen."""
+    if not virtual.enrollment_url:
+        return
+    machine_info = hardware.machine_info(virtual)
+    with _http(virtual) as http:
+        try:
+            response = http.request(
+                "POST",
+                virtual.enrollment_url,
+                data=hardware.machine_info_signed(virtual),
+                headers={"Content-Type": "application/pkcs7-signature"},
+            )
+        except Unreachable:
+            exchange_log(virtual, kind=ENROLLMENT, request_type="MachineInfo", request=machine_info)
+            return
+    exchange_log(
+        virtual,
+        kind=ENROLLMENT,
+        request_type="MachineInfo",
+        request=machine_info,
+        http_status=response.status_code,
+    )
+
+
 def _profile_answer_check(response: requests.Response) -> None:
     if response.status_code == 401:
         raise _Stop(FailureCode.AUTHENTICATION_REQUIRED, _answer_words(response))

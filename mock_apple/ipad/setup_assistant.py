@@ -94,6 +94,8 @@ def activate(virtual: VirtualDevice) -> VirtualDevice:
         virtual.enrollment_url = answer.enrollment_url
         virtual.activated_at = clock.now()
         save_fields(virtual, "activation", "enrollment_url", "activated_at")
+        if not virtual.activation:
+            enrollment.report_without_configuration(virtual)
     if virtual.activation:
         return go(virtual, "remote_management")
     if virtual.enrollment_url:

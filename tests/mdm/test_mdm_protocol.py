@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from asm_portal import clock
-from asm_portal.models import Tenant
+from asm_portal.models import AuditEvent, Tenant
 from asm_portal.tenancy import tenant_scope
-from devices.models import EnrollmentState, ProfileStatus
+from devices.models import Device, EnrollmentState, ProfileStatus
 from mdm import commands
 from mdm.models import (
     CommandStatus,
@@ -226,6 +226,7 @@ def test_enroll_authenticate_token_update_and_await_configuration(
     assert not managed.awaiting_configuration and managed.last_checkin_at is not None
     setup.device.refresh_from_db()
     assert setup.device.configured_at is not None
+    assert setup.device.device_name == "iPad de Ora"  # what the device reports, in the grid
 
 
 def test_every_command_kind_and_every_answer(portal, virtual_device, identity_keys) -> None:
@@ -299,6 +300,7 @@ def test_every_command_kind_and_every_answer(portal, virtual_device, identity_ke
     assert DeviceAction.objects.get(pk=actions["ShutDownDevice"].pk).failure_reason == "Unsupported"
     managed.refresh_from_db()
     assert managed.device_name == "Chariot 3 – 07"
+    assert Device.objects.get(pk=managed.device_id).device_name == "Chariot 3 – 07"
     assert managed.management_state == ManagementState.WIPED and not managed.lost_mode_enabled
     assert device.command_of(device.report("Idle")) is None  # empty 200: nothing left
 
@@ -427,6 +429,24 @@ def test_refusals_are_4xx_never_401_and_change_nothing(portal, virtual_device, i
     assert intruder.report("Idle").status_code == 400
     assert intruder.token_update().status_code == 400
     assert ManagedDevice.objects.get(udid=vdev.udid).push_token == ""
+
+
+def test_a_device_without_a_profile_is_refused_and_recorded_failed(portal, virtual_device) -> None:
+    """The 403 is answered, yet the device's row says « Failed » (NO_PROFILE), audited as the
+    device: the administrator sees why it did not enroll."""
+    setup = enrollment_setup_create()
+    Device.objects.filter(pk=setup.device.pk).update(assigned_profile=None, apple_profile_uuid="")
+    vdev = virtual_device(setup.device.serial_number)
+    response, profile = fetch_profile(f"{portal}/enroll/{setup.token.pk}/", machine_info(vdev))
+    assert response.status_code == 403 and profile is None
+    device = Device.objects.get(pk=setup.device.pk)
+    assert (device.enrollment_state, device.enrollment_error) == (EnrollmentState.FAILED, "NO_PROFILE")
+    assert device.last_contacted_at is not None and device.udid == vdev.udid
+    event = AuditEvent.objects.get(action="Enroll device")
+    assert (event.category, event.result) == (AuditEvent.Category.ENROLLMENT, AuditEvent.Result.FAILURE)
+    assert event.actor is None and event.actor_name == f"{vdev.serial_number} (device)"
+    assert event.target_id == str(device.pk) and event.details["code"] == "NO_PROFILE"
+    assert not ManagedDevice.objects.exists()
 
 
 def test_shared_ipad_user_channel_and_checkout(portal, virtual_device, identity_keys) -> None:
