@@ -206,7 +206,7 @@ def checkin_handle(*, caller: Caller, message: dict[str, Any]) -> tuple[int, byt
             device.push_token = device.push_magic = ""
             device.save(update_fields=["management_state", "push_token", "push_magic"])
             commands.commands_cancel_pending(device=device)
-            _asm_device_unenrolled(device)
+            commands.asm_device_unenrolled(device)
         return 200, b""
     _bound_device(caller, udid)
     if kind == "UserAuthenticate":
@@ -318,13 +318,6 @@ def _token_update(caller: Caller, udid: str, message: dict[str, Any]) -> None:
         if first:
             commands.inventory_refresh_enqueue(device=device)
             final_configuration_enqueue(device=device, awaiting=awaiting)
-
-
-def _asm_device_unenrolled(device: ManagedDevice) -> None:
-    if device.device_id is not None:
-        Device.objects.filter(pk=device.device_id).update(
-            enrollment_state=EnrollmentState.NOT_CONTACTED, last_contacted_at=clock.now()
-        )
 
 
 # --- Await final configuration ---------------------------------------------------------------------

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from asm_portal import clock
-from devices.models import Device
+from devices.models import Device, EnrollmentState
 from mdm.configuration import CONFIGURATION_PROFILE_IDENTIFIER, configuration_for, has_company_portal
 from mdm.models import (
     CommandStatus,
@@ -229,6 +229,15 @@ def _action_follow(action_id: int) -> None:
     action.save(update_fields=["state", "failure_reason", "finished_at"])
 
 
+def asm_device_unenrolled(device: ManagedDevice) -> None:
+    """The device's row of the devices grid after it left management (CheckOut, an erase by
+    command): « Not contacted », as before its enrollment."""
+    if device.device_id is not None:
+        Device.objects.filter(pk=device.device_id).update(
+            enrollment_state=EnrollmentState.NOT_CONTACTED, last_contacted_at=clock.now()
+        )
+
+
 def _apply_acknowledged(device: ManagedDevice, command: DeviceCommand, reply: dict[str, Any]) -> list[str]:
     """The side effects of an acknowledged command on the device row; the fields changed."""
     kind = command.request_type
@@ -281,7 +290,10 @@ def _apply_acknowledged(device: ManagedDevice, command: DeviceCommand, reply: di
                 device.device_name = str(setting["DeviceName"])[:255]
                 return ["device_name"]
     if kind == "EraseDevice":
+        # Erased by the portal's command: no longer enrolled, in the devices grid too, until it
+        # enrolls again (an erase on the device itself tells the MDM nothing).
         device.management_state = ManagementState.WIPED
+        asm_device_unenrolled(device)
         return ["management_state"]
     if kind == "RemoveProfile" and command.payload.get("Identifier") == MDM_PROFILE_IDENTIFIER:
         device.management_state = ManagementState.RETIRED
