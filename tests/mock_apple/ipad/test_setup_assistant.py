@@ -77,6 +77,9 @@ class SetupAssistantTests:
         virtual, server = ipad_with_profile(organization, no_profile=True)
         setup_to_wifi(virtual)
         assert (virtual.pane, virtual.error_code) == ("error", FailureCode.NOT_ASSIGNED)
+        # The device reported to its MDM server's url (so that the MDM records the failure).
+        assert virtual.enrollment_url == ENROLL_URL
+        assert list(virtual.exchanges.values_list("request_type", flat=True)) == ["MachineInfo"]
         from mock_apple.models import Profile
         from mock_apple.services import assignments
 
