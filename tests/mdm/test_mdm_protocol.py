@@ -300,7 +300,7 @@ def test_every_command_kind_and_every_answer(portal, virtual_device, identity_ke
     assert DeviceAction.objects.get(pk=actions["ShutDownDevice"].pk).failure_reason == "Unsupported"
     managed.refresh_from_db()
     assert managed.device_name == "Chariot 3 – 07"
-    grid_row = Device.objects.get(pk=managed.device_id)
+    grid_row = Device.objects.get(pk=setup.device.pk)
     assert grid_row.device_name == "Chariot 3 – 07"
     assert grid_row.enrollment_state == EnrollmentState.NOT_CONTACTED  # erased by EraseDevice
     assert managed.management_state == ManagementState.WIPED and not managed.lost_mode_enabled
