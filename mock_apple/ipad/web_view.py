@@ -58,9 +58,6 @@ _URL_ATTRIBUTE = re.compile(
 )
 _CSS_URL = re.compile(r"""url\(\s*(?P<quote>["']?)(?P<value>[^"')]+)(?P=quote)\s*\)""", re.IGNORECASE)
 _KEEP_AS_IS = ("#", "javascript:", "data:", "mailto:", "tel:", "about:", "blob:")
-_STYLESHEET_LINK = re.compile(r"<link\b[^>]*\brel\s*=\s*[\"']?stylesheet\b[^>]*>", re.IGNORECASE)
-_HREF = re.compile(r"""\bhref\s*=\s*(?P<quote>["'])(?P<value>.*?)(?P=quote)""", re.IGNORECASE | re.DOTALL)
-MAX_STYLESHEETS = 8
 
 
 @dataclass
@@ -180,46 +177,6 @@ def rewrite_css(virtual: VirtualDevice, view: WebView, base: str, text: str) -> 
     return _CSS_URL.sub(css_url, text)
 
 
-def _stylesheets_inlined(http: DeviceHttp, base: str, text: str) -> str:
-    """The page's stylesheets (a few, as fetched for the device), put in the page itself.
-
-    Why: the framed page is otherwise laid out once without its styles (a script or an input
-    asks for its layout before they come through the proxy) and again with them: its button
-    moves, and a tap on it in between lands beside it and the form is never sent. Inline, the
-    page has its styles from its first layout, with one round trip instead of one per sheet.
-    A sheet that cannot be fetched keeps its link (the browser asks the proxy for it)."""
-    budget = [MAX_STYLESHEETS]
-
-    def inline(match: re.Match[str]) -> str:
-        href = _HREF.search(match[0])
-        if href is None or budget[0] <= 0:
-            return match[0]
-        url = urljoin(base, html.unescape(href["value"]).strip())
-        if urlsplit(url).scheme not in ("http", "https"):
-            return match[0]
-        budget[0] -= 1
-        try:
-            response = http.request("GET", url, headers={"Accept": "text/css,*/*;q=0.1"})
-        except Unreachable:
-            return match[0]
-        kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if response.status_code != 200 or kind != "text/css" or len(response.content) > MAX_BYTES:
-            return match[0]
-        # The sheet's own url() relative to the sheet (rewrite_css, later, with the page's base,
-        # would resolve them against the page): absolute here. "</" cannot end the element.
-        css = _CSS_URL.sub(
-            lambda each: (
-                each[0]
-                if each["value"].lower().startswith(_KEEP_AS_IS)
-                else f'url("{urljoin(url, html.unescape(each["value"]))}")'
-            ),
-            response.text,
-        )
-        return "<style>" + css.replace("</", "<\\/") + "</style>"
-
-    return _STYLESHEET_LINK.sub(inline, text)
-
-
 def _error_page(title: str, text: str, retry_url: str) -> WebViewAnswer:
     """What Safari's web view shows when a page cannot be shown, with a way to try again."""
     body = render_to_string(
@@ -260,10 +217,6 @@ def web_view_fetch(
     try:
         response = http.request(method, target, data=body if method == "POST" else None, headers=headers)
         content = response.content[: MAX_BYTES + 1]
-        kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        page = ""
-        if kind in ("text/html", "application/xhtml+xml") and len(content) <= MAX_BYTES:
-            page = _stylesheets_inlined(http, response.url or target, response.text)
     except Unreachable:
         return _error_page(
             gettext("Cannot Connect to Server"),
@@ -277,6 +230,7 @@ def web_view_fetch(
     view.cookies = http.session.cookies
     _save(virtual, view)
     final = response.url or target
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if kind == ASPEN_CONFIG:
         if urlsplit(final).netloc.lower() != view.host:
             # Apple: the profile must come from configuration_web_url's host.
@@ -297,7 +251,7 @@ def web_view_fetch(
         )
     header = response.headers.get("Content-Type", "application/octet-stream")
     if kind in ("text/html", "application/xhtml+xml"):
-        text = page or content.decode("utf-8", "replace")
+        text = response.text if len(response.content) <= MAX_BYTES else content.decode("utf-8", "replace")
         content = rewrite_html(virtual, view, final, text).encode("utf-8")
         header = f"{kind}; charset=utf-8"
     elif kind == "text/css":
