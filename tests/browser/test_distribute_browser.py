@@ -484,8 +484,8 @@ class DistributeBrowserTests:
         ipad.continue_panes()
         expected = _expected_panes(profile, serial)
         # « Awaiting final configuration » may be over before the screen's poll shows it.
-        seen = [pane for pane in ipad.panes() if pane != "configuring"]
-        assert seen == ["off", *expected[:5], "web_view", *[p for p in expected[5:] if p != "configuring"]]
+        panes = [pane for pane in ipad.panes() if pane != "configuring"]
+        assert panes == ["off", *expected[:5], "web_view", *[p for p in expected[5:] if p != "configuring"]]
         device = Device.objects.get(serial_number=serial)
         assert device.enrollment_state == EnrollmentState.ENROLLED
         assert device.enrolled_user_name == "OKlein@contoso.onmicrosoft.com"
