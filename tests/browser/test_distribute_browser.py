@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from asm_portal.celery import app as celery_app
@@ -464,23 +465,36 @@ class DistributeBrowserTests:
 
         ipad = Ipad(page, world.apple, serial).open()
         ipad.setup_until_activation()
-        ipad.tap("button:has-text('Enroll This iPad')")
-        assert ipad.pane == "authenticate"
+        assert ipad.pane == "remote_management"
+        # Remote Management's Continue: Setup Assistant's web view of the profile's
+        # configuration_web_url, the portal's Microsoft sign-in (modern authentication).
+        ipad.tap(".setup-actions .ios-button")
+        assert ipad.pane == "web_view"
         frame = page.frame_locator("#screen iframe.web-view")
         directory_sign_in_fill(frame, "OKlein@contoso.onmicrosoft.com", PASSWORD)
         screenshot(page, "distribute-affinity-sign-in")
         frame.locator("button[type=submit]").click()
-        # The web view returns to the device page, which shows the next pane.
-        expect(page.locator("#screen")).not_to_have_attribute("data-pane", "authenticate")
+        # The enrollment profile installed (SCEP, Authenticate, TokenUpdate): the next pane.
+        ipad_wait_pane_change(page, "web_view", timeout=60_000)
         ipad.continue_panes()
         expected = _expected_panes(profile, serial)
-        assert ipad.panes() == ["off", *expected[:5], "authenticate", *expected[5:]]
+        # « Awaiting final configuration » may be over before the screen's poll shows it.
+        panes = [pane for pane in ipad.panes() if pane != "configuring"]
+        assert panes == ["off", *expected[:5], "web_view", *[p for p in expected[5:] if p != "configuring"]]
         device = Device.objects.get(serial_number=serial)
         assert device.enrollment_state == EnrollmentState.ENROLLED
         assert device.enrolled_user_name == "OKlein@contoso.onmicrosoft.com"
 
-        # The Company Portal: the user's device, then an app that lands on the Home Screen.
-        page.click("#screen button[value=company_portal]")
+        # The Company Portal (installed after DeviceConfigured): the user's device, then an app
+        # that lands on the Home Screen.
+        # The desk's Check in now if no push has woken the device (this world has no APNs).
+        company_portal = page.locator("#screen [data-app=company-portal]")
+        try:
+            company_portal.wait_for(timeout=10_000)
+        except PlaywrightTimeoutError:
+            page.click(".desk-checkin button")
+            company_portal.wait_for(timeout=30_000)
+        page.click("#screen [data-app=company-portal]")
         app = page.frame_locator("#screen iframe.app-view")
         app.locator("#cp-upn").fill("OKlein@contoso.onmicrosoft.com")
         app.locator("#cp-password").fill(PASSWORD)

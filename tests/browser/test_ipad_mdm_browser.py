@@ -130,6 +130,11 @@ def test_a_virtual_ipad_enrolls_by_ade_then_is_renamed_locked_and_wiped_in_frenc
     serial = world["serial"]
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR")
     context.set_default_timeout(20_000)
+    # The administrator in a window of their own: a second tab of the iPad's window would put
+    # the iPad's page in the background, where Chromium stops rendering it (a tap in its web
+    # view then never submits the form).
+    admin_context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="fr-FR")
+    admin_context.set_default_timeout(20_000)
     try:
         ipad = context.new_page()
         ipad.goto(f"{world['apple']}/ipad/{serial}/?key={device_link_key(serial)}")
@@ -141,7 +146,7 @@ def test_a_virtual_ipad_enrolls_by_ade_then_is_renamed_locked_and_wiped_in_frenc
         assert managed.user_principal_name == UPN and managed.identity_sha256
         assert not managed.awaiting_configuration
 
-        admin = context.new_page()
+        admin = admin_context.new_page()
         portal_signin(admin, world["portal"], trainer_user.username)
         admin.select_option("#topbar-language", "fr")
         expect(admin.locator("html")).to_have_attribute("lang", "fr")
@@ -211,3 +216,4 @@ def test_a_virtual_ipad_enrolls_by_ade_then_is_renamed_locked_and_wiped_in_frenc
         }
     finally:
         context.close()
+        admin_context.close()
