@@ -16,10 +16,6 @@ logger = logging.getLogger(__name__)
 
 CA_PATH = "/deviceservices/ca.pem"
 _CA_CACHE_KEY = "devices:apple-device-ca-pem"
-# After a certificate the cached CA did not issue, Apple's CA is fetched again (it may have been
-# replaced, e.g. a reseeded mock), but no more than once per this many seconds.
-_REFETCH_KEY = "devices:apple-device-ca-refetched"
-_REFETCH_SECONDS = 60
 
 
 class DeviceCaUnavailable(Exception):
@@ -41,9 +37,9 @@ def ca_pem_fetch() -> bytes:
     return response.content
 
 
-def apple_device_ca(*, refresh: bool = False) -> x509.Certificate:
+def apple_device_ca() -> x509.Certificate:
     """Apple's device CA, from the cache or fetched once (DEVICE_CA_CACHE_SECONDS)."""
-    pem = None if refresh else cache.get(_CA_CACHE_KEY)
+    pem = cache.get(_CA_CACHE_KEY)
     if pem is None:
         pem = ca_pem_fetch()
         try:
