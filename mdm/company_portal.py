@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -59,24 +57,6 @@ def company_apps() -> tuple[CompanyApp, ...]:
 
 def company_app(bundle_id: str) -> CompanyApp | None:
     return next((app for app in company_apps() if app.bundle_id == bundle_id), None)
-
-
-def app_icon_url(bundle_id: str) -> str:
-    """Absolute: the virtual device (another origin) shows the icon on its home screen."""
-    return f"{settings.PORTAL_BASE_URL}{reverse('enroll:app_icon', kwargs={'bundle_id': bundle_id})}"
-
-
-def home_screen_app(bundle_id: str, name: str) -> dict[str, str]:
-    """An installed app as check-in hands it to the device: `icon` is a one-letter glyph the
-    home screen can draw on `color`, `icon_url` the same icon as an SVG (contract amendment)."""
-    app = company_app(bundle_id)
-    return {
-        "bundle_id": bundle_id,
-        "name": name,
-        "icon": app.glyph if app else name[:1],
-        "color": app.color if app else "#8e8e93",
-        "icon_url": app_icon_url(bundle_id),
-    }
 
 
 class CompanyPortalRefused(Refusal):
