@@ -19,7 +19,7 @@ import plistlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -433,6 +433,15 @@ RETURNING {columns}
 """
 
 
+@cache
+def _check_in_sql() -> str:
+    """`_CHECK_IN_SQL` with the columns it reads back: built once per process, not per request."""
+    columns = ", ".join(
+        field.column for field in ManagedDevice._meta.concrete_fields if field.name not in _REPLIES_KEPT
+    )
+    return _CHECK_IN_SQL.format(columns=columns)
+
+
 def _device_checked_in(caller: Caller, udid: str, now: datetime) -> ManagedDevice:
     """The device the certificate is bound to, its row locked for the transaction (before its
     commands) and its last check-in set to now; without the replies it keeps (`_REPLIES_KEPT`,
@@ -444,14 +453,7 @@ def _device_checked_in(caller: Caller, udid: str, now: datetime) -> ManagedDevic
         ManagedDevice.objects.filter(pk=device.pk).update(last_checkin_at=now)
         device.last_checkin_at = now
         return device
-    columns = ", ".join(
-        field.column for field in ManagedDevice._meta.concrete_fields if field.name not in _REPLIES_KEPT
-    )
-    found = list(
-        ManagedDevice.objects.raw(
-            _CHECK_IN_SQL.format(columns=columns), [now, caller.tenant_id, udid, caller.sha256]
-        )
-    )
+    found = list(ManagedDevice.objects.raw(_check_in_sql(), [now, caller.tenant_id, udid, caller.sha256]))
     if not found:
         raise ProtocolRefused(400, _("This identity is not enrolled with that UDID."))
     return found[0]
