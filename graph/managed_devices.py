@@ -279,7 +279,7 @@ def devices_list(call: GraphCall) -> HttpResponse:
 def device_get(call: GraphCall, device: ManagedDevice) -> HttpResponse:
     _require(call, READ_ROLES)
     query = _query(call, properties=PROPERTIES, filterable={}, sortable=frozenset())
-    row = _listed().filter(pk=device.pk).values(*VALUES).get()
+    row = {name: getattr(device, name) for name in VALUES}  # the listed device `_device` loaded
     item = device_json(row, _action_results([device.pk])[device.pk])
     # The non-default properties, when asked for by name on one device.
     selected = set(query.select) & NON_DEFAULT
