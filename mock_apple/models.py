@@ -562,13 +562,9 @@ class VirtualDevice(models.Model):
     activation = models.JSONField(null=True, blank=True)
     # Where the device reports without a profile (its MDM server's last known enrollment URL).
     enrollment_url = models.CharField(max_length=2000, blank=True)
-    # The portal's answer to the enrollment (contract §3), and what check-ins added.
     enrolled = models.BooleanField(default=False)
-    enrollment = models.JSONField(null=True, blank=True)
-    auth_ticket = models.TextField(blank=True)
     device_name = models.CharField(max_length=100, blank=True)
     apps = models.JSONField(default=list, blank=True)
-    mdm_state = models.CharField(max_length=32, blank=True)
     # The last error shown on the screen: a code and the organisation it names.
     error_code = models.CharField(max_length=40, blank=True)
     error_detail = models.CharField(max_length=300, blank=True)

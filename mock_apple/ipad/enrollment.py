@@ -152,26 +152,12 @@ def remote_management(virtual: VirtualDevice) -> EnrollmentOutcome:
     url = _configuration(virtual).get("url") or virtual.enrollment_url
     if not virtual.activation or not url:
         return _failed(virtual, _Stop(FailureCode.NOT_ASSIGNED))
-    machine_info = hardware.machine_info(virtual)
     with _http(virtual) as http:
         try:
             try:
-                response = http.request(
-                    "POST",
-                    str(url),
-                    data=hardware.machine_info_signed(virtual),
-                    headers={"Content-Type": "application/pkcs7-signature"},
-                )
+                response = _machine_info_post(virtual, http, str(url))
             except Unreachable as exc:
-                exchange_log(virtual, kind=ENROLLMENT, request_type="MachineInfo", request=machine_info)
                 raise _Stop(FailureCode.SERVER_UNREACHABLE, str(exc)) from None
-            exchange_log(
-                virtual,
-                kind=ENROLLMENT,
-                request_type="MachineInfo",
-                request=machine_info,
-                http_status=response.status_code,
-            )
             _profile_answer_check(response)
             return _install(virtual, http, response.content)
         except _Stop as stop:
@@ -185,18 +171,24 @@ def report_without_configuration(virtual: VirtualDevice) -> None:
     NO_PROFILE). Best effort: whatever the answer, Setup Assistant shows its failure screen."""
     if not virtual.enrollment_url:
         return
+    with _http(virtual) as http, contextlib.suppress(Unreachable):
+        _machine_info_post(virtual, http, virtual.enrollment_url)
+
+
+def _machine_info_post(virtual: VirtualDevice, http: DeviceHttp, url: str) -> requests.Response:
+    """POST the device's signed MachineInfo to `url`, logged (an unreachable server too: then
+    Unreachable goes on)."""
     machine_info = hardware.machine_info(virtual)
-    with _http(virtual) as http:
-        try:
-            response = http.request(
-                "POST",
-                virtual.enrollment_url,
-                data=hardware.machine_info_signed(virtual),
-                headers={"Content-Type": "application/pkcs7-signature"},
-            )
-        except Unreachable:
-            exchange_log(virtual, kind=ENROLLMENT, request_type="MachineInfo", request=machine_info)
-            return
+    try:
+        response = http.request(
+            "POST",
+            url,
+            data=hardware.machine_info_signed(virtual),
+            headers={"Content-Type": "application/pkcs7-signature"},
+        )
+    except Unreachable:
+        exchange_log(virtual, kind=ENROLLMENT, request_type="MachineInfo", request=machine_info)
+        raise
     exchange_log(
         virtual,
         kind=ENROLLMENT,
@@ -204,6 +196,7 @@ def report_without_configuration(virtual: VirtualDevice) -> None:
         request=machine_info,
         http_status=response.status_code,
     )
+    return response
 
 
 def _profile_answer_check(response: requests.Response) -> None:

@@ -3,8 +3,10 @@
 A push (mock_apple.apns, status 200) is stored undelivered (ApnsPush.delivered_at is null). A
 small pool of worker threads inside the mock process (`start`) runs the session of each
 powered-on enrolled device whose token has an undelivered push, then marks the pushes
-delivered. The same runner sweeps the table at start and every second, so a restart of the
-mock loses no wake, and a device powered on later gets its last push (`power_on_wake`).
+delivered. A push wakes the runner for its token alone (most pushes address devices that are
+not virtual iPads: one indexed look-up, no sweep); the runner also sweeps the table every
+second, so a restart of the mock loses no wake, and a device powered on later gets its last
+push (`power_on_wake`).
 The runner also checks devices in every MOCK_APPLE_IPAD_CHECKIN_SECONDS for MDM servers that
 cannot push to the mock.
 """
@@ -13,11 +15,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connections
+from django.db.models import Exists, OuterRef
 
 from mock_apple import clock
 from mock_apple.db import DB
@@ -35,6 +39,10 @@ _runner: threading.Thread | None = None
 _pool: ThreadPoolExecutor | None = None
 _in_flight: set[int] = set()
 _in_flight_guard = threading.Lock()
+# What woke the runner since its last look: the tokens pushed, or a finished session (sweep all).
+_woken: set[str] = set()
+_sweep_all = False
+_woken_guard = threading.Lock()
 
 
 def checkin_interval() -> timedelta:
@@ -42,22 +50,39 @@ def checkin_interval() -> timedelta:
 
 
 def push_received(token: str) -> None:
-    """Called by mock_apple.apns after recording a 200 push: wake the runner at once."""
+    """Called by mock_apple.apns after recording a 200 push: wake the runner at once, for this
+    token."""
+    with _woken_guard:
+        _woken.add(token)
     _wake.set()
 
 
-def _pending_devices() -> list[int]:
-    """Powered-on enrolled devices whose token has an undelivered push."""
-    tokens = (
-        ApnsPush.objects.filter(delivered_at__isnull=True, status=200)
-        .values_list("token", flat=True)
-        .distinct()
-    )
-    return list(
-        VirtualDevice.objects.filter(push_token__in=tokens, enrolled=True)
-        .exclude(state=VirtualDevice.State.OFF)
-        .values_list("pk", flat=True)
-    )
+def _wake_all() -> None:
+    """Wake the runner for a sweep of every device (a push may have come during a session)."""
+    global _sweep_all
+    with _woken_guard:
+        _sweep_all = True
+    _wake.set()
+
+
+def _take_woken() -> tuple[set[str], bool]:
+    global _sweep_all
+    with _woken_guard:
+        tokens, everything = set(_woken), _sweep_all
+        _woken.clear()
+        _sweep_all = False
+    return tokens, everything
+
+
+def _pending_devices(tokens: set[str] | None = None) -> list[int]:
+    """Powered-on enrolled devices (among those with `tokens`, if given) whose token has an
+    undelivered push. Looked up from the devices: the undelivered pushes to tokens of no
+    virtual iPad (a real MDM's fleet) are never read."""
+    devices = VirtualDevice.objects.filter(enrolled=True).exclude(state=VirtualDevice.State.OFF)
+    if tokens is not None:
+        devices = devices.filter(push_token__in=tokens)
+    undelivered = ApnsPush.objects.filter(token=OuterRef("push_token"), delivered_at__isnull=True, status=200)
+    return list(devices.filter(Exists(undelivered)).values_list("pk", flat=True))
 
 
 def _due_devices() -> list[int]:
@@ -97,7 +122,7 @@ def _deliver_in_pool(pk: int, pushed_only: bool) -> None:
             _in_flight.discard(pk)
         connections[DB].close()
         close_old_connections()
-        _wake.set()  # a push that came during the session
+        _wake_all()  # a push that came during the session
 
 
 def deliver_pending() -> int:
@@ -133,19 +158,29 @@ _stopping = threading.Event()
 
 
 def _loop() -> None:
+    swept = time.monotonic()
     while not _stopping.is_set():
         _wake.wait(SWEEP_SECONDS)
         _wake.clear()
         if _stopping.is_set():
             break
+        tokens, everything = _take_woken()
+        if time.monotonic() - swept >= SWEEP_SECONDS:
+            everything = True
         try:
-            for pk in _pending_devices():
-                _submit(pk, pushed_only=True)
-            for pk in _due_devices():
-                _submit(pk)
+            if everything:
+                swept = time.monotonic()
+                for pk in _pending_devices():
+                    _submit(pk, pushed_only=True)
+                for pk in _due_devices():
+                    _submit(pk)
+            elif tokens:
+                for pk in _pending_devices(tokens):
+                    _submit(pk, pushed_only=True)
         except Exception:
             logger.exception("the virtual iPads' wake sweep failed")
-        finally:
+            everything = True
+        if everything:  # a push's look-up keeps the connection; a sweep a second lets it go
             connections[DB].close()
 
 
