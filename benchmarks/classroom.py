@@ -51,7 +51,15 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import PASSWORD, REPO, manage, percentile, scratch_environment, serve  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    PASSWORD,
+    REPO,
+    manage,
+    migrate_scratch,
+    percentile,
+    scratch_environment,
+    serve,
+)
 from tests.profiles.views.form_data import form_data  # noqa: E402
 
 HTMX = {"HX-Request": "true"}
@@ -608,8 +616,7 @@ def main() -> None:
     backend = ("PostgreSQL" if options.database_url else "SQLite") + (
         " + Redis broker" if options.redis_url else " + SQLite broker"
     )
-    manage("migrate_all", "-v0")
-    manage("collectstatic", "--noinput", "-v0")
+    migrate_scratch()
     manage("seed_demo", "--devices", "0")
 
     import django

@@ -55,6 +55,7 @@ from benchmarks.harness import (  # noqa: E402
     REPO,
     act_for_default_tenant,
     manage,
+    migrate_scratch,
     percentile,
     scratch_environment,
     serve,
@@ -263,8 +264,7 @@ def main() -> None:
     servers = SCALE_SERVERS if options.scale else [("Lycée Jean Moulin - Intune", options.devices)]
 
     started = time.perf_counter()
-    manage("migrate_all", "-v0")
-    manage("collectstatic", "--noinput", "-v0")
+    migrate_scratch()
     extra = 1_000
     total = sum(count for _, count in servers)
     manage("seed_apple", "--devices", str(total + extra), "--password", PASSWORD, "--seed", "1")

@@ -86,6 +86,13 @@ def manage(*args: str) -> str:
     return result.stdout
 
 
+def migrate_scratch() -> None:
+    """Migrate the scratch databases (the portal's and the mock Apple's) and collect the static
+    files (DEBUG=False serves the manifest)."""
+    manage("migrate_all", "-v0")
+    manage("collectstatic", "--noinput", "-v0")
+
+
 def serve(
     port: int, service: str, *, workers: int = 2, threads: int = 1, log: Path | None = None
 ) -> subprocess.Popen[bytes]:
@@ -142,6 +149,7 @@ __all__ = [
     "PASSWORD",
     "REPO",
     "manage",
+    "migrate_scratch",
     "percentile",
     "postgres_create",
     "scratch_environment",
