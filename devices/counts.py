@@ -233,3 +233,19 @@ def tally_recount() -> dict[tuple[Any, ...], int]:
 def tally_groups() -> dict[tuple[Any, ...], int]:
     """The groups as the tallies say, empty groups left out (compare with `tally_recount`)."""
     return _groups(DeviceTally.objects, "profile_id", Sum("devices"))
+
+
+def tally_differences() -> list[tuple[Any, ...]]:
+    """The groups whose tallies differ from a recount of the devices, in one query (empty when
+    `tally_groups() == tally_recount()`): (token, state, profile status, profile or 0, removed,
+    devices counted minus tallied). Reads every tenant's rows (plain SQL, no scope)."""
+    key = "token_id, enrollment_state, profile_status, profile_id, removed_by_apple"
+    with _connection().cursor() as cursor:
+        cursor.execute(
+            f"SELECT {key}, SUM(n) FROM ("
+            f" SELECT token_id, enrollment_state, profile_status, COALESCE(assigned_profile_id, 0) AS profile_id,"
+            f" removed_by_apple, 1 AS n FROM {DEVICES}"
+            f" UNION ALL SELECT {key}, -devices FROM {TALLY}"
+            f") AS g GROUP BY {key} HAVING SUM(n) <> 0"
+        )
+        return [tuple(row) for row in cursor.fetchall()]
