@@ -37,7 +37,6 @@ import html
 import os
 import random
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -57,6 +56,7 @@ from benchmarks.harness import (  # noqa: E402
     manage,
     migrate_scratch,
     percentile,
+    processes_stop,
     scratch_environment,
     serve,
 )
@@ -427,17 +427,6 @@ def worker_start(log: Path) -> subprocess.Popen[bytes]:
     return process
 
 
-def stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
 def signed_in(base: str, username: str) -> Any:
     import requests
 
@@ -722,7 +711,7 @@ def main() -> None:
                 )
                 print(lines[-1], flush=True)
     finally:
-        stop(processes)
+        processes_stop(processes)
         connections.close_all()
 
     print(f"\n## Classroom benchmark: {backend}, {os.cpu_count()} cores\n")

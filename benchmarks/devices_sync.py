@@ -37,7 +37,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -57,6 +56,7 @@ from benchmarks.harness import (  # noqa: E402
     manage,
     migrate_scratch,
     percentile,
+    processes_stop,
     scratch_environment,
     serve,
 )
@@ -148,16 +148,6 @@ def worker_start(name: str) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-
-
-def processes_stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def walk(token: Any) -> float:

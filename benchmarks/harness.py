@@ -4,7 +4,9 @@ is dropped and re-created."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -133,6 +135,19 @@ def serve(
     raise RuntimeError(f"{service} did not start on port {port}")
 
 
+def processes_stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Stop the servers and workers started in their own sessions: SIGTERM to each group, then
+    SIGKILL to a group still there 30 s later (one already gone is stopped)."""
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -152,6 +167,7 @@ __all__ = [
     "migrate_scratch",
     "percentile",
     "postgres_create",
+    "processes_stop",
     "scratch_environment",
     "serve",
     "timed",
