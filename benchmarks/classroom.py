@@ -37,7 +37,6 @@ import html
 import os
 import random
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -51,7 +50,16 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import PASSWORD, REPO, manage, percentile, scratch_environment, serve  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    PASSWORD,
+    REPO,
+    manage,
+    migrate_scratch,
+    percentile,
+    processes_stop,
+    scratch_environment,
+    serve,
+)
 from tests.profiles.views.form_data import form_data  # noqa: E402
 
 HTMX = {"HX-Request": "true"}
@@ -419,17 +427,6 @@ def worker_start(log: Path) -> subprocess.Popen[bytes]:
     return process
 
 
-def stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
 def signed_in(base: str, username: str) -> Any:
     import requests
 
@@ -608,8 +605,7 @@ def main() -> None:
     backend = ("PostgreSQL" if options.database_url else "SQLite") + (
         " + Redis broker" if options.redis_url else " + SQLite broker"
     )
-    manage("migrate_all", "-v0")
-    manage("collectstatic", "--noinput", "-v0")
+    migrate_scratch()
     manage("seed_demo", "--devices", "0")
 
     import django
@@ -715,7 +711,7 @@ def main() -> None:
                 )
                 print(lines[-1], flush=True)
     finally:
-        stop(processes)
+        processes_stop(processes)
         connections.close_all()
 
     print(f"\n## Classroom benchmark: {backend}, {os.cpu_count()} cores\n")

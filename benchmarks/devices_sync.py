@@ -37,7 +37,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -55,7 +54,9 @@ from benchmarks.harness import (  # noqa: E402
     REPO,
     act_for_default_tenant,
     manage,
+    migrate_scratch,
     percentile,
+    processes_stop,
     scratch_environment,
     serve,
 )
@@ -147,16 +148,6 @@ def worker_start(name: str) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-
-
-def processes_stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def walk(token: Any) -> float:
@@ -263,8 +254,7 @@ def main() -> None:
     servers = SCALE_SERVERS if options.scale else [("Lycée Jean Moulin - Intune", options.devices)]
 
     started = time.perf_counter()
-    manage("migrate_all", "-v0")
-    manage("collectstatic", "--noinput", "-v0")
+    migrate_scratch()
     extra = 1_000
     total = sum(count for _, count in servers)
     manage("seed_apple", "--devices", str(total + extra), "--password", PASSWORD, "--seed", "1")

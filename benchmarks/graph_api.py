@@ -30,7 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.harness import (  # noqa: E402
-    manage,
+    act_for_default_tenant,
+    migrate_scratch,
     percentile,
     scratch_environment,
     serve,
@@ -97,26 +98,19 @@ def main() -> None:
     backend = ("PostgreSQL" if options.database_url else "SQLite") + (
         " + Redis cache" if options.redis_url else ""
     )
-    timed(
-        "migrate, collectstatic",
-        lambda: (manage("migrate_all", "-v0"), manage("collectstatic", "--noinput", "-v0")),
-    )
+    timed("migrate, collectstatic", migrate_scratch)
 
     import django
 
     django.setup()
     import requests
 
-    # The benchmark acts for the demo's tenant, Contoso, for the whole run (the scope is held
-    # open: a context manager dropped at once would close it again).
-    from asm_portal.tenancy import default_tenant, tenant_scope
     from graph import registrations
     from graph.actors import command_actor
     from tests.devices.conftest import devices_create
     from tests.profiles.conftest import profile_create, token_create
 
-    contoso = tenant_scope(default_tenant())
-    contoso.__enter__()
+    act_for_default_tenant()
     token = token_create("Lycée Jean Moulin - Intune")
 
     def seed() -> None:

@@ -4,7 +4,9 @@ is dropped and re-created."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -86,6 +88,13 @@ def manage(*args: str) -> str:
     return result.stdout
 
 
+def migrate_scratch() -> None:
+    """Migrate the scratch databases (the portal's and the mock Apple's) and collect the static
+    files (DEBUG=False serves the manifest)."""
+    manage("migrate_all", "-v0")
+    manage("collectstatic", "--noinput", "-v0")
+
+
 def serve(
     port: int, service: str, *, workers: int = 2, threads: int = 1, log: Path | None = None
 ) -> subprocess.Popen[bytes]:
@@ -126,6 +135,19 @@ def serve(
     raise RuntimeError(f"{service} did not start on port {port}")
 
 
+def processes_stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Stop the servers and workers started in their own sessions: SIGTERM to each group, then
+    SIGKILL to a group still there 30 s later (one already gone is stopped)."""
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -142,8 +164,10 @@ __all__ = [
     "PASSWORD",
     "REPO",
     "manage",
+    "migrate_scratch",
     "percentile",
     "postgres_create",
+    "processes_stop",
     "scratch_environment",
     "serve",
     "timed",

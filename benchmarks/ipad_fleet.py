@@ -32,7 +32,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import manage, percentile, scratch_environment, serve, timed  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    act_for_default_tenant,
+    migrate_scratch,
+    percentile,
+    scratch_environment,
+    serve,
+    timed,
+)
 
 
 def main() -> None:
@@ -56,21 +63,11 @@ def main() -> None:
         MOCK_APPLE_IPAD_CHECKIN_SECONDS="86400",
     )
     print(f"Virtual iPad benchmark: {options.devices} devices, PostgreSQL, portal gunicorn 2 × 4 threads")
-    timed(
-        "migrate (portal and mock Apple databases), collectstatic",
-        lambda: (
-            manage("migrate"),
-            manage("migrate", "--database", "apple"),
-            manage("collectstatic", "--noinput", "-v0"),
-        ),
-    )
+    timed("migrate (portal and mock Apple databases), collectstatic", migrate_scratch)
     import django
 
     django.setup()
-    from asm_portal.tenancy import default_tenant, tenant_scope
-
-    acting = tenant_scope(default_tenant())  # kept referenced: the scope lasts the whole run
-    acting.__enter__()
+    act_for_default_tenant()
     seeded = timed(
         "seed: portal token, profile, devices, push certificate; mock inventory",
         lambda: seed(options, portal_url),

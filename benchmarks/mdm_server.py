@@ -34,7 +34,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import manage, percentile, scratch_environment, serve, timed  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    act_for_default_tenant,
+    migrate_scratch,
+    percentile,
+    scratch_environment,
+    serve,
+    timed,
+)
 
 THREADS = 8
 
@@ -87,22 +94,12 @@ def main() -> None:
         MDM_MACHINEINFO_TRUST_ANCHOR=str(ca_path),
     )
     print(f"MDM server benchmark: {options.devices} devices, PostgreSQL, gunicorn 2 workers × 4 threads")
-    timed(
-        "migrate (portal and mock Apple databases), collectstatic",
-        lambda: (
-            manage("migrate"),
-            manage("migrate", "--database", "apple"),
-            manage("collectstatic", "--noinput", "-v0"),
-        ),
-    )
+    timed("migrate (portal and mock Apple databases), collectstatic", migrate_scratch)
 
     import django
 
     django.setup()
-    from asm_portal.tenancy import default_tenant, tenant_scope
-
-    acting = tenant_scope(default_tenant())  # kept referenced: the scope lasts the whole run
-    acting.__enter__()
+    act_for_default_tenant()
     seeded = timed("seed: token, profile, devices, push certificate", lambda: seed(options.devices))
     portal = serve(
         options.port, "portal", workers=2, threads=4, log=Path(tempfile.gettempdir()) / "mdm-bench-portal.log"

@@ -26,7 +26,7 @@ from requests_oauthlib import OAuth1
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import PASSWORD, manage, percentile, scratch_environment, serve  # noqa: E402
+from benchmarks.harness import PASSWORD, manage, migrate_scratch, percentile, scratch_environment, serve  # noqa: E402
 
 
 def main() -> None:
@@ -45,8 +45,7 @@ def main() -> None:
     backend = "PostgreSQL" if options.database_url else "SQLite"
 
     started = time.perf_counter()
-    manage("migrate_all", "-v0")
-    manage("collectstatic", "--noinput", "-v0")
+    migrate_scratch()
     manage("seed_apple", "--devices", str(options.devices), "--password", PASSWORD, "--seed", "1")
     seeded = time.perf_counter() - started
     started = time.perf_counter()

@@ -287,14 +287,13 @@ def main() -> None:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     options = parser.parse_args()
 
-    from benchmarks.harness import PASSWORD, manage, scratch_environment, serve
+    from benchmarks.harness import PASSWORD, migrate_scratch, scratch_environment, serve
 
     scratch_environment("asm-load-bench-", database_url=options.database_url)
     if options.redis_url:
         base, _, number = options.redis_url.rpartition("/")
         os.environ.update({"REDIS_URL": options.redis_url, "CELERY_BROKER_URL": f"{base}/{int(number) + 1}"})
-    manage("migrate_all", "-v0")
-    manage("collectstatic", "--noinput", "-v0")
+    migrate_scratch()
 
     import django
 

@@ -63,8 +63,7 @@ def apple_time(value: str) -> datetime | None:
 
 def device_values(device: dict[str, Any]) -> tuple[Any, ...]:
     """The columns a device of Apple's answer fills (serial number excluded), in APPLE_FIELDS
-    order: a tuple, not a dict, as the sync builds 200,000 of them (the same rules as
-    `device_fields`, written out once)."""
+    order: a tuple, not a dict, as the sync builds 200,000 of them."""
     get = device.get
     model, description, color, asset_tag = get("model"), get("description"), get("color"), get("asset_tag")
     os_name, family, assigned_by = get("os"), get("device_family"), get("device_assigned_by")
@@ -89,11 +88,6 @@ def device_values(device: dict[str, Any]) -> tuple[Any, ...]:
         apple_time(assign_time) if isinstance(assign_time, str) and assign_time else None,
         apple_time(push_time) if isinstance(push_time, str) and push_time else None,
     )
-
-
-def device_fields(device: dict[str, Any]) -> dict[str, Any]:
-    """The columns a device of Apple's answer fills (serial number excluded)."""
-    return dict(zip(APPLE_FIELDS, device_values(device), strict=True))
 
 
 def serial_of(device: dict[str, Any]) -> str:

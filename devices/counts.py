@@ -210,40 +210,42 @@ def tally_totals_by(field: str, condition: Q, keys: Iterable[Any] | None) -> dic
     return {key: int(total) for key, total in rows if total}
 
 
-def tally_recount() -> dict[tuple[Any, ...], int]:
-    """The groups as the devices say (tests, and a check after a doubt): group → devices."""
-    rows = (
-        Device.objects.order_by()
-        .values("token_id", "enrollment_state", "profile_status", "assigned_profile_id", "removed_by_apple")
-        .annotate(n=Count("id"))
+def _groups(rows: Any, profile: str, total: Any) -> dict[tuple[Any, ...], int]:
+    """(token, state, profile status, profile or 0, removed) → `total`, empty groups left out."""
+    grouped = (
+        rows.order_by()
+        .values("token_id", "enrollment_state", "profile_status", profile, "removed_by_apple")
+        .annotate(n=total)
+        .values_list("token_id", "enrollment_state", "profile_status", profile, "removed_by_apple", "n")
     )
     return {
-        (
-            r["token_id"],
-            r["enrollment_state"],
-            r["profile_status"],
-            r["assigned_profile_id"] or 0,
-            r["removed_by_apple"],
-        ): int(r["n"])
-        for r in rows
+        (token, state, status, profile_id or 0, removed): int(n)
+        for token, state, status, profile_id, removed, n in grouped
+        if n
     }
+
+
+def tally_recount() -> dict[tuple[Any, ...], int]:
+    """The groups as the devices say (tests, and a check after a doubt): group → devices."""
+    return _groups(Device.objects, "assigned_profile_id", Count("id"))
 
 
 def tally_groups() -> dict[tuple[Any, ...], int]:
     """The groups as the tallies say, empty groups left out (compare with `tally_recount`)."""
-    rows = (
-        DeviceTally.objects.order_by()
-        .values("token_id", "enrollment_state", "profile_status", "profile_id", "removed_by_apple")
-        .annotate(n=Sum("devices"))
-    )
-    return {
-        (
-            r["token_id"],
-            r["enrollment_state"],
-            r["profile_status"],
-            r["profile_id"],
-            r["removed_by_apple"],
-        ): int(r["n"])
-        for r in rows
-        if r["n"]
-    }
+    return _groups(DeviceTally.objects, "profile_id", Sum("devices"))
+
+
+def tally_differences() -> list[tuple[Any, ...]]:
+    """The groups whose tallies differ from a recount of the devices, in one query (empty when
+    `tally_groups() == tally_recount()`): (token, state, profile status, profile or 0, removed,
+    devices counted minus tallied). Reads every tenant's rows (plain SQL, no scope)."""
+    key = "token_id, enrollment_state, profile_status, profile_id, removed_by_apple"
+    with _connection().cursor() as cursor:
+        cursor.execute(
+            f"SELECT {key}, SUM(n) FROM ("
+            f" SELECT token_id, enrollment_state, profile_status, COALESCE(assigned_profile_id, 0) AS profile_id,"
+            f" removed_by_apple, 1 AS n FROM {DEVICES}"
+            f" UNION ALL SELECT {key}, -devices FROM {TALLY}"
+            f") AS g GROUP BY {key} HAVING SUM(n) <> 0"
+        )
+        return [tuple(row) for row in cursor.fetchall()]

@@ -114,15 +114,18 @@ def devices_total(*, filters: DeviceFilters, token: EnrollmentProgramToken | Non
     counted from the serial-number index range when a search narrows it."""
     if filters.search:
         return devices_filtered(filters=filters, token=token).count()
+    return counts.tally_total(_tally_condition(filters, token))
+
+
+def _tally_condition(filters: DeviceFilters, token: EnrollmentProgramToken | None) -> Q:
+    """The grid's filters (but the search) as a condition on the tallies."""
     profile = 0 if filters.profile == UNASSIGNED else (int(filters.profile) if filters.profile else None)
-    return counts.tally_total(
-        counts.tally_filter(
-            token_id=token.pk if token is not None else None,
-            profile_status=filters.profile_status,
-            state=filters.state,
-            profile=profile,
-            present_only=filters.present_only,
-        )
+    return counts.tally_filter(
+        token_id=token.pk if token is not None else None,
+        profile_status=filters.profile_status,
+        state=filters.state,
+        profile=profile,
+        present_only=filters.present_only,
     )
 
 
@@ -197,15 +200,7 @@ def _group_counts(filters: DeviceFilters, token: EnrollmentProgramToken | None, 
             devices_filtered(filters=filters, token=token).order_by().values(column).annotate(n=Count("id"))
         )
         return {row[column] or 0: row["n"] for row in rows}
-    profile = 0 if filters.profile == UNASSIGNED else (int(filters.profile) if filters.profile else None)
-    condition = counts.tally_filter(
-        token_id=token.pk if token is not None else None,
-        profile_status=filters.profile_status,
-        state=filters.state,
-        profile=profile,
-        present_only=filters.present_only,
-    )
-    return counts.tally_totals_by(field, condition, None)
+    return counts.tally_totals_by(field, _tally_condition(filters, token), None)
 
 
 def _grouped_page_ids(

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from asm_portal import clock
 from asm_portal.models import current_tenant_id
-from devices.bulk import INSERT_COLUMNS, device_fields, devices_write, serial_of
+from devices.bulk import APPLE_FIELDS, INSERT_COLUMNS, device_values, devices_write, serial_of
 from devices.models import Device, EnrollmentState, ProfileStatus
 from tests.devices.conftest import token_create
 
 pytestmark = pytest.mark.django_db
+
+
+def device_fields(device: dict[str, Any]) -> dict[str, Any]:
+    """The columns a device of Apple's answer fills, by name (the sync builds them as tuples)."""
+    return dict(zip(APPLE_FIELDS, device_values(device), strict=True))
 
 
 def row(token_id: int, serial: str, **changes: object) -> list[object]:
