@@ -45,8 +45,8 @@ def audit_record(
     drill, the demo clock), rendered in the reader's language too. `actor_name` names an actor
     that is not a portal user (a device, a directory user); a `Text` when it has words of its own."""
     user = actor if isinstance(actor, User) else None
-    if user is None and not actor_name and not _actor_name(actor):
-        actor_name = texts.gettext("system")
+    if user is None and not actor_name:
+        actor_name = _actor_name(actor) or texts.gettext("system")
     actor_text = actor_name if isinstance(actor_name, Text) else None
     # In English whatever the language of the request or the worker: the log renders it.
     with translation.override(None):
@@ -60,7 +60,7 @@ def audit_record(
         actor=user,
         # An actor that is not a portal user but signs in (an application calling Microsoft
         # Graph) is named by itself; a device or a directory user by the caller.
-        actor_name=(user.get_username() if user else actor_words or _actor_name(actor))[:254],
+        actor_name=(user.get_username() if user else actor_words)[:254],
         actor_text=actor_text.as_json() if actor_text is not None else {},
         category=category,
         action=action,
