@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from asm_portal.models import TenantMembership
 from tests.conftest import HTMX
 
 BLADES = [
@@ -83,3 +84,12 @@ class ShellTests:
         html = admin_client.get("/enrollment/apple/devices/").content.decode()
         assert "assign them an enrollment profile" in html
         assert "TODO" not in html
+
+
+def test_the_account_button_names_the_users_tenant_as_intune_does(admin_client, admin_user) -> None:
+    tenant = TenantMembership.objects.get(user=admin_user).tenant
+    html = admin_client.get("/").content.decode()
+    # Intune's top bar: the account, and under it the tenant's name; the roles are in the menu.
+    assert f'<span class="account-tenant">{tenant.display_name}</span>' in html
+    assert f'<p class="account-menu-tenant">{tenant.display_name} · {tenant.initial_domain}</p>' in html
+    assert 'class="account-menu-roles"' in html
