@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import REPO
 
 PORTAL_APPS = ("asm_portal", "tokens", "profiles", "devices", "mdm", "sds", "graph", "trainer")
-PACKAGES = (*PORTAL_APPS, "encrypted_fields", "mock_apple")
+PACKAGES = (*PORTAL_APPS, "encrypted_fields", "command_language", "mock_apple")
 BIN = Path(sys.executable).parent
 
 

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from asm_portal.commands import TranslatedCommand
+from command_language import TranslatedCommand
 
 
 class Command(TranslatedCommand):

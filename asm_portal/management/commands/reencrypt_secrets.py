@@ -5,8 +5,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy, ngettext
 
 import encrypted_fields
-from asm_portal.commands import TranslatedCommand
 from asm_portal.tenancy import every_tenant
+from command_language import TranslatedCommand
 
 
 class Command(TranslatedCommand):

@@ -12,9 +12,9 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from asm_portal.commands import TranslatedCommand
 from asm_portal.models import Tenant
 from asm_portal.tenancy import DEFAULT_TENANT_DOMAIN, tenant_scope
+from command_language import TranslatedCommand
 from graph import registrations
 from graph.actors import command_actor
 from graph.models import DEVICE_ROLES, Permission

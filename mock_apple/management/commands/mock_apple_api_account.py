@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mock_apple.commands import AppleCommand
+from command_language import TranslatedCommand
 from mock_apple.models import Organization
 from mock_apple.services import api_accounts
 from mock_apple.services import organization as organization_services
@@ -17,7 +17,7 @@ from mock_apple.services import organization as organization_services
 ORIGIN = "manage.py mock_apple_api_account"  # who created it, in the organisation's activity log
 
 
-class Command(AppleCommand):
+class Command(TranslatedCommand):
     description = gettext_lazy(
         "Create an API account of the School Manager API (Preferences › API) in the mock and print "
         "its client id, key id, private key (PEM, shown only now) and scope."

@@ -4,11 +4,11 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy, ngettext
 
-from mock_apple.commands import AppleCommand
+from command_language import TranslatedCommand
 from mock_apple.services import api_activities
 
 
-class Command(AppleCommand):
+class Command(TranslatedCommand):
     description = gettext_lazy(
         "Complete the School Manager API activities whose time has come (reading them, a DEP sync "
         "or the ASM portal's list do it too; see mock_apple.services.api_activities)."

@@ -10,13 +10,13 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mock_apple.commands import AppleCommand
+from command_language import TranslatedCommand
 from mock_apple.models import MdmServer
 from mock_apple.services import assignments, mdm_servers
 from mock_apple.services import organization as organization_services
 
 
-class Command(AppleCommand):
+class Command(TranslatedCommand):
     description = gettext_lazy(
         "Create an MDM server in the mock Apple School Manager if needed, optionally give it N "
         "unassigned devices, and write a new server token to standard output: the plain JSON "

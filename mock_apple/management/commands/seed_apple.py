@@ -6,11 +6,11 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mock_apple.commands import AppleCommand
+from command_language import TranslatedCommand
 from mock_apple.services import organization as organization_services
 
 
-class Command(AppleCommand):
+class Command(TranslatedCommand):
     description = gettext_lazy(
         "Create the demo Apple School Manager organisation and its device inventory (idempotent)."
     )

@@ -13,9 +13,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from asm_portal.commands import TranslatedCommand
 from asm_portal.refusals import Refusal
 from asm_portal.tenancy import tenant_scope
+from command_language import TranslatedCommand
 from trainer.classroom import classroom_create, classroom_trainee_build, trainee_name
 from trainer.management.trainers import trainer_get
 from trainer.models import Trainee

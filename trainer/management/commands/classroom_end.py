@@ -9,9 +9,9 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from asm_portal.commands import TranslatedCommand
 from asm_portal.refusals import Refusal
 from asm_portal.tenancy import tenant_scope
+from command_language import TranslatedCommand
 from trainer.classroom import classroom_end
 from trainer.management.trainers import trainer_get
 from trainer.models import Classroom

@@ -8,8 +8,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from asm_portal.commands import TranslatedCommand
 from asm_portal.tenancy import tenant_scope
+from command_language import TranslatedCommand
 from trainer import presets
 from trainer.management.trainers import trainer_get
 from trainer.scenario_reset import ResetFailed, scenario_reset

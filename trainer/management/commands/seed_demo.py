@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from asm_portal import demo
-from asm_portal.commands import TranslatedCommand
 from asm_portal.tenancy import default_tenant, tenant_scope
+from command_language import TranslatedCommand
 from mdm.directory import directory_users_seed
 
 

@@ -1,4 +1,5 @@
-"""Management commands speak the administrator's language (issue 17).
+"""Management commands speak the administrator's language (issue 17), the portal's and the mock
+Apple service's alike: a package below both (the mock may import nothing of the portal).
 
 A French administrator on a server set up in French (`LANG=fr_FR.UTF-8`) reads French, as the
 system's own tools answer them; `--language fr|en` chooses for one run. From the command line
