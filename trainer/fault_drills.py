@@ -238,9 +238,9 @@ def drill_clear_advice() -> Text:
     # A stored text (the toast is shown again in another language after a switch); the time is
     # rendered in the reader's format.
     return texts.gettext(
-        "Apple answers again, but Sync stays unavailable until %(time)s: Intune waits %(minutes)d minutes "
-        "after a sync request that has not succeeded. To go on now, move the demo clock forward by "
-        "%(minutes)d minutes (+15 minutes), then request a sync.",
+        "Apple answers again. Sync stays unavailable until %(time)s, because Intune waits %(minutes)d "
+        "minutes after a sync request that has not succeeded. To go on now, move the demo clock "
+        "forward by %(minutes)d minutes with “+15 minutes”, then request a sync.",
         time=max(ends),
         minutes=settings.SYNC_REQUEST_WINDOW_SECONDS // 60,
     )
