@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth import logout
 from django.http import (
@@ -108,7 +108,7 @@ class RefuseNulMiddleware:
     ) -> HttpResponse | None:
         if "\x00" in request.path or any("\x00" in str(value) for value in view_kwargs.values()):
             return _nul_refused()
-        params = [request.GET]
+        params = [] if getattr(view_func, "reads_own_query", False) else [request.GET]
         form = request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
         if request.method == "POST" and form and not getattr(view_func, "csrf_exempt", False):
             params.append(request.POST)
@@ -117,6 +117,17 @@ class RefuseNulMiddleware:
                 if "\x00" in key or any("\x00" in value for value in values):
                     return _nul_refused()
         return None
+
+
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
+def reads_own_query(view: _View) -> _View:
+    """Mark a view whose query values never reach the database and that refuses what it cannot
+    read itself: RefuseNulMiddleware leaves its query alone. (SCEP: a POST's message is the body;
+    some clients repeat it, raw, in the query — RFC 8894 §4.3 does not use that value.)"""
+    view.reads_own_query = True  # type: ignore[attr-defined]
+    return view
 
 
 def _nul_refused() -> HttpResponse:

@@ -139,6 +139,10 @@ APNS_CONCURRENCY = envint("APNS_CONCURRENCY", "8")
 # trusted, devices sign with Mdm-Signature; the PEM file of the CA that signs devices' MachineInfo
 # (Apple's device CA chain in production), unset: the mock Apple service's, fetched over HTTP.
 SCEP_CHALLENGE_SECONDS = envint("SCEP_CHALLENGE_SECONDS", "3600")
+# Off (the default), SCEP takes what RFC 8894 and iPads send: AES or 3DES, a PKCSReq signed with
+# the CSR's own key. On, it also takes single DES and a PKCSReq signed with another self-signed
+# key, as device simulators send (mdmb, docs/mdm-server.md "Checked with mdmb"); for test setups.
+SCEP_LEGACY_CLIENTS = envbool("SCEP_LEGACY_CLIENTS", "False")
 MDM_MAX_BODY_BYTES = envint("MDM_MAX_BODY_BYTES", str(2 * 1024 * 1024))
 MDM_CLIENT_CERTIFICATE_HEADER = os.getenv("MDM_CLIENT_CERTIFICATE_HEADER", "")
 MDM_MACHINEINFO_TRUST_ANCHOR = os.getenv("MDM_MACHINEINFO_TRUST_ANCHOR", "")

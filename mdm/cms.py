@@ -41,6 +41,10 @@ class CmsError(ValueError):
     """Not a well-formed CMS structure, or a signature / encryption that does not check out."""
 
 
+class CmsUnsupportedAlgorithm(CmsError):
+    """Well formed, but encrypted with an algorithm this side does not accept (SCEP's badAlg)."""
+
+
 @dataclass
 class Signed:
     content: bytes
@@ -250,14 +254,20 @@ def octets(attributes: dict[str, bytes], oid: str) -> bytes:
 # --- EnvelopedData ---------------------------------------------------------------------------------
 
 
-def envelope_decrypt(der: bytes, *, key: rsa.RSAPrivateKey) -> bytes:
-    """The content of an EnvelopedData encrypted to `key` (RSA key transport; AES-CBC or 3DES)."""
+# The content encryptions a device may use (asn1crypto's names): AES-CBC and 3DES-CBC, as iPads
+# send them. Single DES ("des") only where the caller allows it (SCEP_LEGACY_CLIENTS).
+_CBC_CIPHERS = frozenset({"aes128_cbc", "aes192_cbc", "aes256_cbc", "tripledes_3key"})
+
+
+def envelope_decrypt(der: bytes, *, key: rsa.RSAPrivateKey, allow_des: bool = False) -> bytes:
+    """The content of an EnvelopedData encrypted to `key` (RSA key transport; AES-CBC or 3DES,
+    single DES only with `allow_des`). Another cipher raises CmsUnsupportedAlgorithm."""
     enveloped = _load(der, "enveloped_data")["content"]
     with _parsing("an EnvelopedData"):
-        return _envelope_open(enveloped, key)
+        return _envelope_open(enveloped, key, allow_des=allow_des)
 
 
-def _envelope_open(enveloped: cms.EnvelopedData, key: rsa.RSAPrivateKey) -> bytes:
+def _envelope_open(enveloped: cms.EnvelopedData, key: rsa.RSAPrivateKey, *, allow_des: bool) -> bytes:
     recipients = [info.chosen for info in enveloped["recipient_infos"] if info.name == "ktri"]
     if not recipients:
         raise CmsError("no RSA recipient")
@@ -266,20 +276,23 @@ def _envelope_open(enveloped: cms.EnvelopedData, key: rsa.RSAPrivateKey) -> byte
     ciphertext = content_info["encrypted_content"].native
     if not isinstance(ciphertext, bytes):
         raise CmsError("no encrypted content")
+    name = algorithm["algorithm"].native
+    if name not in _CBC_CIPHERS and not (name == "des" and allow_des):
+        raise CmsUnsupportedAlgorithm(f"unsupported content encryption {name}")
     for recipient in recipients:
         try:
             content_key = key.decrypt(recipient["encrypted_key"].native, asym_padding.PKCS1v15())
         except ValueError:
             continue
         try:
-            cipher_name = algorithm.encryption_cipher
             iv = algorithm.encryption_iv
-            if cipher_name == "aes":
+            if name.startswith("aes"):
                 cipher_algorithm: algorithms.AES | TripleDES = algorithms.AES(content_key)
-            elif cipher_name == "tripledes":
+            elif name == "tripledes_3key":
                 cipher_algorithm = TripleDES(content_key)
             else:
-                raise CmsError(f"unsupported cipher {cipher_name}")
+                # Single DES is 3DES with K1 = K2 = K3 (the 8-byte key form is deprecated).
+                cipher_algorithm = TripleDES(content_key * 3)
             decryptor = Cipher(cipher_algorithm, modes.CBC(iv)).decryptor()
             padded = decryptor.update(ciphertext) + decryptor.finalize()
             unpadder = padding.PKCS7(cipher_algorithm.block_size).unpadder()

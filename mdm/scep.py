@@ -49,7 +49,7 @@ TRANSACTION_ID = "2.16.840.1.113733.1.9.7"
 
 CERT_REP, RENEWAL_REQ, PKCS_REQ = "3", "17", "19"
 SUCCESS, FAILURE = "0", "2"
-BAD_MESSAGE_CHECK, BAD_REQUEST = "1", "2"
+BAD_ALG, BAD_MESSAGE_CHECK, BAD_REQUEST = "0", "1", "2"
 
 IDENTITY_VALIDITY = timedelta(days=365)
 CA_VALIDITY = timedelta(days=3650)
@@ -282,15 +282,21 @@ def scep_pki_operation(*, message: bytes) -> CertRep:
         )
         return CertRep(der=der, success=False, fail_info=fail_info)
 
+    legacy = settings.SCEP_LEGACY_CLIENTS
     try:
-        csr_der = cms.envelope_decrypt(signed.content, key=authority.key)
+        csr_der = cms.envelope_decrypt(signed.content, key=authority.key, allow_des=legacy)
         csr = x509.load_der_x509_csr(csr_der)
+    except cms.CmsUnsupportedAlgorithm as error:
+        # RFC 8894 §3.2.1.4: an algorithm the CA does not support is badAlg, not a broken message.
+        return failure(BAD_ALG, str(error))
     except (cms.CmsError, ValueError):
         return failure(BAD_MESSAGE_CHECK, "the request is not a CSR encrypted to this CA")
     if not csr.is_signature_valid:
         return failure(BAD_MESSAGE_CHECK, "the CSR's signature does not verify")
-    if message_type == PKCS_REQ and csr.public_key() != signed.signer.public_key():
-        # RFC 8894: a PKCSReq is signed with a self-signed certificate of the CSR's key.
+    if message_type == PKCS_REQ and not legacy and csr.public_key() != signed.signer.public_key():
+        # RFC 8894 §2.3: a PKCSReq is signed with a self-signed certificate of the CSR's key.
+        # (The CSR's own signature proves the key; test tools such as mdmb sign with another
+        # throw-away key, accepted only with SCEP_LEGACY_CLIENTS.)
         return failure(BAD_MESSAGE_CHECK, "the message is not signed with the CSR's key")
     now = clock.now()
     with transaction.atomic():

@@ -15,12 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from asm_portal.middleware import reads_own_query
 from mdm import scep
 from mdm.views.device_http import body_or_refusal, refusal
 from mdm.views.tenant import token_tenant
 from tokens.models import EnrollmentProgramToken
 
 
+@reads_own_query
 @csrf_exempt
 @login_not_required
 @token_tenant

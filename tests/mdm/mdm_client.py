@@ -3,7 +3,8 @@ tests: it speaks to the portal over real HTTP with plistlib, `cryptography` and 
 shares no code with the server (mdm.cms, mdm.scep are not imported).
 
 - SCEP (RFC 8894): GetCACaps, GetCACert, PKCSReq / RenewalReq — a CSR with the challenge,
-  enveloped to the CA (cryptography's PKCS7EnvelopeBuilder), signed with a self-signed
+  enveloped to the CA (cryptography's PKCS7EnvelopeBuilder, or RFC 5652 by hand for a chosen
+  content encryption), signed with a self-signed
   certificate of the same key, with the SCEP signed attributes (asn1crypto); the CertRep's
   signature is checked against the CA and its content decrypted (cryptography).
 - Check-in and ServerURL: PUT of XML plists; the `Mdm-Signature` header is a base64 detached CMS
@@ -25,8 +26,11 @@ import requests
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
@@ -44,6 +48,58 @@ HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256}
 
 def der(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(serialization.Encoding.DER)
+
+
+def enveloped_data(content: bytes, *, recipient: x509.Certificate, cipher: str) -> bytes:
+    """A ContentInfo(EnvelopedData) of `content` to `recipient` (RFC 5652 §6: RSA PKCS#1 v1.5 key
+    transport) with the content encryption named `cipher`, CBC with PKCS#7 padding. RC2 is not
+    encrypted (random bytes): only its algorithm is looked at."""
+    key_size, block = {"des": (8, 8), "tripledes_3key": (24, 8), "aes128_cbc": (16, 16), "rc2": (16, 8)}[
+        cipher
+    ]
+    content_key, iv = os.urandom(key_size), os.urandom(block)
+    padder = sym_padding.PKCS7(block * 8).padder()
+    padded = padder.update(content) + padder.finalize()
+    if cipher == "rc2":
+        ciphertext = os.urandom(len(padded))
+        parameters: core.Asn1Value = algos.Rc2Params({"rc2_parameter_version": 58, "iv": iv})
+    else:
+        algorithm: algorithms.AES | TripleDES = (
+            algorithms.AES(content_key)
+            if cipher.startswith("aes")
+            else TripleDES(content_key * (24 // key_size))
+        )
+        encryptor = Cipher(algorithm, modes.CBC(iv)).encryptor()
+        ciphertext = encryptor.update(padded) + encryptor.finalize()
+        parameters = core.OctetString(iv)
+    public_key = recipient.public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
+    issuer = asn1_x509.Certificate.load(der(recipient))["tbs_certificate"]
+    recipient_info = cms.RecipientInfo(
+        name="ktri",
+        value={
+            "version": "v0",
+            "rid": cms.RecipientIdentifier(
+                name="issuer_and_serial_number",
+                value={"issuer": issuer["issuer"], "serial_number": issuer["serial_number"]},
+            ),
+            "key_encryption_algorithm": {"algorithm": "rsaes_pkcs1v15"},
+            "encrypted_key": public_key.encrypt(content_key, padding.PKCS1v15()),
+        },
+    )
+    enveloped = cms.EnvelopedData(
+        {
+            "version": "v0",
+            "recipient_infos": [recipient_info],
+            "encrypted_content_info": {
+                "content_type": "data",
+                "content_encryption_algorithm": {"algorithm": cipher, "parameters": parameters},
+                "encrypted_content": ciphertext,
+            },
+        }
+    )
+    info: bytes = cms.ContentInfo({"content_type": "enveloped_data", "content": enveloped}).dump()
+    return info
 
 
 def self_signed(key: rsa.RSAPrivateKey, common_name: str) -> x509.Certificate:
@@ -140,18 +196,27 @@ class ScepClient:
         message_type: str = "19",
         signer: tuple[x509.Certificate, rsa.RSAPrivateKey] | None = None,
         encrypt_to: x509.Certificate | None = None,
+        cipher: str = "",
+        message_in_query: bool = False,
     ) -> tuple[requests.Response, CertRep | None]:
+        """A PKIOperation. `cipher` (asn1crypto's name: "des", "tripledes_3key", "aes128_cbc",
+        "rc2"): the content encryption of the EnvelopedData, cryptography's default otherwise.
+        `message_in_query`: the message also repeated, raw, as the query's `message`."""
         ca = self.ca()
         builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
         if challenge is not None:
             builder = builder.add_attribute(x509.oid.AttributeOID.CHALLENGE_PASSWORD, challenge.encode())
         csr = builder.sign(key, hashes.SHA256())
-        enveloped = (
-            pkcs7.PKCS7EnvelopeBuilder()
-            .set_data(csr.public_bytes(serialization.Encoding.DER))
-            .add_recipient(encrypt_to or ca)
-            .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
-        )
+        csr_der = csr.public_bytes(serialization.Encoding.DER)
+        if cipher:
+            enveloped = enveloped_data(csr_der, recipient=encrypt_to or ca, cipher=cipher)
+        else:
+            enveloped = (
+                pkcs7.PKCS7EnvelopeBuilder()
+                .set_data(csr_der)
+                .add_recipient(encrypt_to or ca)
+                .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+            )
         signing_cert, signing_key = signer or (self_signed(key, "SCEP requester"), key)
         transaction_id = hashlib.sha256(os.urandom(16)).hexdigest()
         nonce = os.urandom(16)
@@ -165,9 +230,12 @@ class ScepClient:
                 "senderNonce": core.OctetString(nonce),
             },
         )
+        params: dict[str, str | bytes] = {"operation": "PKIOperation"}
+        if message_in_query:
+            params["message"] = message
         response = self.session.post(
             self.url,
-            params={"operation": "PKIOperation"},
+            params=params,
             data=message,
             headers={"Content-Type": "application/x-pki-message"},
             timeout=30,

@@ -12,7 +12,7 @@ from asm_portal.tenancy import tenant_scope
 from mdm import scep
 from mdm.models import CertificateAuthority, IssuedCertificate, ScepChallenge
 from tests.devices.conftest import enrollment_setup_create
-from tests.mdm.mdm_client import ScepClient
+from tests.mdm.mdm_client import ScepClient, self_signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -141,6 +141,88 @@ def test_another_tenants_ca_cannot_be_used(service, keys, live_server) -> None:
     )
     assert rep is not None and (rep.status, rep.fail_info) == ("2", "2")
     assert ScepChallenge.objects.get().used_at is None
+
+
+@pytest.mark.parametrize("cipher", ["aes128_cbc", "tripledes_3key"])
+def test_aes_and_3des_requests_are_read(service, keys, cipher) -> None:
+    setup, client = service
+    challenge = scep.scep_challenge_issue(serial_number=setup.device.serial_number)
+    _response, rep = client.request(
+        key=keys[0], subject=subject(setup.device.serial_number), challenge=challenge, cipher=cipher
+    )
+    assert rep is not None and rep.status == "0" and rep.certificate is not None
+
+
+@pytest.mark.parametrize("cipher", ["des", "rc2"])
+def test_an_encryption_the_ca_does_not_take_is_bad_alg(service, keys, cipher) -> None:
+    # RFC 8894 §3.2.1.4: failInfo badAlg (0), "unrecognized or unsupported algorithm"; GetCACaps
+    # offers AES (and 3DES is what older clients use), not single DES nor RC2.
+    setup, client = service
+    challenge = scep.scep_challenge_issue(serial_number=setup.device.serial_number)
+    _response, rep = client.request(
+        key=keys[0], subject=subject(setup.device.serial_number), challenge=challenge, cipher=cipher
+    )
+    assert rep is not None and (rep.status, rep.fail_info) == ("2", "0")
+    assert IssuedCertificate.objects.count() == 0
+    assert ScepChallenge.objects.get().used_at is None
+
+
+def test_a_pkcsreq_signed_with_another_key_is_bad_message_check(service, keys) -> None:
+    # RFC 8894 §2.3: without a certificate yet, the requester signs with a self-signed
+    # certificate of the key (and subject) of its PKCS #10 request.
+    setup, client = service
+    challenge = scep.scep_challenge_issue(serial_number=setup.device.serial_number)
+    _response, rep = client.request(
+        key=keys[0],
+        subject=subject(setup.device.serial_number),
+        challenge=challenge,
+        signer=(self_signed(keys[1], "SCEP SIGNER"), keys[1]),
+    )
+    assert rep is not None and (rep.status, rep.fail_info) == ("2", "1")
+    assert IssuedCertificate.objects.count() == 0
+
+
+def test_legacy_clients_single_des_and_another_signing_key(service, keys, settings) -> None:
+    # SCEP_LEGACY_CLIENTS (device simulators such as mdmb): single DES and a throw-away signing
+    # key are taken; the certificate is still the CSR's key's, enveloped to the signer.
+    settings.SCEP_LEGACY_CLIENTS = True
+    setup, client = service
+    challenge = scep.scep_challenge_issue(serial_number=setup.device.serial_number)
+    _response, rep = client.request(
+        key=keys[0],
+        subject=subject(setup.device.serial_number),
+        challenge=challenge,
+        cipher="des",
+        signer=(self_signed(keys[1], "SCEP SIGNER"), keys[1]),
+    )
+    assert rep is not None and rep.status == "0" and rep.certificate is not None
+    assert rep.certificate.public_key().public_numbers() == keys[0].public_key().public_numbers()
+    # RC2 stays unsupported.
+    challenge = scep.scep_challenge_issue(serial_number=setup.device.serial_number)
+    _response, rep = client.request(
+        key=keys[0], subject=subject(setup.device.serial_number), challenge=challenge, cipher="rc2"
+    )
+    assert rep is not None and (rep.status, rep.fail_info) == ("2", "0")
+
+
+def test_a_post_repeating_its_message_raw_in_the_query_is_answered(service, keys) -> None:
+    # RFC 8894 §4.3: a POSTed PKIOperation's message is the body. A client that repeats it, raw
+    # (NUL bytes and all), in the query is answered from the body.
+    setup, client = service
+    challenge = scep.scep_challenge_issue(serial_number=setup.device.serial_number)
+    response, rep = client.request(
+        key=keys[0], subject=subject(setup.device.serial_number), challenge=challenge, message_in_query=True
+    )
+    assert "%00" in (response.request.url or "")
+    assert rep is not None and rep.status == "0"
+    # A GET's message must be base64: NUL bytes there are a 400, not an error of the server.
+    response = client.session.get(
+        client.url, params={"operation": "PKIOperation", "message": "\x00abc"}, timeout=10
+    )
+    assert response.status_code == 400
+    assert (
+        client.session.get(client.url, params={"operation": "GetCACaps\x00"}, timeout=10).status_code == 400
+    )
 
 
 @pytest.mark.parametrize(
