@@ -509,7 +509,11 @@ def _ipad(request: ControlRequest, serial: str) -> VirtualDevice:
 @control("GET")
 def ipad(request: ControlRequest, serial: str) -> HttpResponse:
     """GET /_mock/ipads/<serial>: the device's state, profiles, apps, identity and command log."""
-    limit = _int(dict(request.GET.items()), "log", 50) or 50
+    # A query string carries text: ?log=200 is the number 200.
+    log = request.GET.get("log", "50")
+    if not log.isdigit():
+        raise ValueError("log must be a whole number.")
+    limit = int(log) or 50
     return JsonResponse(device.device_state(_ipad(request, serial), log_limit=min(limit, 1000)))
 
 

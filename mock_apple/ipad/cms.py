@@ -1,19 +1,26 @@
 """CMS (RFC 5652) as the virtual iPad needs it: SignedData it makes (MachineInfo attached, the
 Mdm-Signature detached, SCEP's PKCSReq with its attributes) and SignedData it checks (a signed
-profile, SCEP's CertRep). asn1crypto builds and parses the structures, `cryptography` signs and
-verifies: `cryptography` alone can neither add SCEP's signed attributes nor verify CMS."""
+profile, SCEP's CertRep); EnvelopedData it makes (the PKCSReq's CSR, to the SCEP CA) and opens
+(the CertRep's certificate). asn1crypto builds and parses the structures, `cryptography` signs,
+verifies and ciphers: `cryptography` alone can neither add SCEP's signed attributes, verify CMS,
+nor envelope with the triple DES and DES that SCEP servers still use (RFC 8894 §3.5.2)."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import padding as block_padding
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.ciphers import BlockCipherAlgorithm, Cipher, modes
+from cryptography.hazmat.primitives.ciphers.algorithms import AES
 
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1,
@@ -154,3 +161,111 @@ def verify(body: bytes, *, detached_content: bytes | None = None) -> Verified:
 def is_signed_data(body: bytes) -> bool:
     """A DER SignedData rather than a plain XML or binary plist."""
     return body[:1] == b"\x30"
+
+
+# --- EnvelopedData (RFC 5652 §6) ----------------------------------------------------------------
+
+# The content ciphers SCEP meets (RFC 8894 §3.5.2: AES128-CBC, triple DES-CBC, and single DES
+# from CAs that advertise neither), by asn1crypto's name: the key length in bytes.
+CONTENT_CIPHERS = {
+    "aes128_cbc": 16,
+    "aes192_cbc": 24,
+    "aes256_cbc": 32,
+    "tripledes_3key": 24,
+    "des": 8,
+}
+
+
+def _cipher(name: str, key: bytes) -> BlockCipherAlgorithm:
+    if name.startswith("aes"):
+        return AES(key)
+    # DES is triple DES with the same key thrice (EDE with K1 = K2 = K3).
+    return TripleDES(key * 3 if name == "des" else key)
+
+
+def envelope(content: bytes, recipient: x509.Certificate, cipher: str = "aes128_cbc") -> bytes:
+    """A DER ContentInfo(EnvelopedData) of `content` for one RSA recipient named by issuer and
+    serial, its content key encrypted with RSA PKCS#1 v1.5, the content with `cipher` in CBC."""
+    public_key = recipient.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise CmsError("the recipient's key is not RSA")
+    key = os.urandom(CONTENT_CIPHERS[cipher])
+    algorithm = _cipher(cipher, key)
+    iv = os.urandom(algorithm.block_size // 8)
+    padder = block_padding.PKCS7(algorithm.block_size).padder()
+    encryptor = Cipher(algorithm, modes.CBC(iv)).encryptor()
+    encrypted = encryptor.update(padder.update(content) + padder.finalize()) + encryptor.finalize()
+    parsed = asn1_x509.Certificate.load(der(recipient))
+    enveloped = cms.EnvelopedData(
+        {
+            "version": "v0",
+            "recipient_infos": [
+                cms.KeyTransRecipientInfo(
+                    {
+                        "version": "v0",
+                        "rid": cms.RecipientIdentifier(
+                            {
+                                "issuer_and_serial_number": {
+                                    "issuer": parsed.issuer,
+                                    "serial_number": parsed.serial_number,
+                                }
+                            }
+                        ),
+                        "key_encryption_algorithm": {"algorithm": "rsaes_pkcs1v15"},
+                        "encrypted_key": public_key.encrypt(key, padding.PKCS1v15()),
+                    }
+                )
+            ],
+            "encrypted_content_info": {
+                "content_type": "data",
+                "content_encryption_algorithm": {"algorithm": cipher, "parameters": core.OctetString(iv)},
+                "encrypted_content": encrypted,
+            },
+        }
+    )
+    encoded: bytes = cms.ContentInfo({"content_type": "enveloped_data", "content": enveloped}).dump()
+    return encoded
+
+
+def decrypt(body: bytes, recipient: x509.Certificate, key: rsa.RSAPrivateKey) -> bytes:
+    """Open an EnvelopedData addressed to `recipient` (key transport by RSA PKCS#1 v1.5 or OAEP),
+    whatever content cipher of CONTENT_CIPHERS the sender chose."""
+    try:
+        info = cms.ContentInfo.load(body)
+        if info["content_type"].native != "enveloped_data":
+            raise CmsError("not an EnvelopedData")
+        enveloped = info["content"]
+        serial = recipient.serial_number
+        mine = [
+            each.chosen
+            for each in enveloped["recipient_infos"]
+            if each.name == "ktri"
+            and each.chosen["rid"].name == "issuer_and_serial_number"
+            and each.chosen["rid"].chosen["serial_number"].native == serial
+        ]
+        if not mine:
+            raise CmsError("not enveloped to this certificate")
+        transport = mine[0]["key_encryption_algorithm"]["algorithm"].native
+        if transport == "rsaes_pkcs1v15":
+            content_key = key.decrypt(mine[0]["encrypted_key"].native, padding.PKCS1v15())
+        elif transport == "rsaes_oaep":
+            oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+            content_key = key.decrypt(mine[0]["encrypted_key"].native, oaep)
+        else:
+            raise CmsError(f"unsupported key transport {transport}")
+        content_info = enveloped["encrypted_content_info"]
+        name = content_info["content_encryption_algorithm"]["algorithm"].native
+        if name not in CONTENT_CIPHERS:
+            raise CmsError(f"unsupported content cipher {name}")
+        if len(content_key) != CONTENT_CIPHERS[name]:
+            raise CmsError("the content key has the wrong length")
+        iv = content_info["content_encryption_algorithm"]["parameters"].native
+        algorithm = _cipher(name, content_key)
+        decryptor = Cipher(algorithm, modes.CBC(iv)).decryptor()
+        padded = decryptor.update(content_info["encrypted_content"].native or b"") + decryptor.finalize()
+        unpadder = block_padding.PKCS7(algorithm.block_size).unpadder()
+        return unpadder.update(padded) + unpadder.finalize()
+    except (ValueError, TypeError, KeyError) as exc:
+        if isinstance(exc, CmsError):
+            raise
+        raise CmsError(str(exc) or exc.__class__.__name__) from None

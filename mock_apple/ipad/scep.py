@@ -1,7 +1,8 @@
 """The device's SCEP client (RFC 8894, as iOS speaks it): GetCACaps, GetCACert, then a
-PKIOperation PKCSReq — a CSR with the profile's challenge, enveloped to the CA (or its RA),
-signed with a self-signed certificate of the new key, with SCEP's signed attributes — and the
-CertRep's certificate, decrypted with that key. The key is RSA of the profile's Keysize."""
+PKIOperation PKCSReq — a CSR with the profile's challenge, enveloped to the CA (or its RA) with
+the best content cipher the CA advertises, signed with a self-signed certificate of the new key,
+with SCEP's signed attributes — and the CertRep's certificate, decrypted with that key whatever
+cipher the CA answered with (AES, triple DES or DES). The key is RSA of the profile's Keysize."""
 
 from __future__ import annotations
 
@@ -128,11 +129,8 @@ def scep_enroll(http: DeviceHttp, settings: dict[str, Any]) -> Identity:
         if isinstance(challenge, str) and challenge:
             builder = builder.add_attribute(AttributeOID.CHALLENGE_PASSWORD, challenge.encode())
         csr = builder.sign(key, hashes.SHA256())
-        enveloped = (
-            pkcs7.PKCS7EnvelopeBuilder()
-            .set_data(csr.public_bytes(serialization.Encoding.DER))
-            .add_recipient(recipient)
-            .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+        enveloped = cms.envelope(
+            csr.public_bytes(serialization.Encoding.DER), recipient, content_cipher(capabilities)
         )
         requester = _self_signed(key, name)
         transaction_id = hashlib.sha256(
@@ -172,6 +170,14 @@ def scep_enroll(http: DeviceHttp, settings: dict[str, Any]) -> Identity:
     return Identity(_cert_rep(response.content, recipient, requester, key, transaction_id, nonce), key)
 
 
+def content_cipher(capabilities: set[str]) -> str:
+    """RFC 8894 §3.5.2: AES128-CBC when the CA advertises AES (SCEPStandard implies it), else
+    triple DES when it advertises DES3, else single DES, all a CA without either supports."""
+    if {"AES", "SCEPStandard"} & capabilities:
+        return "aes128_cbc"
+    return "tripledes_3key" if "DES3" in capabilities else "des"
+
+
 def _printable(value: core.Asn1Value | None) -> str:
     if value is None:
         return ""
@@ -204,9 +210,9 @@ def _cert_rep(
     if status != SUCCESS:
         raise ScepFailed(f"pkiStatus {status or '?'} failInfo {_printable(attributes.get(FAIL_INFO)) or '?'}")
     try:
-        degenerate = pkcs7.pkcs7_decrypt_der(verified.content, requester, key, [])
+        degenerate = cms.decrypt(verified.content, requester, key)
         certificates = pkcs7.load_der_pkcs7_certificates(degenerate)
-    except ValueError as exc:
+    except ValueError as exc:  # cms.CmsError too
         raise ScepFailed(f"CertRep content: {exc}") from None
     mine = [each for each in certificates if each.public_key() == key.public_key()]
     if not mine:

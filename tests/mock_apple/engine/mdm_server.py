@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import plistlib
 import threading
 import uuid
@@ -26,9 +27,12 @@ from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from asn1crypto import cms, core
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -55,6 +59,50 @@ def _ca(name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
         .sign(key, hashes.SHA256())
     )
     return key, certificate
+
+
+def _des_key(key: bytes) -> bytes:
+    # Single DES is triple DES (EDE) with one key thrice.
+    return key * 3 if len(key) == 8 else key
+
+
+def legacy_envelope(content: bytes, recipient: x509.Certificate, cipher: str) -> bytes:
+    """EnvelopedData (RFC 5652 §6.1) with DES-CBC or DES-EDE3-CBC, the ciphers SCEP CAs without
+    AES answer with (RFC 8894 §3.5.2); key transport RSA PKCS#1 v1.5 to issuer and serial."""
+    key = os.urandom(8 if cipher == "des" else 24)
+    iv = os.urandom(8)
+    pad = 8 - len(content) % 8
+    encryptor = Cipher(TripleDES(_des_key(key)), modes.CBC(iv)).encryptor()
+    encrypted = encryptor.update(content + bytes([pad]) * pad) + encryptor.finalize()
+    public_key = recipient.public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
+    parsed = asn1_x509.Certificate.load(der(recipient))
+    recipient_info = cms.KeyTransRecipientInfo(
+        {
+            "version": "v0",
+            "rid": cms.RecipientIdentifier(
+                {"issuer_and_serial_number": {"issuer": parsed.issuer, "serial_number": parsed.serial_number}}
+            ),
+            "key_encryption_algorithm": {"algorithm": "rsaes_pkcs1v15"},
+            "encrypted_key": public_key.encrypt(key, padding.PKCS1v15()),
+        }
+    )
+    enveloped = cms.EnvelopedData(
+        {
+            "version": "v0",
+            "recipient_infos": [recipient_info],
+            "encrypted_content_info": {
+                "content_type": "data",
+                "content_encryption_algorithm": {
+                    "algorithm": "des" if cipher == "des" else "tripledes_3key",
+                    "parameters": core.OctetString(iv),
+                },
+                "encrypted_content": encrypted,
+            },
+        }
+    )
+    encoded: bytes = cms.ContentInfo({"content_type": "enveloped_data", "content": enveloped}).dump()
+    return encoded
 
 
 def cms_verify(body: bytes, detached: bytes | None = None) -> tuple[bytes, x509.Certificate, dict[str, Any]]:
@@ -102,6 +150,12 @@ class MinimalMdm:
     ca_key: rsa.RSAPrivateKey = field(init=False)
     ca: x509.Certificate = field(init=False)
     challenge: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # RFC 8894 §3.5.2: what GetCACaps advertises, and the cipher the CertRep is enveloped with
+    # (CAs answer with triple DES or single DES, whatever the request used).
+    scep_caps: str = "POSTPKIOperation\nSHA-256\nAES\nSCEPStandard\n"
+    cert_rep_cipher: str = "aes128_cbc"
+    # The content cipher of each PKCSReq the device sent.
+    request_ciphers: list[str] = field(default_factory=list)
     queue: deque[dict[str, Any]] = field(default_factory=deque)
     devices: dict[str, Device] = field(default_factory=dict)
     # Every message the device sent: (path, plist), and every schema complaint.
@@ -238,17 +292,18 @@ class MinimalMdm:
     def scep(self, query: dict[str, str], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         operation = query.get("operation")
         if operation == "GetCACaps":
-            return 200, [("Content-Type", "text/plain")], b"POSTPKIOperation\nSHA-256\nAES\nSCEPStandard\n"
+            return 200, [("Content-Type", "text/plain")], self.scep_caps.encode()
         if operation == "GetCACert":
             return 200, [("Content-Type", "application/x-x509-ca-cert")], der(self.ca)
         assert operation == "PKIOperation"
-        enveloped, requester, attributes = cms_verify(body)
+        # Without POSTPKIOperation the message comes base64 in the query (RFC 8894 §4.1).
+        enveloped, requester, attributes = cms_verify(body or base64.b64decode(query["message"]))
 
         def text(name: str) -> str:
             return str(attributes[SCEP_OIDS[name]].parse(core.PrintableString).native)
 
         assert text("messageType") == "19"
-        csr = x509.load_der_x509_csr(pkcs7.pkcs7_decrypt_der(enveloped, self.ca, self.ca_key, []))
+        csr = x509.load_der_x509_csr(self.envelope_open(enveloped))
         challenge = csr.attributes.get_attribute_for_oid(x509.oid.AttributeOID.CHALLENGE_PASSWORD).value
         nonce = attributes[SCEP_OIDS["senderNonce"]].parse(core.OctetString).native
         reply: dict[str, core.Asn1Value] = {
@@ -281,6 +336,8 @@ class MinimalMdm:
             .set_data(degenerate)
             .add_recipient(requester)
             .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+            if self.cert_rep_cipher == "aes128_cbc"
+            else legacy_envelope(degenerate, requester, self.cert_rep_cipher)
         )
         reply["pkiStatus"] = core.PrintableString("0")
         return (
@@ -288,6 +345,21 @@ class MinimalMdm:
             [("Content-Type", "application/x-pki-message")],
             signed_data(content, self.ca, self.ca_key, attributes=reply),
         )
+
+    def envelope_open(self, enveloped: bytes) -> bytes:
+        """The PKCSReq's CSR: `cryptography` opens AES, RFC 5652 by hand the DES family."""
+        info = cms.ContentInfo.load(enveloped)
+        encrypted = info["content"]["encrypted_content_info"]
+        cipher = encrypted["content_encryption_algorithm"]["algorithm"].native
+        self.request_ciphers.append(cipher)
+        if cipher.startswith("aes"):
+            return pkcs7.pkcs7_decrypt_der(enveloped, self.ca, self.ca_key, [])
+        recipient = info["content"]["recipient_infos"][0].chosen
+        content_key = self.ca_key.decrypt(recipient["encrypted_key"].native, padding.PKCS1v15())
+        iv = encrypted["content_encryption_algorithm"]["parameters"].native
+        decryptor = Cipher(TripleDES(_des_key(content_key)), modes.CBC(iv)).decryptor()
+        padded = decryptor.update(encrypted["encrypted_content"].native) + decryptor.finalize()
+        return padded[: -padded[-1]]
 
     def authenticated(self, body: bytes, environ: dict[str, Any]) -> dict[str, Any]:
         """Mdm-Signature: a detached SignedData over the exact body by a certificate of our CA."""

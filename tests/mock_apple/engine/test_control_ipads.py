@@ -52,6 +52,9 @@ def test_script_an_ipad_through_enrollment_and_commands(
     assert checked["commands"] == 1 and checked["device"]["device_name"] == "Chariot 2"
     settings_entry = next(e for e in checked["device"]["log"] if e["request_type"] == "Settings")
     assert settings_entry["status"] == "Acknowledged" and "<key>Settings</key>" in settings_entry["reply"]
+    # ?log=N, as documented: the last N exchanges; not a number is a 400.
+    assert len(call("GET", f"ipads/{serial}?log=2").json()["log"]) == 2
+    assert call("GET", f"ipads/{serial}?log=two").status_code == 400
 
     assert call("POST", f"ipads/{serial}/power", {"on": False}).json()["state"] == VirtualDevice.State.OFF
     assert call("POST", f"ipads/{serial}/erase").json()["pane"] == "hello"

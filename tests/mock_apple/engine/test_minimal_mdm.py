@@ -58,6 +58,29 @@ def test_enrolls_by_ade_with_scep_and_signed_messages(organization: Organization
     assert {"MachineInfo", "Authenticate", "TokenUpdate"} <= set(logged)
 
 
+@pytest.mark.parametrize(
+    ("caps", "request_cipher", "cert_rep_cipher"),
+    [
+        # RFC 8894 §3.5.2: AES128-CBC when the CA advertises AES; a CertRep in single DES, as
+        # micromdm's scepserver answers (its pkcs7's default cipher), opens all the same.
+        ("POSTPKIOperation\nSHA-256\nAES\n", "aes128_cbc", "des"),
+        # Triple DES when the CA advertises DES3 but not AES; DES when it advertises neither
+        # (and PKIOperation by GET without POSTPKIOperation).
+        ("POSTPKIOperation\nSHA-256\nDES3\n", "tripledes_3key", "tripledes_3key"),
+        ("", "des", "des"),
+    ],
+)
+def test_scep_with_the_ciphers_the_ca_speaks(
+    organization: Organization, mdm: MinimalMdm, caps: str, request_cipher: str, cert_rep_cipher: str
+) -> None:
+    mdm.scep_caps, mdm.cert_rep_cipher = caps, cert_rep_cipher
+
+    virtual = enrolled(organization, mdm)
+
+    assert virtual.enrolled and mdm.request_ciphers == [request_cipher]
+    assert mdm.errors == []
+
+
 def test_pkcs12_identity_and_unsigned_profile(organization: Organization, mdm: MinimalMdm) -> None:
     mdm.identity, mdm.sign_profile = "pkcs12", False
     virtual = enrolled(organization, mdm)
