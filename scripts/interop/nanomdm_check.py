@@ -4,8 +4,8 @@ An interoperability check (issue 23): NanoMDM (github.com/micromdm/nanomdm) and 
 scepserver are independent implementations of Apple's MDM protocol, so a device that enrolls
 into them and answers their commands speaks the protocol, not just the portal's reading of it.
 
-Nothing of theirs is in this repository: give the binaries (scripts/interop/build_offline.sh
-builds them offline) and a running mock Apple service:
+Nothing of theirs is in this repository: give the binaries (built from
+their sources, see docs/mdm-developers.md) and a running mock Apple service:
 
     NANOMDM_BIN=… SCEPSERVER_BIN=… MOCK_URL=http://127.0.0.1:8001 MOCK_CONTROL_TOKEN=… \\
     SERIAL=<a device serial of the mock organisation> python3 scripts/interop/nanomdm_check.py
