@@ -7,6 +7,7 @@ looked up before the permission is checked: another tenant's object is a 404, as
 
 from __future__ import annotations
 
+import plistlib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from graph.actors import ServiceActor, app_actor
 from graph.issuing import Caller
 from graph.models import READ_ROLE, READ_WRITE_ROLE
 from graph.odata import ODataError, Query
+from mdm.checkin import ProtocolRefused as MdmRefused
+from mdm.enrollment_profile import enrollment_profile_export_document
 from profiles import graph as profile_graph
 from profiles import services as profile_services
 from profiles.models import EnrollmentProfile, VppToken
@@ -378,8 +381,16 @@ def profile_assign_devices(call: GraphCall, profile: EnrollmentProfile) -> HttpR
 
 
 def profile_mobileconfig(call: GraphCall, profile: EnrollmentProfile) -> HttpResponse:
-    call.require_read()
-    return _string(call, resources.profile_mobileconfig(profile))
+    """The profile as Intune's *Export profile* gives it, for Apple Configurator: the MDM payload,
+    the SCEP payload with a one-time challenge and the tenant's CA, the push topic. Graph names
+    Read as enough; the emulator asks ReadWrite, as the blade asks an administrator, because the
+    file enrolls a device into the tenant."""
+    call.require_write()
+    try:
+        document = enrollment_profile_export_document(actor=call.actor, profile=profile)
+    except MdmRefused as refused:
+        raise GraphError(400, "BadRequest", str(refused)) from None
+    return _string(call, plistlib.dumps(document, fmt=plistlib.FMT_XML).decode())
 
 
 def default_profile(call: GraphCall, token: EnrollmentProgramToken) -> HttpResponse:

@@ -3,7 +3,6 @@ depIOSEnrollmentProfile (profiles.graph), importedAppleDeviceIdentity."""
 
 from __future__ import annotations
 
-import plistlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -12,9 +11,6 @@ from django.db.models import Count, Q
 
 from devices.models import Device
 from graph.odata import Column, ODataError
-from mdm.enrollment_profile import checkin_url, server_url
-from profiles.models import EnrollmentProfile
-from profiles.services import enrollment_url
 from tokens.models import EnrollmentProgramToken
 
 
@@ -179,39 +175,3 @@ def device_json(row: dict[str, Any]) -> dict[str, Any]:
         "enrollmentState": row["enrollment_state"],
         "platform": "macOS" if row["device_family"] == "Mac" else "ios",
     }
-
-
-# --- exportMobileConfig ------------------------------------------------------------------------
-
-
-def profile_mobileconfig(profile: EnrollmentProfile) -> str:
-    """The profile as a .mobileconfig for Apple Configurator: a configuration profile whose MDM
-    payload points at this portal's enrollment and check-in URLs for the profile's token. The
-    device's identity certificate is not in it: the device gets one when it enrolls."""
-    token = profile.token
-    identifier = f"com.microsoft.intune.enrollment.{profile.public_id}"
-    body = {
-        "PayloadType": "Configuration",
-        "PayloadVersion": 1,
-        "PayloadIdentifier": identifier,
-        "PayloadUUID": str(profile.public_id).upper(),
-        "PayloadDisplayName": profile.name,
-        "PayloadDescription": profile.description,
-        "PayloadOrganization": token.org_name or token.token_name,
-        "PayloadRemovalDisallowed": profile.locked_enrollment,
-        "PayloadContent": [
-            {
-                "PayloadType": "com.apple.mdm",
-                "PayloadVersion": 1,
-                "PayloadIdentifier": f"{identifier}.mdm",
-                "PayloadUUID": str(uuid.uuid5(profile.public_id, "mdm")).upper(),
-                "PayloadDisplayName": "MDM",
-                "ServerURL": server_url(),
-                "CheckInURL": checkin_url(),
-                "EnrollmentURL": enrollment_url(token),
-                "AccessRights": 8191,
-                "SignMessage": True,
-            }
-        ],
-    }
-    return plistlib.dumps(body, fmt=plistlib.FMT_XML).decode()

@@ -292,19 +292,18 @@ def enrollment_profile_signed(*, token_id: int, serial_number: str) -> bytes:
 EXPORT_VALIDITY = timedelta(days=14)
 
 
-def enrollment_profile_export(*, actor: Actor, profile: EnrollmentProfile) -> bytes:
-    """*Export profile* › *Download profile* (Intune's direct enrollment, for Apple Configurator
-    or a device outside Automated Device Enrollment): the same signed .mobileconfig, with its own
-    SCEP challenge, valid two weeks and bound to no serial number — the device it enrolls is the
-    one that first uses it (one device per download: the challenge works once). Administrators
-    only (the file enrolls a device into the tenant); audited."""
+def enrollment_profile_export_document(*, actor: Actor, profile: EnrollmentProfile) -> dict[str, Any]:
+    """*Export profile* (Intune's direct enrollment, for Apple Configurator or a device outside
+    Automated Device Enrollment): the .mobileconfig with its own SCEP challenge, valid two weeks
+    and bound to no serial number — the device it enrolls is the one that first uses it (one
+    device per export: the challenge works once). Administrators only (the file enrolls a device
+    into the tenant); audited. Unsigned: the blade signs it, Graph returns it as a string."""
     require_change_permission(actor)
     topic = _push_topic()
     challenge = scep.scep_challenge_issue(serial_number="", lifetime=EXPORT_VALIDITY)
     document = _profile_document(
         token_id=profile.token_id, profile=profile, topic=topic, challenge=challenge, serial_number=""
     )
-    signed = _signed(document)
     audit_record(
         actor=actor,
         category=AuditEvent.Category.ENROLLMENT,
@@ -312,7 +311,12 @@ def enrollment_profile_export(*, actor: Actor, profile: EnrollmentProfile) -> by
         target=profile,
         details={"valid_until": (clock.now() + EXPORT_VALIDITY).isoformat()},
     )
-    return signed
+    return document
+
+
+def enrollment_profile_export(*, actor: Actor, profile: EnrollmentProfile) -> bytes:
+    """*Export profile* › *Download profile*: the exported profile signed by the tenant CA."""
+    return _signed(enrollment_profile_export_document(actor=actor, profile=profile))
 
 
 def enrollment_profile_for_machine(*, token_id: int, body: bytes) -> bytes:

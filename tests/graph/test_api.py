@@ -4,6 +4,7 @@ options, paging, and Graph's error shape."""
 
 from __future__ import annotations
 
+import hashlib
 import plistlib
 import re
 from typing import Any
@@ -15,11 +16,13 @@ from asm_portal.models import AuditEvent, Tenant
 from asm_portal.tenancy import tenant_scope
 from devices.models import Device, ProfileAssignment, SyncRun
 from graph.models import Permission
+from mdm.models import ScepChallenge
 from profiles.models import EnrollmentProfile
 from tests.devices.conftest import devices_create
 from tests.graph.conftest import GraphClient, app_create
 from tests.profiles.conftest import profile_create, token_create
-from tokens.models import TokenEncryptionKey
+from tests.tokens.conftest import push_certificate, push_portal  # noqa: F401
+from tokens.models import ApplePushCertificate, TokenEncryptionKey
 
 pytestmark = pytest.mark.django_db
 GUID = re.compile(r"^[0-9a-f-]{36}$")
@@ -269,10 +272,9 @@ class EnrollmentProfilesTests:
             writer.post(f"{base}/updateDeviceProfileAssignment", {"deviceIds": too_many}), 400, "BadRequest"
         )
         assert "1,000" in error["message"]
-        mobileconfig = writer.get(f"{base}/exportMobileConfig()").json()["value"]
-        payload = plistlib.loads(mobileconfig.encode())
-        assert payload["PayloadType"] == "Configuration"
-        assert payload["PayloadContent"][0]["PayloadType"] == "com.apple.mdm"
+        # No Apple MDM Push certificate yet: nothing can enroll, so nothing is exported.
+        error = graph_error(writer.get(f"{base}/exportMobileConfig()"), 400, "BadRequest")
+        assert "Push certificate" in error["message"]
 
 
 class ReadOnlyAppTests:
@@ -432,4 +434,35 @@ class BadSkipTokenTests:
                 "displayName"
             ]
             == "Student iPads"
+        )
+
+
+class ExportMobileConfigTests:
+    def test_it_is_the_blade_s_export_a_profile_a_device_can_enroll_with(
+        self,
+        writer: GraphClient,
+        reader: GraphClient,
+        push_certificate: ApplePushCertificate,  # noqa: F811
+    ) -> None:
+        profile = profile_create(token_create())
+        url = f"{DEP}/{profile.token_id}/enrollmentProfiles/{profile.public_id}/exportMobileConfig()"
+        # The file enrolls a device into the tenant: an administrator's export, not a reader's.
+        graph_error(reader.get(url), 403, "Authorization_RequestDenied")
+        assert not ScepChallenge.objects.exists()
+
+        document = plistlib.loads(writer.get(url).json()["value"].encode())
+        assert document["PayloadType"] == "Configuration"
+        payloads = {payload["PayloadType"]: payload for payload in document["PayloadContent"]}
+        assert set(payloads) == {"com.apple.security.root", "com.apple.security.scep", "com.apple.mdm"}
+        mdm = payloads["com.apple.mdm"]
+        assert mdm["Topic"] == push_certificate.topic
+        assert mdm["IdentityCertificateUUID"] == payloads["com.apple.security.scep"]["PayloadUUID"]
+        # Its own one-time challenge, bound to no device, as the blade's Download profile.
+        challenge = ScepChallenge.objects.get()
+        given = payloads["com.apple.security.scep"]["PayloadContent"]["Challenge"]
+        assert hashlib.sha256(given.encode()).hexdigest() == challenge.challenge_sha256
+        assert challenge.serial_number == ""
+        assert (
+            AuditEvent.objects.filter(action="Export enrollment profile", target_id=str(profile.pk)).count()
+            == 1
         )
