@@ -63,6 +63,9 @@ from benchmarks.harness import (  # noqa: E402
 
 MB = 1024  # KiB in a MiB: /proc says KiB
 
+# The portal's gunicorn output (its tracebacks when DEBUG is off): a failed request says where.
+PORTAL_LOG = Path(__file__).resolve().parent.parent / "var" / "devices_sync-portal.log"
+
 
 def rss_kib(pid: int, field: str = "VmRSS") -> int:
     try:
@@ -291,7 +294,8 @@ def main() -> None:
             time.sleep(3)  # the workers connect to the broker
             title, results = "Sync growth", scale(tokens, [worker, second])
         else:
-            processes.append(serve(options.portal_port, "portal"))
+            PORTAL_LOG.parent.mkdir(exist_ok=True)
+            processes.append(serve(options.portal_port, "portal", log=PORTAL_LOG))
             token = tokens[servers[0][0]]
             if options.profile_sync:
                 from devices import tasks
@@ -601,7 +605,11 @@ def grid(options: Any, token: Any, admin: Any) -> list[str]:
             t0 = time.perf_counter()
             response = http.get(f"{base}{path}", headers=headers, timeout=30)
             samples.append(time.perf_counter() - t0)
-            assert response.status_code == 200 and "Showing" in response.text, (path, response.status_code)
+            assert response.status_code == 200 and "Showing" in response.text, (
+                path,
+                response.status_code,
+                f"the portal's log: {PORTAL_LOG}",
+            )
         lines.append(
             f"| {name} | median {statistics.median(samples) * 1000:.0f} ms, **p95 {percentile(samples, 0.95) * 1000:.0f} ms** |"
         )
