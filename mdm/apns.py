@@ -36,6 +36,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from urllib.parse import quote
 
 import requests
@@ -205,6 +206,16 @@ def _send_all(sender: _Sender, devices: list[ManagedDevice]) -> list[PushResult]
         sessions.close()
 
 
+@lru_cache(maxsize=16)
+def _push_key(pem: str) -> rsa.RSAPrivateKey:
+    """The push certificate's key, parsed once per process: OpenSSL's check of an RSA key costs
+    tens of milliseconds of CPU, which every push (a batch of one, for a single command) paid
+    before it was sent. Keyed by the PEM itself, so a renewed certificate's key is parsed anew."""
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
 def devices_push(*, device_ids: list[int], final_attempt: bool = False) -> list[PushResult]:
     """Push every device of `device_ids` that has a push token; each device's row records the
     outcome (`last_push_at`, or `last_push_error` and `push_failures`) and each failure is kept.
@@ -225,10 +236,8 @@ def devices_push(*, device_ids: list[int], final_attempt: bool = False) -> list[
         # accepts a push from another topic.
         results = [PushResult(device.pk, 403, refused) for device in devices]
     else:
-        key = serialization.load_pem_private_key(certificate.private_key.encode(), password=None)
-        assert isinstance(key, rsa.RSAPrivateKey)
         sender = _Sender(
-            key=key,
+            key=_push_key(certificate.private_key),
             escaped_certificate=quote(certificate.certificate_pem.strip(), safe=""),
             topic=certificate.topic,
             base=settings.APNS_BASE_URL.rstrip("/"),

@@ -272,6 +272,22 @@ def _authenticate(caller: Caller, udid: str, message: dict[str, Any]) -> None:
             device.save(update_fields=["is_shared_ipad", "user_principal_name"])
 
 
+def user_channel(message: Mapping[str, Any], *, token: bytes, now: datetime) -> dict[str, Any]:
+    """What the portal keeps of a user channel's TokenUpdate (mdm.selectors.shared_ipad_users
+    reads Apple's key names)."""
+    return {
+        "UserID": _text(message, "UserID", 64),
+        "UserShortName": _text(message, "UserShortName", 254),
+        # macOS only in Apple's schema; kept if a device sends it.
+        "UserLongName": _text(message, "UserLongName", 254),
+        "token": token.hex(),
+        "push_magic": _text(message, "PushMagic", 64),
+        # On the user channel: waiting for UserConfigured (iOS 17, AwaitUserConfiguration).
+        "awaiting_configuration": bool(message.get("AwaitingConfiguration")),
+        "updated_at": now.isoformat(),
+    }
+
+
 def _token_update(caller: Caller, udid: str, message: dict[str, Any]) -> None:
     token = message.get("Token")
     magic = _text(message, "PushMagic", 64)
@@ -280,18 +296,15 @@ def _token_update(caller: Caller, udid: str, message: dict[str, Any]) -> None:
     now = clock.now()
     with transaction.atomic():
         device = _bound_device(caller, udid, lock=True)
-        user_id = _text(message, "UserID", 64)
-        if user_id:
-            # A Shared iPad user's channel: kept apart, the device channel is not touched.
+        short_name = _text(message, "UserShortName", 254)
+        if short_name or _text(message, "UserID", 64):
+            # A Shared iPad user's channel: kept apart, the device channel is not touched. Every
+            # user of a Shared iPad sends the same UserID (all F: "no authentication will
+            # occur", Apple's TokenUpdate), so the channel is the user's short name (their
+            # Managed Apple Account), as nanomdm keys it (<UDID>:<UserShortName>).
             device.user_channels = {
                 **device.user_channels,
-                user_id: {
-                    "user_short_name": _text(message, "UserShortName", 254),
-                    "token": token.hex(),
-                    "push_magic": magic,
-                    "awaiting_configuration": bool(message.get("AwaitingConfiguration")),
-                    "updated_at": now.isoformat(),
-                },
+                short_name or _text(message, "UserID", 64): user_channel(message, token=token, now=now),
             }
             device.save(update_fields=["user_channels"])
             return

@@ -308,6 +308,13 @@ def _apply_acknowledged(device: ManagedDevice, command: DeviceCommand, reply: di
         device.activation_lock_bypass_code = reply["ActivationLockBypassCode"][:64]
         device.activation_lock_bypass_code_at = clock.now()
         return ["activation_lock_bypass_code", "activation_lock_bypass_code_at"]
+    if kind == "DeleteUser" and isinstance(command.payload.get("UserName"), str):
+        # The user's partition is gone from the Shared iPad, and their channel with it.
+        name = command.payload["UserName"].lower()
+        device.user_channels = {
+            key: channel for key, channel in (device.user_channels or {}).items() if key.lower() != name
+        }
+        return ["user_channels"]
     if kind == "DeviceConfigured":
         device.awaiting_configuration = False
         if device.device_id is not None:

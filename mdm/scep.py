@@ -18,6 +18,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from asn1crypto import core
 from cryptography import x509
@@ -124,9 +125,17 @@ def authority_get() -> Authority:
                 row.save()
         except IntegrityError:
             row = CertificateAuthority.objects.get()
-    key = serialization.load_pem_private_key(row.private_key.encode(), password=None)
+    return _authority(row.certificate_pem, row.private_key)
+
+
+@lru_cache(maxsize=64)
+def _authority(certificate_pem: str, key_pem: str) -> Authority:
+    """The tenant's CA parsed once per process (OpenSSL's RSA key check costs tens of
+    milliseconds, paid on every SCEP request of an enrollment before); keyed by the PEMs, so a
+    replaced CA is parsed anew."""
+    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
-    return Authority(certificate=x509.load_pem_x509_certificate(row.certificate_pem.encode()), key=key)
+    return Authority(certificate=x509.load_pem_x509_certificate(certificate_pem.encode()), key=key)
 
 
 def authority_certificate() -> x509.Certificate:

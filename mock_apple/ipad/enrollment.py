@@ -307,7 +307,8 @@ def _install(virtual: VirtualDevice, http: DeviceHttp, body: bytes) -> Enrollmen
             {
                 "Token": token,
                 "PushMagic": push_magic,
-                "UnlockToken": os.urandom(64),
+                # No UnlockToken on a Shared iPad (Apple's TokenUpdate): it has no passcode to clear.
+                **({} if configuration.get("is_multi_user") else {"UnlockToken": os.urandom(64)}),
                 "AwaitingConfiguration": awaiting,
             },
         )

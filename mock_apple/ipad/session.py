@@ -115,7 +115,8 @@ def _session(virtual: VirtualDevice, http: DeviceHttp) -> tuple[SessionResult, l
         received_at = clock.now()
         outcome = commands.command_run(virtual, command)
         body = command.get("Command")
-        pending = MdmExchange.objects.create(
+        # Written once its reply has reached the server (`_close`): one insert, no update.
+        pending = MdmExchange(
             virtual_device=virtual,
             kind=MdmExchange.Kind.COMMAND,
             request_type=str(body.get("RequestType", "") if isinstance(body, dict) else "")[:64],
@@ -145,7 +146,8 @@ def _ends_session(outcome: commands.CommandOutcome) -> bool:
 
 
 def _close(exchange: MdmExchange | None, http_status: int) -> None:
-    """The reply of a logged command reached the server (or not): its HTTP status and time."""
+    """The reply of a command reached the server (or not): logged with its HTTP status and time."""
     if exchange is None:
         return
-    MdmExchange.objects.filter(pk=exchange.pk).update(http_status=http_status, replied_at=clock.now())
+    exchange.http_status, exchange.replied_at = http_status, clock.now()
+    exchange.save(force_insert=True)

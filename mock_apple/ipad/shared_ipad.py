@@ -9,6 +9,7 @@ from django.db import transaction
 
 from mock_apple import attempts, clock
 from mock_apple.db import DB
+from mock_apple.ipad import user_channel
 from mock_apple.ipad.setup_assistant import save_fields
 from mock_apple.models import (
     Person,
@@ -134,6 +135,8 @@ def _session_open(virtual: VirtualDevice, person: Person) -> tuple[str, ...]:
         virtual.session_kind, virtual.session_user = VirtualDevice.Session.USER, cached
         virtual.signin_class = virtual.signin_person = None
         save_fields(virtual, "session_kind", "session_user", "signin_class", "signin_person")
+    # The user's own MDM channel opens with their TokenUpdate (once the sign-in is committed).
+    user_channel.user_signed_in(virtual, person)
     return tuple(user.person.display_name for user in evicted)
 
 

@@ -1,5 +1,6 @@
-"""The virtual iPad's HTTP: one requests.Session per conversation, trusting the DEP profile's
-`anchor_certs` (and only them) for https when it has some, as Setup Assistant does."""
+"""The virtual iPad's HTTP: one requests.Session per conversation (over connections every device
+shares), trusting the DEP profile's `anchor_certs` (and only them) for https when it has some, as
+Setup Assistant does."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from collections.abc import Iterable
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from mock_apple.setup_panes import OS_VERSION
 
@@ -40,11 +43,31 @@ def _anchor_bundle(anchor_certs: Iterable[str]) -> str | None:
     return path
 
 
+# The connections every device's requests go over, kept alive between conversations: a device
+# woken by a push reaches its MDM over a connection already open instead of a new one each time
+# (the served mock runs every iPad's sessions, in a few threads). urllib3's pools are thread
+# safe and keyed by host and TLS settings (a device's anchors included), so a device trusting
+# its own anchors never shares a connection made with another trust. Each device keeps its own
+# requests.Session (its headers and cookies); only the adapter is shared.
+POOL_HOSTS = 16
+POOL_CONNECTIONS_PER_HOST = 32
+# A kept-alive connection the server closed meanwhile (its keep-alive ran out) fails the request
+# sent on it: such a request is sent once more on a new connection. Only connection errors and
+# idempotent methods (the check-ins and reports are PUTs, which MDM servers accept twice) are
+# retried; a POST (MachineInfo, SCEP) is never sent twice.
+_RETRY = Retry(total=1, connect=1, read=1, status=0, other=0, redirect=False, raise_on_status=False)
+_shared_adapter = HTTPAdapter(
+    pool_connections=POOL_HOSTS, pool_maxsize=POOL_CONNECTIONS_PER_HOST, max_retries=_RETRY
+)
+
+
 class DeviceHttp:
-    """Requests of one device; close() removes the anchors file."""
+    """Requests of one device; close() removes the anchors file (the shared connections stay)."""
 
     def __init__(self, *, anchor_certs: Iterable[str] = (), user_agent: str = USER_AGENT) -> None:
         self.session = requests.Session()
+        self.session.mount("http://", _shared_adapter)
+        self.session.mount("https://", _shared_adapter)
         self.session.headers["User-Agent"] = user_agent
         self._anchors = _anchor_bundle(anchor_certs)
         if self._anchors:
@@ -57,6 +80,8 @@ class DeviceHttp:
             raise Unreachable(str(exc)[:300]) from None
 
     def close(self) -> None:
+        # Session.close() would close every adapter mounted, the shared one too.
+        self.session.adapters.clear()
         self.session.close()
         if self._anchors:
             os.unlink(self._anchors)

@@ -8,11 +8,13 @@ not virtual iPads: one indexed look-up, no sweep); the runner also sweeps the ta
 second, so a restart of the mock loses no wake, and a device powered on later gets its last
 push (`power_on_wake`).
 The runner also checks devices in every MOCK_APPLE_IPAD_CHECKIN_SECONDS for MDM servers that
-cannot push to the mock.
+cannot push to the mock. Its threads keep their database connections between sessions
+(CONN_MAX_AGE), as request threads do; `stop` closes them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -24,7 +26,6 @@ from django.db import close_old_connections, connections
 from django.db.models import Exists, OuterRef
 
 from mock_apple import clock
-from mock_apple.db import DB
 from mock_apple.ipad.session import check_in_now
 from mock_apple.models import ApnsPush, VirtualDevice
 
@@ -113,6 +114,10 @@ def deliver(pk: int, *, pushed_only: bool = False) -> None:
 
 
 def _deliver_in_pool(pk: int, pushed_only: bool) -> None:
+    # Each pool thread keeps its database connection between sessions, as a served request
+    # thread does (CONN_MAX_AGE): opening one per session (a PostgreSQL backend forked) was
+    # paid inside every push's round trip. An obsolete or broken one is replaced.
+    close_old_connections()
     try:
         deliver(pk, pushed_only=pushed_only)
     except Exception:
@@ -120,7 +125,6 @@ def _deliver_in_pool(pk: int, pushed_only: bool) -> None:
     finally:
         with _in_flight_guard:
             _in_flight.discard(pk)
-        connections[DB].close()
         close_old_connections()
         _wake_all()  # a push that came during the session
 
@@ -179,9 +183,22 @@ def _loop() -> None:
                     _submit(pk, pushed_only=True)
         except Exception:
             logger.exception("the virtual iPads' wake sweep failed")
-            everything = True
-        if everything:  # a push's look-up keeps the connection; a sweep a second lets it go
-            connections[DB].close()
+        close_old_connections()  # kept between looks (CONN_MAX_AGE), replaced when broken
+    connections.close_all()
+
+
+def _close_pool_connections(pool: ThreadPoolExecutor) -> None:
+    """Each pool thread closes the connections it keeps (a test database can then be dropped):
+    one task per thread, held at a barrier until every thread has taken one."""
+    barrier = threading.Barrier(WORKERS)
+
+    def close() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=10)
+        connections.close_all()
+
+    for _ in range(WORKERS):
+        pool.submit(close)
 
 
 def start() -> None:
@@ -204,6 +221,7 @@ def stop() -> None:
         _stopping.set()
         _wake.set()
         _runner.join(timeout=10)
+        _close_pool_connections(_pool)
         _pool.shutdown(wait=True)
         _runner, _pool = None, None
         _stopping.clear()

@@ -124,12 +124,24 @@ def validate_command(plist: dict[str, Any]) -> list[str]:
     return errors + validate_keys(command, schema(relative).get("payloadkeys") or [], f"{request_type}.")
 
 
-def validate_checkin(message: dict[str, Any]) -> list[str]:
+def validate_checkin(message: dict[str, Any], *, shared_ipad: bool = False) -> list[str]:
+    """A check-in message of an iPad: the schema's keys and types, and no key Apple marks as not
+    on iOS (`introduced: n/a`) or, on a Shared iPad, forbidden there (`sharedipad: forbidden`)."""
     kind = message.get("MessageType")
     relative = _by("mdm/checkin", "requesttype").get(kind or "")
     if relative is None:
         return [f"{kind}: no schema"]
-    return validate_keys(message, schema(relative).get("payloadkeys") or [], f"{kind}.")
+    keys = schema(relative).get("payloadkeys") or []
+    errors = validate_keys(message, keys, f"{kind}.")
+    for spec in keys:
+        ios = (spec.get("supportedOS") or {}).get("iOS") or {}
+        if spec["key"] not in message:
+            continue
+        if ios.get("introduced") == "n/a":
+            errors.append(f"{kind}.{spec['key']}: not on iOS")
+        elif shared_ipad and (ios.get("sharedipad") or {}).get("mode") == "forbidden":
+            errors.append(f"{kind}.{spec['key']}: forbidden on a Shared iPad")
+    return errors
 
 
 def validate_profile(profile: dict[str, Any]) -> list[str]:

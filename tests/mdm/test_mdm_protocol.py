@@ -22,7 +22,7 @@ from asm_portal import clock
 from asm_portal.models import AuditEvent, Tenant
 from asm_portal.tenancy import tenant_scope
 from devices.models import Device, EnrollmentState, ProfileStatus
-from mdm import commands
+from mdm import commands, selectors
 from mdm.models import (
     CommandStatus,
     DeviceAction,
@@ -458,22 +458,49 @@ def test_shared_ipad_user_channel_and_checkout(portal, virtual_device, identity_
     assert mdm_payload["ServerCapabilities"] == ["com.apple.mdm.per-user-connections"]
     device.authenticate()
     device.token_update()
-    user = {"UserShortName": "oklein@contoso.org", "UserID": "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"}
-    message = {
-        "MessageType": "TokenUpdate",
-        "UDID": device.udid,
-        "Topic": device.topic,
-        "Token": b"u",
-        "PushMagic": "user-magic",
-        **user,
-    }
-    assert apple_schema.validate_checkin(message) == []
-    assert device.checkin("TokenUpdate", Token=b"u", PushMagic="user-magic", **user).status_code == 200
+    # Apple's TokenUpdate on a Shared iPad's user channel: every user sends the same all-F UserID
+    # ("no authentication will occur"), so each channel is kept by its UserShortName.
+    all_f = "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"
+    users = [
+        {"UserShortName": "oklein@contoso.org", "UserID": all_f},
+        {"UserShortName": "ada@contoso.org", "UserID": all_f},
+    ]
+    for index, user in enumerate(users):
+        token, magic = bytes([index + 1]) * 32, f"user-magic-{index}"
+        message = {
+            "MessageType": "TokenUpdate",
+            "UDID": device.udid,
+            "Topic": device.topic,
+            "Token": token,
+            "PushMagic": magic,
+            **user,
+        }
+        assert apple_schema.validate_checkin(message, shared_ipad=True) == []
+        assert device.checkin("TokenUpdate", Token=token, PushMagic=magic, **user).status_code == 200
     managed = ManagedDevice.objects.get(udid=vdev.udid)
     assert managed.is_shared_ipad
-    assert managed.user_channels[user["UserID"]]["user_short_name"] == "oklein@contoso.org"
+    assert sorted(managed.user_channels) == ["ada@contoso.org", "oklein@contoso.org"]
+    channel = managed.user_channels["oklein@contoso.org"]
+    assert (channel["UserID"], channel["token"], channel["push_magic"]) == (all_f, "01" * 32, "user-magic-0")
     assert managed.push_magic == device.push_magic  # the device channel is untouched
+    assert [user["name"] for user in selectors.shared_ipad_users(managed)] == [
+        "ada@contoso.org",
+        "oklein@contoso.org",
+    ]
+    user = users[0]
     assert device.command_of(device.report("Idle", **user)) is None
+    # DeleteUser acknowledged: the user's partition, and so their channel, is gone.
+    commands.commands_cancel_pending(device=managed)  # the enrollment's first commands
+    delete = commands.command_enqueue(
+        device=managed,
+        request_type="DeleteUser",
+        payload={"UserName": "Ada@contoso.org", "ForceDeletion": True},
+    )
+    sent = device.command_of(device.report("Idle"))
+    assert sent is not None and sent["CommandUUID"] == str(delete.command_uuid).upper()
+    assert device.command_of(device.report("Acknowledged", sent["CommandUUID"])) is None
+    managed.refresh_from_db()
+    assert sorted(managed.user_channels) == ["oklein@contoso.org"]
     # CheckOut: retired, its queue cancelled.
     queued = commands.command_enqueue(device=managed, request_type="RestartDevice")
     assert device.checkin("CheckOut").status_code == 200

@@ -138,6 +138,8 @@ class Device:
     push_magic: str = ""
     awaiting: bool = False
     checked_out: bool = False
+    # Shared iPad: UserShortName → (Token, PushMagic) of each user channel.
+    user_channels: dict[str, tuple[bytes, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -146,6 +148,8 @@ class MinimalMdm:
     identity: str = "scep"  # or "pkcs12"
     await_configured: bool = False
     sign_profile: bool = True
+    # The DEP profile it defined makes Shared iPads (their check-ins are checked as such).
+    is_multi_user: bool = False
     base_url: str = ""
     ca_key: rsa.RSAPrivateKey = field(init=False)
     ca: x509.Certificate = field(init=False)
@@ -373,11 +377,18 @@ class MinimalMdm:
         self, message: dict[str, Any], environ: dict[str, Any]
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         assert environ.get("CONTENT_TYPE") == "application/x-apple-aspen-mdm-checkin"
-        self.errors += [f"check-in: {each}" for each in apple_schema.validate_checkin(message)]
+        shared = self.is_multi_user
+        self.errors += [f"check-in: {e}" for e in apple_schema.validate_checkin(message, shared_ipad=shared)]
         udid = message["UDID"]
         kind = message["MessageType"]
         if kind == "Authenticate":
             self.devices[udid] = Device(udid=udid, certificate=self.ca)
+        elif kind == "TokenUpdate" and "UserShortName" in message:
+            # A Shared iPad user's channel: its own token and push magic, the device's untouched.
+            self.devices[udid].user_channels[message["UserShortName"]] = (
+                message["Token"],
+                message["PushMagic"],
+            )
         elif kind == "TokenUpdate":
             device = self.devices[udid]
             device.token, device.push_magic = message["Token"], message["PushMagic"]

@@ -12,11 +12,14 @@ from typing import Any
 import pytest
 
 from mock_apple import clock
-from mock_apple.ipad import device, enrollment, session, wake
-from mock_apple.models import ApnsPush, InstalledProfile, MdmExchange, Organization, VirtualDevice
+from mock_apple.ipad import device, enrollment, session, shared_ipad, wake
+from mock_apple.models import ApnsPush, InstalledProfile, MdmExchange, Organization, Person, VirtualDevice
+from mock_apple.roster import passwords
+from tests.mdm import apple_schema
 from tests.mock_apple.conftest import APPLE_DB
 from tests.mock_apple.engine.conftest import ipad_assigned
 from tests.mock_apple.engine.mdm_server import MinimalMdm
+from tests.mock_apple.roster_records import imported, server_of
 
 pytestmark = pytest.mark.django_db(databases=APPLE_DB)
 
@@ -221,6 +224,61 @@ def test_shared_ipad_commands(organization: Organization, mdm: MinimalMdm) -> No
     assert mdm.replies[users]["Users"] == []
     assert mdm.replies[delete]["Status"] == "Error"
     assert mdm.errors == []
+
+
+def test_a_shared_ipad_user_signing_in_opens_their_channel(
+    organization: Organization, mdm: MinimalMdm
+) -> None:
+    """Apple's TokenUpdate on a Shared iPad's user channel: UserShortName (the Managed Apple
+    Account), UserID all F ("no authentication will occur"), the channel's own Token and
+    PushMagic; no UnlockToken on a Shared iPad, no UserLongName (macOS only)."""
+    mdm.is_multi_user = True
+    virtual = enrolled(organization, mdm, is_multi_user=True)
+    imported(server_of(organization))
+    people = list(Person.objects.filter(organization=organization).order_by("last_name")[:2])
+    for person in people:
+        passwords.person_password_change(person=person, password="Blue-Sky-77")
+        shared_ipad.pick_person(virtual, person.pk)
+        assert shared_ipad.sign_in(virtual, "Blue-Sky-77", address="192.0.2.10").ok
+        shared_ipad.sign_out(virtual)
+
+    updates = [m for path, m in mdm.received if path == "/checkin" and m["MessageType"] == "TokenUpdate"]
+    device_update, *user_updates = updates
+    assert "UnlockToken" not in device_update and "UserShortName" not in device_update
+    assert [m["UserShortName"] for m in user_updates] == [p.managed_apple_id for p in people]
+    for message in user_updates:
+        assert message["UserID"] == "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"
+        assert message["UDID"] == virtual.udid and message["Topic"] == device_update["Topic"]
+        assert "UserLongName" not in message and "UnlockToken" not in message
+        assert apple_schema.validate_checkin(message, shared_ipad=True) == []
+    server_device = mdm.devices[virtual.udid]
+    tokens = {token for token, _magic in server_device.user_channels.values()}
+    magics = {magic for _token, magic in server_device.user_channels.values()}
+    assert len(tokens) == len(magics) == 2 and all(len(token) == 32 for token in tokens)
+    assert server_device.token not in tokens and server_device.push_magic not in magics  # the device's
+    assert mdm.errors == []
+    logged = MdmExchange.objects.filter(virtual_device=virtual, kind=MdmExchange.Kind.CHECKIN)
+    assert logged.filter(request_type="TokenUpdate", http_status=200).count() == 3
+
+
+def test_a_user_channel_token_update_that_breaks_apple_rules_is_caught() -> None:
+    """The schema check above can fail: a macOS-only key, or an UnlockToken from a Shared iPad."""
+    message = {
+        "MessageType": "TokenUpdate",
+        "UDID": "U",
+        "Topic": "T",
+        "Token": b"t",
+        "PushMagic": "M",
+        "UserShortName": "ada@contoso.edu",
+        "UserID": "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF",
+    }
+    assert apple_schema.validate_checkin(message, shared_ipad=True) == []
+    assert apple_schema.validate_checkin({**message, "UserLongName": "Ada"}) == [
+        "TokenUpdate.UserLongName: not on iOS"
+    ]
+    assert apple_schema.validate_checkin({**message, "UnlockToken": b"u"}, shared_ipad=True) == [
+        "TokenUpdate.UnlockToken: forbidden on a Shared iPad"
+    ]
 
 
 def test_push_wakes_a_powered_on_device_and_waits_for_one_that_is_off(
