@@ -23,6 +23,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from urllib.parse import unquote
 
@@ -36,7 +37,7 @@ from django.db import transaction
 from mock_apple import clock
 from mock_apple.db import DB
 from mock_apple.ipad import wake
-from mock_apple.models import ApnsDeviceToken, ApnsPush, PushCertificate
+from mock_apple.models import ApnsDeviceToken, ApnsPush, CertificateAuthority, PushCertificate
 from mock_apple.services.push import certificate_authority
 
 CERTIFICATE_HEADER = "X-Apns-Client-Certificate"
@@ -75,7 +76,7 @@ def _sender(
     certificate = _certificate(escaped)
     if certificate is None:
         return None
-    if not _issued_by(certificate_authority().certificate_pem, certificate.public_bytes(Encoding.DER)):
+    if not _issued_by(_push_authority_pem(), certificate.public_bytes(Encoding.DER)):
         return None
     issued = PushCertificate.objects.filter(serial_number=format(certificate.serial_number, "X")).first()
     if issued is None:
@@ -93,6 +94,19 @@ def _sender(
     except (InvalidSignature, ValueError, binascii.Error):
         return None
     return issued
+
+
+def _push_authority_pem() -> str:
+    """The push CA's certificate: read alone, without the lock and the key's decryption of
+    `certificate_authority()` (which every push paid for, one at a time on the CA's row, in the
+    bulk-push benchmark); that function creates the CA when there is none yet."""
+    pem = (
+        CertificateAuthority.objects.filter(purpose=CertificateAuthority.Purpose.PUSH)
+        .order_by("id")
+        .values_list("certificate_pem", flat=True)
+        .first()
+    )
+    return pem if pem is not None else certificate_authority().certificate_pem
 
 
 @lru_cache(maxsize=256)
@@ -125,10 +139,12 @@ def apns_push_receive(*, token: str, headers: Mapping[str, str], body: bytes, pa
         apns_id=apns_id,
         body=body,
     )
-    answer = _answer(token, topic, body, sender, apns_id)
+    # One read of the token's row for the answer (410) and for whether it must be written.
+    device_token = ApnsDeviceToken.objects.filter(token=token.lower()).first() if TOKEN.match(token) else None
+    answer = _answer(token, topic, body, sender, apns_id, device_token, now)
     # The token is written only when it is new or its topic changed (a device is pushed many times
     # with the same topic: one read, then the push's row alone, with no transaction around it).
-    known = answer.status == 200 and ApnsDeviceToken.objects.filter(token=token.lower(), topic=topic).exists()
+    known = answer.status == 200 and device_token is not None and device_token.topic == topic
     push = ApnsPush(
         token=_text(token.lower(), 200),
         topic=_text(topic, 255),
@@ -157,10 +173,20 @@ def _text(value: str, length: int) -> str:
     return value.replace("\x00", "")[:length]
 
 
-def _answer(token: str, topic: str, body: bytes, sender: PushCertificate | None, apns_id: str) -> ApnsAnswer:
+def _answer(
+    token: str,
+    topic: str,
+    body: bytes,
+    sender: PushCertificate | None,
+    apns_id: str,
+    known: ApnsDeviceToken | None,
+    now: datetime,
+) -> ApnsAnswer:
+    """APNs' answer (`known`: the token's row, `now`: the clock, each read once by the caller —
+    the mock's clock is a query)."""
     if sender is None:
         return ApnsAnswer(403, apns_id, "BadCertificate")
-    if sender.not_after <= clock.now():
+    if sender.not_after <= now:
         return ApnsAnswer(403, apns_id, "BadCertificate")
     if not topic:
         return ApnsAnswer(400, apns_id, "MissingTopic")
@@ -178,7 +204,6 @@ def _answer(token: str, topic: str, body: bytes, sender: PushCertificate | None,
         return ApnsAnswer(400, apns_id, "BadPayload")
     if not isinstance(payload, dict) or not isinstance(payload.get("mdm"), str):
         return ApnsAnswer(400, apns_id, "BadPayload")
-    known = ApnsDeviceToken.objects.filter(token=token.lower()).first()
     if known is not None and known.unregistered_at is not None:
         return ApnsAnswer(410, apns_id, "Unregistered", int(known.unregistered_at.timestamp() * 1000))
     return ApnsAnswer(200, apns_id)
