@@ -162,7 +162,14 @@ def apns_push_receive(*, token: str, headers: Mapping[str, str], body: bytes, pa
             _wake(token)
         return answer
     with transaction.atomic(using=DB):
-        ApnsDeviceToken.objects.update_or_create(token=token.lower(), defaults={"topic": topic})
+        # One upsert (INSERT … ON CONFLICT), not update_or_create's locked read, savepoint and
+        # insert: a fleet's first pushes are all to new tokens.
+        ApnsDeviceToken.objects.bulk_create(
+            [ApnsDeviceToken(token=token.lower(), topic=topic)],
+            update_conflicts=True,
+            unique_fields=["token"],
+            update_fields=["topic"],
+        )
         push.save(using=DB)
     _wake(token)
     return answer
