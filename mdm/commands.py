@@ -436,11 +436,16 @@ class UnknownCommand(Exception):
 
 
 def command_reply_record(
-    *, device: ManagedDevice, status: str, command_uuid: str, reply: dict[str, Any]
+    *,
+    device: ManagedDevice,
+    status: str,
+    command_uuid: str,
+    reply: dict[str, Any],
+    now: datetime | None = None,
 ) -> bool:
     """Record the device's reply to one of its commands; False when it changed nothing (a
     retried reply, or one to a cancelled command). Raises UnknownCommand for a command that is
-    not this device's or was never sent."""
+    not this device's or was never sent. `now`: the request's clock reading, if it has one."""
     new_status = REPLY_STATUSES[status]
     try:
         wanted = uuid.UUID(command_uuid)
@@ -456,16 +461,19 @@ def command_reply_record(
         elif command.status != CommandStatus.SENT:
             return False  # a retry of a reply already recorded, or a cancelled command
         else:
-            _reply_apply(device, command, new_status, reply)
+            _reply_apply(device, command, new_status, reply, clock.now() if now is None else now)
     if command is None:
         raise UnknownCommand(command_uuid)
     return True
 
 
 def _reply_apply(
-    device: ManagedDevice, command: DeviceCommand, new_status: CommandStatus, reply: dict[str, Any]
+    device: ManagedDevice,
+    command: DeviceCommand,
+    new_status: CommandStatus,
+    reply: dict[str, Any],
+    now: datetime,
 ) -> None:
-    now = clock.now()
     kept = {key: json_value(value) for key, value in reply.items() if key not in _NOT_KEPT}
     command.status = new_status
     command.reply = kept
@@ -489,7 +497,9 @@ def _reply_apply(
         _action_follow(command.action_id)
 
 
-def command_next(*, device: ManagedDevice, include_not_now: bool) -> DeviceCommand | None:
+def command_next(
+    *, device: ManagedDevice, include_not_now: bool, now: datetime | None = None
+) -> DeviceCommand | None:
     """The command to hand the device now, oldest first: queued ones, ones sent and never
     answered (the device asks again: it did not get it), and — on Idle only — the ones it
     answered NotNow (NanoMDM's rule: after a NotNow reply the same connection goes on with the
@@ -497,7 +507,8 @@ def command_next(*, device: ManagedDevice, include_not_now: bool) -> DeviceComma
     statuses = [CommandStatus.QUEUED, CommandStatus.SENT]
     if include_not_now:
         statuses.append(CommandStatus.NOT_NOW)
-    now = clock.now()
+    if now is None:
+        now = clock.now()
     if connection.vendor == "postgresql":
         return _command_take(device, statuses, now)
     with transaction.atomic(savepoint=False):

@@ -23,6 +23,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from urllib.parse import unquote
 
@@ -138,10 +139,12 @@ def apns_push_receive(*, token: str, headers: Mapping[str, str], body: bytes, pa
         apns_id=apns_id,
         body=body,
     )
-    answer = _answer(token, topic, body, sender, apns_id)
+    # One read of the token's row for the answer (410) and for whether it must be written.
+    device_token = ApnsDeviceToken.objects.filter(token=token.lower()).first() if TOKEN.match(token) else None
+    answer = _answer(token, topic, body, sender, apns_id, device_token, now)
     # The token is written only when it is new or its topic changed (a device is pushed many times
     # with the same topic: one read, then the push's row alone, with no transaction around it).
-    known = answer.status == 200 and ApnsDeviceToken.objects.filter(token=token.lower(), topic=topic).exists()
+    known = answer.status == 200 and device_token is not None and device_token.topic == topic
     push = ApnsPush(
         token=_text(token.lower(), 200),
         topic=_text(topic, 255),
@@ -159,7 +162,14 @@ def apns_push_receive(*, token: str, headers: Mapping[str, str], body: bytes, pa
             _wake(token)
         return answer
     with transaction.atomic(using=DB):
-        ApnsDeviceToken.objects.update_or_create(token=token.lower(), defaults={"topic": topic})
+        # One upsert (INSERT … ON CONFLICT), not update_or_create's locked read, savepoint and
+        # insert: a fleet's first pushes are all to new tokens.
+        ApnsDeviceToken.objects.bulk_create(
+            [ApnsDeviceToken(token=token.lower(), topic=topic)],
+            update_conflicts=True,
+            unique_fields=["token"],
+            update_fields=["topic"],
+        )
         push.save(using=DB)
     _wake(token)
     return answer
@@ -170,10 +180,20 @@ def _text(value: str, length: int) -> str:
     return value.replace("\x00", "")[:length]
 
 
-def _answer(token: str, topic: str, body: bytes, sender: PushCertificate | None, apns_id: str) -> ApnsAnswer:
+def _answer(
+    token: str,
+    topic: str,
+    body: bytes,
+    sender: PushCertificate | None,
+    apns_id: str,
+    known: ApnsDeviceToken | None,
+    now: datetime,
+) -> ApnsAnswer:
+    """APNs' answer (`known`: the token's row, `now`: the clock, each read once by the caller —
+    the mock's clock is a query)."""
     if sender is None:
         return ApnsAnswer(403, apns_id, "BadCertificate")
-    if sender.not_after <= clock.now():
+    if sender.not_after <= now:
         return ApnsAnswer(403, apns_id, "BadCertificate")
     if not topic:
         return ApnsAnswer(400, apns_id, "MissingTopic")
@@ -191,7 +211,6 @@ def _answer(token: str, topic: str, body: bytes, sender: PushCertificate | None,
         return ApnsAnswer(400, apns_id, "BadPayload")
     if not isinstance(payload, dict) or not isinstance(payload.get("mdm"), str):
         return ApnsAnswer(400, apns_id, "BadPayload")
-    known = ApnsDeviceToken.objects.filter(token=token.lower()).first()
     if known is not None and known.unregistered_at is not None:
         return ApnsAnswer(410, apns_id, "Unregistered", int(known.unregistered_at.timestamp() * 1000))
     return ApnsAnswer(200, apns_id)

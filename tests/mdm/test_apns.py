@@ -16,7 +16,7 @@ from asm_portal import clock
 from asm_portal.tenancy import require_tenant
 from mdm import apns, commands, tasks
 from mdm.models import ManagedDevice, PushFailure
-from mock_apple.models import ApnsPush
+from mock_apple.models import ApnsDeviceToken, ApnsPush
 from mock_apple.services import push as mock_push
 from tests.mdm.mdm_client import self_signed
 from tests.mock_apple.conftest import admin_of, control, dep_server, live, organization_create  # noqa: F401
@@ -62,6 +62,25 @@ def test_enqueue_pushes_the_push_magic_with_the_tenants_certificate(
     assert push.push_type == "mdm" and push.certificate is not None
     managed.refresh_from_db()
     assert managed.last_push_at is not None and managed.last_push_error == "" and managed.push_failures == 0
+
+
+def test_the_mock_keeps_each_token_once_with_its_latest_topic(pushing, dep_server) -> None:  # noqa: F811
+    """A new token is recorded at its first accepted push, its topic follows later pushes, and
+    an unregistered token stays unregistered (410) whatever is pushed to it."""
+    first = device(pushing.topic, token="d4" * 32, udid="U6")
+    assert [r.status for r in apns.devices_push(device_ids=[first.pk])] == [200]
+    assert [r.status for r in apns.devices_push(device_ids=[first.pk])] == [200]
+    [kept] = ApnsDeviceToken.objects.filter(token="d4" * 32)
+    assert kept.topic == pushing.topic and kept.unregistered_at is None
+    ApnsDeviceToken.objects.filter(pk=kept.pk).update(topic="com.apple.mgmt.External.before")
+    assert [r.status for r in apns.devices_push(device_ids=[first.pk])] == [200]
+    kept.refresh_from_db()
+    assert kept.topic == pushing.topic and ApnsDeviceToken.objects.filter(token="d4" * 32).count() == 1
+    assert control(dep_server, "POST", f"apns/tokens/{'d4' * 32}/unregister").status_code == 200
+    assert [(r.status, r.reason) for r in apns.devices_push(device_ids=[first.pk])] == [(410, "Unregistered")]
+    kept.refresh_from_db()
+    assert kept.unregistered_at is not None
+    assert sorted(ApnsPush.objects.values_list("status", flat=True)) == [200, 200, 200, 410]
 
 
 def test_apns_refusals_are_recorded_on_the_device(pushing, dep_server) -> None:  # noqa: F811
