@@ -22,10 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import OperationalError, close_old_connections, connections
 from django.db.models import Exists, OuterRef
+from psycopg.errors import LockNotAvailable
 
 from mock_apple import clock
+from mock_apple.db import DB
 from mock_apple.ipad.session import check_in_now
 from mock_apple.models import ApnsPush, VirtualDevice
 
@@ -161,6 +163,18 @@ def _submit(pk: int, *, pushed_only: bool = False) -> None:
 _stopping = threading.Event()
 
 
+def _looks_never_wait() -> None:
+    """The runner's look-ups give up on a lock rather than wait for it (PostgreSQL). A look reads
+    the devices and their pushes in one statement, taking the two tables' locks one after the
+    other; a TRUNCATE of both (a test's flush, a reset) takes them in the other order, and each
+    would wait for the other until the deadlock detector killed one. Given up, the look comes
+    again a second later."""
+    connection = connections[DB]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+
+
 def _loop() -> None:
     swept = time.monotonic()
     while not _stopping.is_set():
@@ -172,6 +186,7 @@ def _loop() -> None:
         if time.monotonic() - swept >= SWEEP_SECONDS:
             everything = True
         try:
+            _looks_never_wait()
             if everything:
                 swept = time.monotonic()
                 for pk in _pending_devices():
@@ -181,6 +196,10 @@ def _loop() -> None:
             elif tokens:
                 for pk in _pending_devices(tokens):
                     _submit(pk, pushed_only=True)
+        except OperationalError as error:
+            if not isinstance(error.__cause__, LockNotAvailable):
+                logger.exception("the virtual iPads' wake sweep failed")
+            # Else a table is being locked whole (a TRUNCATE): the next look, a second later.
         except Exception:
             logger.exception("the virtual iPads' wake sweep failed")
         close_old_connections()  # kept between looks (CONN_MAX_AGE), replaced when broken
