@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import requests
 from django.conf import settings
@@ -156,8 +155,6 @@ def subprocess_env(**extra: str) -> dict[str, str]:
         # A served process closes its connection after each request: the threaded development
         # server would otherwise keep one per request thread, and a long suite runs out of them.
         "DATABASE_CONN_MAX_AGE": "0",
-        # Names the children's PostgreSQL sessions (libpq reads it), so `stop` can wait for them.
-        "PGAPPNAME": CHILDREN_APPLICATION_NAME,
     }
     env.update(extra)
     return env
@@ -190,33 +187,6 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    children_statements_wait()
-
-
-# The application name of the PostgreSQL sessions of the processes this run starts.
-CHILDREN_APPLICATION_NAME = f"asm-test-child-{os.getpid()}"
-
-
-def children_statements_wait(timeout: float = 5) -> None:
-    """Wait until no statement of a child process runs in PostgreSQL. A stopped process's session
-    goes on with the statement it was running (the server sees the client gone only when it
-    answers): the mock's one-second sweep of pushes, caught there, took its table locks one by one
-    while the test's teardown TRUNCATE took them in the other order — a deadlock, the flush
-    failed and the next test found the last one's rows."""
-    conf = connections["default"].settings_dict
-    if conf["ENGINE"] != "django.db.backends.postgresql":
-        return
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(database_url("default"), autocommit=True) as connection:
-        while time.monotonic() < deadline:
-            running = connection.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
-                "AND state IN ('active', 'idle in transaction')",
-                [CHILDREN_APPLICATION_NAME],
-            ).fetchone()
-            if running is None or running[0] == 0:
-                return
-            time.sleep(0.05)
 
 
 @contextmanager
@@ -333,7 +303,6 @@ def workers_stop(workers: list[Any]) -> None:
                 worker.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 worker.kill()
-    children_statements_wait()
 
 
 def dead_owner() -> str:
